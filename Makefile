@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make demo` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: demo test lint install clean-data
+
+install: $(VENV)/.installed
+
+# torch==2.13.0 is pinned in pyproject.toml: pip takes the CPU wheel (see README for CUDA).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -e ".[dev]"
+	touch $@
+
+demo: install
+	$(BIN)/shopassist demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean-data:
+	rm -rf data

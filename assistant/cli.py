@@ -1,0 +1,150 @@
+"""The ``shopassist`` command line.
+
+Example:
+    $ shopassist demo            # build the demo shop and open http://127.0.0.1:7860
+    $ shopassist stats --json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from assistant.config import ConfigError, Settings, get_settings
+
+app = typer.Typer(
+    name="shopassist",
+    help="ShopAssist: a self-hostable customer-service assistant for online shops.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Inspect the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+console = Console()
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def demo(
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Start the web app after building.")] = True,
+    port: Annotated[int | None, typer.Option(help="Port (default: SHOPASSIST_PORT, 7860).")] = None,
+) -> None:
+    """Build the demo shop's stores (idempotent) and start the web app on localhost."""
+    from assistant.demo.build import build_demo
+    from assistant.services import Services
+
+    settings = _settings()
+    services = Services.build(settings)
+    with console.status("Building the demo shop (first run embeds ~500 passages)..."):
+        reports = build_demo(settings, db=services.db, vectors=services.vectors)
+    table = Table("source", "written", "unchanged", "rejected", title="Demo shop")
+    for source, rep in reports.items():
+        counts = rep["counts"]
+        table.add_row(
+            source,
+            str(sum(c.get("written", 0) for c in counts.values())),
+            str(sum(c.get("unchanged", 0) for c in counts.values())),
+            str(len(rep["rejections"])),
+        )
+    console.print(table)
+    if serve:
+        _serve(services, port)
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="Port (default: SHOPASSIST_PORT, 7860).")] = None,
+) -> None:
+    """Start the web app (chat, agent console, admin) and the HTTP API on the configured stores."""
+    from assistant.services import Services
+
+    _serve(Services.build(_settings()), port)
+
+
+def _serve(services: object, port: int | None) -> None:
+    import uvicorn
+
+    from assistant.api.app import create_app
+    from assistant.services import Services
+
+    assert isinstance(services, Services)
+    settings = services.settings
+    with console.status("Loading models..."):
+        api = create_app(services)
+    port = port or settings.port
+    console.print(f"ShopAssist is running on [bold]http://{settings.host}:{port}[/bold]  (Ctrl+C stops it)")
+    uvicorn.run(api, host=settings.host, port=port, log_level="warning")
+
+
+@app.command()
+def stats(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Counts per vector collection, per SQL table and per ingested source."""
+    from ingest.stats import collect_stats
+
+    data = collect_stats(_settings())
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        return
+    for section in ("vectors", "sql"):
+        table = Table("name", "count", title=section)
+        for name, count in sorted(data[section].items()):
+            table.add_row(name, str(count))
+        console.print(table)
+    table = Table("source", "store", "count", title="sources")
+    for source, per in sorted(data.get("sources", {}).items()):
+        for store, count in sorted(per.items()):
+            table.add_row(source, store, str(count))
+    console.print(table)
+
+
+@config_app.command("show")
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the effective configuration (secrets masked)."""
+    settings = _settings()
+    data = json.loads(settings.model_dump_json())
+    data["effective_database_url"] = settings.effective_database_url
+    data["chroma"] = (
+        f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.chroma_path)
+    )
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    table = Table("setting", "value", title="ShopAssist configuration")
+    for key, value in data.items():
+        table.add_row(key, json.dumps(value) if isinstance(value, dict) else str(value))
+    console.print(table)
+
+
+def _register_package_commands() -> None:
+    """Commands defined next to the code they drive (ingest, interest encoder, evaluation)."""
+    from ingest import commands as ingest_commands
+
+    app.command(name="ingest")(ingest_commands.ingest)
+    app.command(name="remove-source")(ingest_commands.remove_source)
+
+
+_register_package_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

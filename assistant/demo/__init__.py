@@ -1,0 +1,1 @@
+"""The demo shop "Juniper & Pine": fictional data written for this project, and its builder."""

@@ -1,0 +1,65 @@
+"""Shared fixtures: isolated settings, the real embedding model, a built demo shop."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from assistant.config import Settings  # noqa: E402
+from assistant.embeddings import Embedder, get_embedder  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path:
+    """``../shared/data`` beside the checkout (override: SHOPASSIST_SHARED_DATA)."""
+    override = os.environ.get("SHOPASSIST_SHARED_DATA")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The public data sets; tests needing them skip when the folder is absent."""
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"public data not found at {path} (set SHOPASSIST_SHARED_DATA)")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the developer's own SHOPASSIST_* variables or shopassist.toml."""
+    for key in list(os.environ):
+        if key.startswith("SHOPASSIST_") and key != "SHOPASSIST_SHARED_DATA":
+            monkeypatch.delenv(key)
+    from assistant.config import get_settings
+
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings whose every store lives in a fresh temp dir."""
+    return Settings(data_dir=tmp_path / "data", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The real all-MiniLM-L6-v2, loaded once per test session."""
+    return get_embedder("minilm", "cpu")
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Settings]:
+    """Settings of a demo shop built once per session. Tests must not modify it."""
+    from assistant.demo.build import build_demo
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data", device="cpu")
+    build_demo(settings)
+    yield settings

@@ -1,0 +1,1 @@
+"""The browser app (Gradio Blocks mounted on the FastAPI app)."""
