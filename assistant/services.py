@@ -57,4 +57,3 @@ class Services:
         """Load models and indexes now, so the first customer does not wait for them."""
         _ = self.vectors.embedder
         _ = self.assistant
-

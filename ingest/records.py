@@ -108,7 +108,7 @@ def clean_text(value: object) -> str:
     text = value if isinstance(value, str) else str(value)
     text = unicodedata.normalize("NFC", text)
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text) or "\x7f" in text:
-        text = "".join(c for c in text if ord(c) >= 32 and c != "\x7f" or c in "\t\n\r")
+        text = "".join(c for c in text if (ord(c) >= 32 and c != "\x7f") or c in "\t\n\r")
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     return text[:MAX_TEXT_CHARS]
 
@@ -132,6 +132,18 @@ def _opt_id(value: object) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     return _id(value)
+
+
+_TIME_FORMATS = ("%b %d, %Y", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d")
+
+
+def _strptime_any(text: str) -> datetime:
+    for fmt in _TIME_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"{text[:40]!r} is not an ISO 8601 time")
 
 
 def parse_time(value: object) -> datetime | None:
@@ -160,15 +172,7 @@ def parse_time(value: object) -> datetime | None:
         try:
             dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            dt = None  # type: ignore[assignment]
-            for fmt in ("%b %d, %Y", "%d/%m/%Y %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d"):
-                try:
-                    dt = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-            if dt is None:
-                raise ValueError(f"{text[:40]!r} is not an ISO 8601 time") from None
+            dt = _strptime_any(text)
     else:
         raise ValueError(f"must be a time, not {type(value).__name__}")
     if dt.tzinfo is None:

@@ -11,8 +11,8 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from assistant.config import Settings  # noqa: E402
-from assistant.embeddings import Embedder, get_embedder  # noqa: E402
+from assistant.config import Settings
+from assistant.embeddings import Embedder, get_embedder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -77,5 +77,5 @@ def test_unknown_setting_is_rejected(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 def test_missing_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SHOPASSIST_CONFIG_FILE", str(tmp_path / "absent.toml"))
-    with pytest.raises(ConfigError, match="absent.toml"):
+    with pytest.raises(ConfigError, match=r"absent\.toml"):
         load_settings()

@@ -8,7 +8,8 @@ The catalog, customers, policy, conversations, reviews and Q&A in
 * ``events.jsonl`` - view/click/cart/purchase/review events grouped in sessions
 
 It reads ``catalog.json`` and ``customers.json`` (and, if present,
-``reviews.jsonl`` so that every review has a matching ``review`` event) and is
+``reviews.jsonl``, so that every review written inside the event window has a
+matching ``review`` event) and is
 fully deterministic: it uses only the standard library and a single
 ``random.Random(7)``. Run it from anywhere::
 
@@ -228,17 +229,20 @@ def make_events(rng: random.Random, catalog: list[dict], orders: list[dict], rev
         created = parse(o["created_at"])
         pids = [it["product_id"] for it in o["items"]]
         steps: list[tuple[str, str]] = []
-        for pid in pids:
-            steps.append((pid, "view"))
-            if rng.random() < 0.6:
+        for n, pid in enumerate(pids):
+            if n == 0 or rng.random() < 0.7:
+                steps.append((pid, "view"))
+            if rng.random() < 0.3:
                 steps.append((pid, "click"))
             steps.append((pid, "cart"))
-        # Trim optional steps so the session, purchases included, has at most 8 events.
+        # Trim optional steps (clicks first, then later views) so the session,
+        # purchases included, has at most 8 events; it always opens with a view.
         while len(steps) + len(pids) > 8:
-            idx = next(i for i, s in enumerate(steps) if s[1] in ("click", "view"))
-            steps.pop(idx)
+            clicks = [i for i, s in enumerate(steps) if s[1] == "click"]
+            views = [i for i, s in enumerate(steps) if s[1] == "view" and i > 0]
+            steps.pop((clicks or views)[-1])
         # Sometimes a related product is looked at first and not bought.
-        if len(steps) + len(pids) < 6 and rng.random() < 0.5:
+        if len(steps) + len(pids) < 6 and rng.random() < 0.2:
             extra = rng.choice(by_cat[category[pids[0]]])
             if extra not in pids:
                 steps.insert(0, (extra, "view"))
@@ -252,11 +256,12 @@ def make_events(rng: random.Random, catalog: list[dict], orders: list[dict], rev
         sessions.append((o["customer_id"], events))
 
     # 2. Browsing sessions without a purchase, mostly inside the customer's interests.
+    #    Customers with few orders browse more.
     for cid, (interests, n_orders, _) in PROFILES.items():
-        n_browse = 1 + (n_orders == 0) + (rng.random() < 0.15)
+        n_browse = {0: 2, 1: 1}.get(n_orders, int(rng.random() < 0.2))
         for _ in range(n_browse):
             t = random_time(rng, START, END - timedelta(hours=2))
-            length = rng.randint(2, 4)
+            length = rng.randint(2, 3)
             events, cart_done = [], False
             for _ in range(length):
                 pool = by_cat[rng.choice(interests)] if rng.random() < 0.85 else list(category)
@@ -271,8 +276,11 @@ def make_events(rng: random.Random, catalog: list[dict], orders: list[dict], rev
             sessions.append((cid, events[:8]))
 
     # 3. Each review is written in a short session that opens the product page first.
+    #    The event log starts at START; older reviews predate it and have no events.
     for r in reviews:
         t = parse(r["timestamp"])
+        if not START <= t <= END:
+            continue
         sessions.append((r["author_id"], [(t - timedelta(minutes=rng.randint(2, 9)), r["product_id"], "view"),
                                           (t, r["product_id"], "review")]))
 

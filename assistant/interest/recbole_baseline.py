@@ -87,6 +87,12 @@ _MARKER = ".shopassist-recbole-ready.json"
 _RESULT_PREFIX = "SHOPASSIST_RECBOLE_RESULT "
 _TAIL_LINES = 40
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_IMPORT_CHECK = (
+    "import numpy, torch, recbole, recbole.config, recbole.data, recbole.utils, recbole.trainer, "
+    "recbole.model.sequential_recommender.sasrec; "
+    f"assert recbole.__version__ == {RECBOLE_VERSION!r}, recbole.__version__; "
+    "assert numpy.__version__.startswith('1.'), numpy.__version__"
+)
 
 #: What the RecBole venv gets. RecBole 1.2.1 needs numpy<2 (np.float etc. are gone in 2.x), pandas<2.3
 #: and setuptools<80 (it imports pkg_resources); the rest are its runtime imports pinned to versions
@@ -174,6 +180,7 @@ def build_config(*, epochs: int | None = None, seed: int = 42) -> dict[str, Any]
         "metrics": ["Hit", "NDCG", "MRR"],
         "topk": [10],
         "valid_metric": "NDCG@10",
+        "metric_decimal_place": 6,
         "loss_type": "CE",
         "train_neg_sample_args": None,
         "hidden_size": 64,
@@ -261,9 +268,7 @@ def _clean_env() -> dict[str, str]:
 def _run_logged(cmd: list[str], what: str, timeout_s: float) -> None:
     """Run ``cmd``; on failure raise RuntimeError with the tail of its output."""
     try:
-        proc = subprocess.run(
-            cmd, capture_output=True, text=True, timeout=timeout_s, env=_clean_env(), check=False
-        )
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, env=_clean_env(), check=False)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"{what} timed out after {timeout_s:.0f}s: {' '.join(cmd)}") from None
     except OSError as exc:
@@ -310,7 +315,7 @@ def ensure_recbole_venv(venv_dir: Path | None = None) -> Path:
             VENV_INSTALL_TIMEOUT_S,
         )
         _run_logged(
-            [str(python), "-c", "import recbole, numpy, torch, thop, ray; print(recbole.__version__)"],
+            [str(python), "-c", _IMPORT_CHECK],
             "RecBole import check",
             300.0,
         )
@@ -323,8 +328,9 @@ def ensure_recbole_venv(venv_dir: Path | None = None) -> Path:
 #: Script run with the venv's python: ``python runner.py CONFIG_JSON`` (the config has absolute
 #: ``data_path``/``checkpoint_dir``). Its cwd is the run dir, where RecBole puts ./log and
 #: ./log_tensorboard. The last stdout line is ``SHOPASSIST_RECBOLE_RESULT {json}``.
-RUNNER_SOURCE = '''\
+RUNNER_SOURCE = """\
 import json, sys, time
+from logging import getLogger
 
 import torch
 
@@ -350,7 +356,9 @@ with open(sys.argv[1]) as fh:
 config = Config(model=cfg["model"], dataset=cfg["dataset"], config_dict=cfg)
 init_seed(config["seed"], config["reproducibility"])
 init_logger(config)
+getLogger().info(config)
 dataset = create_dataset(config)
+getLogger().info(dataset)
 train_data, valid_data, test_data = data_preparation(config, dataset)
 init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
 model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
@@ -377,7 +385,7 @@ out = {
 }
 sys.stdout.flush()
 print("SHOPASSIST_RECBOLE_RESULT " + json.dumps(out), flush=True)
-'''
+"""
 
 
 def _convert_metrics(raw: Mapping[str, float] | None) -> dict[str, float] | None:

@@ -48,7 +48,9 @@ def test_order_with_items_round_trips(settings: Settings) -> None:
     db = Database(settings)
     db.migrate()
     with db.session() as s:
-        s.add(Customer(id="C1", name="Ada Lovelace", email="ada@example.com", zip="02139", source="t", content_hash="h"))
+        s.add(
+            Customer(id="C1", name="Ada Lovelace", email="ada@example.com", zip="02139", source="t", content_hash="h")
+        )
         order = Order(id="#1", customer_id="C1", status="shipped", tracking_number="1Z", source="t", content_hash="h")
         order.items.append(OrderItem(product_id="P1", quantity=2, price=9.5))
         s.add(order)
@@ -63,8 +65,11 @@ def test_constraints_reject_bad_rows(settings: Settings) -> None:
     db = Database(settings)
     db.migrate()
     with pytest.raises(IntegrityError), db.session() as s:
-        s.add(Event(id="e", customer_id="C", product_id="P", event_type="teleport",
-                    timestamp=datetime.now(UTC), source="t"))
+        s.add(
+            Event(
+                id="e", customer_id="C", product_id="P", event_type="teleport", timestamp=datetime.now(UTC), source="t"
+            )
+        )
     with pytest.raises(IntegrityError), db.session() as s:
         s.add(Message(conversation_id="no-such-conversation", role="customer", text="hi"))
     with db.session() as s:

@@ -1,0 +1,67 @@
+"""Language detection for customer messages.
+
+Example:
+    >>> LanguageDetector().detect("我的订单什么时候到？")
+    'zh'
+    >>> LanguageDetector().detect("ok")
+    'en'
+"""
+
+from __future__ import annotations
+
+import threading
+
+from assistant.retrieval.text import has_cjk
+
+LANGUAGE_NAMES = {
+    "en": "English", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+    "pt": "Portuguese", "nl": "Dutch", "ja": "Japanese", "ko": "Korean", "pl": "Polish", "sv": "Swedish",
+}
+
+
+class LanguageDetector:
+    """langdetect with a fixed seed, plus the cases it gets wrong on short chat messages.
+
+    Messages shorter than ``min_chars`` letters (``"ok"``, ``"#JP1001"``) keep ``fallback`` (the
+    conversation's language so far): langdetect guesses wildly on them.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, default: str = "en", min_chars: int = 12) -> None:
+        if min_chars < 1:
+            raise ValueError("min_chars must be >= 1")
+        self.default = default
+        self.min_chars = min_chars
+
+    def detect(self, text: str, fallback: str | None = None) -> str:
+        fallback = fallback or self.default
+        if has_cjk(text):
+            # Kana/Hangul decide between Japanese/Korean and Chinese; langdetect is unreliable here.
+            if any("\u3040" <= ch <= "\u30ff" for ch in text):
+                return "ja"
+            if any("\uac00" <= ch <= "\ud7af" for ch in text):
+                return "ko"
+            return "zh"
+        letters = sum(ch.isalpha() for ch in text)
+        if letters < self.min_chars:
+            return fallback
+        from langdetect import DetectorFactory, detect_langs
+
+        with self._lock:
+            DetectorFactory.seed = 0
+            try:
+                guesses = detect_langs(text)
+            except Exception:  # langdetect raises on text without features
+                return fallback
+        best = guesses[0]
+        code = str(best.lang).split("-")[0]
+        # Below this probability the guess is usually an English message with a typo or a name.
+        if best.prob < 0.8 or code not in LANGUAGE_NAMES:
+            return fallback
+        return code
+
+
+def language_name(code: str) -> str:
+    """English name of a language code, for prompts ("reply in German")."""
+    return LANGUAGE_NAMES.get(code, code)

@@ -1,0 +1,104 @@
+"""CLI entry points of the interest encoder (registered by assistant/cli.py).
+
+Example (after registration):
+    $ shopassist train --epochs 10
+    $ shopassist evaluate recommend --data ../shared/data/amazon-office --format amazon-lcrec \\
+        --out reports/office.json
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from assistant.config import get_settings
+
+
+def train(
+    epochs: int | None = typer.Option(None, "--epochs", help="Maximum epochs (default: interest.epochs)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: interest.seed)."),
+    model: str | None = typer.Option(None, "--model", help="fusion or gated (default: interest.model)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Checkpoint file (default: <checkpoint_dir>/interest-<time>.pt)."
+    ),
+) -> None:
+    """Train the interest encoder on the events and catalog in the configured store."""
+    from rich.console import Console
+
+    from assistant.interest.data import DataError, leave_one_out, load_from_store
+    from assistant.interest.text import TextEncoder
+    from assistant.interest.training import ItemFeatures, save_checkpoint, train_model
+    from assistant.store.db import Database
+
+    console = Console()
+    settings = get_settings()
+    cfg = settings.interest
+    if seed is not None:
+        cfg = cfg.model_copy(update={"seed": seed})
+    if model is not None:
+        if model not in ("fusion", "gated"):
+            raise typer.BadParameter(f"expected fusion or gated, got {model!r}", param_hint="--model")
+        cfg = cfg.model_copy(update={"model": model})
+    db = Database(settings)
+    try:
+        data = load_from_store(db, max_chars=cfg.item_text_max_chars)
+    except DataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    except Exception as exc:  # e.g. no schema yet: say so instead of a traceback
+        console.print(f"[red]error:[/red] cannot read events/products from {db.url}: {exc.__class__.__name__}")
+        raise typer.Exit(2) from None
+    split = leave_one_out(data)
+    if len(split.eval_users) == 0:
+        console.print("[red]error:[/red] events: no customer has 3+ events; validation needs them")
+        raise typer.Exit(2)
+    console.print(
+        f"training {cfg.model} on {len(data.users)} customers, {data.catalog.num_items} products "
+        f"(data fingerprint {data.fingerprint()})"
+    )
+    feats = ItemFeatures.build(
+        data.catalog, cfg, TextEncoder(settings.embedding_model, settings.data_dir / "cache" / "interest")
+    )
+    res = train_model(cfg.model, cfg, data, split, feats, device=settings.device, epochs=epochs)
+    path = out or settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+    save_checkpoint(path, res, data, feats)
+    console.print(
+        f"saved {path} after {res.epochs_run} epochs in {res.seconds:.1f}s; "
+        f"validation NDCG@10 {res.best_valid.get('score', 0.0):.4f}"
+    )
+
+
+def evaluate_recommend(
+    data: Path = typer.Option(..., "--data", help="Dataset directory (e.g. ../shared/data/amazon-office)."),
+    fmt: str = typer.Option("amazon-lcrec", "--format", help="Dataset format; only amazon-lcrec."),
+    out: Path = typer.Option(Path("reports/recommend.json"), "--out", help="JSON report; a PNG goes beside it."),
+    with_recbole: bool = typer.Option(
+        False, "--with-recbole/--no-recbole", help="Also run RecBole 1.2.1 SASRec (cached between runs)."
+    ),
+    epochs: int | None = typer.Option(None, "--epochs", help="Maximum training epochs (default: interest.epochs)."),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: interest.seed)."),
+) -> None:
+    """Evaluate next-item and chat-aware recommendation against baselines (full ranking)."""
+    from rich.console import Console
+
+    from assistant.interest.data import DataError
+    from assistant.interest.evaluation import print_table, run_evaluation, write_report
+
+    console = Console()
+    if fmt != "amazon-lcrec":
+        raise typer.BadParameter(f"unsupported format {fmt!r}; expected amazon-lcrec", param_hint="--format")
+    if not data.is_dir():
+        raise typer.BadParameter(f"no such directory: {data}", param_hint="--data")
+    if out.suffix.lower() != ".json":
+        raise typer.BadParameter(f"expected a .json file, got {out}", param_hint="--out")
+    t = time.perf_counter()
+    try:
+        report = run_evaluation(data, get_settings(), with_recbole=with_recbole, epochs=epochs, seed=seed)
+    except DataError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    png = write_report(report, out)
+    print_table(report)
+    console.print(f"wrote {out} and {png} in {time.perf_counter() - t:.0f}s")

@@ -1,0 +1,410 @@
+"""Online interest profiles and explained recommendations for the conversation engine and UI.
+
+Two modes, reported by :attr:`InterestService.mode`:
+
+* ``trained``: the newest checkpoint in ``settings.checkpoint_dir`` (or the one given) scores items;
+  products added after training are scored from their text alone (cold start);
+* ``untrained``: no checkpoint. The chat text is matched to product text, and the history acts
+  through a recency- and event-weighted mean of the product-text vectors of the items it touched.
+
+Example:
+    >>> svc = InterestService(Settings(data_dir="data"), Database(Settings(data_dir="data")))  # doctest: +SKIP
+    >>> svc.mode  # doctest: +SKIP
+    'untrained'
+    >>> for r in svc.recommend("C001", "a warm jacket for hiking", k=3):  # doctest: +SKIP
+    ...     print(r.name, r.reason)
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+from sqlalchemy import select
+
+from assistant.config import Settings
+from assistant.interest.data import EVENT_INDEX, Catalog, catalog_from_products
+from assistant.interest.models import InterestModel, ModelInputs
+from assistant.interest.text import TextEncoder
+from assistant.interest.training import load_checkpoint
+from assistant.store.db import Database
+from assistant.store.models import EVENT_TYPES, Event, Product
+
+_VERB = {"view": "viewed", "click": "looked at", "cart": "put in your cart", "purchase": "bought", "review": "reviewed"}
+_PHRASE_SPLIT = re.compile(r"[.!?;,\n]+|\s+(?:and|but|also)\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SessionEvent:
+    """An event of the live session not (yet) in the store."""
+
+    product_id: str
+    event_type: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class RecFilters:
+    """Hard filters applied before ranking (category: case-insensitive substring of the path)."""
+
+    category: str | None = None
+    min_price: float | None = None
+    max_price: float | None = None
+    in_stock_only: bool = False
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    product_id: str
+    name: str
+    category: str
+    price: float | None
+    score: float
+    reason: str
+    contributions: list[tuple[str, float]]  # (history product name or chat phrase, weight)
+
+
+@dataclass(frozen=True)
+class Profile:
+    customer_id: str | None
+    top_categories: list[tuple[str, float]]
+    history: list[tuple[datetime, str, list[tuple[str, float]]]]  # (time, label, category weights after)
+
+
+@dataclass
+class _Evt:
+    time: datetime
+    item: int
+    etype: str
+
+
+class InterestService:
+    """Customer profiles and top-k products from stored events plus the live chat.
+
+    Example:
+        >>> svc = InterestService(settings, db)  # doctest: +SKIP
+        >>> svc.record_event("C001", "JP-001", "view")  # doctest: +SKIP
+        >>> svc.recommend("C001", "something for rain", k=5, filters=RecFilters(max_price=150))  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings, db: Database, checkpoint: Path | None = None) -> None:
+        self.settings = settings
+        self.cfg = settings.interest
+        self.db = db
+        self.encoder = TextEncoder(settings.embedding_model, settings.data_dir / "cache" / "interest")
+        self._lock = threading.RLock()
+        self._events: dict[str, list[_Evt]] = {}
+        self.model: InterestModel | None = None
+        self.mode: Literal["trained", "untrained"] = "untrained"
+        self.mode_reason = ""
+        self.checkpoint: Path | None = None
+        self.refresh_catalog(checkpoint)
+
+    # --- catalog and model -------------------------------------------------------------------
+    def refresh_catalog(self, checkpoint: Path | None = None) -> None:
+        """(Re)load products and item vectors; call after a catalog ingestion."""
+        with self.db.session() as s:
+            products = list(s.scalars(select(Product).order_by(Product.id)))
+            self.catalog: Catalog = catalog_from_products(products, max_chars=self.cfg.item_text_max_chars)
+        self.item_text = self.encoder.encode_many(self.catalog.texts)
+        self.categories = np.asarray(self.catalog.categories, dtype=object)
+        self.prices = np.asarray([np.nan if p is None else p for p in self.catalog.prices], dtype=np.float64)
+        self.available = np.asarray(self.catalog.available, dtype=bool)
+        path = checkpoint or self._newest_checkpoint()
+        self.model, self.checkpoint = None, None
+        if path is None:
+            self.mode = "untrained"
+            self.mode_reason = f"no checkpoint in {self.settings.checkpoint_dir}; text similarity only"
+        else:
+            self._load_model(path)
+        self.item_vecs = self._item_vectors()
+
+    def _newest_checkpoint(self) -> Path | None:
+        d = self.settings.checkpoint_dir
+        found = sorted(d.glob("*.pt"), key=lambda p: p.stat().st_mtime) if d.is_dir() else []
+        return found[-1] if found else None
+
+    def _load_model(self, path: Path) -> None:
+        ck = load_checkpoint(path)
+        old = {pid: i for i, pid in enumerate(ck.item_ids) if i > 0}
+        trained = ck.model
+        # Rebuild the model over today's catalog: known items keep their learned id vector,
+        # new ones are scored from their text only (their id vector stays zero and unused).
+        has_hist = np.zeros(len(self.catalog.ids), dtype=bool)
+        remap = np.zeros(len(self.catalog.ids), dtype=np.int64)
+        old_hist = trained.item_has_history.cpu().numpy()
+        for i, pid in enumerate(self.catalog.ids):
+            j = old.get(pid)
+            if i > 0 and j is not None:
+                remap[i] = j
+                has_hist[i] = bool(old_hist[j])
+        model = type(trained)(trained.cfg, torch.from_numpy(self.item_text), torch.from_numpy(has_hist))
+        state = trained.state_dict()
+        for key in [k for k in state if k.endswith("item_id.weight") or k.endswith("item_emb.weight")]:
+            state[key] = state[key][torch.from_numpy(remap)] * torch.from_numpy(has_hist)[:, None]
+        model.load_state_dict(state)
+        model.eval()
+        self.model, self.checkpoint = model, path
+        self.mode = "trained"
+        self.mode_reason = f"checkpoint {path.name} (data {ck.fingerprint}, {ck.meta.get('dataset')})"
+
+    @torch.inference_mode()
+    def _item_vectors(self) -> np.ndarray:
+        if self.model is None:
+            return self.item_text
+        v = self.model.item_vectors().float()
+        return (v / v.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
+
+    # --- events ------------------------------------------------------------------------------
+    def _stored_events(self, customer_id: str) -> list[_Evt]:
+        with self._lock:
+            hit = self._events.get(customer_id)
+            if hit is not None:
+                return hit
+            with self.db.session() as s:
+                rows = s.execute(
+                    select(Event.timestamp, Event.product_id, Event.event_type)
+                    .where(Event.customer_id == customer_id)
+                    .order_by(Event.timestamp, Event.id)
+                ).all()
+            evts = [
+                _Evt(t, self.catalog.index[p], e) for t, p, e in rows if p in self.catalog.index
+            ]
+            self._events[customer_id] = evts
+            return evts
+
+    def _events_for(self, customer_id: str | None, session_events: Sequence[SessionEvent]) -> list[_Evt]:
+        evts = list(self._stored_events(customer_id)) if customer_id else []
+        for e in session_events:
+            i = self.catalog.index.get(e.product_id)
+            if i is not None:
+                evts.append(_Evt(e.timestamp, i, e.event_type))
+        return evts[-self.cfg.max_seq_len :]
+
+    def record_event(
+        self, customer_id: str, product_id: str, event_type: str, session_id: str | None = None
+    ) -> None:
+        """Store an event and update the cached profile (the next recommend sees it)."""
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"event_type: expected one of {EVENT_TYPES}, got {event_type!r}")
+        if product_id not in self.catalog.index:
+            raise ValueError(f"product_id: unknown product {product_id!r}")
+        now = datetime.now(UTC)
+        with self.db.session() as s:
+            s.add(
+                Event(
+                    id=uuid.uuid4().hex,
+                    customer_id=customer_id,
+                    product_id=product_id,
+                    event_type=event_type,
+                    timestamp=now,
+                    session_id=session_id,
+                    source="online",
+                )
+            )
+        with self._lock:
+            evts = self._stored_events(customer_id)
+            evts.append(_Evt(now, self.catalog.index[product_id], event_type))
+
+    # --- scoring -----------------------------------------------------------------------------
+    def _chat_vec(self, chat_text: str) -> np.ndarray | None:
+        text = chat_text.strip()
+        return self.encoder.encode_query(text) if text else None
+
+    @torch.inference_mode()
+    def _user_vectors(self, seqs: list[list[_Evt]], chat: np.ndarray | None) -> np.ndarray:
+        """(S, d) unit customer vectors, one per event sequence (all with the same chat)."""
+        if self.model is None:
+            out = []
+            for evts in seqs:
+                v = np.zeros(self.item_text.shape[1], dtype=np.float32)
+                n = len(evts)
+                for j, e in enumerate(evts):
+                    w = self.cfg.event_weights.get(e.etype, 1.0) * self.cfg.profile_decay ** (n - 1 - j)
+                    v += w * self.item_text[e.item]
+                nv = float(np.linalg.norm(v))
+                v = v / nv if nv > 0 else v
+                if chat is not None:
+                    # The request is what they want now: it weighs as much as the whole history.
+                    v = v + chat
+                out.append(v)
+            return np.stack(out).astype(np.float32)
+        length = max(1, max(len(s) for s in seqs))
+        items = torch.zeros(len(seqs), length, dtype=torch.long)
+        events = torch.zeros(len(seqs), length, dtype=torch.long)
+        for r, evts in enumerate(seqs):
+            if evts:
+                items[r, length - len(evts) :] = torch.tensor([e.item for e in evts])
+                events[r, length - len(evts) :] = torch.tensor([EVENT_INDEX.get(e.etype, 1) for e in evts])
+        batch = ModelInputs(items, events)
+        if chat is not None:
+            batch.text = torch.from_numpy(np.broadcast_to(chat, (len(seqs), chat.shape[0])).copy())
+            batch.has_text = torch.ones(len(seqs), dtype=torch.bool)
+        u = self.model.user_vectors(batch).float()
+        return (u / u.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
+
+    def _allowed(self, filters: RecFilters | None, excluded: set[int]) -> np.ndarray:
+        ok = np.ones(len(self.catalog.ids), dtype=bool)
+        ok[0] = False
+        if filters is not None:
+            if filters.category:
+                needle = filters.category.lower()
+                ok &= np.fromiter((needle in c.lower() for c in self.catalog.categories), bool, len(ok))
+            if filters.min_price is not None:
+                ok &= ~np.isnan(self.prices) & (self.prices >= filters.min_price)
+            if filters.max_price is not None:
+                ok &= ~np.isnan(self.prices) & (self.prices <= filters.max_price)
+            if filters.in_stock_only:
+                ok &= self.available
+        if excluded:
+            ok[list(excluded)] = False
+        return ok
+
+    def recommend(
+        self,
+        customer_id: str | None,
+        chat_text: str = "",
+        session_events: Sequence[SessionEvent] = (),
+        k: int = 5,
+        filters: RecFilters | None = None,
+        include_purchased: bool = False,
+    ) -> list[Recommendation]:
+        """Top-k products for the customer now, each with a reason and its top contributions."""
+        evts = self._events_for(customer_id, session_events)
+        chat = self._chat_vec(chat_text)
+        if not evts and chat is None:
+            return self._popular(k, filters)
+        u = self._user_vectors([evts], chat)[0]
+        scores = self.item_vecs @ u
+        excluded = set() if include_purchased else {e.item for e in evts if e.etype == "purchase"}
+        ok = self._allowed(filters, excluded)
+        cand = np.flatnonzero(ok)
+        if len(cand) == 0:
+            return []
+        top = cand[np.argsort(-scores[cand], kind="stable")[:k]]
+        return self._explain(top, scores[top], evts, chat_text, chat)
+
+    def _popular(self, k: int, filters: RecFilters | None) -> list[Recommendation]:
+        """Nobody to personalise for: most-interacted products (by stored events) pass the filters."""
+        with self.db.session() as s:
+            rows = s.execute(select(Event.product_id)).scalars().all()
+        counts = np.zeros(len(self.catalog.ids))
+        for p in rows:
+            i = self.catalog.index.get(p)
+            if i is not None:
+                counts[i] += 1
+        cand = np.flatnonzero(self._allowed(filters, set()))
+        top = cand[np.argsort(-counts[cand], kind="stable")[:k]]
+        return [
+            Recommendation(
+                self.catalog.ids[i], self.catalog.names[i], self.catalog.categories[i],
+                self.catalog.prices[i], float(counts[i]), "Popular with other customers", [],
+            )
+            for i in top
+        ]
+
+    # --- explanations ------------------------------------------------------------------------
+    def _phrases(self, chat_text: str) -> list[str]:
+        parts = [p.strip() for p in _PHRASE_SPLIT.split(chat_text) if p and len(p.strip()) > 2]
+        return parts[:6] or ([chat_text.strip()] if chat_text.strip() else [])
+
+    def _explain(
+        self,
+        top: np.ndarray,
+        top_scores: np.ndarray,
+        evts: list[_Evt],
+        chat_text: str,
+        chat: np.ndarray | None,
+    ) -> list[Recommendation]:
+        # History: leave-one-out over the newest events; the score drop when an event is removed
+        # is that event's contribution (one batched forward pass).
+        h = min(len(evts), self.cfg.explain_history)
+        hist_contrib = np.zeros((0, len(top)), dtype=np.float32)
+        if h:
+            start = len(evts) - h
+            variants = [evts[:j] + evts[j + 1 :] for j in range(start, len(evts))]
+            uv = self._user_vectors(variants, chat)
+            hist_contrib = top_scores[None, :] - uv @ self.item_vecs[top].T  # (h, k)
+        phrases, phrase_sim = [], np.zeros((0, len(top)), dtype=np.float32)
+        if chat is not None:
+            phrases = self._phrases(chat_text)
+            pv = self.encoder.encode_queries(phrases) if len(phrases) > 1 else chat[None]
+            phrase_sim = pv @ self.item_text[top].T  # (p, k)
+        recs = []
+        for c, item in enumerate(top):
+            per_product: dict[int, tuple[float, str]] = {}
+            for j in range(h):
+                e = evts[len(evts) - h + j]
+                w, et = per_product.get(e.item, (0.0, e.etype))
+                if self.cfg.event_weights.get(e.etype, 0) > self.cfg.event_weights.get(et, 0):
+                    et = e.etype
+                per_product[e.item] = (w + float(hist_contrib[j, c]), et)
+            hist = sorted(per_product.items(), key=lambda kv: -kv[1][0])
+            contribs: list[tuple[str, float]] = [(self.catalog.names[i], round(w, 4)) for i, (w, _) in hist]
+            best_phrase = ""
+            if phrases:
+                order = np.argsort(-phrase_sim[:, c])
+                best_phrase = phrases[int(order[0])]
+                contribs += [(f'"{phrases[int(p)]}"', round(float(phrase_sim[p, c]), 4)) for p in order]
+            contribs.sort(key=lambda t: -t[1])
+            bits = []
+            if hist and hist[0][1][0] > 0:
+                name, etype = self.catalog.names[hist[0][0]], hist[0][1][1]
+                bits.append(f"you {_VERB.get(etype, 'viewed')} {name}")
+            if best_phrase:
+                bits.append(f'asked about "{best_phrase}"')
+            reason = ("Because " + " and ".join(bits)) if bits else f"Matches your interest in {self.catalog.categories[item]}"
+            recs.append(
+                Recommendation(
+                    product_id=self.catalog.ids[item],
+                    name=self.catalog.names[item],
+                    category=self.catalog.categories[item],
+                    price=self.catalog.prices[item],
+                    score=float(top_scores[c]),
+                    reason=reason,
+                    contributions=contribs[:5],
+                )
+            )
+        return recs
+
+    # --- profile -----------------------------------------------------------------------------
+    def _category_weights(self, u: np.ndarray, n: int = 5) -> list[list[tuple[str, float]]]:
+        """Predicted interest per category: softmax over item scores, summed by category."""
+        s = (u @ self.item_vecs.T)[:, 1:] / self.cfg.profile_temperature
+        p = np.exp(s - s.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        cats = self.categories[1:]
+        names, inv = np.unique(cats, return_inverse=True)
+        out = []
+        for row in p:
+            agg = np.bincount(inv, weights=row, minlength=len(names))
+            order = np.argsort(-agg)[:n]
+            out.append([(str(names[i]), round(float(agg[i]), 4)) for i in order])
+        return out
+
+    def profile(
+        self, customer_id: str | None, chat_text: str = "", session_events: Sequence[SessionEvent] = ()
+    ) -> Profile:
+        """Top categories now, and how they moved after each of the recent events."""
+        evts = self._events_for(customer_id, session_events)
+        chat = self._chat_vec(chat_text)
+        if not evts and chat is None:
+            return Profile(customer_id, [], [])
+        prefixes = [evts[: j + 1] for j in range(len(evts))]
+        now = self._user_vectors([evts], chat)
+        weights = self._category_weights(now)[0]
+        history: list[tuple[datetime, str, list[tuple[str, float]]]] = []
+        if prefixes:
+            steps = self._category_weights(self._user_vectors(prefixes, None), n=3)
+            for e, w in zip(evts, steps, strict=True):
+                label = f"{e.etype}: {self.catalog.names[e.item]}"
+                history.append((e.time, label, w))
+        return Profile(customer_id, weights, history)

@@ -1,0 +1,194 @@
+"""Okapi BM25 over a whole Chroma collection, with Chroma-style metadata filters applied at query time.
+
+One index per collection keeps the IDF statistics global: a filter such as
+``{"product_id": "P1"}`` restricts which documents are ranked, not what "rare" means. Ranking the few
+reviews of one product with IDF computed from those reviews alone would be noisy.
+
+Example:
+    >>> idx = BM25Index(["d1", "d2"], ["free returns within 30 days", "we ship to Canada"],
+    ...                 [{"kind": "policy"}, {"kind": "policy"}])
+    >>> [doc_id for doc_id, _ in idx.search("return window", k=1)]
+    ['d1']
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+from assistant.retrieval.text import tokenize
+
+Where = Mapping[str, Any]
+
+
+def matches(metadata: Mapping[str, Any], where: Where | None) -> bool:
+    """Evaluate a Chroma ``where`` filter ($and, $or, $eq, $ne, $in, $nin, $gt.. on numbers) in Python."""
+    if not where:
+        return True
+    for key, cond in where.items():
+        if key == "$and":
+            if not all(matches(metadata, c) for c in cond):
+                return False
+            continue
+        if key == "$or":
+            if not any(matches(metadata, c) for c in cond):
+                return False
+            continue
+        value = metadata.get(key)
+        if not isinstance(cond, Mapping):
+            cond = {"$eq": cond}
+        for op, arg in cond.items():
+            if not _compare(op, value, arg):
+                return False
+    return True
+
+
+def _compare(op: str, value: Any, arg: Any) -> bool:
+    if op == "$eq":
+        return bool(value == arg)
+    if op == "$ne":
+        return bool(value != arg)
+    if op == "$in":
+        return value in arg
+    if op == "$nin":
+        return value not in arg
+    if value is None:
+        return False
+    ops: dict[str, Callable[[Any, Any], bool]] = {
+        "$gt": lambda a, b: a > b,
+        "$gte": lambda a, b: a >= b,
+        "$lt": lambda a, b: a < b,
+        "$lte": lambda a, b: a <= b,
+    }
+    if op not in ops:
+        raise ValueError(f"unsupported filter operator {op!r}")
+    return ops[op](value, arg)
+
+
+class BM25Index:
+    """A sparse BM25 weight matrix; a query's scores are one sparse column sum."""
+
+    def __init__(
+        self,
+        ids: Sequence[str],
+        texts: Sequence[str],
+        metadatas: Sequence[Mapping[str, Any]],
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+    ) -> None:
+        if not (len(ids) == len(texts) == len(metadatas)):
+            raise ValueError("ids, texts and metadatas must have the same length")
+        if k1 <= 0 or not 0.0 <= b <= 1.0:
+            raise ValueError("need k1 > 0 and 0 <= b <= 1")
+        self.ids = list(ids)
+        self.texts = list(texts)
+        self.metadatas = [dict(m) for m in metadatas]
+        self.vocab: dict[str, int] = {}
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+        lengths = np.zeros(len(ids), dtype=np.float32)
+        for row, text in enumerate(self.texts):
+            toks = tokenize(text)
+            lengths[row] = len(toks)
+            counts: dict[int, int] = {}
+            for tok in toks:
+                col = self.vocab.setdefault(tok, len(self.vocab))
+                counts[col] = counts.get(col, 0) + 1
+            rows.extend([row] * len(counts))
+            cols.extend(counts.keys())
+            vals.extend(counts.values())
+        n = max(len(ids), 1)
+        tf = sparse.csr_matrix(
+            (np.asarray(vals, dtype=np.float32), (rows, cols)), shape=(len(ids), max(len(self.vocab), 1))
+        )
+        df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=tf.shape[1]).astype(np.float32)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        avgdl = float(lengths.mean()) if len(ids) else 1.0
+        norm = k1 * (1.0 - b + b * lengths / max(avgdl, 1e-6))
+        coo = tf.tocoo()
+        weights = coo.data * (k1 + 1.0) / (coo.data + norm[coo.row]) * idf[coo.col]
+        self._weights = sparse.csc_matrix((weights, (coo.row, coo.col)), shape=tf.shape)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every document for ``query`` (zeros where no term matches)."""
+        cols = [self.vocab[t] for t in tokenize(query) if t in self.vocab]
+        if not cols or not self.ids:
+            return np.zeros(len(self.ids), dtype=np.float32)
+        # Repeated query terms count once per occurrence, as in Okapi BM25 with qtf=1 per token.
+        sub = self._weights[:, cols]
+        return np.asarray(sub.sum(axis=1)).ravel()
+
+    def search(self, query: str, k: int, where: Where | None = None) -> list[tuple[str, float]]:
+        """Top-``k`` (id, score) with a positive score among documents matching ``where``."""
+        if k < 1:
+            raise ValueError("k must be >= 1")
+        scores = self.scores(query)
+        if where:
+            mask = np.fromiter((matches(m, where) for m in self.metadatas), dtype=bool, count=len(self.ids))
+            scores = np.where(mask, scores, 0.0)
+        positive = np.flatnonzero(scores > 0)
+        if positive.size == 0:
+            return []
+        top = positive[np.argsort(-scores[positive], kind="stable")[:k]]
+        return [(self.ids[i], float(scores[i])) for i in top]
+
+    def document(self, doc_id: str) -> tuple[str, dict[str, Any]]:
+        i = self._positions()[doc_id]
+        return self.texts[i], self.metadatas[i]
+
+    def _positions(self) -> dict[str, int]:
+        if not hasattr(self, "_pos"):
+            self._pos = {d: i for i, d in enumerate(self.ids)}
+        return self._pos
+
+
+class BM25Cache:
+    """BM25 indexes of Chroma collections, rebuilt when a collection's size changes.
+
+    Example:
+        >>> cache = BM25Cache(lambda name: vectors.collection(name))  # doctest: +SKIP
+        >>> cache.get("policies").search("refund", k=3)  # doctest: +SKIP
+    """
+
+    def __init__(self, collection_getter: Callable[[str], Any], page_size: int = 5000) -> None:
+        if page_size < 1:
+            raise ValueError("page_size must be >= 1")
+        self._getter = collection_getter
+        self._page = page_size
+        self._indexes: dict[str, tuple[int, BM25Index]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> BM25Index:
+        col = self._getter(name)
+        count = int(col.count())
+        with self._lock:
+            cached = self._indexes.get(name)
+            if cached is not None and cached[0] == count:
+                return cached[1]
+            ids: list[str] = []
+            docs: list[str] = []
+            metas: list[dict[str, Any]] = []
+            for offset in range(0, count, self._page):
+                res = col.get(include=["documents", "metadatas"], limit=self._page, offset=offset)
+                ids.extend(res["ids"])
+                docs.extend(d or "" for d in (res["documents"] or []))
+                metas.extend(dict(m or {}) for m in (res["metadatas"] or []))
+            index = BM25Index(ids, docs, metas)
+            self._indexes[name] = (count, index)
+            return index
+
+    def invalidate(self, name: str | None = None) -> None:
+        with self._lock:
+            if name is None:
+                self._indexes.clear()
+            else:
+                self._indexes.pop(name, None)

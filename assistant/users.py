@@ -1,0 +1,170 @@
+"""Support agents and admins: accounts in the database, passwords hashed with Argon2id.
+
+Example:
+    >>> from assistant.config import Settings
+    >>> from assistant.store.db import Database
+    >>> db = Database(Settings(data_dir="/tmp/shop-users-doc"))
+    >>> db.migrate()
+    >>> _ = add_user(db, "doc-ana", "correct horse battery", "agent", replace=True)
+    >>> authenticate(db, "doc-ana", "correct horse battery").role
+    'agent'
+    >>> authenticate(db, "doc-ana", "wrong") is None
+    True
+
+The CLI command ``shopassist user add --role agent|admin NAME`` is :func:`user_add`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+import typer
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+
+from assistant.store.db import Database
+from assistant.store.models import USER_ROLES, User
+
+MIN_PASSWORD_LENGTH = 8
+# Demo shops get these accounts so a newcomer can open the agent and admin areas at once.
+DEMO_USERS: dict[str, tuple[str, str]] = {
+    "agent": ("agent-demo-pass", "agent"),
+    "admin": ("admin-demo-pass", "admin"),
+}
+
+# argon2-cffi's defaults follow RFC 9106's low-memory profile (Argon2id, 64 MiB, t=3).
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing of "no such user"
+# equal to "wrong password", so the login form does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("no-such-user-placeholder")
+
+
+class UserError(ValueError):
+    """A user cannot be added: bad role, short password, taken name."""
+
+
+@dataclass(frozen=True)
+class UserView:
+    """What the app keeps about a signed-in user (never the hash)."""
+
+    id: int
+    username: str
+    role: str
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash string (salt and parameters included)."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches ``password_hash``; never raises on a malformed hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def add_user(db: Database, username: str, password: str, role: str, *, replace: bool = False) -> UserView:
+    """Create an agent or admin; ``replace=True`` resets the password and role of an existing one.
+
+    Example:
+        >>> add_user(db, "sam", "a long passphrase", "admin")  # doctest: +SKIP
+        UserView(id=1, username='sam', role='admin')
+    """
+    username = username.strip()
+    if not username or len(username) > 100:
+        raise UserError("username must be 1-100 characters")
+    if role not in USER_ROLES:
+        raise UserError(f"role must be one of {', '.join(USER_ROLES)}")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if user is not None and not replace:
+            raise UserError(f"user {username!r} already exists")
+        if user is None:
+            user = User(username=username, password_hash=hash_password(password), role=role)
+            s.add(user)
+        else:
+            user.password_hash = hash_password(password)
+            user.role = role
+        s.flush()
+        return UserView(id=user.id, username=user.username, role=user.role)
+
+
+def authenticate(db: Database, username: str, password: str) -> UserView | None:
+    """The user when the password is right, else None (same timing either way)."""
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == username.strip()))
+        if user is None:
+            verify_password(_DUMMY_HASH, password)
+            return None
+        if not verify_password(user.password_hash, password):
+            return None
+        if _hasher.check_needs_rehash(user.password_hash):
+            # Parameters were raised since this hash was made: upgrade it while we hold the password.
+            user.password_hash = hash_password(password)
+        return UserView(id=user.id, username=user.username, role=user.role)
+
+
+def get_user(db: Database, username: str) -> UserView | None:
+    """The user by name, or None (used to re-check a session against the current account)."""
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        return None if user is None else UserView(id=user.id, username=user.username, role=user.role)
+
+
+def list_users(db: Database) -> list[UserView]:
+    with db.session() as s:
+        rows = s.scalars(select(User).order_by(User.username)).all()
+        return [UserView(id=u.id, username=u.username, role=u.role) for u in rows]
+
+
+def ensure_demo_users(db: Database) -> dict[str, str]:
+    """Create the demo ``agent`` and ``admin`` accounts if no account exists yet.
+
+    Only for demo shops: the passwords are public (see docs/ui.md). Returns
+    ``{username: password}`` of the accounts created (empty when users already existed).
+    """
+    if list_users(db):
+        return {}
+    created: dict[str, str] = {}
+    for username, (password, role) in DEMO_USERS.items():
+        add_user(db, username, password, role)
+        created[username] = password
+    return created
+
+
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name of the new agent or admin.")],
+    role: Annotated[str, typer.Option("--role", help="agent or admin.")] = "agent",
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when omitted."),
+    ] = "",
+    replace: Annotated[bool, typer.Option("--replace", help="Reset an existing user's password and role.")] = False,
+) -> None:
+    """Add a support agent or admin who can sign in to the agent console or admin area.
+
+    Example:
+        $ shopassist user add --role admin sam
+        Password: ********
+    """
+    from assistant.config import ConfigError, get_settings
+
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    db = Database(settings)
+    db.migrate()
+    try:
+        user = add_user(db, username, password, role, replace=replace)
+    except UserError as exc:
+        typer.echo(f"Cannot add user: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{'Updated' if replace else 'Added'} {user.role} {user.username!r}.")

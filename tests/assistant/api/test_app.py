@@ -1,0 +1,81 @@
+"""The web app answering over real HTTP: uvicorn on a free port, the demo shop, the real models."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from assistant.api.app import create_app
+from assistant.config import Settings
+from assistant.services import Services
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(demo_settings: Settings) -> Iterator[str]:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(Services.build(demo_settings)), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the app did not start")
+        time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_health_reports_built_collections(base_url: str) -> None:
+    r = httpx.get(f"{base_url}/healthz", timeout=10)
+    assert r.status_code == 200
+    assert r.json()["vectors"]["policies"] > 0
+
+
+def test_returns_question_gets_a_cited_answer_over_http(base_url: str) -> None:
+    conv = httpx.post(f"{base_url}/api/conversations", json={}, timeout=30).json()
+    r = httpx.post(
+        f"{base_url}/api/conversations/{conv['conversation_id']}/messages",
+        json={"text": "How do I return a jacket that doesn't fit?"},
+        timeout=60,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["citations"], body
+    assert "[1]" in body["text"]
+    assert any("return" in (c["title"] + c["snippet"]).lower() for c in body["citations"])
+
+
+def test_gradio_chat_endpoint_answers(base_url: str) -> None:
+    from gradio_client import Client
+
+    client = Client(base_url, verbose=False)
+    history, _conversation, _cards, box = client.predict("What is your return policy?", [], None, api_name="/chat")
+    assert box == ""
+    reply = history[-1]["content"]
+    assert "[1]" in str(reply)
+
+
+def test_openapi_schema_is_published(base_url: str) -> None:
+    schema = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
+    assert "/api/conversations" in schema["paths"]
+
+
+def test_errors_never_show_a_stack_trace(base_url: str) -> None:
+    r = httpx.post(f"{base_url}/api/conversations/does-not-exist/messages", json={"text": "hi"}, timeout=30)
+    assert r.status_code in (404, 422)
+    assert "Traceback" not in r.text

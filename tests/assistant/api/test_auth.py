@@ -1,0 +1,293 @@
+"""Sign-in, sessions and role checks: JSON routes and the Gradio handlers of the agent/admin areas."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import gradio as gr
+import httpx
+import pytest
+import typer
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from assistant.api import admin_routes, agent_routes, auth
+from assistant.api.auth import SESSION_COOKIE, SessionSigner, signer_for
+from assistant.config import Settings
+from assistant.services import Services
+from assistant.store.models import Conversation, Draft, Message, User
+from assistant.users import UserError, add_user, authenticate, hash_password, user_add, verify_password
+from ui.auth import DENIED_MESSAGE
+
+SECRET_TEXT = "my parcel never arrived, tracking 1Z999"
+
+
+@pytest.fixture
+def services(settings: Settings) -> Services:
+    svc = Services.build(settings)
+    add_user(svc.db, "ana", "agent-pass-123", "agent")
+    add_user(svc.db, "root", "admin-pass-123", "admin")
+    with svc.db.session() as s:
+        s.add(Conversation(id="conv-1", status="handoff", intent="shipping", customer_id="C001"))
+        s.flush()
+        s.add(Message(conversation_id="conv-1", role="customer", text=SECRET_TEXT))
+        s.add(Draft(conversation_id="conv-1", kind="reply", content="Sorry! Let me check.", status="pending"))
+    return svc
+
+
+def _api(services: Services) -> FastAPI:
+    app = FastAPI()
+    app.state.services = services
+    for router in (auth.router, agent_routes.router, admin_routes.router):
+        app.include_router(router)
+    return app
+
+
+@pytest.fixture
+def client(services: Services) -> TestClient:
+    return TestClient(_api(services))
+
+
+def _login(client: TestClient, username: str, password: str) -> str:
+    r = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.text
+    return str(r.cookies[SESSION_COOKIE])
+
+
+def _protected_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) under /api/agent and /api/admin, from the app's own OpenAPI schema."""
+    out = []
+    for path, ops in app.openapi()["paths"].items():
+        if path.startswith(("/api/agent", "/api/admin")):
+            concrete = path.replace("{conversation_id}", "conv-1").replace("{draft_id}", "1")
+            concrete = concrete.replace("{customer_id}", "C001")
+            out += [(method.upper(), concrete) for method in ops]
+    return out
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+def test_passwords_are_argon2id_hashes_and_verify() -> None:
+    h = hash_password("correct horse")
+    assert h.startswith("$argon2id$")
+    assert verify_password(h, "correct horse")
+    assert not verify_password(h, "wrong horse")
+    assert not verify_password("not-a-hash", "correct horse")
+
+
+def test_add_user_validates_role_password_and_duplicates(services: Services) -> None:
+    with pytest.raises(UserError, match="role"):
+        add_user(services.db, "eve", "long enough pw", "customer")
+    with pytest.raises(UserError, match="at least"):
+        add_user(services.db, "eve", "short", "agent")
+    with pytest.raises(UserError, match="exists"):
+        add_user(services.db, "ana", "another-pass-1", "agent")
+    assert add_user(services.db, "ana", "another-pass-1", "admin", replace=True).role == "admin"
+    with services.db.session() as s:
+        stored = s.query(User).filter_by(username="ana").one().password_hash
+    assert "another-pass-1" not in stored
+
+
+def test_authenticate(services: Services) -> None:
+    user = authenticate(services.db, "ana", "agent-pass-123")
+    assert user is not None and user.role == "agent"
+    assert authenticate(services.db, "ana", "nope") is None
+    assert authenticate(services.db, "nobody", "agent-pass-123") is None
+
+
+def test_user_add_command_prompts_for_a_hidden_password(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPASSIST_DATA_DIR", str(settings.data_dir))
+    from assistant.config import get_settings
+
+    get_settings.cache_clear()
+    app = typer.Typer()
+    app.command()(user_add)
+    app.command("noop")(lambda: None)  # with two commands typer keeps the "add" name explicit
+    result = CliRunner().invoke(app, ["user-add", "--role", "admin", "sam"], input="s3cret-pass\ns3cret-pass\n")
+    assert result.exit_code == 0, result.output
+    assert "s3cret-pass" not in result.output
+    svc = Services.build(settings)
+    assert (u := authenticate(svc.db, "sam", "s3cret-pass")) is not None and u.role == "admin"
+    bad = CliRunner().invoke(app, ["user-add", "--role", "root", "x"], input="s3cret-pass\ns3cret-pass\n")
+    assert bad.exit_code == 1 and "role must be" in bad.output
+
+
+# --- sessions --------------------------------------------------------------------------------------
+
+
+def test_signer_rejects_tampering_and_expiry() -> None:
+    signer = SessionSigner(b"0123456789abcdef0123", ttl_seconds=60)
+    token = signer.issue("ana", "agent", now=1000.0)
+    assert signer.verify(token, now=1059.0) is not None
+    assert signer.verify(token, now=1061.0) is None
+    _payload, sig = token.split(".")
+    forged_body = json.dumps({"u": "ana", "r": "admin", "iat": 1000, "exp": 9e12}).encode()
+    import base64
+
+    forged = base64.urlsafe_b64encode(forged_body).rstrip(b"=").decode() + "." + sig
+    assert signer.verify(forged, now=1001.0) is None
+    assert SessionSigner(b"another-secret-key-xx").verify(token, now=1001.0) is None
+    for junk in ("", "abc", "a.b.c", "!!.??"):
+        assert signer.verify(junk) is None
+
+
+def test_login_sets_an_httponly_expiring_cookie(client: TestClient) -> None:
+    r = client.post("/api/auth/login", json={"username": "ana", "password": "agent-pass-123"})
+    assert r.status_code == 200
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=" in cookie
+    assert client.get("/api/auth/me").json()["username"] == "ana"
+    bad = client.post("/api/auth/login", json={"username": "ana", "password": "wrong"})
+    assert bad.status_code == 401 and bad.json()["detail"] == "Wrong username or password."
+    form = client.post("/api/auth/login", data={"username": "root", "password": "admin-pass-123"})
+    assert form.status_code == 200 and form.json()["role"] == "admin"
+    client.post("/api/auth/logout")
+    client.cookies.clear()
+    assert client.get("/api/auth/me").status_code == 401
+
+
+def test_sessions_expire(services: Services, client: TestClient) -> None:
+    signer = signer_for(services.settings)
+    expired = signer.issue("ana", "agent", now=time.time() - signer.ttl_seconds - 1)
+    client.cookies.set(SESSION_COOKIE, expired)
+    assert client.get("/api/agent/queue").status_code == 401
+
+
+def test_a_customer_session_gets_401_from_every_agent_and_admin_endpoint(services: Services) -> None:
+    app = _api(services)
+    routes = _protected_routes(app)
+    assert len(routes) >= 8
+    client = TestClient(app)
+    forged = SessionSigner(b"not-the-shop-secret-000").issue("ana", "admin")
+    for cookie in (None, "garbage", forged):
+        client.cookies.clear()
+        if cookie:
+            client.cookies.set(SESSION_COOKIE, cookie)
+        for method, path in routes:
+            r = client.request(method, path, json={"action": "approve", "text": "x"})
+            assert r.status_code == 401, (method, path, cookie, r.status_code)
+            assert SECRET_TEXT not in r.text
+
+
+def test_an_agent_gets_403_from_admin_endpoints_and_200_from_agent_ones(client: TestClient) -> None:
+    _login(client, "ana", "agent-pass-123")
+    for method, path in _protected_routes(client.app):  # type: ignore[arg-type]
+        if path.startswith("/api/admin"):
+            assert client.request(method, path).status_code == 403, path
+    queue = client.get("/api/agent/queue")
+    assert queue.status_code == 200 and queue.json()[0]["id"] == "conv-1"
+    assert SECRET_TEXT in client.get("/api/agent/conversations/conv-1").text
+
+
+def test_admins_can_use_both_areas(client: TestClient) -> None:
+    _login(client, "root", "admin-pass-123")
+    assert client.get("/api/admin/analytics?days=7").status_code == 200
+    assert client.get("/api/agent/queue").status_code == 200
+
+
+def test_a_deleted_or_demoted_user_loses_the_session_at_once(services: Services, client: TestClient) -> None:
+    _login(client, "root", "admin-pass-123")
+    add_user(services.db, "root", "admin-pass-123", "agent", replace=True)
+    assert client.get("/api/admin/analytics").status_code == 401
+    with services.db.session() as s:
+        s.query(User).filter_by(username="ana").delete()
+    _ = client.post("/api/auth/login", json={"username": "ana", "password": "agent-pass-123"})
+    assert _.status_code == 401
+
+
+def test_reject_needs_a_reason_and_decisions_are_stored(client: TestClient, services: Services) -> None:
+    _login(client, "ana", "agent-pass-123")
+    draft_id = client.get("/api/agent/conversations/conv-1").json()["drafts"][0]["id"]
+    r = client.post(f"/api/agent/drafts/{draft_id}/decision", json={"action": "reject"})
+    assert r.status_code == 409 and "reason" in r.json()["detail"]
+    r = client.post(f"/api/agent/drafts/{draft_id}/decision", json={"action": "edit", "text": "On its way!"})
+    assert r.status_code == 200 and r.json()["status"] == "edited" and r.json()["reviewer"] == "ana"
+    again = client.post(f"/api/agent/drafts/{draft_id}/decision", json={"action": "approve"})
+    assert again.status_code == 409
+    with services.db.session() as s:
+        sent = s.query(Message).filter_by(conversation_id="conv-1", role="agent").one()
+    assert sent.text == "On its way!"
+    a = client.get("/api/agent/queue")  # still a handoff until released
+    assert a.json()[0]["id"] == "conv-1"
+    _login(client, "root", "admin-pass-123")
+    assert client.get("/api/admin/analytics").json()["decisions"]["edited"] == 1
+
+
+# --- the Gradio handlers check the role on the server too ---------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def gradio_url(services: Services) -> Iterator[str]:
+    from ui.app import MOUNT_KWARGS, build_ui
+
+    app = gr.mount_gradio_app(_api(services), build_ui(services), path="/", **MOUNT_KWARGS)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "app did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _call(url: str, api_name: str, data: list[Any], cookies: dict[str, str]) -> str:
+    with httpx.Client(base_url=url, cookies=cookies, timeout=30) as http:
+        r = http.post(f"/gradio_api/call/{api_name}", json={"data": data})
+        assert r.status_code == 200, r.text
+        event_id = r.json()["event_id"]
+        return http.get(f"/gradio_api/call/{api_name}/{event_id}").text
+
+
+AGENT_HANDLERS: list[tuple[str, list[Any]]] = [
+    ("agent_queue", []),
+    ("agent_open", [None]),
+    ("agent_approve", ["x", ""]),
+    ("agent_send", ["Sending anyway", ""]),
+    ("agent_reject", ["", "because"]),
+    ("agent_release", []),
+]
+ADMIN_HANDLERS: list[tuple[str, list[Any]]] = [
+    ("admin_stats", []),
+    ("admin_analytics", [30]),
+    ("admin_ingest", [None, "auto"]),
+    ("admin_train", []),
+]
+
+
+def test_gradio_agent_and_admin_handlers_refuse_a_customer_session(gradio_url: str, services: Services) -> None:
+    for api_name, data in AGENT_HANDLERS + ADMIN_HANDLERS:
+        body = _call(gradio_url, api_name, data, cookies={})
+        assert SECRET_TEXT not in body and "conv-1" not in body, api_name
+        assert "event: complete" in body, (api_name, body)
+        if api_name not in ("agent_queue", "admin_stats"):
+            assert DENIED_MESSAGE in body, (api_name, body)
+    with services.db.session() as s:
+        assert s.query(Message).filter_by(role="agent").count() == 0
+        assert s.query(Draft).filter(Draft.status != "pending").count() == 0
+    agent_cookie = {SESSION_COOKIE: signer_for(services.settings).issue("ana", "agent")}
+    for api_name, data in ADMIN_HANDLERS:
+        body = _call(gradio_url, api_name, data, cookies=agent_cookie)
+        assert "ana" not in body and "vectors" not in body, api_name
+
+
+def test_gradio_agent_handlers_work_with_an_agent_session(gradio_url: str, services: Services) -> None:
+    cookies = {SESSION_COOKIE: signer_for(services.settings).issue("ana", "agent")}
+    assert "conv-1" in _call(gradio_url, "agent_queue", [], cookies)

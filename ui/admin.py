@@ -1,0 +1,311 @@
+"""The admin area: ingest uploaded files, collection statistics, retrain the interest encoder, analytics.
+
+Like the agent console, each handler re-checks the admin session on the server.
+
+Example:
+    >>> with gr.Blocks() as demo:  # doctest: +SKIP
+    ...     area = build_admin_area(services)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from assistant.api import admin_routes
+from assistant.services import Services
+from ui import charts
+from ui.auth import DENIED_MESSAGE, SigninPanel, plain_error, require, signin_panel
+
+log = logging.getLogger(__name__)
+
+
+
+def _formats() -> list[str]:
+    try:
+        from ingest.readers import format_names
+
+        return ["auto", *format_names()]
+    except Exception:
+        return ["auto"]
+
+
+FORMATS = _formats()
+# Ingestion and training write to the same stores; one at a time keeps reports readable.
+_job_lock = threading.Lock()
+
+
+@dataclass
+class AdminArea:
+    signin: SigninPanel
+    column: gr.Column
+    logout: gr.Button
+    load_outputs: list[Any]
+    load_fn: Any
+
+
+def _source_name(path: Path) -> str:
+    # Gradio keeps the uploaded file's own name; the source is what `remove-source` takes later.
+    return "upload:" + re.sub(r"[^A-Za-z0-9._-]+", "-", path.name)[:150]
+
+
+def _progress_callback(progress: gr.Progress, label: str) -> Any:
+    """Adapts the pipeline's ``ProgressEvent`` (bytes read of the file) to ``gr.Progress``."""
+
+    def callback(event: Any) -> None:
+        try:
+            total = getattr(event, "bytes_total", 0) or 0
+            done = getattr(event, "bytes_done", 0) or 0
+            records = getattr(event, "records", 0)
+            desc = f"{label}: {records} records read, {getattr(event, 'written', 0)} written"
+            progress(min(1.0, done / total) if total else 0.5, desc=desc)
+        except Exception:
+            log.debug("progress update ignored", exc_info=True)
+
+    return callback
+
+
+def _report_markdown(name: str, report: Any) -> str:
+    detected = "; ".join(f.detected for f in getattr(report, "files", []) if getattr(f, "detected", ""))
+    lines = [
+        f"#### {name}",
+        f"Format: **{report.format}**" + (f" ({detected})" if detected else ""),
+        "Ingested." if report.ok else "Finished with problems — see the validation report below.",
+        "",
+        "| records | read | valid | rejected | written | unchanged | replaced |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for kind, c in report.counts.items():
+        lines.append(f"| {kind} | {c.read} | {c.valid} | {c.rejected} | {c.written} | {c.unchanged} | {c.replaced} |")
+    pii = ", ".join(f"{k} {v}" for k, v in (getattr(report, "pii_found", {}) or {}).items())
+    if pii:
+        lines.append(f"\nPersonal data redacted before storing: {pii}.")
+    for note in getattr(report, "notes", []) or []:
+        lines.append(f"\n_{note}_")
+    return "\n".join(lines)
+
+
+def _rejection_rows(name: str, report: Any) -> list[list[Any]]:
+    rows: list[list[Any]] = []
+    for r in list(report.rejections)[:200]:
+        where = f"line {r.line}" if r.line is not None else ""
+        rows.append([name, where, (r.field + ": " if r.field else "") + r.message])
+    extra = int(getattr(report, "rejections_total", 0)) - len(rows)
+    if extra > 0:
+        rows.append([name, "", f"… and {extra} more"])
+    return rows
+
+
+def run_ingest(services: Services, paths: list[Path], fmt: str, progress: gr.Progress) -> tuple[str, list[Any]]:
+    """Ingest each uploaded file; returns the report as markdown and the rejected records as rows."""
+    from ingest.pipeline import ingest_paths
+
+    parts: list[str] = []
+    rows: list[list[Any]] = []
+    for i, path in enumerate(paths, 1):
+        label = f"{path.name} ({i}/{len(paths)})"
+        progress(0.0, desc=f"Reading {label}")
+        report = ingest_paths(
+            [path],
+            fmt,
+            settings=services.settings,
+            source=_source_name(path),
+            progress=_progress_callback(progress, label),
+            db=services.db,
+            vectors=services.vectors,
+        )
+        parts.append(_report_markdown(path.name, report))
+        rows += _rejection_rows(path.name, report)
+    _refresh_retrieval(services)
+    return "\n\n".join(parts), rows
+
+
+def _refresh_retrieval(services: Services) -> None:
+    """Let the assistant see new passages at once, if its retriever caches an index."""
+    assistant = services.assistant
+    for name in ("refresh", "reload", "invalidate"):
+        hook = getattr(assistant, name, None)
+        if callable(hook):
+            try:
+                hook()
+            except Exception:
+                log.warning("assistant.%s() failed after ingestion", name, exc_info=True)
+            return
+
+
+def _stats_tables(services: Services) -> tuple[list[list[Any]], list[list[Any]]]:
+    stats = admin_routes.collection_stats(services.settings)
+    counts = [["vectors", k, v] for k, v in sorted(stats.get("vectors", {}).items())]
+    counts += [["sql", k, v] for k, v in sorted(stats.get("sql", {}).items())]
+    sources = [
+        [src, store, n] for src, per in sorted(stats.get("sources", {}).items()) for store, n in sorted(per.items())
+    ]
+    return counts, sources
+
+
+def run_retrain(services: Services, progress: gr.Progress) -> tuple[list[dict[str, Any]], list[str]]:
+    """Retrain the shop's interest encoder and evaluate it; returns metric rows (one per model)."""
+    from assistant.interest import commands  # type: ignore[attr-defined]
+
+    fn = getattr(commands, "retrain_and_evaluate", None)
+    if fn is None:
+        raise RuntimeError("this build has no retrain_and_evaluate")
+    result = fn(services.settings, progress=_progress_callback(progress, "Training"), db=services.db)
+    raw = result.get("rows", []) if isinstance(result, dict) else result
+    rows: list[dict[str, Any]] = [dict(r) for r in raw or []]
+    keys = [k for k in (rows[0] if rows else {}) if k != "model" and isinstance(rows[0][k], int | float)]
+    return rows, keys
+
+
+def build_admin_area(services: Services, hint: str = "") -> AdminArea:
+    """Render the admin area (sign-in form + tools) into the current Blocks context."""
+    signin = signin_panel("admin", hint)
+    with gr.Column(visible=False, elem_id="admin-area") as column:
+        with gr.Row():
+            who = gr.Markdown("", elem_id="admin-who")
+            logout = gr.Button("Sign out", size="sm", elem_id="admin-logout", scale=0, min_width=100)
+        with gr.Tab("Ingest files", id="admin-ingest"):
+            files = gr.File(label="Files to ingest", file_count="multiple", elem_id="admin-files",
+                            file_types=[".json", ".jsonl", ".csv", ".md", ".txt", ".gz"])
+            with gr.Row():
+                fmt = gr.Dropdown(FORMATS, value="auto", label="Format (auto detects it)", elem_id="admin-format")
+                ingest_btn = gr.Button("Ingest", variant="primary", elem_id="admin-ingest-button")
+            ingest_report = gr.Markdown("Upload a file and press **Ingest**. Re-ingesting the same file changes "
+                                        "nothing.", elem_id="admin-ingest-report")
+            rejections = gr.Dataframe(headers=["file", "where", "why it was rejected"], label="Validation report",
+                                      interactive=False, elem_id="admin-rejections", max_height=300)
+        with gr.Tab("Collections", id="admin-stats"):
+            stats_btn = gr.Button("Refresh statistics", size="sm", elem_id="admin-stats-button")
+            with gr.Row():
+                counts_df = gr.Dataframe(headers=["store", "collection / table", "count"], interactive=False,
+                                         label="Counts", elem_id="admin-counts")
+                sources_df = gr.Dataframe(headers=["source", "store", "count"], interactive=False,
+                                          label="Per source", elem_id="admin-sources")
+        with gr.Tab("Interest model", id="admin-train"):
+            gr.Markdown("Retrain the interest encoder on this shop's events and evaluate it on held-out events. "
+                        "On the demo shop this takes about a minute.")
+            train_btn = gr.Button("Retrain and evaluate", variant="primary", elem_id="admin-train-button")
+            train_status = gr.Markdown("", elem_id="admin-train-status")
+            metrics_df = gr.Dataframe(label="Metrics", interactive=False, elem_id="admin-metrics")
+            metrics_plot = gr.Plot(label="Metrics chart", elem_id="admin-metrics-plot")
+        with gr.Tab("Analytics", id="admin-analytics"):
+            with gr.Row():
+                days = gr.Slider(7, 180, value=30, step=1, label="Days", elem_id="admin-days")
+                analytics_btn = gr.Button("Refresh analytics", size="sm", elem_id="admin-analytics-button")
+            totals = gr.Markdown("", elem_id="admin-totals")
+            with gr.Row():
+                intents_plot = gr.Plot(label="Conversations per intent", elem_id="admin-intents")
+                handoff_plot = gr.Plot(label="Handoff rate", elem_id="admin-handoff")
+            with gr.Row():
+                feedback_plot = gr.Plot(label="Feedback", elem_id="admin-feedback")
+                ctr_plot = gr.Plot(label="Recommendation click-through", elem_id="admin-ctr")
+
+    def analytics_outputs(n_days: float) -> list[Any]:
+        a = admin_routes.analytics(services.db, days=int(n_days))
+        t = a.totals
+        d = a.decisions
+        summary = (
+            f"**{int(t['conversations'])}** conversations · handoff rate **{t['handoff_rate']:.0%}** · "
+            f"feedback {int(t['thumbs_up'])} up / {int(t['thumbs_down'])} down · "
+            f"click-through **{t['click_through']:.0%}** · "
+            f"drafts: {d['approved']} approved, {d['edited']} edited, {d['rejected']} rejected, "
+            f"{d['pending']} pending"
+        )
+        return [
+            summary,
+            charts.intents_chart(a.days, a.conversations_per_intent),
+            charts.rate_chart(a.days, {"handoff rate": a.handoff_rate}, "Handoff rate"),
+            charts.feedback_chart(a.days, a.feedback_up, a.feedback_down),
+            charts.rate_chart(a.days, {"click-through": a.click_through}, "Recommendation click-through"),
+        ]
+
+    def load(request: gr.Request) -> list[Any]:
+        user = require(services, request, "admin")
+        if user is None:
+            return [gr.update(visible=True), gr.update(visible=False), "", *([gr.skip()] * 7)]
+        head = [gr.update(visible=False), gr.update(visible=True), f"Signed in as **{user.username}** (admin)"]
+        try:
+            counts, sources = _stats_tables(services)
+        except Exception as exc:
+            plain_error("collection stats", exc)
+            counts, sources = [], []
+        try:
+            return [*head, counts, sources, *analytics_outputs(30)]
+        except Exception as exc:
+            return [*head, counts, sources, plain_error("analytics", exc), *([gr.skip()] * 4)]
+
+    load_outputs = [signin.column, column, who, counts_df, sources_df, totals, intents_plot, handoff_plot,
+                    feedback_plot, ctr_plot]
+
+    def do_ingest(uploaded: list[str] | None, format_name: str, request: gr.Request,
+                  progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
+        if require(services, request, "admin") is None:
+            return DENIED_MESSAGE, gr.skip()
+        if not uploaded:
+            return "Choose one or more files first.", gr.skip()
+        if format_name not in FORMATS:
+            return "Pick a format from the list.", gr.skip()
+        if not _job_lock.acquire(blocking=False):
+            return "Another ingestion or training run is in progress. Try again when it finishes.", gr.skip()
+        try:
+            paths = [Path(p if isinstance(p, str) else getattr(p, "name", str(p))) for p in uploaded]
+            report, rows = run_ingest(services, paths, format_name, progress)
+            return report, rows
+        except Exception as exc:
+            return plain_error("ingestion", exc) + " Check that the file is one of the supported formats.", []
+        finally:
+            _job_lock.release()
+
+    ingest_btn.click(do_ingest, [files, fmt], [ingest_report, rejections], api_name="admin_ingest",
+                     concurrency_limit=1)
+
+    def do_stats(request: gr.Request) -> tuple[Any, Any]:
+        if require(services, request, "admin") is None:
+            return [], []
+        try:
+            return _stats_tables(services)
+        except Exception as exc:
+            plain_error("collection stats", exc)
+            gr.Warning("Could not read the statistics. Please try again.")
+            return gr.skip(), gr.skip()
+
+    stats_btn.click(do_stats, None, [counts_df, sources_df], api_name="admin_stats")
+
+    def do_train(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        if require(services, request, "admin") is None:
+            return DENIED_MESSAGE, gr.skip(), gr.skip()
+        if not _job_lock.acquire(blocking=False):
+            return "Another ingestion or training run is in progress.", gr.skip(), gr.skip()
+        try:
+            rows, keys = run_retrain(services, progress)
+        except Exception as exc:
+            return plain_error("retraining", exc), gr.skip(), gr.skip()
+        finally:
+            _job_lock.release()
+        table = [[r.get("model", "")] + [r.get(k) for k in keys] for r in rows]
+        return (
+            "Training finished. The new model serves recommendations now.",
+            gr.update(value=table, headers=["model", *keys]),
+            charts.metrics_chart(rows, keys),
+        )
+
+    train_btn.click(do_train, None, [train_status, metrics_df, metrics_plot], api_name="admin_train",
+                    concurrency_limit=1)
+
+    def do_analytics(n_days: float, request: gr.Request) -> list[Any]:
+        if require(services, request, "admin") is None:
+            return [DENIED_MESSAGE, *([gr.skip()] * 4)]
+        try:
+            return analytics_outputs(n_days)
+        except Exception as exc:
+            return [plain_error("analytics", exc), *([gr.skip()] * 4)]
+
+    analytics_btn.click(do_analytics, [days], [totals, intents_plot, handoff_plot, feedback_plot, ctr_plot],
+                        api_name="admin_analytics")
+    return AdminArea(signin=signin, column=column, logout=logout, load_outputs=load_outputs, load_fn=load)
