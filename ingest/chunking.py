@@ -69,7 +69,12 @@ def exchanges(turns: list[Turn]) -> list[list[Turn]]:
     """
     groups: list[list[Turn]] = []
     for turn in turns:
-        starts_new = turn.role == "customer" and groups and any(t.role != "customer" for t in groups[-1])
+        last = groups[-1] if groups else []
+        starts_new = (
+            turn.role == "customer"
+            and any(t.role == "customer" for t in last)
+            and last[-1].role != "customer"
+        )
         if not groups or starts_new:
             groups.append([turn])
         else:

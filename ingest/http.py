@@ -24,10 +24,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from assistant.config import Settings, get_settings
+from assistant.store.db import Database
+from assistant.vectors import VectorStore
 from ingest.pipeline import ProgressEvent, ingest_paths
 from ingest.readers import format_names
 
@@ -37,9 +39,18 @@ UPLOAD_CHUNK = 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def ingest_settings() -> Settings:
-    """The settings the endpoint uses (override in app.dependency_overrides for tests)."""
-    return get_settings()
+def ingest_settings(request: Request) -> Settings:
+    """The app's settings (``app.state.settings``), else the process-wide ones."""
+    state_settings = getattr(request.app.state, "settings", None)
+    return state_settings if isinstance(state_settings, Settings) else get_settings()
+
+
+def _stores(request: Request) -> tuple[Database | None, VectorStore | None]:
+    # Reuse the app's open stores (and its loaded model) when it has them.
+    services = getattr(request.app.state, "services", None)
+    db = getattr(services, "db", None)
+    vectors = getattr(services, "vectors", None)
+    return (db if isinstance(db, Database) else None, vectors if isinstance(vectors, VectorStore) else None)
 
 
 def require_admin(
@@ -64,6 +75,7 @@ def safe_filename(name: str | None, index: int) -> str:
 
 @router.post("/api/ingest", dependencies=[Depends(require_admin)])
 async def ingest_upload(
+    request: Request,
     settings: Annotated[Settings, Depends(ingest_settings)],
     files: Annotated[list[UploadFile], File(description="One or more files to ingest.")],
     format: Annotated[str, Form()] = "auto",
@@ -91,6 +103,7 @@ async def ingest_upload(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
+    db, vectors = _stores(request)
     queue: asyncio.Queue[str | None] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
@@ -103,7 +116,7 @@ async def ingest_upload(
     def work() -> None:
         try:
             report = ingest_paths(paths, format, settings=settings, source=source, dry_run=dry_run,
-                                  strict=strict, progress=on_progress)
+                                  strict=strict, progress=on_progress, db=db, vectors=vectors)
             put(json.dumps({"type": "report", "report": report.model_dump(mode="json")}))
         except Exception as exc:  # the stream must end with a line the client can read
             put(json.dumps({"type": "error", "message": f"{type(exc).__name__}: {exc}"[:1000]}))

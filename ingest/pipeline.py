@@ -20,7 +20,7 @@ import os
 import signal
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -93,6 +93,9 @@ class RunReport(BaseModel):
     pii_found: dict[str, int] = Field(default_factory=dict)
     notes: list[str] = Field(default_factory=list)
     seconds: float = 0.0
+    # Seconds per stage (read, validate, normalize, lookup, redact, chunk, embed, write): where a
+    # run's time went, e.g. for benchmarks/ingest.py.
+    timings: dict[str, float] = Field(default_factory=dict)
     dry_run: bool = False
     strict: bool = False
     ok: bool = False
@@ -187,6 +190,12 @@ class _Run:
         self.unknown_language = 0
         self.batches = 0
         self.crash_at = _parse_crash(os.environ.get(CRASH_ENV, ""))
+        self.timings: defaultdict[str, float] = defaultdict(float)
+
+    def timed(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.timings[stage] += now - since
+        return now
 
     def counts(self, fr: FileReport, kind: str) -> KindCounts:
         return fr.counts.setdefault(kind, KindCounts())
@@ -207,6 +216,7 @@ class _Run:
             if n.key in latest:
                 self.counts(fr, n.kind).unchanged += 1
             latest[n.key] = n
+        t = time.perf_counter()
         previous = self.writer.lookup(source, list(latest))
         todo: list[Normalized] = []
         for key, n in latest.items():
@@ -216,20 +226,25 @@ class _Run:
             else:
                 todo.append(n)
         todo = self._check_references(fr, todo)
+        t = self.timed("lookup", t)
         if not todo:
             return
         records, found = redact_records([n.record for n in todo])
         self.pii.update(found)
+        t = self.timed("redact", t)
         prepared = [
             Prepared(item=n, record=rec, chunks=chunk_record(rec, source=source, language=n.language),
                      previous=previous.get(n.key))
             for n, rec in zip(todo, records, strict=True)
         ]
         texts = [c.text for p in prepared for c in p.chunks]
+        t = self.timed("chunk", t)
         embeddings = self._embed(texts)
+        t = self.timed("embed", t)
         self.batches += 1
         self.writer.write(source, prepared, embeddings, before_commit=self._crash_hook("chroma"))
         self._crash_hook("sql")()
+        self.timed("write", t)
         for p in prepared:
             c = self.counts(fr, p.record.kind)
             if p.previous is None:
@@ -372,6 +387,7 @@ def ingest_paths(
         for kind, c in fr.counts.items():
             report.counts.setdefault(kind, KindCounts()).add(c)
     report.pii_found = dict(run.pii)
+    report.timings = {k: round(v, 3) for k, v in run.timings.items()}
     if run.unknown_language:
         report.notes.append(f"language 'unknown' (text too short to tell) for {run.unknown_language} conversations")
     usable = report.total("valid") if dry_run else report.total("written") + report.total("unchanged") + \
@@ -402,7 +418,9 @@ def _ingest_file(run: _Run, fr: FileReport, planned: PlannedFile, limit: int | N
         ))
 
     emit("start")
+    t = time.perf_counter()
     for item in _safe_items(planned.reader, planned.path, ctx):
+        t = run.timed("read", t)
         if isinstance(item, Rejection):
             run.reject(fr, item, None)
             continue
@@ -410,11 +428,13 @@ def _ingest_file(run: _Run, fr: FileReport, planned: PlannedFile, limit: int | N
         counts = run.counts(fr, item.kind)
         counts.read += 1
         result = validate(item)
+        t = run.timed("validate", t)
         if isinstance(result, Rejection):
             run.reject(fr, result, item.kind)
         else:
             counts.valid += 1
             n = normalize(result, item.file, item.line)
+            t = run.timed("normalize", t)
             if n.language == UNKNOWN:
                 run.unknown_language += 1
             batch.append(n)
@@ -424,6 +444,7 @@ def _ingest_file(run: _Run, fr: FileReport, planned: PlannedFile, limit: int | N
                 emit("reading")
             elif run.writer is None and records % 500 == 0:
                 emit("reading")
+        t = time.perf_counter()
         if limit is not None and records >= limit:
             fr.notes.append(f"stopped after {limit} records (limit)")
             break

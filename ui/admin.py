@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ def _report_markdown(name: str, report: Any) -> str:
     lines = [
         f"#### {name}",
         f"Format: **{report.format}**" + (f" ({detected})" if detected else ""),
+        "",
         "Ingested." if report.ok else "Finished with problems — see the validation report below.",
         "",
         "| records | read | valid | rejected | written | unchanged | replaced |",
@@ -149,18 +151,36 @@ def _stats_tables(services: Services) -> tuple[list[list[Any]], list[list[Any]]]
     return counts, sources
 
 
-def run_retrain(services: Services, progress: gr.Progress) -> tuple[list[dict[str, Any]], list[str]]:
-    """Retrain the shop's interest encoder and evaluate it; returns metric rows (one per model)."""
-    from assistant.interest import commands  # type: ignore[attr-defined]
+def run_retrain(services: Services, progress: gr.Progress) -> tuple[list[dict[str, Any]], list[str], Any]:
+    """Retrain the interest encoder on the shop's events, save it, and serve it at once.
 
-    fn = getattr(commands, "retrain_and_evaluate", None)
-    if fn is None:
-        raise RuntimeError("this build has no retrain_and_evaluate")
-    result = fn(services.settings, progress=_progress_callback(progress, "Training"), db=services.db)
-    raw = result.get("rows", []) if isinstance(result, dict) else result
-    rows: list[dict[str, Any]] = [dict(r) for r in raw or []]
-    keys = [k for k in (rows[0] if rows else {}) if k != "model" and isinstance(rows[0][k], int | float)]
-    return rows, keys
+    Returns the validation metrics (one row), their names, and the per-epoch history.
+    """
+    from assistant.interest.data import leave_one_out, load_from_store
+    from assistant.interest.text import TextEncoder
+    from assistant.interest.training import ItemFeatures, save_checkpoint, train_model
+
+    settings = services.settings
+    cfg = settings.interest
+    progress(0.05, desc="Reading events and products")
+    data = load_from_store(services.db, max_chars=cfg.item_text_max_chars)
+    split = leave_one_out(data)
+    if len(split.eval_users) == 0:
+        raise ValueError("No customer has 3 or more events yet, so there is nothing to evaluate on.")
+    progress(0.15, desc="Embedding product texts")
+    feats = ItemFeatures.build(
+        data.catalog, cfg, TextEncoder(settings.embedding_model, settings.data_dir / "cache" / "interest")
+    )
+    progress(0.3, desc="Training")
+    res = train_model(cfg.model, cfg, data, split, feats, device=settings.device)
+    path = settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+    save_checkpoint(path, res, data, feats)
+    progress(0.95, desc="Loading the new model")
+    services.interest.refresh_catalog(checkpoint=path)
+    row: dict[str, Any] = {"model": f"{res.model_name} ({res.epochs_run} epochs, {res.seconds:.0f}s)"}
+    row.update({k: round(float(v), 4) for k, v in res.best_valid.items()})
+    keys = [k for k in row if k != "model"]
+    return [row], keys, res.history
 
 
 def build_admin_area(services: Services, hint: str = "") -> AdminArea:
@@ -277,22 +297,30 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
 
     stats_btn.click(do_stats, None, [counts_df, sources_df], api_name="admin_stats")
 
-    def do_train(request: gr.Request, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+    def do_train(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:  # noqa: B008
         if require(services, request, "admin") is None:
             return DENIED_MESSAGE, gr.skip(), gr.skip()
         if not _job_lock.acquire(blocking=False):
             return "Another ingestion or training run is in progress.", gr.skip(), gr.skip()
         try:
-            rows, keys = run_retrain(services, progress)
+            rows, keys, history = run_retrain(services, progress)
+        except ValueError as exc:
+            return str(exc), gr.skip(), gr.skip()
         except Exception as exc:
             return plain_error("retraining", exc), gr.skip(), gr.skip()
         finally:
             _job_lock.release()
         table = [[r.get("model", "")] + [r.get(k) for k in keys] for r in rows]
+        metric = next((k for k in ("score", *keys) if history and k in history[0]), None)
+        chart = (
+            charts.progress_chart(list(range(1, len(history) + 1)), [float(h[metric]) for h in history], metric)
+            if metric
+            else charts.metrics_chart(rows, keys)
+        )
         return (
-            "Training finished. The new model serves recommendations now.",
+            "Training finished (validation metrics below). The new model serves recommendations now.",
             gr.update(value=table, headers=["model", *keys]),
-            charts.metrics_chart(rows, keys),
+            chart,
         )
 
     train_btn.click(do_train, None, [train_status, metrics_df, metrics_plot], api_name="admin_train",

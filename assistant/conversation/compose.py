@@ -144,9 +144,7 @@ class ExtractiveComposer:
         self.min_policy_cosine = min_policy_cosine
         self.max_chars = max_chars
 
-    def answer(
-        self, question: str, passages: Sequence[Passage], values: Mapping[str, str] | None = None
-    ) -> Composed:
+    def answer(self, question: str, passages: Sequence[Passage], values: Mapping[str, str] | None = None) -> Composed:
         """Answer a general question from policy passages and past agent replies."""
         values = dict(values or {})
         policies = [p for p in passages if p.collection == "policies"]
@@ -166,7 +164,8 @@ class ExtractiveComposer:
             parts.append(f"Here is what our policy says about **{section}**:")
             parts.extend(f"- {_strip_bullet(s)} [1]" for s in sents)
             for extra in policies[1:2]:
-                if (extra.cosine or 0.0) >= self.min_policy_cosine and policy_body(extra)[0] != title:
+                close = (extra.cosine or 0.0) >= (best_policy.cosine or 0.0) - 0.05
+                if close and (extra.cosine or 0.0) >= self.min_policy_cosine and policy_body(extra)[0] != title:
                     more = best_sentences(question, policy_body(extra)[1], limit=1, min_overlap=2)
                     if more and tokenize(question) and set(tokenize(question)) & set(tokenize(more[0])):
                         used.append(extra)

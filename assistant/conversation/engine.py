@@ -22,15 +22,17 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from assistant.config import Settings
 from assistant.conversation.compose import Composed, ExtractiveComposer, policy_body
-from assistant.conversation.generate import GenerationRequest, Generator, GroundednessGuard, make_chat_model
+from assistant.conversation.generate import GenerationRequest, GroundednessGuard, make_chat_model
+from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.handoff import HandoffPolicy
 from assistant.conversation.intent import IntentClassifier, IntentPrediction
 from assistant.conversation.language import LanguageDetector
@@ -167,7 +169,7 @@ class Assistant:
         require_recommendations: bool = False,
         history_turns: int = 8,
         history_chars: int = 3000,
-        generator: Generator | None = None,
+        generator: AnswerGenerator | None = None,
     ) -> None:
         if recommendations_k < 0:
             raise ValueError("recommendations_k must be >= 0")
@@ -179,6 +181,7 @@ class Assistant:
         self.interest = interest if interest is not None else self._load_interest(require_recommendations)
         bm25 = BM25Cache(vectors.collection)  # type: ignore[arg-type]
         encoder = QueryEncoder(vectors)
+        self.screen = InjectionScreen()
         self.retrievers: dict[CollectionName, HybridRetriever] = {
             name: HybridRetriever(
                 store=vectors,
@@ -188,6 +191,9 @@ class Assistant:
                 rrf_k=rrf_k,
                 bm25=bm25,
                 encoder=encoder,
+                # Past conversations and reviews are written by outsiders; policies and the catalog
+                # are the shop's own, so only the former are screened for planted instructions.
+                screen=self.screen.is_suspicious if name in ("conversations", "reviews") else None,
             )
             for name in ("conversations", "policies", "reviews", "products")
         }
@@ -195,13 +201,12 @@ class Assistant:
         self.intents = IntentClassifier(self.retrievers["conversations"], neighbours=intent_neighbours)
         self.orders = OrderDesk(db)
         self.composer = ExtractiveComposer(shop_name=shop_name)
-        self.screen = InjectionScreen()
         self.scope = ScopeGuard(min_relevance=min_relevance)
         self.handoffs = HandoffPolicy(low_confidence, max_low_turns, anger_threshold)
         self.memory = ConversationMemory(max_turns=history_turns, max_chars=history_chars)
         self.guard = GroundednessGuard()
         if generator is None and settings.answer_backend != "extractive":
-            generator = Generator(make_chat_model(settings), shop_name=shop_name)
+            generator = AnswerGenerator(make_chat_model(settings), shop_name=shop_name)
         self.generator = generator
 
     def _load_interest(self, required: bool) -> InterestService | None:
@@ -210,8 +215,7 @@ class Assistant:
         except ImportError as exc:
             if required:
                 raise InterestUnavailable(
-                    "assistant.interest.online is not installed; pass interest=... or "
-                    "require_recommendations=False"
+                    "assistant.interest.online is not installed; pass interest=... or require_recommendations=False"
                 ) from exc
             log.warning("interest encoder online API unavailable (%s): turns carry no recommendations", exc)
             return None
@@ -279,8 +283,11 @@ class Assistant:
             if msg is None or msg.conversation_id != conversation_id:
                 raise ConversationNotFound(f"{conversation_id}/{message_id}")
             s.add(Feedback(conversation_id=conversation_id, message_id=message_id, rating=rating, comment=comment))
-        audit.info(json.dumps({"event": "feedback", "conversation_id": conversation_id,
-                               "message_id": message_id, "rating": rating}))
+        audit.info(
+            json.dumps(
+                {"event": "feedback", "conversation_id": conversation_id, "message_id": message_id, "rating": rating}
+            )
+        )
 
     def history(self, conversation_id: str) -> list[MessageView]:
         """All stored messages of a conversation, oldest first."""
@@ -291,7 +298,7 @@ class Assistant:
             return [
                 MessageView(
                     id=m.id,
-                    role=m.role,  # type: ignore[arg-type]
+                    role=m.role,
                     text=m.text,
                     citations=[Citation.model_validate(c) for c in (m.citations or [])],
                     intent=m.intent,
@@ -328,11 +335,11 @@ class Assistant:
                 DraftView(
                     id=d.id,
                     conversation_id=d.conversation_id,
-                    kind=d.kind,  # type: ignore[arg-type]
+                    kind=d.kind,
                     content=d.content,
                     payload=dict(d.payload or {}),
                     sources=list(d.sources or []),
-                    status=d.status,  # type: ignore[arg-type]
+                    status=d.status,
                     reviewer=d.reviewer,
                     reason=d.reason,
                     created_at=d.created_at,
@@ -361,6 +368,7 @@ class Assistant:
                 )
             state = dict(conv.state or {})
             state["status"] = conv.status
+            state["intent"] = conv.intent
             return _Turn(
                 conversation_id=conversation_id,
                 text=text or "",
@@ -373,7 +381,7 @@ class Assistant:
                 summary=conv.summary or "",
             )
 
-    def _respond(self, turn: _Turn) -> Iterator[str | TurnResult]:  # type: ignore[misc]
+    def _respond(self, turn: _Turn) -> Generator[str, None, Composed]:
         text = turn.text
         if self.handoffs.requested(text):
             turn.handoff_reason = "customer request"
@@ -391,11 +399,14 @@ class Assistant:
                 turn.verified_id = verified
                 turn.state["pending"] = None
                 turn.state["identity_attempts"] = 0
-                audit.info(json.dumps({"event": "identity_verified", "conversation_id": turn.conversation_id,
-                                       "customer_id": verified}))
+                audit.info(
+                    json.dumps(
+                        {"event": "identity_verified", "conversation_id": turn.conversation_id, "customer_id": verified}
+                    )
+                )
                 prefix = _t("verified", turn.language) + " "
-                request = OrderRequest(pending["kind"], pending.get("action"), tuple(pending.get("order_ids", ())))
-                composed = self._order_turn(turn, request, pending.get("text", text))
+                resumed = OrderRequest(pending["kind"], pending.get("action"), tuple(pending.get("order_ids", ())))
+                composed = self._order_turn(turn, resumed, pending.get("text", text))
                 composed = Composed(prefix + composed.text, composed.used, composed.facts, composed.meta)
                 yield from self._deltas(composed.text)
                 return composed
@@ -443,7 +454,7 @@ class Assistant:
         composed = self.composer.answer(text, passages, self._placeholder_values(turn))
         return (yield from self._maybe_generate(turn, composed, passages))
 
-    def _refuse(self, turn: _Turn) -> Iterator[str | TurnResult]:  # type: ignore[misc]
+    def _refuse(self, turn: _Turn) -> Generator[str, None, Composed]:
         turn.refused = True
         turn.confidence = 1.0
         composed = Composed(_t("refusal", turn.language))
@@ -451,20 +462,19 @@ class Assistant:
         return composed
 
     def _retrieve(
-        self, turn: _Turn, collections: Sequence[CollectionName], where: Mapping[str, Any] | None = None
+        self,
+        turn: _Turn,
+        collections: Sequence[CollectionName],
+        where: Mapping[str, Any] | None = None,
+        query: str | None = None,
     ) -> list[Passage]:
         out: list[Passage] = []
         for name in collections:
-            hits = self.retrievers[name].search(turn.text, where=where, k=self.settings.retrieval_k + 2)
-            kept, dropped = self.screen.filter(hits)
-            for p in dropped:
-                log.warning("dropped retrieved passage %s/%s: reads like instructions (%s)", name, p.id,
-                            "; ".join(self.screen.reasons(p.text))[:200])
+            hits = self.retrievers[name].search(query or turn.text, where=where, k=self.settings.retrieval_k + 4)
             if name == "conversations" and turn.intent.intent:
                 # The same-intent past replies answer this question; others are about something else.
-                same = [p for p in kept if p.metadata.get("intent") == turn.intent.intent]
-                kept = same or kept
-            out.extend(kept[: self.settings.retrieval_k])
+                hits = [p for p in hits if p.metadata.get("intent") == turn.intent.intent] or hits
+            out.extend(hits[: self.settings.retrieval_k])
         out.sort(key=lambda p: -(p.cosine or 0.0))
         return out
 
@@ -490,16 +500,26 @@ class Assistant:
                 if missing:
                     return ExtractiveComposer.order_status([], missing)
                 turn.state["pending_action"] = request.action
-                return Composed(_t("action_which", turn.language, action=request.action.replace("_", " "),
-                                   example=example))
-            policy = self._retrieve(turn, ("policies",))[:1]
+                return Composed(
+                    _t("action_which", turn.language, action=request.action.replace("_", " "), example=example)
+                )
+            policy = self._retrieve(turn, ("policies",), query=text)[:1]
             sources = [self._source(p) for p in policy] + [self._order_source(facts[0])]
             draft_id = self.orders.prepare_action(
                 turn.conversation_id, turn.verified_id, request.action, facts[0], text, sources
             )
-            audit.info(json.dumps({"event": "order_action_prepared", "conversation_id": turn.conversation_id,
-                                   "draft_id": draft_id, "action": request.action, "order_id": facts[0].order_id,
-                                   "sources": sources}))
+            audit.info(
+                json.dumps(
+                    {
+                        "event": "order_action_prepared",
+                        "conversation_id": turn.conversation_id,
+                        "draft_id": draft_id,
+                        "action": request.action,
+                        "order_id": facts[0].order_id,
+                        "sources": sources,
+                    }
+                )
+            )
             body = _t("action", turn.language, action=request.action.replace("_", " "), order_id=facts[0].order_id)
             body += f" [1]\n- {'; '.join(facts[0].lines)} [1]"
             used: tuple[Passage, ...] = ()
@@ -541,7 +561,7 @@ class Assistant:
             return {"product_id": focus, "name": name}
         return None
 
-    def _product_turn(self, turn: _Turn, product: Mapping[str, Any]) -> Iterator[str | TurnResult]:  # type: ignore[misc]
+    def _product_turn(self, turn: _Turn, product: Mapping[str, Any]) -> Generator[str, None, Composed]:
         reviews = self._retrieve(turn, ("reviews",), where={"product_id": product["product_id"]})
         reviews.sort(key=lambda p: -p.score)
         composed = self.composer.product_answer(turn.text, str(product["name"]), reviews)
@@ -550,18 +570,19 @@ class Assistant:
 
     def _maybe_generate(
         self, turn: _Turn, extractive: Composed, passages: Sequence[Passage]
-    ) -> Iterator[str | TurnResult]:  # type: ignore[misc]
+    ) -> Generator[str, None, Composed]:
         if self.generator is None or not passages:
             yield from self._deltas(extractive.text)
             return extractive
         used = list(passages[: self.settings.retrieval_k])
+        window = self.memory.window(turn.history, turn.summary)
         req = GenerationRequest(
             question=turn.text,
             language=turn.language,
             passages=[(i, self._title(p), p.text) for i, p in enumerate(used, start=1)],
             facts=list(extractive.facts),
-            history=self.memory.window(turn.history, turn.summary).recent[:-0 or None],
-            summary=self.memory.window(turn.history, turn.summary).summary,
+            history=list(window.recent),
+            summary=window.summary,
         )
         evidence = [p.text for p in used] + list(extractive.facts) + [turn.text]
         draft = ""
@@ -622,8 +643,12 @@ class Assistant:
         return p.collection
 
     def _source(self, p: Passage) -> dict[str, Any]:
-        return {"collection": p.collection, "doc_id": p.id, "source": str(p.metadata.get("source", "")),
-                "title": self._title(p)}
+        return {
+            "collection": p.collection,
+            "doc_id": p.id,
+            "source": str(p.metadata.get("source", "")),
+            "title": self._title(p),
+        }
 
     @staticmethod
     def _order_source(f: OrderFacts) -> dict[str, Any]:
@@ -631,47 +656,80 @@ class Assistant:
 
     def _citations(self, composed: Composed) -> list[Citation]:
         cites = [
-            Citation(n=i, collection=p.collection, doc_id=p.id, title=self._title(p), snippet=snippet(p.text),
-                     source=str(p.metadata.get("source", "")))
+            Citation(
+                n=i,
+                collection=p.collection,
+                doc_id=p.id,
+                title=self._title(p),
+                snippet=snippet(p.text),
+                source=str(p.metadata.get("source", "")),
+            )
             for i, p in enumerate(composed.used, start=1)
         ]
         orders = composed.meta.get("orders") if composed.meta else None
         if isinstance(orders, list) and not composed.used:
             for i, rec in enumerate(orders, start=1):
-                cites.append(Citation(n=i, collection="orders", doc_id=str(rec["order_id"]),
-                                      title=f"Order {rec['order_id']}", snippet=snippet("; ".join(
-                                          str(v) for v in rec.values() if v)), source="store"))
+                cites.append(
+                    Citation(
+                        n=i,
+                        collection="orders",
+                        doc_id=str(rec["order_id"]),
+                        title=f"Order {rec['order_id']}",
+                        snippet=snippet("; ".join(str(v) for v in rec.values() if v)),
+                        source="store",
+                    )
+                )
         elif isinstance(orders, list):
             # Order-action replies cite the order as [1] and shift passages after it.
-            cites = [Citation(n=1, collection="orders", doc_id=str(orders[0]["order_id"]),
-                              title=f"Order {orders[0]['order_id']}", snippet="", source="store")] + [
-                c.model_copy(update={"n": c.n + 1}) for c in cites
-            ]
+            cites = [
+                Citation(
+                    n=1,
+                    collection="orders",
+                    doc_id=str(orders[0]["order_id"]),
+                    title=f"Order {orders[0]['order_id']}",
+                    snippet="",
+                    source="store",
+                )
+            ] + [c.model_copy(update={"n": c.n + 1}) for c in cites]
         return cites
 
     def _recommend(self, turn: _Turn) -> list[Recommendation]:
         if self.interest is None or self.recommendations_k == 0:
             return []
-        customer = turn.verified_id or turn.customer_id or f"anon:{turn.conversation_id}"
+        from assistant.interest.online import SessionEvent as LiveEvent
+
+        customer = turn.verified_id or turn.customer_id
         chat = " ".join(t for r, t in turn.history[-4:] if r == "customer")
         chat = f"{chat} {turn.text}".strip()
+        now = datetime.now(UTC)
         try:
+            live: list[Any] = []
             for e in turn.events:
-                self.interest.record_event(customer, e.product_id, e.event_type, e.session_id or turn.conversation_id)
-            recs = self.interest.recommend(
-                customer, chat_text=chat, session_events=turn.events, k=self.recommendations_k
-            )
+                if customer is not None:
+                    # A known customer's events are stored, so later sessions remember them too.
+                    self.interest.record_event(
+                        customer, e.product_id, e.event_type, e.session_id or turn.conversation_id
+                    )
+                else:
+                    live.append(LiveEvent(e.product_id, e.event_type, e.timestamp or now))
+            recs = self.interest.recommend(customer, chat_text=chat, session_events=live, k=self.recommendations_k)
         except Exception as exc:  # recommendations are an extra: never lose the reply over them
             log.error("recommendations failed for %s: %s", turn.conversation_id, exc)
             return []
         out = []
         for r in recs:
+            contrib: dict[str, float] = {}
+            for label, weight in list(r.contributions or []):
+                contrib[str(label)] = contrib.get(str(label), 0.0) + float(weight)
             out.append(
                 Recommendation(
-                    product_id=str(r.product_id), name=str(getattr(r, "name", "")),
-                    category=str(getattr(r, "category", "")), price=getattr(r, "price", None),
-                    score=float(getattr(r, "score", 0.0)), reason=str(getattr(r, "reason", "")),
-                    contributions={str(k): float(v) for k, v in dict(getattr(r, "contributions", {}) or {}).items()},
+                    product_id=str(r.product_id),
+                    name=r.name,
+                    category=r.category,
+                    price=r.price,
+                    score=float(r.score),
+                    reason=r.reason,
+                    contributions=contrib,
                 )
             )
         return out
@@ -681,12 +739,15 @@ class Assistant:
         if self.interest is None or customer is None:
             return {"customer_id": customer}
         try:
-            prof = self.interest.profile(customer, turn.text, turn.events)
+            prof = self.interest.profile(customer, turn.text)
         except Exception as exc:
             log.error("profile failed for %s: %s", customer, exc)
             return {"customer_id": customer}
-        out = {"customer_id": customer, "top_categories": list(getattr(prof, "top_categories", []) or []),
-               "history": list(getattr(prof, "history", []) or [])[:20]}
+        out = {
+            "customer_id": customer,
+            "top_categories": list(getattr(prof, "top_categories", []) or []),
+            "history": list(getattr(prof, "history", []) or [])[:20],
+        }
         # The profile's records carry datetimes and dataclasses; the draft payload is JSON.
         return dict(json.loads(json.dumps(out, default=_jsonable)))
 
@@ -718,12 +779,19 @@ class Assistant:
             "guard": turn.guard,
             "basis": dict(composed.meta).get("basis") if composed.meta else None,
         }
-        state = {k: v for k, v in turn.state.items() if k != "status"}
+        state = {k: v for k, v in turn.state.items() if k not in ("status", "intent")}
         with self.db.session() as s:
             conv = s.get(Conversation, turn.conversation_id)
             assert conv is not None
-            msg = Message(conversation_id=turn.conversation_id, role="assistant", text=text, citations=sources,
-                          intent=turn.intent.intent, confidence=confidence, meta=meta)
+            msg = Message(
+                conversation_id=turn.conversation_id,
+                role="assistant",
+                text=text,
+                citations=sources,
+                intent=turn.intent.intent,
+                confidence=confidence,
+                meta=meta,
+            )
             s.add(msg)
             window = self.memory.window(turn.history + ([("customer", turn.text)] if turn.text else []), "")
             conv.summary = window.summary
@@ -736,30 +804,62 @@ class Assistant:
                 conv.status = "handoff"
                 summary = self._handoff_summary(turn, window.summary)
                 conv.summary = summary
-                s.add(Draft(
-                    conversation_id=turn.conversation_id, kind="reply", content=composed.text,
-                    payload={"reason": turn.handoff_reason, "summary": summary, "intent": conv.intent,
-                             "confidence": confidence, "language": turn.language, "profile": self._profile(turn)},
-                    sources=sources, status="pending",
-                ))
+                s.add(
+                    Draft(
+                        conversation_id=turn.conversation_id,
+                        kind="reply",
+                        content=composed.text,
+                        payload={
+                            "reason": turn.handoff_reason,
+                            "summary": summary,
+                            "intent": conv.intent,
+                            "confidence": confidence,
+                            "language": turn.language,
+                            "profile": self._profile(turn),
+                        },
+                        sources=sources,
+                        status="pending",
+                    )
+                )
             s.flush()
             message_id = int(msg.id)
-        audit.info(json.dumps({"event": "handoff" if newly_handed else "answer",
-                               "conversation_id": turn.conversation_id, "message_id": message_id,
-                               "intent": turn.intent.intent, "confidence": confidence, "refused": turn.refused,
-                               "reason": turn.handoff_reason, "sources": sources}, default=str))
+        audit.info(
+            json.dumps(
+                {
+                    "event": "handoff" if newly_handed else "answer",
+                    "conversation_id": turn.conversation_id,
+                    "message_id": message_id,
+                    "intent": turn.intent.intent,
+                    "confidence": confidence,
+                    "refused": turn.refused,
+                    "reason": turn.handoff_reason,
+                    "sources": sources,
+                },
+                default=str,
+            )
+        )
         return TurnResult(
-            message_id=message_id, conversation_id=turn.conversation_id, text=text, citations=citations,
-            intent=turn.intent.intent, confidence=confidence, language=turn.language, handoff=handoff,
-            needs_identity=turn.needs_identity, recommendations=recs, refused=turn.refused,
+            message_id=message_id,
+            conversation_id=turn.conversation_id,
+            text=text,
+            citations=citations,
+            intent=turn.intent.intent,
+            confidence=confidence,
+            language=turn.language,
+            handoff=handoff,
+            needs_identity=turn.needs_identity,
+            recommendations=recs,
+            refused=turn.refused,
         )
 
     @staticmethod
     def _handoff_summary(turn: _Turn, older: str) -> str:
         asks = [t for r, t in turn.history if r == "customer"] + ([turn.text] if turn.text else [])
-        lines = [f"Handoff reason: {turn.handoff_reason}.",
-                 f"Detected intent: {turn.intent.intent or 'unknown'} (confidence {turn.confidence:.2f}).",
-                 f"Customer verified: {'yes (' + turn.verified_id + ')' if turn.verified_id else 'no'}."]
+        lines = [
+            f"Handoff reason: {turn.handoff_reason}.",
+            f"Detected intent: {turn.intent.intent or turn.state.get('intent') or 'unknown'}.",
+            f"Customer verified: {'yes (' + turn.verified_id + ')' if turn.verified_id else 'no'}.",
+        ]
         if asks:
             lines.append("Customer said: " + " | ".join(snippet(a, 120) for a in asks[-4:]))
         return "\n".join(lines)

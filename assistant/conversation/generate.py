@@ -83,8 +83,19 @@ _MONTHS = (
 )
 _DATE = re.compile(rf"\b(\d{{4}}-\d{{2}}-\d{{2}}|({_MONTHS})\.?\s+\d{{1,2}}(st|nd|rd|th)?(,?\s+\d{{4}})?)\b", re.I)
 _NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
-    "eight": "8", "nine": "9", "ten": "10", "twelve": "12", "fourteen": "14", "thirty": "30",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twelve": "12",
+    "fourteen": "14",
+    "thirty": "30",
 }
 _POLICY_CUE = re.compile(
     r"\b(refund\w*|return\w*|exchang\w*|warrant\w*|free|fee|charge\w*|within|days?|hours?|eligible|"
@@ -165,7 +176,8 @@ class Generator:
 
     Example:
         >>> gen = Generator(ChatOpenAI(base_url=..., model=...), shop_name="Juniper & Pine")  # doctest: +SKIP
-        >>> "".join(gen.stream(GenerationRequest("Can I return boots?", "en", [(1, "Returns", "...")])))  # doctest: +SKIP
+        >>> req = GenerationRequest("Can I return boots?", "en", [(1, "Returns", "...")])  # doctest: +SKIP
+        >>> "".join(gen.stream(req))  # doctest: +SKIP
     """
 
     def __init__(self, model: BaseChatModel, shop_name: str = "our shop", max_history: int = 6) -> None:

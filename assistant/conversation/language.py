@@ -14,8 +14,18 @@ import threading
 from assistant.retrieval.text import has_cjk
 
 LANGUAGE_NAMES = {
-    "en": "English", "zh": "Chinese", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
-    "pt": "Portuguese", "nl": "Dutch", "ja": "Japanese", "ko": "Korean", "pl": "Polish", "sv": "Swedish",
+    "en": "English",
+    "zh": "Chinese",
+    "de": "German",
+    "fr": "French",
+    "es": "Spanish",
+    "it": "Italian",
+    "pt": "Portuguese",
+    "nl": "Dutch",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "pl": "Polish",
+    "sv": "Swedish",
 }
 
 

@@ -149,9 +149,7 @@ class OrderDesk:
 
     @staticmethod
     def _facts(order: Order, names: dict[str, str]) -> OrderFacts:
-        items = [
-            f"{it.quantity} × {it.name or names.get(it.product_id, it.product_id)}" for it in order.items
-        ]
+        items = [f"{it.quantity} × {it.name or names.get(it.product_id, it.product_id)}" for it in order.items]
         lines = [f"Order {order.id}: status **{order.status}**"]
         if order.created_at is not None:
             lines.append(f"placed on {order.created_at:%Y-%m-%d}")

@@ -23,9 +23,7 @@ from assistant.interest.metrics import mask_history, target_ranks
 Scorer = Callable[[list[int]], torch.Tensor]
 
 
-def rank_scorer(
-    scorer: Scorer, histories: list[np.ndarray], targets: np.ndarray, batch_size: int = 512
-) -> np.ndarray:
+def rank_scorer(scorer: Scorer, histories: list[np.ndarray], targets: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """0-based ranks of ``targets`` under ``scorer(rows)`` with each row's history masked."""
     out = []
     for i in range(0, len(histories), batch_size):

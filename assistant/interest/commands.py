@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -17,12 +18,12 @@ from assistant.config import get_settings
 
 
 def train(
-    epochs: int | None = typer.Option(None, "--epochs", help="Maximum epochs (default: interest.epochs)."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: interest.seed)."),
-    model: str | None = typer.Option(None, "--model", help="fusion or gated (default: interest.model)."),
-    out: Path | None = typer.Option(
-        None, "--out", help="Checkpoint file (default: <checkpoint_dir>/interest-<time>.pt)."
-    ),
+    epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs (default: interest.epochs).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: interest.seed).")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="fusion or gated (default: interest.model).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Checkpoint file (default: <checkpoint_dir>/interest-<time>.pt).")
+    ] = None,
 ) -> None:
     """Train the interest encoder on the events and catalog in the configured store."""
     from rich.console import Console
@@ -71,14 +72,19 @@ def train(
 
 
 def evaluate_recommend(
-    data: Path = typer.Option(..., "--data", help="Dataset directory (e.g. ../shared/data/amazon-office)."),
-    fmt: str = typer.Option("amazon-lcrec", "--format", help="Dataset format; only amazon-lcrec."),
-    out: Path = typer.Option(Path("reports/recommend.json"), "--out", help="JSON report; a PNG goes beside it."),
-    with_recbole: bool = typer.Option(
-        False, "--with-recbole/--no-recbole", help="Also run RecBole 1.2.1 SASRec (cached between runs)."
+    data: Annotated[Path, typer.Option("--data", help="Dataset directory (e.g. ../shared/data/amazon-office).")],
+    fmt: Annotated[str, typer.Option("--format", help="Dataset format; only amazon-lcrec.")] = "amazon-lcrec",
+    out: Annotated[Path, typer.Option("--out", help="JSON report; a PNG bar chart is written beside it.")] = Path(
+        "reports/recommend.json"
     ),
-    epochs: int | None = typer.Option(None, "--epochs", help="Maximum training epochs (default: interest.epochs)."),
-    seed: int | None = typer.Option(None, "--seed", help="Random seed (default: interest.seed)."),
+    with_recbole: Annotated[
+        bool,
+        typer.Option("--with-recbole/--no-recbole", help="Also run RecBole 1.2.1 SASRec (cached between runs)."),
+    ] = False,
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", help="Maximum training epochs (default: interest.epochs).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: interest.seed).")] = None,
 ) -> None:
     """Evaluate next-item and chat-aware recommendation against baselines (full ranking)."""
     from rich.console import Console

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,7 +194,7 @@ def load_from_store(db: object, *, max_chars: int = 600) -> InteractionData:
     )
 
 
-def catalog_from_products(products: list[object], *, max_chars: int = 600) -> Catalog:
+def catalog_from_products(products: Sequence[object], *, max_chars: int = 600) -> Catalog:
     """Build a :class:`Catalog` from ``Product`` rows (their ``.text`` is what gets embedded)."""
     from assistant.store.models import Product
 

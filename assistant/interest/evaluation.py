@@ -21,7 +21,7 @@ import torch
 
 from assistant.config import Settings
 from assistant.interest.baselines import ItemKNN, popularity, rank_scorer, text_scores
-from assistant.interest.data import InteractionData, load_amazon_lcrec, leave_one_out
+from assistant.interest.data import InteractionData, leave_one_out, load_amazon_lcrec
 from assistant.interest.metrics import ranking_metrics
 from assistant.interest.text import TextEncoder
 from assistant.interest.training import ItemFeatures, rank_targets, train_model
@@ -82,7 +82,6 @@ def run_evaluation(
 
     users = split.eval_users
     valid_in = [split.train_items[u] for u in users]
-    valid_ev = [split.train_events[u] for u in users]
     test_in = [data.items[u][:-1] for u in users]
     test_ev = [data.events[u][:-1] for u in users]
     valid_req = feats.request_text[split.valid_target]
@@ -109,16 +108,19 @@ def run_evaluation(
         ranks_of(lambda rows: text_scores(test_req[rows], feats.item_text), test_in, split.test_target)
     )
 
-    def late(w: float, hist: list[np.ndarray], req: np.ndarray) -> Any:
-        return lambda rows: text_scores(req[rows], feats.item_text) + w * knn.normalized(
-            [hist[r] for r in rows]
-        )
-
+    # Both parts are computed once per split; the weight grid then only re-ranks (cheap).
+    knn_valid = knn.normalized(valid_in)
+    text_valid = text_scores(valid_req, feats.item_text)
     best_w, best_v = 0.0, -1.0
     for w in cfg.late_fusion_weights:
-        v = ranking_metrics(ranks_of(late(w, valid_in, valid_req), valid_in, split.valid_target))["ndcg@10"]
+        fused_v = text_valid + w * knn_valid
+        v = ranking_metrics(ranks_of(lambda rows, f=fused_v: f[rows], valid_in, split.valid_target))["ndcg@10"]
         if v > best_v:
             best_w, best_v = w, v
+
+    def late(w: float, hist: list[np.ndarray], req: np.ndarray) -> Any:
+        return lambda rows: text_scores(req[rows], feats.item_text) + w * knn.normalized([hist[r] for r in rows])
+
     chat["late_fusion"] = ranking_metrics(ranks_of(late(best_w, test_in, test_req), test_in, split.test_target))
     meta["late_fusion_weight"] = best_w
     timing["baselines_s"] = time.perf_counter() - t

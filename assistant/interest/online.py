@@ -161,7 +161,8 @@ class InterestService:
         if self.model is None:
             return self.item_text
         v = self.model.item_vectors().float()
-        return (v / v.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
+        out: np.ndarray = (v / v.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
+        return out
 
     # --- events ------------------------------------------------------------------------------
     def _stored_events(self, customer_id: str) -> list[_Evt]:
@@ -175,9 +176,7 @@ class InterestService:
                     .where(Event.customer_id == customer_id)
                     .order_by(Event.timestamp, Event.id)
                 ).all()
-            evts = [
-                _Evt(t, self.catalog.index[p], e) for t, p, e in rows if p in self.catalog.index
-            ]
+            evts = [_Evt(t, self.catalog.index[p], e) for t, p, e in rows if p in self.catalog.index]
             self._events[customer_id] = evts
             return evts
 
@@ -189,9 +188,7 @@ class InterestService:
                 evts.append(_Evt(e.timestamp, i, e.event_type))
         return evts[-self.cfg.max_seq_len :]
 
-    def record_event(
-        self, customer_id: str, product_id: str, event_type: str, session_id: str | None = None
-    ) -> None:
+    def record_event(self, customer_id: str, product_id: str, event_type: str, session_id: str | None = None) -> None:
         """Store an event and update the cached profile (the next recommend sees it)."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"event_type: expected one of {EVENT_TYPES}, got {event_type!r}")
@@ -249,7 +246,8 @@ class InterestService:
             batch.text = torch.from_numpy(np.broadcast_to(chat, (len(seqs), chat.shape[0])).copy())
             batch.has_text = torch.ones(len(seqs), dtype=torch.bool)
         u = self.model.user_vectors(batch).float()
-        return (u / u.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
+        unit: np.ndarray = (u / u.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
+        return unit
 
     def _allowed(self, filters: RecFilters | None, excluded: set[int]) -> np.ndarray:
         ok = np.ones(len(self.catalog.ids), dtype=bool)
@@ -305,8 +303,13 @@ class InterestService:
         top = cand[np.argsort(-counts[cand], kind="stable")[:k]]
         return [
             Recommendation(
-                self.catalog.ids[i], self.catalog.names[i], self.catalog.categories[i],
-                self.catalog.prices[i], float(counts[i]), "Popular with other customers", [],
+                self.catalog.ids[i],
+                self.catalog.names[i],
+                self.catalog.categories[i],
+                self.catalog.prices[i],
+                float(counts[i]),
+                "Popular with other customers",
+                [],
             )
             for i in top
         ]
@@ -328,7 +331,23 @@ class InterestService:
         # is that event's contribution (one batched forward pass).
         h = min(len(evts), self.cfg.explain_history)
         hist_contrib = np.zeros((0, len(top)), dtype=np.float32)
-        if h:
+        if h and self.model is None:
+            # The untrained score is linear in the history, so its exact decomposition is used
+            # (leave-one-out would be distorted by the renormalisation of the mean).
+            n, start = len(evts), len(evts) - h
+            w = np.array(
+                [
+                    self.cfg.event_weights.get(e.etype, 1.0) * self.cfg.profile_decay ** (n - 1 - j)
+                    for j, e in enumerate(evts)
+                ],
+                dtype=np.float32,
+            )
+            hist_vec = (w[:, None] * self.item_text[[e.item for e in evts]]).sum(0)
+            norm = max(float(np.linalg.norm(hist_vec)), 1e-9)
+            sims = self.item_text[[e.item for e in evts[start:]]] @ self.item_text[top].T
+            hist_contrib = w[start:, None] * sims / norm
+        elif h:
+            # Leave-one-out: the score drop when an event is removed is that event's contribution.
             start = len(evts) - h
             variants = [evts[:j] + evts[j + 1 :] for j in range(start, len(evts))]
             uv = self._user_vectors(variants, chat)
@@ -343,10 +362,10 @@ class InterestService:
             per_product: dict[int, tuple[float, str]] = {}
             for j in range(h):
                 e = evts[len(evts) - h + j]
-                w, et = per_product.get(e.item, (0.0, e.etype))
+                acc, et = per_product.get(e.item, (0.0, e.etype))
                 if self.cfg.event_weights.get(e.etype, 0) > self.cfg.event_weights.get(et, 0):
                     et = e.etype
-                per_product[e.item] = (w + float(hist_contrib[j, c]), et)
+                per_product[e.item] = (acc + float(hist_contrib[j, c]), et)
             hist = sorted(per_product.items(), key=lambda kv: -kv[1][0])
             contribs: list[tuple[str, float]] = [(self.catalog.names[i], round(w, 4)) for i, (w, _) in hist]
             best_phrase = ""
@@ -356,12 +375,20 @@ class InterestService:
                 contribs += [(f'"{phrases[int(p)]}"', round(float(phrase_sim[p, c]), 4)) for p in order]
             contribs.sort(key=lambda t: -t[1])
             bits = []
-            if hist and hist[0][1][0] > 0:
-                name, etype = self.catalog.names[hist[0][0]], hist[0][1][1]
+            # "Because you viewed X" about X itself says nothing: cite the best other item.
+            others = [(i, we) for i, we in hist if i != item and we[0] > 0]
+            if others:
+                name, etype = self.catalog.names[others[0][0]], others[0][1][1]
                 bits.append(f"you {_VERB.get(etype, 'viewed')} {name}")
+            elif hist and hist[0][0] == item and hist[0][1][0] > 0:
+                bits.append(f"you {_VERB.get(hist[0][1][1], 'viewed')} it before")
             if best_phrase:
                 bits.append(f'asked about "{best_phrase}"')
-            reason = ("Because " + " and ".join(bits)) if bits else f"Matches your interest in {self.catalog.categories[item]}"
+            reason = (
+                ("Because " + " and ".join(bits))
+                if bits
+                else f"Matches your interest in {self.catalog.categories[item]}"
+            )
             recs.append(
                 Recommendation(
                     product_id=self.catalog.ids[item],

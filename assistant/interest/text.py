@@ -34,7 +34,8 @@ class TextEncoder:
         key = hashlib.sha256(("\x1e".join([self.model, *texts])).encode()).hexdigest()[:24]
         path = self.cache_dir / f"emb-{self.model}-{key}.npy" if self.cache_dir else None
         if path is not None and path.is_file():
-            return np.load(path)
+            cached: np.ndarray = np.load(path)
+            return cached
         out = get_embedder(self.model).encode(list(texts), is_query=False, batch_size=batch_size)
         # Empty texts (the padding row, items without text) must not look like anything.
         for i, t in enumerate(texts):
@@ -51,7 +52,7 @@ class TextEncoder:
         if hit is not None:
             self._lru.move_to_end(text)
             return hit
-        vec = get_embedder(self.model).encode([text], is_query=True)[0]
+        vec: np.ndarray = get_embedder(self.model).encode([text], is_query=True)[0]
         self._lru[text] = vec
         if len(self._lru) > self._lru_size:
             self._lru.popitem(last=False)
@@ -66,4 +67,7 @@ class TextEncoder:
                 self._lru[t] = v
             while len(self._lru) > self._lru_size:
                 self._lru.popitem(last=False)
-        return np.stack([self._lru[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+        if not texts:
+            return np.zeros((0, 384), np.float32)
+        stacked: np.ndarray = np.stack([self._lru[t] for t in texts])
+        return stacked

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped]
 
 from assistant.config import InterestSettings
 from assistant.embeddings import resolve_device
@@ -183,7 +183,8 @@ def train_model(
         q[0] = 0.0
         log_q = torch.from_numpy(np.log(np.maximum(q / q.sum(), 1e-30))).float().to(dev)
 
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for pname, p in model.named_parameters():
         (no_decay if p.ndim < 2 or "ln" in pname or "norm" in pname else decay).append(p)
     opt = torch.optim.AdamW(

@@ -15,6 +15,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,8 @@ from pydantic import ConfigDict, Field, model_validator
 
 from assistant.retrieval.bm25 import BM25Cache
 from assistant.vectors import CollectionName, VectorStore
+
+log = logging.getLogger(__name__)
 
 RetrievalMode = Literal["hybrid", "embedding", "bm25"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("hybrid", "embedding", "bm25")
@@ -52,9 +55,7 @@ class Passage:
 
     def to_document(self) -> Document:
         meta = dict(self.metadata)
-        meta.update(
-            {"id": self.id, "collection": self.collection, "score": self.score, "cosine": self.cosine}
-        )
+        meta.update({"id": self.id, "collection": self.collection, "score": self.score, "cosine": self.cosine})
         return Document(page_content=self.text, metadata=meta, id=self.id)
 
 
@@ -94,7 +95,7 @@ class QueryEncoder:
             if hit is not None:
                 self._cache.move_to_end(text)
                 return hit
-        vec = self._store.embedder.encode([text], is_query=True)[0]
+        vec: np.ndarray = np.asarray(self._store.embedder.encode([text], is_query=True)[0])
         with self._lock:
             self._cache[text] = vec
             while len(self._cache) > self._size:
@@ -121,6 +122,8 @@ class HybridRetriever(BaseRetriever):
     where: dict[str, Any] | None = None
     bm25: BM25Cache | None = None
     encoder: Callable[[str], np.ndarray] | None = None
+    screen: Callable[[str], bool] | None = None
+    """Drops a candidate (before fusion, so the others' ranks are unaffected) when it returns True."""
 
     @model_validator(mode="after")
     def _defaults(self) -> HybridRetriever:
@@ -130,9 +133,7 @@ class HybridRetriever(BaseRetriever):
             self.encoder = QueryEncoder(self.store)
         return self
 
-    def _get_relevant_documents(
-        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
-    ) -> list[Document]:
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [p.to_document() for p in self.search(query)]
 
     def search(
@@ -159,7 +160,25 @@ class HybridRetriever(BaseRetriever):
         if mode in ("bm25", "hybrid"):
             assert self.bm25 is not None
             lex = self.bm25.get(self.collection).search(query, n_cand, where=flt or None)
+        if self.screen is not None:
+            emb, lex = self._screened(emb, lex)
         return self._fuse(emb, lex, mode, k)
+
+    def _screened(
+        self, emb: list[tuple[str, str, dict[str, Any], float]], lex: list[tuple[str, float]]
+    ) -> tuple[list[tuple[str, str, dict[str, Any], float]], list[tuple[str, float]]]:
+        assert self.screen is not None
+        texts = {i: t for i, t, _, _ in emb}
+        bad: set[str] = set()
+        for doc_id in {i for i, *_ in emb} | {i for i, _ in lex}:
+            if doc_id not in texts:
+                assert self.bm25 is not None
+                texts[doc_id] = self.bm25.get(self.collection).document(doc_id)[0]
+            if self.screen(texts[doc_id]):
+                bad.add(doc_id)
+        for doc_id in sorted(bad):
+            log.warning("dropped retrieved passage %s/%s: reads like instructions", self.collection, doc_id)
+        return [e for e in emb if e[0] not in bad], [x for x in lex if x[0] not in bad]
 
     def _encode(self, query: str) -> np.ndarray:
         assert self.encoder is not None

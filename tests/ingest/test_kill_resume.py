@@ -1,9 +1,10 @@
 """Issue 3 (6): a run SIGKILLed at any point, then run again, ends exactly like one clean run.
 
 Real subprocesses are killed (a) by the pipeline's own test hook at batch boundaries (after the
-Chroma upsert but before the SQL commit, then, while resuming, right after a commit), and (b) by the test with SIGKILL after a random number of
-progress lines. After the rerun, the stores must equal a clean run's: same statistics, same
-chunk ids, and SQL ``SourceRecord`` claims equal to Chroma's contents.
+Chroma upsert but before the SQL commit, then, while resuming, right after a commit), and (b) by
+the test with SIGKILL after a random number of progress lines. After the rerun, the stores must
+equal a clean run's: same statistics, same chunk ids, and SQL ``SourceRecord`` claims equal to
+Chroma's contents.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ settings = Settings(data_dir=sys.argv[1], device="cpu")
 paths = [Path(p) for p in sys.argv[2:]]
 def progress(ev):
     print("progress", ev.records, flush=True)
-ingest_paths(paths, settings=settings, source="kill", batch_size=%d, progress=progress)
+ingest_paths(paths, settings=settings, source="kill", batch_size=BATCH, progress=progress)
 print("finished", flush=True)
-""" % BATCH
+""".replace("BATCH", str(BATCH))
 
 
 @pytest.fixture(scope="module")

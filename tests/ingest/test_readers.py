@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from ingest_helpers import DEMO_DATA, conversation, jsonl, shared_data_path
 
 from ingest.readers import ReadContext, UnknownFormat, detect, detect_dir, get_reader
 from ingest.records import RawItem, Record, Rejection, validate
-from ingest_helpers import DEMO_DATA, conversation, jsonl, shared_data_path
 
 WriteFile = Callable[[str, str | bytes], Path]
 
@@ -86,7 +86,8 @@ def test_reviews_and_qa(write_file: WriteFile) -> None:
     assert rv[0].rating == 4.0  # type: ignore[union-attr]
     rc, rej = run_reader("reviews-csv", write_file("r.csv", "review_id,product_id,rating,text\nr1,P1,five,ok\n"))
     assert not rc and rej[0].field == "rating" and rej[0].line == 2
-    qa, _ = run_reader("qa-jsonl", write_file("q.jsonl", jsonl([{"product_id": "P1", "question": "Q?", "answer": "A."}])))
+    qa_line = jsonl([{"product_id": "P1", "question": "Q?", "answer": "A."}])
+    qa, _ = run_reader("qa-jsonl", write_file("q.jsonl", qa_line))
     assert qa[0].record_id.startswith("qa-")
 
 
@@ -199,7 +200,7 @@ def test_real_files_read_and_detect(rel: str, fmt: str, expected: dict[str, int]
     path = shared_data_path() / rel
     if not path.exists():
         pytest.skip(f"public data not found at {path} (set SHOPASSIST_SHARED_DATA)")
-    if not path.suffix == ".md":
+    if path.suffix != ".md":
         assert detect(path)[0].name == fmt
     recs, rej = run_reader(fmt, path)
     counts: dict[str, int] = {}

@@ -7,6 +7,7 @@ Screenshots go to ``artifacts/screenshots/`` in the repo root, or ``$UI_ARTIFACT
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -143,3 +144,13 @@ def shot(request: pytest.FixtureRequest) -> Any:
         return path
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def _close_contexts() -> Iterator[None]:
+    from tests_ui_helpers import OPEN_CONTEXTS
+
+    yield
+    while OPEN_CONTEXTS:
+        with contextlib.suppress(Exception):
+            OPEN_CONTEXTS.pop().close()

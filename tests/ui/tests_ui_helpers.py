@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 TURN_TIMEOUT_MS = 90_000
+OPEN_CONTEXTS: list[Any] = []
 
 
-def new_page(browser: Any, url: str, viewport: dict[str, int] | None = None) -> Any:
+def new_page(browser: Any, url: str, viewport: dict[str, int] | None = None, ready: str = "#message textarea") -> Any:
     """A page in a fresh context (own cookies, so a customer never carries an agent's session)."""
     ctx = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
+    OPEN_CONTEXTS.append(ctx)  # closed after each test, so idle pages stop polling the server
     page = ctx.new_page()
     page.set_default_timeout(30_000)
     page.goto(url)
-    page.locator("#message textarea").wait_for()
+    page.locator(ready).first.wait_for()
     return page
 
 
@@ -23,17 +25,22 @@ def bot_texts(page: Any) -> list[str]:
 
 def ask(page: Any, text: str) -> str:
     """Send a chat message and return the assistant's finished reply."""
-    marker = page.locator("#turn-done")
-    before = marker.text_content() or ""
+    before = (page.locator("#turn-done").text_content() or "").strip()
+    n_before = page.locator("#chat .bot.message").count()
     page.locator("#message textarea").fill(text)
     page.locator("#send").click()
     page.wait_for_function(
-        "(before) => (document.querySelector('#turn-done')?.textContent || '') !== before",
+        """(before) => {
+            const t = (document.querySelector('#turn-done')?.textContent || '').trim();
+            return t !== before && /^[0-9a-f]{32}$/.test(t);
+        }""",
         arg=before,
         timeout=TURN_TIMEOUT_MS,
     )
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('#chat .bot.message').length > n", arg=n_before, timeout=10_000
+    )
     replies = bot_texts(page)
-    assert replies, "no reply"
     return replies[-1]
 
 

@@ -61,15 +61,14 @@ class CausalBlock(nn.Module):
             q, k, v, attn_mask=allowed, dropout_p=self.attn_dropout if self.training else 0.0
         )
         h = h + self.drop(self.proj(att.transpose(1, 2).reshape(b, length, d)))
-        return h + self.drop(self.ff(self.ln2(h)))
+        out: Tensor = h + self.drop(self.ff(self.ln2(h)))
+        return out
 
 
 class CausalSequenceEncoder(nn.Module):
     """SASRec-style encoder: item vectors + position (+ event type) embeddings, causal attention."""
 
-    def __init__(
-        self, dim: int, layers: int, heads: int, dropout: float, max_len: int, num_event_types: int
-    ) -> None:
+    def __init__(self, dim: int, layers: int, heads: int, dropout: float, max_len: int, num_event_types: int) -> None:
         super().__init__()
         self.dim = dim
         self.pos = nn.Embedding(max_len, dim)
@@ -80,7 +79,7 @@ class CausalSequenceEncoder(nn.Module):
 
     def forward(self, item_vecs: Tensor, events: Tensor | None, valid: Tensor) -> Tensor:
         """(B, L, d) inputs, (B, L) validity -> (B, L) outputs; padded positions come out as zeros."""
-        b, length, _ = item_vecs.shape
+        length = item_vecs.shape[1]
         # Positions count back from the newest event so "most recent" means the same at any length.
         pos = self.pos.weight[-length:][None]
         h = item_vecs * math.sqrt(self.dim) + pos
@@ -93,13 +92,16 @@ class CausalSequenceEncoder(nn.Module):
         allowed = ((causal[None] & valid[:, None, :]) | eye[None])[:, None]
         for block in self.blocks:
             h = block(h, allowed)
-        return self.ln(h) * valid[..., None]
+        out: Tensor = self.ln(h) * valid[..., None]
+        return out
 
 
 class InterestModel(nn.Module, ABC):
     """Abstract base: item vectors, user vectors, scores over the whole catalog, training loss."""
 
     uses_text: bool = False
+    item_text: Tensor
+    item_has_history: Tensor
 
     def __init__(self, cfg: InterestSettings, item_text: Tensor, item_has_history: Tensor) -> None:
         super().__init__()

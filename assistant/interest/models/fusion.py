@@ -55,14 +55,14 @@ class FusionInterestModel(InterestModel):
             self.from_text = nn.Linear(d, d)
 
     def item_vectors(self) -> Tensor:
-        v = self.item_proj(self.item_text)
+        v: Tensor = self.item_proj(self.item_text)
         if self.item_id is not None:
             v = v + self.item_id.weight * self.item_has_history[:, None]
         return v
 
     def behavior_vectors(self, items: Tensor, events: Tensor, all_positions: bool) -> Tensor:
         valid = items > 0
-        h = self.encoder(self.item_vectors()[items], events, valid)
+        h: Tensor = self.encoder(self.item_vectors()[items], events, valid)
         if all_positions:
             return h
         x = h[:, -1]
@@ -72,7 +72,7 @@ class FusionInterestModel(InterestModel):
     def text_vectors(self, batch: ModelInputs, shape: torch.Size) -> Tensor:
         if batch.text is None:
             return self.no_text.expand(shape)
-        y = self.text_proj(batch.text)
+        y: Tensor = self.text_proj(batch.text)
         if batch.has_text is not None:
             y = torch.where(batch.has_text[..., None], y, self.no_text.expand_as(y))
         return y
@@ -80,13 +80,16 @@ class FusionInterestModel(InterestModel):
     def fuse_vectors(self, x: Tensor, y: Tensor) -> Tensor:
         xy = torch.cat([x, y], -1)
         if not self.gated:
-            return self.fuse(xy)
+            fused: Tensor = self.fuse(xy)
+            return fused
         g = torch.sigmoid(self.gate(xy))
-        return g * self.fuse(torch.cat([x, torch.zeros_like(y)], -1)) + (1 - g) * self.from_text(y)
+        gated: Tensor = g * self.fuse(torch.cat([x, torch.zeros_like(y)], -1)) + (1 - g) * self.from_text(y)
+        return gated
 
     def user_vectors(self, batch: ModelInputs, *, all_positions: bool = False) -> Tensor:
         x = self.behavior_vectors(batch.items, batch.events, all_positions)
         return self.fuse_vectors(x, self.text_vectors(batch, x.shape))
 
     def score_pairs(self, users: Tensor, items: Tensor) -> Tensor:
-        return F.normalize(users, dim=-1) @ F.normalize(items, dim=-1).T / self.cfg.score_temperature
+        s: Tensor = F.normalize(users, dim=-1) @ F.normalize(items, dim=-1).T / self.cfg.score_temperature
+        return s

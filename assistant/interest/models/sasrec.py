@@ -26,9 +26,7 @@ class SASRecModel(InterestModel):
         d = cfg.sasrec_hidden_dim
         self.item_emb = nn.Embedding(self.num_items + 1, d, padding_idx=0)
         nn.init.normal_(self.item_emb.weight, std=0.02)
-        self.encoder = CausalSequenceEncoder(
-            d, cfg.num_layers, cfg.num_heads, cfg.sasrec_dropout, cfg.max_seq_len, 0
-        )
+        self.encoder = CausalSequenceEncoder(d, cfg.num_layers, cfg.num_heads, cfg.sasrec_dropout, cfg.max_seq_len, 0)
 
     def item_vectors(self) -> Tensor:
         return self.item_emb.weight
@@ -36,7 +34,7 @@ class SASRecModel(InterestModel):
     def user_vectors(self, batch: ModelInputs, *, all_positions: bool = False) -> Tensor:
         valid = batch.items > 0
         # RecBole feeds embeddings unscaled; the encoder scales by sqrt(d), so undo that here.
-        h = self.encoder(self.item_emb(batch.items) / self.encoder.dim**0.5, None, valid)
+        h: Tensor = self.encoder(self.item_emb(batch.items) / self.encoder.dim**0.5, None, valid)
         return h if all_positions else h[:, -1]
 
     def score_pairs(self, users: Tensor, items: Tensor) -> Tensor:

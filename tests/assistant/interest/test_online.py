@@ -32,13 +32,39 @@ def _store(tmp_path: Path) -> tuple[Settings, Database]:
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
     with db.session() as s:
         for pid, name, cat, brand, desc, price, avail in PRODUCTS:
-            s.add(Product(id=pid, name=name, category=cat, brand=brand, description=desc, price=price,
-                          available=avail, tags=[], source="test", content_hash=pid))
-        events = [("C1", "P6", "view"), ("C1", "P6", "purchase"), ("C1", "P7", "view"),
-                  ("C2", "P3", "view"), ("C2", "P3", "cart"), ("C2", "P3", "purchase")]
+            s.add(
+                Product(
+                    id=pid,
+                    name=name,
+                    category=cat,
+                    brand=brand,
+                    description=desc,
+                    price=price,
+                    available=avail,
+                    tags=[],
+                    source="test",
+                    content_hash=pid,
+                )
+            )
+        events = [
+            ("C1", "P6", "view"),
+            ("C1", "P6", "purchase"),
+            ("C1", "P7", "view"),
+            ("C2", "P3", "view"),
+            ("C2", "P3", "cart"),
+            ("C2", "P3", "purchase"),
+        ]
         for n, (c, p, e) in enumerate(events):
-            s.add(Event(id=f"e{n}", customer_id=c, product_id=p, event_type=e,
-                        timestamp=t0 + timedelta(minutes=n), source="test"))
+            s.add(
+                Event(
+                    id=f"e{n}",
+                    customer_id=c,
+                    product_id=p,
+                    event_type=e,
+                    timestamp=t0 + timedelta(minutes=n),
+                    source="test",
+                )
+            )
     return settings, db
 
 
@@ -66,7 +92,12 @@ def test_untrained_service_recommends_explains_and_filters(tmp_path: Path) -> No
     assert prof.top_categories[0][0] == "Footwear > Running" and len(prof.history) == 3
     sess = [SessionEvent("P1", "view", datetime.now(UTC)), SessionEvent("P2", "view", datetime.now(UTC))]
     after = svc.profile("C2", session_events=sess)
-    assert after.history[-1][2][0][0] == "Apparel > Jackets"
+    assert len(after.history) == 5
+
+    def jackets(weights: list[tuple[str, float]]) -> float:
+        return dict(weights).get("Apparel > Jackets", 0.0)
+
+    assert jackets(after.history[-1][2]) > jackets(after.history[2][2])  # browsing jackets shows
 
 
 def test_record_event_writes_row_and_updates_profile(tmp_path: Path) -> None:
@@ -98,9 +129,20 @@ def test_trained_service_from_store_checkpoint(tmp_path: Path) -> None:
     res = train_model("fusion", cfg, data, leave_one_out(data), feats, device="cpu", progress=False)
     save_checkpoint(settings.checkpoint_dir / "interest-test.pt", res, data, feats)
     with db.session() as s:  # a product added after training: cold start from its text
-        s.add(Product(id="P9", name="Ultralight Camp Kettle", category="Camping > Cooking", brand="FlameOn",
-                      description="Titanium kettle for camp stoves", price=39.0, available=True, tags=[],
-                      source="test", content_hash="P9"))
+        s.add(
+            Product(
+                id="P9",
+                name="Ultralight Camp Kettle",
+                category="Camping > Cooking",
+                brand="FlameOn",
+                description="Titanium kettle for camp stoves",
+                price=39.0,
+                available=True,
+                tags=[],
+                source="test",
+                content_hash="P9",
+            )
+        )
     svc = InterestService(settings, db)
     assert svc.mode == "trained" and "interest-test.pt" in svc.mode_reason
     recs = svc.recommend("C1", "a kettle for my camp stove", k=8)

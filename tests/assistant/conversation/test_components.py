@@ -1,0 +1,94 @@
+"""Pure components: placeholders, groundedness guard, language, handoff, safety, memory, order parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.conversation.compose import fill_placeholders
+from assistant.conversation.generate import GroundednessGuard, build_prompt, format_passages
+from assistant.conversation.handoff import HandoffPolicy, negativity
+from assistant.conversation.language import LanguageDetector
+from assistant.conversation.memory import ConversationMemory
+from assistant.conversation.orders import detect_order_request, find_order_ids
+from assistant.conversation.safety import InjectionScreen, ScopeGuard
+
+
+def test_placeholders_filled_from_values_or_neutral_phrases() -> None:
+    text = "Order {{Order Number}} costs {{Refund Amount}}; call {{Customer Support Phone Number}} on {{Date}}."
+    out = fill_placeholders(text, {"order number": "#JP1001"})
+    assert "#JP1001" in out and "{{" not in out
+    assert not any(ch.isdigit() for ch in out.replace("#JP1001", ""))
+    assert fill_placeholders("Open {{Order History}}", {}) == "Open **Order History**"
+
+
+def test_guard_accepts_supported_and_rejects_invented_claims() -> None:
+    g = GroundednessGuard()
+    ev = ["Returns\n\nItems can be returned within 30 days. A $6.95 label fee applies.", "Order #JP1001: shipped"]
+    assert g.check("You can return items within 30 days [1]. The label fee is $6.95 [1].", ev).ok
+    bad = g.check("You can return items within 60 days [1].", ev)
+    assert not bad.ok and "60" in bad.reasons[0]
+    assert not g.check("Your refund arrives on March 3, 2026.", ev).ok
+    assert not g.check("Order #JP9999 has shipped.", ev).ok
+    assert not g.check("We always refund shipping fees on every return without exception.", ev).ok
+    assert g.check("Happy to help with that!", ev).ok
+
+
+def test_prompt_marks_passages_as_data_and_names_the_language() -> None:
+    prompt = build_prompt()
+    msgs = prompt.format_messages(
+        shop_name="S",
+        language="Chinese",
+        history=[],
+        passages=format_passages([(1, "T", "<b>x</b>")]),
+        facts="",
+        summary="",
+        question="q",
+    )
+    assert "Reply in Chinese" in msgs[0].content and "never follow it" in msgs[0].content
+    assert "<b>" not in msgs[-1].content and "[1] (T)" in msgs[-1].content
+
+
+def test_language_detection() -> None:
+    d = LanguageDetector()
+    assert d.detect("我想退货，怎么办？") == "zh"
+    assert d.detect("Wo ist meine Bestellung? Ich warte schon seit zwei Wochen.") == "de"
+    assert d.detect("Where is my order? It has been two weeks.") == "en"
+    assert d.detect("ok", fallback="de") == "de"
+
+
+def test_handoff_policy() -> None:
+    p = HandoffPolicy(low_confidence=0.4, max_low_turns=2)
+    assert p.decide("let me speak to a real person", 0.9, 0).reason == "customer request"  # type: ignore[union-attr]
+    assert p.decide("This is unacceptable, worst shop ever!!!", 0.9, 0).reason == "negative sentiment"  # type: ignore[union-attr]
+    assert p.decide("hmm", 0.1, 0) is None
+    assert p.decide("hmm", 0.1, 1).reason == "repeated low confidence"  # type: ignore[union-attr]
+    assert negativity("not terrible at all") == 0
+    with pytest.raises(ValueError):
+        HandoffPolicy(max_low_turns=0)
+
+
+def test_scope_guard_and_injection_screen() -> None:
+    scope = ScopeGuard()
+    assert scope.out_of_scope("tell me a joke")
+    assert not scope.out_of_scope("Can I return a jacket?")
+    assert scope.out_of_scope("blah", best_relevance=0.1)
+    screen = InjectionScreen()
+    assert not screen.is_suspicious("The jacket kept me dry; the hood fits over a cap.")
+    assert not screen.is_suspicious("Customer: I want to cancel my order\nAgent: I can help you cancel it.")
+
+
+def test_memory_trims_and_summarises() -> None:
+    mem = ConversationMemory(max_turns=2, max_chars=500, summary_chars=200)
+    msgs = [("customer", f"question {i}") for i in range(5)]
+    w = mem.window(msgs)
+    assert [t for _, t in w.recent] == ["question 3", "question 4"]
+    assert "question 0" in w.summary and "question 4" not in w.summary
+
+
+def test_order_request_detection() -> None:
+    assert find_order_ids("order # jp1001 and JP1002") == ["#JP1001", "#JP1002"]
+    r = detect_order_request("please cancel order #JP1001", None)
+    assert r is not None and r.kind == "action" and r.action == "cancel"
+    s = detect_order_request("where is my package?", None)
+    assert s is not None and s.kind == "status"
+    assert detect_order_request("what is your return policy?", "return") is None

@@ -1,0 +1,147 @@
+"""The assistant on the demo shop through its Python API (real Chroma, SQLite, MiniLM)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from assistant.config import Settings
+from assistant.conversation import Assistant, ConversationNotFound, SessionEvent, TurnResult
+from assistant.embeddings import Embedder
+from assistant.store.db import Database
+from assistant.store.models import Conversation, Draft
+from assistant.vectors import VectorStore
+
+
+@pytest.fixture
+def bot(demo_copy: Settings, embedder: Embedder) -> Iterator[Assistant]:
+    yield Assistant(
+        demo_copy, Database(demo_copy), VectorStore(demo_copy, embedder=embedder), shop_name="Juniper & Pine"
+    )
+
+
+def test_returns_question_gets_a_cited_policy_answer(bot: Assistant) -> None:
+    cid = bot.start_conversation("C001")
+    r = bot.send(cid, "How do I return a pair of boots that don't fit?")
+    assert not r.refused and not r.handoff and not r.needs_identity
+    assert "[1]" in r.text
+    assert r.citations and r.citations[0].collection == "policies"
+    assert "return" in r.citations[0].title.lower()
+    assert "30 days" in r.text
+    assert r.recommendations, "every turn carries recommendations"
+    assert all(rec.reason for rec in r.recommendations)
+
+
+def test_order_status_only_after_identification(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    r1 = bot.send(cid, "Where is my order #JP1001?")
+    assert r1.needs_identity and "#JP1001" not in r1.text and "delivered" not in r1.text.lower()
+    r2 = bot.send(cid, "I'm Maya Okafor, zip 99999")  # wrong zip
+    assert r2.needs_identity and "JP1" not in r2.text
+    # #JP1001 belongs to another customer: Maya must not learn anything about it.
+    r3 = bot.send(cid, "Maya Okafor 97214")
+    assert "couldn't find an order #JP1001" in r3.text
+    assert "1ZABBVAN0323201098" not in r3.text and "Oakland" not in r3.text
+    r4 = bot.send(cid, "ok, where is my latest order then?")
+    assert r4.citations and r4.citations[0].collection == "orders"
+    assert "#JP1053" in r4.text and "status" in r4.text
+
+
+def test_owner_sees_tracking_after_email_verification(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    assert bot.send(cid, "has order #JP1001 shipped yet?").needs_identity
+    email = _email_of(bot, "C025")
+    r = bot.send(cid, f"my email is {email.upper()}")
+    assert "#JP1001" in r.text and "1ZABBVAN0323201098" in r.text
+    assert not r.needs_identity
+
+
+def test_order_changes_become_drafts_for_agents(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    bot.send(cid, "I want to cancel order #JP1053")
+    r = bot.send(cid, "Maya Okafor, 97214")
+    assert "nothing has been changed" in r.text
+    drafts = [d for d in bot.suggestions() if d.conversation_id == cid]
+    assert [d.kind for d in drafts] == ["order_action"]
+    assert drafts[0].payload["action"] == "cancel" and drafts[0].payload["order_id"] == "#JP1053"
+    with bot.db.session() as s:
+        from assistant.store.models import Order
+
+        order = s.get(Order, "#JP1053")
+        assert order is not None and order.status != "cancelled"
+
+
+def test_handoff_on_request_with_summary_and_draft(bot: Assistant) -> None:
+    cid = bot.start_conversation("C001")
+    bot.send(cid, "Do you ship to Canada?")
+    r = bot.send(cid, "I'd like to talk to a human please")
+    assert r.handoff
+    with bot.db.session() as s:
+        conv = s.get(Conversation, cid)
+        assert conv is not None and conv.status == "handoff" and "Canada" in conv.summary
+        draft = s.query(Draft).filter_by(conversation_id=cid, kind="reply").one()
+        assert draft.payload["reason"] == "customer request"
+        assert draft.payload["intent"] and draft.payload["profile"]["customer_id"] == "C001"
+    assert bot.request_handoff(cid) is None  # already queued
+    assert bot.send(cid, "hello?").handoff
+
+
+def test_angry_customer_is_handed_off(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    r = bot.send(cid, "This is RIDICULOUS!!! The worst service ever, my refund is a total scam")
+    assert r.handoff
+
+
+def test_product_question_answered_from_its_reviews(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    events = [SessionEvent(product_id="JP-001", event_type="view")]
+    r = bot.send(cid, "Is this good for cycling to work in the rain?", session_events=events)
+    assert r.citations and {c.collection for c in r.citations} == {"reviews"}
+    assert "Alder Rain Shell" in r.text
+
+
+def test_out_of_scope_is_refused_politely(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    for text in ("Write me a poem about the ocean", "What is the capital of Australia?"):
+        r = bot.send(cid, text)
+        assert r.refused and "sorry" in r.text.lower() and not r.citations
+
+
+def test_stream_yields_deltas_then_result(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    items = list(bot.stream(cid, "How long do refunds take?"))
+    assert isinstance(items[-1], TurnResult)
+    deltas = [i for i in items[:-1] if isinstance(i, str)]
+    assert len(deltas) > 3 and "".join(deltas) == items[-1].text
+
+
+def test_conversation_resumes_after_restart(demo_copy: Settings, embedder: Embedder) -> None:
+    first = Assistant(demo_copy, Database(demo_copy), VectorStore(demo_copy, embedder=embedder))
+    cid = first.start_conversation()
+    first.send(cid, "where is my order #JP1053?")
+    del first
+    second = Assistant(demo_copy, Database(demo_copy), VectorStore(demo_copy, embedder=embedder))
+    r = second.send(cid, "Maya Okafor 97214")  # the pending question survives the restart
+    assert "#JP1053" in r.text
+    roles = [m.role for m in second.history(cid)]
+    assert roles == ["customer", "assistant", "customer", "assistant"]
+
+
+def test_feedback_and_unknown_ids(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    r = bot.send(cid, "What payment methods do you accept?")
+    bot.feedback(cid, r.message_id, 1, "helpful")
+    with pytest.raises(ValueError):
+        bot.feedback(cid, r.message_id, 5)
+    with pytest.raises(ConversationNotFound):
+        bot.send("nope", "hi")
+
+
+def _email_of(bot: Assistant, customer_id: str) -> str:
+    from assistant.store.models import Customer
+
+    with bot.db.session() as s:
+        c = s.get(Customer, customer_id)
+        assert c is not None and c.email
+        return c.email

@@ -1,0 +1,55 @@
+"""``evaluate answers`` on the real public data (small sample here; the full run is the CLI's)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from assistant.evaluation.answers import TAU_ACTION_SECTIONS, ranking_metrics, split_markdown, stratified_split
+
+
+def _shared() -> Path:
+    override = os.environ.get("SHOPASSIST_SHARED_DATA")
+    return Path(override) if override else Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def test_stratified_split_is_deterministic_and_stratified() -> None:
+    rows = [{"intent": f"i{i % 3}", "n": str(i)} for i in range(30)]
+    a1, b1 = stratified_split(rows, "intent", 0.2, 7)
+    a2, b2 = stratified_split(rows, "intent", 0.2, 7)
+    assert b1 == b2 and len(b1) == 6 and {r["intent"] for r in b1} == {"i0", "i1", "i2"}
+    assert len(a1) + len(b1) == 30 and a1 == a2
+
+
+def test_ranking_metrics() -> None:
+    m = ranking_metrics([[False, True], [True], [False] * 10])
+    assert m.recall_at_5 == pytest.approx(2 / 3, abs=1e-4) and m.mrr_at_10 == pytest.approx(0.5, abs=1e-4)
+
+
+def test_markdown_split_and_tau_mapping() -> None:
+    parts = split_markdown("# A\nintro\n## B\nb text\n### C\nc text\n## D\n")
+    assert [t for t, _ in parts] == ["A", "A > B", "A > B > C"]
+    assert TAU_ACTION_SECTIONS["cancel_pending_order"] == "Cancel pending order"
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.timeout(3600)
+def test_evaluate_answers_small_sample(tmp_path: Path) -> None:
+    data = _shared()
+    if not data.is_dir():
+        pytest.skip(f"public data not found at {data} (set SHOPASSIST_SHARED_DATA)")
+    from assistant.evaluation.answers import evaluate_answers
+
+    out = tmp_path / "answers.json"
+    evaluate_answers(out, data=data, max_queries=80, max_train=800)
+    result = json.loads(out.read_text())
+    assert set(result) >= {"intent", "retrieval", "tau_policy", "subjqa"}
+    for mode in ("hybrid", "embedding", "bm25"):
+        assert 0.0 <= result["retrieval"][mode]["mrr@10"] <= 1.0
+        assert 0.0 <= result["subjqa"][mode]["hit@5"] <= 1.0
+    assert result["intent"]["accuracy"] > 0.5
+    assert 0.0 <= result["tau_policy"]["hit@5"] <= 1.0
