@@ -132,11 +132,15 @@ def config_show(
 
 
 def _register_package_commands() -> None:
-    """Commands defined next to the code they drive (ingest, interest encoder, evaluation)."""
+    """Commands defined next to the code they drive (ingest, interest encoder, evaluation, users)."""
+    from assistant import users
     from ingest import commands as ingest_commands
 
     app.command(name="ingest")(ingest_commands.ingest)
     app.command(name="remove-source")(ingest_commands.remove_source)
+    user_app = typer.Typer(help="Manage agent and admin accounts.", no_args_is_help=True)
+    user_app.command("add")(users.user_add)
+    app.add_typer(user_app, name="user")
 
 
 _register_package_commands()

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     admin_token: SecretStr | None = Field(None, description="Bearer token for the HTTP ingestion endpoint.")
+    session_secret: SecretStr | None = Field(
+        None, description="Signs login cookies; unset: a random key kept in data_dir/session_secret."
+    )
+    session_ttl_minutes: int = Field(480, ge=1, le=60 * 24 * 30, description="Agent/admin sessions expire after this.")
+    session_cookie_secure: bool = Field(False, description="Send the login cookie over HTTPS only.")
 
     interest: InterestSettings = Field(default_factory=InterestSettings)
 

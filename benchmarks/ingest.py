@@ -40,23 +40,23 @@ DEFAULT_FILE = (
 def chunk_texts(path: Path, fmt: str, limit: int | None) -> list[str]:
     """The exact texts the pipeline embeds for ``path`` (after redaction and chunking)."""
     from ingest.chunking import chunk_record
-    from ingest.normalize import normalize
+    from ingest.normalize import Normalized, normalize
     from ingest.privacy import redact_records
     from ingest.readers import ReadContext, get_reader
-    from ingest.records import RawItem, validate
+    from ingest.records import RawItem, Rejection, validate
 
     texts: list[str] = []
-    records = []
-    for n, item in enumerate(get_reader(fmt).read(path, ReadContext())):
-        if limit is not None and n >= limit:
+    records: list[Normalized] = []
+    for i, item in enumerate(get_reader(fmt).read(path, ReadContext())):
+        if limit is not None and i >= limit:
             break
         if isinstance(item, RawItem):
             rec = validate(item)
-            if not hasattr(rec, "message"):
-                records.append(normalize(rec, item.file, item.line))  # type: ignore[arg-type]
+            if not isinstance(rec, Rejection):
+                records.append(normalize(rec, item.file, item.line))
     redacted, _ = redact_records([n.record for n in records])
-    for n, rec in zip(records, redacted, strict=True):
-        texts.extend(c.text for c in chunk_record(rec, source="bench", language=n.language))
+    for n, red in zip(records, redacted, strict=True):
+        texts.extend(c.text for c in chunk_record(red, source="bench", language=n.language))
     return texts
 
 

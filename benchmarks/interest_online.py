@@ -130,6 +130,8 @@ def main() -> None:
             )
             res = train_model("fusion", settings.interest, data, leave_one_out(data), feats, epochs=1, progress=False)
             save_checkpoint(settings.checkpoint_dir / "bench.pt", res, data, feats)
+            if args.threads:  # training sets its own thread count
+                torch.set_num_threads(args.threads)
         t = time.perf_counter()
         svc = InterestService(settings, db, checkpoint=args.checkpoint)
         print(

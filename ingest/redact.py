@@ -32,7 +32,7 @@ import functools
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -216,6 +216,21 @@ class _Spans:
         self._starts.insert(i, start)
         self._ends.insert(i, end)
 
+    def longest_free_part(self, start: int, end: int) -> tuple[int, int]:
+        """The longest part of ``[start, end)`` that overlaps no span (possibly empty)."""
+        best = (start, start)
+        position = start
+        i = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        while i < len(self._starts) and self._starts[i] < end:
+            if self._ends[i] > position:
+                if self._starts[i] - position > best[1] - best[0]:
+                    best = (position, self._starts[i])
+                position = max(position, self._ends[i])
+            i += 1
+        if end - position > best[1] - best[0]:
+            best = (position, end)
+        return best
+
 
 # --------------------------------------------------------------------------
 # Recognizers
@@ -335,12 +350,29 @@ class _OfflineEmailRecognizer(EmailRecognizer):
         return self._tld_extractor(pattern_text).fqdn != ""
 
 
-_CARD_PATTERN: Final = (
-    r"(?<![\w.,+\-])"
-    r"(?:[2-6]\d{12,18}|[2-6]\d{3}([ -])\d{4,6}(?:\1\d{3,5}){1,3})"
-    r"(?![\w\-]|[.,]\d)"
-)
-_CARD_RE: Final = re.compile(_CARD_PATTERN)
+_CARD_LAYOUTS: Final = {
+    "contiguous": r"[2-6]\d{12,18}",
+    "3 groups (4-6-5 Amex, 4-6-4 Diners, 4-4-5)": r"[2-6]\d{3}([ -])\d{4,6}\1\d{3,5}",
+    "4 groups (4-4-4-4)": r"[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{1,4}",
+    "5 groups (4-4-4-4-3)": r"[2-6]\d{3}([ -])\d{4}\1\d{4}\1\d{4}\1\d{3}",
+}
+_CARD_PATTERNS: Final = {name: rf"(?<![\w.,+\-]){layout}(?![\w\-]|[.,]\d)" for name, layout in _CARD_LAYOUTS.items()}
+_CARD_RES: Final = {name: re.compile(pattern) for name, pattern in _CARD_PATTERNS.items()}
+
+
+def _card_candidates(text: str) -> Iterator[tuple[str, re.Match[str]]]:
+    """Every match of every card layout, overlapping ones included.
+
+    In "+86 10 6552 9988 3530 1113 3330 0000" the first 4-group match is
+    "6552 9988 3530 1113" (not Luhn-valid); a non-overlapping scan would resume
+    after it and never see the card "3530 1113 3330 0000".  A candidate starts
+    at the start of a digit group only (the look-behind), so this stays linear.
+    """
+    for name, card_re in _CARD_RES.items():
+        match = card_re.search(text)
+        while match is not None:
+            yield name, match
+            match = card_re.search(text, match.start() + 1)
 
 
 def _is_card_number(candidate: str) -> bool:
@@ -364,7 +396,36 @@ class _CardRecognizer(CreditCardRecognizer):
     """
 
     def __init__(self) -> None:
-        super().__init__(patterns=[Pattern("Card 13-19 digits", _CARD_PATTERN, 0.3)], supported_entity="CARD")
+        super().__init__(
+            patterns=[Pattern(f"Card, {name}", pattern, 0.3) for name, pattern in _CARD_PATTERNS.items()],
+            supported_entity="CARD",
+        )
+
+    def analyze(
+        self,
+        text: str,
+        entities: list[str],
+        nlp_artifacts: NlpArtifacts | None = None,
+        regex_flags: int | None = None,
+    ) -> list[RecognizerResult]:
+        """Like ``PatternRecognizer.analyze``, over overlapping candidates (see :func:`_card_candidates`)."""
+        results: list[RecognizerResult] = []
+        for name, match in _card_candidates(text):
+            if self.validate_result(match.group()):
+                explanation = self.build_regex_explanation(
+                    type(self).__name__, name, match.re.pattern, 0.3, True, match.re.flags
+                )
+                explanation.score = EntityRecognizer.MAX_SCORE
+                results.append(
+                    RecognizerResult(
+                        self.supported_entities[0],
+                        match.start(),
+                        match.end(),
+                        EntityRecognizer.MAX_SCORE,
+                        explanation,
+                    )
+                )
+        return EntityRecognizer.remove_duplicates(results)
 
     def validate_result(self, pattern_text: str) -> bool:
         digits = "".join(_DIGIT_RE.findall(pattern_text))
@@ -521,7 +582,7 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
         not_phones = [
             *_reference_id_spans(text),
             *(m.span() for m in _NOT_A_PHONE_RE.finditer(text)),
-            *(m.span() for m in _CARD_RE.finditer(text) if _is_card_number(m.group())),
+            *(m.span() for _, m in _card_candidates(text) if _is_card_number(m.group())),
         ]
         for start, end in sorted(not_phones):
             if end > position:
@@ -788,12 +849,24 @@ class Redactor:
                 if r.entity_type not in _FILTERED_BY_REFERENCE_IDS or not id_spans.overlaps(r.start, r.end)
             ]
         # Overlaps between types (rare): keep the higher score, then the longer span.
+        # A phone number that runs into an address ("(02) 9374 4000 123 Main
+        # Street": one valid DE number to phonenumbers) keeps its part outside the
+        # address when that part still holds a phone's digits, so that no digits of
+        # it survive (and a second pass would not find it).
         kept = _Spans()
         kept_results: list[RecognizerResult] = []
         for result in sorted(results, key=lambda r: (-r.score, r.start - r.end, r.start)):
-            if not kept.overlaps(result.start, result.end):
-                kept.add(result.start, result.end)
-                kept_results.append(result)
+            if kept.overlaps(result.start, result.end):
+                if result.entity_type != "PHONE":
+                    continue
+                start, end = kept.longest_free_part(result.start, result.end)
+                part = text[start:end]
+                start, end = start + len(part) - len(part.lstrip()), end - len(part) + len(part.rstrip())
+                if len(_DIGIT_RE.findall(text, start, end)) < _MIN_PHONE_DIGITS:
+                    continue
+                result = RecognizerResult(result.entity_type, start, end, result.score)
+            kept.add(result.start, result.end)
+            kept_results.append(result)
         if not kept_results:
             return RedactionResult(text)
         kept_results.sort(key=lambda r: r.start)

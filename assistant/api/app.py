@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
     """Build the app. Models are loaded here, so the first request is served warm."""
-    from assistant.api import conversation_routes
+    from assistant.api import admin_routes, agent_routes, auth, conversation_routes
     from ingest import http as ingest_http
 
     services.warm_up()
@@ -47,12 +47,15 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
         return {"status": "ok", "vectors": services.vectors.counts()}
 
     app.include_router(conversation_routes.router)
+    app.include_router(auth.router)
+    app.include_router(agent_routes.router)
+    app.include_router(admin_routes.router)
     app.include_router(ingest_http.router)
 
     if with_ui:
         import gradio as gr
 
-        from ui.app import build_ui
+        from ui.app import MOUNT_KWARGS, build_ui
 
-        app = gr.mount_gradio_app(app, build_ui(services), path="/", show_error=False)
+        app = gr.mount_gradio_app(app, build_ui(services), path="/", **MOUNT_KWARGS)
     return app

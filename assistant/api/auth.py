@@ -102,10 +102,8 @@ _signers: dict[str, SessionSigner] = {}
 
 
 def _load_secret(settings: Settings) -> bytes:
-    configured = getattr(settings, "session_secret", None)
-    if configured is not None:
-        value = configured.get_secret_value() if hasattr(configured, "get_secret_value") else str(configured)
-        return str(value).encode()
+    if settings.session_secret is not None:
+        return settings.session_secret.get_secret_value().encode()
     # No secret configured: keep one in the data dir, so restarts do not sign everyone out.
     path = Path(settings.data_dir) / "session_secret"
     if path.is_file():
@@ -124,9 +122,7 @@ def signer_for(settings: Settings) -> SessionSigner:
     with _secret_lock:
         signer = _signers.get(key)
         if signer is None:
-            minutes = getattr(settings, "session_ttl_minutes", None)
-            ttl = int(minutes) * 60 if minutes else DEFAULT_SESSION_TTL_SECONDS
-            signer = SessionSigner(_load_secret(settings), ttl_seconds=ttl)
+            signer = SessionSigner(_load_secret(settings), ttl_seconds=settings.session_ttl_minutes * 60)
             _signers[key] = signer
         return signer
 
@@ -218,7 +214,7 @@ def set_session_cookie(response: Response, token: str, settings: Settings, max_a
         max_age=max_age,
         httponly=True,  # page scripts never need it; keeps it from XSS
         samesite="lax",  # cross-site POSTs arrive without it (CSRF)
-        secure=bool(getattr(settings, "session_cookie_secure", False)),
+        secure=settings.session_cookie_secure,
         path="/",
     )
 

@@ -166,7 +166,7 @@ class Assistant:
         max_low_turns: int = 2,
         anger_threshold: int = 4,
         recommendations_k: int = 3,
-        require_recommendations: bool = False,
+        require_recommendations: bool = True,
         history_turns: int = 8,
         history_chars: int = 3000,
         generator: AnswerGenerator | None = None,
@@ -178,7 +178,11 @@ class Assistant:
         self.vectors = vectors
         self.shop_name = shop_name
         self.recommendations_k = recommendations_k
-        self.interest = interest if interest is not None else self._load_interest(require_recommendations)
+        # The interest encoder is a real dependency: without it the constructor fails loudly unless the
+        # caller opts out (recommendations_k=0 or require_recommendations=False).
+        self.interest = (
+            interest if interest is not None or recommendations_k == 0 else self._load_interest(require_recommendations)
+        )
         bm25 = BM25Cache(vectors.collection)  # type: ignore[arg-type]
         encoder = QueryEncoder(vectors)
         self.screen = InjectionScreen()

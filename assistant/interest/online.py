@@ -377,13 +377,14 @@ class InterestService:
             bits = []
             # "Because you viewed X" about X itself says nothing: cite the best other item.
             others = [(i, we) for i, we in hist if i != item and we[0] > 0]
-            if others:
+            top_weight = max((w for _, w in contribs), default=0.0)
+            if others and others[0][1][0] >= 0.25 * top_weight:  # don't cite a marginal event
                 name, etype = self.catalog.names[others[0][0]], others[0][1][1]
                 bits.append(f"you {_VERB.get(etype, 'viewed')} {name}")
             elif hist and hist[0][0] == item and hist[0][1][0] > 0:
                 bits.append(f"you {_VERB.get(hist[0][1][1], 'viewed')} it before")
             if best_phrase:
-                bits.append(f'asked about "{best_phrase}"')
+                bits.append(f'{"" if bits else "you "}asked about "{best_phrase}"')
             reason = (
                 ("Because " + " and ".join(bits))
                 if bits

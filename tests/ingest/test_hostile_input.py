@@ -96,6 +96,6 @@ def test_every_loader_survives_hostile_input(fmt: str, data: bytes) -> None:
 @given(kind=st.sampled_from(["conversation", "policy", "product", "customer", "order", "event", "review", "qa"]),
        data=st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=10))
 def test_validate_never_raises(kind: str, data: dict[str, Any]) -> None:
-    result = validate(RawItem(kind=kind, data=data, file="f", line=1))  # type: ignore[arg-type]
+    result = validate(RawItem(kind=kind, data=data, file="f", line=1))
     if isinstance(result, Rejection):
         assert result.file == "f" and result.line == 1 and result.message

@@ -86,7 +86,7 @@ def test_retriever_filters_by_product_and_is_a_langchain_retriever(store: Vector
     assert all(isinstance(d, Document) for d in docs)
     assert {d.metadata["product_id"] for d in docs} == {"JP-001"}
     assert docs[0].metadata["id"] == "r-1"
-    hits = ret.search("good for cycling in the rain?", where={"product_id": "JP-002"})
+    hits = ret.search("good for rainy bike rides?", where={"product_id": "JP-002"})
     assert [h.id for h in hits] == ["r-3"] and set(hits[0].ranks) == {"embedding", "bm25"}
 
 
