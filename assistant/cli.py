@@ -42,10 +42,14 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port (default: SHOPASSIST_PORT, 7860).")] = None,
 ) -> None:
     """Build the demo shop's stores (idempotent) and start the web app on localhost."""
-    from assistant.demo.build import build_demo
+    from assistant.demo.build import DEMO_SHOP_NAME, build_demo
     from assistant.services import Services
 
     settings = _settings()
+    if "shop_name" not in settings.conversation.model_fields_set:
+        settings = settings.model_copy(
+            update={"conversation": settings.conversation.model_copy(update={"shop_name": DEMO_SHOP_NAME})}
+        )
     services = Services.build(settings)
     with console.status("Building the demo shop (first run embeds ~500 passages)..."):
         reports = build_demo(settings, db=services.db, vectors=services.vectors)
@@ -134,6 +138,8 @@ def config_show(
 def _register_package_commands() -> None:
     """Commands defined next to the code they drive (ingest, interest encoder, evaluation, users)."""
     from assistant import users
+    from assistant.evaluation import answers
+    from assistant.interest import commands as interest_commands
     from ingest import commands as ingest_commands
 
     app.command(name="ingest")(ingest_commands.ingest)
@@ -141,6 +147,11 @@ def _register_package_commands() -> None:
     user_app = typer.Typer(help="Manage agent and admin accounts.", no_args_is_help=True)
     user_app.command("add")(users.user_add)
     app.add_typer(user_app, name="user")
+    app.command(name="train")(interest_commands.train)
+    evaluate_app = typer.Typer(help="Measure recommendation and answer quality on real data.", no_args_is_help=True)
+    evaluate_app.command("recommend")(interest_commands.evaluate_recommend)
+    evaluate_app.command("answers")(answers.evaluate_answers)
+    app.add_typer(evaluate_app, name="evaluate")
 
 
 _register_package_commands()

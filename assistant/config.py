@@ -78,6 +78,30 @@ class InterestSettings(BaseModel):
     profile_temperature: float = Field(0.1, gt=0.0)
     sasrec_hidden_dim: int = Field(64, ge=8, description="sasrec_ours baseline: RecBole's default size.")
     sasrec_dropout: float = Field(0.5, ge=0.0, lt=1.0, description="sasrec_ours baseline: RecBole default.")
+    sasrec_epochs: int = Field(100, ge=1, description="sasrec_ours: id-only models need many epochs.")
+    sasrec_patience: int = Field(10, ge=1, description="sasrec_ours: RecBole's stopping_step default.")
+
+
+class ConversationSettings(BaseModel):
+    """Knobs of the turn pipeline (retrieval fusion, intent, handoff, memory, generation)."""
+
+    model_config = {"extra": "forbid"}
+
+    shop_name: str = Field("our shop", min_length=1, description="Fills {{Company Name}}-style placeholders.")
+    fusion_weight: float = Field(0.7, ge=0.0, le=1.0, description="Embedding share in hybrid rank fusion.")
+    rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant.")
+    intent_neighbours: int = Field(10, ge=1, le=100)
+    min_relevance: float = Field(0.3, ge=0.0, le=1.0, description="Below this, a question is out of scope.")
+    low_confidence: float = Field(0.35, ge=0.0, le=1.0)
+    max_low_turns: int = Field(2, ge=1, description="Low-confidence turns in a row before a handoff.")
+    anger_threshold: int = Field(4, ge=1, description="Negative-sentiment score that triggers a handoff.")
+    recommendations_k: int = Field(3, ge=0, le=50, description="Products recommended per turn (0: none).")
+    history_turns: int = Field(8, ge=1)
+    history_chars: int = Field(3000, ge=100)
+    guard_min_policy_overlap: float = Field(0.5, gt=0.0, le=1.0)
+    max_tokens: int = Field(256, ge=1)
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    llamacpp_n_ctx: int = Field(4096, ge=256)
 
 
 class Settings(BaseSettings):
@@ -125,6 +149,7 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(False, description="Send the login cookie over HTTPS only.")
 
     interest: InterestSettings = Field(default_factory=InterestSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -6,15 +6,19 @@ typed placeholders ``<EMAIL>``, ``<PHONE>``, ``<CARD>`` and ``<ADDRESS>``.
 Order ids, product ids, prices, dates, times, zip codes on their own, quantities
 and tracking numbers are kept, because the assistant needs them to answer.
 
-Detection is done by Microsoft Presidio with pattern/rule based recognizers only:
+Detection is done by Microsoft Presidio (``presidio_analyzer`` finds the spans,
+``presidio_anonymizer`` replaces them) with rule-based recognizers only, so no
+model is downloaded and nothing touches the network:
 
-* the NLP engine is ``spacy.blank("en")`` (a tokenizer, no trained model, so
-  nothing is ever downloaded);
-* the registry holds exactly four recognizers: Presidio's ``EmailRecognizer``
-  (its domain check reads tldextract's bundled public-suffix snapshot, never the
-  network), ``PhoneRecognizer`` (python-phonenumbers, regions in
-  :data:`PHONE_REGIONS`), ``CreditCardRecognizer`` (Luhn checked, 13-19 digits)
-  and a ``PatternRecognizer`` for street addresses.
+* the NLP engine is ``spacy.blank("en")``: a tokenizer for Presidio's context
+  words, no trained pipeline;
+* the registry holds four recognizers: Presidio's ``EmailRecognizer`` (domain
+  checked against tldextract's *bundled* public-suffix list), its
+  ``PhoneRecognizer`` (python-phonenumbers, national formats of
+  :data:`PHONE_REGIONS` and every ``+CC`` number), its ``CreditCardRecognizer``
+  (13-19 digits, Luhn) and a ``PatternRecognizer`` for street addresses;
+* phone and card results that fall on an order/purchase/tracking/... id are
+  dropped (see ``_reference_id_spans``).
 
 Usage::
 
@@ -82,10 +86,10 @@ PHONE_REGIONS: Final[tuple[str, ...]] = ("US", "GB", "DE", "FR", "IN", "CN", "AU
 _LANGUAGE: Final = "en"
 
 # --------------------------------------------------------------------------
-# Cheap pre-check.  analyze() costs ~1 ms (mostly one phonenumbers scan per
-# region); most ingested texts hold no PII at all, so they are skipped when
-# they cannot possibly contain any of the requested types:
-#   EMAIL   needs an "@" (Presidio's e-mail patterns require an ASCII "@");
+# Cheap pre-check.  A Presidio analysis costs ~0.5-1 ms for a short message;
+# most ingested texts hold no PII at all, so a text is only analysed for the
+# requested types it can contain at all:
+#   EMAIL   needs an "@" (the e-mail pattern requires an ASCII "@");
 #   PHONE   needs >= 7 digits: the shortest number any of PHONE_REGIONS writes
 #           is 7 digits with its trunk prefix or "+CC" (only some DE/AU special
 #           service numbers are shorter);
@@ -141,18 +145,21 @@ def _has_street_word(text: str) -> bool:
 _REFERENCE_KEYWORD: Final = r"""(?:
           \b(?:order|purchase|invoice|receipt|confirmation|tracking|shipment|parcel|package|rma|
              ticket|transaction|ref|reference|sku|serial|model|product|item|part|awb|asin|upc|ean|
-             gtin|isbn|imei|version|ver|firmware|build|release)s?
+             gtin|isbn|imei|version|ver|firmware|build|release|customer|account|acct|member|
+             membership|client|loyalty)s?
           (?:\s+(?:id|no|nr|num|number|code|ref))?
-        | \b(?:case|claim|customer|account|acct|member|membership|client|loyalty)\s+
-          (?:id|no|nr|num|number|code|ref)       # weak keywords need "number", "id", ...
+        | \b(?:case|claim)\s+(?:id|no|nr|num|number|code|ref)   # "in case 415..." is no id
         )\.?
         (?:\s+(?:is|was))?
         \s*[:\#]{0,2}\s*
         (?=[a-z._/-]*\d)              # the id holds at least one digit
         (\#?[a-z0-9](?:[a-z0-9._/-]*[a-z0-9])?)"""
 _HASH_ID: Final = r"(?<![\w&])\#\s?(?=[a-z._/-]*\d)([a-z0-9](?:[a-z0-9._/-]*[a-z0-9])?)"
-# Version strings ("v2.3.14") are ids too.
-_VERSION: Final = r"\bv\d+(?:\.\d+)+\b"
+# Version strings ("v2.3.14") and UPS tracking numbers, even when written in
+# groups ("1Z 999 AA1 01 2345 6784"), are ids too.
+_STANDALONE_ID: Final = (
+    r"\bv\d+(?:\.\d+)+\b|\b1z\s?[0-9a-z]{3}\s?[0-9a-z]{3}\s?[0-9a-z]{2}\s?[0-9a-z]{4}\s?[0-9a-z]{4}\b"
+)
 # "phone #: 415 555 0132", "card # 4111 ..." -- here "#" means "number", not an id.
 _HASH_MEANS_NUMBER: Final = (
     r"\b(?:phone|tel|telephone|cell|mobile|fax|contact|whatsapp|call|text|card|cc|visa|"
@@ -164,7 +171,7 @@ _HASH_MEANS_NUMBER: Final = (
 _REFERENCE_RES: Final = tuple(
     tuple(
         re.compile(pattern, flags | re.VERBOSE)
-        for pattern in (_REFERENCE_KEYWORD, _HASH_ID, _VERSION, _HASH_MEANS_NUMBER)
+        for pattern in (_REFERENCE_KEYWORD, _HASH_ID, _STANDALONE_ID, _HASH_MEANS_NUMBER)
     )
     for flags in (re.NOFLAG, re.IGNORECASE)
 )
@@ -179,12 +186,12 @@ def _reference_id_spans(text: str) -> tuple[tuple[int, int], ...]:
     """
     lowered = text.lower()
     if len(lowered) == len(text):
-        keyword_re, hash_re, version_re, hash_number_re = _REFERENCE_RES[0]
+        keyword_re, hash_re, standalone_re, hash_number_re = _REFERENCE_RES[0]
     else:
         lowered = text
-        keyword_re, hash_re, version_re, hash_number_re = _REFERENCE_RES[1]
+        keyword_re, hash_re, standalone_re, hash_number_re = _REFERENCE_RES[1]
     spans = [m.span(1) for m in keyword_re.finditer(lowered)]
-    spans.extend(m.span() for m in version_re.finditer(lowered))
+    spans.extend(m.span() for m in standalone_re.finditer(lowered))
     for match in hash_re.finditer(lowered):
         if not hash_number_re.search(lowered, max(0, match.start() - 40), match.start()):
             spans.append(match.span())  # with the "#"
@@ -440,12 +447,16 @@ _PHONE_RUN_RE: Final = re.compile(rf"[+\uff0b]?\d(?:{_PHONE_SEPARATORS}{{0,4}}\d
 # Dates, times and IPv4 addresses: digit-rich, never phone numbers.
 _NOT_A_PHONE_RE: Final = re.compile(
     r"(?<![\d.\-/])"
-    r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})|\d{1,2}:\d{2}(?::\d{2})?"
+    r"(?:\d{4}([/.\-])\d{1,2}\1\d{1,2}|\d{1,2}([/.\-])\d{1,2}\2(?:\d{4}|\d{2})|\d{1,2}:\d{2}(?::\d{2})?"
     r"|\d{1,3}(?:\.\d{1,3}){3})"
     r"(?![.\-/]?\d)"
 )
 _PHONE_WINDOW_MARGIN: Final = 16
 _NON_SPACE_RE: Final = re.compile(r"\S+")
+# Blanks out text for the matcher: NUL is no digit, letter, space or punctuation
+# to python-phonenumbers, so it neither joins two numbers into one candidate (a
+# space would) nor rejects a number next to it as part of a word (a letter would).
+_BLANK: Final = "\0"
 
 
 def _covered(start: int, end: int, results: Sequence[RecognizerResult]) -> bool:
@@ -501,7 +512,7 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
             # gives "202.555.0161").  Blank out what was found and look again, so
             # that one pass finds what a second pass over the redacted text would.
             window_results: list[RecognizerResult] = []
-            for _ in range(4):
+            while True:  # ends: every round blanks out the digits it found
                 found = self._match(chunk, start, regions, runs, window_results)
                 if not found:
                     found = [
@@ -516,7 +527,7 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
                 if all(_covered(s, e, window_results) for s, e in runs):
                     break
                 for r in found:
-                    chunk = chunk[: r.start - start] + " " * (r.end - r.start) + chunk[r.end - start :]
+                    chunk = chunk[: r.start - start] + _BLANK * (r.end - r.start) + chunk[r.end - start :]
             results.extend(window_results)
         return EntityRecognizer.remove_duplicates(results)
 
@@ -544,24 +555,30 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
     def _match_trimmed(
         self, chunk: str, offset: int, regions: Sequence[str], run: tuple[int, int]
     ) -> list[RecognizerResult]:
-        """Retry a run the matcher found nothing in without its last or first groups.
+        """Retry a run the matcher found nothing in, keeping fewer of its space-separated groups.
 
         The matcher takes "1 (415) 555-0132 123" (a number followed by the house
-        number of an address) for one candidate and only tries single groups
-        inside it; dropping " 123" finds the phone number.
+        number of an address) for one candidate and then only tries single groups
+        inside it; keeping "1 (415) 555-0132" finds the number.  Sub-runs are
+        tried longest first, and only those with 7 to 17 digits (E.164 numbers
+        have at most 15, plus a trunk or international prefix).
         """
         run_start, run_end = run[0] - offset, run[1] - offset
         groups = [m.span() for m in _NON_SPACE_RE.finditer(chunk, run_start, run_end)]
-        keep = [(run_start, groups[k - 1][1]) for k in range(len(groups) - 1, 0, -1)]
-        keep += [(groups[k][0], run_end) for k in range(1, len(groups))]
-        for keep_start, keep_end in keep:
-            if len(_DIGIT_RE.findall(chunk, keep_start, keep_end)) < _MIN_PHONE_DIGITS:
+        keep = [
+            (groups[i][0], groups[j][1])
+            for i in range(len(groups))
+            for j in range(i, len(groups))
+            if (i, j) != (0, len(groups) - 1)
+        ]
+        for keep_start, keep_end in sorted(keep, key=lambda span: span[0] - span[1]):
+            if not _MIN_PHONE_DIGITS <= len(_DIGIT_RE.findall(chunk, keep_start, keep_end)) <= 17:
                 continue
             trimmed = (
                 chunk[:run_start]
-                + " " * (keep_start - run_start)
+                + _BLANK * (keep_start - run_start)
                 + chunk[keep_start:keep_end]
-                + " " * (run_end - keep_end)
+                + _BLANK * (run_end - keep_end)
                 + chunk[run_end:]
             )
             found = self._match(trimmed, offset, regions, [(offset + keep_start, offset + keep_end)], [])
@@ -587,7 +604,7 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
         for start, end in sorted(not_phones):
             if end > position:
                 start = max(start, position)
-                pieces += [text[position:start], "\0" * (end - start)]
+                pieces += [text[position:start], _BLANK * (end - start)]
                 position = end
         masked = "".join([*pieces, text[position:]])
         windows: list[tuple[int, int, list[tuple[int, int]]]] = []
@@ -607,7 +624,7 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
                 windows[-1] = (previous[0], max(previous[1], end), [*previous[2], run.span()])
             else:
                 windows.append((start, end, [run.span()]))
-        return masked.replace("\0", " "), windows
+        return masked, windows
 
     def _result(self, start: int, end: int, region: str) -> RecognizerResult:
         return RecognizerResult(

@@ -5,7 +5,7 @@ Example:
     >>> bot = Assistant(settings, db, vectors)  # doctest: +SKIP
 """
 
-from assistant.conversation.engine import Assistant, ConversationNotFound, InterestUnavailable
+from assistant.conversation.engine import Assistant, ConversationNotFound
 from assistant.conversation.types import Citation, DraftView, MessageView, Recommendation, SessionEvent, TurnResult
 
 __all__ = [
@@ -13,7 +13,6 @@ __all__ = [
     "Citation",
     "ConversationNotFound",
     "DraftView",
-    "InterestUnavailable",
     "MessageView",
     "Recommendation",
     "SessionEvent",

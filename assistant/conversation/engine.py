@@ -48,7 +48,7 @@ from assistant.conversation.types import (
     TurnResult,
 )
 from assistant.retrieval.bm25 import BM25Cache
-from assistant.retrieval.hybrid import DEFAULT_FUSION_WEIGHT, DEFAULT_RRF_K, HybridRetriever, Passage, QueryEncoder
+from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
 from assistant.retrieval.text import snippet, tokenize
 from assistant.store.db import Database
 from assistant.store.models import Conversation, Draft, Feedback, Message
@@ -119,10 +119,6 @@ class ConversationNotFound(KeyError):
     """No conversation with that id."""
 
 
-class InterestUnavailable(RuntimeError):
-    """Recommendations were required but the interest encoder's online API is not installed."""
-
-
 @dataclass
 class _Turn:
     """Working state of one turn (mutable while the stages run)."""
@@ -157,32 +153,20 @@ class Assistant:
         vectors: VectorStore,
         interest: InterestService | None = None,
         *,
-        shop_name: str = "our shop",
-        fusion_weight: float = DEFAULT_FUSION_WEIGHT,
-        rrf_k: int = DEFAULT_RRF_K,
-        intent_neighbours: int = 10,
-        min_relevance: float = 0.3,
-        low_confidence: float = 0.35,
-        max_low_turns: int = 2,
-        anger_threshold: int = 4,
-        recommendations_k: int = 3,
-        require_recommendations: bool = True,
-        history_turns: int = 8,
-        history_chars: int = 3000,
         generator: AnswerGenerator | None = None,
     ) -> None:
-        if recommendations_k < 0:
-            raise ValueError("recommendations_k must be >= 0")
+        cfg = settings.conversation
         self.settings = settings
         self.db = db
         self.vectors = vectors
-        self.shop_name = shop_name
-        self.recommendations_k = recommendations_k
-        # The interest encoder is a real dependency: without it the constructor fails loudly unless the
-        # caller opts out (recommendations_k=0 or require_recommendations=False).
-        self.interest = (
-            interest if interest is not None or recommendations_k == 0 else self._load_interest(require_recommendations)
-        )
+        self.shop_name = cfg.shop_name
+        self.recommendations_k = cfg.recommendations_k
+        # Recommendations are part of every turn unless switched off (recommendations_k=0).
+        if interest is None and cfg.recommendations_k > 0:
+            from assistant.interest.online import InterestService
+
+            interest = InterestService(settings, db)
+        self.interest = interest
         bm25 = BM25Cache(vectors.collection)  # type: ignore[arg-type]
         encoder = QueryEncoder(vectors)
         self.screen = InjectionScreen()
@@ -191,8 +175,8 @@ class Assistant:
                 store=vectors,
                 collection=name,
                 k=settings.retrieval_k,
-                fusion_weight=fusion_weight,
-                rrf_k=rrf_k,
+                fusion_weight=cfg.fusion_weight,
+                rrf_k=cfg.rrf_k,
                 bm25=bm25,
                 encoder=encoder,
                 # Past conversations and reviews are written by outsiders; policies and the catalog
@@ -202,28 +186,19 @@ class Assistant:
             for name in ("conversations", "policies", "reviews", "products")
         }
         self.language = LanguageDetector()
-        self.intents = IntentClassifier(self.retrievers["conversations"], neighbours=intent_neighbours)
+        self.intents = IntentClassifier(self.retrievers["conversations"], neighbours=cfg.intent_neighbours)
         self.orders = OrderDesk(db)
-        self.composer = ExtractiveComposer(shop_name=shop_name)
-        self.scope = ScopeGuard(min_relevance=min_relevance)
-        self.handoffs = HandoffPolicy(low_confidence, max_low_turns, anger_threshold)
-        self.memory = ConversationMemory(max_turns=history_turns, max_chars=history_chars)
-        self.guard = GroundednessGuard()
+        self.composer = ExtractiveComposer(shop_name=cfg.shop_name)
+        self.scope = ScopeGuard(min_relevance=cfg.min_relevance)
+        self.handoffs = HandoffPolicy(cfg.low_confidence, cfg.max_low_turns, cfg.anger_threshold)
+        self.memory = ConversationMemory(max_turns=cfg.history_turns, max_chars=cfg.history_chars)
+        self.guard = GroundednessGuard(min_policy_overlap=cfg.guard_min_policy_overlap)
         if generator is None and settings.answer_backend != "extractive":
-            generator = AnswerGenerator(make_chat_model(settings), shop_name=shop_name)
+            generator = AnswerGenerator(
+                make_chat_model(settings, max_tokens=cfg.max_tokens, temperature=cfg.temperature),
+                shop_name=cfg.shop_name,
+            )
         self.generator = generator
-
-    def _load_interest(self, required: bool) -> InterestService | None:
-        try:
-            from assistant.interest.online import InterestService
-        except ImportError as exc:
-            if required:
-                raise InterestUnavailable(
-                    "assistant.interest.online is not installed; pass interest=... or require_recommendations=False"
-                ) from exc
-            log.warning("interest encoder online API unavailable (%s): turns carry no recommendations", exc)
-            return None
-        return InterestService(self.settings, self.db)
 
     # --- public API ---------------------------------------------------------------------------
 

@@ -260,7 +260,7 @@ def make_chat_model(settings: Settings, max_tokens: int = 256, temperature: floa
         path = settings.llamacpp_model_path or default_gguf()
         return ChatLlamaCpp(
             model_path=str(path),
-            n_ctx=4096,
+            n_ctx=settings.conversation.llamacpp_n_ctx,
             max_tokens=max_tokens,
             temperature=temperature,
             streaming=True,

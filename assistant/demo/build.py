@@ -20,6 +20,7 @@ from assistant.store.db import Database
 from assistant.vectors import VectorStore
 
 DATA_DIR = Path(__file__).parent / "data"
+DEMO_SHOP_NAME = "Juniper & Pine"
 
 # Order matters: orders and events refer to products and customers.
 DEMO_FILES: tuple[tuple[str, str], ...] = (

@@ -49,7 +49,10 @@ def train(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     except Exception as exc:  # e.g. no schema yet: say so instead of a traceback
-        console.print(f"[red]error:[/red] cannot read events/products from {db.url}: {exc.__class__.__name__}")
+        console.print(
+            f"[red]error:[/red] cannot read the events/products tables from {db.url} "
+            f"({exc.__class__.__name__}); ingest a catalog and events first"
+        )
         raise typer.Exit(2) from None
     split = leave_one_out(data)
     if len(split.eval_users) == 0:

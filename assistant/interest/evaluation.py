@@ -149,7 +149,11 @@ def run_evaluation(
     else:
         next_item["sasrec_recbole"] = None
         meta["absent"]["sasrec_recbole"] = reason
-        res_s = train_model("sasrec", cfg, data, split, feats, device=device, epochs=epochs, progress=progress)
+        # Random id embeddings learn slowly on sparse data: RecBole-like patience, not ours.
+        cfg_s = cfg.model_copy(update={"patience": cfg.sasrec_patience})
+        res_s = train_model(
+            "sasrec", cfg_s, data, split, feats, device=device, epochs=epochs or cfg.sasrec_epochs, progress=progress
+        )
         timing["train_sasrec_ours_s"] = res_s.seconds
         next_item["sasrec_ours"] = ranking_metrics(
             rank_targets(res_s.model, test_in, test_ev, split.test_target, cfg, None, dev)

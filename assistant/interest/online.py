@@ -280,7 +280,13 @@ class InterestService:
         chat = self._chat_vec(chat_text)
         if not evts and chat is None:
             return self._popular(k, filters)
-        u = self._user_vectors([evts], chat)[0]
+        h = min(len(evts), self.cfg.explain_history)
+        variants: list[list[_Evt]] = []
+        if self.model is not None:
+            # The leave-one-out variants for the explanations ride along in the same forward pass.
+            variants = [evts[:j] + evts[j + 1 :] for j in range(len(evts) - h, len(evts))]
+        uv = self._user_vectors([evts, *variants], chat)
+        u, loo = uv[0], uv[1:]
         scores = self.item_vecs @ u
         excluded = set() if include_purchased else {e.item for e in evts if e.etype == "purchase"}
         ok = self._allowed(filters, excluded)
@@ -288,7 +294,7 @@ class InterestService:
         if len(cand) == 0:
             return []
         top = cand[np.argsort(-scores[cand], kind="stable")[:k]]
-        return self._explain(top, scores[top], evts, chat_text, chat)
+        return self._explain(top, scores[top], evts, chat_text, chat, loo)
 
     def _popular(self, k: int, filters: RecFilters | None) -> list[Recommendation]:
         """Nobody to personalise for: most-interacted products (by stored events) pass the filters."""
@@ -326,6 +332,7 @@ class InterestService:
         evts: list[_Evt],
         chat_text: str,
         chat: np.ndarray | None,
+        loo: np.ndarray,
     ) -> list[Recommendation]:
         # History: leave-one-out over the newest events; the score drop when an event is removed
         # is that event's contribution (one batched forward pass).
@@ -348,10 +355,7 @@ class InterestService:
             hist_contrib = w[start:, None] * sims / norm
         elif h:
             # Leave-one-out: the score drop when an event is removed is that event's contribution.
-            start = len(evts) - h
-            variants = [evts[:j] + evts[j + 1 :] for j in range(start, len(evts))]
-            uv = self._user_vectors(variants, chat)
-            hist_contrib = top_scores[None, :] - uv @ self.item_vecs[top].T  # (h, k)
+            hist_contrib = top_scores[None, :] - loo @ self.item_vecs[top].T  # (h, k)
         phrases, phrase_sim = [], np.zeros((0, len(top)), dtype=np.float32)
         if chat is not None:
             phrases = self._phrases(chat_text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,3 +35,13 @@ def demo_copy(demo_template: Path, tmp_path: Path) -> Iterator[Settings]:
     target = tmp_path / "demo"
     shutil.copytree(demo_template, target)
     yield Settings(data_dir=target, device="cpu")
+
+
+def _tuned(settings: Settings, **conversation: object) -> Settings:
+    return settings.model_copy(update={"conversation": settings.conversation.model_copy(update=conversation)})
+
+
+@pytest.fixture
+def tuned() -> Callable[..., Settings]:
+    """``tuned(settings, shop_name=..., recommendations_k=...)``: a copy with other conversation knobs."""
+    return _tuned

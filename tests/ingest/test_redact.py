@@ -371,6 +371,67 @@ HAND_WRITTEN: list[Case] = [
     Case("card ending in 1111, PIN not needed", keep=("1111",)),
     Case("Apple Watch Series 9, 45mm, 2 pcs, about 2 Large Drives", keep=("45mm", "2 Large Drives")),
     Case("room 1012, floor 3, 10115 Berlin, 75008 Paris", keep=("1012", "10115 Berlin", "75008 Paris")),
+    # A batch first run as a held-out check (it found the two near-misses "Account
+    # 7788990011" and the spaced UPS number, since fixed); kept as regression cases.
+    Case("hey its me again, my number changed to 917-555-0148, pls update", pii=(("PHONE", "917-555-0148"),)),
+    Case(
+        "You can text me at 312.555.0190 or email m.rossi@libero.it",
+        pii=(("PHONE", "312.555.0190"), ("EMAIL", "m.rossi@libero.it")),
+    ),
+    Case("Ring me on 07700 123456 after six", pii=(("PHONE", "07700 123456"),)),
+    Case("Mobile: +44 7400 123456", pii=(("PHONE", "+44 7400 123456"),)),
+    Case("Tel.: 089 2123 4567 (Büro)", pii=(("PHONE", "089 2123 4567"),)),
+    Case("mon numéro: 06 12 34 56 78", pii=(("PHONE", "06 12 34 56 78"),)),
+    Case("call +1 650-253-0000 ext 5", pii=(("PHONE", "+1 650-253-0000"),)),
+    Case(
+        "my wife's cell (713) 555-0123 and mine (713) 555-0124",
+        pii=(("PHONE", "(713) 555-0123"), ("PHONE", "(713) 555-0124")),
+    ),
+    Case("WeChat/phone 13912345678", pii=(("PHONE", "13912345678"),)),
+    Case("contact no 9820012345 (India)", pii=(("PHONE", "9820012345"),)),
+    Case("AU office 1300 655 506", pii=(("PHONE", "1300 655 506"),)),
+    Case("Please bill my Visa 4242424242424242 exp 12/28", pii=(("CARD", "4242424242424242"),), keep=("12/28",)),
+    Case("used mastercard 5454 5454 5454 5454 yesterday", pii=(("CARD", "5454 5454 5454 5454"),)),
+    Case("amex: 3400 000000 00009", pii=(("CARD", "3400 000000 00009"),)),
+    Case("Card no. 6011-6011-6011-6611 was declined", pii=(("CARD", "6011-6011-6011-6611"),)),
+    Case("cc 5425233430109903", pii=(("CARD", "5425233430109903"),)),
+    Case("my card is 4917 4845 8989 7107 and the cvv is 123", pii=(("CARD", "4917 4845 8989 7107"),)),
+    Case("write back to Peter.Parker@DailyBugle.com please", pii=(("EMAIL", "Peter.Parker@DailyBugle.com"),)),
+    Case("my gmail: sarah.connor1984@gmail.com.", pii=(("EMAIL", "sarah.connor1984@gmail.com"),)),
+    Case(
+        "Send the receipt to accounts-payable@acme-corp.co.uk;thanks",
+        pii=(("EMAIL", "accounts-payable@acme-corp.co.uk"),),
+    ),
+    Case("email:ahmed_ali@outlook.sa", pii=(("EMAIL", "ahmed_ali@outlook.sa"),)),
+    Case("E-Mail an lukas.mueller@t-online.de bitte", pii=(("EMAIL", "lukas.mueller@t-online.de"),)),
+    Case("ship to 4059 Mt Lee Dr, Hollywood, CA 90068", pii=(("ADDRESS", "4059 Mt Lee Dr"),)),
+    Case("I live at 31 Spooner Street, Quahog", pii=(("ADDRESS", "31 Spooner Street"),)),
+    Case("new address: 700 Exposition Park Dr", pii=(("ADDRESS", "700 Exposition Park Dr"),)),
+    Case("deliver to 1 Apple Park Way, Cupertino", pii=(("ADDRESS", "1 Apple Park Way"),)),
+    Case("Lieferadresse: Musterweg 12, 80331 München", pii=(("ADDRESS", "Musterweg 12"),), keep=("80331 München",)),
+    Case("my order 404-5551234-9876543 still says pending", keep=("404-5551234-9876543",)),
+    Case("Order #1005 and order #1006 were merged", keep=("#1005", "#1006")),
+    Case("it says shipment 9400110898825022579493 is delayed", keep=("9400110898825022579493",)),
+    Case("The total was $4,567.89 incl. tax, invoice INV-2026-0042", keep=("$4,567.89", "INV-2026-0042")),
+    Case("I bought 12 units on 3/14/2026 at 4:15pm", keep=("12 units", "3/14/2026", "4:15pm")),
+    Case("model number WH-1000XM5, serial 7654321098", keep=("WH-1000XM5", "7654321098")),
+    Case("The promo code SAVE15 didn't apply to SKU 55-1234-99", keep=("SAVE15", "55-1234-99")),
+    Case("refund of 129.99 EUR for purchase 20260914-55812", keep=("129.99", "20260914-55812")),
+    Case("Your ticket 0012345678 has been escalated", keep=("0012345678",)),
+    Case("I need 2 more of item B07PGL2ZSL", keep=("B07PGL2ZSL",)),
+    Case("reference number 4556737586899855 (not my card!)", keep=("4556737586899855",)),
+    Case("The warehouse in zip 60614 is closed on 12/25", keep=("60614", "12/25")),
+    Case("firmware v3.2.1 build 20260301 fixed it", keep=("v3.2.1", "20260301")),
+    Case("order confirmation: 112-3456789-1234567", keep=("112-3456789-1234567",)),
+    Case("Paid 1,049.00 on 2026.09.14", keep=("1,049.00", "2026.09.14")),
+    Case("size 10.5 US, width 2E, 3 pairs", keep=("10.5", "3 pairs")),
+    Case("between 08:30 and 17:00 CET", keep=("08:30", "17:00")),
+    Case("call me maybe? or email me, whatever works", keep=("call me maybe",)),
+    Case("My ZIP is 10001 and my apt is 4B", keep=("10001", "4B")),
+    Case("Tracking: 1Z 999 AA1 01 2345 6784", keep=("1Z 999 AA1 01 2345 6784",)),
+    Case("Your parcel 00340434292135100186 is out for delivery", keep=("00340434292135100186",)),
+    Case("Account 7788990011 is locked", keep=("7788990011",)),
+    Case("Invoice total 2 x 49.99 = 99.98", keep=("49.99", "99.98")),
 ]
 
 
@@ -732,10 +793,15 @@ FRAGMENTS = [
 ]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=12), max_size=12))
-def test_redaction_is_idempotent_on_generated_text(redactor: Redactor, parts: list[str]) -> None:
-    text = " ".join(parts)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=12), max_size=12),
+    st.sampled_from([" ", ", ", "\n", "  ", ". ", " and "]),
+)
+def test_redaction_is_idempotent_on_generated_text(redactor: Redactor, parts: list[str], separator: str) -> None:
+    """Whatever one pass leaves, a second pass leaves too (found by this test: numbers
+    next to other numbers, which python-phonenumbers reads as one candidate)."""
+    text = separator.join(parts)
     once = redactor.redact(text)
     assert redactor.redact(once.text).text == once.text
     assert sum(once.found.values()) == len(re.findall(r"<(?:EMAIL|PHONE|CARD|ADDRESS)>", once.text)) - len(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
 from fastapi import FastAPI
@@ -17,11 +18,10 @@ from assistant.vectors import VectorStore
 
 
 @pytest.fixture
-def client(demo_copy: Settings, embedder: Embedder) -> TestClient:
+def client(demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]) -> TestClient:
     app = FastAPI()
-    app.state.assistant = Assistant(
-        demo_copy, Database(demo_copy), VectorStore(demo_copy, embedder=embedder), shop_name="Juniper & Pine"
-    )
+    s = tuned(demo_copy, shop_name="Juniper & Pine")
+    app.state.assistant = Assistant(s, Database(s), VectorStore(s, embedder=embedder))
     app.include_router(router)
     return TestClient(app)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -15,10 +15,9 @@ from assistant.vectors import VectorStore
 
 
 @pytest.fixture
-def bot(demo_copy: Settings, embedder: Embedder) -> Iterator[Assistant]:
-    yield Assistant(
-        demo_copy, Database(demo_copy), VectorStore(demo_copy, embedder=embedder), shop_name="Juniper & Pine"
-    )
+def bot(demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]) -> Iterator[Assistant]:
+    s = tuned(demo_copy, shop_name="Juniper & Pine")
+    yield Assistant(s, Database(s), VectorStore(s, embedder=embedder))
 
 
 def test_returns_question_gets_a_cited_policy_answer(bot: Assistant) -> None:

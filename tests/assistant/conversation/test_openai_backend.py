@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
@@ -43,10 +43,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if importlib.util.find_spec("llama_cpp.server") is None or importlib.util.find_spec("sse_starlette") is None:
         pytest.skip("llama-cpp-python's server extra is not installed (pip install 'llama-cpp-python[server]')")
     port = _free_port()
+    # A file, not a pipe: llama.cpp logs a lot while loading and would block on a full pipe.
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    log_file = log_path.open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -65,15 +68,15 @@ def server() -> Iterator[str]:
             "--n_threads",
             "2",
         ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 420
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+                err = log_path.read_text(errors="replace")[-2000:]
                 pytest.fail(f"llama_cpp.server exited: {err}")
             try:
                 if httpx.get(f"{base}/models", timeout=2).status_code == 200:
@@ -81,7 +84,7 @@ def server() -> Iterator[str]:
             except httpx.HTTPError:
                 time.sleep(1)
         else:
-            pytest.fail("llama_cpp.server did not start within 180 s")
+            pytest.fail("llama_cpp.server did not start within 420 s")
         yield base
     finally:
         proc.terminate()
@@ -89,6 +92,7 @@ def server() -> Iterator[str]:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log_file.close()
 
 
 @pytest.mark.timeout(900)
@@ -109,11 +113,12 @@ def test_generator_streams_tokens_from_the_server(server: str, tmp_path: object)
 
 @pytest.mark.timeout(900)
 def test_assistant_answers_through_openai_backend_with_guard(
-    server: str, demo_copy: Settings, embedder: Embedder
+    server: str, demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]
 ) -> None:
     s = demo_copy.model_copy(update={"answer_backend": "openai", "openai_base_url": server, "openai_model": "smollm2"})
     db = Database(s)
-    bot = Assistant(s, db, VectorStore(s, embedder=embedder), shop_name="Juniper & Pine", recommendations_k=0)
+    s = tuned(s, shop_name="Juniper & Pine", recommendations_k=0)
+    bot = Assistant(s, db, VectorStore(s, embedder=embedder))
     cid = bot.start_conversation()
     items = list(bot.stream(cid, "How long do I have to return an item?"))
     result = items[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import pytest
 
@@ -98,15 +99,16 @@ def _run(bot: Assistant) -> list[tuple[str, bool, bool, bool, list[tuple[str, st
 
 @pytest.mark.timeout(600)
 def test_planted_injections_do_not_change_behaviour(
-    demo_copy: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture
+    demo_copy: Settings, embedder: Embedder, caplog: pytest.LogCaptureFixture, tuned: Callable[..., Settings]
 ) -> None:
     assert len(INJECTIONS) >= 20
     vs = VectorStore(demo_copy, embedder=embedder)
-    bot = Assistant(demo_copy, Database(demo_copy), vs, recommendations_k=0)
+    quiet = tuned(demo_copy, recommendations_k=0)
+    bot = Assistant(quiet, Database(quiet), vs)
     before = _run(bot)
     _plant(vs)
     with caplog.at_level(logging.WARNING):
-        after = Assistant(demo_copy, Database(demo_copy), vs, recommendations_k=0)
+        after = Assistant(quiet, Database(quiet), vs)
         planted = _run(after)
     assert planted == before
     for text, *_rest, cites in planted:

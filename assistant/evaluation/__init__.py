@@ -1,0 +1,1 @@
+"""Evaluation of the answers and retrieval on real data."""
