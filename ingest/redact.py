@@ -205,7 +205,7 @@ class _Spans:
         self._starts: list[int] = []
         self._ends: list[int] = []
         for start, end in sorted(spans):
-            if self._ends and start < self._ends[-1]:  # merge overlapping input spans
+            if self._ends and start <= self._ends[-1]:  # merge overlapping or touching spans
                 self._ends[-1] = max(self._ends[-1], end)
             else:
                 self._starts.append(start)
@@ -216,6 +216,11 @@ class _Spans:
         if i >= 0 and self._ends[i] > start:
             return True
         return i + 1 < len(self._starts) and self._starts[i + 1] < end
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether one span holds all of ``[start, end)``."""
+        i = bisect.bisect_right(self._starts, start) - 1
+        return i >= 0 and self._ends[i] >= end
 
     def add(self, start: int, end: int) -> None:
         """Add a span that overlaps none of the present ones."""
@@ -452,6 +457,8 @@ _NOT_A_PHONE_RE: Final = re.compile(
     r"(?![.\-/]?\d)"
 )
 _PHONE_WINDOW_MARGIN: Final = 16
+_PHONE_MAX_ROUNDS: Final = 8
+_PHONE_MAX_TRIMMED_RUN_DIGITS: Final = 40
 _NON_SPACE_RE: Final = re.compile(r"\S+")
 # Blanks out text for the matcher: NUL is no digit, letter, space or punctuation
 # to python-phonenumbers, so it neither joins two numbers into one candidate (a
@@ -459,14 +466,10 @@ _NON_SPACE_RE: Final = re.compile(r"\S+")
 _BLANK: Final = "\0"
 
 
-def _covered(start: int, end: int, results: Sequence[RecognizerResult]) -> bool:
-    """Whether the union of the ``results`` spans covers ``[start, end)``."""
-    position = start
-    for result in sorted(results, key=lambda r: r.start):
-        if result.start > position:
-            break
-        position = max(position, result.end)
-    return position >= end
+def _all_covered(runs: Sequence[tuple[int, int]], results: Iterable[RecognizerResult]) -> bool:
+    """Whether the ``results`` spans, together, cover every run."""
+    covered = _Spans((r.start, r.end) for r in results)
+    return all(covered.covers(start, end) for start, end in runs)
 
 
 class _WindowedPhoneRecognizer(PhoneRecognizer):
@@ -512,19 +515,20 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
             # gives "202.555.0161").  Blank out what was found and look again, so
             # that one pass finds what a second pass over the redacted text would.
             window_results: list[RecognizerResult] = []
-            while True:  # ends: every round blanks out the digits it found
+            for _ in range(_PHONE_MAX_ROUNDS):
                 found = self._match(chunk, start, regions, runs, window_results)
                 if not found:
+                    covered = _Spans((r.start, r.end) for r in window_results)
                     found = [
                         result
                         for run in runs
-                        if not _covered(*run, window_results)
+                        if not covered.covers(*run)
                         for result in self._match_trimmed(chunk, start, regions, run)
                     ]
                 if not found:
                     break
                 window_results.extend(found)
-                if all(_covered(s, e, window_results) for s, e in runs):
+                if _all_covered(runs, window_results):
                     break
                 for r in found:
                     chunk = chunk[: r.start - start] + _BLANK * (r.end - r.start) + chunk[r.end - start :]
@@ -548,7 +552,7 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
         for region in regions:
             for match in phonenumbers.PhoneNumberMatcher(chunk, region, leniency=self._leniency):
                 found.append(self._result(offset + match.start, offset + match.end, region))
-            if found and all(_covered(s, e, [*previous, *found]) for s, e in runs):
+            if found and _all_covered(runs, [*previous, *found]):
                 break
         return found
 
@@ -564,6 +568,8 @@ class _WindowedPhoneRecognizer(PhoneRecognizer):
         have at most 15, plus a trunk or international prefix).
         """
         run_start, run_end = run[0] - offset, run[1] - offset
+        if len(_DIGIT_RE.findall(chunk, run_start, run_end)) > _PHONE_MAX_TRIMMED_RUN_DIGITS:
+            return []  # a long list of digit groups, not a phone number next to another number
         groups = [m.span() for m in _NON_SPACE_RE.finditer(chunk, run_start, run_end)]
         keep = [
             (groups[i][0], groups[j][1])

@@ -27,6 +27,7 @@ from ingest.records import Rejection
 
 HEAD_BYTES = 64 * 1024
 CHUNK_CHARS = 1024 * 1024
+JSON_CHUNK_CHARS = 256 * 1024
 # One record (a JSONL line, a CSV row, a JSON element) larger than this is refused: nothing
 # legitimate is that big, and parsing it would make memory grow with the file.
 MAX_RECORD_CHARS = 4 * 1024 * 1024
@@ -199,11 +200,12 @@ class _JsonStream:
     def fill(self) -> bool:
         if self.eof:
             return False
-        chunk = self.tf.text.read(CHUNK_CHARS)
+        chunk = self.tf.text.read(JSON_CHUNK_CHARS)
         if not chunk:
             self.eof = True
             return False
-        if self.pos > CHUNK_CHARS:
+        if self.pos:
+            # Drop what is parsed before growing: the buffer holds one element plus one chunk.
             self._sync_line()
             self.buf = self.buf[self.pos :]
             self.counted -= self.pos
@@ -230,12 +232,11 @@ class _JsonStream:
                 return ""
 
     def value(self, what: str) -> Any:
-        start = self.pos
         while True:
             try:
                 value, end = self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if len(self.buf) - start > MAX_RECORD_CHARS:
+                if len(self.buf) - self.pos > MAX_RECORD_CHARS:  # pos stays at the element's start
                     raise FileRejected(
                         f"line {self.current_line()}: {what} is malformed or larger than "
                         f"{MAX_RECORD_CHARS // (1024 * 1024)} MiB; the rest of the file is skipped"

@@ -134,14 +134,18 @@ class ExtractiveComposer:
     """Builds replies from the best passages; no language model involved.
 
     ``min_policy_cosine`` is the similarity a policy passage needs to lead the answer;
-    ``max_chars`` bounds an adapted past reply.
+    ``max_chars`` bounds an adapted past reply; ``policy_margin`` is how much better a past reply must
+    match than the best policy passage to lead instead.
     """
 
-    def __init__(self, shop_name: str = "", min_policy_cosine: float = 0.3, max_chars: int = 900) -> None:
+    def __init__(
+        self, shop_name: str = "", min_policy_cosine: float = 0.3, max_chars: int = 900, policy_margin: float = 0.1
+    ) -> None:
         if max_chars < 100:
             raise ValueError("max_chars must be >= 100")
         self.shop_name = shop_name
         self.min_policy_cosine = min_policy_cosine
+        self.policy_margin = policy_margin
         self.max_chars = max_chars
 
     def answer(self, question: str, passages: Sequence[Passage], values: Mapping[str, str] | None = None) -> Composed:
@@ -151,10 +155,14 @@ class ExtractiveComposer:
         convs = [p for p in passages if p.collection == "conversations"]
         best_policy = policies[0] if policies else None
         best_conv = convs[0] if convs else None
+        # Policies are the shop's own word, so they lead unless a past reply matches the question clearly
+        # better (a fact only agents knew, e.g. a pickup point that no policy page mentions).
         if best_policy is not None and (
-            (best_policy.cosine or 0.0) >= self.min_policy_cosine
-            or best_conv is None
-            or (best_policy.cosine or 0.0) >= (best_conv.cosine or 0.0) - 0.1
+            best_conv is None
+            or (
+                (best_policy.cosine or 0.0) >= self.min_policy_cosine
+                and (best_policy.cosine or 0.0) >= (best_conv.cosine or 0.0) - self.policy_margin
+            )
         ):
             parts: list[str] = []
             used: list[Passage] = [best_policy]

@@ -34,9 +34,10 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
     ("exchange", re.compile(r"\b(exchange|swap|different size|another size|different colou?r)\b", re.I)),
     ("return", re.compile(r"\b(return|send (it|this|them) back)\b", re.I)),
 ]
+# "my order" alone is not a cue: "can I pick up my order in the store?" asks about a policy, not a status.
 _STATUS_CUES = re.compile(
     r"\b(where('s| is)|status|track|tracking|shipped|arrive|arriving|delivered|deliver|late|"
-    r"hasn't (come|arrived)|not (arrived|received)|my (order|package|parcel|purchase))\b|订单|包裹",
+    r"hasn't (come|arrived)|not (arrived|received))\b|订单|包裹",
     re.IGNORECASE,
 )
 _STATUS_INTENTS = ("order_status", "track_order", "delivery_period")

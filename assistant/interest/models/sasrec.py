@@ -27,6 +27,9 @@ class SASRecModel(InterestModel):
         self.item_emb = nn.Embedding(self.num_items + 1, d, padding_idx=0)
         nn.init.normal_(self.item_emb.weight, std=0.02)
         self.encoder = CausalSequenceEncoder(d, cfg.num_layers, cfg.num_heads, cfg.sasrec_dropout, cfg.max_seq_len, 0)
+        # RecBole initialises every embedding with N(0, 0.02); torch's default N(0, 1) position
+        # vectors would drown the small id vectors.
+        nn.init.normal_(self.encoder.pos.weight, std=0.02)
 
     def item_vectors(self) -> Tensor:
         return self.item_emb.weight
