@@ -13,20 +13,20 @@ matching ``review`` event) and is
 fully deterministic: it uses only the standard library and a single
 ``random.Random(7)``. Run it from anywhere::
 
-    python assistant/demo/generate_data.py
+    python scripts/generate_demo_data.py
 """
 
 from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "assistant" / "demo" / "data"
 SEED = 7
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 8, 1, tzinfo=UTC)
 END = datetime(2026, 11, 20, 23, 59, tzinfo=UTC)
 NOW = datetime(2026, 11, 21, tzinfo=UTC)  # the dataset's "today"
@@ -144,7 +144,8 @@ def tracking_number(rng: random.Random, carrier: str) -> str:
     digits = "0123456789"
     alnum = "ABCDEFGHJKLMNPRSTVWXY0123456789"
     if carrier == "UPS":
-        return "1Z" + "".join(rng.choice(alnum) for _ in range(6)) + "03" + "".join(rng.choice(digits) for _ in range(8))
+        head = "".join(rng.choice(alnum) for _ in range(6))
+        return "1Z" + head + "03" + "".join(rng.choice(digits) for _ in range(8))
     if carrier == "USPS":
         return "9400" + "".join(rng.choice(digits) for _ in range(18))
     return "".join(rng.choice(digits) for _ in range(12))
@@ -178,7 +179,7 @@ def make_orders(rng: random.Random, catalog: list[dict], customers: list[dict]) 
     drafts = []
     bought: dict[str, set[str]] = {}  # customer -> products already ordered (no repeat purchases)
     popularity: dict[str, int] = {}  # spread orders over the catalog
-    for cid, status in zip(slots, statuses):
+    for cid, status in zip(slots, statuses, strict=True):
         interests, _, fit = PROFILES[cid]
         created = order_date(rng, status)
         n_items = rng.choices([1, 2, 3], weights=[55, 33, 12])[0]
