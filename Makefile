@@ -26,11 +26,11 @@ $(VENV)/.installed-llm: $(VENV)/.installed
 demo: install
 	$(BIN)/shopassist demo
 
-lint: install
+lint: $(VENV)/.installed-llm
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint $(VENV)/.installed-llm
+test: lint
 	$(BIN)/python -m pytest
 
 clean-data:
