@@ -580,6 +580,8 @@ class Assistant:
                     yield pending
                     pending = ""
             check = self.guard.check(draft, evidence)
+            if check.ok:
+                check = self.guard.check_substance(draft, turn.text, evidence[:-1])
             if not check.ok:
                 raise _Unsupported(check.reasons)
             if pending:

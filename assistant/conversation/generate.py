@@ -124,10 +124,26 @@ class GroundednessGuard:
       ``min_policy_overlap`` of its content words with one evidence text.
     """
 
-    def __init__(self, min_policy_overlap: float = 0.5) -> None:
+    def __init__(self, min_policy_overlap: float = 0.5, min_supported_terms: int = 3) -> None:
         if not 0.0 < min_policy_overlap <= 1.0:
             raise ValueError("min_policy_overlap must be in (0, 1]")
+        if min_supported_terms < 0:
+            raise ValueError("min_supported_terms must be >= 0")
         self.min_policy_overlap = min_policy_overlap
+        self.min_supported_terms = min_supported_terms
+
+    def check_substance(self, draft: str, question: str, evidence: Sequence[str]) -> GuardResult:
+        """A whole reply must pass on something the sources say, not only echo the question.
+
+        Tiny models often return scaffolding ("Sources: [1] [2]") or the question itself: nothing
+        false, nothing useful. Such a draft needs ``min_supported_terms`` content words that occur
+        in the evidence but not in the question.
+        """
+        supported = set(tokenize(_MARKER.sub("", draft))) - set(tokenize(question))
+        supported &= set().union(*(set(tokenize(e)) for e in evidence)) if evidence else set()
+        if len(supported) < self.min_supported_terms:
+            return GuardResult(False, (f"reply carries {len(supported)} supported terms beyond the question",))
+        return GuardResult(True)
 
     def check(self, draft: str, evidence: Sequence[str]) -> GuardResult:
         text = _MARKER.sub("", draft)

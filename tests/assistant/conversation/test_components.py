@@ -33,6 +33,16 @@ def test_guard_accepts_supported_and_rejects_invented_claims() -> None:
     assert g.check("Happy to help with that!", ev).ok
 
 
+def test_guard_rejects_replies_that_only_echo_the_question() -> None:
+    g = GroundednessGuard()
+    ev = ["Returns\n\nItems can be returned within 30 days of delivery. A $6.95 label fee applies."]
+    question = "How long do I have to return an item?"
+    echo = "(None)\n\nCustomer answer: How long do I have to return an item?\n\nSources: [1] [2]"
+    assert not g.check_substance(echo, question, ev).ok
+    assert not g.check_substance("Happy to help with that!", question, ev).ok
+    assert g.check_substance("Items can be returned within 30 days of delivery [1].", question, ev).ok
+
+
 def test_prompt_marks_passages_as_data_and_names_the_language() -> None:
     prompt = build_prompt()
     msgs = prompt.format_messages(

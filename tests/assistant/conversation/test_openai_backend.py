@@ -134,3 +134,24 @@ def test_assistant_answers_through_openai_backend_with_guard(
         assert meta["basis"] == "generated"
     else:
         assert meta["guard"]["reasons"] and "[1]" in result.text
+
+
+@pytest.mark.timeout(900)
+def test_assistant_answers_through_llamacpp_backend_in_process(
+    demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]
+) -> None:
+    """The ``llamacpp`` backend loads the packaged GGUF in-process; its draft is guarded like any other."""
+    s = tuned(demo_copy.model_copy(update={"answer_backend": "llamacpp"}), recommendations_k=0)
+    db = Database(s)
+    bot = Assistant(s, db, VectorStore(s, embedder=embedder))
+    items = list(bot.stream(bot.start_conversation(), "How long do I have to return an item?"))
+    result = items[-1]
+    assert isinstance(result, TurnResult)
+    assert sum(isinstance(i, str) for i in items) > 1  # streamed, not one block
+    with db.session() as session:
+        meta = session.get(Message, result.message_id).meta  # type: ignore[union-attr]
+    assert meta["backend"] == "llamacpp"
+    if meta["guard"]["ok"]:
+        assert meta["basis"] == "generated" and result.citations
+    else:
+        assert meta["guard"]["reasons"] and "30 days" in result.text and "[1]" in result.text
