@@ -182,6 +182,19 @@ def test_admin_uploads_conversations_and_the_chat_answers_from_them(
     no_trace(admin)
 
 
+def test_admin_retrains_the_interest_encoder_and_sees_its_metrics(live_app: Any, browser: Any, shot: Any) -> None:
+    admin = new_page(browser, live_app.url + "/?tab=admin", ready="#admin-signin, #admin-area")
+    login(admin, "admin", "root", "admin-pass-123")
+    admin.get_by_role("tab", name="Interest model").click()
+    admin.locator("#admin-train-button").click()
+    admin.locator("#admin-train-status").get_by_text("Training finished", exact=False).wait_for(timeout=300_000)
+    table = admin.locator("#admin-metrics").inner_text().lower()
+    assert "ndcg" in table or "hr" in table, table
+    assert admin.locator("#admin-metrics-plot").is_visible()
+    shot(admin, "1-retrained-with-metrics")
+    no_trace(admin)
+
+
 def test_phone_viewport_chat_flow(live_app: Any, browser: Any, shot: Any) -> None:
     page = new_page(browser, live_app.url, viewport={"width": 390, "height": 844})
     shot(page, "1-phone-empty", full_page=False)
