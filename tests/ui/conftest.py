@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any
 import pytest
 
 from assistant.config import Settings
+from tests.live_server import serving
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,33 +37,10 @@ AGENT = ("ana", "agent-pass-123")
 ADMIN = ("root", "admin-pass-123")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def build_app(services: Any) -> Any:
-    """The lead's ``create_app`` with this issue's routers and UI, whether or not they are wired yet."""
-    import gradio as gr
-    from fastapi import FastAPI
+    from assistant.api.app import create_app
 
-    from assistant.api import admin_routes, agent_routes, auth
-    from ui.app import MOUNT_KWARGS, build_ui
-
-    try:
-        from assistant.api.app import create_app
-
-        app = create_app(services, with_ui=False)
-    except ImportError:
-        # Other parts of the app are still landing; the UI's own routes are enough to test it.
-        app = FastAPI()
-        app.state.services = services
-    paths = set(app.openapi()["paths"])
-    for router in (auth.router, agent_routes.router, admin_routes.router):
-        if not any(p.startswith(str(router.prefix)) for p in paths):
-            app.include_router(router)
-    return gr.mount_gradio_app(app, build_ui(services), path="/", **MOUNT_KWARGS)
+    return create_app(services)
 
 
 @dataclass
@@ -73,21 +48,6 @@ class LiveApp:
     url: str
     settings: Settings
     services: Any
-
-
-def serve(app: Any) -> tuple[str, Any, threading.Thread]:
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 90
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the app did not start")
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", server, thread
 
 
 @pytest.fixture(scope="session")
@@ -104,20 +64,10 @@ def live_app(ui_settings: Settings) -> Iterator[LiveApp]:
     from assistant.users import add_user
 
     services = Services.build(ui_settings)
-    try:
-        import assistant.interest.online  # noqa: F401
-    except ImportError:
-        # The interest encoder's online API has not landed: run the engine without it (the UI
-        # falls back to same-category cards) instead of failing every chat turn.
-        from assistant.conversation.engine import Assistant
-
-        services._assistant = Assistant(ui_settings, services.db, services.vectors)
     add_user(services.db, *AGENT, "agent")
     add_user(services.db, *ADMIN, "admin")
-    url, server, thread = serve(build_app(services))
-    yield LiveApp(url=url, settings=ui_settings, services=services)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(build_app(services)) as url:
+        yield LiveApp(url=url, settings=ui_settings, services=services)
 
 
 @pytest.fixture(scope="session")

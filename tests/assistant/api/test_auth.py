@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +11,6 @@ import gradio as gr
 import httpx
 import pytest
 import typer
-import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -24,6 +21,7 @@ from assistant.config import Settings
 from assistant.services import Services
 from assistant.store.models import Conversation, Draft, Message, User
 from assistant.users import UserError, add_user, authenticate, hash_password, user_add, verify_password
+from tests.live_server import serving
 from ui.auth import DENIED_MESSAGE
 
 SECRET_TEXT = "my parcel never arrived, tracking 1Z999"
@@ -224,28 +222,13 @@ def test_reject_needs_a_reason_and_decisions_are_stored(client: TestClient, serv
 # --- the Gradio handlers check the role on the server too ---------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def gradio_url(services: Services) -> Iterator[str]:
     from ui.app import MOUNT_KWARGS, build_ui
 
     app = gr.mount_gradio_app(_api(services), build_ui(services), path="/", **MOUNT_KWARGS)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "app did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def _call(url: str, api_name: str, data: list[Any], cookies: dict[str, str]) -> str:
