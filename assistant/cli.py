@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from assistant.config import ConfigError, Settings, get_settings
+from assistant.cli_settings import settings_or_exit
+from assistant.config import Settings
 
 app = typer.Typer(
     name="shopassist",
@@ -29,11 +30,7 @@ console = Console()
 
 
 def _settings() -> Settings:
-    try:
-        return get_settings()
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    return settings_or_exit()
 
 
 @app.command()

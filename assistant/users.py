@@ -153,13 +153,9 @@ def user_add(
         $ shopassist user add --role admin sam
         Password: ********
     """
-    from assistant.config import ConfigError, get_settings
+    from assistant.cli_settings import settings_or_exit
 
-    try:
-        settings = get_settings()
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     db = Database(settings)
     db.migrate()
     try:

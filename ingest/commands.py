@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from assistant.config import ConfigError, load_settings
+from assistant.cli_settings import settings_or_exit
 from ingest.pipeline import ProgressEvent, RunReport, ingest_paths
 from ingest.pipeline import remove_source as remove_source_api
 from ingest.readers import format_names
@@ -86,11 +86,7 @@ def ingest(
     strict: Annotated[bool, typer.Option("--strict", help="Exit non-zero when any record is rejected.")] = False,
 ) -> None:
     """Ingest service conversations, policies, catalog, customers, orders, events, reviews, Q&A."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     if format not in ("auto", *format_names()):
         console.print(f"[red]unknown format {format!r}[/red]; known: auto, {', '.join(format_names())}")
         raise typer.Exit(2)
@@ -127,11 +123,7 @@ def remove_source(
     source: Annotated[str, typer.Argument(help="The source name given (or derived) at ingestion.")],
 ) -> None:
     """Remove everything one source brought in, from the vector store and the SQL store."""
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    settings = settings_or_exit()
     removed = remove_source_api(source, settings=settings)
     table = Table(title=f"Removed source {source}", title_justify="left")
     table.add_column("collection / table")
