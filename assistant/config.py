@@ -75,6 +75,11 @@ class InterestSettings(BaseModel):
     )
     profile_decay: float = Field(0.85, gt=0.0, le=1.0, description="Untrained mode: weight kept per step back.")
     explain_history: int = Field(10, ge=1, description="Recent events scored by leave-one-out attribution.")
+    explain_phrases: int = Field(6, ge=1, description="Chat phrases scored against each recommended product.")
+    chat_messages: int = Field(5, ge=1, description="Recent customer messages that make up the chat request.")
+    chat_decay: float = Field(
+        0.6, gt=0.0, le=1.0, description="Weight kept per message back when the chat request is averaged."
+    )
     profile_temperature: float = Field(0.1, gt=0.0)
     sasrec_hidden_dim: int = Field(64, ge=8, description="sasrec_ours baseline: RecBole's default size.")
     sasrec_dropout: float = Field(0.5, ge=0.0, lt=1.0, description="sasrec_ours baseline: RecBole default.")
@@ -147,6 +152,12 @@ class Settings(BaseSettings):
     )
     session_ttl_minutes: int = Field(480, ge=1, le=60 * 24 * 30, description="Agent/admin sessions expire after this.")
     session_cookie_secure: bool = Field(False, description="Send the login cookie over HTTPS only.")
+    login_rate_limit: str = Field(
+        "5/15 minutes", description="Failed sign-ins allowed per username and client address (moving window)."
+    )
+    rate_limit_storage: str = Field(
+        "memory://", description="Where sign-in failures are counted: memory:// (one process) or redis://host:6379."
+    )
 
     interest: InterestSettings = Field(default_factory=InterestSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
@@ -159,6 +170,24 @@ class Settings(BaseSettings):
         scheme = value.split("://", 1)[0]
         if "://" not in value or not (scheme.startswith("sqlite") or scheme.startswith("postgresql")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("login_rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must look like '5/15 minutes' or '10 per hour'") from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _check_rate_storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://", "redis+sentinel://", "memcached://")):
+            raise ValueError("must be memory://, redis://... or memcached://...")
         return value
 
     @field_validator("openai_base_url")

@@ -150,15 +150,17 @@ def main() -> None:
         for c in range(5):  # warm the per-customer event cache, as a live chat would have
             svc.recommend(f"C{c}", k=10)
         lat_msg, lat_evt = [], []
+        chats: dict[str, list[str]] = {f"C{c}": [] for c in range(5)}
         for i in range(args.runs):
             cust = f"C{i % 5}"
             msg = f"I need a {rng.choice(WORDS)} {rng.choice(KINDS)} for {rng.choice(['camp', 'trail', 'city'])} {i}"
+            chats[cust] = [*chats[cust], msg][-5:]  # the conversation so far, newest last
             t = time.perf_counter()  # new message (never seen: real embedding) + top-10 with reasons
-            svc.recommend(cust, msg, k=10)
+            svc.recommend(cust, chats[cust], k=10)
             lat_msg.append((time.perf_counter() - t) * 1000)
             ev = [SessionEvent(f"P{rng.randrange(args.items):05d}", "click", datetime.now(UTC))]
-            t = time.perf_counter()  # new event on the same message + top-10 with reasons
-            svc.recommend(cust, msg, session_events=ev, k=10)
+            t = time.perf_counter()  # new event in the same conversation + top-10 with reasons
+            svc.recommend(cust, chats[cust], session_events=ev, k=10)
             lat_evt.append((time.perf_counter() - t) * 1000)
         for name, lat in (("new message + top-10", lat_msg), ("new event + top-10", lat_evt)):
             print(f"{name:>24}: p50 {np.percentile(lat, 50):6.1f} ms   p95 {np.percentile(lat, 95):6.1f} ms")

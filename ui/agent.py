@@ -174,7 +174,7 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
             customer_id = detail.verified_customer_id or detail.customer_id
             sugg = data.suggest_recommendations(services, conversation_id) if customer_id else []
             if customer_id:
-                chat_text = " ".join(m.text for m in detail.messages if m.role == "customer")[-2000:]
+                chat_text = [m.text for m in detail.messages if m.role == "customer"]
                 prof = data.customer_profile(services, customer_id, chat_text)
                 plot = charts.profile_chart(prof.top_categories, prof.history)
                 rows = [[str(e["time"])[:16], e["event"], e["product"], e["category"]] for e in prof.recent_events]

@@ -63,8 +63,9 @@ def message_text(content: Any) -> str:
     return ""
 
 
-def _user_text(history: ChatHistory) -> str:
-    return " ".join(message_text(m.get("content")) for m in history if m.get("role") == "user")[-2000:]
+def _user_text(history: ChatHistory) -> list[str]:
+    """The customer's messages, oldest first (the interest service weighs recent ones most)."""
+    return [message_text(m.get("content")) for m in history if m.get("role") == "user"]
 
 
 def _session_events(events: Sequence[dict[str, Any]]) -> tuple[Any, ...]:
@@ -173,7 +174,10 @@ def _fallback_recommendations(services: Services, session_events: Sequence[dict[
 
 
 def recommend(
-    services: Services, customer_id: str | None, chat_text: str, session_events: Sequence[dict[str, Any]]
+    services: Services,
+    customer_id: str | None,
+    chat_text: str | Sequence[str],
+    session_events: Sequence[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     try:
         recs = services.interest.recommend(

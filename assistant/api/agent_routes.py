@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -312,7 +313,7 @@ def suggest_recommendations(services: Any, conversation_id: str, k: int = 3) -> 
         if existing:
             return [_draft_out(d) for d in existing if d.status == "pending"]
         customer_id = conv.verified_customer_id or conv.customer_id
-        chat_text = " ".join(m.text for m in conv.messages if m.role == "customer")[-2000:]
+        chat_text = [m.text for m in conv.messages if m.role == "customer"]
     try:
         recs = services.interest.recommend(customer_id or "", chat_text=chat_text, k=k)
     except Exception:
@@ -385,7 +386,7 @@ def _profile_from_events(db: Database, customer_id: str, decay: float = 0.85) ->
     )
 
 
-def customer_profile(services: Any, customer_id: str, chat_text: str = "") -> ProfileOut:
+def customer_profile(services: Any, customer_id: str, chat_text: str | Sequence[str] = "") -> ProfileOut:
     """The interest profile (top categories, how they moved) with the customer's recent events."""
     try:
         p = services.interest.profile(customer_id, chat_text=chat_text)

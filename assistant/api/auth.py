@@ -116,6 +116,58 @@ def _load_secret(settings: Settings) -> bytes:
     return secret
 
 
+class LoginThrottle:
+    """Counts failed sign-ins per (username, client address) in a moving window (the ``limits`` library).
+
+    Keyed by both, so guessing at one account is slowed without letting a stranger lock its owner
+    out from every address. The counts live in ``settings.rate_limit_storage``: in memory for one
+    process, or Redis/Memcached when several app processes share the load.
+
+    Example:
+        >>> t = LoginThrottle("2/minute", "memory://")
+        >>> t.failed("ana", "10.0.0.1"); t.failed("ana", "10.0.0.1")
+        >>> t.retry_after("ana", "10.0.0.1") > 0, t.retry_after("ana", "10.0.0.2")
+        (True, 0)
+    """
+
+    def __init__(self, limit: str, storage_uri: str) -> None:
+        from limits import parse, storage, strategies
+
+        self._limit = parse(limit)
+        self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+
+    @staticmethod
+    def _key(username: str, client: str) -> str:
+        return f"login|{username.strip().lower()}|{client}"
+
+    def retry_after(self, username: str, client: str) -> int:
+        """Seconds until another attempt is allowed (0: allowed now)."""
+        key = self._key(username, client)
+        if self._limiter.test(self._limit, key):
+            return 0
+        reset = self._limiter.get_window_stats(self._limit, key).reset_time
+        return max(1, int(reset - time.time()) + 1)
+
+    def failed(self, username: str, client: str) -> None:
+        self._limiter.hit(self._limit, self._key(username, client))
+
+    def succeeded(self, username: str, client: str) -> None:
+        self._limiter.clear(self._limit, self._key(username, client))
+
+
+_throttles: dict[str, LoginThrottle] = {}
+
+
+def throttle_for(settings: Settings) -> LoginThrottle:
+    """The sign-in throttle of one shop (one per data dir, limit and storage)."""
+    key = f"{settings.data_dir}|{settings.login_rate_limit}|{settings.rate_limit_storage}"
+    with _secret_lock:
+        throttle = _throttles.get(key)
+        if throttle is None:
+            throttle = _throttles[key] = LoginThrottle(settings.login_rate_limit, settings.rate_limit_storage)
+        return throttle
+
+
 def signer_for(settings: Settings) -> SessionSigner:
     """The signer of one shop (secret from ``settings.session_secret`` or ``data_dir/session_secret``)."""
     key = f"{settings.data_dir}|{settings.effective_database_url}"
@@ -236,9 +288,21 @@ async def login(request: Request, response: Response) -> Me:
         body = LoginBody.model_validate(raw)
     except ValueError:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="Enter a username and password.") from None
+    throttle = throttle_for(services.settings)
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.retry_after(body.username, client)
+    if wait:
+        minutes = max(1, round(wait / 60))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            headers={"Retry-After": str(wait)},
+        )
     user = authenticate(services.db, body.username, body.password)
     if user is None:
+        throttle.failed(body.username, client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="Wrong username or password.")
+    throttle.succeeded(body.username, client)
     signer = signer_for(services.settings)
     token = signer.issue(user.username, user.role)
     set_session_cookie(response, token, services.settings, signer.ttl_seconds)

@@ -680,8 +680,7 @@ class Assistant:
         from assistant.interest.online import SessionEvent as LiveEvent
 
         customer = turn.verified_id or turn.customer_id
-        chat = " ".join(t for r, t in turn.history[-4:] if r == "customer")
-        chat = f"{chat} {turn.text}".strip()
+        chat = [t for r, t in turn.history[-8:] if r == "customer"] + [turn.text]
         now = datetime.now(UTC)
         try:
             live: list[Any] = []

@@ -79,6 +79,19 @@ class Profile:
     history: list[tuple[datetime, str, list[tuple[str, float]]]]  # (time, label, category weights after)
 
 
+#: What the live chat gives the profile: one message, or the recent customer messages oldest first.
+ChatText = str | Sequence[str]
+
+
+@dataclass(frozen=True)
+class _Chat:
+    """The chat as the scorer sees it: one request vector, and the phrases that explain it."""
+
+    vec: np.ndarray  # (d,) unit vector, recency-weighted over messages
+    phrases: list[str]  # newest message's phrases first
+    phrase_vecs: np.ndarray  # (len(phrases), d)
+
+
 @dataclass
 class _Evt:
     time: datetime
@@ -212,9 +225,27 @@ class InterestService:
             evts.append(_Evt(now, self.catalog.index[product_id], event_type))
 
     # --- scoring -----------------------------------------------------------------------------
-    def _chat_vec(self, chat_text: str) -> np.ndarray | None:
-        text = chat_text.strip()
-        return self.encoder.encode_query(text) if text else None
+    def _chat(self, chat_text: ChatText) -> _Chat | None:
+        """Embed the chat: each message and phrase once (memoised), all new ones in one model call.
+
+        A new message thus costs one short encoder call however long the conversation is; the
+        request vector is the recency-weighted mean of the recent messages' vectors.
+        """
+        raw = [chat_text] if isinstance(chat_text, str) else list(chat_text)
+        messages = [m.strip() for m in raw if m and m.strip()][-self.cfg.chat_messages :]
+        if not messages:
+            return None
+        phrases: list[str] = []
+        for m in reversed(messages):
+            for ph in self._phrases(m):
+                if ph not in phrases:
+                    phrases.append(ph)
+        phrases = phrases[: self.cfg.explain_phrases]
+        vecs = self.encoder.encode_queries([*messages, *phrases])
+        weights = self.cfg.chat_decay ** np.arange(len(messages) - 1, -1, -1, dtype=np.float32)
+        v = (weights[:, None] * vecs[: len(messages)]).sum(0)
+        v = (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
+        return _Chat(v, phrases, vecs[len(messages) :])
 
     @torch.inference_mode()
     def _user_vectors(self, seqs: list[list[_Evt]], chat: np.ndarray | None) -> np.ndarray:
@@ -269,15 +300,18 @@ class InterestService:
     def recommend(
         self,
         customer_id: str | None,
-        chat_text: str = "",
+        chat_text: ChatText = "",
         session_events: Sequence[SessionEvent] = (),
         k: int = 5,
         filters: RecFilters | None = None,
         include_purchased: bool = False,
     ) -> list[Recommendation]:
-        """Top-k products for the customer now, each with a reason and its top contributions."""
+        """Top-k products for the customer now, each with a reason and its top contributions.
+
+        ``chat_text`` is the latest message, or the recent customer messages oldest first.
+        """
         evts = self._events_for(customer_id, session_events)
-        chat = self._chat_vec(chat_text)
+        chat = self._chat(chat_text)
         if not evts and chat is None:
             return self._popular(k, filters)
         h = min(len(evts), self.cfg.explain_history)
@@ -285,7 +319,7 @@ class InterestService:
         if self.model is not None:
             # The leave-one-out variants for the explanations ride along in the same forward pass.
             variants = [evts[:j] + evts[j + 1 :] for j in range(len(evts) - h, len(evts))]
-        uv = self._user_vectors([evts, *variants], chat)
+        uv = self._user_vectors([evts, *variants], chat.vec if chat else None)
         u, loo = uv[0], uv[1:]
         scores = self.item_vecs @ u
         excluded = set() if include_purchased else {e.item for e in evts if e.etype == "purchase"}
@@ -294,7 +328,7 @@ class InterestService:
         if len(cand) == 0:
             return []
         top = cand[np.argsort(-scores[cand], kind="stable")[:k]]
-        return self._explain(top, scores[top], evts, chat_text, chat, loo)
+        return self._explain(top, scores[top], evts, chat, loo)
 
     def _popular(self, k: int, filters: RecFilters | None) -> list[Recommendation]:
         """Nobody to personalise for: most-interacted products (by stored events) pass the filters."""
@@ -321,17 +355,17 @@ class InterestService:
         ]
 
     # --- explanations ------------------------------------------------------------------------
-    def _phrases(self, chat_text: str) -> list[str]:
-        parts = [p.strip() for p in _PHRASE_SPLIT.split(chat_text) if p and len(p.strip()) > 2]
-        return parts[:6] or ([chat_text.strip()] if chat_text.strip() else [])
+    @staticmethod
+    def _phrases(message: str) -> list[str]:
+        parts = [p.strip() for p in _PHRASE_SPLIT.split(message) if p and len(p.strip()) > 2]
+        return parts or ([message.strip()] if message.strip() else [])
 
     def _explain(
         self,
         top: np.ndarray,
         top_scores: np.ndarray,
         evts: list[_Evt],
-        chat_text: str,
-        chat: np.ndarray | None,
+        chat: _Chat | None,
         loo: np.ndarray,
     ) -> list[Recommendation]:
         # History: leave-one-out over the newest events; the score drop when an event is removed
@@ -358,9 +392,8 @@ class InterestService:
             hist_contrib = top_scores[None, :] - loo @ self.item_vecs[top].T  # (h, k)
         phrases, phrase_sim = [], np.zeros((0, len(top)), dtype=np.float32)
         if chat is not None:
-            phrases = self._phrases(chat_text)
-            pv = self.encoder.encode_queries(phrases) if len(phrases) > 1 else chat[None]
-            phrase_sim = pv @ self.item_text[top].T  # (p, k)
+            phrases = chat.phrases
+            phrase_sim = chat.phrase_vecs @ self.item_text[top].T  # (p, k)
         recs = []
         for c, item in enumerate(top):
             per_product: dict[int, tuple[float, str]] = {}
@@ -423,15 +456,15 @@ class InterestService:
         return out
 
     def profile(
-        self, customer_id: str | None, chat_text: str = "", session_events: Sequence[SessionEvent] = ()
+        self, customer_id: str | None, chat_text: ChatText = "", session_events: Sequence[SessionEvent] = ()
     ) -> Profile:
         """Top categories now, and how they moved after each of the recent events."""
         evts = self._events_for(customer_id, session_events)
-        chat = self._chat_vec(chat_text)
+        chat = self._chat(chat_text)
         if not evts and chat is None:
             return Profile(customer_id, [], [])
         prefixes = [evts[: j + 1] for j in range(len(evts))]
-        now = self._user_vectors([evts], chat)
+        now = self._user_vectors([evts], chat.vec if chat else None)
         weights = self._category_weights(now)[0]
         history: list[tuple[datetime, str, list[tuple[str, float]]]] = []
         if prefixes:

@@ -22,14 +22,23 @@ Protocol (RecBole's standard sequential setup):
 * No extra k-core filtering: ``user_inter_num_interval`` / ``item_inter_num_interval`` are ``[0,inf)``,
   so already 5-core data are used as given.
 * History masking: in ``mode: full`` RecBole masks a user's already-seen items only for NON-sequential
-  models. For sequential models such as SASRec, RecBole 1.2.1's ``FullSortEvalDataLoader`` passes no
-  history index and the trainer masks only the padding item 0 — a user's earlier items stay rankable
-  (a repeated item can be a hit). Compare against our encoder's numbers with that in mind.
+  models; for SASRec, RecBole 1.2.1 masks only the padding item, so a user's earlier items stay
+  rankable. Our evaluation masks the user's input history (as RecBole does for general models), so
+  after RecBole's own test pass the runner ranks the test targets again with the best checkpoint and
+  that history masked: ``metrics`` are those figures, the ones to compare with ours.
+  ``unmasked_metrics`` keep RecBole's own test result, and the runner recomputes it without the mask
+  (``unmasked_check`` in the cache file) to show that its ranking code agrees with RecBole's.
+* Time budget and resume: after every epoch the runner writes a snapshot (model, optimizer, early-stop
+  counter, best validation result, summed training seconds) to ``runs/<key>/saved/``. With
+  ``max_train_seconds`` the run stops when the budget is used up, tests the best checkpoint and
+  records ``stopped_by="time budget"``; ``resume=True`` later continues from the snapshot until
+  early stopping. A killed run resumes the same way. The data order of resumed epochs is not the one
+  of an uninterrupted run (RNG state is not restored), so resumed figures are equivalent, not identical.
 
 Training time (``train_seconds``) is the wall time of ``trainer.fit`` (training epochs plus the
-per-epoch validation), without dataset building and the final test pass. RecBole's log (epoch lines)
-is streamed to our stderr as ``[recbole] ...``. Checkpoints, logs and tensorboard files are written
-under ``cache_dir/runs/<key>/``.
+per-epoch validation), summed over resumed runs, without dataset building and the final test pass.
+RecBole's log (epoch lines) is streamed to our stderr as ``[recbole] ...``. Checkpoints, logs and
+tensorboard files are written under ``cache_dir/runs/<key>/``.
 
 Results are cached in ``cache_dir/sasrec-<key>.json``; ``key`` is the sha256 of the exported ``.inter``
 content, the RecBole config dict and the RecBole version. A cache hit runs nothing and returns
@@ -81,6 +90,8 @@ __all__ = [
 RECBOLE_VERSION = "1.2.1"
 DATASET_NAME = "shopassist"
 DEFAULT_EPOCHS = 300
+#: Bumped when the test protocol changes, so that older cached figures are not reused.
+PROTOCOL = "loo-full-ranking-history-masked-v2"
 STOPPING_STEP = 10
 VENV_INSTALL_TIMEOUT_S = 3600.0
 _MARKER = ".shopassist-recbole-ready.json"
@@ -122,12 +133,19 @@ VENV_REQUIREMENTS: tuple[str, ...] = (
 class RecBoleResult:
     """Outcome of one SASRec run (or cache hit)."""
 
-    metrics: dict[str, float] | None  # keys exactly "hr@10", "ndcg@10", "mrr@10" (test split)
-    valid_metrics: dict[str, float] | None
-    train_seconds: float
+    metrics: dict[str, float] | None  # keys exactly "hr@10", "ndcg@10", "mrr@10": test split, history masked
+    valid_metrics: dict[str, float] | None  # RecBole's own validation figures (unmasked)
+    train_seconds: float  # summed over resumed runs
     epochs_run: int
     cached: bool
     error: str | None  # why it could not run, if it could not
+    stopped_by: str = "early stopping"  # or "epoch cap" or "time budget"
+    unmasked_metrics: dict[str, float] | None = None  # RecBole's own test figures (history not masked)
+
+    @property
+    def converged(self) -> bool:
+        """True when early stopping ended training (not a time budget or the epoch cap)."""
+        return self.stopped_by == "early stopping"
 
 
 # --------------------------------------------------------------------------------------------- export
@@ -329,13 +347,13 @@ def ensure_recbole_venv(venv_dir: Path | None = None) -> Path:
 #: ``data_path``/``checkpoint_dir``). Its cwd is the run dir, where RecBole puts ./log and
 #: ./log_tensorboard. The last stdout line is ``SHOPASSIST_RECBOLE_RESULT {json}``.
 RUNNER_SOURCE = """\
-import json, sys, time
+import json, math, os, sys, time
 from logging import getLogger
 
 import torch
 
-# RecBole 1.2.1 reloads its own best checkpoint (config object inside) with torch.load, whose default
-# became weights_only=True in torch 2.6. The file is the one this run just wrote, so allow full pickle.
+# RecBole 1.2.1 reloads its own checkpoints (config object inside) with torch.load, whose default
+# became weights_only=True in torch 2.6. The files are the ones this run wrote, so allow full pickle.
 _orig_load = torch.load
 
 
@@ -353,6 +371,10 @@ import recbole
 
 with open(sys.argv[1]) as fh:
     cfg = json.load(fh)
+opts = cfg.pop("shopassist")
+budget = opts.get("max_train_seconds")
+best_ckpt, last_ckpt, state_file = opts["best_checkpoint"], opts["last_checkpoint"], opts["state_file"]
+
 config = Config(model=cfg["model"], dataset=cfg["dataset"], config_dict=cfg)
 init_seed(config["seed"], config["reproducibility"])
 init_logger(config)
@@ -363,20 +385,107 @@ train_data, valid_data, test_data = data_preparation(config, dataset)
 init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
 model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
 trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
+
+state = {"seconds": 0.0, "best_valid_result": None, "train_loss": {}}
+if os.path.exists(state_file) and os.path.exists(last_ckpt) and os.path.exists(best_ckpt):
+    with open(state_file) as fh:
+        state = json.load(fh)
+    trainer.resume_checkpoint(last_ckpt)
+    trainer.best_valid_result = state["best_valid_result"]
+    trainer.train_loss_dict.update({int(k): v for k, v in state["train_loss"].items()})
+trainer.saved_model_file = best_ckpt
+
+
+class OutOfTime(Exception):
+    pass
+
+
 t0 = time.perf_counter()
-best_valid_score, best_valid_result = trainer.fit(
-    train_data, valid_data, saved=True, show_progress=config["show_progress"]
-)
-train_seconds = time.perf_counter() - t0
-test_result = trainer.evaluate(test_data, load_best_model=True, show_progress=config["show_progress"])
-epochs_run = len(trainer.train_loss_dict)
+
+
+def after_epoch(epoch_idx, valid_score):
+    # A snapshot after every epoch lets a killed or budget-stopped run resume where it was.
+    trainer._save_checkpoint(epoch_idx, verbose=False, saved_model_file=last_ckpt + ".tmp")
+    os.replace(last_ckpt + ".tmp", last_ckpt)
+    snap = {
+        "seconds": state["seconds"] + time.perf_counter() - t0,
+        "best_valid_result": {k: float(v) for k, v in dict(trainer.best_valid_result or {}).items()},
+        "train_loss": {str(k): float(v) for k, v in trainer.train_loss_dict.items()},
+    }
+    with open(state_file + ".tmp", "w") as fh:
+        json.dump(snap, fh)
+    os.replace(state_file + ".tmp", state_file)
+    if trainer.cur_step > trainer.stopping_step:
+        return  # early stopping ends the run in this epoch anyway
+    if budget is not None and time.perf_counter() - t0 > budget:
+        raise OutOfTime()
+
+
+stopped_by = None
+try:
+    trainer.fit(train_data, valid_data, saved=True, show_progress=config["show_progress"], callback_fn=after_epoch)
+except OutOfTime:
+    stopped_by = "time budget"
+    getLogger().info("time budget of %ss used up: testing the best checkpoint so far", budget)
+if stopped_by is None:
+    stopped_by = "early stopping" if trainer.cur_step > trainer.stopping_step else "epoch cap"
+train_seconds = state["seconds"] + time.perf_counter() - t0
+test_result = trainer.evaluate(test_data, load_best_model=True, model_file=best_ckpt, show_progress=False)
+
+# Our protocol masks each user's input history (RecBole masks none for sequential models).
+# The same ranks without the mask must reproduce RecBole's own figures: a check on this code.
+seqs = {}
+with open(os.path.join(cfg["data_path"], cfg["dataset"], cfg["dataset"] + ".inter")) as fh:
+    next(fh)
+    for line in fh:
+        u, i, _ = line.rstrip("\\n").split("\\t")
+        seqs.setdefault(u, []).append(i)
+uid, iid = dataset.uid_field, dataset.iid_field
+history = {}
+for u, items in seqs.items():
+    if len(items) >= 2:
+        history[int(dataset.token2id(uid, u))] = torch.as_tensor(dataset.token2id(iid, items[:-1]), dtype=torch.long)
+
+
+def metrics(ranks):
+    ranks = torch.cat(ranks).double()
+    hit = (ranks < 10).double()
+    return {
+        "hit@10": float(hit.mean()),
+        "ndcg@10": float((hit / torch.log2(ranks + 2)).mean()),
+        "mrr@10": float((hit / (ranks + 1)).mean()),
+    }
+
+
+def ranks_of(scores, targets):
+    tgt = scores.gather(1, targets[:, None])
+    cols = torch.arange(scores.shape[1])[None, :]
+    return (scores > tgt).sum(1) + ((scores == tgt) & (cols < targets[:, None])).sum(1)
+
+
+trainer.model.eval()
+masked, unmasked = [], []
+with torch.no_grad():
+    for interaction, _hist, positive_u, positive_i in test_data:
+        interaction = interaction.to(config["device"])
+        scores = trainer.model.full_sort_predict(interaction).view(-1, dataset.item_num).float()
+        scores[:, 0] = -math.inf
+        rows = scores[positive_u]
+        unmasked.append(ranks_of(rows, positive_i))
+        for r, u in enumerate(interaction[uid][positive_u].tolist()):
+            rows[r, history[u]] = -math.inf
+        masked.append(ranks_of(rows, positive_i))
+
 out = {
-    "test_result": {k: float(v) for k, v in dict(test_result).items()},
-    "best_valid_result": {k: float(v) for k, v in dict(best_valid_result or {}).items()},
-    "best_valid_score": float(best_valid_score),
+    "test_result": metrics(masked),
+    "test_result_unmasked": {k: float(v) for k, v in dict(test_result).items()},
+    "test_result_unmasked_check": metrics(unmasked),
+    "best_valid_result": {k: float(v) for k, v in dict(trainer.best_valid_result or {}).items()},
+    "best_valid_score": float(trainer.best_valid_score),
     "train_seconds": train_seconds,
-    "epochs_run": epochs_run,
-    "best_epoch": epochs_run - 1 - trainer.cur_step * trainer.eval_step,
+    "epochs_run": len(trainer.train_loss_dict),
+    "best_epoch": max(trainer.train_loss_dict) - trainer.cur_step * trainer.eval_step,
+    "stopped_by": stopped_by,
     "n_users": int(dataset.user_num) - 1,
     "n_items": int(dataset.item_num) - 1,
     "n_interactions": int(dataset.inter_num),
@@ -469,6 +578,9 @@ def _tail(lines: collections.deque[str], n: int = _TAIL_LINES) -> str:
 def _from_cache(path: Path) -> RecBoleResult | None:
     try:
         data = json.loads(path.read_text())
+        if data.get("protocol") != PROTOCOL:
+            return None  # figures from an older protocol are not comparable: run again
+        unmasked = data.get("unmasked_metrics")
         return RecBoleResult(
             metrics={k: float(v) for k, v in data["metrics"].items()},
             valid_metrics=(
@@ -478,6 +590,8 @@ def _from_cache(path: Path) -> RecBoleResult | None:
             epochs_run=int(data["epochs_run"]),
             cached=True,
             error=None,
+            stopped_by=str(data["stopped_by"]),
+            unmasked_metrics={k: float(v) for k, v in unmasked.items()} if unmasked else None,
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -497,6 +611,8 @@ def run_sasrec_recbole(
     seed: int = 42,
     venv_dir: Path | None = None,
     timeout_s: float | None = None,
+    max_train_seconds: float | None = None,
+    resume: bool = False,
 ) -> RecBoleResult:
     """Train and evaluate RecBole's SASRec on ``sequences`` (see the module docstring for the protocol).
 
@@ -506,7 +622,12 @@ def run_sasrec_recbole(
         epochs: epoch cap (default RecBole's 300; early stopping after 10 epochs without improvement).
         seed: RecBole seed (``reproducibility: True``).
         venv_dir: the RecBole venv (default ``settings.data_dir / "recbole-venv"``); created if missing.
-        timeout_s: wall-clock limit of the RecBole subprocess (venv creation not included).
+        timeout_s: wall-clock limit of the RecBole subprocess (venv creation not included); a run killed
+            by it keeps its per-epoch snapshot, so the next call resumes from there.
+        max_train_seconds: training budget of this call; when used up, the best checkpoint so far is
+            tested and the result says ``stopped_by="time budget"``.
+        resume: if the cached result is not converged (budget or cap), continue training from its last
+            snapshot instead of returning it.
 
     Returns:
         The result; ``cached=True`` if it came from ``cache_dir/sasrec-<key>.json`` without running.
@@ -522,7 +643,7 @@ def run_sasrec_recbole(
     cache_file = cache_dir / f"sasrec-{key}.json"
     if cache_file.exists():
         hit = _from_cache(cache_file)
-        if hit is not None:
+        if hit is not None and (hit.converged or not resume):
             return hit
 
     try:
@@ -532,9 +653,21 @@ def run_sasrec_recbole(
 
     run_dir = cache_dir / "runs" / key[:16]
     data_dir = run_dir / "dataset"
+    saved = run_dir / "saved"
     (data_dir / DATASET_NAME).mkdir(parents=True, exist_ok=True)
+    saved.mkdir(parents=True, exist_ok=True)
     (data_dir / DATASET_NAME / f"{DATASET_NAME}.inter").write_text(inter_text)
-    full_config = {**config, "data_path": str(data_dir), "checkpoint_dir": str(run_dir / "saved")}
+    full_config = {
+        **config,
+        "data_path": str(data_dir),
+        "checkpoint_dir": str(saved),
+        "shopassist": {
+            "max_train_seconds": max_train_seconds,
+            "best_checkpoint": str(saved / "best.pth"),
+            "last_checkpoint": str(saved / "last.pth"),
+            "state_file": str(saved / "state.json"),
+        },
+    }
     config_path = run_dir / "config.json"
     config_path.write_text(json.dumps(full_config, indent=1))
 
@@ -546,19 +679,25 @@ def run_sasrec_recbole(
     try:
         metrics = _convert_metrics(parsed.get("test_result"))
         valid_metrics = _convert_metrics(parsed.get("best_valid_result"))
+        unmasked = _convert_metrics(parsed.get("test_result_unmasked"))
     except ValueError as exc:
         return _failed(str(exc), wall)
     if metrics is None:
         return _failed(f"RecBole returned no test metrics: {parsed}", wall)
     train_seconds = float(parsed.get("train_seconds", wall))
     epochs_run = int(parsed.get("epochs_run", 0))
+    stopped_by = str(parsed.get("stopped_by") or "early stopping")
     record = {
         "key": key,
+        "protocol": PROTOCOL,
         "metrics": metrics,
+        "unmasked_metrics": unmasked,
+        "unmasked_check": parsed.get("test_result_unmasked_check"),
         "valid_metrics": valid_metrics,
         "train_seconds": train_seconds,
         "epochs_run": epochs_run,
         "best_epoch": parsed.get("best_epoch"),
+        "stopped_by": stopped_by,
         "wall_seconds": wall,
         "n_users": parsed.get("n_users"),
         "n_items": parsed.get("n_items"),
@@ -579,4 +718,6 @@ def run_sasrec_recbole(
         epochs_run=epochs_run,
         cached=False,
         error=None,
+        stopped_by=stopped_by,
+        unmasked_metrics=unmasked,
     )

@@ -136,6 +136,51 @@ def test_handoff_reaches_the_agent_who_edits_and_sends_the_draft(
     no_trace(customer)
 
 
+def test_agent_sends_one_product_suggestion_and_rejects_another(live_app: Any, browser: Any, shot: Any) -> None:
+    customer = new_page(browser, live_app.url)
+    pick_customer(customer, "C004")
+    ask(customer, "I want a warm wool hat for winter hikes, can someone help me choose?")
+    customer.locator("#handoff").click()
+    customer.locator("#chat-status").get_by_text(re.compile("team member|member of our team")).wait_for(
+        timeout=15_000
+    )
+
+    agent = new_page(browser, live_app.url + "/?tab=agent", ready="#agent-signin, #agent-area")
+    login(agent, "agent", "ana", "agent-pass-123")
+    agent.locator("#agent-queue label").filter(has_text="wool hat").first.click()
+    options = agent.locator("#agent-suggestions label")
+    options.first.wait_for(timeout=30_000)
+    labels = [t.strip() for t in options.all_inner_texts()]
+    assert len(labels) >= 2, labels
+    shot(agent, "1-suggestions-for-the-customer")
+
+    options.first.click()
+    agent.locator("#agent-sugg-accept").click()
+    agent.locator("#agent-result").get_by_text("Suggestion sent to the customer").wait_for(timeout=15_000)
+    sent_name = labels[0].split(" $")[0]
+    customer.locator("#chat").get_by_text(sent_name, exact=False).last.wait_for(timeout=20_000)
+    assert "Our team thinks you may like" in customer.locator("#chat").inner_text()
+    shot(customer, "2-customer-receives-the-suggestion")
+
+    agent.locator("#agent-suggestions label").first.wait_for(timeout=15_000)
+    remaining = [t.strip() for t in agent.locator("#agent-suggestions label").all_inner_texts()]
+    assert labels[0] not in remaining and remaining, (labels, remaining)
+    agent.locator("#agent-suggestions label").first.click()
+    agent.locator("#agent-sugg-reason textarea").fill("Out of budget for this customer")
+    agent.locator("#agent-sugg-reject").click()
+    agent.locator("#agent-result").get_by_text("Suggestion rejected").wait_for(timeout=15_000)
+    shot(agent, "3-suggestion-rejected")
+
+    from assistant.store.models import Draft
+
+    with live_app.services.db.session() as s:
+        decided = {d.status: d for d in s.query(Draft).filter(Draft.kind == "recommendation", Draft.reviewer == "ana")}
+    assert set(decided) == {"approved", "rejected"}, decided
+    assert decided["rejected"].reason == "Out of budget for this customer"
+    no_trace(agent)
+    no_trace(customer)
+
+
 def test_admin_uploads_conversations_and_the_chat_answers_from_them(
     live_app: Any, browser: Any, shot: Any, tmp_path: Path
 ) -> None:

@@ -152,6 +152,34 @@ def test_login_sets_an_httponly_expiring_cookie(client: TestClient) -> None:
     assert client.get("/api/auth/me").status_code == 401
 
 
+def test_repeated_wrong_passwords_are_throttled_per_user_and_address(settings: Settings) -> None:
+    svc = Services.build(settings.model_copy(update={"login_rate_limit": "3/minute"}))
+    add_user(svc.db, "ana", "agent-pass-123", "agent")
+    add_user(svc.db, "root", "admin-pass-123", "admin")
+    client = TestClient(_api(svc))
+    for _ in range(3):
+        assert client.post("/api/auth/login", json={"username": "ana", "password": "guess"}).status_code == 401
+    # Now even the right password waits: a guesser can't tell that it was right.
+    blocked = client.post("/api/auth/login", json={"username": "ANA ", "password": "agent-pass-123"})
+    assert blocked.status_code == 429 and "Too many failed sign-ins" in blocked.json()["detail"]
+    assert 0 < int(blocked.headers["Retry-After"]) <= 61
+    # Another account from the same address, and the same account from elsewhere, are unaffected.
+    assert client.post("/api/auth/login", json={"username": "root", "password": "admin-pass-123"}).status_code == 200
+    elsewhere = TestClient(_api(svc), client=("10.1.2.3", 50000))
+    assert elsewhere.post("/api/auth/login", json={"username": "ana", "password": "agent-pass-123"}).status_code == 200
+    # A success clears the count for that address.
+    auth.throttle_for(svc.settings).succeeded("ana", "testclient")
+    assert client.post("/api/auth/login", json={"username": "ana", "password": "agent-pass-123"}).status_code == 200
+
+
+def test_bad_rate_limit_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.config import ConfigError, load_settings
+
+    monkeypatch.setenv("SHOPASSIST_LOGIN_RATE_LIMIT", "lots")
+    with pytest.raises(ConfigError, match="SHOPASSIST_LOGIN_RATE_LIMIT"):
+        load_settings()
+
+
 def test_sessions_expire(services: Services, client: TestClient) -> None:
     signer = signer_for(services.settings)
     expired = signer.issue("ana", "agent", now=time.time() - signer.ttl_seconds - 1)

@@ -87,6 +87,15 @@ def test_untrained_service_recommends_explains_and_filters(tmp_path: Path) -> No
     shoes = svc.recommend(None, "running shoes", k=5, filters=RecFilters(category="running", in_stock_only=True))
     assert [r.product_id for r in shoes] == ["P3"]
 
+    # several messages: the newest leads, and each message is embedded once
+    newest_rain = svc.recommend(None, ["running shoes please", "actually, waterproof gear for the rain"], k=1)
+    newest_shoes = svc.recommend(None, ["actually, waterproof gear for the rain", "running shoes please"], k=1)
+    assert newest_rain[0].product_id in {"P1", "P8"} and newest_shoes[0].product_id in {"P3", "P4"}
+    assert '"running shoes please"' in [c for c, _ in newest_shoes[0].contributions]
+    cached = len(svc.encoder._lru)
+    svc.recommend(None, ["running shoes please", "actually, waterproof gear for the rain"], k=1)
+    assert len(svc.encoder._lru) == cached
+
     # behavior only, then a live session event moves the profile
     prof = svc.profile("C2")
     assert prof.top_categories[0][0] == "Footwear > Running" and len(prof.history) == 3
