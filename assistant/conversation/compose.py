@@ -215,6 +215,28 @@ class ExtractiveComposer:
             lines.append(f"- {label}: \u201c{snippet(quote, 280)}\u201d [{len(used)}]")
         return Composed("\n".join(lines), tuple(used), meta={"basis": "reviews"})
 
+    def shopping_answer(self, question: str, products: Sequence[Passage]) -> Composed:
+        """Answer "I'm looking for…" with the catalog's closest products, each with a line of its text."""
+        lines = ["These products from our catalog match what you're looking for:"]
+        for n, p in enumerate(products, start=1):
+            name = str(p.metadata.get("name") or "this product")
+            price = p.metadata.get("price")
+            price_txt = f" (${float(price):,.2f})" if isinstance(price, int | float) and price > 0 else ""
+            stock = "" if p.metadata.get("available", True) else " — currently out of stock"
+            # The chunk is "name. brand. category. description": quote the description, not the labels.
+            labels = {name, str(p.metadata.get("category") or "")}
+            sentences = [
+                s
+                for s in split_sentences(p.text)
+                # tags come last, unpunctuated: "waterproof packable rain" is no sentence
+                if s.rstrip(". ") not in labels and len(s.split()) >= 4 and s.rstrip()[-1:] in ".!?"
+            ]
+            body = " ".join(sentences) or p.text
+            line = " ".join(best_sentences(question, body, limit=1)) or snippet(body, 160)
+            lines.append(f"- **{name}**{price_txt}{stock}: {snippet(_strip_bullet(line), 200)} [{n}]")
+        lines.append("Tell me more about how you'll use it and I can narrow it down.")
+        return Composed("\n".join(lines), tuple(products), meta={"basis": "catalog"})
+
     @staticmethod
     def order_status(facts_lines: Sequence[Sequence[str]], missing: Sequence[str]) -> Composed:
         """Order details of the verified customer, straight from the store."""

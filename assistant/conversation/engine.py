@@ -62,6 +62,16 @@ audit = logging.getLogger("assistant.audit")
 
 MAX_MESSAGE_CHARS = 4000
 
+# "I'm looking for a warm hat": a shopping request, answered from the catalog.
+_SHOPPING_CUE = re.compile(
+    r"\b(i('m| am)? (want|need|looking for|searching for|shopping for)|looking for|do you (have|sell|carry|stock)|"
+    r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)|help me (choose|pick|find))\b|"
+    r"我想买|推荐",
+    re.IGNORECASE,
+)
+_PRICE_CAP = re.compile(
+    r"\b(under|below|less than|at most|max(?:imum)?|up to)\s*(?:\$|usd\s*)?(\d[\d,]*(?:\.\d+)?)", re.IGNORECASE
+)
 _PRODUCT_CUE = re.compile(
     r"\b(good for|suitable|work(s)? (for|with|well)|is (it|this|that)|does (it|this)|will (it|this)|"
     r"can (i|you) use|how (is|does|do|well)|fits?|sizing|size|waterproof|warm|durable|quality|worth|"
@@ -136,6 +146,7 @@ class _Turn:
     needs_identity: bool = False
     refused: bool = False
     handoff_reason: str | None = None
+    handoff_announced: bool = False  # the reply already is the handoff notice
     confidence: float = 0.0
     guard: dict[str, Any] = field(default_factory=dict)
 
@@ -249,6 +260,7 @@ class Assistant:
                 return None
         turn = self._begin(conversation_id, None, ())
         turn.handoff_reason = reason
+        turn.handoff_announced = True
         turn.confidence = 1.0
         composed = Composed(_t("handoff", turn.language))
         return self._finish(turn, composed)
@@ -364,6 +376,7 @@ class Assistant:
         text = turn.text
         if self.handoffs.requested(text):
             turn.handoff_reason = "customer request"
+            turn.handoff_announced = True
             turn.confidence = 1.0
             composed = Composed(_t("handoff", turn.language))
             yield from self._deltas(composed.text)
@@ -423,11 +436,27 @@ class Assistant:
             return composed
 
         product = self._focus_product(turn)
-        if product is not None and (_PRODUCT_CUE.search(text) or text.rstrip().endswith("?")):
+        shopping = _SHOPPING_CUE.search(text) is not None and (product is None or not product.get("named"))
+        if product is not None and not shopping and (_PRODUCT_CUE.search(text) or text.rstrip().endswith("?")):
             return (yield from self._product_turn(turn, product))
 
         passages = self._retrieve(turn, ("policies", "conversations"))
         best = max((p.cosine or 0.0) for p in passages) if passages else None
+        if shopping:
+            # A shopping request goes to the catalog unless a policy matches it better ("I need a
+            # refund" is a service question that happens to share the cue).
+            policies = [p.cosine or 0.0 for p in passages if p.collection == "policies"]
+            floor = max(0.3, max(policies, default=0.0) - 0.05)
+            where = None
+            cap = _PRICE_CAP.search(text)
+            if cap:
+                where = {"price": {"$lte": float(cap.group(2).replace(",", ""))}}
+            found = self.retrievers["products"].search(text, where=where, k=6)
+            matches = sorted((p for p in found if (p.cosine or 0.0) >= floor), key=lambda p: -(p.cosine or 0.0))[:3]
+            if matches:
+                turn.confidence = max(turn.confidence, 0.8)
+                composed = self.composer.shopping_answer(text, matches)
+                return (yield from self._maybe_generate(turn, composed, matches))
         if self.scope.out_of_scope(text, best if best is not None else 0.0):
             return (yield from self._refuse(turn))
         composed = self.composer.answer(text, passages, self._placeholder_values(turn))
@@ -524,9 +553,12 @@ class Assistant:
         for p in hits:
             name = str(p.metadata.get("name") or "")
             name_toks = {t for t in tokenize(name) if len(t) > 3}
-            if name_toks and len(name_toks & q) >= max(1, min(2, len(name_toks) - 1)) and (p.cosine or 0) >= 0.3:
+            overlap = len(name_toks & q)
+            if name_toks and overlap >= max(1, min(2, len(name_toks) - 1)) and (p.cosine or 0) >= 0.3:
                 turn.state["product_focus"] = str(p.metadata.get("product_id") or p.id)
-                return {"product_id": turn.state["product_focus"], "name": name}
+                # "named": the message names this product, not merely a word of its name ("camp").
+                named = overlap >= min(2, len(name_toks))
+                return {"product_id": turn.state["product_focus"], "name": name, "named": named}
         focus = None
         if turn.events:
             focus = turn.events[-1].product_id
@@ -745,7 +777,7 @@ class Assistant:
         text = composed.text
         handoff = turn.handoff_reason is not None
         newly_handed = handoff and turn.state.get("status") != "handoff"
-        if newly_handed and turn.handoff_reason != "customer request" and composed.text:
+        if newly_handed and not turn.handoff_announced and composed.text:
             text = composed.text + "\n\n" + _t("handoff", turn.language)
         sources = [c.model_dump() for c in citations]
         meta = {
@@ -784,11 +816,23 @@ class Assistant:
                 conv.status = "handoff"
                 summary = self._handoff_summary(turn, window.summary)
                 conv.summary = summary
+                draft_text, draft_sources = composed.text, sources
+                if turn.handoff_announced:
+                    # "I'm connecting you..." is no draft for the agent: offer the last real answer.
+                    last = next(
+                        (
+                            m
+                            for m in reversed(conv.messages)
+                            if m.role == "assistant" and m is not msg and not (m.meta or {}).get("handoff")
+                        ),
+                        None,
+                    )
+                    draft_text, draft_sources = (last.text, list(last.citations or [])) if last else ("", [])
                 s.add(
                     Draft(
                         conversation_id=turn.conversation_id,
                         kind="reply",
-                        content=composed.text,
+                        content=draft_text,
                         payload={
                             "reason": turn.handoff_reason,
                             "summary": summary,
@@ -797,7 +841,7 @@ class Assistant:
                             "language": turn.language,
                             "profile": self._profile(turn),
                         },
-                        sources=sources,
+                        sources=draft_sources,
                         status="pending",
                     )
                 )

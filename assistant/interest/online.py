@@ -38,7 +38,14 @@ from assistant.interest.training import load_checkpoint
 from assistant.store.db import Database
 from assistant.store.models import EVENT_TYPES, Event, Product
 
-_VERB = {"view": "viewed", "click": "looked at", "cart": "put in your cart", "purchase": "bought", "review": "reviewed"}
+# What the customer did to a product, as a phrase around its name ("you put X in your cart").
+_DID = {
+    "view": "viewed {}",
+    "click": "looked at {}",
+    "cart": "put {} in your cart",
+    "purchase": "bought {}",
+    "review": "reviewed {}",
+}
 _PHRASE_SPLIT = re.compile(r"[.!?;,\n]+|\s+(?:and|but|also)\s+", re.IGNORECASE)
 
 
@@ -417,9 +424,9 @@ class InterestService:
             top_weight = max((w for _, w in contribs), default=0.0)
             if others and others[0][1][0] >= 0.25 * top_weight:  # don't cite a marginal event
                 name, etype = self.catalog.names[others[0][0]], others[0][1][1]
-                bits.append(f"you {_VERB.get(etype, 'viewed')} {name}")
+                bits.append("you " + _DID.get(etype, _DID["view"]).format(name))
             elif hist and hist[0][0] == item and hist[0][1][0] > 0:
-                bits.append(f"you {_VERB.get(hist[0][1][1], 'viewed')} it before")
+                bits.append("you " + _DID.get(hist[0][1][1], _DID["view"]).format("it") + " before")
             if best_phrase:
                 bits.append(f'{"" if bits else "you "}asked about "{best_phrase}"')
             reason = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -84,6 +85,30 @@ def test_handoff_on_request_with_summary_and_draft(bot: Assistant) -> None:
         assert draft.payload["intent"] and draft.payload["profile"]["customer_id"] == "C001"
     assert bot.request_handoff(cid) is None  # already queued
     assert bot.send(cid, "hello?").handoff
+
+
+def test_handoff_button_after_an_answer_says_so_once_and_drafts_that_answer(bot: Assistant) -> None:
+    cid = bot.start_conversation("C001")
+    answer = bot.send(cid, "Do you ship to Canada?")
+    r = bot.request_handoff(cid, "customer pressed 'Talk to a human'")
+    assert r is not None and r.handoff
+    assert r.text.count("support team") == 1, r.text
+    with bot.db.session() as s:
+        draft = s.query(Draft).filter_by(conversation_id=cid, kind="reply").one()
+        # The agent gets the last real answer to review, not the "connecting you" notice.
+        assert draft.content == answer.text and len(draft.sources) == len(answer.citations)
+
+
+def test_shopping_request_is_answered_from_the_catalog_within_the_price_cap(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    r = bot.send(cid, "I'm looking for a rain jacket under $150")
+    assert r.citations and {c.collection for c in r.citations} == {"products"}, r.text
+    assert "Alder Rain Shell" in r.text and "[1]" in r.text
+    prices = [float(p.replace(",", "")) for p in re.findall(r"\$(\d[\d,]*\.\d\d)", r.text)]
+    assert prices and max(prices) <= 150, r.text
+    # The cue alone doesn't send service questions to the catalog.
+    refund = bot.send(bot.start_conversation(), "I need a refund for my order")
+    assert refund.citations and refund.citations[0].collection != "products", refund.text
 
 
 def test_angry_customer_is_handed_off(bot: Assistant) -> None:
