@@ -37,6 +37,9 @@ class AgentArea:
     load_fn: Any
 
 
+WAITING_POLL_SECONDS = 10.0
+
+
 def _queue_choices(items: list[data.QueueItem]) -> list[tuple[str, str]]:
     out = []
     for q in items:
@@ -99,6 +102,7 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
     with gr.Column(visible=False, elem_id="agent-area") as column:
         with gr.Row():
             who = gr.Markdown("", elem_id="agent-who")
+            waiting = gr.Markdown("", elem_id="agent-waiting")
             refresh = gr.Button("Refresh queue", size="sm", elem_id="agent-refresh", scale=0, min_width=140)
             logout = gr.Button("Sign out", size="sm", elem_id="agent-logout", scale=0, min_width=100)
         with gr.Row(equal_height=False):
@@ -138,15 +142,31 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
 
     # --- handlers ---------------------------------------------------------------------------------
 
+    # The queue itself only changes on Refresh (re-listing it under an agent's cursor would reopen the
+    # conversation they are editing); a timer just keeps a count of what is waiting up to date.
+    ticker = gr.Timer(WAITING_POLL_SECONDS, active=False)
+
+    def waiting_text(request: gr.Request) -> str:
+        if require(services, request, "agent") is None:
+            return ""
+        try:
+            handoffs, drafts = data.waiting_counts(services.db)
+        except Exception as exc:
+            return plain_error("waiting count", exc)
+        return f"Waiting now: **{handoffs}** handed off · **{drafts}** drafts to review"
+
+    ticker.tick(waiting_text, None, [waiting], api_visibility="private", show_progress="hidden")
+
     def load(request: gr.Request) -> list[Any]:
         user = require(services, request, "agent")
         if user is None:
-            return [gr.update(visible=True), gr.update(visible=False), "", gr.update(choices=[], value=None), ""]
+            return [gr.update(visible=True), gr.update(visible=False), "", gr.update(choices=[], value=None), "",
+                    gr.Timer(active=False), ""]
         try:
             items = data.agent_queue(services.db)
         except Exception as exc:
             return [gr.update(visible=False), gr.update(visible=True), f"Signed in as **{user.username}**",
-                    gr.update(choices=[]), plain_error("agent queue", exc)]
+                    gr.update(choices=[]), plain_error("agent queue", exc), gr.Timer(active=True), ""]
         empty = "" if items else "Nothing waiting. New handoffs appear here — press **Refresh queue**."
         return [
             gr.update(visible=False),
@@ -154,9 +174,11 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
             f"Signed in as **{user.username}** ({user.role})",
             gr.update(choices=_queue_choices(items)),
             empty,
+            gr.Timer(active=True),
+            waiting_text(request),
         ]
 
-    load_outputs = [signin.column, column, who, queue, queue_empty]
+    load_outputs = [signin.column, column, who, queue, queue_empty, ticker, waiting]
     refresh.click(load, None, load_outputs, api_name="agent_queue")
 
     def open_conversation(conversation_id: str | None, request: gr.Request) -> list[Any]:

@@ -106,6 +106,16 @@ def _draft_out(d: Draft) -> DraftOut:
     return DraftOut.model_validate(d, from_attributes=True)
 
 
+def waiting_counts(db: Database) -> tuple[int, int]:
+    """(conversations handed off, reply drafts waiting for review): two cheap counts for polling."""
+    with db.session() as s:
+        handoffs = s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "handoff"))
+        drafts = s.scalar(
+            select(func.count()).select_from(Draft).where(Draft.status == "pending", Draft.kind == "reply")
+        )
+    return int(handoffs or 0), int(drafts or 0)
+
+
 def agent_queue(db: Database, *, low_confidence: float = LOW_CONFIDENCE, limit: int = 50) -> list[QueueItem]:
     """Conversations needing a person: handoffs first, then low-confidence answers, newest first."""
     with db.session() as s:

@@ -145,7 +145,19 @@ def run_evaluation(
         reason = "not requested (pass --with-recbole)"
     if rec is not None:
         next_item["sasrec_recbole"] = dict(rec.metrics)
-        meta["notes"]["sasrec_recbole"] = f"RecBole 1.2.1 SASRec, cached={rec.cached}, train {rec.train_seconds:.0f}s"
+        own = rec.unmasked_metrics or {}
+        meta["notes"]["sasrec_recbole"] = (
+            f"RecBole 1.2.1 SASRec, {rec.epochs_run} epochs, stopped by {rec.stopped_by}, "
+            f"train {rec.train_seconds:.0f}s, cached={rec.cached}; ranked with history masked like every method "
+            f"(RecBole's own unmasked test NDCG@10 {own.get('ndcg@10', float('nan')):.4f})"
+        )
+        meta["sasrec_recbole"] = {
+            "epochs_run": rec.epochs_run,
+            "stopped_by": rec.stopped_by,
+            "train_seconds": rec.train_seconds,
+            "recbole_unmasked": rec.unmasked_metrics,
+            "valid_unmasked": rec.valid_metrics,
+        }
     else:
         next_item["sasrec_recbole"] = None
         meta["absent"]["sasrec_recbole"] = reason

@@ -147,6 +147,18 @@ def test_agent_sends_one_product_suggestion_and_rejects_another(live_app: Any, b
 
     agent = new_page(browser, live_app.url + "/?tab=agent", ready="#agent-signin, #agent-area")
     login(agent, "agent", "ana", "agent-pass-123")
+    waiting = agent.locator("#agent-waiting")
+    waiting.get_by_text("Waiting now", exact=False).wait_for(timeout=15_000)
+    before = int(re.findall(r"(\d+) handed off", waiting.inner_text())[0])
+    assert before >= 1
+    # Another customer asks for a person: the count moves without pressing Refresh.
+    other = new_page(browser, live_app.url)
+    other.locator("#handoff").click()
+    other.locator("#chat-status").get_by_text(re.compile("team member|member of our team")).wait_for(timeout=15_000)
+    deadline = time.monotonic() + 30
+    while f"{before + 1} handed off" not in waiting.inner_text() and time.monotonic() < deadline:
+        agent.wait_for_timeout(500)
+    assert f"{before + 1} handed off" in waiting.inner_text(), waiting.inner_text()
     agent.locator("#agent-queue label").filter(has_text="wool hat").first.click()
     options = agent.locator("#agent-suggestions label")
     options.first.wait_for(timeout=30_000)
