@@ -46,14 +46,17 @@ class InterestSettings(BaseModel):
     max_seq_len: int = Field(50, ge=2, le=1000)
     num_layers: int = Field(2, ge=1, le=12)
     num_heads: int = Field(2, ge=1, le=32)
-    dropout: float = Field(0.2, ge=0.0, lt=1.0)
-    text_dropout: float = Field(0.5, ge=0.0, le=1.0)
+    # Sparse purchase data overfit at 0.2 (behavior NDCG stalls while the loss keeps falling); 0.5 is
+    # SASRec's value for the Amazon sets. Dropping the request on 3 targets of 4 keeps the behavior-only
+    # path well trained; the with-request path needs far fewer examples to learn the text match.
+    dropout: float = Field(0.5, ge=0.0, lt=1.0)
+    text_dropout: float = Field(0.75, ge=0.0, le=1.0)
     use_id_embedding: bool = True
     lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
     batch_size: int = Field(256, ge=1)
-    epochs: int = Field(30, ge=1)
-    patience: int = Field(3, ge=1)
+    epochs: int = Field(60, ge=1)
+    patience: int = Field(6, ge=1)
     sampled_softmax_threshold: int = Field(50_000, ge=1)
     num_negatives: int = Field(1024, ge=1)
     seed: int = 42

@@ -24,7 +24,7 @@ def test_office_fused_beats_text_only_and_behavior_only(tmp_path: Path) -> None:
     from assistant.interest.evaluation import run_evaluation
 
     settings = Settings(data_dir=tmp_path / "data", device="cpu")
-    report = run_evaluation(data_dir, settings, epochs=6, progress=False)
+    report = run_evaluation(data_dir, settings, epochs=10, progress=False)
     chat = report["chat_aware"]
     assert chat["ours_fused"]["ndcg@10"] > chat["text_only"]["ndcg@10"]
     assert chat["ours_fused"]["ndcg@10"] > chat["ours_behavior"]["ndcg@10"]
