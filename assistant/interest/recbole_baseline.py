@@ -434,6 +434,8 @@ test_result = trainer.evaluate(test_data, load_best_model=True, model_file=best_
 
 # Our protocol masks each user's input history (RecBole masks none for sequential models).
 # The same ranks without the mask must reproduce RecBole's own figures: a check on this code.
+# metrics() and ranks_of() restate assistant.interest.metrics (same tie rule) because this script
+# runs in RecBole's venv, where the project is not importable.
 seqs = {}
 with open(os.path.join(cfg["data_path"], cfg["dataset"], cfg["dataset"] + ".inter")) as fh:
     next(fh)
