@@ -110,6 +110,9 @@ class ConversationSettings(BaseModel):
     max_tokens: int = Field(256, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     llamacpp_n_ctx: int = Field(4096, ge=256)
+    max_message_chars: int = Field(
+        4000, ge=1, le=100_000, description="Longest customer message accepted (API, chat page and engine)."
+    )
 
 
 class Settings(BaseSettings):
@@ -160,6 +163,17 @@ class Settings(BaseSettings):
     )
     rate_limit_storage: str = Field(
         "memory://", description="Where sign-in failures are counted: memory:// (one process) or redis://host:6379."
+    )
+    identity_secret: SecretStr | None = Field(
+        None,
+        description="Shared with the shop's site, which signs customer identity tokens with it (HMAC-SHA256); "
+        "unset: a random key kept in data_dir/identity_secret (what the demo's customer picker uses).",
+    )
+    identity_token_max_ttl_s: int = Field(
+        24 * 3600, ge=60, description="Identity tokens whose expiry lies further ahead than this are refused."
+    )
+    conversation_cookie_days: int = Field(
+        30, ge=1, le=3650, description="How long a browser keeps the cookie that proves it owns a conversation."
     )
 
     interest: InterestSettings = Field(default_factory=InterestSettings)
