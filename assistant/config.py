@@ -115,6 +115,64 @@ class ConversationSettings(BaseModel):
     )
 
 
+class SecuritySettings(BaseModel):
+    """Trust-boundary knobs (issue 11): identity-check throttles, output guard, links, HTTP hardening."""
+
+    model_config = {"extra": "forbid"}
+
+    identity_attempts_per_conversation: str = Field(
+        "3/hour", description="Failed identity checks allowed per conversation (moving window, limits syntax)."
+    )
+    identity_attempts_per_client: str = Field(
+        "10/hour", description="Failed identity checks allowed per client address, across conversations."
+    )
+    identity_attempts_per_customer: str = Field(
+        "5/hour", description="Failed identity checks naming one customer (by name, email or zip) allowed."
+    )
+    identity_methods: list[Literal["email", "name_zip"]] = Field(
+        default_factory=lambda: ["email", "name_zip"],
+        description="What proves identity in chat; keep it to what the shop's policy text says.",
+    )
+    shop_domain: str | None = Field(None, description="The shop's own web domain (links and emails there are kept).")
+    allowed_link_hosts: list[str] = Field(
+        default_factory=list, description="Further hosts whose links in answers stay clickable (subdomains too)."
+    )
+    public_contacts: list[str] = Field(
+        default_factory=list, description="The shop's public emails/phone numbers; the output guard keeps them."
+    )
+    pii_refresh_seconds: float = Field(
+        5.0, ge=0.0, description="The output guard re-checks at most this often whether customers/orders changed."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: never believed.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Extra origins (scheme://host[:port]) allowed to POST; the app's own origin always is.",
+    )
+    max_chat_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest chat/API JSON request body.")
+    max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1024, description="Largest ingestion upload body.")
+    content_security_policy: str = Field(
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+        "connect-src 'self' ws: wss:; media-src 'self' blob: data:; worker-src 'self' blob:; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'",
+        description="Content-Security-Policy header sent with every response.",
+    )
+
+    @field_validator("identity_attempts_per_conversation", "identity_attempts_per_client", "identity_attempts_per_customer")
+    @classmethod
+    def _check_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError("must look like '3/hour' or '10 per day'") from None
+        return value
+
+
 class Settings(BaseSettings):
     """ShopAssist settings. See the README's configuration table for each field."""
 
@@ -178,6 +236,7 @@ class Settings(BaseSettings):
 
     interest: InterestSettings = Field(default_factory=InterestSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @field_validator("database_url")
     @classmethod
