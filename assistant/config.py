@@ -161,7 +161,9 @@ class SecuritySettings(BaseModel):
         description="Content-Security-Policy header sent with every response.",
     )
 
-    @field_validator("identity_attempts_per_conversation", "identity_attempts_per_client", "identity_attempts_per_customer")
+    @field_validator(
+        "identity_attempts_per_conversation", "identity_attempts_per_client", "identity_attempts_per_customer"
+    )
     @classmethod
     def _check_limit(cls, value: str) -> str:
         from limits import parse
