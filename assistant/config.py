@@ -175,6 +175,25 @@ class SecuritySettings(BaseModel):
         return value
 
 
+class KnowledgeSettings(BaseModel):
+    """Mining answer candidates from past conversations (issue 17); see ``assistant/knowledge``."""
+
+    model_config = {"extra": "forbid"}
+
+    mine_on_ingest: bool = Field(True, description="Ingesting conversations also proposes answer candidates.")
+    cluster_distance: float = Field(
+        0.6, gt=0.0, le=2.0, description="Cosine distance at which question clusters stop merging (average linkage)."
+    )
+    min_conversations: int = Field(2, ge=1, description="A question is recurring from this many conversations on.")
+    max_questions: int = Field(5000, ge=10, description="Questions clustered per intent group at most (sampled).")
+    max_replies: int = Field(40, ge=2, description="Agent replies compared per candidate (consistency, medoid).")
+    max_examples: int = Field(8, ge=1, le=100, description="Question variants kept as examples per candidate.")
+    duplicate_similarity: float = Field(
+        0.9, gt=0.0, le=1.0, description="A mined group this close to an existing candidate is that candidate."
+    )
+    max_answer_chars: int = Field(2000, ge=100, description="Distilled answers are cut at a sentence below this.")
+
+
 class Settings(BaseSettings):
     """ShopAssist settings. See the README's configuration table for each field."""
 
@@ -238,6 +257,7 @@ class Settings(BaseSettings):
 
     interest: InterestSettings = Field(default_factory=InterestSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     @field_validator("database_url")

@@ -295,3 +295,57 @@ class Impression(Base):
     message_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     product_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+CANDIDATE_STATUSES = ("pending", "approved", "rejected")
+
+
+class AnswerCandidate(Base):
+    """An answer mined from past conversations, waiting for an agent's review (issue 17).
+
+    ``answer`` holds placeholders (``{order_number}``...) instead of any customer's details;
+    ``key`` identifies the recurring question across mining runs (its intent, or its cluster), so
+    re-mining never proposes again what was approved or rejected.
+    """
+
+    __tablename__ = "answer_candidates"
+    __table_args__ = (CheckConstraint(_in("status", CANDIDATE_STATUSES), name="ck_answer_candidates_status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    topic: Mapped[str] = mapped_column(String(200), default="")
+    intent: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(16), default="")
+    question: Mapped[str] = mapped_column(Text, default="")
+    answer: Mapped[str] = mapped_column(Text, default="")
+    mined_answer: Mapped[str] = mapped_column(Text, default="")
+    examples: Mapped[list[Any]] = mapped_column(default=list)
+    sources: Mapped[list[Any]] = mapped_column(default=list)
+    n_conversations: Mapped[int] = mapped_column(Integer, default=0)
+    consistency: Mapped[float] = mapped_column(Float, default=0.0)
+    method: Mapped[str] = mapped_column(String(32), default="extractive")
+    centroid: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    edited_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ApprovedAnswer(Base):
+    """One approved version of a candidate's answer; the newest version of a candidate is the live one."""
+
+    __tablename__ = "approved_answers"
+    __table_args__ = (UniqueConstraint("candidate_id", "version", name="uq_approved_answers_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("answer_candidates.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    topic: Mapped[str] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[str] = mapped_column(String(100))
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
