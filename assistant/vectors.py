@@ -33,8 +33,12 @@ from langchain_chroma import Chroma
 from assistant.config import Settings
 from assistant.embeddings import Embedder, get_embedder
 
-CollectionName = Literal["conversations", "policies", "reviews", "products"]
+CollectionName = Literal["conversations", "policies", "reviews", "products", "answers"]
 COLLECTIONS: tuple[CollectionName, ...] = ("conversations", "policies", "reviews", "products")
+# Approved answers (issue 17) are written by the knowledge review, never by ingestion, so they are
+# not among the ingested COLLECTIONS that reconcile and remove-source walk.
+ANSWERS_COLLECTION: CollectionName = "answers"
+ALL_COLLECTIONS: tuple[CollectionName, ...] = (*COLLECTIONS, ANSWERS_COLLECTION)
 
 MetadataValue = str | int | float | bool
 
@@ -106,8 +110,8 @@ class VectorStore:
         return self._embedder
 
     def collection(self, name: CollectionName) -> Collection:
-        if name not in COLLECTIONS:
-            raise ValueError(f"unknown collection {name!r}; expected one of {COLLECTIONS}")
+        if name not in ALL_COLLECTIONS:
+            raise ValueError(f"unknown collection {name!r}; expected one of {ALL_COLLECTIONS}")
         if name not in self._collections:
             self._collections[name] = self.client.get_or_create_collection(
                 name=name,
