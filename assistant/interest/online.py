@@ -147,6 +147,17 @@ class InterestService:
             self._load_model(path)
         self.item_vecs = self._item_vectors()
 
+    def refresh(self) -> None:
+        """Reload after the stores changed (an ingestion): catalog, item vectors and cached histories.
+
+        The checkpoint in use stays in use (an activated one stays active) unless it was deleted.
+        """
+        with self._lock:
+            keep = self.checkpoint if self.checkpoint is not None and self.checkpoint.is_file() else None
+            self.refresh_catalog(checkpoint=keep)
+            # Cached histories hold catalog positions, which a new catalog renumbers.
+            self._events.clear()
+
     def _newest_checkpoint(self) -> Path | None:
         d = self.settings.checkpoint_dir
         found = sorted(d.glob("*.pt"), key=lambda p: p.stat().st_mtime) if d.is_dir() else []
