@@ -1,0 +1,565 @@
+"""The output guard: no other customer's personal details in anything shown to a customer.
+
+Every reply, recommendation reason, suggestion and draft a customer will read passes through
+:meth:`ForeignPIIGuard.scrub` with the id of the customer the conversation is verified or signed in
+as (None for a guest). It masks:
+
+- any detail the store holds (customers: full names, first/last names, emails, phone numbers, zip
+  codes, street addresses; orders: numbers, tracking numbers, shipping zips and addresses) that does
+  not belong to that customer;
+- any other email address or phone number (Presidio with the phonenumbers-based recognizer, the
+  same setup ingestion redacts with), unless it is the customer's own, the shop's public contact
+  (``security.public_contacts``) or an address at the shop's domain;
+- sentences that claim "you're signed in" when the customer is not, or "you're verified" when the
+  conversation is not verified (past agent replies say so; they were true for someone else then);
+- links to hosts off the allow-list (:mod:`assistant.security.links`), shown as plain text.
+
+The index is rebuilt from the store when customers, orders or ingestion runs change (checked at
+most every ``security.pii_refresh_seconds``; :meth:`ForeignPIIGuard.invalidate` forces it).
+
+Example:
+    >>> guard = ForeignPIIGuard.from_settings(settings, db)  # doctest: +SKIP
+    >>> guard.scrub("You're signed in, so I can see order #JP1001.", None)  # doctest: +SKIP
+    ScrubResult(text='', removed=['claim'])
+    >>> guard.scrub("Order #JP1053 (maya.okafor@example.com) shipped.", "C001").removed  # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import func, select
+
+from assistant.security.links import LinkPolicy
+
+if TYPE_CHECKING:
+    from assistant.store.db import Database
+
+Kind = Literal["email", "phone", "name", "address", "zip", "order", "tracking", "claim", "link"]
+
+PLACEHOLDER: dict[str, str] = {
+    "email": "[email hidden]",
+    "phone": "[phone hidden]",
+    "name": "[name hidden]",
+    "address": "[address hidden]",
+    "zip": "[zip hidden]",
+    "order": "[order number hidden]",
+    "tracking": "[tracking number hidden]",
+}
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Reference-like tokens: order ids, tracking numbers, zips (at least one digit).
+_REF = re.compile(r"(?:#\s?)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
+_DIGITS_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_SENTENCE = re.compile(r"[^.!?。！？\n]*(?:[.!?。！？]+|\n|$)")
+
+# Past replies say these; they are only true for the customer who was signed in or verified then.
+_SIGNED_IN_CLAIM = re.compile(
+    r"\b(you('| a)re|you are) (already |now )?(signed|logged) in\b|\bsee (that )?you('| a)re (signed|logged) in\b|"
+    r"\b(signed|logged)[- ]in,? so\b|\bi (can )?see you('| a)re (signed|logged) in\b|已登录",
+    re.I,
+)
+_VERIFIED_CLAIM = re.compile(
+    r"\byou('| a)re (already |now )?verified\b|\bno (need|extra verification) (to verify|needed)\b|"
+    r"\bno (extra |further )?verification (is )?needed\b|\bthat matches\b|身份已验证",
+    re.I,
+)
+
+# Single name tokens that are everyday words are only masked as part of a full name.
+_COMMON_WORDS = frozenset(
+    [
+        "may",
+        "june",
+        "april",
+        "august",
+        "will",
+        "mark",
+        "bill",
+        "hope",
+        "joy",
+        "summer",
+        "autumn",
+        "dawn",
+        "rose",
+        "lily",
+        "iris",
+        "amber",
+        "ruby",
+        "pearl",
+        "jade",
+        "sky",
+        "river",
+        "brook",
+        "forest",
+        "stone",
+        "wood",
+        "hill",
+        "park",
+        "lane",
+        "king",
+        "young",
+        "long",
+        "white",
+        "black",
+        "brown",
+        "green",
+        "gray",
+        "grey",
+        "page",
+        "cook",
+        "baker",
+        "day",
+        "ray",
+        "love",
+        "price",
+        "sale",
+        "rich",
+        "case",
+        "north",
+        "south",
+        "east",
+        "west",
+        "hunter",
+        "chase",
+        "art",
+        "van",
+        "dr",
+        "ms",
+        "mr",
+        "mrs",
+        "the",
+        "and",
+        "grant",
+        "rush",
+        "miles",
+        "frank",
+        "earl",
+        "guy",
+        "pat",
+        "sue",
+        "gene",
+        "don",
+        "ben",
+        "max",
+        "faith",
+        "honor",
+        "star",
+        "glen",
+        "dale",
+        "cliff",
+        "rock",
+        "bay",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """The text safe to show, and the kinds of detail removed from it (one entry per removal)."""
+
+    text: str
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Index:
+    refs: dict[str, tuple[str, frozenset[str | None]]] = field(default_factory=dict)  # ORDER/TRACKING/ZIP
+    emails: dict[str, frozenset[str | None]] = field(default_factory=dict)
+    phones: dict[str, frozenset[str | None]] = field(default_factory=dict)  # last 10 digits
+    phrases: dict[str, list[tuple[tuple[str, ...], str, frozenset[str | None]]]] = field(default_factory=dict)
+    name_tokens: dict[str, frozenset[str | None]] = field(default_factory=dict)  # case-sensitive
+    cjk_names: dict[str, frozenset[str | None]] = field(default_factory=dict)
+    own_phrases: dict[str | None, list[str]] = field(default_factory=dict)
+
+
+def _norm_ref(raw: str) -> str:
+    return re.sub(r"[\s#-]", "", raw).upper()
+
+
+def _words(text: str) -> list[str]:
+    return [m.group(0).lower() for m in _WORD.finditer(text)]
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.refs: dict[str, tuple[str, set[str | None]]] = {}
+        self.emails: dict[str, set[str | None]] = {}
+        self.phones: dict[str, set[str | None]] = {}
+        self.phrases: dict[tuple[str, ...], tuple[str, set[str | None]]] = {}
+        self.name_tokens: dict[str, set[str | None]] = {}
+        self.cjk: dict[str, set[str | None]] = {}
+
+    def ref(self, value: Any, kind: str, owner: str | None) -> None:
+        key = _norm_ref(str(value or ""))
+        if len(key) < 4 or not any(c.isdigit() for c in key):
+            return
+        _, owners = self.refs.setdefault(key, (kind, set()))
+        owners.add(owner)
+
+    def email(self, value: Any, owner: str | None) -> None:
+        v = str(value or "").strip().lower()
+        if "@" in v:
+            self.emails.setdefault(v, set()).add(owner)
+
+    def phone(self, value: Any, owner: str | None) -> None:
+        digits = re.sub(r"\D", "", str(value or ""))
+        if len(digits) >= 7:
+            self.phones.setdefault(digits[-10:], set()).add(owner)
+
+    def phrase(self, value: Any, kind: str, owner: str | None, min_words: int = 2) -> None:
+        text = " ".join(str(value or "").split())
+        if not text:
+            return
+        if _CJK.search(text):
+            self.cjk.setdefault(text.replace(" ", ""), set()).add(owner)
+            return
+        words = tuple(_words(text))
+        if len(words) >= min_words:
+            self.phrases.setdefault(words, (kind, set()))[1].add(owner)
+
+    def name(self, value: Any, owner: str | None, catalog_words: set[str]) -> None:
+        self.phrase(value, "name", owner)
+        for m in _WORD.finditer(str(value or "")):
+            tok = m.group(0)
+            if len(tok) >= 3 and tok[0].isupper() and tok.lower() not in _COMMON_WORDS | catalog_words:
+                self.name_tokens.setdefault(tok, set()).add(owner)
+
+    def address(self, addr: Any, owner: str | None) -> None:
+        if not isinstance(addr, dict):
+            return
+        for key, val in addr.items():
+            k = str(key).lower()
+            if k in ("zip", "postcode", "postal_code", "zip_code"):
+                self.ref(val, "zip", owner)
+            elif k.startswith("line") or k in ("street", "address", "address1", "address2"):
+                self.phrase(val, "address", owner)
+            elif "phone" in k:
+                self.phone(val, owner)
+            elif "email" in k:
+                self.email(val, owner)
+
+    def build(self) -> _Index:
+        idx = _Index()
+        idx.refs = {k: (kind, frozenset(o)) for k, (kind, o) in self.refs.items()}
+        idx.emails = {k: frozenset(o) for k, o in self.emails.items()}
+        idx.phones = {k: frozenset(o) for k, o in self.phones.items()}
+        for words, (kind, owners) in self.phrases.items():
+            idx.phrases.setdefault(words[0], []).append((words, kind, frozenset(owners)))
+        for cands in idx.phrases.values():
+            cands.sort(key=lambda c: -len(c[0]))
+        idx.name_tokens = {k: frozenset(o) for k, o in self.name_tokens.items()}
+        idx.cjk_names = {k: frozenset(o) for k, o in self.cjk.items()}
+        return idx
+
+
+class ForeignPIIGuard:
+    """Masks personal details that do not belong to the conversation's own customer (module docstring)."""
+
+    def __init__(
+        self,
+        db: Database | None,
+        *,
+        links: LinkPolicy | None = None,
+        public_contacts: Iterable[str] = (),
+        shop_domains: Iterable[str] = (),
+        refresh_seconds: float = 5.0,
+        generic: bool = True,
+    ) -> None:
+        self.db = db
+        self.links = links
+        self.refresh_seconds = refresh_seconds
+        self.generic = generic
+        self.shop_domains = tuple(d.strip().lower().removeprefix("www.") for d in shop_domains if d.strip())
+        self._public_emails = {c.strip().lower() for c in public_contacts if "@" in c}
+        self._public_phones = {
+            re.sub(r"\D", "", c)[-10:] for c in public_contacts if "@" not in c and len(re.sub(r"\D", "", c)) >= 7
+        }
+        self._lock = threading.Lock()
+        self._index = _Index()
+        self._signature: tuple[Any, ...] | None = None
+        self._checked = 0.0
+        self._redactor: Any = None
+
+    @classmethod
+    def from_settings(cls, settings: Any, db: Database | None) -> ForeignPIIGuard:
+        sec = settings.security
+        return cls(
+            db,
+            links=LinkPolicy.from_settings(settings),
+            public_contacts=sec.public_contacts,
+            shop_domains=[sec.shop_domain] if sec.shop_domain else [],
+            refresh_seconds=sec.pii_refresh_seconds,
+        )
+
+    # --- the index --------------------------------------------------------------------------------
+
+    def invalidate(self) -> None:
+        """Rebuild the index on the next scrub (call after customers or orders change)."""
+        with self._lock:
+            self._signature = None
+            self._checked = 0.0
+
+    def _store_signature(self) -> tuple[Any, ...]:
+        from assistant.store.models import Customer, IngestionRun, Order
+
+        assert self.db is not None
+        with self.db.session() as s:
+            return (
+                s.scalar(select(func.count()).select_from(Customer)),
+                s.scalar(select(func.count()).select_from(Order)),
+                s.scalar(select(func.count()).select_from(IngestionRun)),
+                s.scalar(select(func.max(IngestionRun.started_at))),
+                s.scalar(select(func.max(IngestionRun.finished_at))),
+            )
+
+    def refresh(self, force: bool = False) -> None:
+        """Rebuild the index if the store changed (cheap signature query, at most every refresh_seconds)."""
+        if self.db is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if not force and self._signature is not None and now - self._checked < self.refresh_seconds:
+                return
+            signature = self._store_signature()
+            self._checked = now
+            if not force and signature == self._signature:
+                return
+            self._index = self._build()
+            self._signature = signature
+
+    def _build(self) -> _Index:
+        from assistant.store.models import Customer, Order, Product
+
+        assert self.db is not None
+        b = _Builder()
+        with self.db.session() as s:
+            catalog_words: set[str] = set()
+            for name, category in s.execute(select(Product.name, Product.category)):
+                catalog_words.update(_words(f"{name} {category}"))
+            for c in s.scalars(select(Customer)):
+                b.name(c.name, c.id, catalog_words)
+                b.email(c.email, c.id)
+                b.ref(c.zip, "zip", c.id)
+                b.address(c.address, c.id)
+            for o in s.scalars(select(Order)):
+                owner = o.customer_id
+                b.ref(o.id, "order", owner)
+                b.ref(o.tracking_number, "tracking", owner)
+                b.address(o.shipping_address, owner)
+        return b.build()
+
+    # --- scrubbing --------------------------------------------------------------------------------
+
+    def scrub(
+        self,
+        text: str,
+        own_customer_id: str | None,
+        *,
+        signed_in: bool = False,
+        keep_own: bool = True,
+    ) -> ScrubResult:
+        """``text`` without details of customers other than ``own_customer_id`` (None: a guest).
+
+        ``signed_in``: the customer is signed in through the shop (else "you're signed in" claims
+        go). ``keep_own=False`` masks the customer's own details too (for text others may read).
+        """
+        if not text:
+            return ScrubResult(text or "", [])
+        self.refresh()
+        idx = self._index
+        own = own_customer_id if keep_own else object()
+        removed: list[str] = []
+
+        def foreign(owners: frozenset[str | None]) -> bool:
+            return own not in owners
+
+        text = self._drop_claims(text, verified=own_customer_id is not None, signed_in=signed_in, removed=removed)
+        spans: list[tuple[int, int, str]] = []  # to mask
+        protect: list[tuple[int, int]] = []  # own or public details: the generic pass leaves them alone
+
+        for m in _EMAIL.finditer(text):
+            email = m.group(0).lower()
+            owners = idx.emails.get(email)
+            public = email in self._public_emails or self._shop_email(email)
+            if (owners is not None and not foreign(owners)) or (owners is None and public):
+                protect.append(m.span())
+            elif owners is not None:
+                spans.append((*m.span(), "email"))
+        taken = _Taken(spans)
+        for m in _REF.finditer(text):
+            start, end = m.span()
+            if taken.overlaps(start, end):
+                continue
+            raw = m.group(0)
+            keys = [_norm_ref(raw)]
+            if "-" in raw:
+                keys.append(_norm_ref(raw.split("-")[0]))
+            for key in keys:
+                hit = idx.refs.get(key)
+                if hit is None:
+                    continue
+                kind, owners = hit
+                if foreign(owners):
+                    spans.append((start, end, kind))
+                    taken.add(start, end)
+                else:
+                    protect.append((start, end))
+                break
+        for m in _DIGITS_RUN.finditer(text):
+            digits = re.sub(r"\D", "", m.group(0))
+            owners = idx.phones.get(digits[-10:]) if len(digits) >= 7 else None
+            if owners is None:
+                if digits[-10:] in self._public_phones:
+                    protect.append(m.span())
+                continue
+            if foreign(owners) and not taken.overlaps(*m.span()):
+                spans.append((*m.span(), "phone"))
+                taken.add(*m.span())
+            elif not foreign(owners):
+                protect.append(m.span())
+        words = list(_WORD.finditer(text))
+        lower = [w.group(0).lower() for w in words]
+        i = 0
+        while i < len(words):
+            matched = 0
+            for phrase, kind, owners in idx.phrases.get(lower[i], ()):
+                n = len(phrase)
+                if tuple(lower[i : i + n]) == phrase:
+                    start, end = words[i].start(), words[i + n - 1].end()
+                    if foreign(owners):
+                        if not taken.overlaps(start, end):
+                            spans.append((start, end, kind))
+                            taken.add(start, end)
+                    else:
+                        protect.append((start, end))
+                    matched = n
+                    break
+            if matched:
+                i += matched
+                continue
+            tok = words[i].group(0)
+            owners_tok = idx.name_tokens.get(tok)
+            if owners_tok is not None and foreign(owners_tok) and not taken.overlaps(*words[i].span()):
+                spans.append((*words[i].span(), "name"))
+                taken.add(*words[i].span())
+            i += 1
+        if idx.cjk_names and _CJK.search(text):
+            for name, owners in idx.cjk_names.items():
+                if foreign(owners):
+                    for m in re.finditer(re.escape(name), text):
+                        if not taken.overlaps(*m.span()):
+                            spans.append((*m.span(), "name"))
+                            taken.add(*m.span())
+
+        out, kept = _apply(text, spans, protect, removed)
+        if self.generic:
+            out = self._generic(out, removed)
+        for i, value in enumerate(kept):
+            out = out.replace(_sentinel(i), value)
+        if self.links is not None:
+            neutral = self.links.neutralize(out)
+            out = neutral.text
+            removed.extend(["link"] * neutral.count)
+        return ScrubResult(out, removed)
+
+    def scrub_many(self, texts: Sequence[str], own_customer_id: str | None, **kw: Any) -> list[ScrubResult]:
+        return [self.scrub(t, own_customer_id, **kw) for t in texts]
+
+    def _shop_email(self, email: str) -> bool:
+        domain = email.rsplit("@", 1)[-1]
+        return any(domain == d or domain.endswith("." + d) for d in self.shop_domains)
+
+    @staticmethod
+    def _drop_claims(text: str, *, verified: bool, signed_in: bool, removed: list[str]) -> str:
+        if signed_in:
+            return text
+        out = []
+        for m in _SENTENCE.finditer(text):
+            sentence = m.group(0)
+            if not sentence:
+                continue
+            if _SIGNED_IN_CLAIM.search(sentence) or (not verified and _VERIFIED_CLAIM.search(sentence)):
+                removed.append("claim")
+                if sentence.endswith("\n"):
+                    out.append("\n")
+                continue
+            out.append(sentence)
+        return re.sub(r"^[ \t]+", "", "".join(out)) if removed else text
+
+    def _generic(self, text: str, removed: list[str]) -> str:
+        """Emails and phone numbers the store does not know (Presidio, as ingestion redacts)."""
+        if "@" not in text and len(re.findall(r"\d", text)) < 7:
+            return text
+        if self._redactor is None:
+            from ingest.redact import Redactor
+
+            self._redactor = Redactor(entities=("EMAIL", "PHONE"))
+        result = self._redactor.redact(text)
+        for kind, n in result.found.items():
+            removed.extend([kind.lower()] * n)
+        return str(result.text).replace("<EMAIL>", PLACEHOLDER["email"]).replace("<PHONE>", PLACEHOLDER["phone"])
+
+
+def _sentinel(i: int) -> str:
+    # Private-use characters: no recognizer reads them as an email or a phone digit.
+    return f"\ue000{chr(0xE100 + i)}\ue001"
+
+
+def _apply(
+    text: str, spans: list[tuple[int, int, str]], protect: list[tuple[int, int]], removed: list[str]
+) -> tuple[str, list[str]]:
+    """Mask ``spans`` with placeholders and swap ``protect`` for sentinels; returns (text, protected values)."""
+    edits: list[tuple[int, int, str | None]] = [(a, b, k) for a, b, k in spans]
+    for a, b in sorted(set(protect)):
+        if not any(a < e and s < b for s, e, _ in edits):
+            edits.append((a, b, None))
+    edits.sort(key=lambda e: e[0])
+    out: list[str] = []
+    kept: list[str] = []
+    pos = 0
+    for start, end, kind in edits:
+        if start < pos:
+            continue
+        out.append(text[pos:start])
+        if kind is None:
+            out.append(_sentinel(len(kept)))
+            kept.append(text[start:end])
+        else:
+            out.append(PLACEHOLDER[kind])
+            removed.append(kind)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), kept
+
+
+class _Taken:
+    def __init__(self, spans: Iterable[tuple[int, int, str]] = ()) -> None:
+        self.spans = [(a, b) for a, b, _ in spans]
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return any(start < b and a < end for a, b in self.spans)
+
+    def add(self, start: int, end: int) -> None:
+        self.spans.append((start, end))
+
+
+_guards: dict[str, ForeignPIIGuard] = {}
+_guards_lock = threading.Lock()
+
+
+def guard_for(settings: Any, db: Database) -> ForeignPIIGuard:
+    """The shop's output guard (one per database URL), built on first use."""
+    key = str(getattr(settings, "effective_database_url", id(db)))
+    with _guards_lock:
+        guard = _guards.get(key)
+        if guard is None or guard.db is not db:
+            guard = _guards[key] = ForeignPIIGuard.from_settings(settings, db)
+        return guard
