@@ -136,6 +136,7 @@ def _register_package_commands() -> None:
     """Commands defined next to the code they drive (ingest, interest encoder, evaluation, users)."""
     from assistant import users
     from assistant.evaluation import answers
+    from assistant.evaluation.dialogues import command as dialogue_commands
     from assistant.interest import commands as interest_commands
     from ingest import commands as ingest_commands
 
@@ -148,6 +149,7 @@ def _register_package_commands() -> None:
     evaluate_app = typer.Typer(help="Measure recommendation and answer quality on real data.", no_args_is_help=True)
     evaluate_app.command("recommend")(interest_commands.evaluate_recommend)
     evaluate_app.command("answers")(answers.evaluate_answers)
+    evaluate_app.command("dialogues")(dialogue_commands.evaluate_dialogues)
     app.add_typer(evaluate_app, name="evaluate")
 
 
