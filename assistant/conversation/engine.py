@@ -43,6 +43,7 @@ from assistant.conversation.types import (
     Citation,
     DraftView,
     MessageView,
+    ProductRef,
     Recommendation,
     SessionEvent,
     TurnResult,
@@ -149,6 +150,7 @@ class _Turn:
     handoff_announced: bool = False  # the reply already is the handoff notice
     confidence: float = 0.0
     guard: dict[str, Any] = field(default_factory=dict)
+    products: list[ProductRef] = field(default_factory=list)
 
 
 class Assistant:
@@ -213,11 +215,26 @@ class Assistant:
 
     # --- public API ---------------------------------------------------------------------------
 
-    def start_conversation(self, customer_id: str | None = None) -> str:
-        """Open a conversation; ``customer_id`` personalises recommendations but does not verify identity."""
+    def start_conversation(self, customer_id: str | None = None, *, signed_in: bool = False) -> str:
+        """Open a conversation.
+
+        ``customer_id`` alone personalises recommendations but does not verify identity;
+        ``signed_in=True`` says the caller proved it (the shop's own login, a signed identity token),
+        so the customer's own orders are shown without asking.
+        """
+        if signed_in and not customer_id:
+            raise ValueError("signed_in needs a customer_id")
         cid = uuid.uuid4().hex
         with self.db.session() as s:
-            s.add(Conversation(id=cid, customer_id=customer_id, status="open", state={}))
+            s.add(
+                Conversation(
+                    id=cid,
+                    customer_id=customer_id,
+                    verified_customer_id=customer_id if signed_in else None,
+                    status="open",
+                    state={},
+                )
+            )
         return cid
 
     def send(self, conversation_id: str, text: str, session_events: Sequence[SessionEvent] = ()) -> TurnResult:
@@ -310,6 +327,7 @@ class Assistant:
                 "id": conv.id,
                 "customer_id": conv.customer_id,
                 "verified": conv.verified_customer_id is not None,
+                "verified_customer_id": conv.verified_customer_id,
                 "status": conv.status,
                 "intent": conv.intent,
                 "language": conv.language,
@@ -455,6 +473,7 @@ class Assistant:
             matches = sorted((p for p in found if (p.cosine or 0.0) >= floor), key=lambda p: -(p.cosine or 0.0))[:3]
             if matches:
                 turn.confidence = max(turn.confidence, 0.8)
+                turn.products = [_ref_of(p) for p in matches]
                 composed = self.composer.shopping_answer(text, matches)
                 return (yield from self._maybe_generate(turn, composed, matches))
         if self.scope.out_of_scope(text, best if best is not None else 0.0):
@@ -577,6 +596,7 @@ class Assistant:
         reviews.sort(key=lambda p: -p.score)
         composed = self.composer.product_answer(turn.text, str(product["name"]), reviews)
         turn.confidence = max(turn.confidence, 0.8 if reviews else 0.3)
+        turn.products = self._product_refs([str(product["product_id"])])
         return (yield from self._maybe_generate(turn, composed, reviews[:3]))
 
     def _maybe_generate(
@@ -874,7 +894,27 @@ class Assistant:
             needs_identity=turn.needs_identity,
             recommendations=recs,
             refused=turn.refused,
+            products=turn.products,
+            asks_identity=turn.needs_identity,
+            handed_off=handoff,
         )
+
+    def _product_refs(self, product_ids: Sequence[str]) -> list[ProductRef]:
+        from assistant.store.models import Product
+
+        if not product_ids:
+            return []
+        with self.db.session() as s:
+            rows = {p.id: p for p in s.scalars(select(Product).where(Product.id.in_(list(product_ids))))}
+            return [
+                ProductRef(
+                    product_id=pid,
+                    name=rows[pid].name if pid in rows else "",
+                    price=rows[pid].price if pid in rows else None,
+                    category=rows[pid].category if pid in rows else "",
+                )
+                for pid in product_ids
+            ]
 
     @staticmethod
     def _handoff_summary(turn: _Turn, older: str) -> str:
@@ -887,6 +927,17 @@ class Assistant:
         if asks:
             lines.append("Customer said: " + " | ".join(snippet(a, 120) for a in asks[-4:]))
         return "\n".join(lines)
+
+
+def _ref_of(p: Passage) -> ProductRef:
+    m = p.metadata
+    price = m.get("price")
+    return ProductRef(
+        product_id=str(m.get("product_id") or p.id),
+        name=str(m.get("name") or ""),
+        price=float(price) if isinstance(price, int | float) else None,
+        category=str(m.get("category") or ""),
+    )
 
 
 def _jsonable(obj: Any) -> Any:

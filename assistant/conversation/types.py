@@ -51,8 +51,22 @@ class Recommendation(_Frozen):
     contributions: dict[str, float] = Field(default_factory=dict)
 
 
+class ProductRef(_Frozen):
+    """A product the reply itself puts forward (listed, or the product the answer is about)."""
+
+    product_id: str
+    name: str = ""
+    price: float | None = None
+    category: str = ""
+
+
 class TurnResult(_Frozen):
-    """The assistant's answer to one customer message."""
+    """The assistant's answer to one customer message.
+
+    ``products`` are the products the reply text puts forward (not the side panel, which is
+    ``recommendations``); ``asks_identity`` and ``handed_off`` are the evaluator-facing names of
+    ``needs_identity`` and ``handoff`` (both kept for older clients); ``language`` is the reply's.
+    """
 
     message_id: int
     conversation_id: str
@@ -65,6 +79,9 @@ class TurnResult(_Frozen):
     needs_identity: bool = False
     recommendations: list[Recommendation] = Field(default_factory=list)
     refused: bool = False
+    products: list[ProductRef] = Field(default_factory=list)
+    asks_identity: bool = False
+    handed_off: bool = False
 
 
 class MessageView(_Frozen):
@@ -93,3 +110,4 @@ class DraftView(_Frozen):
     reviewer: str | None = None
     reason: str = ""
     created_at: datetime | None = None
+    decided_at: datetime | None = None
