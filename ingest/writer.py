@@ -29,7 +29,7 @@ import numpy as np
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from assistant.store.db import Database
+from assistant.store.db import Database, delete_chunks, save_chunks
 from assistant.store.models import (
     Customer,
     Event,
@@ -39,6 +39,7 @@ from assistant.store.models import (
     ProductVariant,
     Review,
     SourceRecord,
+    VectorChunk,
 )
 from assistant.vectors import COLLECTIONS, CollectionName, VectorStore
 from ingest.chunking import Chunk
@@ -225,6 +226,8 @@ class Writer:
             for col in COLLECTIONS:
                 if col == name and ids:
                     self.vectors.delete(col, ids=ids)
+                    with self.db.session() as s:
+                        delete_chunks(s, col, ids)
 
     def _commit_sql(self, source: str, batch: Sequence[Prepared]) -> None:
         with self.db.session() as s:
@@ -236,6 +239,11 @@ class Writer:
                     else:
                         s.merge(row)
             self._upsert_source_records(s, source, batch)
+            by_col: dict[str, list[Chunk]] = defaultdict(list)  # what `shopassist reindex` rebuilds from
+            for c in (c for p in batch for c in p.chunks):
+                by_col[c.collection].append(c)
+            for col, cs in by_col.items():
+                save_chunks(s, col, source, [c.id for c in cs], [c.text for c in cs], [c.metadata for c in cs])
 
     def _upsert_source_records(self, s: Session, source: str, batch: Sequence[Prepared]) -> None:
         for p in batch:
@@ -278,6 +286,8 @@ class Writer:
             if extra:
                 for part in _chunks(extra, 5000):
                     self.vectors.delete(col, ids=list(part))
+                    with self.db.session() as s:
+                        delete_chunks(s, col, list(part))
                 orphans += len(extra)
             missing = claimed.get(col, set()) - present
             requeue.update(owners[c] for c in missing)
@@ -325,6 +335,7 @@ def remove_source_data(source: str, db: Database, vectors: VectorStore) -> dict[
                     s.execute(delete(ProductVariant).where(ProductVariant.product_id.in_(part)))
                 s.execute(delete(model).where(model.id.in_(part)))
             removed[table] = len(ids)
+        s.execute(delete(VectorChunk).where(VectorChunk.source == source))
         res = s.execute(delete(SourceRecord).where(SourceRecord.source == source))
         removed["source_records"] = int(getattr(res, "rowcount", 0) or 0)
     return removed

@@ -273,6 +273,18 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class VectorChunk(Base):
+    """The source text of one vector-store entry, so ``shopassist reindex`` can rebuild Chroma from SQL."""
+
+    __tablename__ = "vector_chunks"
+
+    collection: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class ConversationAccess(Base):
     """Who may use a conversation: the hash of the secret token handed to whoever started it (issue 11)."""
 
