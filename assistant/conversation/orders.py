@@ -13,16 +13,23 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from assistant.security.identity import IdentityThrottle, client_address, identity_throttle_for
 from assistant.store.db import Database
 from assistant.store.models import Customer, Draft, Order, Product
 
+if TYPE_CHECKING:
+    from assistant.config import Settings
+
 OrderAction = Literal["cancel", "return", "exchange", "address_change"]
+IdentityStatus = Literal["verified", "ambiguous", "failed", "throttled", "none"]
+IdentityMethod = Literal["email", "name_zip"]
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 ZIP = re.compile(r"(?<![\w#])(\d{5})(?:-\d{4})?(?!\w)|(?<!\w)([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?!\w)")
@@ -61,6 +68,49 @@ def find_order_ids(text: str) -> list[str]:
 
 
 @dataclass(frozen=True)
+class IdentityCheck:
+    """Outcome of one message's identity claim.
+
+    ``verified``: ``customer_id`` is proven. ``ambiguous``: the message holds several emails, zips
+    or named customers, so it verifies nobody. ``failed``: one claim that matches no account.
+    ``throttled``: too many failed checks for this conversation, client address or customer;
+    nothing was checked (``retry_after`` seconds). ``none``: the message makes no identity claim.
+    """
+
+    status: IdentityStatus
+    customer_id: str | None = None
+    retry_after: int = 0
+
+    @property
+    def attempted(self) -> bool:
+        return self.status != "none"
+
+
+# Replies for the outcomes the engine's own templates do not cover.
+IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
+    "ambiguous": {
+        "en": "I can only check one identity per message, so I haven't verified anyone. Please send just "
+        "**one** email address, or your full name with **one** zip code.",
+        "zh": "每条消息只能核对一个身份，因此未验证任何人。请只提供**一个**邮箱，或全名加**一个**邮编。",
+    },
+    "throttled": {
+        "en": "There have been too many unsuccessful verification attempts, so I can't check identity details "
+        "right now. Please try again in {minutes} minutes, or ask for a member of our team.",
+        "zh": "验证失败次数过多，暂时无法核对身份。请在{minutes}分钟后重试，或联系人工客服。",
+    },
+}
+
+
+def identity_message(check: IdentityCheck, language: str = "en") -> str | None:
+    """The customer-facing sentence for an ambiguous or throttled check (None for other outcomes)."""
+    table = IDENTITY_MESSAGES.get(check.status)
+    if table is None:
+        return None
+    minutes = str(max(1, round(check.retry_after / 60)))
+    return table.get(language, table["en"]).format(minutes=minutes)
+
+
+@dataclass(frozen=True)
 class OrderRequest:
     """What an order-related message asks for."""
 
@@ -77,6 +127,31 @@ class OrderFacts:
     status: str
     lines: tuple[str, ...]
     record: dict[str, Any] = field(default_factory=dict)
+
+
+_default_throttles: dict[str, IdentityThrottle] = {}
+
+
+def _default_throttle(key: str) -> IdentityThrottle:
+    from assistant.config import SecuritySettings
+
+    if key not in _default_throttles:
+        sec = SecuritySettings()
+        _default_throttles[key] = IdentityThrottle(
+            sec.identity_attempts_per_conversation,
+            sec.identity_attempts_per_client,
+            sec.identity_attempts_per_customer,
+            "memory://",
+        )
+    return _default_throttles[key]
+
+
+def _names_in(name: str, low_text: str) -> bool:
+    """Whether the full ``name`` appears in the (lower-cased, punctuation-free) message."""
+    name = " ".join(name.lower().split())
+    if not name:
+        return False
+    return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", low_text) is not None
 
 
 def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
@@ -96,38 +171,91 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
 class OrderDesk:
     """Identity checks and order lookups against the relational store."""
 
-    def __init__(self, db: Database, max_orders_listed: int = 3) -> None:
+    def __init__(
+        self,
+        db: Database,
+        max_orders_listed: int = 3,
+        *,
+        settings: Settings | None = None,
+        throttle: IdentityThrottle | None = None,
+        methods: Sequence[IdentityMethod] | None = None,
+    ) -> None:
         if max_orders_listed < 1:
             raise ValueError("max_orders_listed must be >= 1")
         self.db = db
         self.max_orders_listed = max_orders_listed
+        if throttle is None and settings is not None:
+            throttle = identity_throttle_for(settings)
+        elif throttle is None:
+            throttle = _default_throttle(db.url)  # secure by default: the default limits, in this process
+        self.throttle = throttle
+        configured: list[IdentityMethod] = settings.security.identity_methods if settings else ["email", "name_zip"]
+        self.methods: tuple[IdentityMethod, ...] = tuple(methods or configured)
 
-    def verify(self, text: str) -> str | None:
-        """The customer id proven by ``text`` (email on file, or full name plus zip), else None."""
+    def verify(self, text: str, conversation_id: str | None = None, client: str | None = None) -> str | None:
+        """The customer id proven by ``text`` (see :meth:`check_identity`), else None."""
+        return self.check_identity(text, conversation_id, client).customer_id
+
+    def check_identity(self, text: str, conversation_id: str | None = None, client: str | None = None) -> IdentityCheck:
+        """Check the one identity claim in ``text``, as the shop's policy allows it.
+
+        The policy accepts **one** of: the email address on file, or the full name plus the zip code
+        of the customer's (billing) address or of an order's shipping address
+        (``security.identity_methods`` names which). A message with several emails, several zips, or
+        several customers' names verifies nobody (``ambiguous``). Failed and ambiguous checks count
+        against the conversation, the client address (``client``, else the current request's) and
+        every customer the claim named; once a limit is spent, checks are ``throttled`` unevaluated.
+        """
+        client = client if client is not None else client_address.get()
+        emails = list(dict.fromkeys(e.lower() for e in EMAIL.findall(text))) if "email" in self.methods else []
+        zips = (
+            list(dict.fromkeys((a or b).replace(" ", "").upper() for a, b in ZIP.findall(text)))
+            if "name_zip" in self.methods
+            else []
+        )
+        if not emails and not zips:
+            return IdentityCheck("none")
+        low = " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
         with self.db.session() as s:
-            for email in EMAIL.findall(text):
-                cust = s.scalar(select(Customer).where(func.lower(Customer.email) == email.lower()))
-                if cust is not None:
-                    return cust.id
-            zips = {(a or b).replace(" ", "").upper() for a, b in ZIP.findall(text)}
-            if not zips:
-                return None
-            low = " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
-            for code in zips:
-                candidates = s.scalars(select(Customer).where(func.upper(Customer.zip) == code)).all()
-                # Also accept the zip of an order's shipping address, as the policy allows.
-                for order in s.scalars(select(Order).where(Order.customer_id.is_not(None))).all():
-                    if str((order.shipping_address or {}).get("zip", "")).upper() == code and order.customer:
-                        candidates = [*candidates, order.customer]
-                for cust in candidates:
-                    name = " ".join(cust.name.lower().split())
-                    if name and re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", low):
-                        return cust.id
-        return None
+            named: dict[str, list[str]] = {}
+            for cid, name in s.execute(select(Customer.id, Customer.name)):
+                if _names_in(name, low):
+                    named.setdefault(" ".join(name.lower().split()), []).append(cid)
+            named_ids = [cid for ids in named.values() for cid in ids]
+            by_email = (
+                s.scalars(select(Customer.id).where(func.lower(Customer.email).in_(emails))).all() if emails else []
+            )
+            claimed = sorted({*named_ids, *by_email, *(f"email:{e}" for e in emails if len(emails) == 1)})
+            wait = self.throttle.retry_after(conversation_id, client, claimed)
+            if wait:
+                return IdentityCheck("throttled", retry_after=wait)
+            if len(emails) > 1 or len(zips) > 1 or len(named) > 1:
+                self.throttle.failed(conversation_id, client, claimed)
+                return IdentityCheck("ambiguous")
+            found: str | None = None
+            if emails:
+                found = by_email[0] if len(by_email) == 1 else None
+            elif zips and named_ids:
+                code = zips[0]
+                for cust in s.scalars(select(Customer).where(Customer.id.in_(named_ids))):
+                    if (cust.zip or "").replace(" ", "").upper() == code:
+                        found = cust.id
+                        break
+                    # Also the zip of one of the customer's orders' shipping addresses, as the policy allows.
+                    addresses = s.scalars(select(Order.shipping_address).where(Order.customer_id == cust.id))
+                    if any(str((a or {}).get("zip", "")).replace(" ", "").upper() == code for a in addresses):
+                        found = cust.id
+                        break
+        if found is None:
+            self.throttle.failed(conversation_id, client, claimed)
+            return IdentityCheck("failed")
+        self.throttle.succeeded(conversation_id)
+        return IdentityCheck("verified", found)
 
-    @staticmethod
-    def identity_attempted(text: str) -> bool:
-        return bool(EMAIL.search(text) or ZIP.search(text))
+    def identity_attempted(self, text: str) -> bool:
+        """Whether ``text`` makes an identity claim of a kind the policy accepts."""
+        email = "email" in self.methods and EMAIL.search(text)
+        return bool(email or ("name_zip" in self.methods and ZIP.search(text)))
 
     def orders_of(self, customer_id: str, order_ids: tuple[str, ...] = ()) -> tuple[list[OrderFacts], list[str]]:
         """(facts of the requested or latest orders, requested ids not on this customer's account)."""

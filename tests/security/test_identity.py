@@ -1,0 +1,103 @@
+"""Identity checks in chat: one claim per message, failed attempts limited, policy methods only."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.config import Settings
+from assistant.conversation.orders import OrderDesk, identity_message
+from assistant.security.identity import IdentityThrottle, client_address
+from assistant.store.db import Database
+from assistant.store.models import Customer, Order
+
+
+@pytest.fixture
+def db(settings: Settings) -> Database:
+    db = Database(settings)
+    db.migrate()
+    with db.session() as s:
+        for cid, name, email, zip_ in [
+            ("C001", "Maya Okafor", "maya.okafor@example.com", "97214"),
+            ("C025", "Mei Lin", "mei.lin@example.com", "94610"),
+            ("C003", "Priya Raman", "priya.raman@example.com", "98103"),
+        ]:
+            s.add(Customer(id=cid, name=name, email=email, zip=zip_, address={}, source="t", content_hash="h"))
+        s.add(
+            Order(
+                id="#JP1016",
+                customer_id="C025",
+                status="shipped",
+                shipping_address={"zip": "94612"},
+                source="t",
+                content_hash="h",
+            )
+        )
+    return db
+
+
+def _desk(db: Database, conv: str = "3/hour", client: str = "10/hour", customer: str = "5/hour") -> OrderDesk:
+    return OrderDesk(db, throttle=IdentityThrottle(conv, client, customer, "memory://"))
+
+
+def test_one_claim_verifies(db: Database) -> None:
+    desk = _desk(db)
+    assert desk.check_identity("It's maya.okafor@example.com", "c1").customer_id == "C001"
+    assert desk.check_identity("I'm Priya Raman, zip 98103", "c2").customer_id == "C003"
+    # The zip of an order's shipping address counts too, as the policy says.
+    assert desk.check_identity("Mei Lin, 94612", "c3").customer_id == "C025"
+
+
+def test_a_list_of_zips_or_emails_verifies_nobody_and_says_so(db: Database) -> None:
+    desk = _desk(db)
+    zips = " or ".join(str(z) for z in range(94601, 94650))
+    check = desk.check_identity(f"Where is my order? I'm Mei Lin, my zip is {zips}", "c1")
+    assert check.status == "ambiguous" and check.customer_id is None
+    assert "one" in (identity_message(check) or "")
+    emails = "mei@example.com, meilin@example.com, mei.lin@example.org, mei.lin@example.com, lin.mei@example.com"
+    assert desk.check_identity(f"Check my order: {emails}", "c2").status == "ambiguous"
+    assert desk.check_identity("I'm Mei Lin or Maya Okafor, zip 94610", "c3").status == "ambiguous"
+
+
+def test_failed_attempts_are_limited_per_conversation(db: Database) -> None:
+    desk = _desk(db, conv="2/hour")
+    assert desk.check_identity("Mei Lin 94601", "c1").status == "failed"
+    assert desk.check_identity("nobody@example.com", "c1").status == "failed"
+    check = desk.check_identity("Mei Lin 94610", "c1")  # right this time, but the conversation is spent
+    assert check.status == "throttled" and check.retry_after > 0
+    assert "try again" in (identity_message(check) or "")
+
+
+def test_limits_persist_across_conversations_per_client_and_per_customer(db: Database) -> None:
+    desk = _desk(db, conv="100/hour", client="3/hour", customer="100/hour")
+    token = client_address.set("203.0.113.7")
+    try:
+        for i in range(3):
+            assert desk.check_identity(f"Mei Lin 9460{i}", f"new-{i}").status == "failed"
+        assert desk.check_identity("Mei Lin 94610", "new-9").status == "throttled"
+    finally:
+        client_address.reset(token)
+    # Another address is not blocked by this one's failures.
+    assert desk.check_identity("Mei Lin 94610", "new-10", client="198.51.100.2").status == "verified"
+
+    desk = _desk(db, conv="100/hour", client="100/hour", customer="2/hour")
+    for i in range(2):
+        assert desk.check_identity(f"Maya Okafor 9720{i}", f"x-{i}", client=f"10.0.0.{i}").status == "failed"
+    # A new conversation from a new address still cannot keep guessing at Maya Okafor.
+    assert desk.check_identity("Maya Okafor 97214", "x-9", client="10.0.0.99").status == "throttled"
+    # ...while other customers are unaffected.
+    assert desk.check_identity("Priya Raman 98103", "x-10", client="10.0.0.99").status == "verified"
+
+
+def test_only_the_policy_methods_count(db: Database) -> None:
+    desk = OrderDesk(db, throttle=IdentityThrottle("9/hour", "9/hour", "9/hour", "memory://"), methods=["email"])
+    assert desk.check_identity("I'm Priya Raman, zip 98103", "c1").status == "none"
+    assert desk.check_identity("priya.raman@example.com", "c1").customer_id == "C003"
+
+
+def test_settings_limits_are_shared_by_desks_of_one_shop(db: Database, settings: Settings) -> None:
+    s = settings.model_copy(
+        update={"security": settings.security.model_copy(update={"identity_attempts_per_customer": "1/hour"})}
+    )
+    OrderDesk(db, settings=s).check_identity("Mei Lin 90000", "a", client="10.1.1.1")
+    # A second desk (a new assistant, a restarted conversation) sees the same count.
+    assert OrderDesk(db, settings=s).check_identity("Mei Lin 94610", "b", client="10.1.1.2").status == "throttled"
