@@ -69,21 +69,21 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: SHOPASSIST_PORT, 7860).")] = None,
 ) -> None:
     """Start the web app (chat, agent console, admin) and the HTTP API on the configured stores."""
-    from assistant.services import Services
+    from assistant.ops.startup import services_or_exit
 
-    _serve(Services.build(_settings()), port)
+    _serve(services_or_exit(_settings()), port)  # one line naming the setting on a bad store, exit 2
 
 
 def _serve(services: object, port: int | None) -> None:
     import uvicorn
 
-    from assistant.api.app import create_app
+    from assistant.server import create_server
     from assistant.services import Services
 
     assert isinstance(services, Services)
     settings = services.settings
     with console.status("Loading models..."):
-        api = create_app(services)
+        api = create_server(services)
     port = port or settings.port
     console.print(f"ShopAssist is running on [bold]http://{settings.host}:{port}[/bold]  (Ctrl+C stops it)")
     uvicorn.run(api, host=settings.host, port=port, log_level="warning")
@@ -94,9 +94,9 @@ def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
     """Counts per vector collection, per SQL table and per ingested source."""
-    from ingest.stats import collect_stats
+    from assistant.services import Services
 
-    data = collect_stats(_settings())
+    data = Services.build(_settings()).catalog.stats()
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, sort_keys=True) + "\n")
         return
@@ -132,18 +132,43 @@ def config_show(
     console.print(table)
 
 
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name of the new agent or admin.")],
+    role: Annotated[str, typer.Option("--role", help="agent or admin.")] = "agent",
+    password: Annotated[
+        str,
+        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when omitted."),
+    ] = "",
+    replace: Annotated[bool, typer.Option("--replace", help="Reset an existing user's password and role.")] = False,
+) -> None:
+    """Add a support agent or admin who can sign in to the agent console or admin area.
+
+    Example:
+        $ shopassist user add --role admin sam
+        Password: ********
+    """
+    from assistant.services import Services
+    from assistant.services.types import Invalid
+
+    try:
+        user = Services.build(_settings()).users.add(username, password, role, replace=replace)
+    except Invalid as exc:
+        typer.echo(f"Cannot add user: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{'Updated' if replace else 'Added'} {user.role} {user.username!r}.")
+
+
 def _register_package_commands() -> None:
-    """Commands defined next to the code they drive (ingest, interest encoder, evaluation, users)."""
-    from assistant import users
+    """Commands defined next to the code they drive (ingest, interest encoder, evaluation)."""
+    from assistant import cli_ingest
     from assistant.evaluation import answers
     from assistant.evaluation.dialogues import command as dialogue_commands
     from assistant.interest import commands as interest_commands
-    from ingest import commands as ingest_commands
 
-    app.command(name="ingest")(ingest_commands.ingest)
-    app.command(name="remove-source")(ingest_commands.remove_source)
+    app.command(name="ingest")(cli_ingest.ingest)
+    app.command(name="remove-source")(cli_ingest.remove_source)
     user_app = typer.Typer(help="Manage agent and admin accounts.", no_args_is_help=True)
-    user_app.command("add")(users.user_add)
+    user_app.command("add")(user_add)
     app.add_typer(user_app, name="user")
     app.command(name="train")(interest_commands.train)
     evaluate_app = typer.Typer(help="Measure recommendation and answer quality on real data.", no_args_is_help=True)
@@ -151,6 +176,7 @@ def _register_package_commands() -> None:
     evaluate_app.command("answers")(answers.evaluate_answers)
     evaluate_app.command("dialogues")(dialogue_commands.evaluate_dialogues)
     app.add_typer(evaluate_app, name="evaluate")
+    __import__("assistant.ops.cli", fromlist=["register"]).register(app)  # backup, restore, reindex, ...
 
 
 _register_package_commands()

@@ -1,5 +1,8 @@
 """CLI commands ``shopassist ingest`` and ``shopassist remove-source`` (registered by assistant.cli).
 
+Both go through :class:`~assistant.services.catalog.CatalogService`, like the HTTP upload and the
+admin page.
+
 Example:
     $ shopassist ingest ../shared/data/bitext-customer-support/*.csv --format bitext
     $ shopassist ingest assistant/demo/data --dry-run
@@ -27,8 +30,8 @@ from rich.table import Table
 from rich.text import Text
 
 from assistant.cli_settings import settings_or_exit
-from ingest.pipeline import ProgressEvent, RunReport, ingest_paths
-from ingest.pipeline import remove_source as remove_source_api
+from assistant.services import Services
+from ingest.pipeline import ProgressEvent, RunReport
 from ingest.readers import format_names
 
 console = Console(stderr=True)
@@ -111,8 +114,9 @@ def ingest(
             bar.update(task, total=max(ev.bytes_total, 1), completed=ev.bytes_done, records=records,
                        file=f"{ev.file} ({ev.format})")
 
-        report = ingest_paths(paths, format, settings=settings, source=source, dry_run=dry_run, strict=strict,
-                              progress=on_progress)
+        report = Services.build(settings).catalog.ingest(
+            paths, format, source=source, dry_run=dry_run, strict=strict, progress=on_progress
+        )
         bar.update(task, completed=bar.tasks[0].total or 0)
     print_report(report)
     if not report.ok:
@@ -124,7 +128,7 @@ def remove_source(
 ) -> None:
     """Remove everything one source brought in, from the vector store and the SQL store."""
     settings = settings_or_exit()
-    removed = remove_source_api(source, settings=settings)
+    removed = Services.build(settings).catalog.remove_source(source)
     table = Table(title=f"Removed source {source}", title_justify="left")
     table.add_column("collection / table")
     table.add_column("removed", justify="right")

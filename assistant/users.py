@@ -11,15 +11,14 @@ Example:
     >>> authenticate(db, "doc-ana", "wrong") is None
     True
 
-The CLI command ``shopassist user add --role agent|admin NAME`` is :func:`user_add`.
+The use case around these (sessions, identity, demo accounts) is
+:class:`assistant.services.users.UsersService`; ``shopassist user add`` is ``assistant.cli.user_add``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
 
-import typer
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
@@ -137,30 +136,3 @@ def ensure_demo_users(db: Database) -> dict[str, str]:
         created[username] = password
     return created
 
-
-def user_add(
-    username: Annotated[str, typer.Argument(help="Login name of the new agent or admin.")],
-    role: Annotated[str, typer.Option("--role", help="agent or admin.")] = "agent",
-    password: Annotated[
-        str,
-        typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="Asked for when omitted."),
-    ] = "",
-    replace: Annotated[bool, typer.Option("--replace", help="Reset an existing user's password and role.")] = False,
-) -> None:
-    """Add a support agent or admin who can sign in to the agent console or admin area.
-
-    Example:
-        $ shopassist user add --role admin sam
-        Password: ********
-    """
-    from assistant.cli_settings import settings_or_exit
-
-    settings = settings_or_exit()
-    db = Database(settings)
-    db.migrate()
-    try:
-        user = add_user(db, username, password, role, replace=replace)
-    except UserError as exc:
-        typer.echo(f"Cannot add user: {exc}", err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"{'Updated' if replace else 'Added'} {user.role} {user.username!r}.")

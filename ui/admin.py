@@ -12,20 +12,18 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from assistant.api import admin_routes
 from assistant.services import Services
+from assistant.services.types import ServiceError, SessionUser, TrainingResult
 from ui import charts
 from ui.auth import DENIED_MESSAGE, SigninPanel, plain_error, require, signin_panel
 
 log = logging.getLogger(__name__)
-
 
 
 def _formats() -> list[str]:
@@ -105,44 +103,23 @@ def _rejection_rows(name: str, report: Any) -> list[list[Any]]:
 
 
 def run_ingest(services: Services, paths: list[Path], fmt: str, progress: gr.Progress) -> tuple[str, list[Any]]:
-    """Ingest each uploaded file; returns the report as markdown and the rejected records as rows."""
-    from ingest.pipeline import ingest_paths
-
+    """Ingest each uploaded file through the catalog service (which refreshes what depends on the data);
+    returns the report as markdown and the rejected records as rows."""
     parts: list[str] = []
     rows: list[list[Any]] = []
     for i, path in enumerate(paths, 1):
         label = f"{path.name} ({i}/{len(paths)})"
         progress(0.0, desc=f"Reading {label}")
-        report = ingest_paths(
-            [path],
-            fmt,
-            settings=services.settings,
-            source=_source_name(path),
-            progress=_progress_callback(progress, label),
-            db=services.db,
-            vectors=services.vectors,
+        report = services.catalog.ingest(
+            [path], fmt, source=_source_name(path), progress=_progress_callback(progress, label), wait=False
         )
         parts.append(_report_markdown(path.name, report))
         rows += _rejection_rows(path.name, report)
-    _refresh_retrieval(services)
     return "\n\n".join(parts), rows
 
 
-def _refresh_retrieval(services: Services) -> None:
-    """Let the assistant see new passages at once, if its retriever caches an index."""
-    assistant = services.assistant
-    for name in ("refresh", "reload", "invalidate"):
-        hook = getattr(assistant, name, None)
-        if callable(hook):
-            try:
-                hook()
-            except Exception:
-                log.warning("assistant.%s() failed after ingestion", name, exc_info=True)
-            return
-
-
 def _stats_tables(services: Services) -> tuple[list[list[Any]], list[list[Any]]]:
-    stats = admin_routes.collection_stats(services.settings)
+    stats = services.catalog.stats()
     counts = [["vectors", k, v] for k, v in sorted(stats.get("vectors", {}).items())]
     counts += [["sql", k, v] for k, v in sorted(stats.get("sql", {}).items())]
     sources = [
@@ -152,31 +129,12 @@ def _stats_tables(services: Services) -> tuple[list[list[Any]], list[list[Any]]]
 
 
 def run_retrain(services: Services, progress: gr.Progress) -> tuple[list[dict[str, Any]], list[str], Any]:
-    """Retrain the interest encoder on the shop's events, save it, and serve it at once.
-
-    Returns the validation metrics (one row), their names, and the per-epoch history.
-    """
-    from assistant.interest.data import leave_one_out, load_from_store
-    from assistant.interest.text import TextEncoder
-    from assistant.interest.training import ItemFeatures, save_checkpoint, train_model
-
-    settings = services.settings
-    cfg = settings.interest
-    progress(0.05, desc="Reading events and products")
-    data = load_from_store(services.db, max_chars=cfg.item_text_max_chars)
-    split = leave_one_out(data)
-    if len(split.eval_users) == 0:
-        raise ValueError("No customer has 3 or more events yet, so there is nothing to evaluate on.")
-    progress(0.15, desc="Embedding product texts")
-    feats = ItemFeatures.build(
-        data.catalog, cfg, TextEncoder(settings.embedding_model, settings.data_dir / "cache" / "interest")
+    """Retrain the interest encoder on the shop's events, save it, and serve it at once (the training
+    service, as ``shopassist train``). Returns the validation metrics (one row), their names, and the
+    per-epoch history."""
+    res: TrainingResult = services.training.train(
+        activate=True, progress=lambda fraction, desc: progress(fraction, desc=desc), wait=False
     )
-    progress(0.3, desc="Training")
-    res = train_model(cfg.model, cfg, data, split, feats, device=settings.device)
-    path = settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-    save_checkpoint(path, res, data, feats)
-    progress(0.95, desc="Loading the new model")
-    services.interest.refresh_catalog(checkpoint=path)
     row: dict[str, Any] = {"model": f"{res.model_name} ({res.epochs_run} epochs, {res.seconds:.0f}s)"}
     row.update({k: round(float(v), 4) for k, v in res.best_valid.items()})
     keys = [k for k in row if k != "model"]
@@ -226,8 +184,8 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
                 feedback_plot = gr.Plot(label="Feedback", elem_id="admin-feedback")
                 ctr_plot = gr.Plot(label="Recommendation click-through", elem_id="admin-ctr")
 
-    def analytics_outputs(n_days: float) -> list[Any]:
-        a = admin_routes.analytics(services.db, days=int(n_days))
+    def analytics_outputs(user: SessionUser, n_days: float) -> list[Any]:
+        a = services.analytics.summary(user, days=int(n_days))
         t = a.totals
         d = a.decisions
         summary = (
@@ -256,7 +214,7 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
             plain_error("collection stats", exc)
             counts, sources = [], []
         try:
-            return [*head, counts, sources, *analytics_outputs(30)]
+            return [*head, counts, sources, *analytics_outputs(user, 30)]
         except Exception as exc:
             return [*head, counts, sources, plain_error("analytics", exc), *([gr.skip()] * 4)]
 
@@ -277,6 +235,8 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
             paths = [Path(p if isinstance(p, str) else getattr(p, "name", str(p))) for p in uploaded]
             report, rows = run_ingest(services, paths, format_name, progress)
             return report, rows
+        except ServiceError as exc:
+            return str(exc), []
         except Exception as exc:
             return plain_error("ingestion", exc) + " Check that the file is one of the supported formats.", []
         finally:
@@ -327,10 +287,11 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
                     concurrency_limit=1)
 
     def do_analytics(n_days: float, request: gr.Request) -> list[Any]:
-        if require(services, request, "admin") is None:
+        user = require(services, request, "admin")
+        if user is None:
             return [DENIED_MESSAGE, *([gr.skip()] * 4)]
         try:
-            return analytics_outputs(n_days)
+            return analytics_outputs(user, n_days)
         except Exception as exc:
             return [plain_error("analytics", exc), *([gr.skip()] * 4)]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.api import agent_routes as data
 from assistant.services import Services
+from assistant.services.types import ConversationDetail, DraftView, QueueItem, ServiceError
 from ui import charts
 from ui.auth import DENIED_MESSAGE, SigninPanel, plain_error, require, signin_panel
 
@@ -40,7 +40,7 @@ class AgentArea:
 WAITING_POLL_SECONDS = 10.0
 
 
-def _queue_choices(items: list[data.QueueItem]) -> list[tuple[str, str]]:
+def _queue_choices(items: list[QueueItem]) -> list[tuple[str, str]]:
     out = []
     for q in items:
         preview = q.preview if len(q.preview) <= 60 else q.preview[:59] + "…"
@@ -48,7 +48,7 @@ def _queue_choices(items: list[data.QueueItem]) -> list[tuple[str, str]]:
     return out
 
 
-def _transcript(detail: data.ConversationDetail) -> list[dict[str, Any]]:
+def _transcript(detail: ConversationDetail) -> list[dict[str, Any]]:
     out = []
     for m in detail.messages:
         role = "user" if m.role == "customer" else "assistant"
@@ -72,7 +72,7 @@ def _sources_md(sources: list[Any]) -> str:
     return "\n".join(lines)
 
 
-def _header_md(detail: data.ConversationDetail) -> str:
+def _header_md(detail: ConversationDetail) -> str:
     who = detail.verified_customer_id or detail.customer_id or "guest"
     verified = " (verified)" if detail.verified_customer_id else ""
     last_conf = next((m.confidence for m in reversed(detail.messages) if m.confidence is not None), None)
@@ -83,7 +83,7 @@ def _header_md(detail: data.ConversationDetail) -> str:
     )
 
 
-def _suggestion_choices(drafts: list[data.DraftOut]) -> list[tuple[str, int]]:
+def _suggestion_choices(drafts: list[DraftView]) -> list[tuple[str, int]]:
     out = []
     for d in drafts:
         if d.kind != "recommendation" or d.status != "pending":
@@ -97,6 +97,7 @@ def _suggestion_choices(drafts: list[data.DraftOut]) -> list[tuple[str, int]]:
 def build_agent_area(services: Services, hint: str = "") -> AgentArea:
     """Render the agent console (sign-in form + console) into the current Blocks context."""
     signin = signin_panel("agent", hint)
+    desk = services.support_desk
     current_conv = gr.State(None)
     current_draft = gr.State(None)
     with gr.Column(visible=False, elem_id="agent-area") as column:
@@ -147,10 +148,11 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
     ticker = gr.Timer(WAITING_POLL_SECONDS, active=False)
 
     def waiting_text(request: gr.Request) -> str:
-        if require(services, request, "agent") is None:
+        user = require(services, request, "agent")
+        if user is None:
             return ""
         try:
-            handoffs, drafts = data.waiting_counts(services.db)
+            handoffs, drafts = desk.waiting_counts(user)
         except Exception as exc:
             return plain_error("waiting count", exc)
         return f"Waiting now: **{handoffs}** handed off · **{drafts}** drafts to review"
@@ -163,7 +165,7 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
             return [gr.update(visible=True), gr.update(visible=False), "", gr.update(choices=[], value=None), "",
                     gr.Timer(active=False), ""]
         try:
-            items = data.agent_queue(services.db)
+            items = desk.queue(user)
         except Exception as exc:
             return [gr.update(visible=False), gr.update(visible=True), f"Signed in as **{user.username}**",
                     gr.update(choices=[]), plain_error("agent queue", exc), gr.Timer(active=True), ""]
@@ -183,21 +185,23 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
 
     def open_conversation(conversation_id: str | None, request: gr.Request) -> list[Any]:
         n_out = 9
-        if require(services, request, "agent") is None:
+        user = require(services, request, "agent")
+        if user is None:
             return [None, None, DENIED_MESSAGE, *([gr.skip()] * (n_out - 3))]
         if not conversation_id:
             return [gr.skip()] * n_out
         try:
-            detail = data.conversation_detail(services.db, conversation_id)
-            if detail is None:
-                return [None, None, "That conversation no longer exists.", *([gr.skip()] * (n_out - 3))]
+            try:
+                detail = desk.conversation(user, conversation_id)
+            except ServiceError as exc:
+                return [None, None, str(exc), *([gr.skip()] * (n_out - 3))]
             pending = [d for d in detail.drafts if d.kind == "reply" and d.status == "pending"]
             current = pending[-1] if pending else None
             customer_id = detail.verified_customer_id or detail.customer_id
-            sugg = data.suggest_recommendations(services, conversation_id) if customer_id else []
+            sugg = desk.suggestions(user, conversation_id) if customer_id else []
             if customer_id:
                 chat_text = [m.text for m in detail.messages if m.role == "customer"]
-                prof = data.customer_profile(services, customer_id, chat_text)
+                prof = desk.profile(user, customer_id, chat_text)
                 plot = charts.profile_chart(prof.top_categories, prof.history)
                 rows = [[str(e["time"])[:16], e["event"], e["product"], e["category"]] for e in prof.recent_events]
             else:
@@ -233,19 +237,21 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
             if draft_id is None:
                 if action == "reject":
                     return ["There is no draft to reject.", gr.skip(), gr.skip()]
-                data.send_reply(services.db, conversation_id, text, user.username)
+                desk.reply(user, conversation_id, text)
                 msg = "Reply sent to the customer."
             else:
-                out = data.decide_draft(services.db, draft_id, action, user.username,  # type: ignore[arg-type]
-                                        text=text, reason=why)
+                out = desk.decide(user, draft_id, action, text=text, reason=why)  # type: ignore[arg-type]
                 msg = {"approved": "Draft approved and sent.", "edited": "Edited reply sent to the customer.",
                        "rejected": "Draft rejected. Your reason was saved."}[out.status]
-        except data.AgentError as exc:
+        except ServiceError as exc:
             return [f"{exc}", gr.skip(), gr.skip()]
         except Exception as exc:
             return [plain_error("draft decision", exc), gr.skip(), gr.skip()]
-        detail = data.conversation_detail(services.db, conversation_id)
-        return [msg, None, _transcript(detail) if detail else gr.skip()]
+        try:
+            transcript_now: Any = _transcript(desk.conversation(user, conversation_id))
+        except ServiceError:
+            transcript_now = gr.skip()
+        return [msg, None, transcript_now]
 
     decide_inputs = [current_conv, current_draft, draft, reason]
     decide_outputs = [result, current_draft, transcript]
@@ -260,13 +266,14 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
     reject.click(decider("reject"), decide_inputs, decide_outputs, api_name="agent_reject")
 
     def do_release(conversation_id: str | None, request: gr.Request) -> str:
-        if require(services, request, "agent") is None:
+        user = require(services, request, "agent")
+        if user is None:
             return DENIED_MESSAGE
         if not conversation_id:
             return "Pick a conversation first."
         try:
-            data.release_conversation(services.db, conversation_id)
-        except data.AgentError as exc:
+            desk.release(user, conversation_id)
+        except ServiceError as exc:
             return f"{exc}"
         except Exception as exc:
             return plain_error("release", exc)
@@ -282,9 +289,10 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
         if draft_id is None:
             return ["Pick a suggestion first.", gr.skip()]
         try:
-            data.decide_draft(services.db, int(draft_id), action, user.username, reason=why)  # type: ignore[arg-type]
-            remaining = [d for d in data.pending_suggestions(services.db) if d.conversation_id == conversation_id]
-        except data.AgentError as exc:
+            desk.decide(user, int(draft_id), action, reason=why)  # type: ignore[arg-type]
+            remaining = [d for d in desk.drafts(user, "pending", kind="recommendation")
+                         if d.conversation_id == conversation_id]
+        except ServiceError as exc:
             return [f"{exc}", gr.skip()]
         except Exception as exc:
             return [plain_error("suggestion decision", exc), gr.skip()]

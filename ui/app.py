@@ -20,11 +20,10 @@ from typing import Any
 import gradio as gr
 
 from assistant.services import Services
-from assistant.users import DEMO_USERS, authenticate, ensure_demo_users
 from ui.admin import build_admin_area
 from ui.agent import build_agent_area
 from ui.auth import LOGIN_JS, LOGOUT_JS, current
-from ui.customer import build_customer_area, demo_customers
+from ui.customer import build_customer_area
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +55,7 @@ def _demo_hint(services: Services, is_demo: bool) -> str:
     if not is_demo:
         return ""
     try:
-        ensure_demo_users(services.db)
-        if all(authenticate(services.db, name, pw) for name, (pw, _) in DEMO_USERS.items()):
-            return "Demo accounts: **agent** / `agent-demo-pass` and **admin** / `admin-demo-pass`."
+        return services.users.demo_accounts_hint()
     except Exception:
         log.warning("could not prepare the demo accounts", exc_info=True)
     return ""
@@ -67,7 +64,7 @@ def _demo_hint(services: Services, is_demo: bool) -> str:
 def build_ui(services: Services) -> gr.Blocks:
     """Build the three areas. Demo shops also get a customer picker and demo agent/admin accounts."""
     try:
-        choices = demo_customers(services)
+        choices = services.users.demo_customers()
     except Exception:
         log.warning("could not list demo customers", exc_info=True)
         choices = []

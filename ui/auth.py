@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from assistant.api.auth import SessionUser, user_from_request
 from assistant.services import Services
+from assistant.services.types import SessionUser
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ async () => {
 def current(services: Services, request: gr.Request | None) -> SessionUser | None:
     """The signed-in agent/admin of this Gradio call, or None."""
     try:
-        return user_from_request(request, services.settings, services.db)
+        return services.users.session_from_request(request)
     except Exception:
         log.exception("session check failed")
         return None

@@ -1,9 +1,9 @@
-"""The FastAPI application: JSON API routes plus the Gradio UI mounted at ``/``.
+"""The FastAPI application: the JSON API routes (the browser UI is mounted by :mod:`assistant.server`).
 
 Example:
     >>> from assistant.config import Settings
     >>> from assistant.services import Services
-    >>> app = create_app(Services.build(Settings(data_dir="/tmp/shop")))
+    >>> app = create_app(Services.build(Settings(data_dir="/tmp/shop")), warm=False)
     >>> sorted(r.path for r in app.routes if r.path.startswith("/healthz"))
     ['/healthz']
 """
@@ -21,20 +21,21 @@ from assistant.services import Services
 log = logging.getLogger(__name__)
 
 
-def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
-    """Build the app. Models are loaded here, so the first request is served warm."""
-    from assistant.api import admin_routes, agent_routes, auth, conversation_routes
-    from ingest import http as ingest_http
+def create_app(services: Services, *, warm: bool = True) -> FastAPI:
+    """Build the API. With ``warm``, models are loaded here, so the first request is served warm."""
+    from assistant.api import admin_routes, agent_routes, auth, conversation_routes, ingest_routes
 
-    services.warm_up()
+    if warm:
+        services.warm_up()
     app = FastAPI(
         title="ShopAssist",
         version="0.1.0",
-        description="Customer-service assistant API: conversations, suggestions, feedback, ingestion.",
+        description="Customer-service assistant API: conversations, suggestions, feedback, ingestion. "
+        "Each route names the credential it needs: a conversation token (X-Conversation-Token), "
+        "an agent/admin session cookie, or the admin bearer token (ingestion).",
     )
     app.state.services = services
     app.state.settings = services.settings
-    app.state.assistant = services.assistant
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
@@ -50,12 +51,5 @@ def create_app(services: Services, *, with_ui: bool = True) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(agent_routes.router)
     app.include_router(admin_routes.router)
-    app.include_router(ingest_http.router)
-
-    if with_ui:
-        import gradio as gr
-
-        from ui.app import MOUNT_KWARGS, build_ui
-
-        app = gr.mount_gradio_app(app, build_ui(services), path="/", **MOUNT_KWARGS)
+    app.include_router(ingest_routes.router)
     return app

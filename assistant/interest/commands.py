@@ -25,51 +25,35 @@ def train(
         Path | None, typer.Option("--out", help="Checkpoint file (default: <checkpoint_dir>/interest-<time>.pt).")
     ] = None,
 ) -> None:
-    """Train the interest encoder on the events and catalog in the configured store."""
+    """Train the interest encoder on the events and catalog in the configured store.
+
+    The same run as the admin page's "Retrain and evaluate" (:class:`~assistant.services.training.TrainingService`).
+    """
     from rich.console import Console
 
-    from assistant.interest.data import DataError, leave_one_out, load_from_store
-    from assistant.interest.text import TextEncoder
-    from assistant.interest.training import ItemFeatures, save_checkpoint, train_model
-    from assistant.store.db import Database
+    from assistant.cli_settings import settings_or_exit
+    from assistant.services import Services
+    from assistant.services.types import Invalid
 
     console = Console()
-    settings = get_settings()
-    cfg = settings.interest
-    if seed is not None:
-        cfg = cfg.model_copy(update={"seed": seed})
-    if model is not None:
-        if model not in ("fusion", "gated"):
-            raise typer.BadParameter(f"expected fusion or gated, got {model!r}", param_hint="--model")
-        cfg = cfg.model_copy(update={"model": model})
-    db = Database(settings)
+    if model is not None and model not in ("fusion", "gated"):
+        raise typer.BadParameter(f"expected fusion or gated, got {model!r}", param_hint="--model")
+    services = Services.build(settings_or_exit())
+
+    def report(_fraction: float, desc: str) -> None:
+        console.print(f"[dim]{desc}...[/dim]")
+
     try:
-        data = load_from_store(db, max_chars=cfg.item_text_max_chars)
-    except DataError as exc:
+        res = services.training.train(epochs=epochs, seed=seed, model=model, out=out, activate=False, progress=report)
+    except Invalid as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
-    except Exception as exc:  # e.g. no schema yet: say so instead of a traceback
-        console.print(
-            f"[red]error:[/red] cannot read the events/products tables from {db.url} "
-            f"({exc.__class__.__name__}); ingest a catalog and events first"
-        )
-        raise typer.Exit(2) from None
-    split = leave_one_out(data)
-    if len(split.eval_users) == 0:
-        console.print("[red]error:[/red] events: no customer has 3+ events; validation needs them")
-        raise typer.Exit(2)
     console.print(
-        f"training {cfg.model} on {len(data.users)} customers, {data.catalog.num_items} products "
-        f"(data fingerprint {data.fingerprint()})"
+        f"trained {res.model_name} on {res.customers} customers, {res.products} products "
+        f"(data fingerprint {res.fingerprint})"
     )
-    feats = ItemFeatures.build(
-        data.catalog, cfg, TextEncoder(settings.embedding_model, settings.data_dir / "cache" / "interest")
-    )
-    res = train_model(cfg.model, cfg, data, split, feats, device=settings.device, epochs=epochs)
-    path = out or settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-    save_checkpoint(path, res, data, feats)
     console.print(
-        f"saved {path} after {res.epochs_run} epochs in {res.seconds:.1f}s; "
+        f"saved {res.checkpoint} after {res.epochs_run} epochs in {res.seconds:.1f}s; "
         f"validation NDCG@10 {res.best_valid.get('score', 0.0):.4f}"
     )
 

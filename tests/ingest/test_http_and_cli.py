@@ -14,10 +14,10 @@ from ingest_helpers import conversation, jsonl
 from pydantic import SecretStr
 from typer.testing import CliRunner
 
+from assistant import cli_ingest as commands
+from assistant.api.ingest_routes import ingest_settings, router
 from assistant.config import Settings
 from assistant.embeddings import Embedder
-from ingest import commands
-from ingest.http import ingest_settings, router
 
 WriteFile = Callable[[str, str | bytes], Path]
 POLICY = b"# Help\n\n## Returns\n\nReturns are accepted within 30 days of delivery.\n"

@@ -20,7 +20,8 @@ from assistant.api.auth import SESSION_COOKIE, SessionSigner, signer_for
 from assistant.config import Settings
 from assistant.services import Services
 from assistant.store.models import Conversation, Draft, Message, User
-from assistant.users import UserError, add_user, authenticate, hash_password, user_add, verify_password
+from assistant.cli import user_add
+from assistant.users import UserError, add_user, authenticate, hash_password, verify_password
 from tests.live_server import serving
 from ui.auth import DENIED_MESSAGE
 

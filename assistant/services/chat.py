@@ -1,0 +1,345 @@
+"""The customer's chat, for every client (HTTP API, chat page, scripts): one place that decides
+who may use a conversation and records what the customer saw and clicked.
+
+* Opening a conversation returns a secret **conversation token**; every later read or write of
+  that conversation needs it (or an agent/admin session). Only its SHA-256 is stored.
+* A customer is known only by verification in the chat (the engine binds the conversation) or
+  by a shop-signed **identity token** given when the conversation is opened
+  (:func:`assistant.services.users.verify_identity_token`); nobody can claim a customer id.
+* Product cards shown with a reply are stored as impressions, and a click as a ``click`` event
+  (session ``chat-<conversation id>``), so click-through counts the same for every client.
+
+Example:
+    >>> chat = services.chat  # doctest: +SKIP
+    >>> started = chat.start()  # doctest: +SKIP
+    >>> me = Caller(conversation_token=started.conversation_token)  # doctest: +SKIP
+    >>> chat.send(started.conversation_id, me, "How do I return a jacket?").citations  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from assistant.config import Settings
+from assistant.conversation.engine import ConversationNotFound
+from assistant.services.catalog import CatalogService
+from assistant.services.types import (
+    Caller,
+    ClickResult,
+    ConversationDetail,
+    ConversationStarted,
+    Forbidden,
+    Invalid,
+    MessageView,
+    NotFound,
+    Recommendation,
+    SessionEvent,
+    TurnResult,
+)
+from assistant.services.users import UsersService
+from assistant.store.db import Database
+from assistant.store.models import Conversation, ConversationAccess, Event, Impression, Message, Product
+
+if TYPE_CHECKING:
+    from assistant.conversation.engine import Assistant
+    from assistant.interest.online import InterestService
+
+log = logging.getLogger(__name__)
+
+CHAT_SESSION_PREFIX = "chat-"
+ANONYMOUS_PREFIX = "anon:"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def chat_session_id(conversation_id: str) -> str:
+    """The ``session_id`` of events recorded from a conversation (analytics counts ``chat-*`` clicks)."""
+    return f"{CHAT_SESSION_PREFIX}{conversation_id}"[:100]
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """Who the conversation's events belong to."""
+
+    customer_id: str | None  # proven: verified in the chat or by a signed identity token
+    interest_id: str  # the customer, or ``anon:<conversation id>``
+
+
+class ChatService:
+    """Conversations of customers with the assistant (see the module docstring)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        users: UsersService,
+        catalog: CatalogService,
+        engine: Callable[[], Assistant],
+        interest: Callable[[], InterestService],
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.users = users
+        self.catalog = catalog
+        self._engine = engine
+        self._interest = interest
+
+    @property
+    def max_message_chars(self) -> int:
+        return self.settings.conversation.max_message_chars
+
+    # --- ownership --------------------------------------------------------------------------
+    def start(self, identity_token: str | None = None) -> ConversationStarted:
+        """Open a conversation: as a guest, or as the customer a shop-signed ``identity_token`` proves.
+
+        Raises :class:`Invalid` for a forged, expired or malformed identity token.
+        """
+        customer_id = self.users.verify_identity(identity_token) if identity_token else None
+        # The shop vouches for a signed-in customer: the conversation is theirs, verified.
+        conversation_id = self._engine().start_conversation(customer_id, signed_in=customer_id is not None)
+        token = secrets.token_urlsafe(32)
+        with self.db.session() as s:
+            s.add(ConversationAccess(conversation_id=conversation_id, token_hash=token_hash(token)))
+        return ConversationStarted(conversation_id=conversation_id, conversation_token=token, customer_id=customer_id)
+
+    def authorize(self, conversation_id: str, caller: Caller) -> _Owner:
+        """Check the caller may use this conversation; :class:`NotFound` or :class:`Forbidden` if not."""
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id) if conversation_id else None
+            if conv is None:
+                raise NotFound("No such conversation.")
+            access = s.get(ConversationAccess, conversation_id)
+            stored = access.token_hash if access is not None else None
+            customer = conv.verified_customer_id
+        if not caller.is_staff:
+            given = caller.conversation_token
+            if not given or stored is None or not hmac.compare_digest(token_hash(given), stored):
+                raise Forbidden("This conversation needs its conversation token (or an agent session).")
+        return _Owner(customer, customer or f"{ANONYMOUS_PREFIX}{conversation_id}")
+
+    # --- turns ------------------------------------------------------------------------------
+    def _check_text(self, text: str) -> str:
+        text = (text or "").strip()
+        if not text:
+            raise Invalid("The message is empty.")
+        if len(text) > self.max_message_chars:
+            raise Invalid(f"Please keep messages under {self.max_message_chars:,} characters.")
+        return text
+
+    def send(
+        self, conversation_id: str, caller: Caller, text: str, session_events: Sequence[SessionEvent] = ()
+    ) -> TurnResult:
+        """Answer one customer message (blocking)."""
+        result: TurnResult | None = None
+        for item in self.stream(conversation_id, caller, text, session_events):
+            if isinstance(item, TurnResult):
+                result = item
+        assert result is not None
+        return result
+
+    def stream(
+        self, conversation_id: str, caller: Caller, text: str, session_events: Sequence[SessionEvent] = ()
+    ) -> Iterator[str | TurnResult]:
+        """Text deltas, then the final :class:`TurnResult`. Checks run before the first item is asked for."""
+        text = self._check_text(text)
+        self.authorize(conversation_id, caller)
+        events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
+        return self._stream(conversation_id, text, events)
+
+    def _stream(self, conversation_id: str, text: str, events: tuple[SessionEvent, ...]) -> Iterator[str | TurnResult]:
+        try:
+            for item in self._engine().stream(conversation_id, text, events):
+                if isinstance(item, TurnResult):
+                    self.record_impressions(conversation_id, item.message_id, item.recommendations)
+                yield item
+        except ConversationNotFound:
+            raise NotFound("No such conversation.") from None
+
+    def request_handoff(
+        self, conversation_id: str, caller: Caller, reason: str = "customer request"
+    ) -> TurnResult | None:
+        """Move the conversation to the agents' queue; None if it already is there."""
+        self.authorize(conversation_id, caller)
+        try:
+            return self._engine().request_handoff(conversation_id, reason[:500])
+        except ConversationNotFound:
+            raise NotFound("No such conversation.") from None
+
+    def feedback(self, conversation_id: str, caller: Caller, message_id: int, rating: int, comment: str = "") -> None:
+        """Thumbs up (+1) or down (-1) on one of the assistant's messages of this conversation."""
+        self.authorize(conversation_id, caller)
+        try:
+            self._engine().feedback(conversation_id, message_id, rating, comment)
+        except ConversationNotFound:
+            raise NotFound("No such message in this conversation.") from None
+        except ValueError as exc:
+            raise Invalid(str(exc)) from None
+
+    # --- reading ----------------------------------------------------------------------------
+    def history(self, conversation_id: str, caller: Caller) -> list[MessageView]:
+        self.authorize(conversation_id, caller)
+        try:
+            return self._engine().history(conversation_id)
+        except ConversationNotFound:
+            raise NotFound("No such conversation.") from None
+
+    def detail(self, conversation_id: str, caller: Caller) -> ConversationDetail:
+        """The conversation with its whole transcript (it can be resumed any time)."""
+        self.authorize(conversation_id, caller)
+        try:
+            info = self._engine().conversation(conversation_id)
+            messages = self._engine().history(conversation_id)
+        except ConversationNotFound:
+            raise NotFound("No such conversation.") from None
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            verified = conv.verified_customer_id if conv is not None else None
+        return ConversationDetail(
+            id=str(info["id"]),
+            status=info["status"],
+            intent=info.get("intent"),
+            language=info.get("language"),
+            customer_id=info.get("customer_id"),
+            verified_customer_id=verified,
+            summary=str(info.get("summary") or ""),
+            messages=messages,
+        )
+
+    def agent_replies(self, conversation_id: str, caller: Caller, after_id: int = 0) -> list[MessageView]:
+        """The agents' messages newer than ``after_id`` (what an open chat polls for)."""
+        self.authorize(conversation_id, caller)
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.role == "agent", Message.id > after_id)
+                .order_by(Message.id)
+            ).all()
+            return [
+                MessageView(id=m.id, role="agent", text=m.text, created_at=m.created_at, meta={}) for m in rows
+            ]
+
+    def last_message_id(self, conversation_id: str, caller: Caller) -> int:
+        self.authorize(conversation_id, caller)
+        with self.db.session() as s:
+            value = s.scalar(select(func.max(Message.id)).where(Message.conversation_id == conversation_id))
+        return int(value or 0)
+
+    # --- products ---------------------------------------------------------------------------
+    def recommendations(
+        self, conversation_id: str, caller: Caller, *, k: int | None = None, message_id: int | None = None
+    ) -> list[Recommendation]:
+        """Products for this conversation's customer now (stored history, clicks, chat); shown = recorded."""
+        owner = self.authorize(conversation_id, caller)
+        recs = self._recommend(conversation_id, owner, k or self.settings.conversation.recommendations_k)
+        self.record_impressions(conversation_id, message_id, recs)
+        return recs
+
+    def click(self, conversation_id: str, caller: Caller, product_id: str, *, k: int | None = None) -> ClickResult:
+        """Record a click on a product card; returns the product and the recommendations it leads to."""
+        owner = self.authorize(conversation_id, caller)
+        product = self.catalog.product_details(product_id)  # NotFound for an unknown product
+        session_id = chat_session_id(conversation_id)
+        try:
+            self._interest().record_event(owner.interest_id, product_id, "click", session_id)
+        except Exception:
+            log.warning("interest service could not record the click; writing the event directly", exc_info=True)
+            with self.db.session() as s:
+                s.add(
+                    Event(
+                        id=uuid.uuid4().hex,
+                        customer_id=owner.interest_id,
+                        product_id=product_id,
+                        event_type="click",
+                        timestamp=datetime.now(UTC),
+                        session_id=session_id,
+                        source="chat",
+                    )
+                )
+        recs = self._recommend(conversation_id, owner, k or self.settings.conversation.recommendations_k)
+        self.record_impressions(conversation_id, None, recs)
+        return ClickResult(product=product, recommendations=recs)
+
+    def record_impressions(
+        self, conversation_id: str, message_id: int | None, recs: Sequence[Recommendation]
+    ) -> None:
+        """Store the product cards shown (the denominator of click-through)."""
+        if not recs:
+            return
+        try:
+            with self.db.session() as s:
+                for r in recs:
+                    s.add(Impression(conversation_id=conversation_id, message_id=message_id, product_id=r.product_id))
+        except Exception:
+            log.warning("could not store recommendation impressions", exc_info=True)
+
+    def _chat_text(self, conversation_id: str) -> list[str]:
+        with self.db.session() as s:
+            rows = s.scalars(
+                select(Message.text)
+                .where(Message.conversation_id == conversation_id, Message.role == "customer")
+                .order_by(Message.id)
+            ).all()
+        return [str(t) for t in rows]
+
+    def _recommend(self, conversation_id: str, owner: _Owner, k: int) -> list[Recommendation]:
+        chat_text = self._chat_text(conversation_id)
+        try:
+            recs = self._interest().recommend(owner.interest_id, chat_text=chat_text, k=k)
+        except Exception:
+            log.warning("interest service could not recommend; using same-category products", exc_info=True)
+            return self._fallback(owner.interest_id, k)
+        out = []
+        for r in recs:
+            contributions: dict[str, float] = {}
+            for label, weight in r.contributions or []:
+                contributions[str(label)] = contributions.get(str(label), 0.0) + float(weight)
+            out.append(
+                Recommendation(
+                    product_id=str(r.product_id),
+                    name=r.name,
+                    category=r.category,
+                    price=r.price,
+                    score=float(r.score),
+                    reason=r.reason,
+                    contributions=contributions,
+                )
+            )
+        return out
+
+    def _fallback(self, interest_id: str, k: int) -> list[Recommendation]:
+        """Same-category products as the last click, when the interest service cannot answer."""
+        with self.db.session() as s:
+            last = s.scalar(
+                select(Event.product_id)
+                .where(Event.customer_id == interest_id)
+                .order_by(Event.timestamp.desc())
+                .limit(1)
+            )
+            seen = set(s.scalars(select(Event.product_id).where(Event.customer_id == interest_id)).all())
+            category = s.scalar(select(Product.category).where(Product.id == last)) if last else None
+            q = select(Product).where(Product.available.is_(True))
+            if category:
+                q = q.where(Product.category == category)
+            rows = [p for p in s.scalars(q.order_by(Product.id).limit(k + len(seen))).all() if p.id not in seen]
+            return [
+                Recommendation(
+                    product_id=p.id,
+                    name=p.name,
+                    category=p.category,
+                    price=p.price,
+                    reason="Similar to what you just looked at." if category else "Popular in our shop.",
+                )
+                for p in rows[:k]
+            ]

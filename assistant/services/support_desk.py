@@ -1,0 +1,416 @@
+"""The agents' side: the queue, a conversation with its drafts, decisions on drafts, agent replies,
+product suggestions, release and resolve. Every method takes the signed-in ``user`` and checks
+the agent role itself, so no screen is the only protection.
+
+Every decision is written to ``drafts`` (status, reviewer, reason, decided_at) and, when something
+is sent, to ``messages`` as an ``agent`` message, which the customer's open chat picks up. A
+decision is one conditional UPDATE (``... WHERE status = 'pending'``): of several agents deciding
+one draft at once, exactly one wins and the customer receives one message.
+
+Example:
+    >>> desk = services.support_desk  # doctest: +SKIP
+    >>> item = desk.queue(user)[0]  # doctest: +SKIP
+    >>> detail = desk.conversation(user, item.id)  # doctest: +SKIP
+    >>> desk.decide(user, detail.drafts[0].id, "edit", text="Hi! ...")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from assistant.config import Settings
+from assistant.conversation.types import Citation
+from assistant.services.types import (
+    Conflict,
+    ConversationDetail,
+    Decision,
+    DraftView,
+    Forbidden,
+    Invalid,
+    MessageView,
+    NotFound,
+    ProfileView,
+    QueueItem,
+    SessionUser,
+)
+from assistant.store.db import Database
+from assistant.store.models import Conversation, Draft, Event, Message, Product, utcnow
+
+if TYPE_CHECKING:
+    from assistant.interest.online import InterestService
+
+log = logging.getLogger(__name__)
+
+
+def draft_view(d: Draft) -> DraftView:
+    return DraftView(
+        id=d.id,
+        conversation_id=d.conversation_id,
+        kind=d.kind,
+        content=d.content,
+        payload=dict(d.payload or {}),
+        sources=list(d.sources or []),
+        status=d.status,
+        reviewer=d.reviewer,
+        reason=d.reason,
+        created_at=d.created_at,
+        decided_at=d.decided_at,
+    )
+
+
+def message_view(m: Message) -> MessageView:
+    citations = []
+    for c in m.citations or []:
+        try:
+            citations.append(Citation.model_validate(c))
+        except ValueError:
+            continue
+    return MessageView(
+        id=m.id,
+        role=m.role,
+        text=m.text,
+        citations=citations,
+        intent=m.intent,
+        confidence=m.confidence,
+        created_at=m.created_at,
+        meta=dict(m.meta or {}),
+    )
+
+
+def _require(user: SessionUser | None, role: str = "agent") -> SessionUser:
+    if user is None:
+        raise Forbidden("Please sign in.")
+    if not user.can(role):
+        raise Forbidden(f"This needs the {role} role.")
+    return user
+
+
+class SupportDeskService:
+    """What agents (and admins) do with conversations handed to people (see the module docstring)."""
+
+    def __init__(self, settings: Settings, db: Database, interest: Callable[[], InterestService]) -> None:
+        self.settings = settings
+        self.db = db
+        self._interest = interest
+
+    # --- the queue ----------------------------------------------------------------------------
+    def waiting_counts(self, user: SessionUser) -> tuple[int, int]:
+        """(conversations handed off, reply drafts waiting for review): two cheap counts for polling."""
+        _require(user)
+        with self.db.session() as s:
+            handoffs = s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "handoff"))
+            drafts = s.scalar(
+                select(func.count()).select_from(Draft).where(Draft.status == "pending", Draft.kind == "reply")
+            )
+        return int(handoffs or 0), int(drafts or 0)
+
+    def queue(self, user: SessionUser, limit: int = 50) -> list[QueueItem]:
+        """Conversations needing a person: handoffs first, then low-confidence answers
+        (below ``conversation.low_confidence``), then pending drafts; the least confident first."""
+        _require(user)
+        low_confidence = self.settings.conversation.low_confidence
+        with self.db.session() as s:
+            pending = dict(
+                s.execute(
+                    select(Draft.conversation_id, func.count())
+                    .where(Draft.status == "pending")
+                    .group_by(Draft.conversation_id)
+                ).all()
+            )
+            convs = s.scalars(
+                select(Conversation).where(Conversation.status != "closed").order_by(Conversation.updated_at.desc())
+            ).all()
+            items: list[tuple[int, float, QueueItem]] = []
+            for c in convs:
+                confidence = s.scalar(
+                    select(Message.confidence)
+                    .where(Message.conversation_id == c.id, Message.role == "assistant")
+                    .order_by(Message.id.desc())
+                    .limit(1)
+                )
+                last_customer = s.scalar(
+                    select(Message.text)
+                    .where(Message.conversation_id == c.id, Message.role == "customer")
+                    .order_by(Message.id.desc())
+                    .limit(1)
+                )
+                n_pending = int(pending.get(c.id, 0))
+                if c.status == "handoff":
+                    rank, reason = 0, "asked for a person"
+                elif confidence is not None and confidence < low_confidence:
+                    rank, reason = 1, f"low confidence ({confidence:.2f})"
+                elif n_pending:
+                    rank, reason = 2, "draft waiting for review"
+                else:
+                    continue
+                item = QueueItem(
+                    id=c.id,
+                    status=c.status,
+                    intent=c.intent,
+                    customer_id=c.verified_customer_id or c.customer_id,
+                    confidence=confidence,
+                    pending_drafts=n_pending,
+                    preview=(last_customer or "")[:140],
+                    updated_at=c.updated_at,
+                    reason=reason,
+                )
+                items.append((rank, confidence if confidence is not None else 1.0, item))
+            items.sort(key=lambda t: (t[0], t[1], -t[2].updated_at.timestamp()))
+            return [t[2] for t in items[:limit]]
+
+    def conversation(self, user: SessionUser, conversation_id: str) -> ConversationDetail:
+        """The transcript, intent and every draft of one conversation."""
+        _require(user)
+        with self.db.session() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
+                raise NotFound("No such conversation.")
+            drafts = s.scalars(select(Draft).where(Draft.conversation_id == conversation_id).order_by(Draft.id)).all()
+            return ConversationDetail(
+                id=c.id,
+                status=c.status,
+                intent=c.intent,
+                language=c.language,
+                customer_id=c.customer_id,
+                verified_customer_id=c.verified_customer_id,
+                summary=c.summary,
+                messages=[message_view(m) for m in c.messages],
+                drafts=[draft_view(d) for d in drafts],
+            )
+
+    def drafts(
+        self, user: SessionUser, status: str | None = "pending", kind: str | None = None
+    ) -> list[DraftView]:
+        """Drafts, newest first; ``status=None`` lists every status, ``kind=None`` every kind."""
+        _require(user)
+        with self.db.session() as s:
+            q = select(Draft).order_by(Draft.id.desc())
+            if status is not None:
+                q = q.where(Draft.status == status)
+            if kind is not None:
+                q = q.where(Draft.kind == kind)
+            return [draft_view(d) for d in s.scalars(q).all()]
+
+    # --- decisions ----------------------------------------------------------------------------
+    @staticmethod
+    def _post_agent_message(s: Session, conversation_id: str, text: str, reviewer: str, draft_id: int | None) -> None:
+        s.add(
+            Message(
+                conversation_id=conversation_id, role="agent", text=text, meta={"agent": reviewer, "draft_id": draft_id}
+            )
+        )
+        conv = s.get(Conversation, conversation_id)
+        if conv is not None:
+            conv.updated_at = utcnow()
+
+    @staticmethod
+    def _recommendation_text(d: Draft) -> str:
+        p = d.payload or {}
+        price = p.get("price")
+        price_txt = f" ({'$'}{float(price):,.2f})" if isinstance(price, int | float) else ""
+        reason = p.get("reason") or d.content
+        return f"Our team thinks you may like **{p.get('name', 'this product')}**{price_txt}. {reason}".strip()
+
+    def decide(
+        self, user: SessionUser, draft_id: int, action: Decision, *, text: str | None = None, reason: str = ""
+    ) -> DraftView:
+        """Approve (send as is), edit (send ``text``) or reject (with ``reason``) a pending draft.
+
+        The original draft text stays in ``content``; what was actually sent goes to
+        ``payload["sent_text"]``, so analytics can compare the two. :class:`Conflict` when the
+        draft is gone, already decided (also by a concurrent decision), or the input is missing.
+        """
+        reviewer = _require(user).username
+        if action not in ("approve", "edit", "reject"):
+            raise Invalid("action must be approve, edit or reject")
+        with self.db.session() as s:
+            d = s.get(Draft, draft_id)
+            if d is None:
+                raise Conflict("That draft no longer exists.")
+            if d.status != "pending":
+                raise Conflict(f"That draft was already {d.status} by {d.reviewer or 'someone'}.")
+            sent: str | None = None
+            if action == "reject":
+                if not reason.strip():
+                    raise Conflict("Please give a reason for rejecting.")
+                new_status = "rejected"
+            elif action == "edit":
+                sent = (text or "").strip()
+                if not sent:
+                    raise Conflict("The edited reply is empty.")
+                new_status = "approved" if sent == d.content.strip() else "edited"
+            else:
+                sent = self._recommendation_text(d) if d.kind == "recommendation" else d.content
+                new_status = "approved"
+            payload = {**(d.payload or {}), "sent_text": sent} if sent is not None else dict(d.payload or {})
+            won = s.execute(
+                update(Draft)
+                .where(Draft.id == draft_id, Draft.status == "pending")
+                .values(status=new_status, reason=reason.strip(), payload=payload, reviewer=reviewer,
+                        decided_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(won, "rowcount", 0) != 1:
+                s.rollback()
+                raise Conflict("That draft was just decided by someone else.")
+            if sent is not None:
+                self._post_agent_message(s, d.conversation_id, sent, reviewer, d.id)
+            s.flush()
+            s.refresh(d)
+            return draft_view(d)
+
+    def reply(self, user: SessionUser, conversation_id: str, text: str) -> DraftView:
+        """An agent's own reply with no draft to start from (stored as an ``edited`` empty draft)."""
+        reviewer = _require(user).username
+        text = text.strip()
+        if not text:
+            raise Invalid("The reply is empty.")
+        with self.db.session() as s:
+            if s.get(Conversation, conversation_id) is None:
+                raise NotFound("That conversation no longer exists.")
+            d = Draft(
+                conversation_id=conversation_id,
+                kind="reply",
+                content="",
+                payload={"sent_text": text},
+                status="edited",
+                reviewer=reviewer,
+                decided_at=utcnow(),
+            )
+            s.add(d)
+            s.flush()
+            self._post_agent_message(s, conversation_id, text, reviewer, d.id)
+            s.flush()
+            return draft_view(d)
+
+    def _set_status(self, user: SessionUser, conversation_id: str, status: str) -> None:
+        _require(user)
+        with self.db.session() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
+                raise NotFound("That conversation no longer exists.")
+            c.status = status
+            c.updated_at = utcnow()
+
+    def release(self, user: SessionUser, conversation_id: str) -> None:
+        """Hand the conversation back to the assistant (it leaves the handoff part of the queue)."""
+        self._set_status(user, conversation_id, "open")
+
+    def resolve(self, user: SessionUser, conversation_id: str) -> None:
+        """Close the conversation (it leaves the queue)."""
+        self._set_status(user, conversation_id, "closed")
+
+    # --- suggestions and the customer's interests ---------------------------------------------
+    def suggestions(self, user: SessionUser, conversation_id: str, k: int | None = None) -> list[DraftView]:
+        """Pending product suggestions for a conversation, created from the interest model if none exist."""
+        _require(user)
+        k = k or self.settings.conversation.recommendations_k or 3
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise NotFound("That conversation no longer exists.")
+            existing = s.scalars(
+                select(Draft).where(Draft.conversation_id == conversation_id, Draft.kind == "recommendation")
+            ).all()
+            if existing:
+                return [draft_view(d) for d in existing if d.status == "pending"]
+            customer_id = conv.verified_customer_id or conv.customer_id
+            chat_text = [m.text for m in conv.messages if m.role == "customer"]
+        try:
+            recs = self._interest().recommend(customer_id or "", chat_text=chat_text, k=k)
+        except Exception:
+            log.exception("recommendations for conversation %s failed", conversation_id)
+            return []
+        out: list[DraftView] = []
+        with self.db.session() as s:
+            for r in recs:
+                d = Draft(
+                    conversation_id=conversation_id,
+                    kind="recommendation",
+                    content=str(r.reason),
+                    payload={
+                        "product_id": r.product_id,
+                        "name": r.name,
+                        "category": r.category,
+                        "price": r.price,
+                        "score": float(r.score),
+                        "reason": str(r.reason),
+                    },
+                    status="pending",
+                )
+                s.add(d)
+                s.flush()
+                out.append(draft_view(d))
+        return out
+
+    def recent_events(self, user: SessionUser, customer_id: str, limit: int = 15) -> list[dict[str, Any]]:
+        _require(user)
+        return self._recent_events(customer_id, limit)
+
+    def _recent_events(self, customer_id: str, limit: int) -> list[dict[str, Any]]:
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Event, Product.name, Product.category)
+                .join(Product, Product.id == Event.product_id, isouter=True)
+                .where(Event.customer_id == customer_id)
+                .order_by(Event.timestamp.desc())
+                .limit(limit)
+            ).all()
+            return [
+                {
+                    "time": e.timestamp,
+                    "event": e.event_type,
+                    "product_id": e.product_id,
+                    "product": name or e.product_id,
+                    "category": category or "",
+                }
+                for e, name, category in rows
+            ]
+
+    def _profile_from_events(self, customer_id: str) -> ProfileView:
+        """A decayed category mix from the event log (``interest.event_weights``, ``interest.profile_decay``);
+        used when the interest model is unavailable."""
+        cfg = self.settings.interest
+        events = list(reversed(self._recent_events(customer_id, limit=cfg.max_seq_len)))
+        mix: dict[str, float] = {}
+        history: list[tuple[datetime | None, str, list[tuple[str, float]]]] = []
+        for e in events:
+            for cat in list(mix):
+                mix[cat] *= cfg.profile_decay
+            key = e["category"] or "other"
+            mix[key] = mix.get(key, 0.0) + cfg.event_weights.get(e["event"], 1.0)
+            total = sum(mix.values()) or 1.0
+            snapshot = [(c, w / total) for c, w in sorted(mix.items(), key=lambda kv: -kv[1])[:5]]
+            history.append((e["time"], f"{e['event']} {e['product']}", snapshot))
+        total = sum(mix.values()) or 1.0
+        return ProfileView(
+            customer_id=customer_id,
+            top_categories=[(c, w / total) for c, w in sorted(mix.items(), key=lambda kv: -kv[1])[:6]],
+            history=history,
+            recent_events=list(reversed(events))[:15],
+        )
+
+    def profile(self, user: SessionUser, customer_id: str, chat_text: str | Sequence[str] = "") -> ProfileView:
+        """The interest profile (top categories, how they moved) with the customer's recent events."""
+        _require(user)
+        try:
+            p = self._interest().profile(customer_id, chat_text=chat_text)
+            top = [(str(c), float(w)) for c, w in p.top_categories if not math.isnan(float(w))]
+            history = [(t, str(label), [(str(c), float(w)) for c, w in cats]) for t, label, cats in p.history]
+            return ProfileView(
+                customer_id=customer_id,
+                top_categories=top,
+                history=history,
+                recent_events=self._recent_events(customer_id, 15),
+            )
+        except Exception:
+            # The trained encoder may be missing or still loading; the event log still tells a story.
+            log.warning("interest profile unavailable for %s; using the event log", customer_id, exc_info=True)
+            return self._profile_from_events(customer_id)

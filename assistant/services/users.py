@@ -1,0 +1,380 @@
+"""Who is who: agent/admin accounts and sessions, shop-signed customer identity tokens, demo mode.
+
+Sessions: an agent or admin signs in and gets a cookie holding ``{username, role, issued,
+expires}`` signed with HMAC-SHA256 (:class:`SessionSigner`). Each check re-reads the user from the
+database, so deleting a user or changing a role takes effect on their next click.
+
+Customer identity (the pattern of Intercom's and Zendesk's identity verification): a caller can
+never *claim* a customer id. The shop's own site, where the customer is signed in, signs the id
+and an expiry with a secret it shares with ShopAssist (``settings.identity_secret``) and hands the
+token to the chat widget, which passes it when it opens a conversation::
+
+    payload = b64url(customer_id) + "." + str(expires_unix)
+    token = payload + "." + hex(HMAC-SHA256(secret, payload))
+
+where ``b64url`` is URL-safe base64 without ``=`` padding. :func:`mint_identity_token` makes one
+(the demo's "act as a customer" picker uses it server-side, in demo mode only), and
+:func:`verify_identity_token` checks one.
+
+Example:
+    >>> from assistant.config import Settings
+    >>> s = Settings(data_dir="/tmp/shop-identity-doc", identity_secret="a-shared-secret-of-the-shop")
+    >>> token = mint_identity_token(s, "C001", ttl_s=600, now=1000.0)
+    >>> verify_identity_token(s, token, now=1100.0)
+    'C001'
+    >>> signer = SessionSigner(b"k" * 32, ttl_seconds=60)
+    >>> signer.verify(signer.issue("ana", "agent", now=1000.0), now=1030.0).username
+    'ana'
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from assistant.config import Settings
+from assistant.services.types import Forbidden, Invalid, SessionUser
+from assistant.store.db import Database
+from assistant.store.models import Customer
+from assistant.users import (
+    DEMO_USERS,
+    UserError,
+    UserView,
+    add_user,
+    authenticate,
+    ensure_demo_users,
+    get_user,
+    list_users,
+)
+
+__all__ = [
+    "SESSION_COOKIE",
+    "LoginThrottle",
+    "SessionSigner",
+    "SessionUser",
+    "UsersService",
+    "mint_identity_token",
+    "session_from_cookies",
+    "signer_for",
+    "throttle_for",
+    "verify_identity_token",
+]
+
+SESSION_COOKIE = "shopassist_session"
+DEFAULT_SESSION_TTL_SECONDS = 8 * 3600
+DEMO_SOURCE_PREFIX = "demo:"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# --- secrets kept in the data dir when not configured ---------------------------------------------
+
+_lock = threading.Lock()
+
+
+def _data_dir_secret(settings: Settings, name: str) -> bytes:
+    """A random key kept in ``data_dir/<name>`` (0600), so restarts keep signatures valid."""
+    path = Path(settings.data_dir) / name
+    if path.is_file():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48).encode()
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first
+        return path.read_bytes().strip()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(secret)
+    return secret
+
+
+# --- agent/admin sessions ---------------------------------------------------------------------------
+
+
+class SessionSigner:
+    """Issues and verifies session tokens; a token past ``expires`` or with a bad signature is None."""
+
+    def __init__(self, secret: bytes, ttl_seconds: int = DEFAULT_SESSION_TTL_SECONDS) -> None:
+        if len(secret) < 16:
+            raise ValueError("session secret must be at least 16 bytes")
+        self._secret = secret
+        self.ttl_seconds = ttl_seconds
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
+
+    def issue(self, username: str, role: str, now: float | None = None) -> str:
+        now = time.time() if now is None else now
+        body = {"u": username, "r": role, "iat": int(now), "exp": now + self.ttl_seconds}
+        payload = _b64(json.dumps(body, separators=(",", ":")).encode())
+        return f"{payload}.{self._sign(payload)}"
+
+    def verify(self, token: str | None, now: float | None = None) -> SessionUser | None:
+        if not token or token.count(".") != 1:
+            return None
+        payload, signature = token.split(".")
+        if not hmac.compare_digest(signature, self._sign(payload)):
+            return None
+        try:
+            body = json.loads(_unb64(payload))
+            user = SessionUser(username=str(body["u"]), role=str(body["r"]), expires=float(body["exp"]))
+        except (ValueError, KeyError, TypeError, binascii.Error):
+            return None
+        now = time.time() if now is None else now
+        return user if now < user.expires else None
+
+
+_signers: dict[str, SessionSigner] = {}
+
+
+def signer_for(settings: Settings) -> SessionSigner:
+    """The signer of one shop (secret from ``settings.session_secret`` or ``data_dir/session_secret``)."""
+    key = f"{settings.data_dir}|{settings.effective_database_url}"
+    with _lock:
+        signer = _signers.get(key)
+        if signer is None:
+            secret = (
+                settings.session_secret.get_secret_value().encode()
+                if settings.session_secret is not None
+                else _data_dir_secret(settings, "session_secret")
+            )
+            signer = SessionSigner(secret, ttl_seconds=settings.session_ttl_minutes * 60)
+            _signers[key] = signer
+        return signer
+
+
+class LoginThrottle:
+    """Counts failed sign-ins per (username, client address) in a moving window (the ``limits`` library).
+
+    Keyed by both, so guessing at one account is slowed without letting a stranger lock its owner
+    out from every address. The counts live in ``settings.rate_limit_storage``: in memory for one
+    process, or Redis/Memcached when several app processes share the load.
+
+    Example:
+        >>> t = LoginThrottle("2/minute", "memory://")
+        >>> t.failed("ana", "10.0.0.1"); t.failed("ana", "10.0.0.1")
+        >>> t.retry_after("ana", "10.0.0.1") > 0, t.retry_after("ana", "10.0.0.2")
+        (True, 0)
+    """
+
+    def __init__(self, limit: str, storage_uri: str) -> None:
+        from limits import parse, storage, strategies
+
+        self._limit = parse(limit)
+        self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+
+    @staticmethod
+    def _key(username: str, client: str) -> str:
+        return f"login|{username.strip().lower()}|{client}"
+
+    def retry_after(self, username: str, client: str) -> int:
+        """Seconds until another attempt is allowed (0: allowed now)."""
+        key = self._key(username, client)
+        if self._limiter.test(self._limit, key):
+            return 0
+        reset = self._limiter.get_window_stats(self._limit, key).reset_time
+        return max(1, int(reset - time.time()) + 1)
+
+    def failed(self, username: str, client: str) -> None:
+        self._limiter.hit(self._limit, self._key(username, client))
+
+    def succeeded(self, username: str, client: str) -> None:
+        self._limiter.clear(self._limit, self._key(username, client))
+
+
+_throttles: dict[str, LoginThrottle] = {}
+
+
+def throttle_for(settings: Settings) -> LoginThrottle:
+    """The sign-in throttle of one shop (one per data dir, limit and storage)."""
+    key = f"{settings.data_dir}|{settings.login_rate_limit}|{settings.rate_limit_storage}"
+    with _lock:
+        throttle = _throttles.get(key)
+        if throttle is None:
+            throttle = _throttles[key] = LoginThrottle(settings.login_rate_limit, settings.rate_limit_storage)
+        return throttle
+
+
+def session_from_cookies(cookies: Any, settings: Settings, db: Database) -> SessionUser | None:
+    """The current user of a cookie jar (dict-like), re-checked against the users table."""
+    token = cookies.get(SESSION_COOKIE) if cookies is not None else None
+    claimed = signer_for(settings).verify(token)
+    if claimed is None:
+        return None
+    current = get_user(db, claimed.username)
+    if current is None or current.role != claimed.role:
+        return None
+    return claimed
+
+
+# --- customer identity tokens -----------------------------------------------------------------------
+
+
+def identity_secret(settings: Settings) -> bytes:
+    """The key identity tokens are signed with: ``settings.identity_secret``, else ``data_dir/identity_secret``."""
+    if settings.identity_secret is not None and settings.identity_secret.get_secret_value():
+        return settings.identity_secret.get_secret_value().encode()
+    with _lock:
+        return _data_dir_secret(settings, "identity_secret")
+
+
+def _identity_signature(secret: bytes, payload: str) -> str:
+    return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def mint_identity_token(settings: Settings, customer_id: str, ttl_s: int = 3600, now: float | None = None) -> str:
+    """A token saying "the shop vouches that this is ``customer_id``" until ``now + ttl_s``.
+
+    What the shop's own site does after its customer signs in (see the module docstring for the
+    format); ShopAssist calls it itself only for the demo's customer picker.
+    """
+    if not customer_id or len(customer_id) > 64:
+        raise Invalid("customer_id must be 1-64 characters")
+    if ttl_s < 1:
+        raise Invalid("ttl_s must be positive")
+    expires = int((time.time() if now is None else now) + ttl_s)
+    payload = f"{_b64(customer_id.encode())}.{expires}"
+    return f"{payload}.{_identity_signature(identity_secret(settings), payload)}"
+
+
+def verify_identity_token(settings: Settings, token: str, now: float | None = None) -> str:
+    """The customer id a valid token vouches for; :class:`Invalid` (saying why) otherwise."""
+    parts = (token or "").strip().split(".")
+    if len(parts) != 3 or not parts[1].isdigit():
+        raise Invalid("identity_token is malformed: expected <b64url customer id>.<expiry>.<hex signature>")
+    encoded, expiry, signature = parts
+    expected = _identity_signature(identity_secret(settings), f"{encoded}.{expiry}")
+    if not hmac.compare_digest(signature.lower(), expected):
+        raise Invalid("identity_token signature does not match (signed with another secret, or altered)")
+    now = time.time() if now is None else now
+    if int(expiry) <= now:
+        raise Invalid("identity_token has expired")
+    if int(expiry) > now + settings.identity_token_max_ttl_s + 60:
+        raise Invalid(f"identity_token expires too far ahead (at most {settings.identity_token_max_ttl_s} s)")
+    try:
+        customer_id = _unb64(encoded).decode("utf-8")
+    except (ValueError, binascii.Error):
+        raise Invalid("identity_token is malformed: the customer id is not base64url text") from None
+    if not customer_id or len(customer_id) > 64:
+        raise Invalid("identity_token names no valid customer id")
+    return customer_id
+
+
+# --- the use case -----------------------------------------------------------------------------------
+
+
+class UsersService:
+    """Accounts, sign-in, sessions, customer identity and the demo helpers of one shop.
+
+    Example:
+        >>> users = services.users  # doctest: +SKIP
+        >>> users.sign_in("ana", "agent-pass-123", client="10.0.0.1")  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+
+    # accounts
+    def add(self, username: str, password: str, role: str, *, replace: bool = False) -> UserView:
+        """Create an agent or admin (``replace``: reset an existing one); raises :class:`Invalid`."""
+        try:
+            return add_user(self.db, username, password, role, replace=replace)
+        except UserError as exc:
+            raise Invalid(str(exc)) from None
+
+    def accounts(self, user: SessionUser | None = None) -> list[UserView]:
+        """Every account (admins only when ``user`` is given)."""
+        if user is not None and not user.can("admin"):
+            raise Forbidden("This needs the admin role.")
+        return list_users(self.db)
+
+    def authenticate(self, username: str, password: str) -> UserView | None:
+        return authenticate(self.db, username, password)
+
+    # sessions
+    def issue_session(self, user: UserView) -> tuple[str, SessionUser]:
+        """A signed session token for a signed-in user, and what it says."""
+        signer = signer_for(self.settings)
+        token = signer.issue(user.username, user.role)
+        verified = signer.verify(token)
+        assert verified is not None
+        return token, verified
+
+    def session(self, cookies: Any) -> SessionUser | None:
+        """The signed-in agent/admin of a cookie jar (dict-like), or None."""
+        return session_from_cookies(cookies, self.settings, self.db)
+
+    def session_from_request(self, request: Any) -> SessionUser | None:
+        """The signed-in user of a FastAPI ``Request`` or a ``gr.Request``; None when anonymous."""
+        if request is None:
+            return None
+        try:
+            cookies = request.cookies
+        except AttributeError:
+            return None
+        return self.session(cookies)
+
+    # customers
+    def verify_identity(self, token: str) -> str:
+        """The customer a shop-signed identity token proves (:class:`Invalid` when it does not)."""
+        return verify_identity_token(self.settings, token)
+
+    def mint_identity(self, customer_id: str, ttl_s: int = 3600) -> str:
+        return mint_identity_token(self.settings, customer_id, ttl_s)
+
+    # demo shop
+    def demo_mode(self) -> bool:
+        """True for the demo shop (its customers come from the ``demo:`` source)."""
+        with self.db.session() as s:
+            found = s.scalar(select(Customer.id).where(Customer.source.like(f"{DEMO_SOURCE_PREFIX}%")).limit(1))
+        return found is not None
+
+    def demo_customers(self, limit: int = 40) -> list[tuple[str, str]]:
+        """``(label, customer_id)`` of the demo shop's customers; empty for a real shop."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Customer.id, Customer.name)
+                .where(Customer.source.like(f"{DEMO_SOURCE_PREFIX}%"))
+                .order_by(Customer.id)
+                .limit(limit)
+            ).all()
+        return [(f"{name} · {cid}", cid) for cid, name in rows]
+
+    def demo_identity_token(self, customer_id: str, ttl_s: int = 3600) -> str:
+        """What the demo's "act as a customer" picker uses: a token minted here, for demo customers only."""
+        if customer_id not in {cid for _, cid in self.demo_customers(limit=100_000)}:
+            raise Forbidden("Acting as a customer is only possible for the demo shop's own customers.")
+        return mint_identity_token(self.settings, customer_id, ttl_s)
+
+    def ensure_demo_accounts(self) -> dict[str, str]:
+        """Create the public demo agent/admin accounts (demo mode only); ``{username: password}`` created."""
+        if not self.demo_mode():
+            return {}
+        return ensure_demo_users(self.db)
+
+    def demo_accounts_hint(self) -> str:
+        """The sign-in hint for the demo accounts, when they exist with their public passwords."""
+        if not self.demo_mode():
+            return ""
+        self.ensure_demo_accounts()
+        if all(authenticate(self.db, name, pw) for name, (pw, _) in DEMO_USERS.items()):
+            return "Demo accounts: **agent** / `agent-demo-pass` and **admin** / `admin-demo-pass`."
+        return ""
