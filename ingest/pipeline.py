@@ -393,6 +393,10 @@ def ingest_paths(
     usable = report.total("valid") if dry_run else report.total("written") + report.total("unchanged") + \
         report.total("replaced")
     report.ok = usable > 0 and not (strict and report.rejections_total)
+    if db is not None:  # conversations also propose answer candidates for review (issue 17)
+        from assistant.knowledge.mining import propose_after_ingest
+
+        propose_after_ingest(settings, db, vectors, report, sources)
     report.seconds = round(time.perf_counter() - started, 3)
     if db is not None:
         _finish_run(db, report, "completed")
