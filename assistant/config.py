@@ -130,7 +130,7 @@ class SecuritySettings(BaseModel):
         "5/hour", description="Failed identity checks naming one customer (by name, email or zip) allowed."
     )
     identity_methods: list[Literal["email", "name_zip"]] = Field(
-        default_factory=lambda: ["email", "name_zip"],
+        default_factory=lambda: ["email", "name_zip"],  # type: ignore[arg-type]
         description="What proves identity in chat; keep it to what the shop's policy text says.",
     )
     shop_domain: str | None = Field(None, description="The shop's own web domain (links and emails there are kept).")
@@ -153,6 +153,9 @@ class SecuritySettings(BaseModel):
     )
     max_chat_body_bytes: int = Field(64 * 1024, ge=1024, description="Largest chat/API JSON request body.")
     max_upload_bytes: int = Field(200 * 1024 * 1024, ge=1024, description="Largest ingestion upload body.")
+    max_ui_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body of the browser UI's own calls (Gradio)."
+    )
     content_security_policy: str = Field(
         "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
