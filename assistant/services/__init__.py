@@ -12,6 +12,7 @@ stores or each other (``import-linter`` contracts in ``pyproject.toml`` keep it 
 ``training``       train, evaluate, list and activate interest-encoder checkpoints
 ``analytics``      per-day analytics for admins
 ``users``          accounts, sessions, customer identity tokens, demo mode
+``knowledge``      suggested answers mined from past conversations: review, approve, re-mine
 =================  ===========================================================================
 
 Example:
@@ -31,6 +32,7 @@ from assistant.config import Settings
 from assistant.services.analytics import AnalyticsService
 from assistant.services.catalog import CatalogService
 from assistant.services.chat import ChatService
+from assistant.services.knowledge import KnowledgeService
 from assistant.services.support_desk import SupportDeskService
 from assistant.services.training import TrainingService
 from assistant.services.users import UsersService
@@ -45,6 +47,7 @@ __all__ = [
     "AnalyticsService",
     "CatalogService",
     "ChatService",
+    "KnowledgeService",
     "Services",
     "SupportDeskService",
     "TrainingService",
@@ -113,6 +116,10 @@ class Services:
     @cached_property
     def analytics(self) -> AnalyticsService:
         return AnalyticsService(self.settings, self.db)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeService:
+        return KnowledgeService(self.settings, self.db, self.vectors)
 
     def warm_up(self) -> None:
         """Load models and indexes now, so the first customer does not wait for them."""
