@@ -171,6 +171,8 @@ def markdown_report(result: RunResult) -> str:
         lines += ["Every turn passed.", ""]
     for d, t in failing:
         lines += _turn_section(d.id, d.note, d.signed_in, t)
+        if t.index == 1 and d.notes:
+            lines += [f"*Opening the conversation:* {'; '.join(d.notes)}", ""]
     passed_dialogues = [d.id for d in result.dialogues if d.passed]
     if passed_dialogues:
         lines += ["## Dialogues that passed", "", ", ".join(passed_dialogues), ""]

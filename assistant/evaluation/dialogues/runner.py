@@ -70,6 +70,7 @@ class DialogueRecord:
     line: int
     conversation_id: str | None = None
     error: str | None = None
+    notes: list[str] = field(default_factory=list)
     turns: list[TurnRecord] = field(default_factory=list)
 
     @property
@@ -143,16 +144,18 @@ def _token_headers(created: Mapping[str, Any]) -> dict[str, str]:
     for key in ("conversation_token", "token", "access_token"):
         value = created.get(key)
         if isinstance(value, str) and value:
-            return {"X-Conversation-Token": value, "Authorization": f"Bearer {value}"}
+            return {"X-Conversation-Token": value}
     return {}
 
 
-def identity_body(customer_id: str, settings: Settings | None) -> dict[str, Any]:
-    """The body that opens a conversation as a signed-in customer.
+def identity_bodies(customer_id: str, settings: Settings | None) -> list[dict[str, Any]]:
+    """The bodies that open a conversation as a signed-in customer, best first.
 
-    Uses the shop-signed identity token when the service layer offers one (the shop vouches for
-    the id); otherwise the API's plain ``customer_id`` field.
+    First the shop-signed identity token (the shop vouches for the id) when the service layer
+    can mint one with the configured secret; then the API's plain ``customer_id`` field, for a
+    server that does not take identity tokens (it answers the first body with a 422).
     """
+    bodies: list[dict[str, Any]] = []
     if settings is not None:
         import importlib
 
@@ -162,16 +165,22 @@ def identity_body(customer_id: str, settings: Settings | None) -> dict[str, Any]
             service_users = None
         mint = getattr(service_users, "mint_identity_token", None)
         if callable(mint):
-            return {"identity_token": mint(settings, customer_id)}
-    return {"customer_id": customer_id}
+            bodies.append({"identity_token": mint(settings, customer_id)})
+    bodies.append({"customer_id": customer_id})
+    return bodies
 
 
 class _Conversation:
     """One conversation over HTTP; the client keeps its own cookies."""
 
-    def __init__(self, base_url: str, timeout: float, create_body: dict[str, Any] | None) -> None:
+    def __init__(self, base_url: str, timeout: float, create_bodies: list[dict[str, Any]]) -> None:
         self.client = httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False)
-        response = self.client.post("/api/conversations", json=create_body or {})
+        self.notes: list[str] = []
+        for body in create_bodies or [{}]:
+            response = self.client.post("/api/conversations", json=body)
+            if response.status_code != 422:
+                break
+            self.notes.append(f"the server refused {sorted(body)}: {_detail(response)}")
         if response.status_code not in (200, 201):
             self.client.close()
             raise RuntimeError(f"could not open a conversation: {_detail(response)}")
@@ -236,7 +245,7 @@ def run_dialogue(
 ) -> DialogueRecord:
     """Send each turn of ``dialogue`` in order, in one new conversation, and check each reply."""
     record = DialogueRecord(id=dialogue.id, note=dialogue.note, signed_in=dialogue.signed_in, line=dialogue.line)
-    create = identity_body(dialogue.signed_in, settings) if dialogue.signed_in else None
+    create = identity_bodies(dialogue.signed_in, settings) if dialogue.signed_in else [{}]
     try:
         conversation = _Conversation(base_url, timeout, create)
     except (RuntimeError, httpx.HTTPError, KeyError, ValueError) as exc:
@@ -248,6 +257,7 @@ def run_dialogue(
                 on_turn()
         return record
     record.conversation_id = conversation.id
+    record.notes = conversation.notes
     try:
         for i, turn in enumerate(dialogue.turns, start=1):
             result, error, latency = conversation.send(turn.say)
@@ -340,9 +350,13 @@ def serve_in_thread(app: Any, start_timeout: float = 120.0) -> Iterator[str]:
 
 def build_api(services: Services) -> Any:
     """The JSON API app (no UI) on ``services``: the same routes a customer's browser calls."""
+    import inspect
+
     from assistant.api.app import create_app
 
-    return create_app(services, with_ui=False)
+    # The API app alone; older versions of create_app mounted the UI unless told not to.
+    options: dict[str, Any] = {"with_ui": False} if "with_ui" in inspect.signature(create_app).parameters else {}
+    return create_app(services, **options)
 
 
 def evaluate(

@@ -40,7 +40,7 @@ CHECK_KINDS: tuple[str, ...] = (
 
 NonEmpty = Annotated[str, Field(min_length=1, strict=True)]
 Strings = Annotated[list[NonEmpty], Field(min_length=1)]
-Number = StrictInt | StrictFloat
+Number = StrictFloat  # ints are accepted; strings and booleans are not
 
 
 class _Strict(BaseModel):
