@@ -52,4 +52,7 @@ def create_app(services: Services, *, warm: bool = True) -> FastAPI:
     app.include_router(agent_routes.router)
     app.include_router(admin_routes.router)
     app.include_router(ingest_routes.router)
+    from assistant.api import knowledge_routes  # suggested answers (issue 17)
+
+    app.include_router(knowledge_routes.router)
     return app
