@@ -177,6 +177,7 @@ def _register_package_commands() -> None:
     evaluate_app.command("dialogues")(dialogue_commands.evaluate_dialogues)
     app.add_typer(evaluate_app, name="evaluate")
     __import__("assistant.ops.cli", fromlist=["register"]).register(app)  # backup, restore, reindex, ...
+    __import__("assistant.knowledge.commands", fromlist=["register"]).register(app)  # knowledge mine, list, sync
 
 
 _register_package_commands()
