@@ -100,9 +100,9 @@ def test_invalid_json_and_duplicate_ids_name_their_lines() -> None:
 
 
 def test_cli_rejects_a_malformed_suite_with_line_and_field(tmp_path: Path) -> None:
-    from assistant.evaluation.dialogues import command
-
     import typer
+
+    from assistant.evaluation.dialogues import command
 
     app = typer.Typer()
     app.command()(command.evaluate_dialogues)
