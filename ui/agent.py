@@ -21,6 +21,7 @@ from assistant.services import Services
 from assistant.services.types import ConversationDetail, DraftView, QueueItem, ServiceError
 from ui import charts
 from ui.auth import DENIED_MESSAGE, SigninPanel, plain_error, require, signin_panel
+from ui.knowledge import build_knowledge_section
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ def build_agent_area(services: Services, hint: str = "") -> AgentArea:
                 sugg_reason = gr.Textbox(label="Reason to reject", scale=2, elem_id="agent-sugg-reason")
                 reject_sugg = gr.Button("Reject suggestion", size="sm", variant="stop",
                                         elem_id="agent-sugg-reject")
+        build_knowledge_section(services)  # "Suggested answers" mined from past conversations (issue 17)
 
     # --- handlers ---------------------------------------------------------------------------------
 
