@@ -257,6 +257,9 @@ class Settings(BaseSettings):
     conversation_cookie_days: int = Field(
         30, ge=1, le=3650, description="How long a browser keeps the cookie that proves it owns a conversation."
     )
+    dialogue_runs_kept: int = Field(
+        20, ge=1, le=1000, description="Dialogue-suite runs kept in data_dir/reports/dialogues (admin page)."
+    )
 
     interest: InterestSettings = Field(default_factory=InterestSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)

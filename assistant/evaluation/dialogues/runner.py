@@ -173,8 +173,11 @@ def identity_bodies(customer_id: str, settings: Settings | None) -> list[dict[st
 class _Conversation:
     """One conversation over HTTP; the client keeps its own cookies."""
 
-    def __init__(self, base_url: str, timeout: float, create_bodies: list[dict[str, Any]]) -> None:
-        self.client = httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False)
+    def __init__(
+        self, base_url: str, timeout: float, create_bodies: list[dict[str, Any]], source_address: str | None = None
+    ) -> None:
+        transport = httpx.HTTPTransport(local_address=source_address) if source_address else None
+        self.client = httpx.Client(base_url=base_url, timeout=timeout, follow_redirects=False, transport=transport)
         self.notes: list[str] = []
         for body in create_bodies or [{}]:
             response = self.client.post("/api/conversations", json=body)
@@ -242,12 +245,17 @@ def run_dialogue(
     db: Database | None = None,
     timeout: float = 120.0,
     on_turn: Callable[[], None] | None = None,
+    source_address: str | None = None,
 ) -> DialogueRecord:
-    """Send each turn of ``dialogue`` in order, in one new conversation, and check each reply."""
+    """Send each turn of ``dialogue`` in order, in one new conversation, and check each reply.
+
+    ``source_address``: the local address to connect from (each dialogue is another customer,
+    so the server's per-address throttles count each one apart, as they would real customers).
+    """
     record = DialogueRecord(id=dialogue.id, note=dialogue.note, signed_in=dialogue.signed_in, line=dialogue.line)
     create = identity_bodies(dialogue.signed_in, settings) if dialogue.signed_in else [{}]
     try:
-        conversation = _Conversation(base_url, timeout, create)
+        conversation = _Conversation(base_url, timeout, create, source_address)
     except (RuntimeError, httpx.HTTPError, KeyError, ValueError) as exc:
         record.error = str(exc)
         for i, turn in enumerate(dialogue.turns, start=1):
@@ -295,8 +303,12 @@ def run_suite(
     db: Database | None = None,
     timeout: float = 120.0,
     progress: Progress | None = None,
+    source_addresses: Iterator[str] | None = None,
 ) -> RunResult:
-    """Run every dialogue of ``suite`` against the chat API at ``base_url``."""
+    """Run every dialogue of ``suite`` against the chat API at ``base_url``.
+
+    ``source_addresses``: one local address per dialogue (see :func:`loopback_addresses`).
+    """
     started = datetime.now(UTC)
     total = suite.turn_count
     done = 0
@@ -309,8 +321,18 @@ def run_suite(
             if progress:
                 progress(done, total, dialogue_id)
 
+        source = next(source_addresses, None) if source_addresses is not None else None
         records.append(
-            run_dialogue(dialogue, base_url, pii=pii, settings=settings, db=db, timeout=timeout, on_turn=tick)
+            run_dialogue(
+                dialogue,
+                base_url,
+                pii=pii,
+                settings=settings,
+                db=db,
+                timeout=timeout,
+                on_turn=tick,
+                source_address=source,
+            )
         )
     return RunResult(
         suite=suite.name, target=base_url, started_at=started, finished_at=datetime.now(UTC), dialogues=records
@@ -318,6 +340,30 @@ def run_suite(
 
 
 # --- serving the app in-process -----------------------------------------------------------------
+
+
+def loopback_addresses() -> Iterator[str] | None:
+    """Distinct 127.x.y.z addresses from a random start, one per simulated customer.
+
+    None where the system cannot send from loopback addresses other than 127.0.0.1 (macOS).
+    """
+    import random
+
+    try:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.2", 0))
+    except OSError:
+        return None
+    span = 250 * 256 * 254  # 127.1-250.0-255.1-254: never 127.0.0.1, the server's own
+    start = random.randrange(span)
+
+    def addresses() -> Iterator[str]:
+        for i in range(span):
+            n = (start + i) % span
+            yield f"127.{1 + n // (256 * 254)}.{(n // 254) % 256}.{1 + n % 254}"
+
+    return addresses()
+
 
 
 def _free_port() -> int:
@@ -384,7 +430,16 @@ def evaluate(
 
         services = Services.build(settings)
     with serve_in_thread(build_api(services)) as base_url:
-        result = run_suite(suite, base_url, pii=pii, settings=settings, db=db, timeout=timeout, progress=progress)
+        result = run_suite(
+            suite,
+            base_url,
+            pii=pii,
+            settings=settings,
+            db=db,
+            timeout=timeout,
+            progress=progress,
+            source_addresses=loopback_addresses(),
+        )
     result.target = "in-process"
     return result
 
