@@ -1,13 +1,17 @@
 """The extractive answer backend: replies assembled only from cited passages and store facts.
 
-It never writes a number, date, amount or policy of its own: every sentence is copied from a
-passage it cites (or from the store's order records), and Bitext-style placeholders such as
-``{{Order Number}}`` are filled from the conversation and the store or replaced by a neutral phrase.
+It never writes a number, date, amount or policy of its own: every statement is quoted from a
+passage it cites (the shop's policy, an approved answer), from the product's own catalog facts,
+its Q&A or reviews (each labelled), or from the store's order records. Past conversations are
+never quoted: they are another customer's case. Quoted text is cleaned of Markdown markers
+(bold, tables), so only the assistant's own list and emphasis markup reaches the chat.
 
 Example:
     >>> fill_placeholders("Your order {{Order Number}} ships via {{Website Name}}.",
     ...                   {"order number": "#JP1001"}, shop_name="Juniper & Pine")
     'Your order #JP1001 ships via the Juniper & Pine website.'
+    >>> clean_markdown("- **Return window:** 30 days")
+    'Return window: 30 days'
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from assistant.conversation.catalog import ProductFacts, cjk_bigrams
+from assistant.conversation.templates import money, say
 from assistant.retrieval.hybrid import Passage
-from assistant.retrieval.text import snippet, split_sentences, tokenize
+from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
 
@@ -36,6 +42,10 @@ _NEUTRAL: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"name", re.I), "there"),
     (re.compile(r"live chat|chat", re.I), "live chat"),
 ]
+_AMOUNT_Q = re.compile(r"\b(how much|cost|costs|price|fee|fees|pay|pays|charge|charged|free)\b|多少钱|费用|运费|谁付", re.I)
+_DURATION_Q = re.compile(r"\b(how long|how many days|when|how soon|window|deadline|time)\b|多久|多长时间|期限|几天", re.I)
+_HAS_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(美元|元)|\bfree\b|免费", re.I)
+_HAS_DURATION = re.compile(r"\d+\s*(-\s*\d+\s*)?(business )?(days?|hours?|weeks?|months?|years?)|\d+\s*(天|小时|周|个月|年)", re.I)
 
 
 def fill_placeholders(text: str, values: Mapping[str, str], shop_name: str = "") -> str:
@@ -70,16 +80,6 @@ class Composed:
     meta: Mapping[str, object] = field(default_factory=dict)
 
 
-def agent_reply(p: Passage) -> str:
-    """The agent's side of an ingested past conversation."""
-    answer = p.metadata.get("answer")
-    if isinstance(answer, str) and answer.strip():
-        return answer.strip()
-    text = p.text
-    idx = text.find("Agent:")
-    return text[idx + len("Agent:") :].strip() if idx >= 0 else text
-
-
 def policy_body(p: Passage) -> tuple[str, str]:
     """(heading path, passage body) of a policy chunk stored as ``heading\\n\\npassage``."""
     title = str(p.metadata.get("title") or "")
@@ -90,152 +90,248 @@ def policy_body(p: Passage) -> tuple[str, str]:
     return title, text.strip()
 
 
-def best_sentences(question: str, text: str, limit: int = 2, min_overlap: int = 1) -> list[str]:
-    """The ``limit`` sentences of ``text`` sharing most content words with ``question``, in text order."""
-    q = set(tokenize(question))
-    sents = [s for s in _policy_units(text) if len(s) > 3]
-    if not sents:
+def clean_markdown(text: str) -> str:
+    """Quoted text without Markdown markers: bullets, bold/italic, code ticks, heading hashes."""
+    text = re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", text.strip())
+    text = re.sub(r"^#+\s*", "", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"\1", text)
+    text = text.replace("`", "")
+    return " ".join(text.split())
+
+
+def _table_units(lines: Sequence[str]) -> list[str]:
+    """Markdown table rows as sentences: "Standard: Cost $5.95, ...; Delivery time 3-5 business days"."""
+    rows = [[c.strip() for c in ln.strip().strip("|").split("|")] for ln in lines]
+    rows = [r for r in rows if not all(re.fullmatch(r":?-{2,}:?", c) or not c for c in r)]
+    if len(rows) < 2:
         return []
+    header, body = rows[0], rows[1:]
+    out = []
+    for r in body:
+        parts = [f"{h} {c}" for h, c in zip(header[1:], r[1:], strict=False) if c]
+        out.append(f"{r[0]} ({header[0]}): " + "; ".join(parts))
+    return out
+
+
+def policy_units(text: str) -> list[str]:
+    """A policy passage as quotable units: bullets (over wrapped lines), table rows, sentences."""
+    units: list[str] = []
+    table: list[str] = []
+    para: list[str] = []
+
+    def flush_para() -> None:
+        if para:
+            units.extend(split_sentences(" ".join(para)))
+            para.clear()
+
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("|"):
+            flush_para()
+            table.append(stripped)
+            continue
+        if table:
+            units.extend(_table_units(table))
+            table = []
+        if re.match(r"^([-*+]|\d+\.)\s", stripped):
+            flush_para()
+            units.append(stripped)
+        elif not stripped:
+            flush_para()
+        elif units and re.match(r"^([-*+]|\d+\.)\s", units[-1]) and line.startswith((" ", "\t")):
+            units[-1] += " " + stripped
+        else:
+            para.append(stripped)
+    if table:
+        units.extend(_table_units(table))
+    flush_para()
+    return [clean_markdown(u) for u in units if clean_markdown(u)]
+
+
+def _overlap(question: str, unit: str) -> float:
+    q = set(tokenize(question))
+    if has_cjk(question):
+        return float(len(cjk_bigrams(question) & cjk_bigrams(unit))) + len(q & set(tokenize(unit))) * 0.1
+    return float(len(q & set(tokenize(unit))))
+
+
+def best_sentences(question: str, text: str, limit: int = 2, min_overlap: float = 1.0) -> list[str]:
+    """The ``limit`` units of ``text`` matching ``question`` best, in text order.
+
+    Overlap of content words decides; a question about an amount prefers units stating one, a
+    question about time prefers units stating a duration.
+    """
+    units = [u for u in policy_units(text) if len(u) > 3]
+    if not units:
+        return []
+    want_amount = bool(_AMOUNT_Q.search(question))
+    want_time = bool(_DURATION_Q.search(question))
     scored = []
-    for i, s in enumerate(sents):
-        overlap = len(q & set(tokenize(s)))
-        scored.append((overlap, -i, i, s))
+    for i, u in enumerate(units):
+        score = _overlap(question, u)
+        if want_amount and _HAS_AMOUNT.search(u):
+            score += 1.5
+        if want_time and _HAS_DURATION.search(u):
+            score += 1.5
+        scored.append((score, -i, i, u))
     scored.sort(reverse=True)
     chosen = [t for t in scored[:limit] if t[0] >= min_overlap] or scored[:1]
-    return [s for *_rest, s in sorted(chosen, key=lambda t: t[2])]
+    return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
 
 
-def _policy_units(text: str) -> list[str]:
-    # Markdown bullets are the natural unit of a policy; a bullet continues over wrapped lines.
-    if re.search(r"^\s*[-*]\s", text, re.M):
-        units: list[str] = []
-        for line in text.splitlines():
-            if re.match(r"^\s*([-*]|\d+\.)\s", line) or not units:
-                units.append(line.strip())
-            elif line.strip():
-                units[-1] += " " + line.strip()
-        return [u for u in units if u and not u.startswith("|")]
-    return split_sentences(text)
-
-
-def _trim(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    sents = split_sentences(text)
-    out = ""
-    for s in sents:
-        if len(out) + len(s) + 1 > limit:
-            break
-        out = f"{out}\n{s}" if out else s
-    return out or snippet(text, limit)
+def passage_language(p: Passage) -> str:
+    lang = p.metadata.get("language")
+    if isinstance(lang, str) and lang:
+        return lang
+    return "zh" if has_cjk(p.text) else "en"
 
 
 class ExtractiveComposer:
-    """Builds replies from the best passages; no language model involved.
+    """Builds replies from the best passages and catalog facts; no language model involved.
 
-    ``min_policy_cosine`` is the similarity a policy passage needs to lead the answer;
-    ``max_chars`` bounds an adapted past reply; ``policy_margin`` is how much better a past reply must
-    match than the best policy passage to lead instead.
+    ``min_policy_cosine`` is the similarity a policy passage needs to answer at all.
     """
 
-    def __init__(
-        self, shop_name: str = "", min_policy_cosine: float = 0.3, max_chars: int = 900, policy_margin: float = 0.1
-    ) -> None:
-        if max_chars < 100:
-            raise ValueError("max_chars must be >= 100")
+    def __init__(self, shop_name: str = "", min_policy_cosine: float = 0.3) -> None:
         self.shop_name = shop_name
         self.min_policy_cosine = min_policy_cosine
-        self.policy_margin = policy_margin
-        self.max_chars = max_chars
 
-    def answer(self, question: str, passages: Sequence[Passage], values: Mapping[str, str] | None = None) -> Composed:
-        """Answer a general question from policy passages and past agent replies."""
-        values = dict(values or {})
-        policies = [p for p in passages if p.collection == "policies"]
-        convs = [p for p in passages if p.collection == "conversations"]
-        best_policy = policies[0] if policies else None
-        best_conv = convs[0] if convs else None
-        # Policies are the shop's own word, so they lead unless a past reply matches the question clearly
-        # better (a fact only agents knew, e.g. a pickup point that no policy page mentions).
-        if best_policy is not None and (
-            best_conv is None
-            or (
-                (best_policy.cosine or 0.0) >= self.min_policy_cosine
-                and (best_policy.cosine or 0.0) >= (best_conv.cosine or 0.0) - self.policy_margin
-            )
-        ):
-            parts: list[str] = []
-            used: list[Passage] = [best_policy]
-            title, body = policy_body(best_policy)
-            sents = best_sentences(question, body, limit=2)
-            section = title.split(">")[-1].strip() if title else "our policy"
-            parts.append(f"Here is what our policy says about **{section}**:")
-            parts.extend(f"- {_strip_bullet(s)} [1]" for s in sents)
-            for extra in policies[1:2]:
-                close = (extra.cosine or 0.0) >= (best_policy.cosine or 0.0) - 0.05
-                if close and (extra.cosine or 0.0) >= self.min_policy_cosine and policy_body(extra)[0] != title:
-                    more = best_sentences(question, policy_body(extra)[1], limit=1, min_overlap=2)
-                    if more and tokenize(question) and set(tokenize(question)) & set(tokenize(more[0])):
-                        used.append(extra)
-                        parts.append(f"- {_strip_bullet(more[0])} [{len(used)}]")
-            return Composed("\n".join(parts), tuple(used), meta={"basis": "policy"})
-        if best_conv is not None:
-            reply = fill_placeholders(agent_reply(best_conv), values, self.shop_name)
-            return Composed(f"{_trim(reply, self.max_chars)} [1]", (best_conv,), meta={"basis": "past_reply"})
-        return Composed(
-            "I'm sorry, I couldn't find information about that in our help center. "
-            "You can ask me about orders, returns, shipping, payments or our products, "
-            "or ask to talk to a person.",
-            (),
-            meta={"basis": "none"},
-        )
+    # --- policy and approved answers -----------------------------------------------------------
+    def answer(
+        self, question: str, passages: Sequence[Passage], language: str = "en", focus: str = ""
+    ) -> Composed:
+        """Answer a service question from policy passages and approved answers (never past replies).
 
-    def product_answer(self, question: str, product_name: str, reviews: Sequence[Passage]) -> Composed:
-        """Answer "is this good for…" from the product's reviews and Q&A, one quoted line per source."""
-        if not reviews:
-            return Composed(
-                f"I couldn't find customer reviews or Q&A about **{product_name}** that answer this yet.",
-                (),
-                meta={"basis": "none"},
+        ``focus`` is extra wording used only to pick the sentences (the topic a follow-up continues).
+        """
+        usable = [p for p in passages if p.collection in ("policies", "answers")]
+        if not usable:
+            return Composed(say("no_answer", language), (), meta={"basis": "none"})
+        same = [p for p in usable if passage_language(p) == language]
+        best = (same or usable)[0]
+        pick = f"{question} {focus}".strip()
+        if best.collection == "answers":
+            title = str(best.metadata.get("title") or "Our answer")
+            body = clean_markdown(fill_placeholders(best.text, {}, self.shop_name))
+            text = f"{say('answer_intro', language, title=title)}\n{snippet(body, 600)} [1]"
+            return Composed(text, (best,), meta={"basis": "answer"})
+        used = [best]
+        title, body = policy_body(best)
+        section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
+        parts = [say("policy_intro", language, section=section)]
+        parts.extend(f"- {u} [1]" for u in best_sentences(pick, body, limit=2))
+        # A second section when it matches nearly as well and adds something the question asks about.
+        for extra in (same or usable)[1:2]:
+            close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
+            if close and extra.collection == "policies" and policy_body(extra)[0] != title:
+                more = best_sentences(pick, policy_body(extra)[1], limit=1, min_overlap=2)
+                if more and more[0] not in "\n".join(parts):
+                    used.append(extra)
+                    parts.append(f"- {more[0]} [{len(used)}]")
+        return Composed("\n".join(parts), tuple(used), meta={"basis": "policy"})
+
+    # --- products ------------------------------------------------------------------------------
+    @staticmethod
+    def product_price(product: ProductFacts, language: str) -> str:
+        prices = sorted({v[1] for v in product.variants if v[1] is not None})
+        if len(prices) > 1:
+            return say(
+                "price_range", language, name=product.name, low=money(prices[0], language), high=money(prices[-1], language)
             )
-        lines = [f"Here's what customers say about **{product_name}**:"]
+        price = product.price if product.price is not None else (prices[0] if prices else None)
+        if price is None:
+            return say("product_unknown", language, name=product.name)
+        return say("price", language, name=product.name, price=money(price, language))
+
+    @staticmethod
+    def product_stock(product: ProductFacts, language: str) -> str:
+        if not product.available:
+            return say("out_of_stock", language, name=product.name)
+        opts = [" / ".join(str(v) for v in o.values()) for o, _p, ok in product.variants if ok]
+        if not opts:
+            return say("stock", language, options=product.name)
+        return say("stock", language, options=", ".join(opts[:12]))
+
+    def product_answer(
+        self,
+        question: str,
+        product: ProductFacts,
+        qa: Sequence[Passage],
+        reviews: Sequence[Passage],
+        language: str = "en",
+        *,
+        wants_price: bool = False,
+        wants_stock: bool = False,
+    ) -> Composed:
+        """Answer from the product's own facts first, then its Q&A, then reviews; each labelled.
+
+        Only sources that share the question's content words are quoted, so an answer never opens
+        with a yes or no given to a different question.
+        """
+        ask = [w for w in tokenize(question) if w not in product.name_words] or tokenize(question)
+        ask_text = " ".join(ask)
+        lines: list[str] = []
+        if wants_price:
+            lines.append(self.product_price(product, language) + " [1]")
+        if wants_stock:
+            lines.append(self.product_stock(product, language) + " [1]")
+        facts = [s for s in product.sentences() if set(tokenize(s)) & set(ask)]
+        if facts and not (wants_price or wants_stock):
+            lines.append(f"{say('from_description', language)} {' '.join(clean_markdown(s) for s in facts[:2])} [1]")
         used: list[Passage] = []
-        for p in reviews[:3]:
-            text = p.text
-            if p.metadata.get("kind") == "qa" and "\nA:" in text:
-                quote = text.split("\nA:", 1)[1].strip()
-                label = "Q&A"
-            else:
-                quote = " ".join(best_sentences(question, text, limit=2))
-                label = "A reviewer"
-                rating = p.metadata.get("rating")
-                if isinstance(rating, int | float):
-                    label = f"A reviewer ({rating:g}/5)"
-            used.append(p)
-            lines.append(f"- {label}: \u201c{snippet(quote, 280)}\u201d [{len(used)}]")
-        return Composed("\n".join(lines), tuple(used), meta={"basis": "reviews"})
+        if not lines:
+            for p in qa:
+                q_part, _, a_part = p.text.partition("\nA:")
+                if set(tokenize(q_part)) & set(ask) and a_part.strip():
+                    used.append(p)
+                    lines.append(
+                        f"{say('from_qa', language)} \u201c{clean_markdown(q_part.removeprefix('Q:'))}\u201d "
+                        f"\u2014 {snippet(clean_markdown(a_part), 280)} [{len(used) + 1}]"
+                    )
+                    break
+        if not lines:
+            for p in reviews:
+                hits = [s for s in split_sentences(p.text) if set(tokenize(s)) & set(ask)]
+                if hits:
+                    used.append(p)
+                    lines.append(f"{say('from_reviews', language)} \u201c{snippet(hits[0], 240)}\u201d [{len(used) + 1}]")
+                if len(used) >= 2:
+                    break
+        if not lines:
+            return Composed(say("product_unknown", language, name=product.name), (), meta={"basis": "none"})
+        if not ask_text:
+            lines = lines[:1]
+        return Composed("\n".join(lines), tuple(used), meta={"basis": "product", "product_cited": True})
 
-    def shopping_answer(self, question: str, products: Sequence[Passage]) -> Composed:
-        """Answer "I'm looking for…" with the catalog's closest products, each with a line of its text."""
-        lines = ["These products from our catalog match what you're looking for:"]
+    # --- shopping ------------------------------------------------------------------------------
+    def shopping_answer(
+        self,
+        question: str,
+        products: Sequence[ProductFacts],
+        language: str = "en",
+        *,
+        need: str = "",
+        lead: str = "",
+    ) -> Composed:
+        """The matching products, each with its price and one line of its own description."""
+        lines = [lead] if lead else []
+        if need:
+            lines.append(say("shopping_intro", language, need=need))
+        elif not lead:
+            lines.append(say("shopping_intro_plain", language))
         for n, p in enumerate(products, start=1):
-            name = str(p.metadata.get("name") or "this product")
-            price = p.metadata.get("price")
-            price_txt = f" (${float(price):,.2f})" if isinstance(price, int | float) and price > 0 else ""
-            stock = "" if p.metadata.get("available", True) else " — currently out of stock"
-            # The chunk is "name. brand. category. description": quote the description, not the labels.
-            labels = {name, str(p.metadata.get("category") or "")}
-            sentences = [
-                s
-                for s in split_sentences(p.text)
-                # tags come last, unpunctuated: "waterproof packable rain" is no sentence
-                if s.rstrip(". ") not in labels and len(s.split()) >= 4 and s.rstrip()[-1:] in ".!?"
-            ]
-            body = " ".join(sentences) or p.text
-            line = " ".join(best_sentences(question, body, limit=1)) or snippet(body, 160)
-            lines.append(f"- **{name}**{price_txt}{stock}: {snippet(_strip_bullet(line), 200)} [{n}]")
-        lines.append("Tell me more about how you'll use it and I can narrow it down.")
-        return Composed("\n".join(lines), tuple(products), meta={"basis": "catalog"})
+            price = f" ({money(p.price, language)})" if p.price else ""
+            stock = "" if p.available else (" — 缺货" if language == "zh" else " — currently out of stock")
+            if language == "zh":
+                lines.append(f"- **{p.name}**{price}{stock} [{n}]")
+                continue
+            sents = p.sentences()
+            line = " ".join(best_sentences(question, " ".join(sents), limit=1)) if sents else ""
+            body = f": {snippet(clean_markdown(line), 200)}" if line else ""
+            lines.append(f"- **{p.name}**{price}{stock}{body} [{n}]")
+        lines.append(say("shopping_outro", language))
+        return Composed("\n".join(lines), (), meta={"basis": "catalog"})
 
     @staticmethod
     def order_status(facts_lines: Sequence[Sequence[str]], missing: Sequence[str]) -> Composed:
@@ -250,7 +346,3 @@ class ExtractiveComposer:
         if not parts:
             parts.append("I couldn't find any orders on your account.")
         return Composed("\n".join(parts), (), facts=tuple(line for f in facts_lines for line in f))
-
-
-def _strip_bullet(text: str) -> str:
-    return re.sub(r"^\s*([-*]|\d+\.)\s+", "", text).strip()

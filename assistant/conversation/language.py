@@ -44,6 +44,19 @@ class LanguageDetector:
         self.default = default
         self.min_chars = min_chars
 
+    def detect_confident(self, text: str) -> str | None:
+        """The message's language when it is clear (a CJK script, or a long enough text), else None.
+
+        A short message ("ok", "#JP1001", "thanks") then keeps the conversation's last language.
+        """
+        if has_cjk(text):
+            return self.detect(text)
+        if sum(ch.isalpha() for ch in text) < self.min_chars:
+            return None
+        sentinel = "\x00"
+        code = self.detect(text, fallback=sentinel)
+        return None if code == sentinel else code
+
     def detect(self, text: str, fallback: str | None = None) -> str:
         fallback = fallback or self.default
         if has_cjk(text):

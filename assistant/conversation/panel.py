@@ -1,0 +1,121 @@
+"""The recommendation panel: the same state as the answer, ranked by the fused interest model.
+
+With a shopping need, the panel is filtered by the need's hard constraints (price range, category)
+and ranked with the need's text as the chat request (u = W·[x; y] + b over behavior and text). On
+service turns (returns, orders, complaints) the message is not read as shopping interest: the
+panel is ranked by behavior alone. Reasons are built from the state and the history, never by
+quoting the message: "Fits your request: warm jacket under $150 · you bought the Basalt Boot".
+
+Example:
+    >>> behavior_part('Because you bought Basalt Boot and asked about "boots"')
+    'you bought Basalt Boot'
+    >>> behavior_part('Because you asked about "returns"') is None
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from assistant.conversation.state import Need
+from assistant.conversation.types import Recommendation, SessionEvent
+
+if TYPE_CHECKING:
+    from assistant.interest.online import InterestService
+
+log = logging.getLogger(__name__)
+
+_BEHAVIOR = re.compile(r"^Because (you .+?)(?: and asked about .*)?$")
+_REASON_TEXT = {
+    "fits": {"en": "Fits your request: {need}", "zh": "符合您的需求：{need}"},
+    "popular": {"en": "Popular with other customers", "zh": "其他顾客常买"},
+    "similar": {"en": "Similar to what you've looked at", "zh": "与您浏览过的商品相似"},
+}
+
+
+def behavior_part(reason: str) -> str | None:
+    """The history half of an interest-model reason ("you bought X"), without any chat quote."""
+    m = _BEHAVIOR.match(reason.strip())
+    if not m:
+        return None
+    part = m.group(1).strip()
+    return None if part.startswith("you asked about") or '"' in part else part
+
+
+def _text(key: str, language: str, **kw: str) -> str:
+    table = _REASON_TEXT[key]
+    return table.get(language, table["en"]).format(**kw)
+
+
+class Panel:
+    """Builds the panel of one turn from the interest service and the conversation state."""
+
+    def __init__(self, interest: InterestService | None, k: int) -> None:
+        self.interest = interest
+        self.k = k
+
+    def recommend(
+        self,
+        conversation_id: str,
+        customer_id: str | None,
+        need: Need | None,
+        events: Sequence[SessionEvent],
+        language: str,
+        shopping: bool,
+    ) -> list[Recommendation]:
+        if self.interest is None or self.k == 0:
+            return []
+        from assistant.interest.online import RecFilters
+        from assistant.interest.online import SessionEvent as LiveEvent
+
+        now = datetime.now(UTC)
+        live: list[Any] = []
+        try:
+            for e in events:
+                if customer_id is not None:
+                    # A known customer's events are stored, so later sessions remember them too.
+                    self.interest.record_event(customer_id, e.product_id, e.event_type, e.session_id or conversation_id)
+                else:
+                    live.append(LiveEvent(e.product_id, e.event_type, e.timestamp or now))
+            filters = None
+            chat = ""
+            if shopping and need is not None:
+                filters = RecFilters(category=need.category, min_price=need.price_min, max_price=need.price_max)
+                chat = need.query
+            recs = self.interest.recommend(customer_id, chat_text=chat, session_events=live, k=self.k, filters=filters)
+            if not recs and filters is not None and filters.category:
+                filters = RecFilters(min_price=need.price_min if need else None, max_price=need.price_max if need else None)
+                recs = self.interest.recommend(customer_id, chat_text=chat, session_events=live, k=self.k, filters=filters)
+        except Exception as exc:  # recommendations are an extra: never lose the reply over them
+            log.error("recommendations failed for %s: %s", conversation_id, exc)
+            return []
+        out = []
+        fits = _text("fits", language, need=need.describe(language)) if (shopping and need is not None) else ""
+        for r in recs:
+            contrib: dict[str, float] = {}
+            for label, weight in list(r.contributions or []):
+                if str(label).startswith('"'):
+                    continue  # a chat phrase: the customer's words stay out of the panel
+                contrib[str(label)] = contrib.get(str(label), 0.0) + float(weight)
+            bits = [fits] if fits else []
+            behavior = behavior_part(r.reason)
+            if behavior:
+                bits.append(behavior)
+            if not bits:
+                bits.append(_text("popular", language) if r.reason.startswith("Popular") else _text("similar", language))
+            out.append(
+                Recommendation(
+                    product_id=str(r.product_id),
+                    name=r.name,
+                    category=r.category,
+                    price=r.price,
+                    score=float(r.score),
+                    reason=" · ".join(bits),
+                    contributions=contrib,
+                )
+            )
+        return out

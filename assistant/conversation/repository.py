@@ -1,0 +1,243 @@
+"""Loading and saving conversations, messages, drafts and feedback (the engine's only SQL).
+
+Example:
+    >>> repo = ConversationRepository(db)  # doctest: +SKIP
+    >>> cid = repo.create("C001", signed_in=True)  # doctest: +SKIP
+    >>> repo.load(cid).verified_id  # doctest: +SKIP
+    'C001'
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from assistant.conversation.state import ConversationState
+from assistant.conversation.types import Citation, DraftView, MessageView, SessionEvent
+from assistant.store.db import Database
+from assistant.store.models import Conversation, Draft, Feedback, Message
+
+audit = logging.getLogger("assistant.audit")
+
+
+class ConversationNotFound(KeyError):
+    """No conversation with that id."""
+
+
+@dataclass
+class Loaded:
+    """A conversation as a turn starts: who, where it stands, what was said."""
+
+    conversation_id: str
+    customer_id: str | None
+    verified_id: str | None
+    signed_in: bool
+    status: str
+    intent: str | None
+    language: str | None
+    summary: str
+    state: ConversationState
+    history: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class SavedReply:
+    """What :meth:`ConversationRepository.save_reply` writes besides the message itself."""
+
+    text: str
+    citations: list[dict[str, Any]]
+    intent: str | None
+    confidence: float
+    meta: dict[str, Any]
+    language: str
+    summary: str
+    verified_id: str | None
+    state: ConversationState
+    handoff: bool
+    draft: dict[str, Any] | None  # content, payload, sources of the agent draft on a new handoff
+
+
+class ConversationRepository:
+    """All reads and writes of live conversations."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, customer_id: str | None, *, signed_in: bool = False) -> str:
+        if signed_in and not customer_id:
+            raise ValueError("signed_in needs a customer_id")
+        cid = uuid.uuid4().hex
+        with self.db.session() as s:
+            s.add(
+                Conversation(
+                    id=cid,
+                    customer_id=customer_id,
+                    verified_customer_id=customer_id if signed_in else None,
+                    status="open",
+                    state=ConversationState(signed_in=signed_in).dump(),
+                )
+            )
+        return cid
+
+    def load(self, conversation_id: str, customer_text: str | None, events: Sequence[SessionEvent] = ()) -> Loaded:
+        """The conversation, after storing the customer's message (when there is one)."""
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFound(conversation_id)
+            history = [(m.role, m.text) for m in conv.messages if m.role != "system"]
+            if customer_text is not None:
+                s.add(
+                    Message(
+                        conversation_id=conversation_id,
+                        role="customer",
+                        text=customer_text,
+                        meta={"session_events": [e.model_dump(mode="json") for e in events]},
+                    )
+                )
+            state = ConversationState.load(dict(conv.state or {}))
+            return Loaded(
+                conversation_id=conversation_id,
+                customer_id=conv.customer_id,
+                verified_id=conv.verified_customer_id,
+                signed_in=state.signed_in,
+                status=conv.status,
+                intent=conv.intent,
+                language=conv.language,
+                summary=conv.summary or "",
+                state=state,
+                history=history,
+            )
+
+    def status(self, conversation_id: str) -> str:
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFound(conversation_id)
+            return conv.status
+
+    def save_reply(self, loaded: Loaded, reply: SavedReply) -> int:
+        """Store the assistant's message and the conversation's new state; a new handoff adds a draft."""
+        with self.db.session() as s:
+            conv = s.get(Conversation, loaded.conversation_id)
+            assert conv is not None
+            msg = Message(
+                conversation_id=loaded.conversation_id,
+                role="assistant",
+                text=reply.text,
+                citations=reply.citations,
+                intent=reply.intent,
+                confidence=reply.confidence,
+                meta=reply.meta,
+            )
+            s.add(msg)
+            conv.summary = reply.summary
+            conv.language = reply.language
+            if reply.intent:
+                conv.intent = reply.intent
+            conv.verified_customer_id = reply.verified_id
+            conv.state = reply.state.dump()
+            if reply.handoff and conv.status != "handoff":
+                conv.status = "handoff"
+                draft = dict(reply.draft or {})
+                if draft.get("from_last_answer"):
+                    # "I'm connecting you..." is no draft for the agent: offer the last real answer.
+                    last = next(
+                        (
+                            m
+                            for m in reversed(conv.messages)
+                            if m.role == "assistant" and m is not msg and not (m.meta or {}).get("handoff")
+                        ),
+                        None,
+                    )
+                    draft["content"], draft["sources"] = (last.text, list(last.citations or [])) if last else ("", [])
+                payload = dict(draft.get("payload") or {})
+                payload.setdefault("intent", conv.intent)
+                s.add(
+                    Draft(
+                        conversation_id=loaded.conversation_id,
+                        kind="reply",
+                        content=str(draft.get("content") or ""),
+                        payload=payload,
+                        sources=list(draft.get("sources") or []),
+                        status="pending",
+                    )
+                )
+            s.flush()
+            return int(msg.id)
+
+    def feedback(self, conversation_id: str, message_id: int, rating: int, comment: str = "") -> None:
+        if rating not in (-1, 1):
+            raise ValueError("rating must be -1 or 1")
+        with self.db.session() as s:
+            msg = s.get(Message, message_id)
+            if msg is None or msg.conversation_id != conversation_id:
+                raise ConversationNotFound(f"{conversation_id}/{message_id}")
+            s.add(Feedback(conversation_id=conversation_id, message_id=message_id, rating=rating, comment=comment))
+        audit.info(
+            json.dumps(
+                {"event": "feedback", "conversation_id": conversation_id, "message_id": message_id, "rating": rating}
+            )
+        )
+
+    def history(self, conversation_id: str) -> list[MessageView]:
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFound(conversation_id)
+            return [
+                MessageView(
+                    id=m.id,
+                    role=m.role,
+                    text=m.text,
+                    citations=[Citation.model_validate(c) for c in (m.citations or [])],
+                    intent=m.intent,
+                    confidence=m.confidence,
+                    created_at=m.created_at,
+                    meta=dict(m.meta or {}),
+                )
+                for m in conv.messages
+            ]
+
+    def info(self, conversation_id: str) -> dict[str, Any]:
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFound(conversation_id)
+            return {
+                "id": conv.id,
+                "customer_id": conv.customer_id,
+                "verified": conv.verified_customer_id is not None,
+                "verified_customer_id": conv.verified_customer_id,
+                "status": conv.status,
+                "intent": conv.intent,
+                "language": conv.language,
+                "summary": conv.summary,
+            }
+
+    def drafts(self, status: str | None = "pending") -> list[DraftView]:
+        with self.db.session() as s:
+            q = select(Draft).order_by(Draft.id.desc())
+            if status is not None:
+                q = q.where(Draft.status == status)
+            return [
+                DraftView(
+                    id=d.id,
+                    conversation_id=d.conversation_id,
+                    kind=d.kind,
+                    content=d.content,
+                    payload=dict(d.payload or {}),
+                    sources=list(d.sources or []),
+                    status=d.status,
+                    reviewer=d.reviewer,
+                    reason=d.reason,
+                    created_at=d.created_at,
+                )
+                for d in s.scalars(q).all()
+            ]

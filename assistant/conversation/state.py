@@ -1,0 +1,93 @@
+"""The typed conversation state, stored as JSON in ``Conversation.state`` and updated every turn.
+
+It holds what the customer wants (the shopping need), what the assistant showed (products, the
+product in focus), the pending identity or order step, the service topic a follow-up continues,
+and the customer's language. Both the answer and the recommendation panel read it.
+
+Example:
+    >>> st = ConversationState.load({"need": {"product_type": "jacket", "price_max": 150}})
+    >>> st.need.describe()
+    'jacket under $150'
+    >>> ConversationState.load({"bogus": 1}).need is None  # unknown or broken state starts afresh
+    True
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger(__name__)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Need(_Model):
+    """The customer's current shopping need; words come from the customer, matched to the catalog."""
+
+    product_type: str | None = None  # the head noun as said ("jacket", "帽子")
+    type_products: list[str] = Field(default_factory=list)  # products whose name carries the type
+    category: str | None = None  # a catalog category, when the type names one or it was inferred
+    attributes: list[str] = Field(default_factory=list)  # catalog words ("warm", "waterproof")
+    uses: list[str] = Field(default_factory=list)  # what it is for ("hiking")
+    price_min: float | None = None
+    price_max: float | None = None
+    query: str = ""  # the need as one search text (type, attributes, uses), not the raw message
+    language: str = "en"
+
+    def describe(self, language: str = "en") -> str:
+        """A short description built from the parsed need, not the message: "warm jacket under $150"."""
+        words = [*self.attributes, self.product_type or ("商品" if language == "zh" else "products")]
+        head = ("" if language == "zh" else " ").join(w for w in words if w)
+        if self.price_min is not None and self.price_max is not None:
+            head += (
+                f"，{self.price_min:g}-{self.price_max:g}美元"
+                if language == "zh"
+                else f" between ${self.price_min:g} and ${self.price_max:g}"
+            )
+        elif self.price_max is not None:
+            head += f"，不超过{self.price_max:g}美元" if language == "zh" else f" under ${self.price_max:g}"
+        elif self.price_min is not None:
+            head += f"，{self.price_min:g}美元以上" if language == "zh" else f" over ${self.price_min:g}"
+        return head
+
+
+class PendingOrder(_Model):
+    """An order question waiting for the customer to verify who they are."""
+
+    kind: Literal["status", "action"] = "status"
+    action: str | None = None
+    order_ids: list[str] = Field(default_factory=list)
+
+
+class ConversationState(_Model):
+    """Everything a later turn needs to know about the earlier ones."""
+
+    need: Need | None = None
+    shown: list[str] = Field(default_factory=list)  # products the last shopping reply listed, in order
+    focus: str | None = None  # the product the conversation is about now
+    pending: PendingOrder | None = None
+    pending_action: str | None = None
+    last_order_id: str | None = None
+    language: str = "en"  # the last confidently detected language
+    topic: str = ""  # the last service question, for elliptical follow-ups ("and to Canada?")
+    low_streak: int = 0
+    declines: int = 0
+    handoff_offered: bool = False
+    signed_in: bool = False  # the shop vouched for the customer (its login, a signed identity token)
+
+    @classmethod
+    def load(cls, raw: dict[str, Any] | None) -> ConversationState:
+        """Parse the stored JSON; a state written by an older version starts afresh (logged)."""
+        try:
+            return cls.model_validate(raw or {})
+        except ValidationError as exc:
+            log.warning("conversation state unreadable, starting afresh: %s", exc.errors()[:1])
+            return cls()
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

@@ -1,0 +1,134 @@
+"""The fixed messages the assistant writes itself, in English and Chinese.
+
+Everything else a reply says is quoted from the shop's policy, catalog, Q&A, reviews, approved
+answers or the customer's own orders. A language without a table entry falls back to English.
+
+Example:
+    >>> say("thanks", "zh")
+    '不客气！还有什么可以帮您的吗？'
+    >>> say("not_carried", "en", noun="kayaks")
+    "We don't carry kayaks."
+"""
+
+from __future__ import annotations
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "identity": {
+        "en": "I can help with that. To protect your account, please confirm who you are first: the "
+        "**email address** on the order, or your **full name plus the zip code** of the order's address.",
+        "zh": "我可以帮您查询。为保护您的账户，请先确认身份：提供订单上的**电子邮箱**，或您的**全名和邮编**。",
+    },
+    "identity_failed": {
+        "en": "I'm sorry, I couldn't match those details to an account. Please check the email address, "
+        "or send your full name together with the zip code of the order's address.",
+        "zh": "抱歉，未能匹配到账户。请核对邮箱，或提供全名和订单地址的邮编。",
+    },
+    "verified": {"en": "Thank you, that matches our records.", "zh": "谢谢，信息与记录相符。"},
+    "refusal": {
+        "en": "I'm sorry, I can only help with questions about our shop: orders, returns, shipping, "
+        "payments, your account and our products.",
+        "zh": "抱歉，我只能回答与本店相关的问题：订单、退货、配送、付款、账户和商品。",
+    },
+    "offer_handoff": {
+        "en": "Would you like me to connect you with a member of our team? Just say yes.",
+        "zh": "需要为您转接人工客服吗？回复“是”即可。",
+    },
+    "handoff": {
+        "en": "I'm connecting you with a member of our support team. They'll see our conversation so far, "
+        "so you won't need to repeat yourself.",
+        "zh": "正在为您转接人工客服，客服可以看到我们的对话记录，您无需重复说明。",
+    },
+    "waiting": {
+        "en": "Your conversation is with our support team now; an agent will reply here shortly.",
+        "zh": "您的对话已转给人工客服，客服会尽快在此回复。",
+    },
+    "action": {
+        "en": "I've passed a request to **{action}** order {order_id} to our team. An agent will review "
+        "it and confirm with you; nothing has been changed yet.",
+        "zh": "已将订单{order_id}的请求（{action}）转交给我们的团队，客服审核后会与您确认；目前订单尚未更改。",
+    },
+    "action_which": {
+        "en": "Which order would you like to {action}? Please send the order number (for example {example}).",
+        "zh": "请问您要处理哪个订单？请提供订单号（例如 {example}）。",
+    },
+    "greeting": {
+        "en": "Hello! I can help with orders, returns, shipping and our products. What can I do for you?",
+        "zh": "您好！我可以帮您处理订单、退货、配送等问题，也可以帮您挑选商品。请问有什么可以帮您？",
+    },
+    "thanks": {
+        "en": "You're welcome! Is there anything else I can help with?",
+        "zh": "不客气！还有什么可以帮您的吗？",
+    },
+    "bye": {
+        "en": "Thanks for stopping by. Have a great day!",
+        "zh": "感谢您的光临，祝您愉快！",
+    },
+    "no_answer": {
+        "en": "I'm sorry, I couldn't find that in our help center or catalog. You can ask me about orders, "
+        "returns, shipping, payments or our products.",
+        "zh": "抱歉，我在帮助中心和商品目录中没有找到相关信息。您可以咨询订单、退货、配送、付款或商品。",
+    },
+    "shopping_intro": {
+        "en": "Here's what we have for {need}:",
+        "zh": "为您找到以下符合需求（{need}）的商品：",
+    },
+    "shopping_intro_plain": {
+        "en": "Here's what we have that matches what you're looking for:",
+        "zh": "为您找到以下符合需求的商品：",
+    },
+    "shopping_outro": {
+        "en": "Tell me more about how you'll use it, or a budget, and I can narrow it down.",
+        "zh": "告诉我您的用途或预算，我可以帮您进一步筛选。",
+    },
+    "no_match": {
+        "en": "I couldn't find {need} in our catalog.",
+        "zh": "目录中没有找到符合条件的商品（{need}）。",
+    },
+    "closest": {
+        "en": "The closest we have:",
+        "zh": "最接近的商品：",
+    },
+    "not_carried": {
+        "en": "We don't carry {noun}.",
+        "zh": "我们目前不销售{noun}。",
+    },
+    "price": {
+        "en": "The **{name}** costs {price}.",
+        "zh": "**{name}** 的价格是 {price}。",
+    },
+    "price_range": {
+        "en": "The **{name}** costs {low} to {high}, depending on the option.",
+        "zh": "**{name}** 的价格为 {low} 至 {high}，视款式而定。",
+    },
+    "stock": {
+        "en": "In stock: {options}.",
+        "zh": "有货款式：{options}。",
+    },
+    "out_of_stock": {
+        "en": "The **{name}** is currently out of stock.",
+        "zh": "**{name}** 目前缺货。",
+    },
+    "from_description": {"en": "From the product description:", "zh": "商品描述："},
+    "from_qa": {"en": "From the product Q&A:", "zh": "商品问答："},
+    "from_reviews": {"en": "Customers say:", "zh": "顾客评价："},
+    "product_unknown": {
+        "en": "The product information for the **{name}** doesn't say. I can pass the question to our team.",
+        "zh": "**{name}** 的商品信息中没有提到这一点，我可以把问题转交给我们的团队。",
+    },
+    "policy_intro": {
+        "en": "Here is what our policy says about **{section}**:",
+        "zh": "关于**{section}**，我们的政策如下：",
+    },
+    "answer_intro": {"en": "{title}:", "zh": "{title}："},
+}
+
+
+def say(key: str, language: str, **values: str) -> str:
+    """The fixed message ``key`` in ``language`` (English when there is no translation)."""
+    table = TEMPLATES[key]
+    return table.get(language, table["en"]).format(**values)
+
+
+def money(value: float, language: str = "en") -> str:
+    """A price as the catalog states it ("$28.00"; "28.00 美元" in Chinese)."""
+    return f"{value:,.2f} 美元" if language == "zh" else f"${value:,.2f}"

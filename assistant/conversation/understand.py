@@ -1,0 +1,304 @@
+"""Routing cues: what kind of message this is, read from its wording (English and Chinese).
+
+These are language cues (greetings, "do you have…", "under $150", "the second one", "这个"), not
+shop vocabulary: what a word means for the shop (a product type, a category, an attribute) is
+decided against the shop's own catalog in :mod:`assistant.conversation.catalog`.
+
+Example:
+    >>> parse_price("a warm jacket under $150")
+    PriceSpec(low=None, high=150.0, relative=None)
+    >>> parse_price("不超过100美元的背包")
+    PriceSpec(low=None, high=100.0, relative=None)
+    >>> parse_price("around $50", around=0.3)
+    PriceSpec(low=35.0, high=65.0, relative=None)
+    >>> parse_price("something cheaper?").relative
+    'cheaper'
+    >>> reference_index("what about the second one?")
+    1
+    >>> extract_need_phrase("I'm looking for a warm jacket for hiking under $150")
+    NeedPhrase(noun='jacket', attributes=['warm'], uses=['hiking'])
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from assistant.retrieval.text import STOPWORDS, has_cjk
+
+_NUM = r"(\d[\d,]*(?:\.\d+)?)"
+_CUR = r"(?:\$|usd\s*|us\$)"
+_UNIT = r"(?:\s*(?:dollars?|bucks|usd|美元|美金|元|块钱?))"
+_AMOUNT = rf"{_CUR}?\s*{_NUM}{_UNIT}?"
+
+_BETWEEN = re.compile(
+    rf"\bbetween\s+{_AMOUNT}\s+(?:and|to|-)\s+{_AMOUNT}|{_CUR}\s*{_NUM}\s*(?:-|–|to)\s*{_CUR}?\s*{_NUM}"
+    rf"|{_NUM}\s*(?:到|至|-)\s*{_NUM}\s*{_UNIT}",
+    re.I,
+)
+_MAX = re.compile(
+    rf"\b(?:under|below|less than|cheaper than|at most|max(?:imum)?|up to|no more than|not more than|"
+    rf"within|budget(?: is| of)?)\s*{_AMOUNT}|{_AMOUNT}\s*(?:or less|max|tops|and under)\b"
+    rf"|(?:不超过|不到|低于|少于|以内|预算)\s*{_AMOUNT}|{_AMOUNT}\s*(?:以内|以下|之内)",
+    re.I,
+)
+_MIN = re.compile(
+    rf"\b(?:over|above|more than|at least|from)\s*{_AMOUNT}|{_AMOUNT}\s*(?:or more|and up|plus)\b"
+    rf"|(?:超过|高于|至少)\s*{_AMOUNT}|{_AMOUNT}\s*以上",
+    re.I,
+)
+_AROUND = re.compile(
+    rf"\b(?:around|about|roughly|approximately|approx\.?|circa|~)\s*{_AMOUNT}|{_AMOUNT}\s*(?:左右|上下)"
+    rf"|(?:大约|大概)\s*{_AMOUNT}",
+    re.I,
+)
+_CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|budget option)\b|便宜", re.I)
+_PRICIER = re.compile(r"\b(more expensive|pricier|higher[- ]end|premium|better quality)\b|更好|贵一点", re.I)
+
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo)( there| all| team)?\b|^\s*(你好|您好|嗨)",
+    re.I,
+)
+_THANKS = re.compile(r"\b(thanks|thank you|thx|ty|cheers|much appreciated|appreciate it)\b|谢谢|多谢|感谢", re.I)
+_BYE = re.compile(r"^\s*(bye|goodbye|see you|that's all|that is all|nothing else)\b|再见|拜拜", re.I)
+_AFFIRM = re.compile(r"^\s*(yes|yeah|yep|sure|ok(ay)?|please( do)?|go ahead|y)\b|^\s*(好的|好|是的|是|可以|行)", re.I)
+
+_SHOPPING = re.compile(
+    r"\b(i('m| am)? (want|need|would like|'d like)|i'd like|looking for|searching for|shopping for|"
+    r"do you (have|sell|carry|stock|offer)|have you got|got any|any (good )?\w+ (for|under|below)|"
+    r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
+    r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
+    r"gift (for|idea))\b|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]",
+    re.I,
+)
+_REFINE = re.compile(
+    r"\b(cheaper|less expensive|bigger|larger|smaller|lighter|warmer|other (options|ones|colou?rs)|"
+    r"another (one|option|colou?r)|something else|what else|anything else|in (a )?(\w+ )?colou?r|"
+    r"more (options|choices)|different (one|colou?r|size))\b|便宜|大一点|小一点|别的|其他",
+    re.I,
+)
+_FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what if|plus|or|but|then)\b|^\s*(那|还有|如果)", re.I)
+_ORDINALS = {
+    "first": 0,
+    "1st": 0,
+    "second": 1,
+    "2nd": 1,
+    "third": 2,
+    "3rd": 2,
+    "fourth": 3,
+    "4th": 3,
+    "fifth": 4,
+    "5th": 4,
+    "last": -1,
+    "第一": 0,
+    "第二": 1,
+    "第三": 2,
+    "第四": 3,
+    "第五": 4,
+    "最后": -1,
+}
+_ORDINAL = re.compile(
+    r"\b(the )?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)( one| option| item| product)?\b|"
+    r"(第一|第二|第三|第四|第五|最后)(个|款|件|种)?",
+    re.I,
+)
+_DEICTIC = re.compile(r"\b(it|its|it's|this|that|these|those|this one|that one|them|they)\b|这个|那个|它|这款|那款", re.I)
+_PRODUCT_QUESTION = re.compile(
+    r"\b(how (much|heavy|big|long|tall|wide|warm|many)|what('s| is| are)? (the )?(size|sizes|weight|material|"
+    r"colou?rs?|dimensions|price|capacity)|does (it|this|that)|is (it|this|that)|are (they|these|those)|"
+    r"can (it|i|you)|will (it|this)|do (they|these)|made of|weigh|waterproof|fit|in stock|available)\b|"
+    r"多重|多少钱|价格|尺寸|材质|防水|有货|怎么样|适合|重量",
+    re.I,
+)
+_PRICE_QUESTION = re.compile(r"\b(how much|price|cost|costs|what does .* cost)\b|多少钱|价格|价钱", re.I)
+_STOCK_QUESTION = re.compile(
+    r"\b(in stock|available|availability|sold out|what sizes|which sizes|what colou?rs|which colou?rs)\b|有货|库存|尺码|颜色",
+    re.I,
+)
+# Words that never name a product type on their own ("a gift", "something for my dad").
+_GENERIC_NOUNS = frozenset(
+    "gift gifts present presents something anything thing things item items product products stuff idea ideas "
+    "option options one ones recommendation recommendations suggestion suggestions kind sort type "
+    "礼物 东西 商品 产品".split()
+)
+_DETERMINERS = frozenset("a an the some any one pair couple of new good nice great decent".split())
+_CJK_NEED = re.compile(r"(?:买|要|找|推荐|有没有|需要)(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})")
+
+
+@dataclass(frozen=True)
+class PriceSpec:
+    """A price constraint from the message: bounds, or a move relative to what was shown."""
+
+    low: float | None = None
+    high: float | None = None
+    relative: Literal["cheaper", "pricier"] | None = None
+
+
+@dataclass(frozen=True)
+class NeedPhrase:
+    """The requested item as worded: head noun, the words before it, the uses after "for"."""
+
+    noun: str | None
+    attributes: list[str] = field(default_factory=list)
+    uses: list[str] = field(default_factory=list)
+
+
+def _num(raw: str) -> float:
+    return float(raw.replace(",", ""))
+
+
+def _amounts(m: re.Match[str]) -> list[float]:
+    return [_num(g) for g in m.groups() if g]
+
+
+def parse_price(text: str, around: float = 0.3) -> PriceSpec | None:
+    """Price bounds stated in ``text`` (``around`` is the +/- share for "around $50")."""
+    m = _BETWEEN.search(text)
+    if m:
+        vals = _amounts(m)
+        if len(vals) >= 2:
+            lo, hi = sorted(vals[:2])
+            return PriceSpec(lo, hi)
+    m = _AROUND.search(text)
+    if m and _amounts(m):
+        v = _amounts(m)[0]
+        return PriceSpec(round(v * (1 - around), 2), round(v * (1 + around), 2))
+    lo = hi = None
+    m = _MAX.search(text)
+    if m and _amounts(m):
+        hi = _amounts(m)[0]
+    m = _MIN.search(text)
+    if m and _amounts(m):
+        lo = _amounts(m)[0]
+    if lo is not None or hi is not None:
+        return PriceSpec(lo, hi)
+    if _CHEAPER.search(text):
+        return PriceSpec(relative="cheaper")
+    if _PRICIER.search(text):
+        return PriceSpec(relative="pricier")
+    return None
+
+
+def strip_price(text: str) -> str:
+    """The message without its price expressions (so "$150" is no product word)."""
+    for pattern in (_BETWEEN, _AROUND, _MAX, _MIN):
+        text = pattern.sub(" ", text)
+    return text
+
+
+def is_greeting(text: str) -> bool:
+    return bool(_GREETING.search(text))
+
+
+def is_thanks(text: str) -> bool:
+    return bool(_THANKS.search(text))
+
+
+def is_bye(text: str) -> bool:
+    return bool(_BYE.search(text))
+
+
+def is_affirmative(text: str) -> bool:
+    return bool(_AFFIRM.search(text)) and len(text.split()) <= 4
+
+
+def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye"] | None:
+    """The message is only a greeting, thanks or goodbye (nothing else asked)."""
+    rest = _GREETING.sub(" ", text)
+    rest = _THANKS.sub(" ", rest)
+    rest = _BYE.sub(" ", rest)
+    rest = re.sub(r"\b(so much|a lot|very much|again|for (the|your) help|you|guys|team|there|all)\b", " ", rest, flags=re.I)
+    if re.search(r"[^\W\d_]", re.sub(r"[!.,?~:)(\s]+", "", rest)):
+        return None
+    if is_thanks(text):
+        return "thanks"
+    if is_bye(text):
+        return "bye"
+    if is_greeting(text):
+        return "greeting"
+    return None
+
+
+def without_small_talk(text: str) -> str:
+    """``"Thanks! Do you ship to Canada?"`` -> ``"Do you ship to Canada?"``."""
+    out = re.sub(r"^\s*(thanks|thank you|thx|cheers)( (so much|a lot|very much))?[!.,]*\s*", "", text, flags=re.I)
+    out = re.sub(r"^\s*(hi|hello|hey)( there)?[!.,]*\s*", "", out, flags=re.I)
+    out = re.sub(r"^\s*(谢谢|你好|您好)[！!，,。]*", "", out)
+    return out.strip() or text
+
+
+def is_shopping(text: str) -> bool:
+    return bool(_SHOPPING.search(text))
+
+
+def is_refinement(text: str) -> bool:
+    return bool(_REFINE.search(text))
+
+
+def is_follow_up(text: str) -> bool:
+    """Elliptical continuations: "and to Canada?", "what if they arrived damaged?"."""
+    return bool(_FOLLOW_UP.search(text))
+
+
+def asks_about_product(text: str) -> bool:
+    return bool(_PRODUCT_QUESTION.search(text)) or text.rstrip().endswith(("?", "？"))
+
+
+def asks_price(text: str) -> bool:
+    return bool(_PRICE_QUESTION.search(text)) and not re.search(r"\bweigh|\bweight|重", text, re.I)
+
+
+def asks_stock(text: str) -> bool:
+    return bool(_STOCK_QUESTION.search(text))
+
+
+def has_reference(text: str) -> bool:
+    """The message points at something already in the conversation ("it", "the second one", "这个")."""
+    return bool(_DEICTIC.search(text) or _ORDINAL.search(text))
+
+
+def reference_index(text: str) -> int | None:
+    """Position named by an ordinal ("the second one" -> 1, "the last one" -> -1), else None."""
+    m = _ORDINAL.search(text)
+    if not m:
+        return None
+    word = (m.group(2) or m.group(4) or "").lower()
+    return _ORDINALS.get(word)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-case words that are not function words (no stemming)."""
+    return [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if w not in STOPWORDS and len(w) > 1]
+
+
+def extract_need_phrase(text: str) -> NeedPhrase:
+    """Head noun, attributes and uses of a shopping request (English word order, or Chinese)."""
+    text = strip_price(text)
+    if has_cjk(text):
+        m = _CJK_NEED.search(text)
+        phrase = m.group(1) if m else re.sub(r"[^\u4e00-\u9fff]", "", text)
+        phrase = re.sub(r"(吗|呢|吧|啊)$", "", phrase)
+        if "的" in phrase:
+            attrs, noun = phrase.rsplit("的", 1)
+            return NeedPhrase(noun or None, [a for a in attrs.split("的") if a])
+        return NeedPhrase(phrase[-2:] if len(phrase) >= 2 else phrase or None, [phrase[:-2]] if len(phrase) > 2 else [])
+    low = text.lower()
+    m = _SHOPPING.search(low)
+    tail = low[m.end() :] if m else low
+    tail = re.split(r"[.?!;]|,\s*(?:but|and|please)\b", tail)[0]
+    item, _, use = tail.partition(" for ")
+    if not m and not use and " to " in item:
+        item = item.split(" to ")[0]
+    words = [w for w in re.findall(r"[a-z][a-z'-]*", item) if w not in _DETERMINERS and w not in STOPWORDS]
+    words = [w for w in words if w not in ("something", "anything", "like", "want", "need", "get", "buy")] or [
+        w for w in re.findall(r"[a-z][a-z'-]*", item) if w in _GENERIC_NOUNS
+    ]
+    noun = words[-1] if words else None
+    attrs = words[:-1]
+    uses = [w for w in content_words(use) if w not in ("someone", "somebody", "me", "my", "who", "loves", "like")]
+    return NeedPhrase(noun, attrs, uses)
+
+
+def is_generic_noun(word: str | None) -> bool:
+    return word is None or word.lower() in _GENERIC_NOUNS
