@@ -110,6 +110,11 @@ class ConversationSettings(BaseModel):
     max_tokens: int = Field(256, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     llamacpp_n_ctx: int = Field(4096, ge=256)
+    catalog_min_similarity: float = Field(
+        0.5, ge=0.0, le=1.0, description="A request for a type no product name carries needs this similarity to count."
+    )
+    around_price_tolerance: float = Field(0.3, gt=0.0, lt=1.0, description='"around $50" means 50 +/- this share.')
+    shopping_results: int = Field(3, ge=1, le=20, description="Products a shopping answer lists.")
     max_message_chars: int = Field(
         4000, ge=1, le=100_000, description="Longest customer message accepted (API, chat page and engine)."
     )

@@ -67,8 +67,6 @@ __all__ = ["Assistant", "ConversationNotFound"]
 log = logging.getLogger(__name__)
 audit = logging.getLogger("assistant.audit")
 
-MAX_MESSAGE_CHARS = 4000
-
 
 @dataclass
 class Turn:
@@ -233,8 +231,9 @@ class Assistant:
         text = (text or "").strip()
         if not text:
             raise ValueError("empty message")
-        if len(text) > MAX_MESSAGE_CHARS:
-            raise ValueError(f"message longer than {MAX_MESSAGE_CHARS} characters")
+        limit = self.cfg.max_message_chars
+        if len(text) > limit:
+            raise ValueError(f"message longer than {limit} characters")
         events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
         turn = self._begin(conversation_id, text, events)
         if turn.loaded.status == "handoff":
