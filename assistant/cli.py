@@ -86,7 +86,8 @@ def _serve(services: object, port: int | None) -> None:
         api = create_server(services)
     port = port or settings.port
     console.print(f"ShopAssist is running on [bold]http://{settings.host}:{port}[/bold]  (Ctrl+C stops it)")
-    uvicorn.run(api, host=settings.host, port=port, log_level="warning")
+    # X-Forwarded-For is believed only from security.trusted_proxies, by the app's own middleware.
+    uvicorn.run(api, host=settings.host, port=port, log_level="warning", proxy_headers=False)
 
 
 @app.command()
@@ -123,6 +124,9 @@ def config_show(
     data["chroma"] = (
         f"http://{settings.chroma_host}:{settings.chroma_port}" if settings.chroma_host else str(settings.chroma_path)
     )
+    from assistant.security.secrets import mask_url_passwords
+
+    data = mask_url_passwords(data)  # passwords inside database/Redis/server URLs (issue 11)
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def create_app(services: Services, *, warm: bool = True) -> FastAPI:
     """Build the API. With ``warm``, models are loaded here, so the first request is served warm."""
-    from assistant.api import admin_routes, agent_routes, auth, conversation_routes, ingest_routes
+    from assistant.api import admin_routes, agent_routes, auth, conversation_routes, ingest_routes, security
 
     if warm:
         services.warm_up()
@@ -36,6 +36,7 @@ def create_app(services: Services, *, warm: bool = True) -> FastAPI:
     )
     app.state.services = services
     app.state.settings = services.settings
+    security.install_security(app, services.settings)  # headers, Origin check, body limits, 4xx for bad input
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

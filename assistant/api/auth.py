@@ -167,7 +167,15 @@ async def login(request: Request, response: Response) -> Me:
 
 
 @router.post("/logout")
-def logout(response: Response) -> dict[str, bool]:
+def logout(request: Request, response: Response) -> dict[str, bool]:
+    """End the session: the token is revoked server-side (every worker refuses it at once), the cookie cleared."""
+    from assistant.security.sessions import revoke_session
+
+    services = _services(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    claimed = signer_for(services.settings).verify(token)
+    if token is not None and claimed is not None:
+        revoke_session(services.db, token, claimed.username, claimed.expires)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return {"ok": True}
 

@@ -216,7 +216,11 @@ def session_from_cookies(cookies: Any, settings: Settings, db: Database) -> Sess
     """The current user of a cookie jar (dict-like), re-checked against the users table."""
     token = cookies.get(SESSION_COOKIE) if cookies is not None else None
     claimed = signer_for(settings).verify(token)
-    if claimed is None:
+    if claimed is None or token is None:
+        return None
+    from assistant.security.sessions import is_revoked  # logout revokes a token on every worker (issue 11)
+
+    if is_revoked(db, token):
         return None
     current = get_user(db, claimed.username)
     if current is None or current.role != claimed.role:
