@@ -149,6 +149,7 @@ _CASE_WORDS_RE = re.compile(
 _TRACKING_KEYWORD_RE = re.compile(r"(?:tracking|shipment|parcel|package|awb)\W*(?:\w+\W+){0,3}$", re.IGNORECASE)
 _UPS_RE = re.compile(r"\b1Z\s?[0-9A-Z]{3}\s?[0-9A-Z]{3}\s?[0-9A-Z]{2}\s?[0-9A-Z]{4}\s?[0-9A-Z]{4}\b", re.IGNORECASE)
 _LONG_DIGITS_RE = re.compile(r"(?<![\w{])\#?\d{6,}(?![\w}])")
+_TOKEN_RE = re.compile(r"(?<![\w{])#?[A-Za-z0-9][A-Za-z0-9-]{3,}(?![\w}])")
 _BITEXT_SLOT_RE = re.compile(r"\{\{\s*([^{}]{1,60}?)\s*\}\}")
 _SENTENCE_RE = re.compile(r"[^\n]*?(?:[.!?]+[\"')\]]*(?=\s|$)|[。！？]+|\n|$)")
 _REDACTED = {"<EMAIL>": "{email}", "<PHONE>": "{phone}", "<ADDRESS>": "{address}"}
@@ -339,6 +340,8 @@ class Distiller:
         if self._name_re is not None:
             s = self._name_re.sub("{customer_name}", s)
         s = _LONG_DIGITS_RE.sub(lambda m: self._ref_placeholder(s, m.start(), m.group(0)), s)
+        if self.known.refs:
+            s = _TOKEN_RE.sub(lambda m: self.known.refs.get(_norm_ref(m.group(0)), m.group(0)), s)
         return s
 
     def _ref_placeholder(self, s: str, start: int, value: str) -> str:
