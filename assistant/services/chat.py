@@ -136,7 +136,9 @@ class ChatService:
             raise Invalid("The message is empty.")
         if len(text) > self.max_message_chars:
             raise Invalid(f"Please keep messages under {self.max_message_chars:,} characters.")
-        return text
+        from assistant.security.secrets import redact_chat_secrets  # cards, CVVs, passwords never stored (issue 11)
+
+        return redact_chat_secrets(text)
 
     def send(
         self, conversation_id: str, caller: Caller, text: str, session_events: Sequence[SessionEvent] = ()
@@ -156,9 +158,15 @@ class ChatService:
         text = self._check_text(text)
         self.authorize(conversation_id, caller)
         events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
-        return self._stream(conversation_id, text, events)
+        return self._stream(conversation_id, text, events, caller.client)
 
-    def _stream(self, conversation_id: str, text: str, events: tuple[SessionEvent, ...]) -> Iterator[str | TurnResult]:
+    def _stream(
+        self, conversation_id: str, text: str, events: tuple[SessionEvent, ...], client: str = ""
+    ) -> Iterator[str | TurnResult]:
+        if client:  # identity checks count failures per client address (issue 11)
+            from assistant.security.identity import client_address
+
+            client_address.set(client)
         try:
             for item in self._engine().stream(conversation_id, text, events):
                 if isinstance(item, TurnResult):
