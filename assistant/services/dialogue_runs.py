@@ -185,6 +185,12 @@ def read_report(settings: Settings, run_id: str, user: SessionUser | None) -> st
     return (_run_path(settings, run_id) / "report.md").read_text(encoding="utf-8")
 
 
+def read_suite(settings: Settings, run_id: str, user: SessionUser | None) -> str:
+    """The suite a kept run ran (to run it again after a change)."""
+    _require_admin(user)
+    return (_run_path(settings, run_id) / "suite.jsonl").read_text(encoding="utf-8")
+
+
 def read_results(settings: Settings, run_id: str, user: SessionUser | None) -> dict[str, Any]:
     """The JSON results of a kept run (checks, turns, dialogues, latency_ms, failures)."""
     _require_admin(user)

@@ -375,3 +375,67 @@ def test_demo_store_pii_index_holds_every_customer(demo_copy: Settings) -> None:
     assert {v.customer_id for v in index.values if v.kind == "email"} >= {"C001", "C002"}
     assert index.foreign("Order #JP1053 is on its way", {"C001"}) == []
     assert [v.customer_id for v in index.foreign("Order #JP1053 is on its way", {"C002"})] == ["C001"]
+
+
+# --- the admin page's service: kept runs with pass rates ------------------------------------------
+
+
+def test_dialogue_runs_service_keeps_lists_and_prunes_runs(demo_copy: Settings, tmp_path: Path) -> None:
+    import time
+
+    from assistant.services import Services
+    from assistant.services import dialogue_runs as runs
+    from assistant.services.types import Forbidden, Invalid, NotFound, SessionUser
+
+    admin = SessionUser("root", "admin", time.time() + 3600)
+    agent = SessionUser("ana", "agent", time.time() + 3600)
+    settings = demo_copy.model_copy(update={"dialogue_runs_kept": 2})
+    services = Services.build(settings)
+    suite = json.dumps(
+        {"id": "hours", "turns": [{"say": "Are you open on Sunday?", "expect": {"not_contains": ["zebra-9f3k"],
+                                                                               "contains_all": ["zebra-9f3k"]}}]}
+    )
+    with pytest.raises(Forbidden):
+        runs.run_suite(services, suite, "s.jsonl", agent)
+    with pytest.raises(Forbidden):
+        runs.list_runs(settings, None)
+    with pytest.raises(Invalid, match=r"bad\.jsonl line 1, field turns\[0\]\.expect\.handoff"):
+        runs.run_suite(services, suite.replace('"not_contains"', '"handoff": 1, "x_not_contains"'), "bad.jsonl", admin)
+
+    made = [runs.run_suite(services, suite, "../../hours.jsonl", admin) for _ in range(3)]
+    kept = runs.list_runs(settings, admin)
+    assert [r.run_id for r in kept] == [made[2].run_id, made[1].run_id]  # newest first, oldest pruned
+    assert not (runs.runs_dir(settings) / made[0].run_id).exists()
+    run = kept[0]
+    assert run.suite == "hours.jsonl" and runs.runs_dir(settings) == settings.data_dir / "reports" / "dialogues"
+    assert (run.rate("not_contains"), run.rate("contains_all"), run.rate("turns"), run.rate("dialogues")) == (
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+    )
+    assert "Are you open on Sunday?" in runs.read_report(settings, run.run_id, admin)
+    assert runs.read_results(settings, run.run_id, admin)["checks"]["contains_all"] == {"passed": 0, "total": 1}
+    assert runs.read_suite(settings, run.run_id, admin) == suite
+    with pytest.raises(NotFound):
+        runs.read_report(settings, "../../shopassist.db", admin)
+    with pytest.raises(NotFound):
+        runs.read_report(settings, made[0].run_id, admin)
+
+    from ui.admin_dialogues import comparison_markdown, run_rows
+
+    rows = run_rows(kept)
+    assert rows[0][0] == run.run_id and rows[0][3] == "0% (0/1)"
+    assert "| not_contains | 100% | 100% | +0 pts |" in comparison_markdown(kept[1], kept[0])
+
+
+def test_dialogues_tab_builds_inside_the_admin_area(settings: Settings) -> None:
+    import gradio as gr
+
+    from assistant.services import Services
+    from ui.admin_dialogues import build_dialogues_tab
+
+    with gr.Blocks() as blocks:
+        build_dialogues_tab(Services.build(settings))
+    ids = {getattr(b, "elem_id", None) for b in blocks.blocks.values()}
+    assert {"admin-dialogues-file", "admin-dialogues-run", "admin-dialogues-runs", "admin-dialogues-report"} <= ids
