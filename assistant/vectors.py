@@ -32,6 +32,7 @@ from langchain_chroma import Chroma
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder, get_embedder
+from assistant.store.db import private_dir
 
 CollectionName = Literal["conversations", "policies", "reviews", "products", "answers"]
 COLLECTIONS: tuple[CollectionName, ...] = ("conversations", "policies", "reviews", "products")
@@ -88,9 +89,11 @@ def make_client(settings: Settings) -> ClientAPI:
             host=settings.chroma_host,
             port=settings.chroma_port,
             ssl=settings.chroma_ssl,
+            tenant=settings.chroma_tenant,
+            database=settings.chroma_database,
             settings=chroma_settings,
         )
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.chroma_path)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
@@ -128,6 +131,36 @@ class VectorStore:
                     f"SHOPASSIST_EMBEDDING_MODEL is {self.settings.embedding_model!r}; rebuild the store"
                 )
         return self._collections[name]
+
+    def drop(self, name: CollectionName) -> None:
+        """Delete one collection entirely (``reindex`` recreates it, possibly with another model)."""
+        self._collections.pop(name, None)
+        if name in {c.name for c in self.client.list_collections()}:
+            self.client.delete_collection(name)
+
+    def export(
+        self, name: CollectionName, batch: int = 2000
+    ) -> tuple[list[str], list[str], list[dict[str, Any]], np.ndarray]:
+        """Every entry of a collection: ids, documents, metadatas and embeddings (for backups)."""
+        col = self.collection(name)
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vecs: list[np.ndarray] = []
+        offset = 0
+        while True:
+            got = col.get(
+                limit=batch, offset=offset, include=cast(Any, ["documents", "metadatas", "embeddings"])
+            )
+            if not got["ids"]:
+                break
+            ids.extend(got["ids"])
+            docs.extend(d or "" for d in (got["documents"] or []))
+            metas.extend(dict(m or {}) for m in (got["metadatas"] or []))
+            vecs.append(np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1))
+            offset += len(got["ids"])
+        dim = self.embedder.dim
+        return ids, docs, metas, (np.vstack(vecs) if vecs else np.zeros((0, dim), dtype=np.float32))
 
     def langchain(self, name: CollectionName) -> Chroma:
         """A LangChain ``Chroma`` view of one collection, embedding queries with our model."""

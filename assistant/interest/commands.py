@@ -24,6 +24,9 @@ def train(
     out: Annotated[
         Path | None, typer.Option("--out", help="Checkpoint file (default: <checkpoint_dir>/interest-<time>.pt).")
     ] = None,
+    nproc_per_node: Annotated[
+        int, typer.Option("--nproc-per-node", min=1, help="Processes under torchrun + DDP (gloo on CPU, nccl on GPU).")
+    ] = 1,
 ) -> None:
     """Train the interest encoder on the events and catalog in the configured store.
 
@@ -38,6 +41,11 @@ def train(
     console = Console()
     if model is not None and model not in ("fusion", "gated"):
         raise typer.BadParameter(f"expected fusion or gated, got {model!r}", param_hint="--model")
+    if nproc_per_node > 1:  # data-parallel under torchrun: see assistant/interest/distributed.py
+        from assistant.interest.distributed import launch
+
+        opts = {"--epochs": epochs, "--seed": seed, "--model": model, "--out": out}
+        raise typer.Exit(launch(nproc_per_node, [x for k, v in opts.items() if v is not None for x in (k, str(v))]))
     services = Services.build(settings_or_exit())
 
     def report(_fraction: float, desc: str) -> None:

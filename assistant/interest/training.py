@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +28,9 @@ from assistant.interest.data import Catalog, InteractionData, Split, build_reque
 from assistant.interest.metrics import mask_history, ranking_metrics, target_ranks
 from assistant.interest.models import MODELS, InterestModel, ModelInputs
 from assistant.interest.text import TextEncoder
+
+if TYPE_CHECKING:
+    from assistant.interest.distributed import DistributedTraining
 
 CHECKPOINT_VERSION = 1
 
@@ -158,8 +161,12 @@ def train_model(
     epochs: int | None = None,
     progress: bool = True,
     max_seconds: float | None = None,
+    distributed: DistributedTraining | None = None,
 ) -> TrainResult:
     """Train one model on ``split.train_*``; early-stop on validation NDCG@10 and keep the best.
+
+    ``distributed`` (set by :mod:`assistant.interest.distributed` under torchrun): train this rank's
+    share of each epoch's batches through DistributedDataParallel.
 
     The validation metric of text models is the geometric mean of behavior-only and with-request
     NDCG@10: both ways of serving must stay good, and a relative gain counts the same on either side
@@ -173,6 +180,8 @@ def train_model(
         has_history[s] = True
     has_history[0] = False
     model = build_model(name, cfg, feats, has_history).to(dev)
+    if distributed is not None:
+        distributed.attach(model)
     uses_text = model.uses_text
     epochs = epochs or cfg.epochs
 
@@ -194,6 +203,7 @@ def train_model(
         lr=cfg.lr,
     )
     gen = torch.Generator().manual_seed(cfg.seed)
+    batch_gen = distributed.batch_generator if distributed is not None else gen
     use_amp = dev.startswith("cuda")
 
     val_users = split.eval_users
@@ -222,7 +232,8 @@ def train_model(
     for epoch in range(1, epochs + 1):
         model.train()
         total = 0.0
-        for idx in _bucketed_batches(win_len, cfg.batch_size, gen):
+        batches = _bucketed_batches(win_len, cfg.batch_size, gen)
+        for idx in batches if distributed is None else distributed.shard(batches):
             seq_np = _trim(win_items[idx])
             seq = torch.from_numpy(seq_np).to(dev)
             ev = torch.from_numpy(win_events[idx][:, -seq_np.shape[1] :]).to(dev)
@@ -230,10 +241,10 @@ def train_model(
             tgt = seq[:, 1:]
             if uses_text:
                 batch.text = req[tgt]
-                keep = torch.rand(tgt.shape, generator=gen) >= cfg.text_dropout
+                keep = torch.rand(tgt.shape, generator=batch_gen) >= cfg.text_dropout
                 batch.has_text = keep.to(dev) & (tgt > 0)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                loss = model.loss(batch, tgt, log_q)
+                loss = (model.loss if distributed is None else distributed.loss)(batch, tgt, log_q)
             opt.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

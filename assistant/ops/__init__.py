@@ -1,0 +1,1 @@
+"""Operations: start-up checks, backup and restore, reindex, forgetting a customer, recovery."""
