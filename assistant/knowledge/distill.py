@@ -421,3 +421,44 @@ def _tidy(text: str) -> str:
     text = re.sub(r"\n{3,}", "\n\n", text)
     text = re.sub(r"^\s*[,;:]\s*", "", text)
     return "\n".join(line.strip() for line in text.strip().splitlines()).strip()
+
+
+# --- filling an approved answer for one customer ----------------------------------------------------
+
+_NEUTRAL: dict[str, str] = {
+    "customer_name": "",
+    "order_number": "your order",
+    "amount": "the amount",
+    "date": "the date on your order",
+    "tracking_number": "your tracking number",
+    "address": "your shipping address",
+    "email": "your email address",
+    "phone": "your phone number",
+}
+_LEAD_IN = {
+    "order_number": re.compile(
+        r"\b(?:your\s+)?(?:order|purchase)(?:\s+(?:number|no\.?|id|#))?\s*[:#]?\s*\{order_number\}", re.IGNORECASE
+    ),
+    "tracking_number": re.compile(r"\b(?:your\s+)?tracking(?:\s+(?:number|no\.?|id|code))?\s*[:#]?\s*"
+                                  r"\{tracking_number\}", re.IGNORECASE),
+}
+
+
+def fill_placeholders(text: str, values: dict[str, str] | None = None) -> str:
+    """An approved answer for one customer: placeholders from ``values`` (the current customer's
+    *verified* data only), the others turned into neutral words ("your order").
+
+    Example:
+        >>> fill_placeholders("Hi {customer_name}, order {order_number} ships in 2 days.")
+        'Hi, your order ships in 2 days.'
+        >>> fill_placeholders("Hi {customer_name}, order {order_number} ships.", {"customer_name": "Mei",
+        ...                   "order_number": "#JP1001"})
+        'Hi Mei, order #JP1001 ships.'
+    """
+    values = {k: v for k, v in (values or {}).items() if k in PLACEHOLDERS and v}
+    for name, lead_in in _LEAD_IN.items():
+        if name not in values:
+            text = lead_in.sub(_NEUTRAL[name], text)
+    text = PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), _NEUTRAL[m.group(1)]), text)
+    text = re.sub(r"\b(Hi|Hello|Hey|Dear|Thanks|Thank you|Sorry)\s*,?\s+([,.!])", r"\1\2", text)
+    return _tidy(text)
