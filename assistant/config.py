@@ -202,6 +202,30 @@ class KnowledgeSettings(BaseModel):
     max_answer_chars: int = Field(2000, ge=100, description="Distilled answers are cut at a sentence below this.")
 
 
+class OrderSettings(BaseModel):
+    """The shop policy's rules for order actions an agent approves (re-checked when applied)."""
+
+    model_config = {"extra": "forbid"}
+
+    action_statuses: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "cancel": ["pending", "processing"],
+            "address_change": ["pending", "processing"],
+            "return": ["delivered"],
+            "exchange": ["delivered"],
+        },
+        description="Order statuses in which each action (cancel, address_change, return, exchange) is allowed.",
+    )
+    action_results: dict[str, str] = Field(
+        default_factory=lambda: {
+            "cancel": "cancelled",
+            "return": "return_requested",
+            "exchange": "exchange_requested",
+        },
+        description="The order status an approved action sets (address_change keeps the status).",
+    )
+
+
 class Settings(BaseSettings):
     """ShopAssist settings. See the README's configuration table for each field."""
 
@@ -277,6 +301,7 @@ class Settings(BaseSettings):
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
+    orders: OrderSettings = Field(default_factory=OrderSettings)
 
     @field_validator("database_url")
     @classmethod
