@@ -83,6 +83,8 @@ def evaluate_dialogues(
         except (RuntimeError, OSError) as exc:
             Console(stderr=True).print(f"[red]The run failed: {exc}[/red]")
             raise typer.Exit(1) from None
+    for warning in result.warnings:
+        Console(stderr=True).print(f"[yellow]{warning}[/yellow]")
     write_outputs(result, out, report)
     print_rates(result.summary())
     for path in (out, report):

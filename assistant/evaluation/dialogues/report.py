@@ -148,6 +148,7 @@ def markdown_report(result: RunResult) -> str:
         f"Run {result.started_at:%Y-%m-%d %H:%M} UTC against {result.target}: "
         f"{summary['dialogues']['total']} dialogues, {sum(len(d.turns) for d in result.dialogues)} customer messages.",
         "",
+        *[f"**Warning:** {w}\n" for w in result.warnings],
         "## Pass rates",
         "",
         "| check | passed | total | rate |",

@@ -86,6 +86,7 @@ class RunResult:
     started_at: datetime
     finished_at: datetime
     dialogues: list[DialogueRecord]
+    warnings: list[str] = field(default_factory=list)
 
     def checks(self) -> dict[str, dict[str, int]]:
         """passed/total per check kind (kinds the suite never uses are left out)."""
@@ -423,8 +424,16 @@ def evaluate(
 
     db = services.db if services is not None else Database(settings)
     pii = load_pii(db)
+    warnings: list[str] = []
+    if pii is None:
+        warnings.append("The shop's customers and orders could not be read from the configured store.")
+    elif not len(pii):
+        warnings.append("The configured store holds no customer: no_foreign_pii has nothing to compare with.")
     if url:
-        return run_suite(suite, url.rstrip("/"), pii=pii, settings=settings, db=db, timeout=timeout, progress=progress)
+        base = url.rstrip("/")
+        result = run_suite(suite, base, pii=pii, settings=settings, db=db, timeout=timeout, progress=progress)
+        result.warnings = warnings
+        return result
     if services is None:
         from assistant.services import Services
 
@@ -441,6 +450,7 @@ def evaluate(
             source_addresses=loopback_addresses(),
         )
     result.target = "in-process"
+    result.warnings = warnings
     return result
 
 
