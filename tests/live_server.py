@@ -17,12 +17,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(app: Any, timeout: float = 90) -> Iterator[str]:
-    """Yield the base URL while ``app`` is served in a background thread; stop it afterwards."""
+def serving(app: Any, timeout: float = 90, **config: Any) -> Iterator[str]:
+    """Yield the base URL while ``app`` is served in a background thread; stop it afterwards.
+
+    ``config``: further ``uvicorn.Config`` options (e.g. ``proxy_headers=False``, as ``shopassist serve``).
+    """
     import uvicorn
 
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout
