@@ -149,18 +149,22 @@ def policy_units(text: str) -> list[str]:
     return [clean_markdown(u) for u in units if clean_markdown(u)]
 
 
-def _overlap(question: str, unit: str) -> float:
+def _overlap(question: str, unit: str, context: str = "") -> float:
     q = set(tokenize(question))
+    words = set(tokenize(unit)) | set(tokenize(context))
     if has_cjk(question):
-        return float(len(cjk_bigrams(question) & cjk_bigrams(unit))) + len(q & set(tokenize(unit))) * 0.1
-    return float(len(q & set(tokenize(unit))))
+        return float(len(cjk_bigrams(question) & (cjk_bigrams(unit) | cjk_bigrams(context)))) + len(q & words) * 0.1
+    return float(len(q & words))
 
 
-def best_sentences(question: str, text: str, limit: int = 2, min_overlap: float = 1.0) -> list[str]:
+def best_sentences(
+    question: str, text: str, limit: int = 2, min_overlap: float = 1.0, context: str = ""
+) -> list[str]:
     """The ``limit`` units of ``text`` matching ``question`` best, in text order.
 
-    Overlap of content words decides; a question about an amount prefers units stating one, a
-    question about time prefers units stating a duration.
+    Overlap of content words decides (``context``, e.g. the section title, counts for every unit);
+    a question about an amount prefers units stating one, a question about time units stating a
+    duration.
     """
     units = [u for u in policy_units(text) if len(u) > 3]
     if not units:
@@ -169,9 +173,9 @@ def best_sentences(question: str, text: str, limit: int = 2, min_overlap: float 
     want_time = bool(_DURATION_Q.search(question))
     scored = []
     for i, u in enumerate(units):
-        score = _overlap(question, u)
+        score = _overlap(question, u, context)
         if want_amount and _HAS_AMOUNT.search(u):
-            score += 1.5
+            score += 1.5 + 0.25 * (len(_HAS_AMOUNT.findall(u)) - 1)
         if want_time and _HAS_DURATION.search(u):
             score += 1.5
         scored.append((score, -i, i, u))
@@ -218,9 +222,13 @@ class ExtractiveComposer:
             return Composed(text, (best,), meta={"basis": "answer"})
         used = [best]
         title, body = policy_body(best)
+        # A long section is stored in several chunks: read them together.
+        for other in (same or usable)[1:4]:
+            if other.collection == "policies" and policy_body(other)[0] == title and other.id != best.id:
+                body += "\n\n" + policy_body(other)[1]
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
         parts = [say("policy_intro", language, section=section)]
-        parts.extend(f"- {u} [1]" for u in best_sentences(pick, body, limit=2))
+        parts.extend(f"- {u} [1]" for u in best_sentences(pick, body, limit=2, context=title))
         # A second section when it matches nearly as well and adds something the question asks about.
         for extra in (same or usable)[1:2]:
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05

@@ -283,6 +283,9 @@ class Assistant:
         language = state.language or loaded.language or "en"
         if text is not None:
             detected = self.language.detect_confident(text)
+            if detected is None and state.language in ("zh", "ja", "ko") and not has_cjk(text):
+                # A message in Latin script after a Chinese one: the customer switched back.
+                detected = self.language.detect(text, fallback=self.language.default)
             if detected is not None:
                 language = state.language = detected
         return Turn(loaded=loaded, text=text or "", language=language, events=events, verified_id=loaded.verified_id)
@@ -333,7 +336,7 @@ class Assistant:
             answer = self._shopping(turn, body, qvec, best_policy)
             if answer is not None:
                 return answer
-        if best_policy >= self.cfg.min_relevance:
+        if self._policy_relevant(turn, best_policy):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
@@ -348,6 +351,17 @@ class Assistant:
             if answer is not None:
                 return answer
         return self._decline(turn)
+
+    def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:
+        """The policy answers this: a close passage, or a clear service intent and a fair passage.
+
+        The intent comes from the nearest past conversations: they are used to decide and rank,
+        never quoted.
+        """
+        if best_policy >= self.cfg.min_relevance:
+            return True
+        sure = turn.intent.confidence >= self.cfg.low_confidence and turn.intent.intent != "product_question"
+        return sure and best_policy >= self.cfg.min_relevance / 2
 
     def _decline(self, turn: Turn) -> Composed:
         turn.refused = True
@@ -494,7 +508,7 @@ class Assistant:
             wants_price=cue.asks_price(body),
             wants_stock=cue.asks_stock(body),
         )
-        if composed.meta.get("basis") == "none" and best_policy >= self.cfg.min_relevance:
+        if composed.meta.get("basis") == "none" and self._policy_relevant(turn, best_policy):
             # Not about the product's features ("it chipped, is that covered?"): the policy answers.
             return self._service_answer(turn, body, policies, best_policy)
         if composed.meta.get("basis") == "none":
@@ -626,14 +640,21 @@ class Assistant:
         return composed
 
     def _retrieve(self, turn: Turn, collections: Sequence[str], query: str) -> list[Passage]:
+        """Passages of the collections in their fused (embedding + BM25) order, collection by collection.
+
+        Approved answers lead when they match as closely as the best policy passage.
+        """
         out: list[Passage] = []
         for name in collections:
             retriever = self.retrievers.get(name)
             if retriever is None:
                 continue
-            out.extend(retriever.search(query, k=self.settings.retrieval_k + 4)[: self.settings.retrieval_k])
-        out.sort(key=lambda p: -(p.cosine or 0.0))
-        return out
+            out.extend(retriever.search(query, k=self.settings.retrieval_k))
+        answers = [p for p in out if p.collection == "answers"]
+        others = [p for p in out if p.collection != "answers"]
+        best_other = max((p.cosine or 0.0 for p in others), default=0.0)
+        lead = [p for p in answers if (p.cosine or 0.0) >= max(best_other, self.cfg.min_relevance)]
+        return lead + others + [p for p in answers if p not in lead]
 
     # --- generated replies ---------------------------------------------------------------------
     def _respond_generated(self, turn: Turn) -> Generator[str, None, Composed]:

@@ -29,6 +29,8 @@ DEMO_FILES: tuple[tuple[str, str], ...] = (
     ("orders.json", "orders-json"),
     ("events.jsonl", "events-jsonl"),
     ("policy.md", "policy-md"),
+    ("policy.zh.md", "policy-md"),  # the same policy for Chinese-speaking customers, with a short FAQ
+    ("faq.md", "policy-md"),
     ("conversations.jsonl", "conversations-jsonl"),
     ("reviews.jsonl", "reviews-jsonl"),
     ("qa.jsonl", "qa-jsonl"),
