@@ -38,9 +38,9 @@ ADMIN = ("root", "admin-pass-123")
 
 
 def build_app(services: Any) -> Any:
-    from assistant.api.app import create_app
+    from assistant.server import create_server
 
-    return create_app(services)
+    return create_server(services)
 
 
 @dataclass

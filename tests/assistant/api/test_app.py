@@ -7,15 +7,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from assistant.api.app import create_app
 from assistant.config import Settings
+from assistant.server import create_server
 from assistant.services import Services
 from tests.live_server import serving
 
 
 @pytest.fixture(scope="module")
 def base_url(demo_settings: Settings) -> Iterator[str]:
-    with serving(create_app(Services.build(demo_settings))) as url:
+    with serving(create_server(Services.build(demo_settings))) as url:
         yield url
 
 
@@ -30,6 +30,7 @@ def test_returns_question_gets_a_cited_answer_over_http(base_url: str) -> None:
     r = httpx.post(
         f"{base_url}/api/conversations/{conv['conversation_id']}/messages",
         json={"text": "How do I return a jacket that doesn't fit?"},
+        headers={"X-Conversation-Token": conv["conversation_token"]},
         timeout=60,
     )
     assert r.status_code == 200, r.text
