@@ -59,4 +59,7 @@ def build_demo(
         if not report.ok:
             raise RuntimeError(f"demo file {filename} did not ingest cleanly: {report.rejections[:3]}")
         reports[source] = report.model_dump(mode="json")
+    from assistant.demo.images import write_demo_images
+
+    write_demo_images(settings)  # simple product pictures for the chat's cards (issue 14)
     return reports
