@@ -86,8 +86,9 @@ def _serve(services: object, port: int | None) -> None:
         api = create_server(services)
     port = port or settings.port
     console.print(f"ShopAssist is running on [bold]http://{settings.host}:{port}[/bold]  (Ctrl+C stops it)")
-    # X-Forwarded-For is believed only from security.trusted_proxies, by the app's own middleware.
-    uvicorn.run(api, host=settings.host, port=port, log_level="warning", proxy_headers=False)
+    from assistant.api.security import UVICORN_OPTIONS  # X-Forwarded-For only from security.trusted_proxies
+
+    uvicorn.run(api, host=settings.host, port=port, log_level="warning", **UVICORN_OPTIONS)
 
 
 @app.command()

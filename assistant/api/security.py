@@ -54,6 +54,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: How ``shopassist serve`` runs uvicorn: X-Forwarded-For is read only here, from trusted proxies.
+UVICORN_OPTIONS: dict[str, Any] = {"proxy_headers": False}
 UNTRUSTED_FORWARDED = "forwarded-untrusted"
 
 
