@@ -42,10 +42,16 @@ _NEUTRAL: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"name", re.I), "there"),
     (re.compile(r"live chat|chat", re.I), "live chat"),
 ]
-_AMOUNT_Q = re.compile(r"\b(how much|cost|costs|price|fee|fees|pay|pays|charge|charged|free)\b|多少钱|费用|运费|谁付", re.I)
-_DURATION_Q = re.compile(r"\b(how long|how many days|when|how soon|window|deadline|time)\b|多久|多长时间|期限|几天", re.I)
+_AMOUNT_Q = re.compile(
+    r"\b(how much|cost|costs|price|fee|fees|pay|pays|charge|charged|free)\b|多少钱|费用|运费|谁付", re.I
+)
+_DURATION_Q = re.compile(
+    r"\b(how long|how many days|when|how soon|window|deadline|time)\b|多久|多长时间|期限|几天", re.I
+)
 _HAS_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(美元|元)|\bfree\b|免费", re.I)
-_HAS_DURATION = re.compile(r"\d+\s*(-\s*\d+\s*)?(business )?(days?|hours?|weeks?|months?|years?)|\d+\s*(天|小时|周|个月|年)", re.I)
+_HAS_DURATION = re.compile(
+    r"\d+\s*(-\s*\d+\s*)?(business )?(days?|hours?|weeks?|months?|years?)|\d+\s*(天|小时|周|个月|年)", re.I
+)
 
 
 def fill_placeholders(text: str, values: Mapping[str, str], shop_name: str = "") -> str:
@@ -157,9 +163,7 @@ def _overlap(question: str, unit: str, context: str = "") -> float:
     return float(len(q & words))
 
 
-def best_sentences(
-    question: str, text: str, limit: int = 2, min_overlap: float = 1.0, context: str = ""
-) -> list[str]:
+def best_sentences(question: str, text: str, limit: int = 2, min_overlap: float = 1.0, context: str = "") -> list[str]:
     """The ``limit`` units of ``text`` matching ``question`` best, in text order.
 
     Overlap of content words decides (``context``, e.g. the section title, counts for every unit);
@@ -202,9 +206,7 @@ class ExtractiveComposer:
         self.min_policy_cosine = min_policy_cosine
 
     # --- policy and approved answers -----------------------------------------------------------
-    def answer(
-        self, question: str, passages: Sequence[Passage], language: str = "en", focus: str = ""
-    ) -> Composed:
+    def answer(self, question: str, passages: Sequence[Passage], language: str = "en", focus: str = "") -> Composed:
         """Answer a service question from policy passages and approved answers (never past replies).
 
         ``focus`` is extra wording used only to pick the sentences (the topic a follow-up continues).
@@ -245,7 +247,11 @@ class ExtractiveComposer:
         prices = sorted({v[1] for v in product.variants if v[1] is not None})
         if len(prices) > 1:
             return say(
-                "price_range", language, name=product.name, low=money(prices[0], language), high=money(prices[-1], language)
+                "price_range",
+                language,
+                name=product.name,
+                low=money(prices[0], language),
+                high=money(prices[-1], language),
             )
         price = product.price if product.price is not None else (prices[0] if prices else None)
         if price is None:
@@ -303,7 +309,9 @@ class ExtractiveComposer:
                 hits = [s for s in split_sentences(p.text) if set(tokenize(s)) & set(ask)]
                 if hits:
                     used.append(p)
-                    lines.append(f"{say('from_reviews', language)} \u201c{snippet(hits[0], 240)}\u201d [{len(used) + 1}]")
+                    lines.append(
+                        f"{say('from_reviews', language)} \u201c{snippet(hits[0], 240)}\u201d [{len(used) + 1}]"
+                    )
                 if len(used) >= 2:
                     break
         if not lines:

@@ -88,8 +88,12 @@ class Panel:
                 chat = need.query
             recs = self.interest.recommend(customer_id, chat_text=chat, session_events=live, k=self.k, filters=filters)
             if not recs and filters is not None and filters.category:
-                filters = RecFilters(min_price=need.price_min if need else None, max_price=need.price_max if need else None)
-                recs = self.interest.recommend(customer_id, chat_text=chat, session_events=live, k=self.k, filters=filters)
+                filters = RecFilters(
+                    min_price=need.price_min if need else None, max_price=need.price_max if need else None
+                )
+                recs = self.interest.recommend(
+                    customer_id, chat_text=chat, session_events=live, k=self.k, filters=filters
+                )
         except Exception as exc:  # recommendations are an extra: never lose the reply over them
             log.error("recommendations failed for %s: %s", conversation_id, exc)
             return []
@@ -106,7 +110,9 @@ class Panel:
             if behavior:
                 bits.append(behavior)
             if not bits:
-                bits.append(_text("popular", language) if r.reason.startswith("Popular") else _text("similar", language))
+                bits.append(
+                    _text("popular", language) if r.reason.startswith("Popular") else _text("similar", language)
+                )
             out.append(
                 Recommendation(
                     product_id=str(r.product_id),

@@ -57,7 +57,8 @@ _CHEAPER = re.compile(r"\b(cheaper|less expensive|lower price|more affordable|bu
 _PRICIER = re.compile(r"\b(more expensive|pricier|higher[- ]end|premium|better quality)\b|更好|贵一点", re.I)
 
 _GREETING = re.compile(
-    r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo)( there| all| team)?\b|^\s*(你好|您好|嗨)",
+    r"^\s*(hi|hello|hey|hiya|howdy|good (morning|afternoon|evening)|greetings|yo)( there| all| team)?\b"
+    r"|^\s*(你好|您好|嗨)",
     re.I,
 )
 _THANKS = re.compile(r"\b(thanks|thank you|thx|ty|cheers|much appreciated|appreciate it)\b|谢谢|多谢|感谢", re.I)
@@ -103,7 +104,9 @@ _ORDINAL = re.compile(
     r"(第一|第二|第三|第四|第五|最后)(个|款|件|种)?",
     re.I,
 )
-_DEICTIC = re.compile(r"\b(it|its|it's|this|that|these|those|this one|that one|them|they)\b|这个|那个|它|这款|那款", re.I)
+_DEICTIC = re.compile(
+    r"\b(it|its|it's|this|that|these|those|this one|that one|them|they)\b|这个|那个|它|这款|那款", re.I
+)
 _PRODUCT_QUESTION = re.compile(
     r"\b(how (much|heavy|big|long|tall|wide|warm|many)|what('s| is| are)? (the )?(size|sizes|weight|material|"
     r"colou?rs?|dimensions|price|capacity)|does (it|this|that)|is (it|this|that)|are (they|these|those)|"
@@ -113,16 +116,48 @@ _PRODUCT_QUESTION = re.compile(
 )
 _PRICE_QUESTION = re.compile(r"\b(how much|price|cost|costs|what does .* cost)\b|多少钱|价格|价钱", re.I)
 _STOCK_QUESTION = re.compile(
-    r"\b(in stock|available|availability|sold out|what sizes|which sizes|what colou?rs|which colou?rs)\b|有货|库存|尺码|颜色",
+    r"\b(in stock|available|availability|sold out|what sizes|which sizes|what colou?rs|which colou?rs)\b"
+    r"|有货|库存|尺码|颜色",
     re.I,
 )
 # Words that never name a product type on their own ("a gift", "something for my dad").
 _GENERIC_NOUNS = frozenset(
-    "gift gifts present presents something anything thing things item items product products stuff idea ideas "
-    "option options one ones recommendation recommendations suggestion suggestions kind sort type "
-    "礼物 东西 商品 产品".split()
+    [
+        "gift",
+        "gifts",
+        "present",
+        "presents",
+        "something",
+        "anything",
+        "thing",
+        "things",
+        "item",
+        "items",
+        "product",
+        "products",
+        "stuff",
+        "idea",
+        "ideas",
+        "option",
+        "options",
+        "one",
+        "ones",
+        "recommendation",
+        "recommendations",
+        "suggestion",
+        "suggestions",
+        "kind",
+        "sort",
+        "type",
+        "礼物",
+        "东西",
+        "商品",
+        "产品",
+    ]
 )
-_DETERMINERS = frozenset("a an the some any one pair couple of new good nice great decent".split())
+_DETERMINERS = frozenset(
+    ["a", "an", "the", "some", "any", "one", "pair", "couple", "of", "new", "good", "nice", "great", "decent"]
+)
 _CJK_NEED = re.compile(r"(?:买|要|找|推荐|有没有|需要)(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})")
 
 
@@ -158,13 +193,14 @@ def parse_price(text: str, around: float = 0.3) -> PriceSpec | None:
     if m:
         vals = _amounts(m)
         if len(vals) >= 2:
-            lo, hi = sorted(vals[:2])
-            return PriceSpec(lo, hi)
+            pair = sorted(vals[:2])
+            return PriceSpec(pair[0], pair[1])
     m = _AROUND.search(text)
     if m and _amounts(m):
         v = _amounts(m)[0]
         return PriceSpec(round(v * (1 - around), 2), round(v * (1 + around), 2))
-    lo = hi = None
+    lo: float | None = None
+    hi: float | None = None
     m = _MAX.search(text)
     if m and _amounts(m):
         hi = _amounts(m)[0]
@@ -208,7 +244,9 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye"] | None:
     rest = _GREETING.sub(" ", text)
     rest = _THANKS.sub(" ", rest)
     rest = _BYE.sub(" ", rest)
-    rest = re.sub(r"\b(so much|a lot|very much|again|for (the|your) help|you|guys|team|there|all)\b", " ", rest, flags=re.I)
+    rest = re.sub(
+        r"\b(so much|a lot|very much|again|for (the|your) help|you|guys|team|there|all)\b", " ", rest, flags=re.I
+    )
     if re.search(r"[^\W\d_]", re.sub(r"[!.,?~:)(\s]+", "", rest)):
         return None
     if is_thanks(text):
@@ -294,10 +332,9 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     words = [w for w in words if w not in ("something", "anything", "like", "want", "need", "get", "buy")] or [
         w for w in re.findall(r"[a-z][a-z'-]*", item) if w in _GENERIC_NOUNS
     ]
-    noun = words[-1] if words else None
-    attrs = words[:-1]
+    head = words[-1] if words else None
     uses = [w for w in content_words(use) if w not in ("someone", "somebody", "me", "my", "who", "loves", "like")]
-    return NeedPhrase(noun, attrs, uses)
+    return NeedPhrase(head, words[:-1], uses)
 
 
 def is_generic_noun(word: str | None) -> bool:

@@ -1,0 +1,198 @@
+"""Turn stages for products: the product a message refers to, product questions, shopping needs.
+
+A product question is answered from the product's own facts, then its Q&A, then reviews. A
+shopping request updates the typed need (type, attributes, uses, price range) and lists the
+catalog's products that honour it: the type first, then attributes; price limits are hard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from assistant.config import ConversationSettings
+from assistant.conversation import understand as cue
+from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigrams, stem
+from assistant.conversation.compose import Composed, ExtractiveComposer
+from assistant.conversation.state import Need
+from assistant.conversation.templates import say
+from assistant.conversation.turn import Turn
+from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
+from assistant.retrieval.text import has_cjk
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class ShoppingStages:
+    """Stage mixin of :class:`~assistant.conversation.engine.Assistant` (attributes declared below)."""
+
+    cfg: ConversationSettings
+    catalog: CatalogIndex
+    composer: ExtractiveComposer
+    encoder: QueryEncoder
+    retrievers: dict[str, HybridRetriever]
+
+    def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:
+        raise NotImplementedError
+
+    def _service_answer(self, turn: Turn, body: str, policies: list[Passage], best_policy: float) -> Composed:
+        raise NotImplementedError
+
+    # --- products and shopping -----------------------------------------------------------------
+    def _referenced_product(self, turn: Turn, body: str) -> ProductFacts | None:
+        """The product the message is about: named, "the second one", "it", or the one being viewed."""
+        st = turn.state
+        named = self.catalog.named_in(body)
+        if named is not None:
+            return named
+        idx = cue.reference_index(body)
+        if idx is not None and st.shown:
+            try:
+                return self.catalog.get(st.shown[idx])
+            except IndexError:
+                return None
+        if turn.events:
+            return self.catalog.get(turn.events[-1].product_id)
+        if cue.has_reference(body) and st.focus and not cue.is_shopping(body):
+            return self.catalog.get(st.focus)
+        return None
+
+    def _product_question(
+        self, turn: Turn, product: ProductFacts, body: str, policies: list[Passage], best_policy: float
+    ) -> Composed:
+        turn.state.focus = product.product_id
+        turn.shopping = turn.state.need is not None
+        where = {"product_id": product.product_id}
+        qa = [p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") == "qa"]
+        composed = self.composer.product_answer(
+            body,
+            product,
+            qa,
+            [],
+            turn.language,
+            wants_price=cue.asks_price(body),
+            wants_stock=cue.asks_stock(body),
+        )
+        if composed.meta.get("basis") == "none" and self._policy_relevant(turn, best_policy):
+            # Not about the product's features ("it chipped, is that covered?"): the policy answers.
+            return self._service_answer(turn, body, policies, best_policy)
+        if composed.meta.get("basis") == "none":
+            reviews = [
+                p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") != "qa"
+            ]
+            composed = self.composer.product_answer(body, product, [], reviews, turn.language)
+        turn.products = [product]
+        turn.cite_products = [product] if composed.meta.get("product_cited") else []
+        turn.confidence = max(turn.confidence, 0.8 if composed.meta.get("basis") != "none" else 0.2)
+        return composed
+
+    def _update_need(self, turn: Turn, body: str, qvec: np.ndarray) -> tuple[Need, str | None]:
+        """Fold this message into the shopping need; returns the need and a noun the shop lacks."""
+        st = turn.state
+        phrase = cue.extract_need_phrase(body)
+        price = cue.parse_price(body, around=self.cfg.around_price_tolerance)
+        old = st.need
+        new_item = phrase.noun is not None and not cue.is_generic_noun(phrase.noun) and cue.is_shopping(body)
+        need = Need(language=turn.language) if (old is None or new_item or cue.is_shopping(body)) else old.model_copy()
+        missing: str | None = None
+        if cue.is_shopping(body):
+            need.product_type = phrase.noun if not cue.is_generic_noun(phrase.noun) else None
+            need.attributes = [a for a in phrase.attributes if self.catalog.is_vocabulary(a) or has_cjk(a)]
+            need.uses = phrase.uses
+            need.type_products, need.category = [], None
+            noun = need.product_type
+            if noun:
+                typed = self._type_products(noun)
+                if typed:
+                    need.type_products = [p.product_id for p in typed]
+                    cats = {p.category for p in typed}
+                    need.category = cats.pop() if len(cats) == 1 else None
+                elif self.catalog.category_named([noun]):
+                    need.category = self.catalog.category_named([noun])
+                elif not has_cjk(noun):
+                    best = float(self.catalog.similarity(qvec).max()) if self.catalog.products else 0.0
+                    if best < self.cfg.catalog_min_similarity:
+                        missing = noun
+            if not need.type_products and need.category is None and missing is None:
+                cat, score = self.catalog.infer_category(qvec)
+                if cat is not None and score >= self.cfg.min_relevance:
+                    need.category = cat
+        if price is not None:
+            if price.relative == "cheaper":
+                ref = [p.price for p in (self.catalog.get(i) for i in st.shown) if p and p.price is not None]
+                focus = self.catalog.get(st.focus)
+                base = max(ref) if ref else (focus.price if focus and focus.price else None)
+                if base is not None:
+                    need.price_max, need.price_min = round(base - 0.01, 2), None
+            elif price.relative == "pricier":
+                ref = [p.price for p in (self.catalog.get(i) for i in st.shown) if p and p.price is not None]
+                if ref:
+                    need.price_min, need.price_max = round(min(ref) + 0.01, 2), None
+            else:
+                need.price_min, need.price_max = price.low, price.high
+        words = [*need.attributes, need.product_type or "", *need.uses]
+        need.query = " ".join(w for w in words if w) or (old.query if old else body)
+        st.need = need
+        return need, missing
+
+    def _type_products(self, noun: str) -> list[ProductFacts]:
+        if has_cjk(noun):
+            grams = cjk_bigrams(noun)
+            return [p for p in self.catalog.products if grams and grams <= p.extra] if grams else []
+        typed = self.catalog.type_products(noun)
+        if not typed:
+            s = stem(noun)
+            typed = [p for p in self.catalog.products if s in {stem(t) for t in p.tags}]
+        return typed
+
+    def _shopping(
+        self, turn: Turn, body: str, qvec: np.ndarray, best_policy: float, forced: bool = False
+    ) -> Composed | None:
+        st = turn.state
+        if forced and not cue.is_shopping(body) and st.need is None:
+            st.need = Need(query=body, language=turn.language)
+        need, missing = self._update_need(turn, body, qvec)
+        if need.product_type is None and not need.type_products and not forced and best_policy >= 0.45:
+            # "I need a refund": the shopping cue was a service question.
+            st.need = None
+            return None
+        lang = turn.language
+        need_vec = self.encoder(need.query) if need.query and need.query != body else qvec
+        pool = (
+            [p for p in self.catalog.products if p.product_id in set(need.type_products)]
+            if need.type_products
+            else None
+        )
+        if pool is None and need.category:
+            pool = [p for p in self.catalog.products if p.category == need.category]
+        k = self.cfg.shopping_results
+        matches = self.catalog.search(
+            need_vec,
+            candidates=pool,
+            price_min=need.price_min,
+            price_max=need.price_max,
+            attributes=need.attributes,
+            uses=need.uses,
+            query_text=body if has_cjk(body) else "",
+        )
+        turn.shopping = True
+        turn.confidence = max(turn.confidence, 0.8)
+        lead = ""
+        if missing is not None:
+            lead = say("not_carried", lang, noun=missing) + " " + say("closest", lang)
+            matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
+            st.need = None
+            turn.shopping = False
+        elif not matches:
+            # Nothing meets every constraint: say so, then offer the closest without the price limit.
+            lead = say("no_match", lang, need=need.describe(lang)) + " " + say("closest", lang)
+            matches = self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
+        chosen = [m.product for m in matches[:k]]
+        if not chosen:
+            return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
+        st.shown = [p.product_id for p in chosen]
+        st.focus = chosen[0].product_id
+        turn.products = chosen
+        turn.cite_products = chosen
+        return self.composer.shopping_answer(
+            body, chosen, lang, need=need.describe(lang) if missing is None and not lead else "", lead=lead
+        )
