@@ -119,7 +119,7 @@ class Services:
 
     @cached_property
     def knowledge(self) -> KnowledgeService:
-        return KnowledgeService(self.settings, self.db, self.vectors)
+        return KnowledgeService(self.settings, self.db, self.vectors, lambda: self.catalog.refresh(interest=False))
 
     def warm_up(self) -> None:
         """Load models and indexes now, so the first customer does not wait for them."""

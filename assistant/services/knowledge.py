@@ -13,7 +13,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -124,10 +124,14 @@ def _translate(exc: repo.KnowledgeError) -> ServiceError:
 class KnowledgeService:
     """The review of mined answers (module docstring)."""
 
-    def __init__(self, settings: Settings, db: Database, vectors: VectorStore) -> None:
+    def __init__(
+        self, settings: Settings, db: Database, vectors: VectorStore, on_change: Callable[[], None] | None = None
+    ) -> None:
         self.settings = settings
         self.db = db
         self.vectors = vectors
+        # Called after the approved answers change, so loaded retrieval caches see them.
+        self.on_change = on_change or (lambda: None)
 
     @staticmethod
     def _require(user: SessionUser | None, role: str = "agent") -> SessionUser:
@@ -172,6 +176,8 @@ class KnowledgeService:
                                       question=question)
         except repo.KnowledgeError as exc:
             raise _translate(exc) from None
+        if row.status == "approved":
+            self.on_change()
         return candidate_view(row)
 
     def approve(self, user: SessionUser | None, candidate_ids: Sequence[int]) -> DecisionResult:
@@ -181,6 +187,7 @@ class KnowledgeService:
             done = repo.approve(self.db, self.vectors, list(candidate_ids), who.username)
         except repo.KnowledgeError as exc:
             raise _translate(exc) from None
+        self.on_change()
         return DecisionResult(decided=len(done), status="approved")
 
     def reject(self, user: SessionUser | None, candidate_ids: Sequence[int], reason: str = "") -> DecisionResult:
@@ -190,6 +197,7 @@ class KnowledgeService:
             n = repo.reject(self.db, self.vectors, list(candidate_ids), who.username, reason)
         except repo.KnowledgeError as exc:
             raise _translate(exc) from None
+        self.on_change()
         return DecisionResult(decided=n, status="rejected")
 
     def answers(
@@ -203,9 +211,12 @@ class KnowledgeService:
         self._require(user, "admin")
         report = mine(self.settings, self.db, self.vectors, list(sources) if sources else None)
         repo.sync_answers(self.db, self.vectors)
+        self.on_change()
         return report
 
     def sync(self, user: SessionUser | None) -> dict[str, Any]:
         """Rebuild the answers collection from the approved answers (admins)."""
         self._require(user, "admin")
-        return repo.sync_answers(self.db, self.vectors)
+        done = repo.sync_answers(self.db, self.vectors)
+        self.on_change()
+        return done
