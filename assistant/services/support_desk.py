@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +42,11 @@ from assistant.services.types import (
     SessionUser,
 )
 from assistant.store.db import Database
-from assistant.store.models import Conversation, Draft, Event, Message, Product, utcnow
+from assistant.store.models import Conversation, Customer, Draft, Event, Message, Product, utcnow
 
 if TYPE_CHECKING:
     from assistant.interest.online import InterestService
+    from assistant.services.orders import ActionCheck, OrderService
 
 log = logging.getLogger(__name__)
 
@@ -414,3 +416,325 @@ class SupportDeskService:
             # The trained encoder may be missing or still loading; the event log still tells a story.
             log.warning("interest profile unavailable for %s; using the event log", customer_id, exc_info=True)
             return self._profile_from_events(customer_id)
+
+    # --- the agent console (issue 14): a queue of people waiting, claims, order actions ----------
+    def agent_name(self, username: str | None) -> str:
+        """How an agent is named to customers (the account name, capitalised)."""
+        name = (username or "").strip()
+        return name[:1].upper() + name[1:] if name else "Support team"
+
+    def _events(self, s: Session, conversation_id: str) -> list[Message]:
+        return list(
+            s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.role == "system")
+                .order_by(Message.id)
+            ).all()
+        )
+
+    @staticmethod
+    def _log_event(s: Session, conversation_id: str, event: str, by: str, text: str) -> None:
+        """Desk events (claim, resolve, reopen) are system messages: the engine and the customer skip them."""
+        s.add(Message(conversation_id=conversation_id, role="system", text=text, meta={"desk": event, "by": by}))
+
+    def _claimed_by(self, s: Session, conversation_id: str) -> str | None:
+        claimed: str | None = None
+        for m in self._events(s, conversation_id):
+            event = (m.meta or {}).get("desk")
+            if event == "claim":
+                claimed = str((m.meta or {}).get("by") or "") or None
+            elif event in ("unclaim", "resolve"):
+                claimed = None
+        return claimed
+
+    def desk_queue(self, user: SessionUser, view: str = "waiting", limit: int = 100) -> list[DeskItem]:
+        """Conversations for the console.
+
+        ``waiting``: someone waits for a person (a handoff, a draft or order action to decide, or a
+        low-confidence answer) and no agent has answered since; longest wait first. ``replied``: an
+        agent answered last and the conversation is not resolved. ``resolved``: closed, newest first.
+        """
+        _require(user)
+        if view not in ("waiting", "replied", "resolved"):
+            raise Invalid("view must be waiting, replied or resolved")
+        low_confidence = self.settings.conversation.low_confidence
+        now = utcnow()
+        out: list[DeskItem] = []
+        with self.db.session() as s:
+            q = select(Conversation).order_by(Conversation.updated_at.desc())
+            q = q.where(Conversation.status == "closed") if view == "resolved" else q.where(
+                Conversation.status != "closed"
+            )
+            for c in s.scalars(q.limit(limit * 5 if view != "resolved" else limit)).all():
+                msgs = [m for m in c.messages if m.role != "system"]
+                drafts = s.scalars(
+                    select(Draft).where(
+                        Draft.conversation_id == c.id, Draft.status == "pending", Draft.kind != "recommendation"
+                    )
+                ).all()
+                last_agent = max((m.id for m in msgs if m.role == "agent"), default=0)
+                unanswered = [m for m in msgs if m.role == "customer" and m.id > last_agent]
+                last_assistant = next((m for m in reversed(msgs) if m.role == "assistant"), None)
+                low = (
+                    last_assistant is not None
+                    and last_assistant.id > last_agent
+                    and last_assistant.confidence is not None
+                    and last_assistant.confidence < low_confidence
+                )
+                actions = [d for d in drafts if d.kind == "order_action"]
+                if actions:
+                    p = actions[-1].payload or {}
+                    what = str(p.get("action", "order change")).replace("_", " ").capitalize()
+                    need = f"{what} order {p.get('order_id', '')}"
+                    reason = "order action to decide"
+                elif c.status == "handoff":
+                    need, reason = "", "asked for a person"
+                elif drafts:
+                    need, reason = "", "draft to review"
+                elif low:
+                    need, reason = "", f"low confidence ({last_assistant.confidence:.2f})" if last_assistant else ""
+                else:
+                    need, reason = "", ""
+                waiting = bool(reason) and (bool(unanswered) or bool(drafts))
+                if view == "waiting" and not waiting:
+                    continue
+                if view == "replied" and (waiting or not last_agent):
+                    continue
+                if not need:
+                    need = (c.intent or "").replace("_", " ").capitalize() or "Question"
+                since_candidates = [m.created_at for m in unanswered] + [d.created_at for d in drafts]
+                since = min(since_candidates) if since_candidates else c.updated_at
+                since = since if since.tzinfo else since.replace(tzinfo=now.tzinfo)
+                customer_id = c.verified_customer_id or c.customer_id
+                name = s.scalar(select(Customer.name).where(Customer.id == customer_id)) if customer_id else None
+                last_customer = next((m.text for m in reversed(msgs) if m.role == "customer"), "")
+                out.append(
+                    DeskItem(
+                        id=c.id,
+                        customer_name=name or (f"Customer {customer_id}" if customer_id else "Guest"),
+                        customer_id=customer_id,
+                        verified=bool(c.verified_customer_id),
+                        need=need,
+                        reason=reason or ("replied" if view == "replied" else "resolved"),
+                        preview=last_customer[:140],
+                        waiting_since=since,
+                        waiting_seconds=max(0.0, (now - since).total_seconds()),
+                        claimed_by=self._claimed_by(s, c.id),
+                        status=c.status,
+                        open_drafts=len(drafts),
+                    )
+                )
+        if view == "resolved":
+            return out[:limit]
+        out.sort(key=lambda i: -i.waiting_seconds)
+        return out[:limit]
+
+    def desk_counts(self, user: SessionUser) -> tuple[int, int]:
+        """(conversations waiting for a person, replies and order actions waiting for a decision)."""
+        items = self.desk_queue(user, "waiting")
+        return len(items), sum(i.open_drafts for i in items)
+
+    def claim(self, user: SessionUser, conversation_id: str, *, take_over: bool = False) -> str:
+        """Claim a conversation for the signed-in agent; :class:`Conflict` if a colleague holds it."""
+        me = _require(user).username
+        with self.db.session() as s:
+            if s.get(Conversation, conversation_id) is None:
+                raise NotFound("That conversation no longer exists.")
+            holder = self._claimed_by(s, conversation_id)
+            if holder == me:
+                return me
+            if holder and not take_over:
+                raise Conflict(f"{holder} has already claimed this conversation.")
+            self._log_event(s, conversation_id, "claim", me, f"{me} claimed the conversation")
+        return me
+
+    def unclaim(self, user: SessionUser, conversation_id: str) -> None:
+        me = _require(user).username
+        with self.db.session() as s:
+            if s.get(Conversation, conversation_id) is None:
+                raise NotFound("That conversation no longer exists.")
+            self._log_event(s, conversation_id, "unclaim", me, f"{me} released the claim")
+
+    def close(self, user: SessionUser, conversation_id: str) -> None:
+        """Resolve: the conversation leaves the queue (its claim ends) until it is reopened."""
+        me = _require(user).username
+        with self.db.session() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
+                raise NotFound("That conversation no longer exists.")
+            c.status = "closed"
+            c.updated_at = utcnow()
+            self._log_event(s, conversation_id, "resolve", me, f"{me} resolved the conversation")
+
+    def reopen(self, user: SessionUser, conversation_id: str) -> None:
+        """Reopen a resolved conversation: back to a person (``handoff``), claimed by whoever reopened it."""
+        me = _require(user).username
+        with self.db.session() as s:
+            c = s.get(Conversation, conversation_id)
+            if c is None:
+                raise NotFound("That conversation no longer exists.")
+            c.status = "handoff"
+            c.updated_at = utcnow()
+            self._log_event(s, conversation_id, "reopen", me, f"{me} reopened the conversation")
+            self._log_event(s, conversation_id, "claim", me, f"{me} claimed the conversation")
+
+    # --- order actions ----------------------------------------------------------------------------
+    def _orders(self) -> OrderService:
+        from assistant.services.orders import OrderService
+
+        return OrderService(self.settings, self.db)
+
+    def order_action_check(self, user: SessionUser, draft_id: int) -> ActionCheck:
+        """What the shop policy says about the pending order action right now."""
+        _require(user)
+        with self.db.session() as s:
+            d = s.get(Draft, draft_id)
+            if d is None or d.kind != "order_action":
+                raise NotFound("That order action no longer exists.")
+            p = dict(d.payload or {})
+        return self._orders().check(str(p.get("action")), str(p.get("order_id")), str(p.get("customer_id")))
+
+    @staticmethod
+    def parse_address(text: str) -> dict[str, str]:
+        """``"12 Elm St, Portland, OR 97214"`` -> line1, city, state, zip (what is given)."""
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts:
+            return {}
+        out = {"line1": parts[0]}
+        if len(parts) > 1:
+            out["city"] = parts[1]
+        if len(parts) > 2:
+            tail = parts[2].split()
+            if tail and any(ch.isdigit() for ch in tail[-1]):
+                out["zip"] = tail[-1]
+                tail = tail[:-1]
+            if tail:
+                out["state"] = " ".join(tail)
+        if len(parts) > 3:
+            out["country"] = parts[3]
+        return out
+
+    def decide_order_action(
+        self,
+        user: SessionUser,
+        draft_id: int,
+        approve: bool,
+        *,
+        message: str = "",
+        reason: str = "",
+        new_address: str = "",
+    ) -> tuple[DraftView, str]:
+        """Approve (apply to the order, policy re-checked now, then tell the customer) or reject (tell
+        the customer why). Returns the decided draft and the text the customer received.
+
+        :class:`Conflict` when the policy no longer allows the action (the draft stays pending, so
+        the agent can reject it with that reason) or the draft was decided already."""
+        reviewer = _require(user).username
+        with self.db.session() as s:
+            d = s.get(Draft, draft_id)
+            if d is None or d.kind != "order_action":
+                raise NotFound("That order action no longer exists.")
+            if d.status != "pending":
+                raise Conflict(f"That order action was already {d.status} by {d.reviewer or 'someone'}.")
+            p = dict(d.payload or {})
+            conversation_id = d.conversation_id
+        action, order_id = str(p.get("action")), str(p.get("order_id"))
+        label = action.replace("_", " ")
+        if not approve and not reason.strip():
+            raise Invalid("Please give the reason, so the customer knows why.")
+        applied_text = ""
+        if approve:
+            address = self.parse_address(new_address) if new_address.strip() else None
+            done = self._orders().apply(action, order_id, str(p.get("customer_id")), new_address=address)
+            if action == "address_change":
+                a = done.shipping_address
+                applied_text = f"Order {order_id} will now ship to {', '.join(str(v) for v in a.values() if v)}."
+            elif done.new_status != done.old_status:
+                applied_text = f"Order {order_id} is now {done.new_status.replace('_', ' ')}."
+            sent = (message.strip() or f"Done: your request to {label} order {order_id} is approved.")
+            if applied_text and applied_text not in sent:
+                sent = f"{sent}\n\n{applied_text}"
+            status = "approved"
+            p = {**p, "applied": {"old_status": done.old_status, "new_status": done.new_status}}
+        else:
+            sent = message.strip() or f"Sorry, we could not {label} order {order_id}: {reason.strip()}"
+            if reason.strip() not in sent:
+                sent = f"{sent}\n\nReason: {reason.strip()}"
+            status = "rejected"
+        with self.db.session() as s:
+            won = s.execute(
+                update(Draft)
+                .where(Draft.id == draft_id, Draft.status == "pending")
+                .values(status=status, reason=reason.strip(), payload={**p, "sent_text": sent}, reviewer=reviewer,
+                        decided_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(won, "rowcount", 0) != 1:
+                s.rollback()
+                raise Conflict("That order action was just decided by someone else.")
+            self._post_agent_message(s, conversation_id, sent, reviewer, draft_id)
+            d2 = s.get(Draft, draft_id)
+            assert d2 is not None
+            s.refresh(d2)
+            return draft_view(d2), sent
+
+    def send_reply(self, user: SessionUser, conversation_id: str, draft_id: int | None, text: str) -> DraftView:
+        """Send exactly ``text`` (the editor's content): decides the pending reply draft if there is one."""
+        if draft_id is None:
+            return self.reply(user, conversation_id, text)
+        return self.decide(user, draft_id, "edit", text=text)
+
+    def send_suggestion(self, user: SessionUser, draft_id: int, note: str = "") -> DraftView:
+        """Send a product suggestion as a product card with the agent's own ``note``."""
+        reviewer = _require(user).username
+        with self.db.session() as s:
+            d = s.get(Draft, draft_id)
+            if d is None or d.kind != "recommendation":
+                raise NotFound("That suggestion no longer exists.")
+            if d.status != "pending":
+                raise Conflict(f"That suggestion was already {d.status} by {d.reviewer or 'someone'}.")
+            p = dict(d.payload or {})
+            text = note.strip() or f"I think you may like {p.get('name', 'this product')}."
+            won = s.execute(
+                update(Draft)
+                .where(Draft.id == draft_id, Draft.status == "pending")
+                .values(status="approved", payload={**p, "sent_text": text, "note": note.strip()},
+                        reviewer=reviewer, decided_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(won, "rowcount", 0) != 1:
+                s.rollback()
+                raise Conflict("That suggestion was just decided by someone else.")
+            product = {k: p.get(k) for k in ("product_id", "name", "category", "price")}
+            s.add(
+                Message(
+                    conversation_id=d.conversation_id,
+                    role="agent",
+                    text=text,
+                    meta={"agent": reviewer, "draft_id": draft_id, "kind": "suggestion", "product": product},
+                )
+            )
+            conv = s.get(Conversation, d.conversation_id)
+            if conv is not None:
+                conv.updated_at = utcnow()
+            s.flush()
+            s.refresh(d)
+            return draft_view(d)
+
+
+@dataclass
+class DeskItem:
+    """One row of the agent console's queue."""
+
+    id: str
+    customer_name: str
+    customer_id: str | None
+    verified: bool
+    need: str
+    reason: str
+    preview: str
+    waiting_since: datetime
+    waiting_seconds: float
+    claimed_by: str | None
+    status: str
+    open_drafts: int
