@@ -94,8 +94,8 @@ def test_an_order_shipped_meanwhile_is_not_cancelled_and_a_rejection_carries_the
 
 
 def test_status_rules_come_from_the_settings_and_address_changes_apply(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "d", device="cpu", orders={"action_statuses": {"cancel": ["pending"],
-                                                                                          "address_change": ["processing"]}})
+    rules = {"action_statuses": {"cancel": ["pending"], "address_change": ["processing"]}}
+    settings = Settings(data_dir=tmp_path / "d", device="cpu", orders=rules)
     db = Database(settings)
     db.migrate()
     with db.session() as s:
