@@ -115,6 +115,9 @@ class ConversationSettings(BaseModel):
     )
     around_price_tolerance: float = Field(0.3, gt=0.0, lt=1.0, description='"around $50" means 50 +/- this share.')
     shopping_results: int = Field(3, ge=1, le=20, description="Products a shopping answer lists.")
+    screen_cache_size: int = Field(
+        100_000, ge=0, description="Retrieved passages whose injection-screen verdict is remembered."
+    )
     max_message_chars: int = Field(
         4000, ge=1, le=100_000, description="Longest customer message accepted (API, chat page and engine)."
     )
@@ -200,6 +203,9 @@ class KnowledgeSettings(BaseModel):
         0.9, gt=0.0, le=1.0, description="A mined group this close to an existing candidate is that candidate."
     )
     max_answer_chars: int = Field(2000, ge=100, description="Distilled answers are cut at a sentence below this.")
+    draft_with_generator: bool = Field(
+        True, description="With a generator answer backend, it drafts candidates (groundedness-guarded)."
+    )
 
 
 class OrderSettings(BaseModel):

@@ -22,8 +22,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import time
 from collections.abc import Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +92,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
         self.bm25 = BM25Cache(vectors.collection)  # type: ignore[arg-type]
         self.encoder = QueryEncoder(vectors)
         self.screen = InjectionScreen()
+        # Stored passages do not change between turns: each is screened once (memoised by its text).
+        screen = functools.lru_cache(maxsize=cfg.screen_cache_size)(self.screen.is_suspicious)
         names: list[CollectionName] = ["conversations", "policies", "reviews", "products"]
         if self._has_answers():
             names.append("answers")
@@ -104,7 +108,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
                 encoder=self.encoder,
                 # Past conversations and reviews are written by outsiders; policies, approved answers
                 # and the catalog are the shop's own, so only the former are screened.
-                screen=self.screen.is_suspicious if name in ("conversations", "reviews") else None,
+                screen=screen if name in ("conversations", "reviews") else None,
             )
             for name in names
         }
@@ -124,6 +128,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
             )
         self.generator = generator
         self._pii: Any = None
+        self.last_timings: dict[str, float] = {}  # stage times of the latest turn (ms), for benchmarks
 
     # --- wiring --------------------------------------------------------------------------------
     @staticmethod
@@ -194,7 +199,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
         if len(text) > limit:
             raise ValueError(f"message longer than {limit} characters")
         events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
+        start = time.perf_counter()
         turn = self._begin(conversation_id, text, events)
+        turn.timings["load"] = (time.perf_counter() - start) * 1000
         if turn.loaded.status == "handoff":
             composed = Composed(say("waiting", turn.language))
             turn.handoff_reason = "already handed off"
@@ -202,12 +209,19 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
             yield from deltas(composed.text)
         elif self.generator is None:
             # The extractive reply is built whole, guarded, then streamed.
-            composed = self._respond(turn)
-            composed = Composed(self._guarded(turn, composed.text), composed.used, composed.facts, composed.meta)
+            with turn.timed("answer"):
+                composed = self._respond(turn)
+            with turn.timed("guard"):
+                guarded = self._guarded(turn, composed.text)
+            composed = Composed(guarded, composed.used, composed.facts, composed.meta)
             yield from deltas(composed.text)
         else:
             composed = yield from self._respond_generated(turn)
-        yield self._finish(turn, composed)
+        with turn.timed("finish"):
+            result = self._finish(turn, composed)
+        turn.timings["total"] = (time.perf_counter() - start) * 1000
+        self.last_timings = dict(turn.timings)
+        yield result
 
     def request_handoff(self, conversation_id: str, reason: str = "customer request") -> TurnResult | None:
         """Move the conversation to the agents' queue; None if it already is there."""
@@ -273,7 +287,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
             return self._decline(turn)
 
         body = cue.without_small_talk(text)
-        turn.intent = self.intents.classify(body)
+        with turn.timed("intent"):
+            turn.intent = self.intents.classify(body)
         turn.confidence = turn.intent.confidence
         request = detect_order_request(body, turn.intent.intent)
         if request is not None:
@@ -282,7 +297,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
         product = self._referenced_product(turn, body)
         follow_up = cue.is_follow_up(body) or len(body.split()) <= 4
         query = f"{st.topic} {body}" if (follow_up and st.topic and product is None) else body
-        policies = self._retrieve(turn, ["policies", "answers"], query)
+        with turn.timed("retrieve"):
+            policies = self._retrieve(turn, ["policies", "answers"], query)
         best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)
         qvec = self.encoder(body)
 

@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -44,6 +44,8 @@ class Loaded:
     summary: str
     state: ConversationState
     history: list[tuple[str, str]]
+    customer_text: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -86,21 +88,15 @@ class ConversationRepository:
         return cid
 
     def load(self, conversation_id: str, customer_text: str | None, events: Sequence[SessionEvent] = ()) -> Loaded:
-        """The conversation, after storing the customer's message (when there is one)."""
+        """The conversation as the turn starts; the customer's message is stored with the reply.
+
+        One transaction per turn (at :meth:`save_reply`) keeps a turn to one commit.
+        """
         with self.db.session() as s:
             conv = s.get(Conversation, conversation_id)
             if conv is None:
                 raise ConversationNotFound(conversation_id)
             history = [(m.role, m.text) for m in conv.messages if m.role != "system"]
-            if customer_text is not None:
-                s.add(
-                    Message(
-                        conversation_id=conversation_id,
-                        role="customer",
-                        text=customer_text,
-                        meta={"session_events": [e.model_dump(mode="json") for e in events]},
-                    )
-                )
             state = ConversationState.load(dict(conv.state or {}))
             return Loaded(
                 conversation_id=conversation_id,
@@ -113,6 +109,8 @@ class ConversationRepository:
                 summary=conv.summary or "",
                 state=state,
                 history=history,
+                customer_text=customer_text,
+                events=[e.model_dump(mode="json") for e in events],
             )
 
     def status(self, conversation_id: str) -> str:
@@ -127,6 +125,15 @@ class ConversationRepository:
         with self.db.session() as s:
             conv = s.get(Conversation, loaded.conversation_id)
             assert conv is not None
+            if loaded.customer_text is not None:
+                s.add(
+                    Message(
+                        conversation_id=loaded.conversation_id,
+                        role="customer",
+                        text=loaded.customer_text,
+                        meta={"session_events": loaded.events},
+                    )
+                )
             msg = Message(
                 conversation_id=loaded.conversation_id,
                 role="assistant",

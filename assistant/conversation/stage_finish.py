@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from assistant.config import ConversationSettings, Settings
@@ -90,17 +91,19 @@ class FinishStage:
     def _finish(self, turn: Turn, composed: Composed) -> TurnResult:
         st = turn.state
         citations = self._citations(turn, composed)
-        recs = self.panel.recommend(
-            turn.conversation_id, turn.customer, st.need, turn.events, turn.language, turn.shopping
-        )
+        with turn.timed("panel"):
+            recs = self.panel.recommend(
+                turn.conversation_id, turn.customer, st.need, turn.events, turn.language, turn.shopping
+            )
         guard = self._output_guard()
         if guard is not None and recs:
-            recs = [
-                r.model_copy(
-                    update={"reason": guard.scrub(r.reason, turn.verified_id, signed_in=st.signed_in).text or ""}
-                )
-                for r in recs
-            ]
+            with turn.timed("guard"):
+                recs = [
+                    r.model_copy(
+                        update={"reason": guard.scrub(r.reason, turn.verified_id, signed_in=st.signed_in).text or ""}
+                    )
+                    for r in recs
+                ]
         confidence = max(0.0, min(1.0, float(turn.confidence)))
         low = confidence < self.handoffs.low_confidence and not turn.needs_identity and bool(turn.text)
         text = composed.text
@@ -148,6 +151,7 @@ class FinishStage:
                     "profile": self._profile(turn),
                 },
             }
+        save_start = time.perf_counter()
         message_id = self.repo.save_reply(
             turn.loaded,
             SavedReply(
@@ -164,6 +168,7 @@ class FinishStage:
                 draft=draft,
             ),
         )
+        turn.timings["save"] = (time.perf_counter() - save_start) * 1000
         audit.info(
             json.dumps(
                 {

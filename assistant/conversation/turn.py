@@ -8,7 +8,9 @@ Example:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +44,16 @@ class Turn:
     cite_products: list[ProductFacts] = field(default_factory=list)
     orders: list[dict[str, Any]] = field(default_factory=list)
     order_first: bool = False
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+
+    @contextmanager
+    def timed(self, stage: str) -> Iterator[None]:
+        """Add the time spent in the block to ``timings[stage]`` (ms)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000
 
     @property
     def state(self) -> ConversationState:
