@@ -15,7 +15,9 @@ in that window are the reply.
 2. **Distil** (:mod:`assistant.knowledge.distill`): every reply loses its case-specific details
    (placeholders) and its claims; the most central distilled reply (the medoid by embedding) is the
    candidate's answer, and the mean pairwise similarity of the distilled replies is its
-   ``consistency`` (1.0: the agents always answered alike).
+   ``consistency`` (1.0: the agents always answered alike). With a generator backend configured,
+   the generator drafts the answer from the replies nearest the medoid instead, kept only when the
+   groundedness guard accepts it (:mod:`assistant.knowledge.drafting`).
 3. **Propose**: a group whose key (its intent, or its question) or centroid matches an existing
    candidate is that candidate: a pending, unedited one is refreshed, an approved, rejected or
    edited one is left alone. So re-ingesting the same transcripts proposes nothing already decided.
@@ -43,6 +45,7 @@ from sqlalchemy import select
 
 from assistant.config import Settings
 from assistant.knowledge.distill import PLACEHOLDER_RE, Distiller
+from assistant.knowledge.drafting import GeneratedDrafter
 from assistant.store.db import Database
 from assistant.store.models import AnswerCandidate
 from assistant.vectors import VectorStore
@@ -257,6 +260,7 @@ class CandidateDraft:
     n_conversations: int
     consistency: float
     centroid: np.ndarray
+    method: str = "extractive"
 
 
 def distil_group(
@@ -266,6 +270,7 @@ def distil_group(
     distiller: Distiller,
     vectors: VectorStore,
     settings: Settings,
+    drafter: GeneratedDrafter | None = None,
 ) -> CandidateDraft | None:
     """One candidate from one group: medoid question, variants, central distilled reply, consistency."""
     cfg = settings.knowledge
@@ -295,6 +300,13 @@ def distil_group(
     r_emb = vectors.embedder.encode([t for _, t in distilled], batch_size=settings.embedding_batch_size)
     r_index, consistency = medoid(r_emb)
     answer = distilled[r_index][1]
+    method = "extractive"
+    if drafter is not None:
+        # The replies closest to the medoid are the evidence the generator drafts from.
+        order = np.argsort(-(r_emb @ r_emb[r_index]))
+        generated = drafter.draft(exchanges[distilled[r_index][0]].question, [distilled[int(j)][1] for j in order])
+        if generated and (clean := distiller.distill(generated)):
+            answer, method = clean, "generated"
     # The question the chosen reply answered, so the pair stays coherent.
     question = distiller.distill(exchanges[distilled[r_index][0]].question, drop_claims=False) or examples[0]
     members = group.members
@@ -315,6 +327,7 @@ def distil_group(
         n_conversations=len(conversations),
         consistency=round(consistency, 4),
         centroid=_normalise(q_emb[members].mean(axis=0)),
+        method=method,
     )
 
 
@@ -351,7 +364,7 @@ def propose(db: Database, drafts: Sequence[CandidateDraft], settings: Settings, 
                 row = AnswerCandidate(
                     key=d.key, topic=d.topic, intent=d.intent, language=d.language, question=d.question,
                     answer=d.answer, mined_answer=d.answer, examples=d.examples, sources=d.sources,
-                    n_conversations=d.n_conversations, consistency=d.consistency, method="extractive",
+                    n_conversations=d.n_conversations, consistency=d.consistency, method=d.method,
                     centroid=[round(float(x), 6) for x in d.centroid], status="pending",
                 )
                 s.add(row)
@@ -364,7 +377,7 @@ def propose(db: Database, drafts: Sequence[CandidateDraft], settings: Settings, 
                 match.sources = _merge_sources(list(match.sources or []), d.sources)
                 match.n_conversations = max(match.n_conversations, d.n_conversations, len(match.sources))
                 match.question, match.answer, match.mined_answer = d.question, d.answer, d.answer
-                match.examples, match.consistency = d.examples, d.consistency
+                match.examples, match.consistency, match.method = d.examples, d.consistency, d.method
                 match.centroid = [round(float(x), 6) for x in d.centroid]
                 report.refreshed += 1
                 report.candidate_ids.append(match.id)
@@ -389,7 +402,10 @@ def mine(
         groups = group_exchanges(exchanges, q_emb, settings)
         report.groups = len(groups)
         distiller = Distiller.for_store(settings, db)
-        drafts = [d for g in groups if (d := distil_group(g, exchanges, q_emb, distiller, vectors, settings))]
+        drafter = GeneratedDrafter.from_settings(settings)
+        drafts = [
+            d for g in groups if (d := distil_group(g, exchanges, q_emb, distiller, vectors, settings, drafter))
+        ]
         propose(db, drafts, settings, report)
     report.seconds = round(time.perf_counter() - started, 3)
     log.info("mined %d exchanges into %d groups: %d proposed, %d refreshed, %d already decided",
