@@ -292,33 +292,34 @@ class ExtractiveComposer:
             lines.append(self.product_stock(product, language) + " [1]")
         facts = [s for s in product.sentences() if set(tokenize(s)) & set(ask)]
         if facts and not (wants_price or wants_stock):
-            lines.append(f"{say('from_description', language)} {' '.join(clean_markdown(s) for s in facts[:2])} [1]")
+            quoted = " ".join(clean_markdown(s) for s in facts[:2])
+            lines.append(f"{say('from_description', language, name=product.name)} {quoted} [1]")
         used: list[Passage] = []
+        from_facts = bool(lines)
         if not lines:
             for p in qa:
                 q_part, _, a_part = p.text.partition("\nA:")
                 if set(tokenize(q_part)) & set(ask) and a_part.strip():
                     used.append(p)
-                    lines.append(
-                        f"{say('from_qa', language)} \u201c{clean_markdown(q_part.removeprefix('Q:'))}\u201d "
-                        f"\u2014 {snippet(clean_markdown(a_part), 280)} [{len(used) + 1}]"
-                    )
+                    label = say("from_qa", language, name=product.name)
+                    q_text = clean_markdown(q_part.removeprefix("Q:"))
+                    a_text = snippet(clean_markdown(a_part), 280)
+                    lines.append(f"{label} \u201c{q_text}\u201d \u2014 {a_text} [{len(used)}]")
                     break
         if not lines:
             for p in reviews:
                 hits = [s for s in split_sentences(p.text) if set(tokenize(s)) & set(ask)]
                 if hits:
                     used.append(p)
-                    lines.append(
-                        f"{say('from_reviews', language)} \u201c{snippet(hits[0], 240)}\u201d [{len(used) + 1}]"
-                    )
+                    label = say("from_reviews", language, name=product.name)
+                    lines.append(f"{label} \u201c{snippet(hits[0], 240)}\u201d [{len(used)}]")
                 if len(used) >= 2:
                     break
         if not lines:
             return Composed(say("product_unknown", language, name=product.name), (), meta={"basis": "none"})
         if not ask_text:
             lines = lines[:1]
-        return Composed("\n".join(lines), tuple(used), meta={"basis": "product", "product_cited": True})
+        return Composed("\n".join(lines), tuple(used), meta={"basis": "product", "product_cited": from_facts})
 
     # --- shopping ------------------------------------------------------------------------------
     def shopping_answer(

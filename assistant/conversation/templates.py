@@ -108,9 +108,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "The **{name}** is currently out of stock.",
         "zh": "**{name}** 目前缺货。",
     },
-    "from_description": {"en": "From the product description:", "zh": "商品描述："},
-    "from_qa": {"en": "From the product Q&A:", "zh": "商品问答："},
-    "from_reviews": {"en": "Customers say:", "zh": "顾客评价："},
+    "from_description": {"en": "From the product description of the **{name}**:", "zh": "**{name}** 的商品描述："},
+    "from_qa": {"en": "From the product Q&A of the **{name}**:", "zh": "**{name}** 的商品问答："},
+    "from_reviews": {"en": "Customers say about the **{name}**:", "zh": "顾客对 **{name}** 的评价："},
     "product_unknown": {
         "en": "The product information for the **{name}** doesn't say. I can pass the question to our team.",
         "zh": "**{name}** 的商品信息中没有提到这一点，我可以把问题转交给我们的团队。",

@@ -45,7 +45,7 @@ _MAX = re.compile(
 )
 _MIN = re.compile(
     rf"\b(?:over|above|more than|at least|from)\s*{_AMOUNT}|{_AMOUNT}\s*(?:or more|and up|plus)\b"
-    rf"|(?:超过|高于|至少)\s*{_AMOUNT}|{_AMOUNT}\s*以上",
+    rf"|(?:(?<!不)超过|高于|至少)\s*{_AMOUNT}|{_AMOUNT}\s*以上",
     re.I,
 )
 _AROUND = re.compile(
