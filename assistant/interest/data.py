@@ -49,6 +49,144 @@ def build_request(category: str, template: str) -> str:
     return template.format(leaf=leaf.lower()) if leaf else ""
 
 
+def parent_category(category: str) -> str:
+    """The level above the leaf (the leaf itself for a one-level path): a vaguer request."""
+    path = category_path(category)
+    return path[-2] if len(path) > 1 else (path[-1] if path else "")
+
+
+def singular(name: str) -> str:
+    """A crude English singular of each part of a category name ("Rollerball Pens" -> "rollerball pen").
+
+    Customers rarely type a catalog's plural heading; paraphrased requests use this form. Parts joined
+    by "&" / "and" are each made singular on their last word. Non-Latin text is returned unchanged.
+    """
+
+    def one(word: str) -> str:
+        w = word
+        if len(w) <= 3 or not w.isascii() or w.endswith(("ss", "us", "is")):
+            return w
+        if w.endswith("ies"):
+            return w[:-3] + "y"
+        if w.endswith(("ches", "shes", "sses", "xes", "zes")):
+            return w[:-2]
+        if w.endswith("s"):
+            return w[:-1]
+        return w
+
+    parts = re.split(r"(\s*(?:&|\band\b)\s*)", name.lower())
+    out = []
+    for part in parts:
+        words = part.split(" ")
+        if words and words[-1] and not re.fullmatch(r"\s*(?:&|and)\s*", part):
+            words[-1] = one(words[-1])
+        out.append(" ".join(words))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class RequestTemplate:
+    """A phrasing of a chat request: ``{leaf}`` is the category name as the catalog writes it (lower
+    case), ``{one}`` its singular, ``{leaf_and}`` with "&" written out as "and"."""
+
+    text: str
+
+    def render(self, name: str) -> str:
+        low = name.lower()
+        return self.text.format(leaf=low, one=singular(name), leaf_and=re.sub(r"\s*&\s*", " and ", low))
+
+
+# Ten phrasings the model trains on and ten it never sees (evaluation only, ``paraphrase`` variant).
+# About half of each set writes the category as a customer would (singular, "and") rather than as
+# the catalog's heading, so a request does not always contain the category's exact name.
+TRAIN_TEMPLATES: tuple[RequestTemplate, ...] = tuple(
+    RequestTemplate(t)
+    for t in (
+        "I'm looking for {leaf}",
+        "do you sell {leaf}?",
+        "I need a {one}",
+        "can you recommend some {leaf}",
+        "show me {leaf_and}",
+        "where can I find a good {one}?",
+        "{leaf}, please",
+        "any suggestions for {leaf_and}?",
+        "I want to buy a {one}",
+        "what {leaf} do you have",
+    )
+)
+HELDOUT_TEMPLATES: tuple[RequestTemplate, ...] = tuple(
+    RequestTemplate(t)
+    for t in (
+        "do you have any {leaf}?",
+        "I'd like to get a {one}",
+        "looking to order {leaf_and}",
+        "help me pick a {one}",
+        "got any {leaf} in stock?",
+        "my office needs new {leaf_and}",
+        "searching for a decent {one}",
+        "which {leaf} would you suggest?",
+        "I'm shopping for {leaf}",
+        "recommend me a {one} please",
+    )
+)
+REQUEST_LEVELS = ("leaf", "parent")
+
+
+def category_at(category: str, level: str) -> str:
+    if level == "leaf":
+        return leaf_category(category)
+    if level == "parent":
+        return parent_category(category)
+    raise ValueError(f"unknown category level {level!r}; expected one of {REQUEST_LEVELS}")
+
+
+class CategoryMatcher:
+    """Which catalog category a request names: the longest category name it contains (whole words,
+    case-insensitive), and the items filed under that name at any level of their path.
+
+    Example:
+        >>> m = CategoryMatcher(["", "Office, Pens, Rollerball Pens", "Office, Pens, Gel Pens", "Office, Paper"])
+        >>> m.named("do you have any rollerball pens?"), m.items("do you have any rollerball pens?").tolist()
+        ('rollerball pens', [1])
+        >>> m.items("show me pens").tolist(), m.items("a rollerball pen") is None
+        ([1, 2], True)
+    """
+
+    def __init__(self, categories: Sequence[str]) -> None:
+        members: dict[str, set[int]] = {}
+        for i, cat in enumerate(categories):
+            if i == 0:
+                continue
+            for name in category_path(cat):
+                members.setdefault(name.lower(), set()).add(i)
+        self.members = {k: np.asarray(sorted(v), dtype=np.int64) for k, v in members.items() if k}
+        self.leaf_names = {leaf_category(c).lower() for c in categories[1:] if leaf_category(c)}
+        names = sorted(self.members, key=len, reverse=True)
+        self._patterns = [(n, re.compile(r"(?<!\w)" + re.escape(n) + r"(?!\w)")) for n in names]
+        self._memo: dict[str, str | None] = {}
+
+    def named(self, request: str) -> str | None:
+        """The longest category name in ``request``, or None when it names none."""
+        hit = self._memo.get(request, "")
+        if hit != "":
+            return hit
+        low = request.lower()
+        found = next((n for n, pat in self._patterns if n in low and pat.search(low)), None)
+        self._memo[request] = found
+        return found
+
+    def kind(self, request: str) -> str:
+        """How specific the request is: ``leaf`` (names some item's leaf category), ``broader`` (names
+        only a higher level) or ``none``."""
+        name = self.named(request)
+        return "none" if name is None else ("leaf" if name in self.leaf_names else "broader")
+
+    def items(self, request: str) -> np.ndarray | None:
+        """Item indices of the named category, or None (the caller falls back to the whole catalog)."""
+        name = self.named(request)
+        return None if name is None else self.members[name]
+
+
 @dataclass
 class Catalog:
     """Items in index order (position 0 of every list is the padding item)."""

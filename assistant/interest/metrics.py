@@ -35,12 +35,30 @@ def mask_history(scores: torch.Tensor, histories: list[np.ndarray]) -> torch.Ten
     return scores
 
 
-def ranking_metrics(ranks: np.ndarray, k: int = 10) -> dict[str, float]:
-    """HR@k, NDCG@k and MRR@k averaged over users, from 0-based target ranks."""
+def ranking_metrics(ranks: np.ndarray, k: int = 10, candidates: np.ndarray | None = None) -> dict[str, float]:
+    """HR@k, NDCG@k and MRR@k averaged over users, from 0-based target ranks.
+
+    With ``candidates`` (per user, the number of rankable items: the catalog less the masked
+    history) also AUC: the share of the other candidates ranked below the target, averaged over
+    users (1 = the target first, 0.5 = a random ranking).
+
+    Example:
+        >>> ranking_metrics(np.array([0, 9]), candidates=np.array([11, 11]))["auc"]
+        0.55
+    """
     ranks = np.asarray(ranks, dtype=np.float64)
     hit = ranks < k
-    return {
+    out = {
         f"hr@{k}": float(hit.mean()) if len(ranks) else 0.0,
         f"ndcg@{k}": float((hit / np.log2(ranks + 2)).mean()) if len(ranks) else 0.0,
         f"mrr@{k}": float((hit / (ranks + 1)).mean()) if len(ranks) else 0.0,
     }
+    if candidates is not None:
+        others = np.maximum(np.asarray(candidates, dtype=np.float64) - 1.0, 1.0)
+        out["auc"] = float(((others - ranks) / others).mean()) if len(ranks) else 0.0
+    return out
+
+
+def candidate_counts(histories: list[np.ndarray], num_items: int) -> np.ndarray:
+    """Per user, the items left to rank once the history is masked (padding is never an item)."""
+    return np.asarray([num_items - len(np.unique(h[h > 0])) for h in histories], dtype=np.int64)

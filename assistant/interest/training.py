@@ -24,7 +24,17 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from assistant.config import InterestSettings
 from assistant.embeddings import resolve_device
-from assistant.interest.data import Catalog, InteractionData, Split, build_request, pad_left
+from assistant.interest.data import (
+    REQUEST_LEVELS,
+    TRAIN_TEMPLATES,
+    Catalog,
+    InteractionData,
+    RequestTemplate,
+    Split,
+    build_request,
+    category_at,
+    pad_left,
+)
 from assistant.interest.metrics import mask_history, ranking_metrics, target_ranks
 from assistant.interest.models import MODELS, InterestModel, ModelInputs
 from assistant.interest.text import TextEncoder
@@ -47,22 +57,47 @@ def configure_threads(cfg: InterestSettings) -> None:
     torch.set_num_threads(cfg.num_threads or max(1, os.cpu_count() or 1))
 
 
+def request_strings(catalog: Catalog, level: str, template: RequestTemplate) -> list[str]:
+    """The request for every item (index 0: ""), naming its category at ``level`` in ``template``."""
+    out = [""]
+    for cat in catalog.categories[1:]:
+        name = category_at(cat, level)
+        out.append(template.render(name) if name else "")
+    return out
+
+
+def embed_requests(encoder: TextEncoder, requests: list[list[str]]) -> np.ndarray:
+    """(V, M+1, 384) embeddings of V request lists, each distinct string embedded once."""
+    uniq = sorted({r for reqs in requests for r in reqs})
+    emb = encoder.encode_many(uniq)
+    row = {t: i for i, t in enumerate(uniq)}
+    out: np.ndarray = np.stack([emb[[row[r] for r in reqs]] for reqs in requests]).astype(np.float32)
+    return out
+
+
 @dataclass
 class ItemFeatures:
-    """Per-item sentence embeddings of product text and of the synthetic category request."""
+    """Per-item sentence embeddings of product text and of the synthetic category requests.
+
+    ``request_text`` is the request of the configured template on the leaf category (the ``leaf``
+    evaluation variant). ``train_request_text`` holds one request per (category level, training
+    phrasing) pair, :data:`REQUEST_LEVELS` x :data:`TRAIN_TEMPLATES`: training draws one of them per
+    target, so the model learns the language of requests, not one template. ``None``: the leaf
+    request only (as before).
+    """
 
     item_text: np.ndarray  # (M+1, 384), row 0 zeros
     request_text: np.ndarray  # (M+1, 384): embedding of build_request(category of item)
     requests: list[str]
+    train_request_text: np.ndarray | None = None  # (V, M+1, 384)
 
     @classmethod
     def build(cls, catalog: Catalog, cfg: InterestSettings, encoder: TextEncoder) -> ItemFeatures:
         item_text = encoder.encode_many(catalog.texts)
         requests = [build_request(c, cfg.request_template) if i else "" for i, c in enumerate(catalog.categories)]
-        uniq = sorted(set(requests))
-        emb = encoder.encode_many(uniq)
-        row = {t: i for i, t in enumerate(uniq)}
-        return cls(item_text, emb[[row[r] for r in requests]], requests)
+        variants = [request_strings(catalog, lv, t) for lv in REQUEST_LEVELS for t in TRAIN_TEMPLATES]
+        emb = embed_requests(encoder, [requests, *variants])
+        return cls(item_text, emb[0], requests, emb[1:])
 
 
 @dataclass
@@ -186,7 +221,9 @@ def train_model(
     epochs = epochs or cfg.epochs
 
     win_items, win_events = _windows(split.train_items, split.train_events, cfg.max_seq_len)
-    req = torch.from_numpy(feats.request_text).to(dev)
+    # (V, M+1, 384): one request per category level and training phrasing, drawn per target.
+    req_np = feats.train_request_text if feats.train_request_text is not None else feats.request_text[None]
+    req = torch.from_numpy(req_np).to(dev)
     counts = np.bincount(np.concatenate(split.train_items), minlength=data.catalog.num_items + 1).astype(float)
     log_q = None
     if data.catalog.num_items > cfg.sampled_softmax_threshold:
@@ -209,7 +246,9 @@ def train_model(
     val_users = split.eval_users
     val_in = [split.train_items[u] for u in val_users]
     val_ev = [split.train_events[u] for u in val_users]
-    val_req = feats.request_text[split.valid_target] if uses_text else None
+    # Validation requests: one (level, phrasing) per user, fixed by the seed, from the training set.
+    val_variant = np.random.default_rng(cfg.seed).integers(0, len(req_np), len(val_users))
+    val_req = req_np[val_variant, split.valid_target] if uses_text else None
 
     def validate() -> dict[str, float]:
         beh = ranking_metrics(rank_targets(model, val_in, val_ev, split.valid_target, cfg, None, dev))
@@ -240,7 +279,8 @@ def train_model(
             batch = ModelInputs(seq[:, :-1], ev[:, :-1])
             tgt = seq[:, 1:]
             if uses_text:
-                batch.text = req[tgt]
+                pick = torch.randint(0, req.shape[0], tgt.shape, generator=batch_gen).to(dev)
+                batch.text = req[pick, tgt]
                 keep = torch.rand(tgt.shape, generator=batch_gen) >= cfg.text_dropout
                 batch.has_text = keep.to(dev) & (tgt > 0)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):

@@ -127,18 +127,26 @@ class BM25Index:
         sub = self._weights[:, cols]
         return np.asarray(sub.sum(axis=1)).ravel()
 
-    def search(self, query: str, k: int, where: Where | None = None) -> list[tuple[str, float]]:
-        """Top-``k`` (id, score) with a positive score among documents matching ``where``."""
+    def search(
+        self, query: str, k: int, where: Where | None = None, *, include_zero: bool = False
+    ) -> list[tuple[str, float]]:
+        """Top-``k`` (id, score) among documents matching ``where``, best first, ties by id.
+
+        Only positively scored documents unless ``include_zero``: then every matching document is
+        ranked (zero scores after the others), as an evaluation of BM25 against other rankers needs.
+        """
         if k < 1:
             raise ValueError("k must be >= 1")
         scores = self.scores(query)
         if where:
             mask = np.fromiter((matches(m, where) for m in self.metadatas), dtype=bool, count=len(self.ids))
-            scores = np.where(mask, scores, 0.0)
-        positive = np.flatnonzero(scores > 0)
-        if positive.size == 0:
+        else:
+            mask = np.ones(len(self.ids), dtype=bool)
+        pool = np.flatnonzero(mask if include_zero else mask & (scores > 0))
+        if pool.size == 0:
             return []
-        top = positive[np.argsort(-scores[positive], kind="stable")[:k]]
+        ids = np.asarray(self.ids, dtype=str)[pool]
+        top = pool[np.lexsort((ids, -scores[pool]))[:k]]
         return [(self.ids[i], float(scores[i])) for i in top]
 
     def document(self, doc_id: str) -> tuple[str, dict[str, Any]]:

@@ -80,6 +80,76 @@ def weighted_rrf(
     return out
 
 
+FusionMethod = Literal["rrf", "adaptive"]
+FUSION_METHODS: tuple[FusionMethod, ...] = ("rrf", "adaptive")
+
+
+def _standardized(values: np.ndarray) -> np.ndarray:
+    """(x - mean) / std over one query's candidates; all zeros when the scores do not vary."""
+    if len(values) < 2:
+        return np.zeros_like(values)
+    std = float(values.std())
+    return np.zeros_like(values) if std < 1e-9 else (values - values.mean()) / std
+
+
+def adaptive_fusion(
+    cosine: Mapping[str, float], bm25: Mapping[str, float], weight: float = DEFAULT_FUSION_WEIGHT
+) -> dict[str, float]:
+    """Fuse one query's two score lists with weights read off their own score distributions.
+
+    Each side's scores over the union of candidates are standardized (z-scores; a candidate missing
+    from a side gets that side's lowest score, BM25's missing score is 0). Each side is then
+    weighted, for this query, by how far its best candidate stands out: the z-score of its top
+    candidate, divided by the square root of the candidate count, clipped to [0, 1]. A side whose
+    scores do not vary (no query term in any candidate, say) carries no weight, a side with one
+    clear winner carries its full weight; ``weight`` is the embedding side's share on top of that.
+
+    Example:
+        >>> s = adaptive_fusion({"a": 0.9, "b": 0.5, "c": 0.4}, {"b": 0.0}, weight=0.5)
+        >>> max(s, key=s.get)
+        'a'
+    """
+    ids = sorted(set(cosine) | set(bm25))
+    if not ids:
+        return {}
+    lo = min(cosine.values()) if cosine else 0.0
+    cos = _standardized(np.asarray([cosine.get(i, lo) for i in ids], dtype=np.float64))
+    lex = _standardized(np.asarray([bm25.get(i, 0.0) for i in ids], dtype=np.float64))
+    root = np.sqrt(len(ids))
+    conf_cos = float(np.clip(cos.max() / root, 0.0, 1.0))
+    conf_lex = float(np.clip(lex.max() / root, 0.0, 1.0))
+    fused = weight * conf_cos * cos + (1.0 - weight) * conf_lex * lex
+    return {i: float(v) for i, v in zip(ids, fused, strict=True)}
+
+
+def fuse_scores(
+    cosine: Sequence[tuple[str, float]],
+    bm25: Sequence[tuple[str, float]],
+    *,
+    weight: float = DEFAULT_FUSION_WEIGHT,
+    method: FusionMethod = "rrf",
+    rrf_k: int = DEFAULT_RRF_K,
+) -> list[tuple[str, float]]:
+    """One query's hybrid ranking from the embedding and BM25 candidate lists (each best first).
+
+    ``rrf``: weighted reciprocal rank fusion of the two orders (BM25 candidates scoring 0 carry no
+    rank). ``adaptive``: :func:`adaptive_fusion` of the scores. Ties go to the higher cosine, then
+    the smaller id, so the order is deterministic.
+    """
+    cos = dict(cosine)
+    if method == "adaptive":
+        fused = adaptive_fusion(cos, dict(bm25), weight)
+    elif method == "rrf":
+        fused = weighted_rrf(
+            [[i for i, _ in cosine], [i for i, s in bm25 if s > 0]], [weight, 1.0 - weight], k=rrf_k
+        )
+        for i, _ in bm25:  # zero-scored BM25 candidates still belong to the pool
+            fused.setdefault(i, 0.0)
+    else:
+        raise ValueError(f"fusion method must be one of {FUSION_METHODS}")
+    return sorted(fused.items(), key=lambda kv: (-kv[1], -cos.get(kv[0], -1.0), kv[0]))
+
+
 class QueryEncoder:
     """Query embeddings with a small LRU cache: one turn queries several collections with one text."""
 
@@ -119,6 +189,8 @@ class HybridRetriever(BaseRetriever):
     fusion_weight: float = Field(default=DEFAULT_FUSION_WEIGHT, ge=0.0, le=1.0)
     rrf_k: int = Field(default=DEFAULT_RRF_K, ge=0, le=1000)
     candidates: int = Field(default=50, ge=1, le=2000)
+    fusion: FusionMethod = "rrf"
+    """``rrf`` (weighted reciprocal rank fusion) or ``adaptive`` (per-query weights from the scores)."""
     where: dict[str, Any] | None = None
     bm25: BM25Cache | None = None
     encoder: Callable[[str], np.ndarray] | None = None
@@ -200,13 +272,13 @@ class HybridRetriever(BaseRetriever):
         elif mode == "bm25":
             order = list(lex)
         else:
-            fused = weighted_rrf(
-                [[i for i, *_ in emb], [i for i, _ in lex]],
-                [self.fusion_weight, 1.0 - self.fusion_weight],
-                k=self.rrf_k,
+            order = fuse_scores(
+                [(i, c) for i, _, _, c in emb],
+                lex,
+                weight=self.fusion_weight,
+                method=self.fusion,
+                rrf_k=self.rrf_k,
             )
-            # Ties (same fused score) fall back to cosine so the order is deterministic.
-            order = sorted(fused.items(), key=lambda kv: (-kv[1], -cos.get(kv[0], -1.0), kv[0]))
         texts = {i: (t, m) for i, t, m, _ in emb}
         out: list[Passage] = []
         for doc_id, score in order[:k]:
