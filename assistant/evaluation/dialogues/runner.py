@@ -158,15 +158,9 @@ def identity_bodies(customer_id: str, settings: Settings | None) -> list[dict[st
     """
     bodies: list[dict[str, Any]] = []
     if settings is not None:
-        import importlib
+        from assistant.services.users import mint_identity_token
 
-        try:
-            service_users: Any = importlib.import_module("assistant.services.users")
-        except ImportError:
-            service_users = None
-        mint = getattr(service_users, "mint_identity_token", None)
-        if callable(mint):
-            bodies.append({"identity_token": mint(settings, customer_id)})
+        bodies.append({"identity_token": mint_identity_token(settings, customer_id)})
     bodies.append({"customer_id": customer_id})
     return bodies
 

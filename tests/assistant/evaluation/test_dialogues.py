@@ -425,7 +425,7 @@ def test_dialogue_runs_service_keeps_lists_and_prunes_runs(demo_copy: Settings, 
     from ui.admin_dialogues import comparison_markdown, run_rows
 
     rows = run_rows(kept)
-    assert rows[0][0] == run.run_id and rows[0][3] == "0% (0/1)"
+    assert rows[0][-1] == run.run_id and rows[0][2] == "0% (0/1)" and rows[0][4] == 1
     assert "| not_contains | 100% | 100% | +0 pts |" in comparison_markdown(kept[1], kept[0])
 
 
