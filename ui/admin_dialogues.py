@@ -89,7 +89,8 @@ def build_dialogues_tab(services: Services) -> None:
             "Replay whole customer conversations against the live shop and check every reply "
             "(format: *docs/evaluation-dialogues.md*). Each run is kept with its date and pass rates, "
             "so you can compare before and after a change to the data or the settings. "
-            "A run opens real conversations in this shop, one per dialogue."
+            "A run opens real conversations in this shop, one per dialogue: those a dialogue hands to a person "
+            "reach the agents' queue like any other."
         )
         with gr.Row():
             suite_file = gr.File(label="Suite (.jsonl)", file_types=[".jsonl", ".json", ".txt"],
