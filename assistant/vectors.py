@@ -110,6 +110,7 @@ class VectorStore:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = get_embedder(self.settings.embedding_model, self.settings.device)
+            self._embedder.max_dynamic_batch = self.settings.embedding_dynamic_batch
         return self._embedder
 
     def collection(self, name: CollectionName) -> Collection:

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -114,6 +113,11 @@ async def drive(urls: list[str], sessions: int, turns: int, max_seconds: float) 
     out: dict[str, Any] = {"latencies": [], "errors": [], "conversations": []}
     limits = httpx.Limits(max_connections=sessions + 10, max_keepalive_connections=sessions + 10)
     async with httpx.AsyncClient(timeout=httpx.Timeout(max_seconds), limits=limits) as client:
+        # Warm-up, not timed: one turn per worker loads what the first turn loads lazily.
+        warm: dict[str, Any] = {"latencies": [], "errors": [], "conversations": []}
+        await asyncio.gather(*[_session(client, url, 0, 1, time.monotonic() + max_seconds, warm) for url in urls])
+        if warm["errors"]:
+            out["errors"].extend(f"warm-up: {e}" for e in warm["errors"])
         deadline = time.monotonic() + max_seconds
         t0 = time.perf_counter()
         await asyncio.gather(*[
@@ -272,18 +276,31 @@ def servers(env: dict[str, str], workers: int, base_port: int) -> Iterator[list[
                 proc.kill()
 
 
+DEFAULT_MATRIX = (
+    "before: 1 worker, 2 torch threads, no batching=1:2:1",
+    "1 worker, 1 torch thread=1:1:1",
+    "1 worker, 1 torch thread, dynamic batching=1:1:64",
+    "2 workers, 1 torch thread, dynamic batching=2:1:64",
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=None, help="A built shop (default: build the demo in a temp dir).")
+    parser.add_argument("--data-dir", type=Path, default=None, help="A built shop (default: the demo, in a temp dir).")
     parser.add_argument("--url", action="append", default=[], help="Drive running server(s) instead (loopback only).")
     parser.add_argument("--workers", type=int, default=1, help="serve processes to start (ports base-port+i).")
+    parser.add_argument(
+        "--matrix", action="append", default=[],
+        help="'label=WORKERS:TORCH_THREADS:DYNAMIC_BATCH', run one after the other in this invocation "
+        "(repeat; 'default' runs the before/after set).",
+    )
     parser.add_argument("--base-port", type=int, default=7990)
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--profile-turns", type=int, default=20, help="Turns timed by stage in-process (0: skip).")
     parser.add_argument("--label", default="")
-    parser.add_argument("--json", type=Path, default=None, help="Append the result as one JSON line here.")
+    parser.add_argument("--json", type=Path, default=None, help="Append each result as one JSON line here.")
     args = parser.parse_args()
     if args.sessions < 1 or args.turns < 1 or args.sessions > 1000 or args.turns > 100:
         parser.error("--sessions 1..1000, --turns 1..100")
@@ -291,7 +308,7 @@ def main() -> None:
         if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
             parser.error(f"--url {url}: loopback only")
 
-    env = {k: v for k, v in os.environ.items()}
+    env = dict(os.environ)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("ANONYMIZED_TELEMETRY", "False")
     if not args.url:
@@ -299,23 +316,46 @@ def main() -> None:
         env["SHOPASSIST_DATA_DIR"] = str(data_dir)
         subprocess.run([sys.executable, "-m", "assistant.cli", "demo", "--no-serve"], env=env, check=True,
                        capture_output=True)
-    load1 = os.getloadavg()[0]
-    if args.url:
-        result = asyncio.run(drive(args.url, args.sessions, args.turns, args.max_seconds))
-    else:
-        with servers(env, args.workers, args.base_port) as urls:
-            result = asyncio.run(drive(urls, args.sessions, args.turns, args.max_seconds))
-    result.update(label=args.label, workers=args.workers if not args.url else len(args.url),
-                  cpus=os.cpu_count(), loadavg_before=round(load1, 2), loadavg_after=round(os.getloadavg()[0], 2),
-                  store="postgresql" if env.get("SHOPASSIST_DATABASE_URL", "").startswith("postgresql") else "sqlite",
-                  vectors="chroma server" if env.get("SHOPASSIST_CHROMA_HOST") else "embedded chroma")
+    configs: list[tuple[str, int, dict[str, str]]] = []
+    for spec in [m for item in args.matrix for m in (DEFAULT_MATRIX if item == "default" else (item,))]:
+        label, _, nums = spec.rpartition("=")
+        workers, threads, batch = (int(x) for x in nums.split(":"))
+        configs.append((label, workers, {"SHOPASSIST_SERVE_TORCH_THREADS": str(threads),
+                                         "SHOPASSIST_EMBEDDING_DYNAMIC_BATCH": str(batch)}))
+    if not configs:
+        configs.append((args.label, args.workers, {}))
+    store = "postgresql" if env.get("SHOPASSIST_DATABASE_URL", "").startswith("postgresql") else "sqlite"
+    vectors = "chroma server" if env.get("SHOPASSIST_CHROMA_HOST") else "embedded chroma"
+    results = []
+    for label, workers, extra in configs:
+        load1 = os.getloadavg()[0]
+        if args.url:
+            result = asyncio.run(drive(args.url, args.sessions, args.turns, args.max_seconds))
+        else:
+            with servers({**env, **extra}, workers, args.base_port) as urls:
+                result = asyncio.run(drive(urls, args.sessions, args.turns, args.max_seconds))
+        result.update(label=label, workers=workers if not args.url else len(args.url), settings=extra,
+                      cpus=os.cpu_count(), loadavg_before=round(load1, 2),
+                      loadavg_after=round(os.getloadavg()[0], 2), store=store, vectors=vectors)
+        results.append(result)
+        print(json.dumps(result), flush=True)
+        if args.json:
+            with args.json.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps(result) + "\n")
     if args.profile_turns and not args.url:
-        shop_env = {k: v for k, v in env.items() if k.startswith("SHOPASSIST_")}
-        result["profile"] = stage_profile(shop_env, args.profile_turns)
-    print(json.dumps(result, indent=2))
-    if args.json:
-        with args.json.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(result) + "\n")
+        os.environ["SHOPASSIST_SERVE_TORCH_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+        profile = stage_profile({k: v for k, v in env.items() if k.startswith("SHOPASSIST_")}, args.profile_turns)
+        print(json.dumps({"profile": profile}, indent=2))
+        if args.json:
+            with args.json.open("a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"profile": profile, "store": store, "vectors": vectors}) + "\n")
+    print(f"\n{'configuration':58} {'turns/s':>8} {'p50 s':>7} {'p95 s':>7} {'errors':>6} {'lost':>5} {'load':>5}")
+    for r in results:
+        print(f"{r['label'][:58]:58} {r['turns_per_s']:8.2f} {r['p50_s']:7.3f} {r['p95_s']:7.3f} "
+              f"{r['errors']:6d} {r['lost_turns']:5d} {r['loadavg_before']:5.1f}")
 
 
 if __name__ == "__main__":

@@ -148,6 +148,10 @@ def open_services(settings: Settings) -> Services:
     """Every check above, then the app's services over the checked stores."""
     from assistant.services import Services
 
+    if settings.serve_torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.serve_torch_threads)
     db = check_database(settings)
     vectors = open_vectors(settings)
     check_vectors(settings, db, vectors)
