@@ -425,6 +425,7 @@ def evaluate(
         warnings.append("The configured store holds no customer: no_foreign_pii has nothing to compare with.")
     if url:
         base = url.rstrip("/")
+        check_reachable(base, timeout)
         result = run_suite(suite, base, pii=pii, settings=settings, db=db, timeout=timeout, progress=progress)
         result.warnings = warnings
         return result
@@ -446,6 +447,14 @@ def evaluate(
     result.target = "in-process"
     result.warnings = warnings
     return result
+
+
+def check_reachable(base_url: str, timeout: float) -> None:
+    """Fail fast (RuntimeError) when nothing answers at ``base_url``, rather than fail every check."""
+    try:
+        httpx.get(f"{base_url}/healthz", timeout=min(timeout, 30.0))
+    except httpx.HTTPError as exc:
+        raise RuntimeError(f"no ShopAssist server answers at {base_url} ({type(exc).__name__}: {exc})") from None
 
 
 def load_pii(db: Database) -> PIIIndex | None:

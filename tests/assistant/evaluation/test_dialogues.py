@@ -439,3 +439,16 @@ def test_dialogues_tab_builds_inside_the_admin_area(settings: Settings) -> None:
         build_dialogues_tab(Services.build(settings))
     ids = {getattr(b, "elem_id", None) for b in blocks.blocks.values()}
     assert {"admin-dialogues-file", "admin-dialogues-run", "admin-dialogues-runs", "admin-dialogues-report"} <= ids
+
+
+def test_url_where_no_server_answers_fails_fast(settings: Settings) -> None:
+    import socket
+
+    from assistant.evaluation.dialogues.runner import evaluate
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    suite = parse_suite(json.dumps({"id": "a", "turns": [{"say": "hi", "expect": {"handoff": False}}]}))
+    with pytest.raises(RuntimeError, match=f"no ShopAssist server answers at http://127.0.0.1:{port}"):
+        evaluate(suite, settings, url=f"http://127.0.0.1:{port}/")
