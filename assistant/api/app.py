@@ -56,4 +56,7 @@ def create_app(services: Services, *, warm: bool = True) -> FastAPI:
     from assistant.api import knowledge_routes  # suggested answers (issue 17)
 
     app.include_router(knowledge_routes.router)
+    from assistant.api import search_routes  # the personalized search box (issue 18)
+
+    app.include_router(search_routes.router)
     return app
