@@ -16,10 +16,10 @@ from assistant.interest.training import ItemFeatures, load_checkpoint, train_mod
 from assistant.store.db import Database
 
 EPOCHS = 8
-# Validation NDCG@10 of the 2-process run against the 1-process run, absolute. The demo shop has 30
-# validation customers, so one customer's target moving a few ranks moves the score by ~0.02;
-# 2 processes also take half the steps per epoch at twice the batch.
-TOLERANCE = 0.08
+# Validation score (geometric mean of behavior and with-request NDCG@10) of the 2-process run against
+# the 1-process run, absolute. Measured: 0.0222 (1 process) vs 0.0226 (2 processes) after 8 epochs on
+# the demo shop's 30 customers; 2 processes take half the steps per epoch at twice the batch.
+TOLERANCE = 0.01
 
 
 def test_two_cpu_processes_hold_the_same_weights_and_match_one_process(shop: Settings, tmp_path: Path) -> None:
