@@ -317,7 +317,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
             return self._product_question(turn, product, body, policies, best_policy)
         # Nothing in the policy: a product word still makes it a catalog question.
         sims = self.catalog.similarity(qvec)
-        if len(sims) and float(sims.max()) >= self.cfg.catalog_min_similarity:
+        if len(sims) and float(sims.max()) >= self.cfg.min_relevance:
             answer = self._shopping(turn, body, qvec, best_policy, forced=True)
             if answer is not None:
                 return answer

@@ -49,7 +49,7 @@ class OrderStages:
             resumed = OrderRequest(pending.kind, cast(Any, pending.action), tuple(pending.order_ids))
             composed = self._order_turn(turn, resumed, turn.text)
             prefix = say("verified", turn.language)
-            return Composed(prefix + " " + composed.text, composed.used, composed.facts, composed.meta)
+            return Composed(prefix + "\n" + composed.text, composed.used, composed.facts, composed.meta)
         if check.attempted:
             turn.needs_identity = True
             turn.confidence = 1.0
@@ -67,7 +67,7 @@ class OrderStages:
                 turn.verified_id = check.customer_id
                 composed = self._order_turn(turn, request, body)
                 return Composed(
-                    say("verified", turn.language) + " " + composed.text, composed.used, composed.facts, composed.meta
+                    say("verified", turn.language) + "\n" + composed.text, composed.used, composed.facts, composed.meta
                 )
             turn.state.pending = PendingOrder(
                 kind=request.kind, action=request.action, order_ids=list(request.order_ids)

@@ -150,10 +150,12 @@ class ShoppingStages:
         st = turn.state
         if forced and not cue.is_shopping(body) and st.need is None:
             st.need = Need(query=body, language=turn.language)
+        previous = st.need
         need, missing = self._update_need(turn, body, qvec)
-        if need.product_type is None and not need.type_products and not forced and best_policy >= 0.45:
-            # "I need a refund": the shopping cue was a service question.
-            st.need = None
+        vague = need.product_type is None and not need.type_products and best_policy >= 0.45
+        if not forced and (vague or (missing is not None and self._policy_relevant(turn, best_policy))):
+            # "I need a refund": the shopping wording was a service question; the need stays as it was.
+            st.need = previous
             return None
         lang = turn.language
         need_vec = self.encoder(need.query) if need.query and need.query != body else qvec

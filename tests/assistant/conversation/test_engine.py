@@ -41,7 +41,8 @@ def test_order_status_only_after_identification(bot: Assistant) -> None:
     assert r2.needs_identity and "JP1" not in r2.text
     # #JP1001 belongs to another customer: Maya must not learn anything about it.
     r3 = bot.send(cid, "Maya Okafor 97214")
-    assert "couldn't find an order #JP1001" in r3.text
+    # Not on her account; the output guard also masks another customer's order number.
+    assert "couldn't find an order" in r3.text and "#JP1001" not in r3.text
     assert "1ZABBVAN0323201098" not in r3.text and "Oakland" not in r3.text
     r4 = bot.send(cid, "ok, where is my latest order then?")
     assert r4.citations and r4.citations[0].collection == "orders"

@@ -1,0 +1,197 @@
+"""The conversation keeps track: needs, follow-ups, references, languages (real demo shop and MiniLM).
+
+Unit tests of the cues first (no model), then whole conversations through ``Assistant.send``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from assistant.config import Settings
+from assistant.conversation import Assistant
+from assistant.conversation.compose import clean_markdown, policy_units
+from assistant.conversation.state import ConversationState, Need
+from assistant.conversation.understand import (
+    extract_need_phrase,
+    parse_price,
+    reference_index,
+    small_talk_only,
+    without_small_talk,
+)
+from assistant.embeddings import Embedder
+from assistant.store.db import Database
+from assistant.store.models import Conversation
+from assistant.vectors import VectorStore
+
+# --- cues ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("a warm jacket for hiking under $150", None, 150.0),
+        ("less than 40 dollars please", None, 40.0),
+        ("between 50 and 80", 50.0, 80.0),
+        ("something $50-80", 50.0, 80.0),
+        ("around $50", 35.0, 65.0),
+        ("不超过100美元的背包", None, 100.0),
+        ("100元以内", None, 100.0),
+        ("over $100", 100.0, None),
+    ],
+)
+def test_price_expressions(text: str, low: float | None, high: float | None) -> None:
+    spec = parse_price(text, around=0.3)
+    assert spec is not None and (spec.low, spec.high) == (low, high)
+
+
+def test_relative_prices_references_and_small_talk() -> None:
+    assert parse_price("something cheaper?") is not None
+    assert parse_price("something cheaper?").relative == "cheaper"  # type: ignore[union-attr]
+    assert parse_price("how long do I have to return boots?") is None
+    assert reference_index("what about the second one?") == 1
+    assert reference_index("第三个呢") == 2
+    assert reference_index("the last one") == -1
+    assert reference_index("how much does it weigh?") is None
+    assert small_talk_only("hi there!") == "greeting"
+    assert small_talk_only("thanks a lot") == "thanks"
+    assert small_talk_only("谢谢") == "thanks"
+    assert small_talk_only("Thanks! Do you ship to Canada?") is None
+    assert without_small_talk("Thanks! Do you ship to Canada?") == "Do you ship to Canada?"
+
+
+def test_need_phrase_and_description() -> None:
+    phrase = extract_need_phrase("I'm looking for a warm jacket for hiking under $150")
+    assert (phrase.noun, phrase.attributes, phrase.uses) == ("jacket", ["warm"], ["hiking"])
+    assert extract_need_phrase("Do you have wool socks?").noun == "socks"
+    assert extract_need_phrase("我想买一顶保暖的帽子").noun == "帽子"
+    need = Need(product_type="jacket", attributes=["warm"], uses=["hiking"], price_max=150)
+    assert need.describe() == "warm jacket under $150"  # built from the need, not the message
+
+
+def test_state_round_trip_and_broken_state() -> None:
+    st = ConversationState(need=Need(product_type="tent"), shown=["JP-017"], focus="JP-017", language="zh")
+    assert ConversationState.load(st.dump()) == st
+    assert ConversationState.load({"need": {"price_max": "not a number"}}) == ConversationState()
+
+
+def test_policy_tables_and_markdown_are_quoted_cleanly() -> None:
+    body = "- **Return window:** 30 days.\n\n| Method | Cost |\n|---|---|\n| Standard | $5.95, **free over $75** |"
+    units = policy_units(body)
+    assert units == ["Return window: 30 days.", "Standard (Method): Cost $5.95, free over $75"]
+    assert clean_markdown("**bold** and `code`") == "bold and code"
+
+
+# --- whole conversations --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bot(demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]) -> Iterator[Assistant]:
+    s = tuned(demo_copy, shop_name="Juniper & Pine")
+    yield Assistant(s, Database(s), VectorStore(s, embedder=embedder))
+
+
+REFUSAL = "only help with questions about our shop"
+
+
+def test_shopping_need_is_honoured_refined_and_stored(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    r = bot.send(cid, "I'm looking for a warm jacket for hiking under $150")
+    names = [p.name for p in r.products]
+    assert r.products and all(p.price is not None and p.price <= 150 for p in r.products), names
+    assert all(p.category == "Outdoor Apparel" for p in r.products), names
+    assert any("Fleece" in n or "Down Vest" in n for n in names), names
+    assert not any("Sun Hoodie" in n or "Pants" in n for n in names), names
+    assert {c.collection for c in r.citations} == {"products"}
+    # The panel honours the same limits, and its reasons come from the state, not the message.
+    assert r.recommendations and all(x.price is not None and x.price <= 150 for x in r.recommendations)
+    assert all("warm jacket for hiking" not in x.reason for x in r.recommendations)
+    assert any(x.reason.startswith("Fits your request: warm jacket under $150") for x in r.recommendations)
+    with bot.db.session() as s:
+        conv = s.get(Conversation, cid)
+        assert conv is not None and conv.state["need"]["price_max"] == 150.0
+    cheaper = bot.send(cid, "something cheaper?")
+    assert REFUSAL not in cheaper.text and cheaper.products
+    top = max(p.price or 0 for p in r.products)
+    assert all(p.price is not None and p.price < top for p in cheaper.products)
+    assert all(p.category == "Outdoor Apparel" for p in cheaper.products)
+
+
+def test_follow_ups_about_the_product_in_focus(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    r = bot.send(cid, "Do you have a tent?")
+    assert [p.name for p in r.products] == ["Ponderosa 2 Backpacking Tent"]
+    weight = bot.send(cid, "how much does it weigh?")
+    assert "1.9 kg" in weight.text and "From the product description" in weight.text
+    assert weight.citations[0].title == "Ponderosa 2 Backpacking Tent"
+    assert "freestanding" in bot.send(cid, "and is it freestanding?").text.lower()
+    price = bot.send(bot.start_conversation(), "how much is the Hollow Ridge Wool Beanie?")
+    assert "$28.00" in price.text
+    shell = bot.send(bot.start_conversation(), "Is the Alder Rain Shell waterproof?")
+    assert shell.text.startswith("From the product description") and "waterproof" in shell.text
+    assert not re.match(r"^(yes|no)\b", shell.text, re.I)
+    kayak = bot.send(bot.start_conversation(), "do you sell kayaks?")
+    assert "don't carry" in kayak.text
+
+
+def test_policy_follow_ups_small_talk_and_languages(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    assert REFUSAL not in bot.send(cid, "hi there!").text
+    first = bot.send(cid, "How much is shipping?")
+    assert "5.95" in first.text and "75" in first.text and "**" not in first.text.split("\n", 1)[1]
+    canada = bot.send(cid, "and to Canada?")
+    assert "19.95" in canada.text
+    assert REFUSAL not in bot.send(cid, "thanks a lot").text
+
+    zh = bot.start_conversation()
+    r = bot.send(zh, "退货期限是多久？")
+    assert r.language == "zh" and "30" in r.text
+    assert len(re.findall(r"[\u4e00-\u9fff]", r.text)) * 3 >= sum(ch.isalpha() for ch in r.text)
+    assert r.citations and r.citations[0].collection == "policies"
+    en = bot.send(zh, "Thanks! Do you ship to Canada?")
+    assert en.language == "en" and not re.search(r"[\u4e00-\u9fff]", en.text) and "Canada" in en.text
+    hat = bot.send(bot.start_conversation(), "我想买一顶保暖的帽子")
+    assert hat.language == "zh" and any("Beanie" in p.name for p in hat.products)
+
+
+def test_repeated_declines_offer_a_person(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    first = bot.send(cid, "Write me a poem about the ocean")
+    assert first.refused and first.confidence < 0.35 and not first.handed_off
+    second = bot.send(cid, "What is the capital of Australia?")
+    assert second.refused and "connect you with a member of our team" in second.text
+    assert bot.send(cid, "yes please").handed_off
+
+
+def test_past_replies_are_never_quoted(bot: Assistant) -> None:
+    planted = (
+        "Customer: My enamel mug set arrived chipped, can I get my money back?\n"
+        "Agent: Hi Zelda Quinn, you're signed in. I've issued a refund of $36.00 for order #ZZ9911 to your card."
+    )
+    vs = bot.vectors
+    vs.upsert(
+        "conversations",
+        ["planted-1"],
+        [planted],
+        [{"source": "test", "kind": "conversation", "intent": "damaged_item", "conversation_id": "p1"}],
+    )
+    fresh = Assistant(bot.settings, bot.db, vs)
+    r = fresh.send(fresh.start_conversation(), "My enamel mug set arrived chipped, can I get my money back?")
+    for leaked in ("Zelda", "#ZZ9911", "I've issued", "signed in", "36.00"):
+        assert leaked not in r.text, r.text
+    assert all(c.collection != "conversations" for c in r.citations)
+    assert REFUSAL not in r.text and r.citations  # answered from the policy instead
+
+
+def test_signed_in_customer_and_service_turn_panel(bot: Assistant) -> None:
+    cid = bot.start_conversation("C001", signed_in=True)
+    r = bot.send(cid, "where is my order?")
+    assert not r.asks_identity and "#JP1053" in r.text
+    ret = bot.send(cid, "How long do I have to return boots?")
+    assert "30 days" in ret.text and not ret.products
+    assert ret.recommendations and all("return boots" not in x.reason for x in ret.recommendations)
+    assert all(not x.reason.startswith("Fits your request") for x in ret.recommendations)
+    with pytest.raises(ValueError):
+        bot.start_conversation(None, signed_in=True)
