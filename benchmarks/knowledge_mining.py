@@ -83,16 +83,18 @@ def main() -> None:
 
     analyzer = Redactor()  # every entity the ingestion redactor knows (email, phone, card, address)
     distiller = Distiller.for_store(settings, db)
-    texts = []
+    texts: list[tuple[str, bool]] = []  # (text, is an answer: claims count too)
     for c in cands:
-        texts.extend([c.answer, c.question, *[str(e) for e in c.examples]])
+        texts.append((c.answer, True))
+        texts.extend((q, False) for q in [c.question, *[str(e) for e in c.examples]])
     flagged = []
-    for t in texts:
+    for t, is_answer in texts:
         why: list[str] = []
         if guard is not None:
-            why += guard.scrub(t, None, keep_own=False).removed
+            removed = guard.scrub(t, None, keep_own=False).removed
+            why += [r for r in removed if is_answer or r != "claim"]
         why += [k.lower() for k in analyzer.redact(t).found]
-        why += distiller.remaining_details(t)
+        why += distiller.remaining_details(t, claims=is_answer)
         if why:
             flagged.append({"text": t[:200], "found": sorted(set(why))})
     out = {
@@ -112,6 +114,8 @@ def main() -> None:
         else "ingest.redact + assistant.knowledge.distill",
         "flagged": flagged[:20],
         "mean_consistency": round(sum(c.consistency for c in cands) / max(1, len(cands)), 3),
+        "answers_with_claims": sum(1 for c in cands if distiller.remaining_details(c.answer) and "claim" in
+                                   distiller.remaining_details(c.answer)),
         "mining_seconds": mining_seconds,
         "seconds": round(time.perf_counter() - started, 1),
         "examples": [{"topic": c.topic, "question": c.question, "answer": c.answer[:400],

@@ -59,7 +59,7 @@ _ACTION_VERBS = (
     r"issu|process|refund|cancel|sen[dt]|ship|updat|chang|appl|add|credit|arrang|schedul|email|reset|"
     r"escalat|creat|upgrad|reship|replac|swapp|waiv|reimburs|initiat|submitt|book|reserv|expedit|"
     r"generat|forward|flagg|approv|mark|remov|modif|switch|reactivat|unlock|verif|confirm|authoriz|"
-    r"authoris|void|return|exchang|put|plac|hold|held|set|mov|correct|fix|start|pass|transferr|notif"
+    r"authoris|void|return|exchang|put|plac|hold|held|set|mov|correct|fix|start|pass|transferr|notif|submit"
 )
 _CLAIM_PATTERNS = [
     # "I've issued", "we have refunded", "I have just cancelled", "I've gone ahead and sent"
@@ -74,6 +74,7 @@ _CLAIM_PATTERNS = [
     rf"\blet me\s+(?:{_ACTION_VERBS})\w*\b",
     rf"\bi can\s+(?:also\s+|now\s+)?(?:{_ACTION_VERBS})\w*\b",
     r"^\W*(?:done|all set|all done)\b",
+    r"\b(?:may|shall|should|can) (?:i|we) (?:go ahead|proceed|do that|do it)\b",
     r"\b(?:it|order \S+|your (?:order|refund|return|package|parcel|item|replacement|exchange))\s+(?:is|has)\s+"
     r"(?:now\s+|already\s+|just\s+)?(?:been\s+)?(?:cancel+ed|refunded|issued|shipped|processed|delivered|"
     r"approved|dispatched|on (?:its|the) way)\b",
@@ -293,10 +294,12 @@ class Distiller:
         """The customer-independent version of one reply (or question, with ``drop_claims=False``)."""
         text = _BITEXT_SLOT_RE.sub(lambda m: bitext_slot(m.group(1)) or m.group(0), text or "")
         text = self._redact(text)
+        for token, placeholder in _REDACTED.items():  # what ingestion already redacted
+            text = text.replace(token, placeholder)
         out: list[str] = []
         size = 0
         for sentence in sentences(text):
-            if "<CARD>" in sentence:
+            if "<CARD>" in sentence and drop_claims:
                 continue  # never keep a sentence about someone's card
             if drop_claims and sentence.strip() and is_claim(sentence):
                 continue
@@ -393,8 +396,9 @@ class Distiller:
             out = out.replace(mask, placeholder)
         return _tidy(out)
 
-    def remaining_details(self, text: str) -> list[str]:
-        """Personal details still in ``text`` by this module's own detectors (placeholders excepted)."""
+    def remaining_details(self, text: str, claims: bool = True) -> list[str]:
+        """Personal details still in ``text`` by this module's own detectors (placeholders excepted);
+        with ``claims``, claims too (answers: yes; customers' questions may say "I placed an order")."""
         found: list[str] = []
         plain = PLACEHOLDER_RE.sub(" ", text)
         if self._name_re is not None and self._name_re.search(plain):
@@ -407,7 +411,7 @@ class Distiller:
             found.append("date")
         if _UPS_RE.search(plain) or _LONG_DIGITS_RE.search(plain):
             found.append("reference")
-        if any(is_claim(s) for s in sentences(plain)):
+        if claims and any(is_claim(s) for s in sentences(plain)):
             found.append("claim")
         from ingest.redact import get_redactor
 

@@ -86,6 +86,7 @@ class MiningReport(BaseModel):
     proposed: int = Field(0, description="New candidates.")
     refreshed: int = Field(0, description="Pending candidates updated from new conversations.")
     skipped_decided: int = Field(0, description="Groups matching an approved, rejected or edited candidate.")
+    inconsistent: int = Field(0, description="Groups whose agents answered too differently to propose one answer.")
     candidate_ids: list[int] = Field(default_factory=list)
     seconds: float = 0.0
 
@@ -299,6 +300,8 @@ def distil_group(
         return None
     r_emb = vectors.embedder.encode([t for _, t in distilled], batch_size=settings.embedding_batch_size)
     r_index, consistency = medoid(r_emb)
+    if len(distilled) > 1 and consistency < cfg.min_consistency:
+        return None
     answer = distilled[r_index][1]
     method = "extractive"
     if drafter is not None:
@@ -406,6 +409,7 @@ def mine(
         drafts = [
             d for g in groups if (d := distil_group(g, exchanges, q_emb, distiller, vectors, settings, drafter))
         ]
+        report.inconsistent = len(groups) - len(drafts)
         propose(db, drafts, settings, report)
     report.seconds = round(time.perf_counter() - started, 3)
     log.info("mined %d exchanges into %d groups: %d proposed, %d refreshed, %d already decided",
