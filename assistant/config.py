@@ -203,6 +203,9 @@ class KnowledgeSettings(BaseModel):
         0.9, gt=0.0, le=1.0, description="A mined group this close to an existing candidate is that candidate."
     )
     max_answer_chars: int = Field(2000, ge=100, description="Distilled answers are cut at a sentence below this.")
+    min_consistency: float = Field(
+        0.2, ge=0.0, le=1.0, description="Groups whose agents' replies agree less than this propose nothing."
+    )
     draft_with_generator: bool = Field(
         True, description="With a generator answer backend, it drafts candidates (groundedness-guarded)."
     )
