@@ -7,7 +7,7 @@ Usage:
 
 The data folder must hold exactly one ``*.inter.json`` (a JSON object: user id → list of item ids in
 time order); the data set name is the prefix before ``.inter.json``. Protocol, venv and cache: see
-:mod:`assistant.interest.recbole_baseline`. Exit status 1 if RecBole could not run.
+:mod:`assistant.evaluation.recommend.recbole`. Exit status 1 if RecBole could not run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from assistant.interest.recbole_baseline import run_sasrec_recbole
+from assistant.evaluation.recommend.recbole import run_sasrec_recbole
 
 
 def load_sequences(data_dir: Path) -> tuple[str, dict[str, list[str]]]:

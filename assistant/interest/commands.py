@@ -84,8 +84,8 @@ def evaluate_recommend(
     """Evaluate next-item and chat-aware recommendation against baselines (full ranking)."""
     from rich.console import Console
 
+    from assistant.evaluation.recommend.run import print_table, run_evaluation, write_report
     from assistant.interest.data import DataError
-    from assistant.interest.evaluation import print_table, run_evaluation, write_report
 
     console = Console()
     if fmt != "amazon-lcrec":

@@ -4,7 +4,8 @@ RecBole 1.2.1 does not import beside the project's numpy-2 stack, so it runs in 
 its own, created on first use (idempotently; default ``settings.data_dir / "recbole-venv"``) with
 ``python3.11 -m venv`` and the pins in :data:`VENV_REQUIREMENTS`. A marker file in the venv records the
 pins; the next call finds it and installs nothing. RecBole is then run in a subprocess of that venv's
-python on a runner script (:data:`RUNNER_SOURCE`) that prints its result as JSON on its last stdout line.
+python on the runner script :mod:`.recbole_runner` (a real, checked .py file), which prints its result
+as JSON on its last stdout line.
 
 Protocol (RecBole's standard sequential setup):
 
@@ -47,7 +48,7 @@ they come back as ``RecBoleResult(metrics=None, error=...)`` with the tail of st
 
 Example:
     >>> from pathlib import Path
-    >>> from assistant.interest.recbole_baseline import run_sasrec_recbole
+    >>> from assistant.evaluation.recommend.recbole import run_sasrec_recbole
     >>> seqs = {"u1": ["a", "b", "c", "d", "e"], "u2": ["b", "c", "e", "a", "d"]}
     >>> res = run_sasrec_recbole(seqs, Path("data/recbole-cache"), epochs=2)  # doctest: +SKIP
     >>> res.error is None, sorted(res.metrics or {})  # doctest: +SKIP
@@ -343,160 +344,10 @@ def ensure_recbole_venv(venv_dir: Path | None = None) -> Path:
 
 # --------------------------------------------------------------------------------------------- runner
 
-#: Script run with the venv's python: ``python runner.py CONFIG_JSON`` (the config has absolute
-#: ``data_path``/``checkpoint_dir``). Its cwd is the run dir, where RecBole puts ./log and
+#: Script run with the venv's python: ``python recbole_runner.py CONFIG_JSON`` (the config has
+#: absolute ``data_path``/``checkpoint_dir``). Its cwd is the run dir, where RecBole puts ./log and
 #: ./log_tensorboard. The last stdout line is ``SHOPASSIST_RECBOLE_RESULT {json}``.
-RUNNER_SOURCE = """\
-import json, math, os, sys, time
-from logging import getLogger
-
-import torch
-
-# RecBole 1.2.1 reloads its own checkpoints (config object inside) with torch.load, whose default
-# became weights_only=True in torch 2.6. The files are the ones this run wrote, so allow full pickle.
-_orig_load = torch.load
-
-
-def _load(*args, **kwargs):
-    kwargs.setdefault("weights_only", False)
-    return _orig_load(*args, **kwargs)
-
-
-torch.load = _load
-
-from recbole.config import Config
-from recbole.data import create_dataset, data_preparation
-from recbole.utils import get_model, get_trainer, init_logger, init_seed
-import recbole
-
-with open(sys.argv[1]) as fh:
-    cfg = json.load(fh)
-opts = cfg.pop("shopassist")
-budget = opts.get("max_train_seconds")
-best_ckpt, last_ckpt, state_file = opts["best_checkpoint"], opts["last_checkpoint"], opts["state_file"]
-
-config = Config(model=cfg["model"], dataset=cfg["dataset"], config_dict=cfg)
-init_seed(config["seed"], config["reproducibility"])
-init_logger(config)
-getLogger().info(config)
-dataset = create_dataset(config)
-getLogger().info(dataset)
-train_data, valid_data, test_data = data_preparation(config, dataset)
-init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
-model = get_model(config["model"])(config, train_data._dataset).to(config["device"])
-trainer = get_trainer(config["MODEL_TYPE"], config["model"])(config, model)
-
-state = {"seconds": 0.0, "best_valid_result": None, "train_loss": {}}
-if os.path.exists(state_file) and os.path.exists(last_ckpt) and os.path.exists(best_ckpt):
-    with open(state_file) as fh:
-        state = json.load(fh)
-    trainer.resume_checkpoint(last_ckpt)
-    trainer.best_valid_result = state["best_valid_result"]
-    trainer.train_loss_dict.update({int(k): v for k, v in state["train_loss"].items()})
-trainer.saved_model_file = best_ckpt
-
-
-class OutOfTime(Exception):
-    pass
-
-
-t0 = time.perf_counter()
-
-
-def after_epoch(epoch_idx, valid_score):
-    # A snapshot after every epoch lets a killed or budget-stopped run resume where it was.
-    trainer._save_checkpoint(epoch_idx, verbose=False, saved_model_file=last_ckpt + ".tmp")
-    os.replace(last_ckpt + ".tmp", last_ckpt)
-    snap = {
-        "seconds": state["seconds"] + time.perf_counter() - t0,
-        "best_valid_result": {k: float(v) for k, v in dict(trainer.best_valid_result or {}).items()},
-        "train_loss": {str(k): float(v) for k, v in trainer.train_loss_dict.items()},
-    }
-    with open(state_file + ".tmp", "w") as fh:
-        json.dump(snap, fh)
-    os.replace(state_file + ".tmp", state_file)
-    if trainer.cur_step > trainer.stopping_step:
-        return  # early stopping ends the run in this epoch anyway
-    if budget is not None and time.perf_counter() - t0 > budget:
-        raise OutOfTime()
-
-
-stopped_by = None
-try:
-    trainer.fit(train_data, valid_data, saved=True, show_progress=config["show_progress"], callback_fn=after_epoch)
-except OutOfTime:
-    stopped_by = "time budget"
-    getLogger().info("time budget of %ss used up: testing the best checkpoint so far", budget)
-if stopped_by is None:
-    stopped_by = "early stopping" if trainer.cur_step > trainer.stopping_step else "epoch cap"
-train_seconds = state["seconds"] + time.perf_counter() - t0
-test_result = trainer.evaluate(test_data, load_best_model=True, model_file=best_ckpt, show_progress=False)
-
-# Our protocol masks each user's input history (RecBole masks none for sequential models).
-# The same ranks without the mask must reproduce RecBole's own figures: a check on this code.
-# metrics() and ranks_of() restate assistant.interest.metrics (same tie rule) because this script
-# runs in RecBole's venv, where the project is not importable.
-seqs = {}
-with open(os.path.join(cfg["data_path"], cfg["dataset"], cfg["dataset"] + ".inter")) as fh:
-    next(fh)
-    for line in fh:
-        u, i, _ = line.rstrip("\\n").split("\\t")
-        seqs.setdefault(u, []).append(i)
-uid, iid = dataset.uid_field, dataset.iid_field
-history = {}
-for u, items in seqs.items():
-    if len(items) >= 2:
-        history[int(dataset.token2id(uid, u))] = torch.as_tensor(dataset.token2id(iid, items[:-1]), dtype=torch.long)
-
-
-def metrics(ranks):
-    ranks = torch.cat(ranks).double()
-    hit = (ranks < 10).double()
-    return {
-        "hit@10": float(hit.mean()),
-        "ndcg@10": float((hit / torch.log2(ranks + 2)).mean()),
-        "mrr@10": float((hit / (ranks + 1)).mean()),
-    }
-
-
-def ranks_of(scores, targets):
-    tgt = scores.gather(1, targets[:, None])
-    cols = torch.arange(scores.shape[1])[None, :]
-    return (scores > tgt).sum(1) + ((scores == tgt) & (cols < targets[:, None])).sum(1)
-
-
-trainer.model.eval()
-masked, unmasked = [], []
-with torch.no_grad():
-    for interaction, _hist, positive_u, positive_i in test_data:
-        interaction = interaction.to(config["device"])
-        scores = trainer.model.full_sort_predict(interaction).view(-1, dataset.item_num).float()
-        scores[:, 0] = -math.inf
-        rows = scores[positive_u]
-        unmasked.append(ranks_of(rows, positive_i))
-        for r, u in enumerate(interaction[uid][positive_u].tolist()):
-            rows[r, history[u]] = -math.inf
-        masked.append(ranks_of(rows, positive_i))
-
-out = {
-    "test_result": metrics(masked),
-    "test_result_unmasked": {k: float(v) for k, v in dict(test_result).items()},
-    "test_result_unmasked_check": metrics(unmasked),
-    "best_valid_result": {k: float(v) for k, v in dict(trainer.best_valid_result or {}).items()},
-    "best_valid_score": float(trainer.best_valid_score),
-    "train_seconds": train_seconds,
-    "epochs_run": len(trainer.train_loss_dict),
-    "best_epoch": max(trainer.train_loss_dict) - trainer.cur_step * trainer.eval_step,
-    "stopped_by": stopped_by,
-    "n_users": int(dataset.user_num) - 1,
-    "n_items": int(dataset.item_num) - 1,
-    "n_interactions": int(dataset.inter_num),
-    "recbole_version": recbole.__version__,
-    "torch_version": torch.__version__,
-}
-sys.stdout.flush()
-print("SHOPASSIST_RECBOLE_RESULT " + json.dumps(out), flush=True)
-"""
+RUNNER_PATH = Path(__file__).with_name("recbole_runner.py")
 
 
 def _convert_metrics(raw: Mapping[str, float] | None) -> dict[str, float] | None:
@@ -522,8 +373,8 @@ def _run_recbole(
     python: Path, run_dir: Path, config_path: Path, timeout_s: float | None
 ) -> tuple[dict[str, Any] | None, str | None]:
     """Run the runner; (parsed result, None) or (None, error)."""
-    runner = run_dir / "run_sasrec.py"
-    runner.write_text(RUNNER_SOURCE)
+    runner = run_dir / RUNNER_PATH.name
+    shutil.copyfile(RUNNER_PATH, runner)
     err_tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
     out_lines: collections.deque[str] = collections.deque(maxlen=200)
     try:

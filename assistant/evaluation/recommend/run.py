@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from assistant.config import InterestSettings, Settings
-from assistant.interest.baselines import ItemKNN, popularity, rank_scorer, text_scores
+from assistant.evaluation.recommend.baselines import ItemKNN, popularity, rank_scorer, text_scores
 from assistant.interest.data import (
     HELDOUT_TEMPLATES,
     REQUEST_LEVELS,
@@ -90,7 +90,7 @@ def _log(msg: str) -> None:
 def _recbole(data: InteractionData, settings: Settings, epochs: int | None, seed: int) -> tuple[Any, str | None]:
     """Run (or fetch from cache) RecBole's SASRec; never fake a number."""
     try:
-        from assistant.interest import recbole_baseline
+        from assistant.evaluation.recommend import recbole as recbole_baseline
     except ImportError as exc:
         return None, f"recbole baseline module unavailable: {exc}"
     sequences = {u: [data.catalog.ids[i] for i in s] for u, s in zip(data.users, data.items, strict=True)}

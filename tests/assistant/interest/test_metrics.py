@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from assistant.interest.baselines import ItemKNN, popularity, rank_scorer
+from assistant.evaluation.recommend.baselines import ItemKNN, popularity, rank_scorer
 from assistant.interest.metrics import mask_history, ranking_metrics, target_ranks
 
 

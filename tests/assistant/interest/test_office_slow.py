@@ -21,7 +21,7 @@ def test_office_fused_beats_text_only_and_behavior_only(tmp_path: Path) -> None:
     data_dir = _office_dir()
     if not (data_dir / "Office.inter.json").is_file():
         pytest.skip(f"Amazon Office data not found at {data_dir} (set SHOPASSIST_SHARED_DATA)")
-    from assistant.interest.evaluation import run_evaluation
+    from assistant.evaluation.recommend.run import run_evaluation
 
     settings = Settings(data_dir=tmp_path / "data", device="cpu")
     report = run_evaluation(data_dir, settings, epochs=10, progress=False, sasrec_ours=False)

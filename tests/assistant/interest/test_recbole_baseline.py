@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.interest import recbole_baseline as rb
-from assistant.interest.recbole_baseline import (
+from assistant.evaluation.recommend import recbole as rb
+from assistant.evaluation.recommend.recbole import (
     RECBOLE_VERSION,
     VENV_REQUIREMENTS,
     RecBoleResult,
