@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,13 +57,29 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Settings]:
-    """Settings of a demo shop built once per session. Tests must not modify it."""
+def demo_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """The demo shop, built once per session: the one source every demo-shop fixture copies."""
     from assistant.demo.build import build_demo
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data", device="cpu")
-    build_demo(settings)
-    yield settings
+    root = tmp_path_factory.mktemp("demo-template") / "data"
+    build_demo(Settings(data_dir=root, device="cpu"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_settings(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Settings of a demo shop shared by the session's tests. Tests must not modify it."""
+    target = tmp_path_factory.mktemp("demo") / "data"
+    shutil.copytree(demo_template, target)
+    yield Settings(data_dir=target, device="cpu")
+
+
+@pytest.fixture
+def demo_copy(demo_template: Path, tmp_path: Path) -> Iterator[Settings]:
+    """Settings of a private, writable copy of the demo shop."""
+    target = tmp_path / "demo"
+    shutil.copytree(demo_template, target)
+    yield Settings(data_dir=target, device="cpu")
 
 
 @pytest.fixture(scope="session")
@@ -84,8 +101,11 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     try:
         server = start_and_probe(default_gguf(), tmp_path_factory.mktemp("llama") / "server.log")
+        failure = ""
     except LlamaUnavailable as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failure = str(exc)
+    if failure:  # outside the except block, so the report shows the one message and no chain
+        pytest.fail(failure, pytrace=False)
     try:
         yield server.base_url
     finally:

@@ -65,15 +65,29 @@ def _describe_exit(returncode: int, log: str) -> str:
     return f"llama.cpp's server exited with status {returncode}. {REBUILD_HINT}\n--- server log (tail) ---\n{log}"
 
 
+def llama_server_installed() -> bool:
+    """Whether llama-cpp-python and its server extra are installed, WITHOUT importing them.
+
+    ``importlib.util.find_spec("llama_cpp.server")`` would import the ``llama_cpp`` package, which
+    loads the native library into this process: the very thing the probe keeps in a child.
+    """
+    spec = importlib.util.find_spec("llama_cpp")
+    if spec is None or not spec.submodule_search_locations:
+        return False
+    package = Path(next(iter(spec.submodule_search_locations)))
+    return (package / "server").is_dir() and importlib.util.find_spec("sse_starlette") is not None
+
+
 def start_and_probe(model_path: Path, log_path: Path, *, startup_s: float = 420, n_ctx: int = 4096) -> LlamaServer:
     """Start ``python -m llama_cpp.server`` on loopback and complete one chat request through it.
 
     Raises ``LlamaUnavailable`` with a one-paragraph reason when the package is missing, the server
     exits (a crash names its signal) or it does not answer in time.
     """
-    for module, extra in (("llama_cpp", "llama-cpp-python"), ("llama_cpp.server", "llama-cpp-python[server]")):
-        if importlib.util.find_spec(module) is None:
-            raise LlamaUnavailable(f"{module} is not importable: install {extra} (`make test` does).")
+    if not llama_server_installed():
+        raise LlamaUnavailable(
+            "llama_cpp.server is not installed: install llama-cpp-python[server] (`make test` does)."
+        )
     port = _free_port()
     log_file = log_path.open("wb")
     proc = subprocess.Popen(
