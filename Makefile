@@ -61,6 +61,7 @@ demo: install
 lint: $(VENV)/.installed-llm
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint
 	$(BIN)/python -m pytest
