@@ -36,6 +36,12 @@ from urllib.parse import urlsplit
 
 import httpx
 
+# Run as a script, this folder comes first on sys.path, and benchmarks/ingest.py would shadow the
+# ingest package: the repository root goes first instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
 QUESTIONS = [
     "How long do I have to return an item?",
     "Do you ship to Canada?",
@@ -48,6 +54,9 @@ QUESTIONS = [
     "I need a warm sleeping bag for winter camping",
     "How do I change the delivery address?",
 ]
+
+
+UNIQUE = False
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -74,6 +83,8 @@ async def _session(
             out["errors"].append(f"session {index}: time limit before turn {t}")
             break
         text = QUESTIONS[(index + t) % len(QUESTIONS)]
+        if UNIQUE:  # no two turns send the same text: no cache anywhere can answer from a previous turn
+            text = f"{text} (ref {index}-{t})"
         t0 = time.perf_counter()
         try:
             r = await client.post(f"{base}/api/conversations/{cid}/messages", json={"text": text}, headers=head)
@@ -300,8 +311,11 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument("--profile-turns", type=int, default=20, help="Turns timed by stage in-process (0: skip).")
     parser.add_argument("--label", default="")
+    parser.add_argument("--unique", action="store_true", help="Make every turn's text unique (defeats caches).")
     parser.add_argument("--json", type=Path, default=None, help="Append each result as one JSON line here.")
     args = parser.parse_args()
+    global UNIQUE
+    UNIQUE = args.unique
     if args.sessions < 1 or args.turns < 1 or args.sessions > 1000 or args.turns > 100:
         parser.error("--sessions 1..1000, --turns 1..100")
     for url in args.url:
