@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -59,15 +60,63 @@ def _price(value: Any) -> str:
     return f"${float(value):,.2f}" if isinstance(value, int | float) else "price on request"
 
 
+def image_url(product_id: str) -> str:
+    """Where the product's picture is served (``ui.pages.add_image_route``)."""
+    return "/media/products/" + html.escape(str(product_id), quote=True)
+
+
 def card_html(rec: dict[str, Any]) -> str:
+    category = html.escape(str(rec.get("category") or "").split(">")[-1].strip())
     return (
         "<div class='sa-card'>"
+        f"<img src='{image_url(rec['product_id'])}' alt='' loading='lazy'>"
+        "<div class='sa-card-body'>"
         f"<div class='sa-card-name'>{html.escape(rec['name'])}</div>"
-        f"<div class='sa-card-meta'>{html.escape(_price(rec['price']))} · "
-        f"{html.escape(rec['category'].split('>')[-1].strip())}</div>"
+        f"<div class='sa-card-meta'><span class='sa-card-price'>{html.escape(_price(rec['price']))}</span>"
+        f"{' · ' + category if category else ''}</div>"
         f"<div class='sa-card-reason'>{html.escape(rec['reason'])}</div>"
-        "</div>"
+        "</div></div>"
     )
+
+
+def inline_markdown(text: str) -> str:
+    """Escape ``text`` and render its inline Markdown (bold, italics, code) as HTML, for use inside HTML."""
+    out = html.escape(text)
+    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+    out = re.sub(r"__(.+?)__", r"<b>\1</b>", out)
+    out = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])", r"<i>\1</i>", out)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return out.replace("\n", "<br>")
+
+
+def cite_links(text: str, citations: Sequence[Any]) -> str:
+    """Turn each ``[n]`` of a cited source into a link that opens that source under the answer."""
+    numbers = {str(getattr(c, "n", "")) for c in citations}
+
+    def link(m: re.Match[str]) -> str:
+        n = m.group(1)
+        if n not in numbers:
+            return m.group(0)
+        return f"<a class='sa-cite' href='#sa-src-{n}' title='Show source {n}'>[{n}]</a>"
+
+    return re.sub(r"\[(\d{1,2})\]", link, text)
+
+
+def agent_message_html(name: str, text: str, product: dict[str, Any] | None = None) -> str:
+    """An agent's message: its own bubble, headed by the agent's name; a suggested product as a card."""
+    body = f"<div class='sa-agent-name'>{html.escape(name)} · our team</div><div>{inline_markdown(text)}</div>"
+    if product and product.get("product_id"):
+        category = html.escape(str(product.get("category") or "").split(">")[-1].strip())
+        body += (
+            "<div class='sa-msg-card'>"
+            f"<img src='{image_url(str(product['product_id']))}' alt=''>"
+            "<div class='sa-card-body'>"
+            f"<div class='sa-card-name'>{html.escape(str(product.get('name') or product['product_id']))}</div>"
+            f"<div class='sa-card-meta'><span class='sa-card-price'>{html.escape(_price(product.get('price')))}"
+            f"</span>{' · ' + category if category else ''}</div>"
+            "</div></div>"
+        )
+    return f"<div class='sa-agent-msg'>{body}</div>"
 
 
 def sources_markdown(citations: Sequence[Any]) -> str:
@@ -77,9 +126,10 @@ def sources_markdown(citations: Sequence[Any]) -> str:
     lines = ["", "", f"<details class='sa-sources'><summary>Sources ({len(citations)})</summary>", ""]
     for c in citations:
         title = html.escape(str(getattr(c, "title", "") or getattr(c, "doc_id", "source")))
-        snippet = html.escape(str(getattr(c, "snippet", "") or ""))
+        snippet = inline_markdown(str(getattr(c, "snippet", "") or ""))
         kind = html.escape(str(getattr(c, "collection", "") or ""))
-        lines.append(f"<p><b>[{getattr(c, 'n', '?')}] {title}</b> <i>{kind}</i><br>{snippet}</p>")
+        n = html.escape(str(getattr(c, "n", "?")))
+        lines.append(f"<p id='sa-src-{n}'><b>[{n}] {title}</b> <i>{kind}</i><br>{snippet}</p>")
     lines.append("</details>")
     return "\n".join(lines)
 
@@ -87,6 +137,8 @@ def sources_markdown(citations: Sequence[Any]) -> str:
 def product_details_markdown(p: ProductDetails) -> str:
     """The product's details and a summary of its reviews (average, count, two short quotes)."""
     lines = [
+        f"<img src='{image_url(p.product_id)}' alt=''>",
+        "",
         f"### {p.name}",
         f"**{_price(p.price)}** · {p.category} · {'in stock' if p.available else 'currently unavailable'}",
         "",
@@ -131,13 +183,20 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         with gr.Column(scale=3, min_width=300):
             chatbot = gr.Chatbot(
                 label="Chat",
-                height=460,
+                height=460,  # the page CSS fits it to the window, so the controls stay in view
                 elem_id="chat",
                 feedback_options=("Like", "Dislike"),
                 placeholder="Hi! Ask about returns, shipping, your order or a product.",
                 sanitize_html=True,
                 buttons=["copy"],
+                group_consecutive_messages=False,  # an agent's message is its own bubble, not part of the bot's
             )
+            # The status line (errors such as a too-long message) and the character counter sit right by the box.
+            with gr.Row(elem_id="chat-meta", equal_height=True):
+                status = gr.Markdown("", elem_id="chat-status")
+                gr.HTML(f"<span id='char-count' data-max='{chat.max_message_chars}'>0 / "
+                        f"{chat.max_message_chars:,}</span>", padding=False, container=False,
+                        elem_id="char-count-box")
             with gr.Row():
                 box = gr.Textbox(
                     placeholder="Type your question…",
@@ -148,10 +207,9 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
                     max_lines=4,
                 )
                 send = gr.Button("Send", variant="primary", scale=1, min_width=70, elem_id="send")
-            with gr.Row():
-                human = gr.Button("Talk to a human", size="sm", elem_id="handoff")
-                restart = gr.Button("New conversation", size="sm", elem_id="restart")
-            status = gr.Markdown("", elem_id="chat-status")
+            with gr.Row(elem_id="chat-controls"):
+                human = gr.Button("Talk to a human", size="sm", elem_id="handoff", scale=0, min_width=120)
+                restart = gr.Button("New conversation", size="sm", elem_id="restart", scale=0, min_width=120)
             # Changes when a turn has finished (answer or error): lets tests and scripts wait on it.
             turn_done = gr.HTML("", elem_id="turn-done", elem_classes=["sa-hidden"], padding=False,
                                 container=False)
@@ -161,12 +219,15 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
             slot_cols: list[gr.Column] = []
             slot_html: list[gr.HTML] = []
             slot_btns: list[gr.Button] = []
+            slot_details: list[gr.Markdown] = []
             for i in range(SLOTS):
                 with gr.Column(visible=False, elem_classes=["sa-slot"], elem_id=f"rec-{i}") as col:
                     slot_html.append(gr.HTML("", elem_id=f"rec-card-{i}"))
                     slot_btns.append(gr.Button("View details", size="sm", elem_id=f"rec-btn-{i}"))
+                    # The details open right under the card that was clicked.
+                    slot_details.append(gr.Markdown("", elem_id=f"rec-details-{i}", elem_classes=["sa-details"],
+                                                    visible=False))
                 slot_cols.append(col)
-            details = gr.Markdown("", elem_id="product-details", elem_classes=["sa-details"])
     timer = gr.Timer(POLL_SECONDS)
 
     def slot_updates(items: list[dict[str, Any]]) -> list[Any]:
@@ -222,7 +283,8 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
                     history[-1] = {"role": "assistant", "content": streamed}
                     yield [history, conversation_id, token, ids, gr.skip(), seen, "", "", *keep]
                     continue
-                history[-1] = {"role": "assistant", "content": item.text + sources_markdown(item.citations)}
+                history[-1] = {"role": "assistant",
+                               "content": cite_links(item.text, item.citations) + sources_markdown(item.citations)}
                 ids = {**ids, len(history) - 1: item.message_id}
                 shown = list(item.recommendations) or chat.recommendations(
                     conversation_id, caller, k=SLOTS, message_id=item.message_id
@@ -286,7 +348,12 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
             return gr.skip(), gr.skip(), gr.skip()
         if not fresh:
             return gr.skip(), gr.skip(), gr.skip()
-        history = [*history, *({"role": "assistant", "content": f"**Support team:** {m.text}"} for m in fresh)]
+        history = [*history, *(
+            {"role": "assistant",
+             "content": agent_message_html(services.support_desk.agent_name(str(m.meta.get("agent") or "")), m.text,
+                                           m.meta.get("product") if m.meta.get("kind") == "suggestion" else None)}
+            for m in fresh
+        )]
         return history, fresh[-1].id, "A team member replied."
 
     timer.tick(poll, [conv_id, conv_token, chatbot, seen_agent], [chatbot, seen_agent, status],
@@ -294,37 +361,48 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
 
     def click_product(index: int, items: list[dict[str, Any]], conversation_id: str | None,
                       token: str | None) -> list[Any]:
-        skip = [gr.skip()] * (2 + 1 + 2 * SLOTS)
+        skip = [gr.skip()] * (1 + 1 + 2 * SLOTS + SLOTS)
         if index >= len(items) or not conversation_id or not token:
             return skip
+        status_at = 1
         try:
             result = chat.click(conversation_id, Caller(conversation_token=token), items[index]["product_id"],
                                 k=SLOTS)
         except ServiceError as exc:
-            return [gr.skip(), str(exc), *skip[2:]]
+            skip[status_at] = str(exc)
+            return skip
         except Exception as exc:
             log.error("product click failed", exc_info=exc)
-            return [gr.skip(), "Sorry, we could not open that product. Please try again.", *skip[2:]]
-        fresh = [_rec_dict(r) for r in result.recommendations]
-        return [fresh, product_details_markdown(result.product), *slot_updates(fresh)]
+            skip[status_at] = "Sorry, we could not open that product. Please try again."
+            return skip
+        clicked = items[index]
+        others = [_rec_dict(r) for r in result.recommendations if r.product_id != clicked["product_id"]]
+        fresh = [*others[:index], clicked, *others[index:]][:SLOTS]
+        shown = [gr.update(value=product_details_markdown(result.product), visible=True) if j == index
+                 else gr.update(value="", visible=False) for j in range(SLOTS)]
+        return [fresh, "", *slot_updates(fresh), *shown]
 
     for i, btn in enumerate(slot_btns):
         btn.click(
             lambda items, conv, tok, i=i: click_product(i, items, conv, tok),
             [recs, conv_id, conv_token],
-            [recs, details, *slot_outputs],
+            [recs, status, *slot_outputs, *slot_details],
             api_visibility="private",
         )
 
+    no_details = [gr.update(value="", visible=False)] * SLOTS
+
     def reset(customer_id: str | None) -> list[Any]:
+        """A fresh conversation: nothing of the last one (its identity check included) carries over."""
         if not customer_id:
-            return [None, None, [], {}, [], 0, "", "", *slot_updates([])]
+            return [None, None, [], {}, [], 0, "", "", *slot_updates([]), *no_details]
         conversation_id, token, seen = open_conversation(customer_id)
         shown = chat.recommendations(conversation_id, Caller(conversation_token=token), k=SLOTS)
         items = [_rec_dict(r) for r in shown]
-        return [conversation_id, token, [], {}, items, seen, "", "", *slot_updates(items)]
+        return [conversation_id, token, [], {}, items, seen, "", "", *slot_updates(items), *no_details]
 
-    reset_outputs = [conv_id, conv_token, chatbot, msg_ids, recs, seen_agent, status, details, *slot_outputs]
+    reset_outputs = [conv_id, conv_token, chatbot, msg_ids, recs, seen_agent, status, box, *slot_outputs,
+                     *slot_details]
 
     def restart_chat(customer_id: str | None) -> list[Any]:
         try:
@@ -336,6 +414,8 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
             return out
 
     restart.click(restart_chat, [customer], reset_outputs, api_visibility="private")
+    # The chat's trash icon does the same: a new conversation, not just a cleared screen.
+    chatbot.clear(restart_chat, [customer], reset_outputs, api_visibility="private")
     if demo_choices:
 
         def pick(customer_id: str) -> list[Any]:

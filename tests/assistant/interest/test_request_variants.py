@@ -1,0 +1,68 @@
+"""Request phrasings, category names in requests, category filters and AUC (issue 18)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from assistant.evaluation.recommend.run import Blend, prefer, tune_blend
+from assistant.interest.data import (
+    HELDOUT_TEMPLATES,
+    TRAIN_TEMPLATES,
+    CategoryMatcher,
+    category_at,
+    singular,
+)
+from assistant.interest.metrics import candidate_counts, ranking_metrics
+
+
+def test_twenty_phrasings_half_held_out_and_levels() -> None:
+    train = {t.text for t in TRAIN_TEMPLATES}
+    held = {t.text for t in HELDOUT_TEMPLATES}
+    assert len(train) == len(held) == 10 and not train & held
+    assert singular("Rollerball Pens") == "rollerball pen" and singular("Boxes") == "box"
+    assert singular("Labels & Stickers") == "label & sticker" and singular("Glass") == "glass"
+    path = "Office Products, Office & School Supplies, Pens & Refills, Rollerball Pens"
+    assert category_at(path, "leaf") == "Rollerball Pens" and category_at(path, "parent") == "Pens & Refills"
+    assert category_at("Paper", "parent") == "Paper"
+
+
+def test_category_matcher_names_the_most_specific_category() -> None:
+    cats = ["", "Office, Pens, Rollerball Pens", "Office, Pens, Gel Pens", "Office, Paper", "Office, Pens"]
+    m = CategoryMatcher(cats)
+    assert m.named("Do you have any ROLLERBALL PENS?") == "rollerball pens"
+    assert m.items("any rollerball pens?").tolist() == [1]
+    assert m.items("show me pens").tolist() == [1, 2, 4]
+    assert m.kind("any gel pens") == "leaf" and m.kind("office stuff") == "broader" and m.kind("a stapler") == "none"
+    assert m.items("a rollerball pen") is None  # not the category's name: the filter falls back
+    assert m.items("spent on papers") is None  # whole words only
+
+
+def test_auc_and_candidate_counts() -> None:
+    hist = [np.array([1, 2]), np.array([3])]
+    cand = candidate_counts(hist, num_items=10)
+    assert cand.tolist() == [8, 9]
+    m = ranking_metrics(np.array([0, 8]), candidates=cand)
+    assert abs(m["auc"] - (1.0 + 0.0) / 2) < 1e-9  # first of 8, last of 9
+
+
+def test_prefer_puts_kept_items_first_in_base_order() -> None:
+    base = torch.tensor([[-torch.inf, 5.0, 1.0, 3.0, 4.0]])
+    keep = torch.tensor([[False, False, True, True, False]])
+    order = prefer(base, keep)[0, 1:].argsort(descending=True) + 1
+    assert order.tolist() == [3, 2, 1, 4]
+
+
+def test_tune_blend_finds_the_category_bonus_when_it_helps() -> None:
+    # The model ranks item 1 first for everyone; the named category holds each user's target.
+    n_users, m = 40, 6
+    model = torch.zeros(n_users, m + 1)
+    model[:, 1] = 5.0
+    targets = np.array([2 + (u % 4) for u in range(n_users)])
+    named = torch.zeros(n_users, m + 1, dtype=torch.bool)
+    named[torch.arange(n_users), torch.from_numpy(targets)] = True
+    knn = torch.zeros(n_users, m + 1)
+    hist = [np.array([6]) for _ in range(n_users)]
+    blend, v = tune_blend(model, named, knn, hist, targets, bs=16)
+    assert blend.category > 5.0 and v == 1.0
+    assert Blend().apply(model, named, knn).equal(model)
