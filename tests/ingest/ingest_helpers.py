@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +11,10 @@ DEMO_DATA = REPO / "assistant" / "demo" / "data"
 
 
 def shared_data_path() -> Path:
-    """``../shared/data`` beside the repository (override: SHOPASSIST_SHARED_DATA)."""
-    override = os.environ.get("SHOPASSIST_SHARED_DATA")
-    return Path(override) if override else Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    """``../shared/data`` beside the repository (override: SHOPASSIST_SHARED_DATA); one definition."""
+    from tests.conftest import shared_data_dir
+
+    return shared_data_dir()
 
 
 def jsonl(records: list[dict[str, Any]]) -> str:
