@@ -23,9 +23,7 @@ def create_server(services: Services, *, with_ui: bool = True) -> FastAPI:
     app = create_app(services)
     if not with_ui:
         return app
-    import gradio as gr
+    from ui.pages import mount_ui  # customer chat at /, agent console at /agent, admin at /admin
 
-    from ui.app import MOUNT_KWARGS, build_ui
-
-    mounted: FastAPI = gr.mount_gradio_app(app, build_ui(services), path="/", **MOUNT_KWARGS)
+    mounted: FastAPI = mount_ui(app, services)
     return mounted

@@ -235,7 +235,15 @@ class ChatService:
                 .order_by(Message.id)
             ).all()
             return [
-                MessageView(id=m.id, role="agent", text=m.text, created_at=m.created_at, meta={}) for m in rows
+                MessageView(
+                    id=m.id,
+                    role="agent",
+                    text=m.text,
+                    created_at=m.created_at,
+                    # who wrote it, and a suggested product to show as a card (nothing internal)
+                    meta={k: v for k, v in (m.meta or {}).items() if k in ("agent", "kind", "product")},
+                )
+                for m in rows
             ]
 
     def last_message_id(self, conversation_id: str, caller: Caller) -> int:

@@ -473,6 +473,10 @@ class SupportDeskService:
                     )
                 ).all()
                 last_agent = max((m.id for m in msgs if m.role == "agent"), default=0)
+                last_agent_at = max((m.created_at for m in msgs if m.role == "agent"), default=None)
+                # A reply draft written before an agent's last message is stale: the agent has answered.
+                drafts = [d for d in drafts
+                          if d.kind == "order_action" or last_agent_at is None or d.created_at > last_agent_at]
                 unanswered = [m for m in msgs if m.role == "customer" and m.id > last_agent]
                 last_assistant = next((m for m in reversed(msgs) if m.role == "assistant"), None)
                 low = (
@@ -495,7 +499,8 @@ class SupportDeskService:
                     need, reason = "", f"low confidence ({last_assistant.confidence:.2f})" if last_assistant else ""
                 else:
                     need, reason = "", ""
-                waiting = bool(reason) and (bool(unanswered) or bool(drafts))
+                asked = c.status == "handoff" and not last_agent  # pressed "Talk to a human", nobody answered
+                waiting = bool(reason) and (bool(unanswered) or bool(drafts) or asked)
                 if view == "waiting" and not waiting:
                     continue
                 if view == "replied" and (waiting or not last_agent):

@@ -1,0 +1,238 @@
+"""Three separate entrances, each its own Gradio app: the customer chat at ``/``, the agent console
+at ``/agent`` and the admin area at ``/admin``. The customer page holds nothing of the other two
+(no tabs, no components, no endpoints). ``/?tab=agent`` and ``/?tab=admin`` (old links) redirect.
+
+Product images are served at ``/media/products/<product id>``: the shop's own image from
+``<data_dir>/product_images/<id>.png|jpg|webp`` when there is one (the demo shop generates
+simple ones at build time), else a neutral placeholder drawn from the product's initials.
+
+Example:
+    >>> app = mount_ui(create_app(services), services)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from assistant.services import Services
+from ui.admin import build_admin_area
+from ui.agent_console import build_agent_console
+from ui.app import CSS
+from ui.auth import LOGIN_JS, LOGOUT_JS, SigninPanel, current
+from ui.customer import build_customer_area
+
+log = logging.getLogger(__name__)
+
+IMAGE_DIR = "product_images"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+PAGE_CSS = CSS + """
+#title {margin: 0 !important;}
+#title h2 {margin: 2px 0 !important; font-size: 1.25em;}
+.sa-picker {margin: 0 !important;}
+#chat {height: max(220px, calc(100vh - 390px)) !important;}
+#chat-controls {gap: 6px !important; align-items: center;}
+#chat-meta {gap: 6px !important; align-items: center; flex-wrap: nowrap !important; min-height: 1.4em;}
+#chat-meta > * {min-width: 0 !important;}
+#chat-status {flex: 1 1 0 !important;}
+#char-count-box {flex: 0 0 auto !important; width: auto !important; min-width: 96px !important; text-align: right;}
+#char-count {font-size: 0.85em; color: var(--body-text-color-subdued); white-space: nowrap; flex: none;}
+#char-count.sa-over {color: var(--error-text-color, #c00); font-weight: 600;}
+#chat-status {min-height: 1.2em;}
+#chat-status p {margin: 0; font-weight: 600; color: var(--body-text-color);}
+.sa-card {display: flex; gap: 10px; align-items: flex-start;}
+.sa-card img, .sa-msg-card img {width: 72px; height: 72px; object-fit: cover; border-radius: 6px; flex: none;}
+.sa-card-body {min-width: 0;}
+.sa-card-price {font-weight: 600;}
+.sa-details {border-left: 3px solid var(--color-accent); padding-left: 8px; margin-top: 4px;}
+.sa-details img {max-width: 160px; border-radius: 6px;}
+.sa-agent-name {font-weight: 600; font-size: 0.85em; color: var(--color-accent); margin-bottom: 2px;}
+.sa-msg-card {display: flex; gap: 10px; border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 6px 8px; margin-top: 6px;}
+a.sa-cite {text-decoration: none; font-weight: 600; cursor: pointer;}
+.sa-src-hit {background: var(--color-accent-soft); border-radius: 4px;}
+@media (max-width: 640px) {
+  #chat {height: max(200px, calc(100vh - 370px)) !important;}
+  #title {display: none !important;}
+}
+"""
+
+# Citations: clicking [n] in an answer opens that answer's sources and highlights source n.
+# The character counter under the message box follows every keystroke.
+HEAD = """
+<script>
+(() => {
+  document.addEventListener('click', (ev) => {
+    const a = ev.target.closest && ev.target.closest('a.sa-cite');
+    if (!a) return;
+    ev.preventDefault(); ev.stopPropagation();
+    const bubble = a.closest('.message') || a.closest('.message-row') || document;
+    const box = bubble.querySelector('details.sa-sources');
+    if (!box) return;
+    box.open = true;
+    const n = (a.getAttribute('href') || '').split('sa-src-')[1] || (a.textContent || '').replace(/[^0-9]/g, '');
+    box.querySelectorAll('.sa-src-hit').forEach((e) => e.classList.remove('sa-src-hit'));
+    const src = box.querySelector('[id="sa-src-' + n + '"]');
+    if (src) { src.classList.add('sa-src-hit'); src.scrollIntoView({block: 'nearest'}); }
+  }, true);
+  const count = () => {
+    const box = document.querySelector('#message textarea');
+    const out = document.querySelector('#char-count');
+    if (!box || !out) return;
+    const max = parseInt(out.getAttribute('data-max') || '4000', 10);
+    const n = box.value.length;
+    out.textContent = n.toLocaleString('en-US') + ' / ' + max.toLocaleString('en-US');
+    out.classList.toggle('sa-over', n > max);
+  };
+  document.addEventListener('input', (ev) => {
+    if (ev.target && ev.target.closest && ev.target.closest('#message')) count();
+  }, true);
+  setInterval(count, 700);
+})();
+</script>
+"""
+
+REDIRECT_JS = """
+() => {
+  const tab = new URLSearchParams(window.location.search).get('tab');
+  if (tab === 'agent' || tab === 'admin') window.location.replace('/' + tab + '/');
+}
+"""
+
+
+def _hint(services: Services, is_demo: bool) -> str:
+    if not is_demo:
+        return ""
+    try:
+        return services.users.demo_accounts_hint()
+    except Exception:
+        log.warning("could not prepare the demo accounts", exc_info=True)
+    return ""
+
+
+def _demo_customers(services: Services) -> list[tuple[str, str]]:
+    try:
+        return services.users.demo_customers()
+    except Exception:
+        log.warning("could not list demo customers", exc_info=True)
+        return []
+
+
+def _wire_signin(services: Services, panel: SigninPanel, logout: gr.Button, outputs: list[Any], refresh: Any) -> None:
+    def after_login(username: str, _blank: str, message: str, request: gr.Request) -> list[Any]:
+        user = current(services, request)
+        if message:
+            note = message
+        elif user is None:
+            note = "Sign-in did not stick. Are cookies enabled for this site?"
+        elif not user.can(panel.role):
+            note = f"{user.username} is an {user.role}; this area needs an {panel.role} account."
+        else:
+            note = ""
+        return [gr.skip(), "", note, *refresh(request)]
+
+    all_outputs = [panel.username, panel.password, panel.message, *outputs]
+    inputs = [panel.username, panel.password, panel.message]
+    panel.button.click(after_login, inputs, all_outputs, js=LOGIN_JS, api_visibility="private")
+    panel.password.submit(after_login, inputs, all_outputs, js=LOGIN_JS, api_visibility="private")
+    logout.click(refresh, None, outputs, js=LOGOUT_JS, api_visibility="private")
+
+
+def build_customer_page(services: Services) -> gr.Blocks:
+    choices = _demo_customers(services)
+    with gr.Blocks(title="Juniper & Pine — help" if choices else "Customer service") as page:
+        gr.Markdown("## Juniper & Pine — help center" if choices else "## Customer service", elem_id="title")
+        build_customer_area(services, choices)
+        page.load(None, None, None, js=REDIRECT_JS)
+    assert isinstance(page, gr.Blocks)
+    return page
+
+
+def build_agent_page(services: Services) -> gr.Blocks:
+    hint = _hint(services, bool(_demo_customers(services)))
+    with gr.Blocks(title="Agent console") as page:
+        gr.Markdown("## Agent console", elem_id="title")
+        console = build_agent_console(services, hint)
+        page.load(console.load_fn, None, console.load_outputs, api_visibility="private", show_progress="hidden")
+        _wire_signin(services, console.signin, console.logout, console.load_outputs, console.load_fn)
+    assert isinstance(page, gr.Blocks)
+    return page
+
+
+def build_admin_page(services: Services) -> gr.Blocks:
+    hint = _hint(services, bool(_demo_customers(services)))
+    with gr.Blocks(title="Admin") as page:
+        gr.Markdown("## Admin", elem_id="title")
+        admin = build_admin_area(services, hint)
+        page.load(admin.load_fn, None, admin.load_outputs, api_visibility="private", show_progress="hidden")
+        _wire_signin(services, admin.signin, admin.logout, admin.load_outputs, admin.load_fn)
+    assert isinstance(page, gr.Blocks)
+    return page
+
+
+def _placeholder_svg(name: str) -> str:
+    initials = "".join(w[0] for w in re.findall(r"[^\W\d_]+", name)[:2]).upper() or "?"
+    hue = sum(map(ord, name)) % 360
+    return (
+        "<svg xmlns='http://www.w3.org/2000/svg' width='160' height='160' viewBox='0 0 160 160'>"
+        f"<rect width='160' height='160' fill='hsl({hue},35%,86%)'/>"
+        f"<text x='80' y='96' font-size='48' text-anchor='middle' font-family='sans-serif' "
+        f"fill='hsl({hue},35%,30%)'>{html.escape(initials)}</text></svg>"
+    )
+
+
+def product_image_path(data_dir: Path, product_id: str) -> Path | None:
+    if not _SAFE_ID.match(product_id):
+        return None
+    for suffix in IMAGE_SUFFIXES:
+        path = data_dir / IMAGE_DIR / f"{product_id}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def add_image_route(app: FastAPI, services: Services) -> None:
+    data_dir = Path(services.settings.data_dir)
+
+    @app.get("/media/products/{product_id}", include_in_schema=False)
+    def product_image(product_id: str) -> Response:
+        path = product_image_path(data_dir, product_id)
+        if path is not None:
+            return FileResponse(path, headers={"cache-control": "public, max-age=3600"})
+        try:
+            name = services.catalog.product_details(product_id).name if _SAFE_ID.match(product_id) else "?"
+        except Exception:
+            name = "?"
+        return Response(_placeholder_svg(name), media_type="image/svg+xml",
+                        headers={"cache-control": "public, max-age=600"})
+
+
+def _add_slash_redirects(app: FastAPI) -> None:
+    """``/agent`` and ``/admin`` (no trailing slash) lead to the page, not to the chat's 404."""
+    for area in ("agent", "admin"):
+
+        def redirect(request: Request, area: str = area) -> RedirectResponse:
+            query = f"?{request.url.query}" if request.url.query else ""
+            return RedirectResponse(f"/{area}/{query}", status_code=307)
+
+        app.add_api_route(f"/{area}", redirect, methods=["GET"], include_in_schema=False)
+
+
+def mount_ui(app: FastAPI, services: Services) -> FastAPI:
+    """Mount the three pages (the more specific paths first: ``/`` catches everything else)."""
+    add_image_route(app, services)
+    _add_slash_redirects(app)
+    kwargs: dict[str, Any] = {"show_error": False, "css": PAGE_CSS, "head": HEAD}
+    app = gr.mount_gradio_app(app, build_agent_page(services), path="/agent", **kwargs)
+    app = gr.mount_gradio_app(app, build_admin_page(services), path="/admin", **kwargs)
+    app = gr.mount_gradio_app(app, build_customer_page(services), path="/", **kwargs)
+    return app
