@@ -1,5 +1,6 @@
 """The whole web app: the JSON API (:func:`assistant.api.app.create_app`) with the browser UI
-(:func:`ui.app.build_ui`) mounted at ``/``. ``shopassist serve`` and ``shopassist demo`` run it.
+(:func:`ui.pages.mount_ui`): the customer chat at ``/``, the agent console at ``/agent``, the admin
+area at ``/admin``. ``shopassist serve`` and ``shopassist demo`` run it.
 
 This is the one module that knows both: the API never imports the UI, and the UI talks to the
 services only.
@@ -19,7 +20,7 @@ from assistant.services import Services
 
 
 def create_server(services: Services, *, with_ui: bool = True) -> FastAPI:
-    """The API app, with the Gradio UI mounted at ``/`` unless ``with_ui`` is False."""
+    """The API app, with the three Gradio pages mounted unless ``with_ui`` is False."""
     app = create_app(services)
     if not with_ui:
         return app
