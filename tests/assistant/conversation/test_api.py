@@ -1,65 +1,65 @@
-"""The scripted demo conversation through the HTTP API (FastAPI TestClient, real components)."""
+"""A scripted demo conversation through the HTTP API: every structured turn field reaches the client.
+
+The composed app (services + routes) on a private copy of the demo shop, real models; the
+conversation token travels in the cookie the API sets, as in a browser.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from assistant.api.conversation_routes import router
+from assistant.api.app import create_app
 from assistant.config import Settings
-from assistant.conversation import Assistant
-from assistant.embeddings import Embedder
-from assistant.store.db import Database
-from assistant.vectors import VectorStore
+from assistant.services import Services
 
 
-@pytest.fixture
-def client(demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]) -> TestClient:
-    app = FastAPI()
-    s = tuned(demo_copy, shop_name="Juniper & Pine")
-    app.state.assistant = Assistant(s, Database(s), VectorStore(s, embedder=embedder))
-    app.include_router(router)
-    return TestClient(app)
+@pytest.fixture(scope="module")
+def client(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    target = tmp_path_factory.mktemp("conversation-api") / "data"
+    shutil.copytree(demo_template, target)
+    services = Services.build(Settings(data_dir=target, device="cpu"))
+    with TestClient(create_app(services, warm=False)) as c:  # type: ignore[arg-type]
+        yield c
+
+
+def _start(client: TestClient) -> str:
+    r = client.post("/api/conversations", json={})
+    assert r.status_code == 201, r.text
+    return str(r.json()["conversation_id"])
 
 
 def test_scripted_demo_conversation(client: TestClient) -> None:
-    cid = client.post("/api/conversations", json={"customer_id": "C001"}).json()["conversation_id"]
+    cid = _start(client)
     send = f"/api/conversations/{cid}/messages"
 
-    r = client.post(send, json={"text": "What is your return policy for shoes?"}).json()
-    assert r["citations"][0]["collection"] == "policies" and "[1]" in r["text"]
-    assert r["recommendations"] and all(x["reason"] for x in r["recommendations"])
+    r = client.post(send, json={"text": "I'm looking for a warm jacket for hiking under $150"}).json()
+    assert r["products"] and all(p["price"] <= 150 and p["category"] for p in r["products"])
+    assert {c["collection"] for c in r["citations"]} == {"products"} and all(c["title"] for c in r["citations"])
+    assert r["recommendations"] and all("hiking under" not in x["reason"] for x in r["recommendations"])
+    assert r["language"] == "en" and not r["asks_identity"] and not r["handed_off"]
 
     r = client.post(send, json={"text": "Where is my order #JP1053?"}).json()
-    assert r["needs_identity"] and "JP1053" not in r["text"]
-    assert r["recommendations"]
+    assert r["asks_identity"] and "JP1053" not in r["text"]
 
-    r = client.post(send, json={"text": "Maya Okafor, 97214"}).json()
+    r = client.post(send, json={"text": "maya.okafor@example.com"}).json()
     assert "#JP1053" in r["text"] and r["citations"][0]["collection"] == "orders"
-    assert r["recommendations"]
+    assert not r["asks_identity"]
+
+    r = client.post(send, json={"text": "退货期限是多久？"}).json()
+    assert r["language"] == "zh" and "30" in r["text"] and r["citations"][0]["source"]
 
     r = client.post(send, json={"text": "I want to talk to a human"}).json()
-    assert r["handoff"] and r["recommendations"]
-
-    detail = client.get(f"/api/conversations/{cid}").json()
-    assert detail["status"] == "handoff" and detail["verified"] and len(detail["messages"]) == 8
-    drafts = client.get("/api/suggestions").json()
-    assert any(d["kind"] == "reply" and d["conversation_id"] == cid for d in drafts)
-
-    msg_id = detail["messages"][1]["id"]
-    assert client.post("/api/feedback", json={"conversation_id": cid, "message_id": msg_id, "rating": 1}).json()
-    assert (
-        client.post("/api/feedback", json={"conversation_id": cid, "message_id": msg_id, "rating": 3}).status_code
-        == 422
-    )
+    assert r["handed_off"] and r["handoff"]
 
 
-def test_streaming_ndjson_and_errors(client: TestClient) -> None:
-    cid = client.post("/api/conversations", json={}).json()["conversation_id"]
+def test_streaming_ndjson_ends_with_the_result(client: TestClient) -> None:
+    cid = _start(client)
     with client.stream(
         "POST", f"/api/conversations/{cid}/messages?stream=true", json={"text": "How long do refunds take?"}
     ) as resp:
@@ -68,23 +68,4 @@ def test_streaming_ndjson_and_errors(client: TestClient) -> None:
     assert lines[-1]["type"] == "result"
     deltas = "".join(x["text"] for x in lines if x["type"] == "delta")
     assert len(lines) > 3 and deltas == lines[-1]["result"]["text"]
-    assert client.post("/api/conversations/nope/messages", json={"text": "hi"}).status_code == 404
     assert client.post(f"/api/conversations/{cid}/messages", json={"text": ""}).status_code == 422
-    h = client.post(f"/api/conversations/{cid}/handoff", json={"reason": "agent takeover"}).json()
-    assert h["handed_off"] and h["result"]["handoff"]
-
-
-def test_openapi_schema_is_complete(client: TestClient) -> None:
-    schema = client.get("/openapi.json").json()
-    paths = schema["paths"]
-    for path in (
-        "/api/conversations",
-        "/api/conversations/{conversation_id}/messages",
-        "/api/conversations/{conversation_id}",
-        "/api/suggestions",
-        "/api/feedback",
-        "/api/conversations/{conversation_id}/handoff",
-    ):
-        assert path in paths
-    assert "TurnResult" in schema["components"]["schemas"]
-    assert "Citation" in schema["components"]["schemas"]
