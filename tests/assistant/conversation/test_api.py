@@ -24,7 +24,7 @@ def client(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     target = tmp_path_factory.mktemp("conversation-api") / "data"
     shutil.copytree(demo_template, target)
     services = Services.build(Settings(data_dir=target, device="cpu"))
-    with TestClient(create_app(services, warm=False)) as c:  # type: ignore[arg-type]
+    with TestClient(create_app(services, warm=False)) as c:
         yield c
 
 
