@@ -19,7 +19,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.services import Services
-from assistant.services.types import ServiceError, SessionUser, TrainingResult
+from assistant.services.types import ServiceError, SessionUser
 from ui import charts
 from ui.auth import DENIED_MESSAGE, SigninPanel, plain_error, require, signin_panel
 
@@ -78,25 +78,41 @@ def _report_markdown(name: str, report: Any) -> str:
         "",
         "Ingested." if report.ok else "Finished with problems — see the validation report below.",
         "",
-        "| records | read | valid | rejected | written | unchanged | replaced |",
-        "|---|---|---|---|---|---|---|",
+        "| records | read | valid | written | unchanged | replaced |",
+        "|---|---|---|---|---|---|",
     ]
     for kind, c in report.counts.items():
-        lines.append(f"| {kind} | {c.read} | {c.valid} | {c.rejected} | {c.written} | {c.unchanged} | {c.replaced} |")
+        lines.append(f"| {kind} | {c.read} | {c.valid} | {c.written} | {c.unchanged} | {c.replaced} |")
+    listed = [r for r in _rejection_rows(name, report) if r[1]]
+    if listed:
+        lines.append(f"\n**Rejected: {len(listed)}** — each one is listed in the validation report below.")
     pii = ", ".join(f"{k} {v}" for k, v in (getattr(report, "pii_found", {}) or {}).items())
     if pii:
         lines.append(f"\nPersonal data redacted before storing: {pii}.")
     for note in getattr(report, "notes", []) or []:
-        lines.append(f"\n_{note}_")
+        lines.append(f"\n_{page_words(note)}_")
     return "\n".join(lines)
 
 
+def page_words(text: str) -> str:
+    """Speak of this page, not of command-line flags: "pass --format (a, b)" -> "pick it in the Format list"."""
+    text = re.sub(r"[;,]?\s*pass --format(\s*\([^)]*\))?", ": pick its format in the Format list above and "
+                  "ingest again", text)
+    return re.sub(r"--([a-z][a-z-]+)", lambda m: f"the “{m.group(1).replace('-', ' ')}” option", text)
+
+
 def _rejection_rows(name: str, report: Any) -> list[list[Any]]:
+    """One row per rejected record (a record with several problems lists them in one row)."""
+    grouped: dict[Any, list[str]] = {}
+    for r in list(report.rejections):
+        key = r.line if r.line is not None else f"file-{len(grouped)}"
+        grouped.setdefault(key, []).append(page_words((r.field + ": " if r.field else "") + r.message))
     rows: list[list[Any]] = []
-    for r in list(report.rejections)[:200]:
-        where = f"line {r.line}" if r.line is not None else ""
-        rows.append([name, where, (r.field + ": " if r.field else "") + r.message])
-    extra = int(getattr(report, "rejections_total", 0)) - len(rows)
+    for key, problems in list(grouped.items())[:200]:
+        where = f"line {key}" if isinstance(key, int) else "whole file"
+        rows.append([name, where, "; ".join(problems)])
+    listed_total = max(int(getattr(report, "rejections_total", 0) or 0), len(report.rejections))
+    extra = listed_total - len(report.rejections) + max(0, len(grouped) - 200)
     if extra > 0:
         rows.append([name, "", f"… and {extra} more"])
     return rows
@@ -128,19 +144,6 @@ def _stats_tables(services: Services) -> tuple[list[list[Any]], list[list[Any]]]
     return counts, sources
 
 
-def run_retrain(services: Services, progress: gr.Progress) -> tuple[list[dict[str, Any]], list[str], Any]:
-    """Retrain the interest encoder on the shop's events, save it, and serve it at once (the training
-    service, as ``shopassist train``). Returns the validation metrics (one row), their names, and the
-    per-epoch history."""
-    res: TrainingResult = services.training.train(
-        activate=True, progress=lambda fraction, desc: progress(fraction, desc=desc), wait=False
-    )
-    row: dict[str, Any] = {"model": f"{res.model_name} ({res.epochs_run} epochs, {res.seconds:.0f}s)"}
-    row.update({k: round(float(v), 4) for k, v in res.best_valid.items()})
-    keys = [k for k in row if k != "model"]
-    return [row], keys, res.history
-
-
 def build_admin_area(services: Services, hint: str = "") -> AdminArea:
     """Render the admin area (sign-in form + tools) into the current Blocks context."""
     signin = signin_panel("admin", hint)
@@ -166,12 +169,9 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
                 sources_df = gr.Dataframe(headers=["source", "store", "count"], interactive=False,
                                           label="Per source", elem_id="admin-sources")
         with gr.Tab("Interest model", id="admin-train"):
-            gr.Markdown("Retrain the interest encoder on this shop's events and evaluate it on held-out events. "
-                        "On the demo shop this takes about a minute.")
-            train_btn = gr.Button("Retrain and evaluate", variant="primary", elem_id="admin-train-button")
-            train_status = gr.Markdown("", elem_id="admin-train-status")
-            metrics_df = gr.Dataframe(label="Metrics", interactive=False, elem_id="admin-metrics")
-            metrics_plot = gr.Plot(label="Metrics chart", elem_id="admin-metrics-plot")
+            from ui.admin_training import build_training_tab  # issue 14: compare, activate by choice, go back
+
+            build_training_tab(services, _job_lock)
         with gr.Tab("Analytics", id="admin-analytics"):
             with gr.Row():
                 days = gr.Slider(7, 180, value=30, step=1, label="Days", elem_id="admin-days")
@@ -238,7 +238,7 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
             report, rows = run_ingest(services, paths, format_name, progress)
             return report, rows
         except ServiceError as exc:
-            return str(exc), []
+            return page_words(str(exc)), []
         except Exception as exc:
             return plain_error("ingestion", exc) + " Check that the file is one of the supported formats.", []
         finally:
@@ -258,35 +258,6 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
             return gr.skip(), gr.skip()
 
     stats_btn.click(do_stats, None, [counts_df, sources_df], api_name="admin_stats")
-
-    def do_train(request: gr.Request, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:  # noqa: B008
-        if require(services, request, "admin") is None:
-            return DENIED_MESSAGE, gr.skip(), gr.skip()
-        if not _job_lock.acquire(blocking=False):
-            return "Another ingestion or training run is in progress.", gr.skip(), gr.skip()
-        try:
-            rows, keys, history = run_retrain(services, progress)
-        except ValueError as exc:
-            return str(exc), gr.skip(), gr.skip()
-        except Exception as exc:
-            return plain_error("retraining", exc), gr.skip(), gr.skip()
-        finally:
-            _job_lock.release()
-        table = [[r.get("model", "")] + [r.get(k) for k in keys] for r in rows]
-        metric = next((k for k in ("score", *keys) if history and k in history[0]), None)
-        chart = (
-            charts.progress_chart(list(range(1, len(history) + 1)), [float(h[metric]) for h in history], metric)
-            if metric
-            else charts.metrics_chart(rows, keys)
-        )
-        return (
-            "Training finished (validation metrics below). The new model serves recommendations now.",
-            gr.update(value=table, headers=["model", *keys]),
-            chart,
-        )
-
-    train_btn.click(do_train, None, [train_status, metrics_df, metrics_plot], api_name="admin_train",
-                    concurrency_limit=1)
 
     def do_analytics(n_days: float, request: gr.Request) -> list[Any]:
         user = require(services, request, "admin")

@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server; must precede pyplot
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 PALETTE = ["#2f6f4e", "#c9822b", "#3b6ea8", "#a8453b", "#7a5aa6", "#4f8f8b", "#8a8a3b", "#666666"]
 
@@ -83,7 +84,9 @@ def intents_chart(days: Sequence[str], per_intent: dict[str, list[int]]) -> Figu
         ax.bar(labels, counts, bottom=bottom, label=intent, color=PALETTE[i % len(PALETTE)])
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     ax.set_title("Conversations per intent")
-    ax.legend(fontsize=7, ncols=2)
+    ax.set_ylabel("conversations")
+    _counts_axis(ax)
+    _legend_beside(ax)
     _thin_ticks(ax, labels)
     return fig
 
@@ -91,7 +94,19 @@ def intents_chart(days: Sequence[str], per_intent: dict[str, list[int]]) -> Figu
 def _thin_ticks(ax: Any, labels: Sequence[str], keep: int = 8) -> None:
     step = max(1, len(labels) // keep)
     ax.set_xticks(range(0, len(labels), step))
-    ax.set_xticklabels(labels[::step], rotation=45, fontsize=7)
+    ax.set_xticklabels(labels[::step], rotation=45, ha="right", rotation_mode="anchor", fontsize=7)
+
+
+def _counts_axis(ax: Any, absolute: bool = False) -> None:
+    """Counts go up in whole steps (never 0.25); ``absolute`` shows -3 as 3 (bars drawn downwards)."""
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+    if absolute:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{abs(round(v))}"))
+
+
+def _legend_beside(ax: Any) -> None:
+    """The legend to the right of the axes, so it never covers the title or the bars."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
 
 
 def rate_chart(days: Sequence[str], series: dict[str, Sequence[float | None]], title: str) -> Figure:
@@ -106,7 +121,7 @@ def rate_chart(days: Sequence[str], series: dict[str, Sequence[float | None]], t
         ax.plot(range(len(labels)), ys, marker="o", ms=3, label=name, color=PALETTE[i % len(PALETTE)])
     ax.set_ylim(0, 1)
     ax.set_title(title)
-    ax.legend(fontsize=7)
+    _legend_beside(ax)
     _thin_ticks(ax, labels)
     return fig
 
@@ -121,12 +136,16 @@ def feedback_chart(days: Sequence[str], up: Sequence[int], down: Sequence[int]) 
     ax.bar(labels, [-d for d in down], color=PALETTE[3], label="not helpful")
     ax.axhline(0, color="#999", lw=0.8)
     ax.set_title("Feedback")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("answers rated")
+    _counts_axis(ax, absolute=True)
+    _legend_beside(ax)
     _thin_ticks(ax, labels)
     return fig
 
 
-def metrics_chart(rows: Sequence[dict[str, Any]], metric_keys: Sequence[str]) -> Figure:
+def metrics_chart(
+    rows: Sequence[dict[str, Any]], metric_keys: Sequence[str], title: str = "Evaluation (test split)"
+) -> Figure:
     """Grouped bars: one group per metric, one bar per model."""
     fig, ax = _figure()
     if not rows or not metric_keys:
@@ -139,8 +158,9 @@ def metrics_chart(rows: Sequence[dict[str, Any]], metric_keys: Sequence[str]) ->
         ax.bar(xs, ys, width=width, label=str(row.get("model", i)), color=PALETTE[i % len(PALETTE)])
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(metric_keys))])
     ax.set_xticklabels(metric_keys, fontsize=8)
-    ax.set_title("Evaluation (test split)")
-    ax.legend(fontsize=7)
+    ax.set_title(title)
+    ax.set_ylim(bottom=0)
+    _legend_beside(ax)
     return fig
 
 

@@ -73,7 +73,12 @@ def test_customers_see_only_the_chat_and_staff_have_their_own_entrances(
     assert not admin.locator("#agent-signin").count()
     old = new_page(browser, live_app.url + "/?tab=agent", viewport=viewport, ready="#agent-signin")
     assert old.url.rstrip("/").endswith("/agent"), old.url
-    shot(agent, "2-agent-entrance", full_page=False)
+    login(agent, "agent", "ana", "agent-pass-123")
+    agent.locator("#agent-waiting").get_by_text("Waiting now", exact=False).wait_for(timeout=20_000)
+    assert in_viewport(agent, "#agent-queue") and in_viewport(agent, "#agent-refresh")
+    overflow = agent.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the console scrolls sideways by {overflow}px"
+    shot(agent, "2-agent-console", full_page=False)
 
 
 # --- 2. agent console -------------------------------------------------------------------------------------
