@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from assistant.api import admin_routes, agent_routes, auth
 from assistant.api.auth import SESSION_COOKIE, SessionSigner, signer_for
+from assistant.cli import user_add
 from assistant.config import Settings
 from assistant.services import Services
 from assistant.store.models import Conversation, Draft, Message, User
-from assistant.cli import user_add
 from assistant.users import UserError, add_user, authenticate, hash_password, verify_password
 from tests.live_server import serving
 from ui.auth import DENIED_MESSAGE
