@@ -24,17 +24,18 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from assistant.config import Settings
 from assistant.conversation import understand as cue
 from assistant.conversation.catalog import CatalogIndex
 from assistant.conversation.compose import Composed, ExtractiveComposer
-from assistant.conversation.generate import GenerationRequest, GroundednessGuard, make_chat_model
 from assistant.conversation.generate import Generator as AnswerGenerator
+from assistant.conversation.generate import GroundednessGuard, make_chat_model
 from assistant.conversation.handoff import HandoffPolicy
 from assistant.conversation.intent import IntentClassifier
 from assistant.conversation.language import LanguageDetector
@@ -44,10 +45,11 @@ from assistant.conversation.panel import Panel
 from assistant.conversation.repository import ConversationNotFound, ConversationRepository
 from assistant.conversation.safety import InjectionScreen, ScopeGuard
 from assistant.conversation.stage_finish import FinishStage
+from assistant.conversation.stage_generated import GeneratedReplies
 from assistant.conversation.stage_orders import OrderStages
 from assistant.conversation.stage_shopping import ShoppingStages
 from assistant.conversation.templates import say
-from assistant.conversation.turn import Turn, Unsupported, deltas, passage_title
+from assistant.conversation.turn import Turn, deltas
 from assistant.conversation.types import DraftView, MessageView, SessionEvent, TurnResult
 from assistant.retrieval.bm25 import BM25Cache
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
@@ -56,8 +58,6 @@ from assistant.store.db import Database
 from assistant.vectors import CollectionName, VectorStore
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from assistant.interest.online import InterestService
 
 __all__ = ["Assistant", "ConversationNotFound"]
@@ -65,7 +65,7 @@ __all__ = ["Assistant", "ConversationNotFound"]
 log = logging.getLogger(__name__)
 
 
-class Assistant(OrderStages, ShoppingStages, FinishStage):
+class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
     """The customer-service assistant of one shop (see the module docstring for an example)."""
 
     def __init__(
@@ -296,9 +296,15 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
 
         product = self._referenced_product(turn, body)
         follow_up = cue.is_follow_up(body) or len(body.split()) <= 4
-        query = f"{st.topic} {body}" if (follow_up and st.topic and product is None) else body
+        query, query_vec = body, None
+        if follow_up and st.topic and product is None:
+            # "and to Canada?" is read with the previous question: both vectors (the topic's is
+            # cached from the last turn) are averaged instead of embedding the joined text anew.
+            query = f"{st.topic} {body}"
+            joined = self.encoder(st.topic) + self.encoder(body)
+            query_vec = joined / max(float(np.linalg.norm(joined)), 1e-9)
         with turn.timed("retrieve"):
-            policies = self._retrieve(turn, ["policies", "answers"], query)
+            policies = self._retrieve(turn, ["policies", "answers"], query, query_vec)
         best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)
         qvec = self.encoder(body)
 
@@ -354,7 +360,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
         turn.confidence = max(turn.confidence, min(1.0, best_policy / 0.6))
         return composed
 
-    def _retrieve(self, turn: Turn, collections: Sequence[str], query: str) -> list[Passage]:
+    def _retrieve(
+        self, turn: Turn, collections: Sequence[str], query: str, query_vec: np.ndarray | None = None
+    ) -> list[Passage]:
         """Passages of the collections in their fused (embedding + BM25) order, collection by collection.
 
         Approved answers lead when they match as closely as the best policy passage.
@@ -364,57 +372,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage):
             retriever = self.retrievers.get(name)
             if retriever is None:
                 continue
-            out.extend(retriever.search(query, k=self.settings.retrieval_k))
+            out.extend(retriever.search(query, k=self.settings.retrieval_k, query_embedding=query_vec))
         answers = [p for p in out if p.collection == "answers"]
         others = [p for p in out if p.collection != "answers"]
         best_other = max((p.cosine or 0.0 for p in others), default=0.0)
         lead = [p for p in answers if (p.cosine or 0.0) >= max(best_other, self.cfg.min_relevance)]
         return lead + others + [p for p in answers if p not in lead]
-
-    # --- generated replies ---------------------------------------------------------------------
-    def _respond_generated(self, turn: Turn) -> Generator[str, None, Composed]:
-        extractive = self._respond(turn)
-        passages = list(extractive.used)
-        if self.generator is None or not passages or extractive.meta.get("basis") not in ("policy", "answer"):
-            text = self._guarded(turn, extractive.text)
-            yield from deltas(text)
-            return Composed(text, extractive.used, extractive.facts, extractive.meta)
-        used = passages[: self.settings.retrieval_k]
-        window = self.memory.window(turn.loaded.history, turn.loaded.summary)
-        req = GenerationRequest(
-            question=turn.text,
-            language=turn.language,
-            passages=[(i, passage_title(p), p.text) for i, p in enumerate(used, start=1)],
-            facts=list(extractive.facts),
-            history=list(window.recent),
-            summary=window.summary,
-        )
-        evidence = [p.text for p in used] + list(extractive.facts) + [turn.text]
-        draft = ""
-        try:
-            for delta in self.generator.stream(req):
-                draft += delta
-            check = self.guard.check(draft, evidence)
-            if check.ok:
-                check = self.guard.check_substance(draft, turn.text, evidence[:-1])
-            if not check.ok:
-                raise Unsupported(check.reasons)
-        except Unsupported as exc:
-            log.warning("generated draft rejected, falling back to the extractive reply: %s", "; ".join(exc.reasons))
-            turn.guard = {"ok": False, "reasons": list(exc.reasons), "draft": draft}
-            text = self._guarded(turn, extractive.text)
-            yield from deltas(text)
-            return Composed(text, extractive.used, extractive.facts, extractive.meta)
-        except Exception as exc:  # a down model server must not take the chat down with it
-            log.error("answer backend failed, using the extractive reply: %s", exc)
-            turn.guard = {"ok": False, "reasons": [f"backend error: {exc}"]}
-            text = self._guarded(turn, extractive.text)
-            yield from deltas(text)
-            return Composed(text, extractive.used, extractive.facts, extractive.meta)
-        turn.guard = {"ok": True}
-        text = draft.strip()
-        if not re.search(r"\[\d+\]", text):
-            text += "\n\nSources: " + " ".join(f"[{i}]" for i in range(1, len(used) + 1))
-        text = self._guarded(turn, text)
-        yield from deltas(text)
-        return Composed(text, tuple(used), extractive.facts, {"basis": "generated"})

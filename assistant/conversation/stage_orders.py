@@ -18,6 +18,8 @@ from assistant.retrieval.hybrid import Passage
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import numpy as np
+
 audit = logging.getLogger("assistant.audit")
 
 
@@ -26,7 +28,9 @@ class OrderStages:
 
     orders: OrderDesk
 
-    def _retrieve(self, turn: Turn, collections: Sequence[str], query: str) -> list[Passage]:
+    def _retrieve(
+        self, turn: Turn, collections: Sequence[str], query: str, query_vec: np.ndarray | None = None
+    ) -> list[Passage]:
         raise NotImplementedError
 
     # --- identity and orders -------------------------------------------------------------------
