@@ -280,7 +280,7 @@ ADMIN_HANDLERS: list[tuple[str, list[Any]]] = [
     ("admin_stats", []),
     ("admin_analytics", [30]),
     ("admin_ingest", [None, "auto"]),
-    ("admin_train", []),
+    ("admin_train", [1]),
 ]
 
 
