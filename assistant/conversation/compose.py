@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams
 from assistant.conversation.templates import money, say
+from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.retrieval.hybrid import Passage
 from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
 
@@ -219,7 +220,8 @@ class ExtractiveComposer:
         pick = f"{question} {focus}".strip()
         if best.collection == "answers":
             title = str(best.metadata.get("title") or "Our answer")
-            body = clean_markdown(fill_placeholders(best.text, {}, self.shop_name))
+            # {order_number}-style slots of approved answers: no verified values here, so neutral words.
+            body = clean_markdown(fill_placeholders(fill_answer_slots(best.text), {}, self.shop_name))
             text = f"{say('answer_intro', language, title=title)}\n{snippet(body, 600)} [1]"
             return Composed(text, (best,), meta={"basis": "answer"})
         used = [best]

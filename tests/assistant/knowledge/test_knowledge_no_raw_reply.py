@@ -19,17 +19,18 @@ from ingest.pipeline import ingest_paths
 AGENT = SessionUser("ana", "agent", expires=4e9)
 PLANTED_REPLY = (
     "Hi Maria, I've issued a refund for order #W2378156 to your original card. "
-    "Refunds reach your card within 5-7 business days."
+    "Refunds reach your card within 5-7 business days. You can follow order #W2378156 in your account."
 )
 QUESTIONS = ["How long does a refund take to reach my card?", "When will my refund show up on my card?",
              "How many days for a refund to get back to my card?"]
 FORBIDDEN = ("Maria", "W2378156", "I've issued", "issued a refund")
 
 
-def _ask(svc: Services, text: str) -> str:
+def _ask(svc: Services, text: str) -> tuple[str, str]:
+    """The reply's text, and the text with its citations (what a customer can open)."""
     conv = svc.assistant.start_conversation()
     result = svc.assistant.send(conv, text)
-    return result.text + " " + " ".join(c.model_dump_json() for c in result.citations)
+    return result.text, result.text + " " + " ".join(c.model_dump_json() for c in result.citations)
 
 
 def test_planted_past_reply_never_reaches_a_customer(settings: Settings, tmp_path: Path) -> None:
@@ -41,14 +42,15 @@ def test_planted_past_reply_never_reaches_a_customer(settings: Settings, tmp_pat
     svc = Services.build(settings)
     assert ingest_paths([path], "auto", settings=settings, source="history", db=svc.db, vectors=svc.vectors).ok
 
-    before = _ask(svc, "How long until my refund reaches my card?")
+    _, before = _ask(svc, "How long until my refund reaches my card?")
     for detail in FORBIDDEN:
         assert detail not in before, before
 
     cand = svc.knowledge.candidates(AGENT)[0]
     svc.knowledge.approve(AGENT, [cand.id])
-    after = _ask(svc, "How long until my refund reaches my card?")
+    reply_text, after = _ask(svc, "How long until my refund reaches my card?")
     for detail in FORBIDDEN:
         assert detail not in after, after
     assert "5-7 business days" in after, after
     assert "Our answer on refund timing" in after, after
+    assert "{" not in reply_text and "your order" in reply_text, after  # slots worded neutrally for a guest
