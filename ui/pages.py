@@ -39,7 +39,7 @@ PAGE_CSS = CSS + """
 #title {margin: 0 !important;}
 #title h2 {margin: 2px 0 !important; font-size: 1.25em;}
 .sa-picker {margin: 0 !important;}
-#chat {height: max(220px, calc(100vh - 390px)) !important;}
+#chat {height: max(220px, calc(100vh - 420px)) !important;}
 #chat-controls {gap: 6px !important; align-items: center;}
 #chat-meta {gap: 6px !important; align-items: center; flex-wrap: nowrap !important; min-height: 1.4em;}
 #chat-meta > * {min-width: 0 !important;}
@@ -61,7 +61,7 @@ PAGE_CSS = CSS + """
 a.sa-cite {text-decoration: none; font-weight: 600; cursor: pointer;}
 .sa-src-hit {background: var(--color-accent-soft); border-radius: 4px;}
 @media (max-width: 640px) {
-  #chat {height: max(200px, calc(100vh - 370px)) !important;}
+  #chat {height: max(200px, calc(100vh - 400px)) !important;}
   #title {display: none !important;}
 }
 """

@@ -128,7 +128,17 @@ def test_analytics_charts_render(live_app: Any, browser: Any, shot: Any, viewpor
     open_tab(admin, "Analytics")
     admin.locator("#admin-analytics-button").click()
     admin.locator("#admin-totals").get_by_text("conversations", exact=False).wait_for(timeout=30_000)
-    admin.locator("#admin-intents").locator("img, svg").first.wait_for(timeout=30_000)
+    from assistant.services.types import Caller
+
+    chat = live_app.services.chat
+    for _ in range(2):  # two customers ask for a person, so the charts have something to show
+        started = chat.start()
+        chat.request_handoff(started.conversation_id, Caller(conversation_token=started.conversation_token), "test")
+    admin.locator("#admin-analytics-button").click()
+    admin.locator("#admin-totals").get_by_text(re.compile(r"[1-9]\d* conversations")).wait_for(timeout=30_000)
+    admin.wait_for_function(
+        "() => [...document.querySelectorAll('#admin-intents img, #admin-feedback img, #admin-handoff img')]"
+        ".some((i) => i.complete && i.naturalWidth > 0)", timeout=30_000)
     shot(admin, "1-analytics")
     no_trace(admin)
 

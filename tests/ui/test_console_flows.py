@@ -35,7 +35,15 @@ def queue_entry(agent: Any, text: str) -> Any:
     return entry.first
 
 
-def in_viewport(page: Any, selector: str) -> bool:
+def in_viewport(page: Any, selector: str, settle_ms: int = 10_000) -> bool:
+    """Whether the element lies wholly inside the window (waiting up to ``settle_ms`` for the layout to settle)."""
+    deadline = time.monotonic() + settle_ms / 1000
+    while not _in_viewport(page, selector) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    return _in_viewport(page, selector)
+
+
+def _in_viewport(page: Any, selector: str) -> bool:
     return bool(page.evaluate(
         """(sel) => { const e = document.querySelector(sel); if (!e) return false;
             const r = e.getBoundingClientRect();
