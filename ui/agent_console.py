@@ -400,7 +400,14 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
                                                    new_address=address)
                 desk.claim(user, conversation_id, take_over=True)
             except ServiceError as exc:
-                return say(f"Not applied: {exc}")
+                out = say(f"Not applied: {exc}")
+                try:  # show what the policy says about the order now, keeping what the agent typed
+                    act = next(d for d in desk.conversation(user, conversation_id).drafts if d.id == int(action_id))
+                    verdict = desk.order_action_check(user, act.id).explanation
+                    out[load_outputs.index(action_info)] = action_md(act, verdict)
+                except (ServiceError, StopIteration):
+                    pass
+                return out
             except Exception as exc:
                 return say(plain_error("order action", exc))
             done = "Applied to the order; the customer was told" if approve_it else "Rejected; the customer was told"

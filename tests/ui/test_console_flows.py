@@ -181,6 +181,7 @@ def test_an_order_that_shipped_meanwhile_cannot_be_cancelled_and_the_rejection_r
     agent.locator("#agent-action-approve").click()
     agent.locator("#agent-result").get_by_text("Not applied", exact=False).wait_for(timeout=20_000)
     assert "shipped" in agent.locator("#agent-result").inner_text()
+    assert "Now: Order #JP1057 is now shipped" in agent.locator("#agent-action-info").inner_text()
     with live_app.services.db.session() as s:
         assert s.get(Order, "#JP1057").status == "shipped"
     shot(agent, "1-policy-re-checked-refuses")
