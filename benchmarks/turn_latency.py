@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 # Run as a script, this folder is first on sys.path and its ingest.py would shadow the ingest package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -107,7 +108,7 @@ def main() -> None:
                 totals.append((time.perf_counter() - start) * 1000)
                 for stage, ms in bot.last_timings.items():
                     stages.setdefault(stage, []).append(ms)
-    result = {
+    result: dict[str, Any] = {
         "turns": len(totals),
         "turn_ms": {"p50": round(statistics.median(totals), 1), "p95": round(_pct(totals, 0.95), 1)},
         "embedding_call_ms": {"p50": round(statistics.median(embed), 1), "p95": round(_pct(embed, 0.95), 1)},
