@@ -141,7 +141,7 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
     current_draft = gr.State(None)
     current_action = gr.State(None)
     with gr.Column(visible=False, elem_id="agent-area") as column:
-        with gr.Row():
+        with gr.Row(elem_id="agent-top"):
             who = gr.Markdown("", elem_id="agent-who")
             waiting = gr.Markdown("", elem_id="agent-waiting")
             refresh = gr.Button("Refresh", size="sm", elem_id="agent-refresh", scale=0, min_width=110)

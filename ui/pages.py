@@ -60,6 +60,8 @@ PAGE_CSS = CSS + """
   padding: 6px 8px; margin-top: 6px;}
 a.sa-cite {text-decoration: none; font-weight: 600; cursor: pointer;}
 .sa-src-hit {background: var(--color-accent-soft); border-radius: 4px;}
+#agent-top {flex-wrap: wrap !important; align-items: center;}
+#agent-who, #agent-waiting {flex: 1 1 220px !important; min-width: 220px !important;}
 @media (max-width: 640px) {
   #chat {height: max(200px, calc(100vh - 400px)) !important;}
   #title {display: none !important;}
