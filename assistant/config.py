@@ -151,6 +151,10 @@ class SecuritySettings(BaseModel):
     pii_refresh_seconds: float = Field(
         5.0, ge=0.0, description="The output guard re-checks at most this often whether customers/orders changed."
     )
+    phone_regions: list[str] = Field(
+        default_factory=lambda: ["US", "GB", "DE", "FR", "IN", "CN", "AU"],
+        description="Regions whose national phone formats the output guard masks (+CC numbers: every country).",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: never believed.",

@@ -185,6 +185,8 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
                 ctr_plot = gr.Plot(label="Recommendation click-through", elem_id="admin-ctr")
         from ui.admin_dialogues import build_dialogues_tab  # issue 12: dialogue suites
         build_dialogues_tab(services)
+        from ui.admin_privacy import build_privacy_tab  # forget a customer
+        build_privacy_tab(services)
 
     def analytics_outputs(user: SessionUser, n_days: float) -> list[Any]:
         a = services.analytics.summary(user, days=int(n_days))

@@ -1,5 +1,5 @@
 """The admin area's JSON routes (``/api/admin/*``, admin session required): analytics, collection
-statistics, users, interest-encoder checkpoints. Thin: each calls a service.
+statistics, users, interest-encoder checkpoints, forgetting a customer. Thin: each calls a service.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from assistant.api.auth import AdminUser
 from assistant.api.deps import ServiceRoute, ServicesDep
 from assistant.services.types import Analytics, CheckpointInfo, NotFound
+from assistant.services.users import ForgottenCustomer
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=ServiceRoute)
 
@@ -58,3 +59,10 @@ def post_activate(body: ActivateBody, services: ServicesDep, user: AdminUser) ->
         raise NotFound(f"No such checkpoint: {body.name}")
     services.training.activate(known[body.name].path)
     return known[body.name].model_copy(update={"active": True})
+
+
+@router.delete("/customers/{customer_id}", response_model=ForgottenCustomer)
+def delete_customer(customer_id: str, services: ServicesDep, user: AdminUser) -> ForgottenCustomer:
+    """Forget a customer: their profile, conversations, events and conversation vectors are deleted,
+    their orders and reviews lose the link to them (counts of what went). 404 if the id is unknown."""
+    return services.users.forget_customer(user, customer_id)

@@ -7,9 +7,11 @@ as (None for a guest). It masks:
 - any detail the store holds (customers: full names, first/last names, emails, phone numbers, zip
   codes, street addresses; orders: numbers, tracking numbers, shipping zips and addresses) that does
   not belong to that customer;
-- any other email address or phone number (Presidio with the phonenumbers-based recognizer, the
-  same setup ingestion redacts with), unless it is the customer's own, the shop's public contact
-  (``security.public_contacts``) or an address at the shop's domain;
+- any other email address (a pattern) or phone number (python-phonenumbers' ``PhoneNumberMatcher``
+  over ``security.phone_regions``; every ``+CC`` number), unless it is the customer's own, the shop's
+  public contact (``security.public_contacts``) or an address at the shop's domain. Numbers written as
+  a reference id ("order 9876543210", "#1234567") are not read as phones. No NER model runs: a scrub
+  of a reply costs well under a millisecond;
 - sentences that claim "you're signed in" when the customer is not, or "you're verified" when the
   conversation is not verified (past agent replies say so; they were true for someone else then);
 - links to hosts off the allow-list (:mod:`assistant.security.links`), shown as plain text.
@@ -34,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import phonenumbers
 from sqlalchemy import func, select
 
 from assistant.security.links import LinkPolicy
@@ -57,8 +60,16 @@ _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9
 # Reference-like tokens: order ids, tracking numbers, zips (at least one digit).
 _REF = re.compile(r"(?:#\s?)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 _WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
-_DIGITS_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+_DIGITS_RUN = re.compile(r"(?:\+|\(\+?)?\d[\d\s().-]{5,}\d")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# A number right after one of these words (or a "#") is an id, not a phone number.
+_ID_BEFORE = re.compile(
+    r"(?:\b(?:order|purchase|invoice|receipt|confirmation|tracking|shipment|parcel|package|rma|ticket|"
+    r"transaction|ref|reference|sku|serial|model|item|part|customer|account|acct|member|case|claim)s?"
+    r"(?:\s+(?:id|no|nr|num|number|code))?\.?(?:\s+(?:is|was))?\s*[:#]{0,2}|#)\s*$|订单号?[:：]?\s*$",
+    re.I,
+)
+_DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "CN", "AU")
 _SENTENCE = re.compile(r"[^.!?。！？\n]*(?:[.!?。！？]+|\n|$)")
 
 # Past replies say these; they are only true for the customer who was signed in or verified then.
@@ -177,6 +188,7 @@ class _Index:
     phrases: dict[str, list[tuple[tuple[str, ...], str, frozenset[str | None]]]] = field(default_factory=dict)
     name_tokens: dict[str, frozenset[str | None]] = field(default_factory=dict)  # case-sensitive
     cjk_names: dict[str, frozenset[str | None]] = field(default_factory=dict)
+    cjk_pattern: re.Pattern[str] | None = None  # one alternation of every CJK name, longest first
     own_phrases: dict[str | None, list[str]] = field(default_factory=dict)
 
 
@@ -257,6 +269,8 @@ class _Builder:
             cands.sort(key=lambda c: -len(c[0]))
         idx.name_tokens = {k: frozenset(o) for k, o in self.name_tokens.items()}
         idx.cjk_names = {k: frozenset(o) for k, o in self.cjk.items()}
+        if idx.cjk_names:
+            idx.cjk_pattern = re.compile("|".join(re.escape(n) for n in sorted(idx.cjk_names, key=len, reverse=True)))
         return idx
 
 
@@ -272,6 +286,7 @@ class ForeignPIIGuard:
         shop_domains: Iterable[str] = (),
         refresh_seconds: float = 5.0,
         generic: bool = True,
+        phone_regions: Iterable[str] = _DEFAULT_PHONE_REGIONS,
     ) -> None:
         self.db = db
         self.links = links
@@ -286,7 +301,7 @@ class ForeignPIIGuard:
         self._index = _Index()
         self._signature: tuple[Any, ...] | None = None
         self._checked = 0.0
-        self._redactor: Any = None
+        self.phone_regions = tuple(r.strip().upper() for r in phone_regions if r.strip()) or ("ZZ",)
 
     @classmethod
     def from_settings(cls, settings: Any, db: Database | None) -> ForeignPIIGuard:
@@ -297,6 +312,7 @@ class ForeignPIIGuard:
             public_contacts=sec.public_contacts,
             shop_domains=[sec.shop_domain] if sec.shop_domain else [],
             refresh_seconds=sec.pii_refresh_seconds,
+            phone_regions=sec.phone_regions,
         )
 
     # --- the index --------------------------------------------------------------------------------
@@ -451,13 +467,14 @@ class ForeignPIIGuard:
                 spans.append((*words[i].span(), "name"))
                 taken.add(*words[i].span())
             i += 1
-        if idx.cjk_names and _CJK.search(text):
-            for name, owners in idx.cjk_names.items():
-                if foreign(owners):
-                    for m in re.finditer(re.escape(name), text):
-                        if not taken.overlaps(*m.span()):
-                            spans.append((*m.span(), "name"))
-                            taken.add(*m.span())
+        if idx.cjk_pattern is not None and _CJK.search(text):
+            for m in idx.cjk_pattern.finditer(text):
+                if foreign(idx.cjk_names[m.group(0)]):
+                    if not taken.overlaps(*m.span()):
+                        spans.append((*m.span(), "name"))
+                        taken.add(*m.span())
+                else:
+                    protect.append(m.span())
 
         out, kept = _apply(text, spans, protect, removed)
         if self.generic:
@@ -495,17 +512,31 @@ class ForeignPIIGuard:
         return re.sub(r"^[ \t]+", "", "".join(out)) if removed else text
 
     def _generic(self, text: str, removed: list[str]) -> str:
-        """Emails and phone numbers the store does not know (Presidio, as ingestion redacts)."""
-        if "@" not in text and len(re.findall(r"\d", text)) < 7:
+        """Emails and phone numbers the store does not know (a pattern; python-phonenumbers)."""
+        has_at = "@" in text
+        if not has_at and sum(c.isdigit() for c in text) < 7:
             return text
-        if self._redactor is None:
-            from ingest.redact import Redactor
-
-            self._redactor = Redactor(entities=("EMAIL", "PHONE"))
-        result = self._redactor.redact(text)
-        for kind, n in result.found.items():
-            removed.extend([kind.lower()] * n)
-        return str(result.text).replace("<EMAIL>", PLACEHOLDER["email"]).replace("<PHONE>", PLACEHOLDER["phone"])
+        spans: list[tuple[int, int, str]] = []
+        if has_at:
+            for m in _EMAIL.finditer(text):
+                email = m.group(0).lower()
+                if email not in self._public_emails and not self._shop_email(email):
+                    spans.append((*m.span(), "email"))
+        taken = _Taken(spans)
+        for region in self.phone_regions:
+            for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
+                start, end = match.start, match.end
+                if taken.overlaps(start, end) or _ID_BEFORE.search(text, max(0, start - 40), start):
+                    continue
+                digits = re.sub(r"\D", "", match.raw_string)
+                if digits[-10:] in self._public_phones:
+                    continue
+                spans.append((start, end, "phone"))
+                taken.add(start, end)
+        if not spans:
+            return text
+        out, _ = _apply(text, spans, [], removed)
+        return out
 
 
 def _sentinel(i: int) -> str:

@@ -91,7 +91,7 @@ class Services:
     # --- use cases ----------------------------------------------------------------------------
     @cached_property
     def users(self) -> UsersService:
-        return UsersService(self.settings, self.db)
+        return UsersService(self.settings, self.db, self.vectors, lambda: self._interest)
 
     @cached_property
     def catalog(self) -> CatalogService:
@@ -125,3 +125,6 @@ class Services:
         """Load models and indexes now, so the first customer does not wait for them."""
         _ = self.vectors.embedder
         _ = self.assistant
+        from assistant.security.pii import guard_for
+
+        guard_for(self.settings, self.db).refresh(force=True)  # the output guard's index of the store

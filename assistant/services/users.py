@@ -38,13 +38,15 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from assistant.config import Settings
-from assistant.services.types import Forbidden, Invalid, SessionUser
+from assistant.services.types import Forbidden, Invalid, NotFound, SessionUser
 from assistant.store.db import Database
 from assistant.store.models import Customer
 from assistant.users import (
@@ -74,6 +76,25 @@ __all__ = [
 SESSION_COOKIE = "shopassist_session"
 DEFAULT_SESSION_TTL_SECONDS = 8 * 3600
 DEMO_SOURCE_PREFIX = "demo:"
+
+
+if TYPE_CHECKING:
+    from assistant.interest.online import InterestService
+    from assistant.vectors import VectorStore
+
+
+class ForgottenCustomer(BaseModel):
+    """What forgetting a customer deleted or stripped (counts)."""
+
+    customer_id: str
+    profile_deleted: bool
+    conversations: int
+    deleted_rows: dict[str, int]
+    orders_stripped: int
+    reviews_stripped: int
+    vectors_deleted: int
+    vacuumed: bool
+    total: int
 
 
 def _b64(data: bytes) -> str:
@@ -292,9 +313,50 @@ class UsersService:
         >>> users.sign_in("ana", "agent-pass-123", client="10.0.0.1")  # doctest: +SKIP
     """
 
-    def __init__(self, settings: Settings, db: Database) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        vectors: VectorStore | None = None,
+        interest: Callable[[], InterestService | None] | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
+        self.vectors = vectors
+        self._interest = interest or (lambda: None)
+
+    # privacy
+    def forget_customer(self, user: SessionUser | None, customer_id: str) -> ForgottenCustomer:
+        """Delete or strip everything about ``customer_id`` (admins only; :class:`NotFound` if unknown).
+
+        The recommender's cached history of them and the output guard's index are dropped too.
+        """
+        if user is None or not user.can("admin"):
+            raise Forbidden("This needs the admin role.")
+        customer_id = customer_id.strip()
+        if not customer_id:
+            raise Invalid("customer_id: give the customer's id.")
+        if self.vectors is None:
+            raise RuntimeError("UsersService was built without the vector store; forgetting needs it.")
+        from assistant.ops.forget import UnknownCustomer, forget_customer
+        from assistant.security.pii import guard_for
+
+        try:
+            result = forget_customer(self.db, self.vectors, customer_id, interest=self._interest())
+        except UnknownCustomer:
+            raise NotFound(f"No customer {customer_id!r} in any store.") from None
+        guard_for(self.settings, self.db).invalidate()
+        return ForgottenCustomer(
+            customer_id=result.customer_id,
+            profile_deleted=result.profile_deleted,
+            conversations=result.conversations,
+            deleted_rows=dict(result.deleted_rows),
+            orders_stripped=result.orders_stripped,
+            reviews_stripped=result.reviews_stripped,
+            vectors_deleted=result.vectors_deleted,
+            vacuumed=result.vacuumed,
+            total=result.total,
+        )
 
     # accounts
     def add(self, username: str, password: str, role: str, *, replace: bool = False) -> UserView:
