@@ -82,7 +82,7 @@ class FinishStage:
                     collection=p.collection,
                     doc_id=p.id,
                     title=passage_title(p),
-                    snippet=snippet(p.text),
+                    snippet=snippet(self._guarded(turn, p.text)),  # retrieved text: the same output guard (issue 11)
                     source=str(p.metadata.get("source", "")),
                 )
             )
