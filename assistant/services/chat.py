@@ -129,6 +129,15 @@ class ChatService:
                 raise Forbidden("This conversation needs its conversation token (or an agent session).")
         return _Owner(customer, customer or f"{ANONYMOUS_PREFIX}{conversation_id}")
 
+    def _recover(self, conversation_id: str) -> None:
+        """Mark customer messages a crashed worker left unanswered as failed, and tell the customer."""
+        from assistant.ops.recovery import recover_unanswered
+
+        try:
+            recover_unanswered(self.db, conversation_id, grace_seconds=self.settings.unanswered_grace_seconds)
+        except Exception:  # opening the conversation matters more than the notice
+            log.exception("recovering unanswered messages of %s failed", conversation_id)
+
     # --- turns ------------------------------------------------------------------------------
     def _check_text(self, text: str) -> str:
         text = (text or "").strip()
@@ -157,6 +166,7 @@ class ChatService:
         """Text deltas, then the final :class:`TurnResult`. Checks run before the first item is asked for."""
         text = self._check_text(text)
         self.authorize(conversation_id, caller)
+        self._recover(conversation_id)
         events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
         return self._stream(conversation_id, text, events, caller.client)
 
@@ -198,6 +208,7 @@ class ChatService:
     # --- reading ----------------------------------------------------------------------------
     def history(self, conversation_id: str, caller: Caller) -> list[MessageView]:
         self.authorize(conversation_id, caller)
+        self._recover(conversation_id)
         try:
             return self._engine().history(conversation_id)
         except ConversationNotFound:
@@ -206,6 +217,7 @@ class ChatService:
     def detail(self, conversation_id: str, caller: Caller) -> ConversationDetail:
         """The conversation with its whole transcript (it can be resumed any time)."""
         self.authorize(conversation_id, caller)
+        self._recover(conversation_id)
         try:
             info = self._engine().conversation(conversation_id)
             messages = self._engine().history(conversation_id)
