@@ -25,6 +25,7 @@ import gradio as gr
 from assistant.services import Services
 from assistant.services.types import Caller, ProductDetails, Recommendation, ServiceError, TurnResult
 from ui.auth import GENERIC_ERROR
+from ui.search import build_search_box
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +229,7 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
                     slot_details.append(gr.Markdown("", elem_id=f"rec-details-{i}", elem_classes=["sa-details"],
                                                     visible=False))
                 slot_cols.append(col)
+    build_search_box(services, conv_id, conv_token)  # the search field (issue 18)
     timer = gr.Timer(POLL_SECONDS)
 
     def slot_updates(items: list[dict[str, Any]]) -> list[Any]:
