@@ -4,6 +4,10 @@ The server runs as ``shopassist serve`` does (uvicorn without proxy headers) wit
 127.0.0.2: requests sent from that address may name the client in X-Forwarded-For (each test uses its
 own client addresses that way), requests from 127.0.0.1 are an outsider's and their X-Forwarded-For
 is ignored.
+
+Planted text reaches customers through product answers (reviews, Q&A), so those carry the planted
+instruction, phishing link and another customer's order; the same attacks planted in past
+conversations are replayed too (the engine never quotes a raw past reply, a guard of its own).
 """
 
 from __future__ import annotations
