@@ -96,6 +96,7 @@ def reindex_cmd(
     console.print(
         f"reindexed {sum(report.counts.values())} entries with {report.embedding_model} in {report.seconds:.1f}s: "
         + ", ".join(f"{k} {v}" for k, v in report.counts.items())
+        + f"; approved answers {report.answers}"
     )
     if report.embedding_model != settings.embedding_model:
         console.print(f"now set SHOPASSIST_EMBEDDING_MODEL={report.embedding_model} for every process")

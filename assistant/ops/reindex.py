@@ -5,6 +5,9 @@ same transaction as the rows the chunks came from), so a lost Chroma folder, a n
 a change of embedding model needs no re-ingestion: each collection is dropped, recreated for the
 model and filled again by embedding the texts in batches.
 
+The approved answers (``answers``, written by the knowledge review, not by ingestion) are rebuilt
+too, from the live approved answers in SQL, as ``shopassist knowledge sync`` does.
+
 A store written before ``vector_chunks`` existed is adopted first: entries still in Chroma are
 copied into ``vector_chunks`` (once), so later reindexes work from SQL alone.
 
@@ -27,7 +30,7 @@ from sqlalchemy import func, select
 from assistant.config import Settings
 from assistant.store.db import Database, save_chunks
 from assistant.store.models import VectorChunk
-from assistant.vectors import COLLECTIONS, CollectionName, VectorStore
+from assistant.vectors import ANSWERS_COLLECTION, COLLECTIONS, CollectionName, VectorStore
 
 READ_BATCH = 1000
 
@@ -36,6 +39,7 @@ class ReindexReport(BaseModel):
     embedding_model: str
     counts: dict[str, int]
     adopted: dict[str, int]
+    answers: int = 0  # approved answers published again to the ``answers`` collection
     seconds: float
 
 
@@ -89,8 +93,16 @@ def reindex(
     for name in COLLECTIONS:
         vectors.drop(name)
         counts[name] = _fill(db, vectors, name, target.embedding_batch_size, progress)
+    from assistant.knowledge.repository import sync_answers
+
+    vectors.drop(ANSWERS_COLLECTION)  # it may hold another model's vectors; SQL has every live answer
+    answers = sync_answers(db, vectors)["published"]
     return ReindexReport(
-        embedding_model=model, counts=counts, adopted=adopted, seconds=round(time.perf_counter() - t0, 2)
+        embedding_model=model,
+        counts=counts,
+        adopted=adopted,
+        answers=answers,
+        seconds=round(time.perf_counter() - t0, 2),
     )
 
 

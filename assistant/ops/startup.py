@@ -119,6 +119,18 @@ def check_vectors(settings: Settings, db: Database, vectors: VectorStore) -> dic
         out[name] = (want, n)
         if n < want:
             behind.append(f"{name} {n}/{want}")
+    # Approved answers: SQL's live answers are the truth (the knowledge review writes them, not ingestion).
+    from assistant.knowledge.repository import list_answers
+    from assistant.vectors import ANSWERS_COLLECTION
+
+    live = len(list_answers(db, active_only=True))
+    try:
+        n_answers = vectors.count(ANSWERS_COLLECTION)
+    except ValueError as exc:
+        raise StartupError("SHOPASSIST_EMBEDDING_MODEL", f"{exc}; run `shopassist reindex`") from exc
+    out[ANSWERS_COLLECTION] = (live, n_answers)
+    if n_answers < live:
+        behind.append(f"{ANSWERS_COLLECTION} {n_answers}/{live}")
     if behind:
         missing = all(out[name][1] == 0 for name in COLLECTIONS)
         what = "is empty or missing" if missing else "is out of step with SQL"

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from chromadb.api.client import SharedSystemClient
+from chromadb.api.shared_system_client import SharedSystemClient
 from typer.testing import CliRunner
 
 from assistant.cli import app
@@ -111,3 +111,40 @@ def test_reindex_with_another_embedding_model(shop: Settings) -> None:
     assert check_vectors(e5, db, open_vectors(e5))["policies"][1] == before["policies"]
     hits = VectorStore(e5).query("policies", VectorStore(e5).embedder.encode(["退货政策"], is_query=True)[0], k=3)
     assert len(hits) == 3
+
+
+def test_an_approved_answer_survives_losing_the_vector_store_and_a_reindex(shop: Settings) -> None:
+    from assistant.knowledge.repository import approve, entry_id
+    from assistant.store.db import Database
+    from assistant.store.models import AnswerCandidate
+    from assistant.vectors import ANSWERS_COLLECTION
+
+    db = Database(shop)
+    db.migrate()
+    with db.session() as s:
+        cand = AnswerCandidate(
+            key="gift-wrap", topic="gift wrapping", question="Can you gift wrap my order?",
+            answer="Yes: tick 'gift wrap' at checkout; it costs nothing.", examples=["do you do gift wrap"],
+        )
+        s.add(cand)
+        s.flush()
+        cid = cand.id
+    approve(db, VectorStore(shop), [cid], "admin")
+    assert check_vectors(shop, db, open_vectors(shop))[ANSWERS_COLLECTION] == (1, 1)
+
+    shutil.rmtree(shop.chroma_path)
+    SharedSystemClient.clear_system_cache()
+    with pytest.raises(StartupError, match="shopassist reindex"):
+        check_vectors(shop, db, open_vectors(shop))
+
+    report = reindex(shop)
+    assert report.answers == 1
+    assert check_vectors(shop, db, open_vectors(shop))[ANSWERS_COLLECTION] == (1, 1)
+    vectors = VectorStore(shop)
+    got = vectors.collection(ANSWERS_COLLECTION).get(ids=[entry_id(cid)], include=["documents"])
+    assert got["documents"] == ["Yes: tick 'gift wrap' at checkout; it costs nothing."]
+    hits = vectors.query(
+        ANSWERS_COLLECTION, vectors.embedder.encode(["can I get my order gift wrapped?"], is_query=True)[0], k=1
+    )
+    assert hits and hits[0][0] == entry_id(cid)
+
