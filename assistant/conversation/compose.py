@@ -207,10 +207,19 @@ class ExtractiveComposer:
         self.min_policy_cosine = min_policy_cosine
 
     # --- policy and approved answers -----------------------------------------------------------
-    def answer(self, question: str, passages: Sequence[Passage], language: str = "en", focus: str = "") -> Composed:
+    def answer(
+        self,
+        question: str,
+        passages: Sequence[Passage],
+        language: str = "en",
+        focus: str = "",
+        slot_values: Mapping[str, str] | None = None,
+    ) -> Composed:
         """Answer a service question from policy passages and approved answers (never past replies).
 
         ``focus`` is extra wording used only to pick the sentences (the topic a follow-up continues).
+        ``slot_values``: the *verified* customer's own details for an approved answer's slots
+        (:mod:`assistant.conversation.slots`); slots without a value are worded neutrally.
         """
         usable = [p for p in passages if p.collection in ("policies", "answers")]
         if not usable:
@@ -220,8 +229,9 @@ class ExtractiveComposer:
         pick = f"{question} {focus}".strip()
         if best.collection == "answers":
             title = str(best.metadata.get("title") or "Our answer")
-            # {order_number}-style slots of approved answers: no verified values here, so neutral words.
-            body = clean_markdown(fill_placeholders(fill_answer_slots(best.text), {}, self.shop_name))
+            # {order_number}-style slots: the verified customer's own values, else neutral words.
+            filled = fill_answer_slots(best.text, dict(slot_values or {}))
+            body = clean_markdown(fill_placeholders(filled, {}, self.shop_name))
             text = f"{say('answer_intro', language, title=title)}\n{snippet(body, 600)} [1]"
             return Composed(text, (best,), meta={"basis": "answer"})
         used = [best]

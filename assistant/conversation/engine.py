@@ -354,7 +354,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
     def _service_answer(self, turn: Turn, body: str, policies: list[Passage], best_policy: float) -> Composed:
         st = turn.state
         follow_up = cue.is_follow_up(body) or len(body.split()) <= 4
-        composed = self.composer.answer(body, policies, turn.language, focus=st.topic if follow_up else "")
+        slots = None
+        if turn.verified_id and any(p.collection == "answers" for p in policies):
+            from assistant.conversation.slots import verified_slot_values
+
+            slots = verified_slot_values(self.db, turn.verified_id, st.last_order_id)
+        composed = self.composer.answer(
+            body, policies, turn.language, focus=st.topic if follow_up else "", slot_values=slots
+        )
         st.topic = body
         turn.shopping = False
         turn.confidence = max(turn.confidence, min(1.0, best_policy / 0.6))
