@@ -36,6 +36,7 @@ HANDOFF_NOTE = (
     "I've asked a member of our team to join. They'll reply right here — keep this page open."
 )
 EMPTY_CARDS = "Recommendations appear here as we learn what you like."
+NEW_CONVERSATION = "New conversation started."
 
 
 # --- presentation --------------------------------------------------------------------------------------
@@ -270,7 +271,8 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
             return
         if len(text) > chat.max_message_chars:
             yield [history, conversation_id, token, ids, gr.skip(), seen,
-                   f"Please keep messages under {chat.max_message_chars:,} characters.", text, *done, uuid.uuid4().hex]
+                   f"Please keep messages under {chat.max_message_chars:,} characters.", gr.skip(), *done,
+                   uuid.uuid4().hex]  # the box keeps what the customer typed, to shorten it
             return
         history = [*history, {"role": "user", "content": text}, {"role": "assistant", "content": "…"}]
         yield [history, conversation_id, token, ids, gr.skip(), seen, "", "", *keep]
@@ -397,11 +399,11 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
     def reset(customer_id: str | None) -> list[Any]:
         """A fresh conversation: nothing of the last one (its identity check included) carries over."""
         if not customer_id:
-            return [None, None, [], {}, [], 0, "", "", *slot_updates([]), *no_details]
+            return [None, None, [], {}, [], 0, NEW_CONVERSATION, "", *slot_updates([]), *no_details]
         conversation_id, token, seen = open_conversation(customer_id)
         shown = chat.recommendations(conversation_id, Caller(conversation_token=token), k=SLOTS)
         items = [_rec_dict(r) for r in shown]
-        return [conversation_id, token, [], {}, items, seen, "", "", *slot_updates(items), *no_details]
+        return [conversation_id, token, [], {}, items, seen, NEW_CONVERSATION, "", *slot_updates(items), *no_details]
 
     reset_outputs = [conv_id, conv_token, chatbot, msg_ids, recs, seen_agent, status, box, *slot_outputs,
                      *slot_details]

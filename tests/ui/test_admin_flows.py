@@ -84,12 +84,14 @@ def test_retraining_compares_with_the_active_model_and_activates_only_by_choice(
     serving_before = admin.locator("#admin-serving").inner_text()
 
     def train() -> str:
-        before = admin.locator("#admin-train-status").inner_text()
+        before = admin.locator("#admin-metrics").inner_text()
         admin.locator("#admin-epochs input").fill("1")
         admin.locator("#admin-train-button").click()
-        admin.wait_for_function(
+        admin.wait_for_function(  # a new table, and no progress line left over
             """(before) => { const t = document.querySelector('#admin-train-status')?.innerText || '';
-                return t !== before && t.includes('Training finished'); }""", arg=before, timeout=420_000)
+                const m = document.querySelector('#admin-metrics')?.innerText || '';
+                return m !== before && m.includes('new:') && t.includes('Training finished') && !t.includes('%'); }""",
+            arg=before, timeout=420_000)
         admin.wait_for_timeout(500)
         return str(admin.locator("#admin-train-status").inner_text())
 

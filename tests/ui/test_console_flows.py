@@ -322,11 +322,14 @@ def test_counter_and_error_sit_by_the_input_and_trash_forgets_the_identity_check
     assert "JP1001" in answer or "delivered" in answer.lower(), answer
     # The trash icon starts a new conversation: the identity check is forgotten.
     page.locator("#chat button[aria-label='Clear']").click()
-    page.wait_for_function("() => document.querySelectorAll('#chat .message').length === 0", timeout=15_000)
+    page.locator("#chat-status").get_by_text("New conversation started").wait_for(timeout=20_000)
+    assert page.locator("#chat .message").count() == 0
     again = ask(page, "Where is my order?")
     assert re.search(r"email|zip|verify|confirm", again, re.I) and "JP1001" not in again, again
+    assert "New conversation started" not in page.locator("#chat-status").inner_text()  # the turn cleared it
     page.locator("#restart").click()
-    page.wait_for_function("() => document.querySelectorAll('#chat .message').length === 0", timeout=15_000)
+    page.locator("#chat-status").get_by_text("New conversation started").wait_for(timeout=20_000)
+    assert page.locator("#chat .message").count() == 0
     shot(page, "2-after-trash-asks-again", full_page=False)
     no_trace(page)
 
