@@ -20,9 +20,10 @@ import torch
 
 from assistant.config import Settings
 from assistant.embeddings import get_embedder
-from assistant.interest.online import InterestService, SessionEvent
+from assistant.interest.online import InterestService
 from assistant.store.db import Database
 from assistant.store.models import Event, Product
+from assistant.types import SessionEvent
 
 WORDS = [
     "waterproof",
@@ -158,7 +159,8 @@ def main() -> None:
             t = time.perf_counter()  # new message (never seen: real embedding) + top-10 with reasons
             svc.recommend(cust, chats[cust], k=10)
             lat_msg.append((time.perf_counter() - t) * 1000)
-            ev = [SessionEvent(f"P{rng.randrange(args.items):05d}", "click", datetime.now(UTC))]
+            pid = f"P{rng.randrange(args.items):05d}"
+            ev = [SessionEvent(product_id=pid, event_type="click", timestamp=datetime.now(UTC))]
             t = time.perf_counter()  # new event in the same conversation + top-10 with reasons
             svc.recommend(cust, chats[cust], session_events=ev, k=10)
             lat_evt.append((time.perf_counter() - t) * 1000)

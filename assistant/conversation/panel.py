@@ -19,7 +19,7 @@ import logging
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.conversation.state import Need
 from assistant.conversation.types import Recommendation, SessionEvent
@@ -70,17 +70,16 @@ class Panel:
         if self.interest is None or self.k == 0:
             return []
         from assistant.interest.online import RecFilters
-        from assistant.interest.online import SessionEvent as LiveEvent
 
         now = datetime.now(UTC)
-        live: list[Any] = []
+        live: list[SessionEvent] = []
         try:
             for e in events:
                 if customer_id is not None:
                     # A known customer's events are stored, so later sessions remember them too.
                     self.interest.record_event(customer_id, e.product_id, e.event_type, e.session_id or conversation_id)
                 else:
-                    live.append(LiveEvent(e.product_id, e.event_type, e.timestamp or now))
+                    live.append(e if e.timestamp else e.model_copy(update={"timestamp": now}))
             filters = None
             chat = ""
             if shopping and need is not None:

@@ -38,17 +38,22 @@ class FinishStage:
         raise NotImplementedError
 
     # --- finishing -----------------------------------------------------------------------------
-    def _guarded(self, turn: Turn, text: str) -> str:
-        """The one place text shown to the customer passes the foreign-PII guard."""
-        guard = self._output_guard()
-        if guard is None or not text:
+    def _guarded(self, turn: Turn, text: str, *, withheld: str | None = None) -> str:
+        """The one place text shown to the customer passes the foreign-PII guard.
+
+        Fails closed: text the guard could not check (or that it emptied) becomes ``withheld``, by
+        default the fixed "no answer" message; reasons and snippets pass ``""``.
+        """
+        fallback = say("no_answer", turn.language) if withheld is None else withheld
+        if not text:
             return text
+        guard = self._output_guard()
         try:
             res = guard.scrub(text, turn.verified_id, signed_in=turn.state.signed_in)
-        except Exception as exc:
-            log.error("PII guard failed: %s", exc)
-            return text
-        return str(res.text) if res.text else say("no_answer", turn.language)
+        except Exception:
+            log.exception("PII guard failed; the text is withheld")
+            return fallback
+        return str(res.text) if res.text else fallback
 
     def _citations(self, turn: Turn, composed: Composed) -> list[Citation]:
         cites: list[Citation] = []
@@ -75,14 +80,14 @@ class FinishStage:
                     source=prod.source,
                 )
             )
-        for p in composed.used:
+        for p in composed.used:  # retrieved text passes the same output guard (issue 11)
             cites.append(
                 Citation(
                     n=len(cites) + 1,
                     collection=p.collection,
                     doc_id=p.id,
                     title=passage_title(p),
-                    snippet=snippet(self._guarded(turn, p.text)),  # retrieved text: the same output guard (issue 11)
+                    snippet=snippet(self._guarded(turn, p.text, withheld="")),
                     source=str(p.metadata.get("source", "")),
                 )
             )
@@ -95,15 +100,9 @@ class FinishStage:
             recs = self.panel.recommend(
                 turn.conversation_id, turn.customer, st.need, turn.events, turn.language, turn.shopping
             )
-        guard = self._output_guard()
-        if guard is not None and recs:
+        if recs:
             with turn.timed("guard"):
-                recs = [
-                    r.model_copy(
-                        update={"reason": guard.scrub(r.reason, turn.verified_id, signed_in=st.signed_in).text or ""}
-                    )
-                    for r in recs
-                ]
+                recs = [r.model_copy(update={"reason": self._guarded(turn, r.reason, withheld="")}) for r in recs]
         confidence = max(0.0, min(1.0, float(turn.confidence)))
         low = confidence < self.handoffs.low_confidence and not turn.needs_identity and bool(turn.text)
         text = composed.text

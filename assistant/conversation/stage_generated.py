@@ -28,7 +28,7 @@ class GeneratedReplies:
     def _respond(self, turn: Turn) -> Composed:
         raise NotImplementedError
 
-    def _guarded(self, turn: Turn, text: str) -> str:
+    def _guarded(self, turn: Turn, text: str, *, withheld: str | None = None) -> str:
         raise NotImplementedError
 
     def _respond_generated(self, turn: Turn) -> Generator[str, None, Composed]:

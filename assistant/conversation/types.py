@@ -12,20 +12,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EventType = Literal["view", "click", "cart", "purchase", "review"]
+from assistant.types import EventType, SessionEvent
+
+__all__ = [
+    "Citation",
+    "DraftView",
+    "EventType",
+    "MessageView",
+    "ProductRef",
+    "Recommendation",
+    "SessionEvent",
+    "TurnResult",
+]
+
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SessionEvent(_Frozen):
-    """Something the customer did on the shop during this session (what the widget reports)."""
-
-    product_id: str = Field(min_length=1, max_length=64)
-    event_type: EventType = "view"
-    timestamp: datetime | None = None
-    session_id: str | None = None
 
 
 class Citation(_Frozen):

@@ -37,6 +37,7 @@ from assistant.interest.text import TextEncoder
 from assistant.interest.training import load_checkpoint
 from assistant.store.db import Database
 from assistant.store.models import EVENT_TYPES, Event, Product
+from assistant.types import SessionEvent
 
 # What the customer did to a product, as a phrase around its name ("you put X in your cart").
 _DID = {
@@ -50,15 +51,6 @@ _PHRASE_SPLIT = re.compile(r"[.!?;,\n]+|\s+(?:and|but|also)\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class SessionEvent:
-    """An event of the live session not (yet) in the store."""
-
-    product_id: str
-    event_type: str
-    timestamp: datetime
-
-
-@dataclass(frozen=True)
 class RecFilters:
     """Hard filters applied before ranking (category: case-insensitive substring of the path)."""
 
@@ -69,7 +61,10 @@ class RecFilters:
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class ScoredItem:
+    """The encoder's raw top-k entry. The panel turns it into the public ``Recommendation``
+    (assistant.conversation.types), whose reason is built from the conversation state."""
+
     product_id: str
     name: str
     category: str
@@ -216,7 +211,7 @@ class InterestService:
         for e in session_events:
             i = self.catalog.index.get(e.product_id)
             if i is not None:
-                evts.append(_Evt(e.timestamp, i, e.event_type))
+                evts.append(_Evt(e.timestamp or datetime.now(UTC), i, e.event_type))
         return evts[-self.cfg.max_seq_len :]
 
     def record_event(self, customer_id: str, product_id: str, event_type: str, session_id: str | None = None) -> None:
@@ -323,7 +318,7 @@ class InterestService:
         k: int = 5,
         filters: RecFilters | None = None,
         include_purchased: bool = False,
-    ) -> list[Recommendation]:
+    ) -> list[ScoredItem]:
         """Top-k products for the customer now, each with a reason and its top contributions.
 
         ``chat_text`` is the latest message, or the recent customer messages oldest first.
@@ -348,7 +343,7 @@ class InterestService:
         top = cand[np.argsort(-scores[cand], kind="stable")[:k]]
         return self._explain(top, scores[top], evts, chat, loo)
 
-    def _popular(self, k: int, filters: RecFilters | None) -> list[Recommendation]:
+    def _popular(self, k: int, filters: RecFilters | None) -> list[ScoredItem]:
         """Nobody to personalise for: most-interacted products (by stored events) pass the filters."""
         with self.db.session() as s:
             rows = s.execute(select(Event.product_id)).scalars().all()
@@ -360,7 +355,7 @@ class InterestService:
         cand = np.flatnonzero(self._allowed(filters, set()))
         top = cand[np.argsort(-counts[cand], kind="stable")[:k]]
         return [
-            Recommendation(
+            ScoredItem(
                 self.catalog.ids[i],
                 self.catalog.names[i],
                 self.catalog.categories[i],
@@ -385,7 +380,7 @@ class InterestService:
         evts: list[_Evt],
         chat: _Chat | None,
         loo: np.ndarray,
-    ) -> list[Recommendation]:
+    ) -> list[ScoredItem]:
         # History: leave-one-out over the newest events; the score drop when an event is removed
         # is that event's contribution (one batched forward pass).
         h = min(len(evts), self.cfg.explain_history)
@@ -446,7 +441,7 @@ class InterestService:
                 else f"Matches your interest in {self.catalog.categories[item]}"
             )
             recs.append(
-                Recommendation(
+                ScoredItem(
                     product_id=self.catalog.ids[item],
                     name=self.catalog.names[item],
                     category=self.catalog.categories[item],

@@ -37,11 +37,12 @@ from sqlalchemy import func, select
 
 from assistant.config import SearchSettings
 from assistant.interest.data import CategoryMatcher, leaf_category
-from assistant.interest.online import InterestService, SessionEvent, _Chat, _Evt
+from assistant.interest.online import InterestService, _Chat, _Evt
 from assistant.retrieval.bm25 import BM25Index
 from assistant.retrieval.hybrid import adaptive_fusion
 from assistant.retrieval.text import tokenize
 from assistant.store.models import Event
+from assistant.types import SessionEvent
 
 SearchMode = Literal["personalized", "guest", "text"]
 

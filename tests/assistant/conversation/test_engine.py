@@ -170,3 +170,17 @@ def _email_of(bot: Assistant, customer_id: str) -> str:
         c = s.get(Customer, customer_id)
         assert c is not None and c.email
         return c.email
+
+
+def test_a_failing_output_guard_withholds_the_reply(bot: Assistant, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The foreign-PII guard fails closed: text it could not check never reaches the customer."""
+    guard = bot._output_guard()
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise RuntimeError("index unavailable")
+
+    monkeypatch.setattr(guard, "scrub", broken)
+    result = bot.send(bot.start_conversation(), "How long do I have to return boots?")
+    assert "30 days" not in result.text
+    assert result.text.strip()  # the fixed "no answer" message, not an empty bubble
+    assert all(not r.reason for r in result.recommendations)

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from assistant.config import Settings
-from assistant.interest.online import InterestService, RecFilters, SessionEvent
+from assistant.interest.online import InterestService, RecFilters
 from assistant.store.db import Database
 from assistant.store.models import Event, Product
+from assistant.types import SessionEvent
 
 PRODUCTS = [
     ("P1", "Alder Rain Shell", "Apparel > Jackets", "Juniper", "Waterproof rain jacket with hood", 129.0, True),
@@ -99,7 +100,10 @@ def test_untrained_service_recommends_explains_and_filters(tmp_path: Path) -> No
     # behavior only, then a live session event moves the profile
     prof = svc.profile("C2")
     assert prof.top_categories[0][0] == "Footwear > Running" and len(prof.history) == 3
-    sess = [SessionEvent("P1", "view", datetime.now(UTC)), SessionEvent("P2", "view", datetime.now(UTC))]
+    sess = [
+        SessionEvent(product_id="P1", event_type="view", timestamp=datetime.now(UTC)),
+        SessionEvent(product_id="P2", event_type="view", timestamp=datetime.now(UTC)),
+    ]
     after = svc.profile("C2", session_events=sess)
     assert len(after.history) == 5
 
