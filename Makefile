@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: demo test lint install clean-data llama-rebuild
+.PHONY: demo test test-slow lint install clean-data llama-rebuild
 
 install: $(VENV)/.installed
 
@@ -65,6 +65,11 @@ lint: $(VENV)/.installed-llm
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The real-data evaluations (Amazon Office training, the answers benchmark, RecBole in its own venv):
+# each takes 5-30 minutes on 2 cores, so they are kept out of `make test` and run on demand.
+test-slow: $(VENV)/.installed-llm
+	$(BIN)/python -m pytest -m slow
 
 clean-data:
 	rm -rf data
