@@ -16,6 +16,8 @@ carved out of the Bitext training part, and on SubjQA's *train* split questions.
 
 Example:
     >>> evaluate_answers(Path("answers.json"), max_queries=200)  # doctest: +SKIP
+
+Evaluation machinery, not runtime: one command's protocol, kept whole so it can be audited.
 """
 
 from __future__ import annotations

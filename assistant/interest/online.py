@@ -13,6 +13,9 @@ Example:
     'untrained'
     >>> for r in svc.recommend("C001", "a warm jacket for hiking", k=3):  # doctest: +SKIP
     ...     print(r.name, r.reason)
+
+Over 400 lines on purpose: one cohesive service (profiles, scoring and the explanations that must
+read the same scores); the model and training code live elsewhere.
 """
 
 from __future__ import annotations

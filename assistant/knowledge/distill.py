@@ -24,6 +24,8 @@ Example:
     >>> d = Distiller()
     >>> d.distill("Hi Maya, sorry about order #JP1001! I've issued a refund. Refunds take 5-7 days.")
     'Hi {customer_name}, sorry about order {order_number}! Refunds take 5-7 days.'
+
+Over 400 lines on purpose: the placeholder rules and the claim filters must be read together.
 """
 
 from __future__ import annotations

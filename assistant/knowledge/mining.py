@@ -26,6 +26,8 @@ Example:
     >>> report = mine(settings, db, vectors)  # doctest: +SKIP
     >>> report.proposed, report.groups  # doctest: +SKIP
     (27, 27)
+
+Over 400 lines on purpose: one pipeline (group, pick, score, store) whose stages share one data shape.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ Example:
     >>> result = evaluate(load_suite(Path("suite.jsonl")), settings)  # doctest: +SKIP
     >>> result.summary()["checks"]["contains_any"]  # doctest: +SKIP
     {'passed': 3, 'total': 5}
+
+Evaluation machinery, not runtime: one runner (serve, replay, check), kept whole.
 """
 
 from __future__ import annotations

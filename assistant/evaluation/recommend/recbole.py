@@ -55,6 +55,8 @@ Example:
     (True, ['hr@10', 'mrr@10', 'ndcg@10'])
 
 Command line: ``python benchmarks/recbole_sasrec.py --data /work/shared/data/amazon-office``.
+
+Evaluation machinery, not runtime: the RecBole venv, run and cache, kept together.
 """
 
 from __future__ import annotations
