@@ -202,8 +202,11 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
     ticker = gr.Timer(WAITING_POLL_SECONDS, active=False)
 
     # --- reading ------------------------------------------------------------------------------
-    def counts_text(user: SessionUser) -> str:
-        people, decisions = desk.desk_counts(user)
+    def counts_text(user: SessionUser, waiting_items: list[DeskItem] | None = None) -> str:
+        if waiting_items is None:
+            people, decisions = desk.desk_counts(user)
+        else:
+            people, decisions = len(waiting_items), sum(i.open_drafts for i in waiting_items)
         return (f"Waiting now: **{people}** conversation{'s' if people != 1 else ''} · "
                 f"**{decisions}** draft{'s' if decisions != 1 else ''} or order action{'s' if decisions != 1 else ''}"
                 " to decide")
@@ -286,7 +289,7 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
             signed_in = f"Signed in as **{user.username}** ({user.role})"
             return [gr.update(visible=False), gr.update(visible=True), signed_in,
                     gr.update(choices=choices, value=keep if item else None), empty, gr.Timer(active=True),
-                    counts_text(user), *pane]
+                    counts_text(user, items if view_value == "waiting" else None), *pane]
         except Exception as exc:
             return [gr.update(visible=False), gr.update(visible=True), f"Signed in as **{user.username}**",
                     gr.update(choices=[]), plain_error("agent queue", exc), gr.Timer(active=True), "",

@@ -169,6 +169,7 @@ def test_agent_sends_one_product_suggestion_and_rejects_another(live_app: Any, b
     agent.locator("#agent-sugg-accept").click()
     agent.locator("#agent-result").get_by_text("Suggestion sent to the customer").wait_for(timeout=15_000)
     sent_name = labels[0].split(" $")[0]
+    customer.bring_to_front()  # a page in the background polls slowly
     customer.locator("#chat").get_by_text(sent_name, exact=False).last.wait_for(timeout=20_000)
     assert customer.locator("#chat .sa-msg-card").filter(has_text=sent_name).count()  # a product card
     shot(customer, "2-customer-receives-the-suggestion")

@@ -20,7 +20,8 @@ PHONE = {"width": 390, "height": 844}
 
 def agent_page(browser: Any, url: str, viewport: dict[str, int] | None = None) -> Any:
     page = new_page(browser, url + "/agent", viewport=viewport or DESKTOP, ready="#agent-signin, #agent-area")
-    login(page, "agent", "ana", "agent-pass-123")
+    login(page, "agent", "ana", "agent-pass-123", expect_area=False)
+    page.locator("#agent-area").wait_for(timeout=60_000)  # the queue is read first; slow on a loaded machine
     return page
 
 
