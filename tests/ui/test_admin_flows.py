@@ -138,9 +138,11 @@ def test_analytics_charts_render(live_app: Any, browser: Any, shot: Any, viewpor
         chat.request_handoff(started.conversation_id, Caller(conversation_token=started.conversation_token), "test")
     admin.locator("#admin-analytics-button").click()
     admin.locator("#admin-totals").get_by_text(re.compile(r"[1-9]\d* conversations")).wait_for(timeout=30_000)
-    admin.wait_for_function(
-        "() => [...document.querySelectorAll('#admin-intents img, #admin-feedback img, #admin-handoff img')]"
-        ".some((i) => i.complete && i.naturalWidth > 0)", timeout=30_000)
+    admin.wait_for_function(  # drawn, and no refresh still under way
+        "() => !['#admin-intents', '#admin-feedback'].some((s) => /processing/.test("
+        "document.querySelector(s)?.innerText || '')) && [...document.querySelectorAll("
+        "'#admin-intents img, #admin-feedback img, #admin-handoff img')].some((i) => i.complete && i.naturalWidth > 0)",
+        timeout=60_000)
     shot(admin, "1-analytics")
     no_trace(admin)
 
