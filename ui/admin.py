@@ -178,11 +178,11 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
                 analytics_btn = gr.Button("Refresh analytics", size="sm", elem_id="admin-analytics-button")
             totals = gr.Markdown("", elem_id="admin-totals")
             with gr.Row():
-                intents_plot = gr.Plot(label="Conversations per intent", elem_id="admin-intents")
-                handoff_plot = gr.Plot(label="Handoff rate", elem_id="admin-handoff")
+                intents_plot = gr.Plot(label="Conversations per intent", elem_id="admin-intents", show_label=False)
+                handoff_plot = gr.Plot(label="Handoff rate", elem_id="admin-handoff", show_label=False)
             with gr.Row():
-                feedback_plot = gr.Plot(label="Feedback", elem_id="admin-feedback")
-                ctr_plot = gr.Plot(label="Recommendation click-through", elem_id="admin-ctr")
+                feedback_plot = gr.Plot(label="Feedback", elem_id="admin-feedback", show_label=False)
+                ctr_plot = gr.Plot(label="Recommendation click-through", elem_id="admin-ctr", show_label=False)
         from ui.admin_dialogues import build_dialogues_tab  # issue 12: dialogue suites
         build_dialogues_tab(services)
         from ui.admin_privacy import build_privacy_tab  # forget a customer

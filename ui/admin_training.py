@@ -81,7 +81,7 @@ def build_training_tab(services: Services, job_lock: threading.Lock) -> None:
     train_status = gr.Markdown("", elem_id="admin-train-status")
     metrics_df = gr.Dataframe(headers=["model", *METRICS, "note"], label="Validation metrics (same events)",
                               interactive=False, elem_id="admin-metrics")
-    metrics_plot = gr.Plot(label="New vs active", elem_id="admin-metrics-plot")
+    metrics_plot = gr.Plot(label="New vs active", elem_id="admin-metrics-plot", show_label=False)
     candidate = gr.State(None)
     activate_new = gr.Button("Activate the new model", variant="primary", visible=False,
                              elem_id="admin-activate-new")

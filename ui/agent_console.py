@@ -184,7 +184,7 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
         with gr.Accordion("Customer interests and suggestions", open=True):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=300):
-                    profile_plot = gr.Plot(label="Interest profile", elem_id="agent-profile")
+                    profile_plot = gr.Plot(label="Interest profile", elem_id="agent-profile", show_label=False)
                 with gr.Column(scale=2, min_width=260):
                     events = gr.Dataframe(headers=["time", "event", "product", "category"], label="Recent events",
                                           interactive=False, elem_id="agent-events", max_height=260)
