@@ -262,7 +262,11 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         customer_id: str | None,
         ids: dict[int, int],
         seen: int,
+        request: gr.Request,
     ) -> Iterator[list[Any]]:
+        # The security middleware already resolved the client address (trusted proxies only):
+        # identity checks count failed attempts per client on this page too (issue 11).
+        client = request.client.host if request is not None and request.client is not None else ""
         text = (text or "").strip()
         keep = [gr.skip()] * (2 + 2 * SLOTS)
         done = [gr.skip()] * (1 + 2 * SLOTS)
@@ -279,7 +283,7 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         try:
             if not conversation_id or not token:
                 conversation_id, token, seen = open_conversation(customer_id)
-            caller = Caller(conversation_token=token)
+            caller = Caller(conversation_token=token, client=client)
             streamed = ""
             for item in chat.stream(conversation_id, caller, text):
                 if not isinstance(item, TurnResult):
