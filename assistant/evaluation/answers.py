@@ -42,14 +42,15 @@ from rich.console import Console
 from assistant.config import Settings
 from assistant.conversation.intent import IntentClassifier
 from assistant.embeddings import Embedder, get_embedder
-from assistant.retrieval.hybrid import (
+from assistant.retrieval.fusion import (
     DEFAULT_RRF_K,
-    FUSION_METHODS,
+    DEFAULT_SHARPNESS,
     FusionMethod,
-    HybridRetriever,
+    choose_fusion_params,
     choose_fusion_weight,
     fuse_scores,
 )
+from assistant.retrieval.hybrid import HybridRetriever
 from assistant.vectors import VectorStore
 
 console = Console()
@@ -186,13 +187,23 @@ def collect(retriever: HybridRetriever, query: str, where: dict[str, Any] | None
     return Candidates([(p.id, float(p.cosine or 0.0)) for p in emb], lex)
 
 
-def ranked(c: Candidates, mode: str, weight: float, fusion: FusionMethod, rrf_k: int = DEFAULT_RRF_K) -> list[str]:
-    """The order of one method; ties broken by id for every method (hybrid: by cosine, then id)."""
+def ranked(
+    c: Candidates,
+    mode: str,
+    weight: float,
+    fusion: FusionMethod,
+    rrf_k: int = DEFAULT_RRF_K,
+    sharpness: float = DEFAULT_SHARPNESS,
+) -> list[str]:
+    """The order of one method; ties broken by id for every method (the fusions get both lists in
+    that order too, so rank-based RRF sees the same tie-breaking)."""
+    cos = sorted(c.cosine, key=lambda kv: (-kv[1], kv[0]))
+    lex = sorted(c.bm25, key=lambda kv: (-kv[1], kv[0]))
     if mode == "embedding":
-        return [i for i, _ in sorted(c.cosine, key=lambda kv: (-kv[1], kv[0]))]
+        return [i for i, _ in cos]
     if mode == "bm25":
-        return [i for i, _ in sorted(c.bm25, key=lambda kv: (-kv[1], kv[0]))]
-    return [i for i, _ in fuse_scores(c.cosine, c.bm25, weight=weight, method=fusion, rrf_k=rrf_k)]
+        return [i for i, _ in lex]
+    return [i for i, _ in fuse_scores(cos, lex, weight=weight, method=fusion, rrf_k=rrf_k, sharpness=sharpness)]
 
 
 def hypergeom_hit(n: int, relevant: int, need_all: bool, k: int = 5) -> float:
@@ -209,36 +220,105 @@ def hypergeom_hit(n: int, relevant: int, need_all: bool, k: int = 5) -> float:
 Metric = Callable[[list[str], int], float]
 
 
-def tune_weight(cands: Sequence[Candidates], score: Metric, fusion: FusionMethod) -> tuple[float, dict[float, float]]:
-    """The fusion weight that maximises the mean of ``score(order, query index)`` on training queries."""
+@dataclass(frozen=True)
+class Fusions:
+    """The tuned hyper-parameters of both fusions for one benchmark (embedding share, sharpness)."""
 
-    def mean(weight: float) -> float:
-        return float(np.mean([score(ranked(c, "hybrid", weight, fusion), qi) for qi, c in enumerate(cands)]))
-
-    return choose_fusion_weight(mean)
+    adaptive_weight: float
+    sharpness: float
+    rrf_weight: float
 
 
 def _mrr10(flags: Sequence[bool]) -> float:
     return next((1.0 / (i + 1) for i, f in enumerate(flags[:10]) if f), 0.0)
 
 
-def _methods(cands: Sequence[Candidates], weights: dict[FusionMethod, float]) -> dict[str, Callable[[int], list[str]]]:
+def _methods(cands: Sequence[Candidates], f: Fusions) -> dict[str, Callable[[int], list[str]]]:
     """Every reported method as query index -> order: the product's hybrid (adaptive fusion), the
     plain weighted RRF for reference, and each single ranker."""
     return {
-        "hybrid": lambda qi: ranked(cands[qi], "hybrid", weights["adaptive"], "adaptive"),
-        "hybrid_rrf": lambda qi: ranked(cands[qi], "hybrid", weights["rrf"], "rrf"),
+        "hybrid": lambda qi: ranked(cands[qi], "hybrid", f.adaptive_weight, "adaptive", sharpness=f.sharpness),
+        "hybrid_rrf": lambda qi: ranked(cands[qi], "hybrid", f.rrf_weight, "rrf"),
         "embedding": lambda qi: ranked(cands[qi], "embedding", 0.0, "rrf"),
         "bm25": lambda qi: ranked(cands[qi], "bm25", 0.0, "rrf"),
     }
 
 
-def _tuned(cands: Sequence[Candidates], score: Metric) -> tuple[dict[FusionMethod, float], dict[str, Any]]:
-    weights: dict[FusionMethod, float] = {}
-    curves: dict[str, Any] = {}
-    for fusion in FUSION_METHODS:
-        weights[fusion], curves[fusion] = tune_weight(cands, score, fusion)
-    return weights, {"weights": weights, "train_curves": curves, "train_queries": len(cands)}
+def _tuned(cands: Sequence[Candidates], score: Metric) -> tuple[Fusions, dict[str, Any]]:
+    """Both fusions' hyper-parameters maximising the mean ``score`` over training queries."""
+
+    def mean(order: Callable[[Candidates], list[str]]) -> float:
+        return float(np.mean([score(order(c), qi) for qi, c in enumerate(cands)])) if cands else 0.0
+
+    (w, sharp), adaptive_curve = choose_fusion_params(
+        lambda w, s: mean(lambda c: ranked(c, "hybrid", w, "adaptive", sharpness=s))
+    )
+    w_rrf, rrf_curve = choose_fusion_weight(lambda w: mean(lambda c: ranked(c, "hybrid", w, "rrf")))
+    train_best = {
+        "hybrid": adaptive_curve[f"w={w},s={sharp}"],
+        "hybrid_rrf": rrf_curve[w_rrf],
+        "embedding": mean(lambda c: ranked(c, "embedding", 0.0, "rrf")),
+        "bm25": mean(lambda c: ranked(c, "bm25", 0.0, "rrf")),
+    }
+    f = Fusions(w, sharp, w_rrf)
+    return f, {
+        "weights": {"adaptive": w, "adaptive_sharpness": sharp, "rrf": w_rrf},
+        "train_scores": {k: round(v, 4) for k, v in train_best.items()},
+        "train_curves": {"adaptive": adaptive_curve, "rrf": rrf_curve},
+        "train_queries": len(cands),
+    }
+
+
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test p-value (ties dropped)."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(wins, losses) + 1)) / 2.0**n
+    return min(1.0, 2.0 * tail)
+
+
+def paired_comparison(
+    a: Sequence[float], b: Sequence[float], *, resamples: int = 2000, seed: int = 0
+) -> dict[str, Any]:
+    """``a`` against ``b``, query by query: wins/losses/ties, sign test, bootstrap 95% CI of the mean gap."""
+    if len(a) != len(b):
+        raise ValueError("paired lists must have the same length")
+    d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
+    wins, losses = int((d > 1e-12).sum()), int((d < -1e-12).sum())
+    out: dict[str, Any] = {
+        "n": len(d),
+        "wins": wins,
+        "losses": losses,
+        "ties": len(d) - wins - losses,
+        "mean_gap": round(float(d.mean()), 4) if len(d) else 0.0,
+        "sign_test_p": round(sign_test(wins, losses), 4),
+    }
+    if len(d):
+        rng = np.random.default_rng(seed)
+        boot = d[rng.integers(0, len(d), size=(resamples, len(d)))].mean(axis=1)
+        out["ci95"] = [round(float(np.percentile(boot, 2.5)), 4), round(float(np.percentile(boot, 97.5)), 4)]
+    return out
+
+
+SINGLE = ("embedding", "bm25")
+
+
+def _scored(per_query: dict[str, list[float]], metric: str) -> dict[str, Any]:
+    """Mean per method, plus hybrid against the best single method query by query."""
+    block: dict[str, Any] = {m: {metric: round(float(np.mean(v)), 4) if v else 0.0} for m, v in per_query.items()}
+    best = max(SINGLE, key=lambda m: (block[m][metric], m == "embedding"))
+    paired = paired_comparison(per_query["hybrid"], per_query[best])
+    block["paired"] = {metric: {"against": best, **paired}}
+    return block
+
+
+def _merge(blocks: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for b in blocks:
+        for k, v in b.items():
+            out.setdefault(k, {}).update(v)
+    return out
 
 
 # --- benchmarks -----------------------------------------------------------------------------------
@@ -300,10 +380,13 @@ def bitext_benchmark(
     weights, fusion_info = _tuned(val_c, lambda o, qi: _mrr10([intent_of[d] == val[qi]["intent"] for d in o]))
     ret = HybridRetriever(store=full, collection="conversations", k=10, encoder=encoder)
     test_c = [collect(ret, r["instruction"], None, ret.candidates) for r in test]
-    out: dict[str, Any] = {}
+    recall: dict[str, list[float]] = {}
+    mrr: dict[str, list[float]] = {}
     for mode, order in _methods(test_c, weights).items():
-        m = ranking_metrics([[intent_of[d] == r["intent"] for d in order(qi)[:10]] for qi, r in enumerate(test)])
-        out[mode] = {"recall@5": m.recall_at_5, "mrr@10": m.mrr_at_10}
+        flags = [[intent_of[d] == r["intent"] for d in order(qi)[:10]] for qi, r in enumerate(test)]
+        recall[mode] = [float(any(f[:5])) for f in flags]
+        mrr[mode] = [_mrr10(f) for f in flags]
+    out: dict[str, Any] = _merge([_scored(recall, "recall@5"), _scored(mrr, "mrr@10")])
     per_intent: defaultdict[str, int] = defaultdict(int)
     for r in train:
         per_intent[r["intent"]] += 1
@@ -364,9 +447,11 @@ def tau_benchmark(
     train_c = [collect(ret, g, None, n) for g, _ in train_goals]
     weights, fusion_info = _tuned(train_c, lambda o, qi: hit(o, train_goals[qi][1]))
     test_c = [collect(ret, g, None, n) for g, _ in goals]
-    out: dict[str, Any] = {"n": len(goals), "sections": n, "fusion": fusion_info}
-    for mode, order in _methods(test_c, weights).items():
-        out[mode] = {"hit@5": round(float(np.mean([hit(order(qi), nd) for qi, (_, nd) in enumerate(goals)])), 4)}
+    hits = {
+        mode: [hit(order(qi), nd) for qi, (_, nd) in enumerate(goals)]
+        for mode, order in _methods(test_c, weights).items()
+    }
+    out: dict[str, Any] = {"n": len(goals), "sections": n, "fusion": fusion_info, **_scored(hits, "hit@5")}
     # A needed section may span several chunks with the same heading; count distinct headings.
     out["random"] = {
         "hit@5": round(
@@ -456,12 +541,9 @@ def subjqa_benchmark(
         ("all", [True] * len(test)),
     ):
         sel = [qi for qi, k in enumerate(test) if keep[qi]]
-        block: dict[str, Any] = {"n": len(sel)}
-        for mode, order in methods.items():
-            block[mode] = {
-                "hit@5": round(float(np.mean([test[qi][2] in order(qi)[:5] for qi in sel])) if sel else 0.0, 4),
-                "mrr@10": round(float(np.mean([rr(order(qi), test[qi][2]) for qi in sel])) if sel else 0.0, 4),
-            }
+        hits = {mode: [float(test[qi][2] in order(qi)[:5]) for qi in sel] for mode, order in methods.items()}
+        rrs = {mode: [rr(order(qi), test[qi][2]) for qi in sel] for mode, order in methods.items()}
+        block: dict[str, Any] = {"n": len(sel), **_merge([_scored(hits, "hit@5"), _scored(rrs, "mrr@10")])}
         block["random"] = {
             "hit@5": round(float(np.mean([min(5, pool[test[qi][0]]) / pool[test[qi][0]] for qi in sel])), 4)
             if sel
@@ -557,7 +639,7 @@ def evaluate_answers(
             "embedding_model": embedding_model,
             "seed": seed,
             "rrf_k": DEFAULT_RRF_K,
-            "hybrid": "adaptive fusion (assistant.retrieval.hybrid.adaptive_fusion); hybrid_rrf: weighted RRF",
+            "hybrid": "adaptive fusion (assistant.retrieval.fusion.adaptive_fusion); hybrid_rrf: weighted RRF",
             "bitext_fusion": bitext["fusion"],
             "bitext_sizes": bitext["sizes"],
             "max_queries": max_queries,
@@ -572,9 +654,6 @@ def evaluate_answers(
     out.with_suffix(".md").write_text(answers_markdown(result), encoding="utf-8")
     _print(result)
     return result
-
-
-SINGLE = ("embedding", "bm25")
 
 
 def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -592,7 +671,20 @@ def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for name, block, metric, strict in rows:
         hy = block["hybrid"][metric]
         best = max(block[m][metric] for m in SINGLE)
-        out[name] = {"hybrid": hy, "best_single": best, "strict": strict, "holds": hy > best if strict else hy >= best}
+        paired = block["paired"][metric]
+        out[name] = {
+            "hybrid": hy,
+            "best_single": best,
+            "against": paired["against"],
+            "strict": strict,
+            "holds": hy > best if strict else hy >= best,
+            # "above" only counts when the per-query gap is unlikely to be noise (sign test, 5%)
+            "significant": paired["sign_test_p"] < 0.05,
+            "wins": paired["wins"],
+            "losses": paired["losses"],
+            "sign_test_p": paired["sign_test_p"],
+            "ci95": paired.get("ci95"),
+        }
     return out
 
 
@@ -601,13 +693,20 @@ def answers_markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Answer retrieval (shopassist evaluate answers)",
         "",
-        "| benchmark | n | metric | " + " | ".join(modes) + " |",
+        "| benchmark | n | metric | " + " | ".join(modes) + " | hybrid vs best single: wins/losses, sign p, 95% CI |",
     ]
-    lines.append("|---|---:|---|" + "---:|" * len(modes))
+    lines.append("|---|---:|---|" + "---:|" * len(modes) + "---|")
 
     def row(name: str, block: dict[str, Any], n: int, metric: str) -> None:
         cells = [f"{block[m][metric]:.4f}" if m in block and metric in block[m] else "—" for m in modes]
-        lines.append(f"| {name} | {n} | {metric} | " + " | ".join(cells) + " |")
+        p = block.get("paired", {}).get(metric)
+        cmp = (
+            f"vs {p['against']}: {p['wins']}/{p['losses']}, p={p['sign_test_p']:.3f}, "
+            f"[{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}]"
+            if p and "ci95" in p
+            else "—"
+        )
+        lines.append(f"| {name} | {n} | {metric} | " + " | ".join(cells) + f" | {cmp} |")
 
     r = result["retrieval"]
     n_b = result["config"]["bitext_sizes"]["test"]
@@ -619,17 +718,22 @@ def answers_markdown(result: dict[str, Any]) -> str:
         row(f"{name}, {s['min_pool']}+ reviews (headline)", s[key], s[key]["n"], "hit@5")
         row(f"{name}, all products", s["all"], s["all"]["n"], "hit@5")
     lines += ["", f"Bitext intent accuracy {result['intent']['accuracy']:.4f} (n={result['intent']['n']}).", ""]
-    lines.append("Fusion weights (embedding share), tuned on each benchmark's training queries:")
-    lines.append(f"- Bitext: {result['config']['bitext_fusion']['weights']}")
-    lines.append(f"- τ-bench: {result['tau_policy']['fusion']['weights']}")
-    for name, s in result["subjqa_sets"].items():
-        lines.append(f"- {name}: {s['fusion']['weights']}")
+    lines.append(
+        "Fusion hyper-parameters (embedding share; adaptive sharpness), tuned on each benchmark's training "
+        "queries; train_scores = each method's mean on those training queries:"
+    )
+    fusions = [("Bitext", result["config"]["bitext_fusion"]), ("τ-bench", result["tau_policy"]["fusion"])]
+    fusions += [(name, s["fusion"]) for name, s in result["subjqa_sets"].items()]
+    for name, f in fusions:
+        lines.append(f"- {name}: {f['weights']}; train_scores {f.get('train_scores', {})} (n={f['train_queries']})")
     lines += ["", "Targets:"]
     for name, t in result["targets"].items():
         cmp = ">" if t["strict"] else ">="
+        sig = "significant" if t["significant"] else "not significant"
         lines.append(
             f"- {'holds' if t['holds'] else '**MISSED**'}: {name}: hybrid {t['hybrid']:.4f} {cmp} "
-            f"best single {t['best_single']:.4f}"
+            f"best single ({t['against']}) {t['best_single']:.4f}; per query {t['wins']} better / "
+            f"{t['losses']} worse, sign test p={t['sign_test_p']:.3f} ({sig})"
         )
     return "\n".join(lines) + "\n"
 

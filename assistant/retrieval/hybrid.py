@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -29,15 +29,20 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
 from assistant.retrieval.bm25 import BM25Cache
+from assistant.retrieval.fusion import DEFAULT_FUSION_WEIGHT as DEFAULT_FUSION_WEIGHT
+from assistant.retrieval.fusion import DEFAULT_RRF_K as DEFAULT_RRF_K
+from assistant.retrieval.fusion import FUSION_METHODS as FUSION_METHODS
+from assistant.retrieval.fusion import FusionMethod as FusionMethod
+from assistant.retrieval.fusion import adaptive_fusion as adaptive_fusion
+from assistant.retrieval.fusion import choose_fusion_weight as choose_fusion_weight
+from assistant.retrieval.fusion import fuse_scores as fuse_scores
+from assistant.retrieval.fusion import weighted_rrf as weighted_rrf
 from assistant.vectors import CollectionName, VectorStore
 
 log = logging.getLogger(__name__)
 
 RetrievalMode = Literal["hybrid", "embedding", "bm25"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("hybrid", "embedding", "bm25")
-
-DEFAULT_FUSION_WEIGHT = 0.7
-DEFAULT_RRF_K = 10
 
 
 @dataclass(frozen=True)
@@ -57,97 +62,6 @@ class Passage:
         meta = dict(self.metadata)
         meta.update({"id": self.id, "collection": self.collection, "score": self.score, "cosine": self.cosine})
         return Document(page_content=self.text, metadata=meta, id=self.id)
-
-
-def weighted_rrf(
-    rankings: Sequence[Sequence[str]], weights: Sequence[float], k: int = DEFAULT_RRF_K
-) -> dict[str, float]:
-    """Weighted reciprocal rank fusion: sum of ``w / (k + rank)`` (rank from 1) over rankings.
-
-    Example:
-        >>> s = weighted_rrf([["a", "b"], ["b", "a"]], [0.7, 0.3], k=10)
-        >>> s["a"] > s["b"]
-        True
-    """
-    if len(rankings) != len(weights):
-        raise ValueError("one weight per ranking")
-    if k < 0:
-        raise ValueError("k must be >= 0")
-    out: dict[str, float] = {}
-    for ranking, w in zip(rankings, weights, strict=True):
-        for rank, doc_id in enumerate(ranking, start=1):
-            out[doc_id] = out.get(doc_id, 0.0) + w / (k + rank)
-    return out
-
-
-FusionMethod = Literal["rrf", "adaptive"]
-FUSION_METHODS: tuple[FusionMethod, ...] = ("rrf", "adaptive")
-
-
-def _standardized(values: np.ndarray) -> np.ndarray:
-    """(x - mean) / std over one query's candidates; all zeros when the scores do not vary."""
-    if len(values) < 2:
-        return np.zeros_like(values)
-    std = float(values.std())
-    return np.zeros_like(values) if std < 1e-9 else (values - values.mean()) / std
-
-
-def adaptive_fusion(
-    cosine: Mapping[str, float], bm25: Mapping[str, float], weight: float = DEFAULT_FUSION_WEIGHT
-) -> dict[str, float]:
-    """Fuse one query's two score lists with weights read off their own score distributions.
-
-    Each side's scores over the union of candidates are standardized (z-scores; a candidate missing
-    from a side gets that side's lowest score, BM25's missing score is 0). Each side is then
-    weighted, for this query, by how far its best candidate stands out: the z-score of its top
-    candidate, divided by the square root of the candidate count, clipped to [0, 1]. A side whose
-    scores do not vary (no query term in any candidate, say) carries no weight, a side with one
-    clear winner carries its full weight; ``weight`` is the embedding side's share on top of that.
-
-    Example:
-        >>> s = adaptive_fusion({"a": 0.9, "b": 0.5, "c": 0.4}, {"b": 0.0}, weight=0.5)
-        >>> max(s, key=s.get)
-        'a'
-    """
-    ids = sorted(set(cosine) | set(bm25))
-    if not ids:
-        return {}
-    lo = min(cosine.values()) if cosine else 0.0
-    cos = _standardized(np.asarray([cosine.get(i, lo) for i in ids], dtype=np.float64))
-    lex = _standardized(np.asarray([bm25.get(i, 0.0) for i in ids], dtype=np.float64))
-    root = np.sqrt(len(ids))
-    conf_cos = float(np.clip(cos.max() / root, 0.0, 1.0))
-    conf_lex = float(np.clip(lex.max() / root, 0.0, 1.0))
-    fused = weight * conf_cos * cos + (1.0 - weight) * conf_lex * lex
-    return {i: float(v) for i, v in zip(ids, fused, strict=True)}
-
-
-def fuse_scores(
-    cosine: Sequence[tuple[str, float]],
-    bm25: Sequence[tuple[str, float]],
-    *,
-    weight: float = DEFAULT_FUSION_WEIGHT,
-    method: FusionMethod = "rrf",
-    rrf_k: int = DEFAULT_RRF_K,
-) -> list[tuple[str, float]]:
-    """One query's hybrid ranking from the embedding and BM25 candidate lists (each best first).
-
-    ``rrf``: weighted reciprocal rank fusion of the two orders (BM25 candidates scoring 0 carry no
-    rank). ``adaptive``: :func:`adaptive_fusion` of the scores. Ties go to the higher cosine, then
-    the smaller id, so the order is deterministic.
-    """
-    cos = dict(cosine)
-    if method == "adaptive":
-        fused = adaptive_fusion(cos, dict(bm25), weight)
-    elif method == "rrf":
-        fused = weighted_rrf(
-            [[i for i, _ in cosine], [i for i, s in bm25 if s > 0]], [weight, 1.0 - weight], k=rrf_k
-        )
-        for i, _ in bm25:  # zero-scored BM25 candidates still belong to the pool
-            fused.setdefault(i, 0.0)
-    else:
-        raise ValueError(f"fusion method must be one of {FUSION_METHODS}")
-    return sorted(fused.items(), key=lambda kv: (-kv[1], -cos.get(kv[0], -1.0), kv[0]))
 
 
 class QueryEncoder:
@@ -306,20 +220,3 @@ class HybridRetriever(BaseRetriever):
             )
         return out
 
-
-def choose_fusion_weight(
-    evaluate: Callable[[float], float], grid: Sequence[float] = tuple(np.round(np.arange(0.0, 1.01, 0.1), 2))
-) -> tuple[float, dict[float, float]]:
-    """Pick the fusion weight that maximises ``evaluate(weight)`` (e.g. MRR on a validation fold).
-
-    Ties go to the weight closest to the default, so a flat validation curve keeps the default.
-
-    Example:
-        >>> choose_fusion_weight(lambda w: 1 - abs(w - 0.6))[0]
-        0.6
-    """
-    if not grid:
-        raise ValueError("empty grid")
-    results = {float(w): float(evaluate(float(w))) for w in grid}
-    best = max(results.items(), key=lambda kv: (round(kv[1], 6), -abs(kv[0] - DEFAULT_FUSION_WEIGHT)))
-    return best[0], results

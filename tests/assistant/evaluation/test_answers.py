@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation.answers import TAU_ACTION_SECTIONS, ranking_metrics, split_markdown, stratified_split
+from assistant.evaluation.answers import (
+    TAU_ACTION_SECTIONS,
+    Candidates,
+    paired_comparison,
+    ranked,
+    ranking_metrics,
+    sign_test,
+    split_markdown,
+    stratified_split,
+)
 
 
 def _shared() -> Path:
@@ -33,6 +42,30 @@ def test_markdown_split_and_tau_mapping() -> None:
     parts = split_markdown("# A\nintro\n## B\nb text\n### C\nc text\n## D\n")
     assert [t for t, _ in parts] == ["A", "A > B", "A > B > C"]
     assert TAU_ACTION_SECTIONS["cancel_pending_order"] == "Cancel pending order"
+
+
+def test_sign_test_and_paired_comparison() -> None:
+    assert sign_test(0, 0) == 1.0
+    assert sign_test(5, 5) == 1.0
+    assert sign_test(10, 0) == pytest.approx(2 / 1024)
+    # one query better out of 113, the rest tied: a gap that is not evidence of anything
+    one = paired_comparison([1.0] + [0.0] * 112, [0.0] * 113)
+    assert (one["wins"], one["losses"], one["ties"], one["n"]) == (1, 0, 112, 113)
+    assert one["sign_test_p"] == 1.0 and one["ci95"][0] <= 0.0 <= one["ci95"][1]
+    clear = paired_comparison([1.0] * 30 + [0.0] * 5, [0.0] * 30 + [1.0] * 5)
+    assert clear["sign_test_p"] < 0.001 and clear["ci95"][0] > 0
+    assert clear["mean_gap"] == pytest.approx(25 / 35, abs=1e-4)
+    with pytest.raises(ValueError):
+        paired_comparison([1.0], [])
+
+
+def test_every_method_breaks_ties_by_id_and_ranks_every_candidate() -> None:
+    c = Candidates(cosine=[("b", 0.5), ("a", 0.5), ("c", 0.1)], bm25=[("c", 0.0), ("b", 0.0), ("a", 0.0)])
+    assert ranked(c, "embedding", 0.0, "rrf") == ["a", "b", "c"]
+    assert ranked(c, "bm25", 0.0, "rrf") == ["a", "b", "c"]
+    for fusion in ("rrf", "adaptive"):
+        assert ranked(c, "hybrid", 0.7, fusion)[:2] == ["a", "b"]
+        assert sorted(ranked(c, "hybrid", 0.7, fusion)) == ["a", "b", "c"]
 
 
 @pytest.mark.shared_data
