@@ -15,8 +15,9 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gradio as gr
 from fastapi import FastAPI, Request
@@ -25,7 +26,6 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from assistant.services import Services
 from ui.admin import build_admin_area
 from ui.agent_console import build_agent_console
-from ui.app import CSS
 from ui.auth import LOGIN_JS, LOGOUT_JS, SigninPanel, current
 from ui.customer import build_customer_area
 
@@ -35,7 +35,21 @@ IMAGE_DIR = "product_images"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
-PAGE_CSS = CSS + """
+PAGE_CSS = """
+.sa-card {border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 10px;}
+.sa-card-name {font-weight: 600;}
+.sa-card-meta {color: var(--body-text-color-subdued); font-size: 0.9em;}
+.sa-card-reason {font-size: 0.88em; margin-top: 4px;}
+.sa-slot {gap: 4px !important; margin-bottom: 6px;}
+.sa-sources summary {cursor: pointer; color: var(--link-text-color); margin-top: 6px;}
+.sa-sources p {font-size: 0.88em; margin: 4px 0;}
+.sa-signin {max-width: 420px;}
+footer {display: none !important;}
+.sa-hidden {display: none !important;}
+@media (max-width: 640px) {
+  .gradio-container {padding: 4px !important;}
+  #chat {height: 52vh !important;}
+}
 #title {margin: 0 !important;}
 #title h2 {margin: 2px 0 !important; font-size: 1.25em;}
 .sa-picker {margin: 0 !important;}
@@ -159,26 +173,33 @@ def build_customer_page(services: Services) -> gr.Blocks:
     return page
 
 
-def build_agent_page(services: Services) -> gr.Blocks:
+class StaffArea(Protocol):
+    """What the agent console and the admin area hand their page: the sign-in panel and the loader."""
+
+    signin: SigninPanel
+    logout: gr.Button
+    load_outputs: list[Any]
+    load_fn: Any
+
+
+def _staff_page(services: Services, title: str, build_area: Callable[[Services, str], StaffArea]) -> gr.Blocks:
+    """A page behind a sign-in: the area is shown once a session with its role is present."""
     hint = _hint(services, bool(_demo_customers(services)))
-    with gr.Blocks(title="Agent console") as page:
-        gr.Markdown("## Agent console", elem_id="title")
-        console = build_agent_console(services, hint)
-        page.load(console.load_fn, None, console.load_outputs, api_visibility="private", show_progress="hidden")
-        _wire_signin(services, console.signin, console.logout, console.load_outputs, console.load_fn)
+    with gr.Blocks(title=title) as page:
+        gr.Markdown(f"## {title}", elem_id="title")
+        area = build_area(services, hint)
+        page.load(area.load_fn, None, area.load_outputs, api_visibility="private", show_progress="hidden")
+        _wire_signin(services, area.signin, area.logout, area.load_outputs, area.load_fn)
     assert isinstance(page, gr.Blocks)
     return page
+
+
+def build_agent_page(services: Services) -> gr.Blocks:
+    return _staff_page(services, "Agent console", build_agent_console)
 
 
 def build_admin_page(services: Services) -> gr.Blocks:
-    hint = _hint(services, bool(_demo_customers(services)))
-    with gr.Blocks(title="Admin") as page:
-        gr.Markdown("## Admin", elem_id="title")
-        admin = build_admin_area(services, hint)
-        page.load(admin.load_fn, None, admin.load_outputs, api_visibility="private", show_progress="hidden")
-        _wire_signin(services, admin.signin, admin.logout, admin.load_outputs, admin.load_fn)
-    assert isinstance(page, gr.Blocks)
-    return page
+    return _staff_page(services, "Admin", build_admin_area)
 
 
 def _placeholder_svg(name: str) -> str:

@@ -1,14 +1,11 @@
-"""Sign-in, sessions and role checks: JSON routes and the Gradio handlers of the agent/admin areas."""
+"""Sign-in, sessions and role checks of the JSON routes (the Gradio handlers of the mounted agent and
+admin pages: ``tests/ui/test_pages_security.py``)."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from typing import Any
 
-import gradio as gr
-import httpx
 import pytest
 import typer
 from fastapi import FastAPI
@@ -22,8 +19,6 @@ from assistant.config import Settings
 from assistant.services import Services
 from assistant.store.models import Conversation, Draft, Message, User
 from assistant.users import UserError, add_user, authenticate, hash_password, verify_password
-from tests.live_server import serving
-from ui.auth import DENIED_MESSAGE
 
 SECRET_TEXT = "my parcel never arrived, tracking 1Z999"
 
@@ -246,60 +241,3 @@ def test_reject_needs_a_reason_and_decisions_are_stored(client: TestClient, serv
     assert a.json()[0]["id"] == "conv-1"
     _login(client, "root", "admin-pass-123")
     assert client.get("/api/admin/analytics").json()["decisions"]["edited"] == 1
-
-
-# --- the Gradio handlers check the role on the server too ---------------------------------------
-
-
-@pytest.fixture
-def gradio_url(services: Services) -> Iterator[str]:
-    from ui.app import MOUNT_KWARGS, build_ui
-
-    app = gr.mount_gradio_app(_api(services), build_ui(services), path="/", **MOUNT_KWARGS)
-    with serving(app) as url:
-        yield url
-
-
-def _call(url: str, api_name: str, data: list[Any], cookies: dict[str, str]) -> str:
-    with httpx.Client(base_url=url, cookies=cookies, timeout=30) as http:
-        r = http.post(f"/gradio_api/call/{api_name}", json={"data": data})
-        assert r.status_code == 200, r.text
-        event_id = r.json()["event_id"]
-        return http.get(f"/gradio_api/call/{api_name}/{event_id}").text
-
-
-AGENT_HANDLERS: list[tuple[str, list[Any]]] = [
-    ("agent_queue", []),
-    ("agent_open", [None]),
-    ("agent_approve", ["x", ""]),
-    ("agent_send", ["Sending anyway", ""]),
-    ("agent_reject", ["", "because"]),
-    ("agent_release", []),
-]
-ADMIN_HANDLERS: list[tuple[str, list[Any]]] = [
-    ("admin_stats", []),
-    ("admin_analytics", [30]),
-    ("admin_ingest", [None, "auto"]),
-    ("admin_train", [1]),
-]
-
-
-def test_gradio_agent_and_admin_handlers_refuse_a_customer_session(gradio_url: str, services: Services) -> None:
-    for api_name, data in AGENT_HANDLERS + ADMIN_HANDLERS:
-        body = _call(gradio_url, api_name, data, cookies={})
-        assert SECRET_TEXT not in body and "conv-1" not in body, api_name
-        assert "event: complete" in body, (api_name, body)
-        if api_name not in ("agent_queue", "admin_stats"):
-            assert DENIED_MESSAGE in body, (api_name, body)
-    with services.db.session() as s:
-        assert s.query(Message).filter_by(role="agent").count() == 0
-        assert s.query(Draft).filter(Draft.status != "pending").count() == 0
-    agent_cookie = {SESSION_COOKIE: signer_for(services.settings).issue("ana", "agent")}
-    for api_name, data in ADMIN_HANDLERS:
-        body = _call(gradio_url, api_name, data, cookies=agent_cookie)
-        assert "ana" not in body and "vectors" not in body, api_name
-
-
-def test_gradio_agent_handlers_work_with_an_agent_session(gradio_url: str, services: Services) -> None:
-    cookies = {SESSION_COOKIE: signer_for(services.settings).issue("ana", "agent")}
-    assert "conv-1" in _call(gradio_url, "agent_queue", [], cookies)
