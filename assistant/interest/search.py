@@ -5,7 +5,7 @@ One search (seed §3.4, issue 18):
 1. **Relevance.** The query is embedded once (with its phrases, for the reasons) and compared with
    every product's text embedding; BM25 scores the product texts. The best ``search.pool`` of each,
    plus the products of a catalog category the query names, form the pool, and the product's
-   adaptive fusion (:func:`assistant.retrieval.hybrid.adaptive_fusion`) turns the two score lists
+   adaptive fusion (:func:`assistant.retrieval.fusion.adaptive_fusion`) turns the two score lists
    into one relevance score; a named category adds ``search.category_bonus``.
 2. **Ranking.**
    * ``personalized`` (a customer, or a guest conversation, with events): the chat-aware interest
@@ -33,13 +33,14 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
+import torch
 from sqlalchemy import func, select
 
 from assistant.config import SearchSettings
 from assistant.interest.data import CategoryMatcher, leaf_category
 from assistant.interest.online import InterestService, _Chat, _Evt
 from assistant.retrieval.bm25 import BM25Index
-from assistant.retrieval.hybrid import adaptive_fusion
+from assistant.retrieval.fusion import adaptive_fusion
 from assistant.retrieval.text import tokenize
 from assistant.store.models import Event
 from assistant.types import SessionEvent
@@ -78,12 +79,28 @@ def _z(x: np.ndarray) -> np.ndarray:
     return np.zeros_like(x) if sd < 1e-9 else (x - x.mean()) / sd
 
 
+def _matvec(m: torch.Tensor, v: np.ndarray) -> np.ndarray:
+    """``m @ v`` on torch's thread pool, not numpy's BLAS.
+
+    On a small machine the two pools fight: after a numpy BLAS call OpenBLAS's worker threads keep
+    spinning for a while, and the next MiniLM query embedding (torch, OpenMP) then shares the cores
+    with them; that, not the encoder, was the search's tail latency (p95 ~100 ms for a ~10 ms
+    encode on 2 cores). Keeping every product-sized product on torch leaves one pool busy.
+    """
+    out: np.ndarray = torch.mv(m, torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32))).numpy()
+    return out
+
+
 class _CatalogIndex:
-    """BM25 and category names of one catalog snapshot (rebuilt when the service reloads it)."""
+    """BM25, category names and torch views of the vectors of one catalog snapshot (rebuilt when
+    the service reloads it)."""
 
     def __init__(self, svc: InterestService) -> None:
         cat = svc.catalog
         self.catalog = cat
+        self.item_text = torch.from_numpy(np.ascontiguousarray(svc.item_text, dtype=np.float32))
+        self.item_vecs_src = svc.item_vecs
+        self.item_vecs = torch.from_numpy(np.ascontiguousarray(svc.item_vecs, dtype=np.float32))
         self.bm25 = BM25Index(
             cat.ids[1:],
             [f"{n}. {t}" for n, t in zip(cat.names[1:], cat.texts[1:], strict=True)],
@@ -117,7 +134,11 @@ class ProductSearch:
     # --- cached per catalog ------------------------------------------------------------------
     def _catalog_index(self) -> _CatalogIndex:
         with self._lock:
-            if self._index is None or self._index.catalog is not self.interest.catalog:
+            if (
+                self._index is None
+                or self._index.catalog is not self.interest.catalog
+                or self._index.item_vecs_src is not self.interest.item_vecs
+            ):
                 self._index = _CatalogIndex(self.interest)
             return self._index
 
@@ -165,7 +186,7 @@ class ProductSearch:
             return SearchResults(q, "text", [], (time.perf_counter() - t0) * 1000)
         chat = svc._chat(q)
         assert chat is not None  # q is not empty
-        cos = svc.item_text @ chat.vec
+        cos = _matvec(idx.item_text, chat.vec)
         cos[0] = -np.inf
         lex = idx.bm25.scores(q)  # position i-1 is catalog item i
         pool_set: set[int] = set(np.argsort(-cos, kind="stable")[: self.cfg.pool].tolist())
@@ -195,7 +216,7 @@ class ProductSearch:
             variants = [evts[:j] + evts[j + 1 :] for j in range(len(evts) - h, len(evts))] if svc.model else []
             uv = svc._user_vectors([evts, *variants], chat.vec)
             loo = uv[1:]
-            model_scores = svc.item_vecs[pool] @ uv[0]
+            model_scores = _matvec(idx.item_vecs[torch.from_numpy(pool)], uv[0])
             order_score = _z(model_scores) + self.cfg.relevance_weight * _z(relevance)
         elif mode == "guest":
             order_score = _z(relevance) + self.cfg.popularity_weight * _z(self._popularity()[pool])

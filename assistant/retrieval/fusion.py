@@ -7,8 +7,8 @@ weights pull good first hits down, so the embedding side gets weight ``w`` and B
 
 The **adaptive** fusion (:func:`adaptive_fusion`) works on the scores, not the ranks, and decides
 per query how much each side says, from the shape of that side's own score distribution: a side
-whose best candidate stands far above the rest is confident, a flat side (no query word in any
-candidate, near-identical cosines) is not. Its two hyper-parameters (``weight``, ``sharpness``) are
+whose best candidate stands clearly above its runner-up is confident, a flat side (no query word
+in any candidate, near-identical cosines) is not. Its two hyper-parameters (``weight``, ``sharpness``) are
 tuned on training queries (:func:`choose_fusion_params`); nothing in it is specific to a data set.
 
 Example:
@@ -63,15 +63,16 @@ def standardized(values: np.ndarray) -> np.ndarray:
 
 
 def confidence(z: np.ndarray) -> float:
-    """How far one side's best candidate stands out, in [0, 1]: its z-score over the most it can be.
-
-    Among ``n`` standardized scores the top z-score is at most ``(n - 1) / sqrt(n)`` (one candidate
-    above n - 1 equal ones), so the ratio is 1 for a single clear winner and 0 for a flat list.
+    """How clearly one side's best candidate beats its runner-up, in [0, 1]: the gap between the top
+    two standardized scores over the largest gap ``n`` standardized scores allow (``sqrt(n)``, one
+    candidate above n - 1 equal ones). 1 for a single clear winner, 0 for a tie at the top or a
+    flat list; evenly spread scores sit in between.
     """
     n = len(z)
     if n < 2:
         return 0.0
-    return float(np.clip(z.max() * np.sqrt(n) / (n - 1), 0.0, 1.0))
+    top2 = np.partition(z, n - 2)[n - 2 :]
+    return float(np.clip((top2[1] - top2[0]) / np.sqrt(n), 0.0, 1.0))
 
 
 def adaptive_fusion(

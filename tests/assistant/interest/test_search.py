@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
@@ -65,3 +67,31 @@ def test_http_search_matches_the_service(tmp_path: Path) -> None:
     assert client.get("/api/search", params={"q": "shoe", "k": 0}).status_code == 422
     # Someone else's conversation cannot be used to rank (its token is needed).
     assert client.get("/api/search", params={"q": "shoe", "conversation_id": "nope"}).status_code == 404
+
+
+def test_chat_page_search_field_shows_the_same_results_with_reasons(tmp_path: Path) -> None:
+    from ui.search import results_html, run_search
+
+    settings, _db = _store(tmp_path)
+    services = Services.build(settings)
+    direct = ProductSearch.of(services.interest).search("waterproof rain jacket", None)
+    res = run_search(services, "waterproof rain jacket", False, None, None)
+    assert [h.product_id for h in res.hits] == [h.product_id for h in direct.hits] and res.mode == "guest"
+    page = results_html(res)
+    assert "data-mode='guest'" in page and page.count("sa-search-hit") == len(res.hits)
+    assert all(f"data-product='{h.product_id}'" in page for h in res.hits)
+    plain = results_html(run_search(services, "waterproof rain jacket", True, None, None))
+    assert "data-mode='text'" in plain
+    assert "<script>" not in results_html(run_search(services, "<script>alert(1)</script>", True, None, None))
+
+
+def test_relevance_uses_the_catalog_vectors_exactly(tmp_path: Path) -> None:
+    """The search's products run on torch (one thread pool with the encoder); same numbers as numpy."""
+    from assistant.interest.search import _matvec
+
+    settings, db = _store(tmp_path)
+    svc = InterestService(settings, db)
+    vec = svc.encoder.encode_query("warm jacket")
+    got = _matvec(torch.from_numpy(np.ascontiguousarray(svc.item_text)), vec)
+    assert got.shape == (len(svc.catalog.ids),)
+    assert np.allclose(got, svc.item_text @ vec, atol=1e-5)

@@ -29,6 +29,7 @@ def test_bm25_ranks_every_candidate_when_asked_with_ties_by_id() -> None:
 def test_confidence_is_one_for_a_single_winner_and_zero_for_a_flat_list() -> None:
     assert confidence(standardized(np.array([5.0, 0.0, 0.0, 0.0]))) == pytest.approx(1.0)
     assert confidence(standardized(np.array([1.0, 1.0, 1.0]))) == 0.0
+    assert confidence(standardized(np.array([4.0, 4.0, 1.0, 1.0]))) == 0.0  # a tie at the top
     spread = confidence(standardized(np.array([4.0, 3.0, 2.0, 1.0])))
     assert 0.0 < spread < confidence(standardized(np.array([4.0, 1.0, 1.0, 1.0])))
 
