@@ -246,7 +246,7 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
         act = actions[-1] if actions else None
         if act is not None:
             try:
-                verdict = desk.order_action_check(user, act.id).explanation
+                verdict = services.orders.draft_check(user, act.id).explanation
             except ServiceError as exc:
                 verdict = str(exc)
             action_updates = [gr.update(visible=True), action_md(act, verdict),
@@ -399,14 +399,14 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
             if not conversation_id or action_id is None:
                 return say("There is no order action to decide here.")
             try:
-                _, sent = desk.decide_order_action(user, int(action_id), approve_it, message=message, reason=why,
-                                                   new_address=address)
+                _, sent = services.orders.decide(user, int(action_id), approve_it, message=message, reason=why,
+                                                 new_address=address)
                 desk.claim(user, conversation_id, take_over=True)
             except ServiceError as exc:
                 out = say(f"Not applied: {exc}")
                 try:  # show what the policy says about the order now, keeping what the agent typed
                     act = next(d for d in desk.conversation(user, conversation_id).drafts if d.id == int(action_id))
-                    verdict = desk.order_action_check(user, act.id).explanation
+                    verdict = services.orders.draft_check(user, act.id).explanation
                     out[load_outputs.index(action_info)] = action_md(act, verdict)
                 except (ServiceError, StopIteration):
                     pass

@@ -8,6 +8,9 @@ stores or each other (``import-linter`` contracts in ``pyproject.toml`` keep it 
                    history, feedback, handoff, product clicks and impressions
 ``support_desk``   the agents' queue, conversation detail, drafts and decisions, replies,
                    product suggestions, release / resolve, customer interest profiles
+``orders``         order actions (cancel, address change, return, exchange): the policy's
+                   verdict now, an agent's approval applied to the order or a rejection, the
+                   customer told either way
 ``catalog``        ingestion runs and removals, then refreshing the caches that depend on the data
 ``training``       train, evaluate, list and activate interest-encoder checkpoints
 ``analytics``      per-day analytics for admins
@@ -33,6 +36,7 @@ from assistant.services.analytics import AnalyticsService
 from assistant.services.catalog import CatalogService
 from assistant.services.chat import ChatService
 from assistant.services.knowledge import KnowledgeService
+from assistant.services.orders import OrderService
 from assistant.services.support_desk import SupportDeskService
 from assistant.services.training import TrainingService
 from assistant.services.users import UsersService
@@ -48,6 +52,7 @@ __all__ = [
     "CatalogService",
     "ChatService",
     "KnowledgeService",
+    "OrderService",
     "Services",
     "SupportDeskService",
     "TrainingService",
@@ -108,6 +113,10 @@ class Services:
     @cached_property
     def support_desk(self) -> SupportDeskService:
         return SupportDeskService(self.settings, self.db, lambda: self.interest)
+
+    @cached_property
+    def orders(self) -> OrderService:
+        return OrderService(self.settings, self.db)
 
     @cached_property
     def training(self) -> TrainingService:

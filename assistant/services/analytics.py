@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from assistant.config import Settings
 from assistant.services.chat import CHAT_SESSION_PREFIX
-from assistant.services.support_desk import _require
+from assistant.services.support_desk import require_role
 from assistant.services.types import Analytics, SessionUser
 from assistant.store.db import Database
 from assistant.store.models import Conversation, Draft, Event, Feedback, Impression, Message, utcnow
@@ -41,7 +41,7 @@ class AnalyticsService:
 
     def summary(self, user: SessionUser, days: int = 30, now: datetime | None = None) -> Analytics:
         """The last ``days`` days (clamped to 1-365), one value per day and totals."""
-        _require(user, "admin")
+        require_role(user, "admin")
         days = max(1, min(int(days), MAX_DAYS))
         end = (now or utcnow()).date()
         start = end - timedelta(days=days - 1)

@@ -1,6 +1,7 @@
 """The agents' side: the queue, a conversation with its drafts, decisions on drafts, agent replies,
 product suggestions, release and resolve. Every method takes the signed-in ``user`` and checks
-the agent role itself, so no screen is the only protection.
+the agent role itself, so no screen is the only protection. Order actions (cancel, address change,
+return, exchange) are decided through :mod:`assistant.services.orders`, on the same drafts.
 
 Every decision is written to ``drafts`` (status, reviewer, reason, decided_at) and, when something
 is sent, to ``messages`` as an ``agent`` message, which the customer's open chat picks up. A
@@ -46,9 +47,16 @@ from assistant.store.models import Conversation, Customer, Draft, Event, Message
 
 if TYPE_CHECKING:
     from assistant.interest.online import InterestService
-    from assistant.services.orders import ActionCheck, OrderService
 
 log = logging.getLogger(__name__)
+
+# What each desk event says in the transcript, after the agent's name.
+EVENT_TEXT = {
+    "claim": "claimed the conversation",
+    "unclaim": "released the claim",
+    "resolve": "resolved the conversation",
+    "reopen": "reopened the conversation",
+}
 
 
 def draft_view(d: Draft) -> DraftView:
@@ -86,12 +94,44 @@ def message_view(m: Message) -> MessageView:
     )
 
 
-def _require(user: SessionUser | None, role: str = "agent") -> SessionUser:
+def require_role(user: SessionUser | None, role: str = "agent") -> SessionUser:
+    """The user if signed in with ``role`` (admins hold agent too), else :class:`Forbidden`."""
     if user is None:
         raise Forbidden("Please sign in.")
     if not user.can(role):
         raise Forbidden(f"This needs the {role} role.")
     return user
+
+
+def post_agent_message(
+    s: Session, conversation_id: str, text: str, reviewer: str, draft_id: int | None, **meta: Any
+) -> None:
+    """Send ``text`` to the customer as the agent ``reviewer`` (the customer's open chat picks it up)."""
+    s.add(
+        Message(
+            conversation_id=conversation_id,
+            role="agent",
+            text=text,
+            meta={"agent": reviewer, "draft_id": draft_id, **meta},
+        )
+    )
+    conv = s.get(Conversation, conversation_id)
+    if conv is not None:
+        conv.updated_at = utcnow()
+
+
+def settle_draft(s: Session, draft_id: int, lost: str, **values: Any) -> None:
+    """Decide a pending draft with one conditional UPDATE (``... WHERE status = 'pending'``), so of
+    several agents deciding it at once exactly one wins; the others get :class:`Conflict` (``lost``)."""
+    won = s.execute(
+        update(Draft)
+        .where(Draft.id == draft_id, Draft.status == "pending")
+        .values(decided_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(won, "rowcount", 0) != 1:
+        s.rollback()
+        raise Conflict(lost)
 
 
 class SupportDeskService:
@@ -103,20 +143,10 @@ class SupportDeskService:
         self._interest = interest
 
     # --- the queue ----------------------------------------------------------------------------
-    def waiting_counts(self, user: SessionUser) -> tuple[int, int]:
-        """(conversations handed off, reply drafts waiting for review): two cheap counts for polling."""
-        _require(user)
-        with self.db.session() as s:
-            handoffs = s.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == "handoff"))
-            drafts = s.scalar(
-                select(func.count()).select_from(Draft).where(Draft.status == "pending", Draft.kind == "reply")
-            )
-        return int(handoffs or 0), int(drafts or 0)
-
     def queue(self, user: SessionUser, limit: int = 50) -> list[QueueItem]:
         """Conversations needing a person: handoffs first, then low-confidence answers
         (below ``conversation.low_confidence``), then pending drafts; the least confident first."""
-        _require(user)
+        require_role(user)
         low_confidence = self.settings.conversation.low_confidence
         with self.db.session() as s:
             pending = dict(
@@ -169,7 +199,7 @@ class SupportDeskService:
 
     def conversation(self, user: SessionUser, conversation_id: str) -> ConversationDetail:
         """The transcript, intent and every draft of one conversation."""
-        _require(user)
+        require_role(user)
         with self.db.session() as s:
             c = s.get(Conversation, conversation_id)
             if c is None:
@@ -191,7 +221,7 @@ class SupportDeskService:
         self, user: SessionUser, status: str | None = "pending", kind: str | None = None
     ) -> list[DraftView]:
         """Drafts, newest first; ``status=None`` lists every status, ``kind=None`` every kind."""
-        _require(user)
+        require_role(user)
         with self.db.session() as s:
             q = select(Draft).order_by(Draft.id.desc())
             if status is not None:
@@ -201,17 +231,6 @@ class SupportDeskService:
             return [draft_view(d) for d in s.scalars(q).all()]
 
     # --- decisions ----------------------------------------------------------------------------
-    @staticmethod
-    def _post_agent_message(s: Session, conversation_id: str, text: str, reviewer: str, draft_id: int | None) -> None:
-        s.add(
-            Message(
-                conversation_id=conversation_id, role="agent", text=text, meta={"agent": reviewer, "draft_id": draft_id}
-            )
-        )
-        conv = s.get(Conversation, conversation_id)
-        if conv is not None:
-            conv.updated_at = utcnow()
-
     @staticmethod
     def _recommendation_text(d: Draft) -> str:
         p = d.payload or {}
@@ -229,7 +248,7 @@ class SupportDeskService:
         ``payload["sent_text"]``, so analytics can compare the two. :class:`Conflict` when the
         draft is gone, already decided (also by a concurrent decision), or the input is missing.
         """
-        reviewer = _require(user).username
+        reviewer = require_role(user).username
         if action not in ("approve", "edit", "reject"):
             raise Invalid("action must be approve, edit or reject")
         with self.db.session() as s:
@@ -252,25 +271,17 @@ class SupportDeskService:
                 sent = self._recommendation_text(d) if d.kind == "recommendation" else d.content
                 new_status = "approved"
             payload = {**(d.payload or {}), "sent_text": sent} if sent is not None else dict(d.payload or {})
-            won = s.execute(
-                update(Draft)
-                .where(Draft.id == draft_id, Draft.status == "pending")
-                .values(status=new_status, reason=reason.strip(), payload=payload, reviewer=reviewer,
-                        decided_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(won, "rowcount", 0) != 1:
-                s.rollback()
-                raise Conflict("That draft was just decided by someone else.")
+            settle_draft(s, draft_id, "That draft was just decided by someone else.",
+                         status=new_status, reason=reason.strip(), payload=payload, reviewer=reviewer)
             if sent is not None:
-                self._post_agent_message(s, d.conversation_id, sent, reviewer, d.id)
+                post_agent_message(s, d.conversation_id, sent, reviewer, d.id)
             s.flush()
             s.refresh(d)
             return draft_view(d)
 
     def reply(self, user: SessionUser, conversation_id: str, text: str) -> DraftView:
         """An agent's own reply with no draft to start from (stored as an ``edited`` empty draft)."""
-        reviewer = _require(user).username
+        reviewer = require_role(user).username
         text = text.strip()
         if not text:
             raise Invalid("The reply is empty.")
@@ -288,18 +299,21 @@ class SupportDeskService:
             )
             s.add(d)
             s.flush()
-            self._post_agent_message(s, conversation_id, text, reviewer, d.id)
+            post_agent_message(s, conversation_id, text, reviewer, d.id)
             s.flush()
             return draft_view(d)
 
-    def _set_status(self, user: SessionUser, conversation_id: str, status: str) -> None:
-        _require(user)
+    def _set_status(self, user: SessionUser, conversation_id: str, status: str, *events: str) -> None:
+        """Set the conversation's status and log each desk event (``claim``, ``resolve``, ...) as ``user``."""
+        me = require_role(user).username
         with self.db.session() as s:
             c = s.get(Conversation, conversation_id)
             if c is None:
                 raise NotFound("That conversation no longer exists.")
             c.status = status
             c.updated_at = utcnow()
+            for event in events:
+                self._log_event(s, conversation_id, event, me, f"{me} {EVENT_TEXT[event]}")
 
     def release(self, user: SessionUser, conversation_id: str) -> None:
         """Hand the conversation back to the assistant (it leaves the handoff part of the queue)."""
@@ -312,7 +326,7 @@ class SupportDeskService:
     # --- suggestions and the customer's interests ---------------------------------------------
     def suggestions(self, user: SessionUser, conversation_id: str, k: int | None = None) -> list[DraftView]:
         """Pending product suggestions for a conversation, created from the interest model if none exist."""
-        _require(user)
+        require_role(user)
         k = k or self.settings.conversation.recommendations_k or 3
         with self.db.session() as s:
             conv = s.get(Conversation, conversation_id)
@@ -353,7 +367,7 @@ class SupportDeskService:
         return out
 
     def recent_events(self, user: SessionUser, customer_id: str, limit: int = 15) -> list[dict[str, Any]]:
-        _require(user)
+        require_role(user)
         return self._recent_events(customer_id, limit)
 
     def _recent_events(self, customer_id: str, limit: int) -> list[dict[str, Any]]:
@@ -401,7 +415,7 @@ class SupportDeskService:
 
     def profile(self, user: SessionUser, customer_id: str, chat_text: str | Sequence[str] = "") -> ProfileView:
         """The interest profile (top categories, how they moved) with the customer's recent events."""
-        _require(user)
+        require_role(user)
         try:
             p = self._interest().profile(customer_id, chat_text=chat_text)
             top = [(str(c), float(w)) for c, w in p.top_categories if not math.isnan(float(w))]
@@ -454,7 +468,7 @@ class SupportDeskService:
         low-confidence answer) and no agent has answered since; longest wait first. ``replied``: an
         agent answered last and the conversation is not resolved. ``resolved``: closed, newest first.
         """
-        _require(user)
+        require_role(user)
         if view not in ("waiting", "replied", "resolved"):
             raise Invalid("view must be waiting, replied or resolved")
         low_confidence = self.settings.conversation.low_confidence
@@ -541,7 +555,7 @@ class SupportDeskService:
 
     def claim(self, user: SessionUser, conversation_id: str, *, take_over: bool = False) -> str:
         """Claim a conversation for the signed-in agent; :class:`Conflict` if a colleague holds it."""
-        me = _require(user).username
+        me = require_role(user).username
         with self.db.session() as s:
             if s.get(Conversation, conversation_id) is None:
                 raise NotFound("That conversation no longer exists.")
@@ -550,138 +564,23 @@ class SupportDeskService:
                 return me
             if holder and not take_over:
                 raise Conflict(f"{holder} has already claimed this conversation.")
-            self._log_event(s, conversation_id, "claim", me, f"{me} claimed the conversation")
+            self._log_event(s, conversation_id, "claim", me, f"{me} {EVENT_TEXT['claim']}")
         return me
 
     def unclaim(self, user: SessionUser, conversation_id: str) -> None:
-        me = _require(user).username
+        me = require_role(user).username
         with self.db.session() as s:
             if s.get(Conversation, conversation_id) is None:
                 raise NotFound("That conversation no longer exists.")
-            self._log_event(s, conversation_id, "unclaim", me, f"{me} released the claim")
+            self._log_event(s, conversation_id, "unclaim", me, f"{me} {EVENT_TEXT['unclaim']}")
 
     def close(self, user: SessionUser, conversation_id: str) -> None:
         """Resolve: the conversation leaves the queue (its claim ends) until it is reopened."""
-        me = _require(user).username
-        with self.db.session() as s:
-            c = s.get(Conversation, conversation_id)
-            if c is None:
-                raise NotFound("That conversation no longer exists.")
-            c.status = "closed"
-            c.updated_at = utcnow()
-            self._log_event(s, conversation_id, "resolve", me, f"{me} resolved the conversation")
+        self._set_status(user, conversation_id, "closed", "resolve")
 
     def reopen(self, user: SessionUser, conversation_id: str) -> None:
         """Reopen a resolved conversation: back to a person (``handoff``), claimed by whoever reopened it."""
-        me = _require(user).username
-        with self.db.session() as s:
-            c = s.get(Conversation, conversation_id)
-            if c is None:
-                raise NotFound("That conversation no longer exists.")
-            c.status = "handoff"
-            c.updated_at = utcnow()
-            self._log_event(s, conversation_id, "reopen", me, f"{me} reopened the conversation")
-            self._log_event(s, conversation_id, "claim", me, f"{me} claimed the conversation")
-
-    # --- order actions ----------------------------------------------------------------------------
-    def _orders(self) -> OrderService:
-        from assistant.services.orders import OrderService
-
-        return OrderService(self.settings, self.db)
-
-    def order_action_check(self, user: SessionUser, draft_id: int) -> ActionCheck:
-        """What the shop policy says about the pending order action right now."""
-        _require(user)
-        with self.db.session() as s:
-            d = s.get(Draft, draft_id)
-            if d is None or d.kind != "order_action":
-                raise NotFound("That order action no longer exists.")
-            p = dict(d.payload or {})
-        return self._orders().check(str(p.get("action")), str(p.get("order_id")), str(p.get("customer_id")))
-
-    @staticmethod
-    def parse_address(text: str) -> dict[str, str]:
-        """``"12 Elm St, Portland, OR 97214"`` -> line1, city, state, zip (what is given)."""
-        parts = [p.strip() for p in text.split(",") if p.strip()]
-        if not parts:
-            return {}
-        out = {"line1": parts[0]}
-        if len(parts) > 1:
-            out["city"] = parts[1]
-        if len(parts) > 2:
-            tail = parts[2].split()
-            if tail and any(ch.isdigit() for ch in tail[-1]):
-                out["zip"] = tail[-1]
-                tail = tail[:-1]
-            if tail:
-                out["state"] = " ".join(tail)
-        if len(parts) > 3:
-            out["country"] = parts[3]
-        return out
-
-    def decide_order_action(
-        self,
-        user: SessionUser,
-        draft_id: int,
-        approve: bool,
-        *,
-        message: str = "",
-        reason: str = "",
-        new_address: str = "",
-    ) -> tuple[DraftView, str]:
-        """Approve (apply to the order, policy re-checked now, then tell the customer) or reject (tell
-        the customer why). Returns the decided draft and the text the customer received.
-
-        :class:`Conflict` when the policy no longer allows the action (the draft stays pending, so
-        the agent can reject it with that reason) or the draft was decided already."""
-        reviewer = _require(user).username
-        with self.db.session() as s:
-            d = s.get(Draft, draft_id)
-            if d is None or d.kind != "order_action":
-                raise NotFound("That order action no longer exists.")
-            if d.status != "pending":
-                raise Conflict(f"That order action was already {d.status} by {d.reviewer or 'someone'}.")
-            p = dict(d.payload or {})
-            conversation_id = d.conversation_id
-        action, order_id = str(p.get("action")), str(p.get("order_id"))
-        label = action.replace("_", " ")
-        if not approve and not reason.strip():
-            raise Invalid("Please give the reason, so the customer knows why.")
-        applied_text = ""
-        if approve:
-            address = self.parse_address(new_address) if new_address.strip() else None
-            done = self._orders().apply(action, order_id, str(p.get("customer_id")), new_address=address)
-            if action == "address_change":
-                a = done.shipping_address
-                applied_text = f"Order {order_id} will now ship to {', '.join(str(v) for v in a.values() if v)}."
-            elif done.new_status != done.old_status:
-                applied_text = f"Order {order_id} is now {done.new_status.replace('_', ' ')}."
-            sent = (message.strip() or f"Done: your request to {label} order {order_id} is approved.")
-            if applied_text and applied_text not in sent:
-                sent = f"{sent}\n\n{applied_text}"
-            status = "approved"
-            p = {**p, "applied": {"old_status": done.old_status, "new_status": done.new_status}}
-        else:
-            sent = message.strip() or f"Sorry, we could not {label} order {order_id}: {reason.strip()}"
-            if reason.strip() not in sent:
-                sent = f"{sent}\n\nReason: {reason.strip()}"
-            status = "rejected"
-        with self.db.session() as s:
-            won = s.execute(
-                update(Draft)
-                .where(Draft.id == draft_id, Draft.status == "pending")
-                .values(status=status, reason=reason.strip(), payload={**p, "sent_text": sent}, reviewer=reviewer,
-                        decided_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(won, "rowcount", 0) != 1:
-                s.rollback()
-                raise Conflict("That order action was just decided by someone else.")
-            self._post_agent_message(s, conversation_id, sent, reviewer, draft_id)
-            d2 = s.get(Draft, draft_id)
-            assert d2 is not None
-            s.refresh(d2)
-            return draft_view(d2), sent
+        self._set_status(user, conversation_id, "handoff", "reopen", "claim")
 
     def send_reply(self, user: SessionUser, conversation_id: str, draft_id: int | None, text: str) -> DraftView:
         """Send exactly ``text`` (the editor's content): decides the pending reply draft if there is one."""
@@ -691,7 +590,7 @@ class SupportDeskService:
 
     def send_suggestion(self, user: SessionUser, draft_id: int, note: str = "") -> DraftView:
         """Send a product suggestion as a product card with the agent's own ``note``."""
-        reviewer = _require(user).username
+        reviewer = require_role(user).username
         with self.db.session() as s:
             d = s.get(Draft, draft_id)
             if d is None or d.kind != "recommendation":
@@ -700,28 +599,10 @@ class SupportDeskService:
                 raise Conflict(f"That suggestion was already {d.status} by {d.reviewer or 'someone'}.")
             p = dict(d.payload or {})
             text = note.strip() or f"I think you may like {p.get('name', 'this product')}."
-            won = s.execute(
-                update(Draft)
-                .where(Draft.id == draft_id, Draft.status == "pending")
-                .values(status="approved", payload={**p, "sent_text": text, "note": note.strip()},
-                        reviewer=reviewer, decided_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-            if getattr(won, "rowcount", 0) != 1:
-                s.rollback()
-                raise Conflict("That suggestion was just decided by someone else.")
+            settle_draft(s, draft_id, "That suggestion was just decided by someone else.",
+                         status="approved", payload={**p, "sent_text": text, "note": note.strip()}, reviewer=reviewer)
             product = {k: p.get(k) for k in ("product_id", "name", "category", "price")}
-            s.add(
-                Message(
-                    conversation_id=d.conversation_id,
-                    role="agent",
-                    text=text,
-                    meta={"agent": reviewer, "draft_id": draft_id, "kind": "suggestion", "product": product},
-                )
-            )
-            conv = s.get(Conversation, d.conversation_id)
-            if conv is not None:
-                conv.updated_at = utcnow()
+            post_agent_message(s, d.conversation_id, text, reviewer, draft_id, kind="suggestion", product=product)
             s.flush()
             s.refresh(d)
             return draft_view(d)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from assistant.config import Settings
-from assistant.services.orders import OrderService
+from assistant.services.orders import OrderService, parse_address
 from assistant.services.support_desk import SupportDeskService
-from assistant.services.types import Conflict, Invalid, SessionUser
+from assistant.services.types import Conflict, Forbidden, Invalid, SessionUser
 from assistant.store.db import Database
 from assistant.store.models import Conversation, Customer, Draft, Message, Order
 
@@ -57,12 +57,16 @@ def _agent_texts(db: Database) -> list[str]:
 
 def test_approving_a_cancellation_cancels_the_order_and_tells_the_customer(shop: tuple[Settings, Database]) -> None:
     settings, db = shop
-    desk = _desk(settings, db)
+    desk, orders = _desk(settings, db), OrderService(settings, db)
     draft_id = _draft(db, "cancel", "#A1")
+    with pytest.raises(Forbidden):  # the order service checks the agent role itself
+        orders.decide(None, draft_id, True)  # type: ignore[arg-type]
+    with pytest.raises(Forbidden):
+        orders.draft_check(SessionUser(username="cy", role="customer", expires=4e9), draft_id)
     [item] = desk.desk_queue(AGENT)
     assert (item.customer_name, item.need, item.open_drafts) == ("Ravi Kulkarni", "Cancel order #A1", 1)
-    assert desk.order_action_check(AGENT, draft_id).allowed
-    view, sent = desk.decide_order_action(AGENT, draft_id, True)
+    assert orders.draft_check(AGENT, draft_id).allowed
+    view, sent = orders.decide(AGENT, draft_id, True)
     assert view.status == "approved" and view.reviewer == "ana"
     with db.session() as s:
         assert s.get(Order, "#A1").status == "cancelled"  # type: ignore[union-attr]
@@ -70,26 +74,26 @@ def test_approving_a_cancellation_cancels_the_order_and_tells_the_customer(shop:
     assert desk.desk_queue(AGENT) == []  # answered: nobody waits any more
     assert [i.id for i in desk.desk_queue(AGENT, "replied")] == ["conv1"]
     with pytest.raises(Conflict):
-        desk.decide_order_action(AGENT, draft_id, True)
+        orders.decide(AGENT, draft_id, True)
 
 
 def test_an_order_shipped_meanwhile_is_not_cancelled_and_a_rejection_carries_the_reason(
     shop: tuple[Settings, Database],
 ) -> None:
     settings, db = shop
-    desk = _desk(settings, db)
+    orders = OrderService(settings, db)
     draft_id = _draft(db, "cancel", "#A2")
     with db.session() as s:
         s.get(Order, "#A2").status = "shipped"  # type: ignore[union-attr]
-    assert not desk.order_action_check(AGENT, draft_id).allowed
+    assert not orders.draft_check(AGENT, draft_id).allowed
     with pytest.raises(Conflict, match="shipped"):
-        desk.decide_order_action(AGENT, draft_id, True)
+        orders.decide(AGENT, draft_id, True)
     with db.session() as s:
         assert s.get(Order, "#A2").status == "shipped"  # type: ignore[union-attr]
         assert s.get(Draft, draft_id).status == "pending"  # type: ignore[union-attr]
     with pytest.raises(Invalid):
-        desk.decide_order_action(AGENT, draft_id, False)  # no reason
-    _, sent = desk.decide_order_action(AGENT, draft_id, False, reason="It already left the warehouse.")
+        orders.decide(AGENT, draft_id, False)  # no reason
+    _, sent = orders.decide(AGENT, draft_id, False, reason="It already left the warehouse.")
     assert "It already left the warehouse." in sent and _agent_texts(db) == [sent]
 
 
@@ -106,7 +110,7 @@ def test_status_rules_come_from_the_settings_and_address_changes_apply(tmp_path:
     with pytest.raises(Conflict, match="pending"):
         orders.apply("cancel", "#B1", "C1")
     done = orders.apply("address_change", "#B1", "C1",
-                        new_address=SupportDeskService.parse_address("12 Elm St, Portland, OR 97214"))
+                        new_address=parse_address("12 Elm St, Portland, OR 97214"))
     assert done.shipping_address == {"line1": "12 Elm St", "city": "Portland", "state": "OR", "zip": "97214"}
     with pytest.raises(Exception, match="not on customer"):
         orders.apply("address_change", "#B1", "C2", new_address={"line1": "x"})
