@@ -55,6 +55,13 @@ class InterestSettings(BaseModel):
     dropout: float = Field(0.5, ge=0.0, lt=1.0)
     text_dropout: float = Field(0.75, ge=0.0, le=1.0)
     use_id_embedding: bool = True
+    id_dropout: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Training: share of items whose id vector is dropped per step, so text alone must place "
+        "them (items never seen in training have no id vector).",
+    )
     lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
     batch_size: int = Field(128, ge=1)  # more updates per epoch: sparse 5-core sets converge in fewer epochs

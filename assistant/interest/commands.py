@@ -16,6 +16,10 @@ import typer
 
 from assistant.config import get_settings
 
+#: ``--max-users`` floor: fewer users leave the validation tuning and the test figures meaningless.
+MIN_EVAL_USERS = 10
+DEVICES = ("auto", "cpu", "cuda")
+
 
 def train(
     epochs: Annotated[int | None, typer.Option("--epochs", help="Maximum epochs (default: interest.epochs).")] = None,
@@ -80,8 +84,31 @@ def evaluate_recommend(
         int | None, typer.Option("--epochs", help="Maximum training epochs (default: interest.epochs).")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Random seed (default: interest.seed).")] = None,
+    max_users: Annotated[
+        int | None,
+        typer.Option("--max-users", help="Evaluate a random sample of this many users (default: all; at least 10)."),
+    ] = None,
+    cold_start: Annotated[
+        bool,
+        typer.Option("--cold-start/--no-cold-start", help="Train a second model with 10% of items withheld."),
+    ] = True,
+    sasrec_ours: Annotated[
+        bool,
+        typer.Option(
+            "--sasrec-ours/--no-sasrec-ours",
+            help="Train our SASRec stand-in when no RecBole figure (run or cached) is available.",
+        ),
+    ] = True,
+    device: Annotated[
+        str | None, typer.Option("--device", help="cpu, cuda or auto (default: the device setting).")
+    ] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show training progress bars.")] = True,
 ) -> None:
-    """Evaluate next-item and chat-aware recommendation against baselines (full ranking)."""
+    """Evaluate next-item and chat-aware recommendation against baselines (full ranking).
+
+    RecBole's SASRec: a result cached by an earlier ``--with-recbole`` run on the same data and
+    configuration is reported without ``--with-recbole``; ``--with-recbole`` runs it when not cached.
+    """
     from rich.console import Console
 
     from assistant.evaluation.recommend.run import print_table, run_evaluation, write_report
@@ -94,9 +121,33 @@ def evaluate_recommend(
         raise typer.BadParameter(f"no such directory: {data}", param_hint="--data")
     if out.suffix.lower() != ".json":
         raise typer.BadParameter(f"expected a .json file, got {out}", param_hint="--out")
+    if epochs is not None and epochs < 1:
+        raise typer.BadParameter(f"expected a positive number of epochs, got {epochs}", param_hint="--epochs")
+    if max_users is not None and max_users < MIN_EVAL_USERS:
+        raise typer.BadParameter(
+            f"expected at least {MIN_EVAL_USERS} users (validation and test need several), got {max_users}",
+            param_hint="--max-users",
+        )
+    if seed is not None and seed < 0:
+        raise typer.BadParameter(f"expected a non-negative seed, got {seed}", param_hint="--seed")
+    settings = get_settings()
+    if device is not None:
+        if device not in DEVICES:
+            raise typer.BadParameter(f"expected one of {', '.join(DEVICES)}, got {device!r}", param_hint="--device")
+        settings = settings.model_copy(update={"device": device})
     t = time.perf_counter()
     try:
-        report = run_evaluation(data, get_settings(), with_recbole=with_recbole, epochs=epochs, seed=seed)
+        report = run_evaluation(
+            data,
+            settings,
+            with_recbole=with_recbole,
+            epochs=epochs,
+            seed=seed,
+            progress=progress,
+            max_users=max_users,
+            cold_start=cold_start,
+            sasrec_ours=sasrec_ours,
+        )
     except DataError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

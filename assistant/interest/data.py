@@ -140,9 +140,21 @@ def category_at(category: str, level: str) -> str:
     raise ValueError(f"unknown category level {level!r}; expected one of {REQUEST_LEVELS}")
 
 
+def customer_form(text: str) -> str:
+    """A request or category name as a customer may write it, normalised for matching: lower case,
+    "&" written "and", every word made singular ("Binding Covers & Paper" -> "binding cover and paper")."""
+    low = re.sub(r"\s*&\s*", " and ", text.lower())
+    return " ".join(singular(w) if w.isalpha() else w for w in re.findall(r"[\w'-]+|[^\w\s]", low))
+
+
 class CategoryMatcher:
     """Which catalog category a request names: the longest category name it contains (whole words,
     case-insensitive), and the items filed under that name at any level of their path.
+
+    ``forms="exact"`` (the category filters' rule): the request must contain the catalog's heading as
+    written. ``forms="customer"`` (our request parser): request and names are compared in
+    :func:`customer_form`, so "a binding cover and paper" names "Binding Covers & Paper"; names that
+    share a form share their items.
 
     Example:
         >>> m = CategoryMatcher(["", "Office, Pens, Rollerball Pens", "Office, Pens, Gel Pens", "Office, Paper"])
@@ -150,27 +162,35 @@ class CategoryMatcher:
         ('rollerball pens', [1])
         >>> m.items("show me pens").tolist(), m.items("a rollerball pen") is None
         ([1, 2], True)
+        >>> CategoryMatcher(m.categories, forms="customer").named("a rollerball pen")
+        'rollerball pen'
     """
 
-    def __init__(self, categories: Sequence[str]) -> None:
+    def __init__(self, categories: Sequence[str], forms: str = "exact") -> None:
+        if forms not in ("exact", "customer"):
+            raise ValueError(f"unknown forms {forms!r}; expected 'exact' or 'customer'")
+        self.categories = list(categories)
+        self.forms = forms
+        norm = (lambda n: n.lower()) if forms == "exact" else customer_form
+        self._norm = norm
         members: dict[str, set[int]] = {}
         for i, cat in enumerate(categories):
             if i == 0:
                 continue
             for name in category_path(cat):
-                members.setdefault(name.lower(), set()).add(i)
+                members.setdefault(norm(name), set()).add(i)
         self.members = {k: np.asarray(sorted(v), dtype=np.int64) for k, v in members.items() if k}
-        self.leaf_names = {leaf_category(c).lower() for c in categories[1:] if leaf_category(c)}
+        self.leaf_names = {norm(leaf_category(c)) for c in categories[1:] if leaf_category(c)}
         names = sorted(self.members, key=len, reverse=True)
         self._patterns = [(n, re.compile(r"(?<!\w)" + re.escape(n) + r"(?!\w)")) for n in names]
         self._memo: dict[str, str | None] = {}
 
     def named(self, request: str) -> str | None:
-        """The longest category name in ``request``, or None when it names none."""
+        """The longest category name in ``request`` (in the matcher's form), or None when it names none."""
         hit = self._memo.get(request, "")
         if hit != "":
             return hit
-        low = request.lower()
+        low = self._norm(request)
         found = next((n for n, pat in self._patterns if n in low and pat.search(low)), None)
         self._memo[request] = found
         return found

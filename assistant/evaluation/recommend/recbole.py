@@ -85,6 +85,7 @@ __all__ = [
     "RecBoleResult",
     "build_config",
     "cache_key",
+    "cached_sasrec_recbole",
     "ensure_recbole_venv",
     "export_inter",
     "run_sasrec_recbole",
@@ -456,6 +457,19 @@ def _failed(error: str, train_seconds: float = 0.0) -> RecBoleResult:
     return RecBoleResult(
         metrics=None, valid_metrics=None, train_seconds=train_seconds, epochs_run=0, cached=False, error=error
     )
+
+
+def cached_sasrec_recbole(
+    sequences: dict[str, list[str]], cache_dir: Path, *, epochs: int | None = None, seed: int = 42
+) -> RecBoleResult | None:
+    """The cached result :func:`run_sasrec_recbole` would return for these arguments, or None.
+
+    Runs nothing and creates no venv: a plain evaluation uses a RecBole figure measured earlier on
+    exactly this data and configuration (same cache key), and says so (``cached=True``).
+    """
+    key = cache_key(export_inter(sequences), build_config(epochs=epochs, seed=seed))
+    path = Path(cache_dir).absolute() / f"sasrec-{key}.json"
+    return _from_cache(path) if path.exists() else None
 
 
 def run_sasrec_recbole(

@@ -57,7 +57,11 @@ class FusionInterestModel(InterestModel):
     def item_vectors(self) -> Tensor:
         v: Tensor = self.item_proj(self.item_text)
         if self.item_id is not None:
-            v = v + self.item_id.weight * self.item_has_history[:, None]
+            has_id = self.item_has_history
+            if self.training and self.cfg.id_dropout > 0:
+                # Cold-start training: some items are placed by their text alone this step.
+                has_id = has_id & (torch.rand(has_id.shape, device=has_id.device) >= self.cfg.id_dropout)
+            v = v + self.item_id.weight * has_id[:, None]
         return v
 
     def behavior_vectors(self, items: Tensor, events: Tensor, all_positions: bool) -> Tensor:

@@ -11,6 +11,7 @@ from assistant.interest.data import (
     TRAIN_TEMPLATES,
     CategoryMatcher,
     category_at,
+    customer_form,
     singular,
 )
 from assistant.interest.metrics import candidate_counts, ranking_metrics
@@ -36,6 +37,33 @@ def test_category_matcher_names_the_most_specific_category() -> None:
     assert m.kind("any gel pens") == "leaf" and m.kind("office stuff") == "broader" and m.kind("a stapler") == "none"
     assert m.items("a rollerball pen") is None  # not the category's name: the filter falls back
     assert m.items("spent on papers") is None  # whole words only
+
+
+def test_customer_forms_parser_reads_singular_and_and() -> None:
+    cats = [
+        "",
+        "Office, Pens & Refills, Rollerball Pens",
+        "Office, Binding Covers & Paper",
+        "Office, Paper",
+        "Office, Boxes",
+    ]
+    exact, ours = CategoryMatcher(cats), CategoryMatcher(cats, forms="customer")
+    assert customer_form("Binding Covers & Paper") == "binding cover and paper"
+    # The exact rule (the filters') misses a customer's wording or takes a shorter, wrong name ...
+    assert exact.items("I'd like to get a rollerball pen") is None
+    assert exact.named("I need a binding cover & paper") == "paper"
+    # ... our parser reads the same request as the category it means, at any level of the path.
+    assert ours.items("I'd like to get a rollerball pen").tolist() == [1]
+    assert ours.items("I need a binding cover & paper").tolist() == [2]
+    assert ours.items("show me pens and refills").tolist() == [1] and ours.kind("show me pens and refills") == "broader"
+    assert ours.items("any boxes?").tolist() == [4] and ours.items("a box, please").tolist() == [4]
+    assert ours.items("a stapler") is None and ours.kind("a stapler") == "none"
+    try:
+        CategoryMatcher(cats, forms="fuzzy")
+    except ValueError as exc:
+        assert "fuzzy" in str(exc)
+    else:
+        raise AssertionError("an unknown form must be refused")
 
 
 def test_auc_and_candidate_counts() -> None:
