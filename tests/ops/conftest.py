@@ -1,32 +1,16 @@
-"""Fixtures of the operations tests: a demo shop built once, private copies per test."""
+"""Fixtures of the operations tests: private copies of the demo shop, one per test."""
 
 from __future__ import annotations
-
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import Embedder
-
-
-@pytest.fixture(scope="session")
-def ops_demo_template(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
-    from assistant.demo.build import build_demo
-
-    root = tmp_path_factory.mktemp("ops-demo") / "data"
-    build_demo(Settings(data_dir=root, device="cpu"))
-    return root
 
 
 @pytest.fixture
-def shop(ops_demo_template: Path, tmp_path: Path) -> Iterator[Settings]:
-    """Settings of a private, writable copy of the demo shop."""
-    target = tmp_path / "shop"
-    shutil.copytree(ops_demo_template, target)
-    yield Settings(data_dir=target, device="cpu")
+def shop(demo_copy: Settings) -> Settings:
+    """A private, writable copy of the demo shop (``demo_copy`` of tests/conftest.py)."""
+    return demo_copy
 
 
 # Questions whose answers must survive a backup/restore or a reindex unchanged.

@@ -3,51 +3,22 @@ click-through counted for API clients (issue 10), against the demo shop with the
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.app import create_app
 from assistant.api.deps import CONVERSATION_TOKEN_HEADER, conversation_cookie
-from assistant.config import Settings
 from assistant.services import Services
 from assistant.services.users import mint_identity_token
 from assistant.store.models import ConversationAccess, Event
-from assistant.users import add_user
 
-
-@pytest.fixture(scope="module")
-def services(demo_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Services:
-    target = tmp_path_factory.mktemp("ownership") / "data"
-    shutil.copytree(demo_template, target)
-    svc = Services.build(Settings(data_dir=target, device="cpu"))
-    add_user(svc.db, "ana", "agent-pass-123", "agent")
-    add_user(svc.db, "root", "admin-pass-123", "admin")
-    return svc
-
-
-@pytest.fixture(scope="module")
-def app(services: Services) -> object:
-    return create_app(services, warm=False)
-
-
-@pytest.fixture
-def client(app: object) -> Iterator[TestClient]:
-    with TestClient(app) as c:  # type: ignore[arg-type]
-        yield c
+SignIn = Callable[[TestClient, str, str], None]
 
 
 def _start(client: TestClient, **body: object) -> dict[str, str]:
     r = client.post("/api/conversations", json=body)
     assert r.status_code == 201, r.text
     return dict(r.json())
-
-
-def _sign_in(client: TestClient, username: str, password: str) -> None:
-    assert client.post("/api/auth/login", json={"username": username, "password": password}).status_code == 200
 
 
 def test_creating_a_conversation_returns_a_secret_token_and_an_httponly_cookie(
@@ -92,7 +63,7 @@ def test_another_caller_cannot_read_or_write_the_conversation(app: object) -> No
         assert stranger.get(f"/api/conversations/{cid}", headers=other).status_code == 403
 
 
-def test_api_clients_use_the_header_and_agents_their_session(app: object) -> None:
+def test_api_clients_use_the_header_and_agents_their_session(app: object, sign_in: SignIn) -> None:
     with TestClient(app) as api, TestClient(app) as agent:  # type: ignore[arg-type]
         conv = _start(api)
         api.cookies.clear()  # an API client without a cookie jar
@@ -105,7 +76,7 @@ def test_api_clients_use_the_header_and_agents_their_session(app: object) -> Non
         assert r.status_code == 200, r.text
         assert r.json()["citations"] and "products" in r.json()  # every TurnResult field flows through
         assert agent.get(f"/api/conversations/{cid}").status_code == 403
-        _sign_in(agent, "ana", "agent-pass-123")
+        sign_in(agent, "ana", "agent-pass-123")
         detail = agent.get(f"/api/conversations/{cid}")
         assert detail.status_code == 200 and "return a jacket" in detail.text
 
@@ -147,16 +118,16 @@ def test_events_posted_by_a_guest_are_not_stored_for_any_customer(client: TestCl
     assert customer_events() == before
 
 
-def test_drafts_are_listed_to_agents_only(app: object) -> None:
+def test_drafts_are_listed_to_agents_only(app: object, sign_in: SignIn) -> None:
     with TestClient(app) as anyone:  # type: ignore[arg-type]
         assert anyone.get("/api/suggestions?status=all").status_code == 401
-        _sign_in(anyone, "ana", "agent-pass-123")
+        sign_in(anyone, "ana", "agent-pass-123")
         assert anyone.get("/api/suggestions?status=all").status_code == 200
 
 
-def test_a_click_through_the_http_api_counts_in_the_admin_analytics(app: object) -> None:
+def test_a_click_through_the_http_api_counts_in_the_admin_analytics(app: object, sign_in: SignIn) -> None:
     with TestClient(app) as shopper, TestClient(app) as admin:  # type: ignore[arg-type]
-        _sign_in(admin, "root", "admin-pass-123")
+        sign_in(admin, "root", "admin-pass-123")
         before = admin.get("/api/admin/analytics?days=2").json()
         conv = _start(shopper)
         cid = conv["conversation_id"]
