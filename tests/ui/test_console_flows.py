@@ -60,6 +60,23 @@ def hand_off(customer: Any) -> None:
     )
 
 
+def customer_asking(browser: Any, url: str, customer_id: str, question: str, *, handoff: bool = True,
+                    viewport: dict[str, int] | None = None) -> Any:
+    """The chat page of ``customer_id`` (demo picker), who asked ``question`` and, with ``handoff``,
+    then pressed "Talk to a human"."""
+    customer = new_page(browser, url, viewport=viewport or DESKTOP)
+    pick_customer(customer, customer_id)
+    ask(customer, question)
+    if handoff:
+        hand_off(customer)
+    return customer
+
+
+def shows(agent: Any, selector: str, text: str, timeout: int = 20_000) -> None:
+    """Wait until the console element ``selector`` shows ``text`` (a substring)."""
+    agent.locator(selector).get_by_text(text, exact=False).first.wait_for(timeout=timeout)
+
+
 # --- 1. separate entrances ------------------------------------------------------------------------------
 
 
@@ -94,10 +111,7 @@ def test_customers_see_only_the_chat_and_staff_have_their_own_entrances(
 
 
 def test_approve_and_send_sends_exactly_the_editors_text(live_app: Any, browser: Any, shot: Any) -> None:
-    customer = new_page(browser, live_app.url, viewport=DESKTOP)
-    pick_customer(customer, "C004")
-    ask(customer, "My Ember wool hat arrived with a hole in it, what now?")
-    hand_off(customer)
+    customer = customer_asking(browser, live_app.url, "C004", "My Ember wool hat arrived with a hole in it, what now?")
     agent = agent_page(browser, live_app.url)
     # The role message is only shown when it is true: a signed-in agent never sees "please sign in".
     assert "Please sign in" not in agent.locator("#agent-area").inner_text()
@@ -108,7 +122,7 @@ def test_approve_and_send_sends_exactly_the_editors_text(live_app: Any, browser:
     edited = "Hi, Ana here: I am sorry about the hat. A replacement ships today, no need to send it back."
     agent.locator("#agent-draft textarea").fill(edited)
     agent.locator("#agent-approve").click()
-    agent.locator("#agent-result").get_by_text("sent", exact=False).wait_for(timeout=20_000)
+    shows(agent, "#agent-result", "sent")
     shot(agent, "1-approved-edited-draft")
     customer.bring_to_front()
     bubble = customer.locator("#chat .message").filter(has_text="A replacement ships today")
@@ -136,9 +150,8 @@ def test_cancellation_goes_from_the_queue_to_an_updated_order_and_a_notified_cus
 ) -> None:
     from assistant.store.models import Draft, Order
 
-    customer = new_page(browser, live_app.url, viewport=DESKTOP)
-    pick_customer(customer, "C018")  # Ravi Kulkarni, order #JP1054 is processing
-    ask(customer, "Please cancel my order #JP1054")
+    # Ravi Kulkarni, order #JP1054 is processing
+    customer = customer_asking(browser, live_app.url, "C018", "Please cancel my order #JP1054", handoff=False)
     agent = agent_page(browser, live_app.url)
     agent.locator("#agent-waiting").get_by_text("to decide", exact=False).wait_for(timeout=20_000)
     entry = queue_entry(agent, "Cancel order #JP1054")
@@ -152,7 +165,7 @@ def test_cancellation_goes_from_the_queue_to_an_updated_order_and_a_notified_cus
     assert "processing" in box.inner_text()
     shot(agent, "1-order-action-in-the-console")
     agent.locator("#agent-action-approve").click()
-    agent.locator("#agent-result").get_by_text("Applied to the order", exact=False).wait_for(timeout=20_000)
+    shows(agent, "#agent-result", "Applied to the order")
     with live_app.services.db.session() as s:
         assert s.get(Order, "#JP1054").status == "cancelled"
         decided = s.query(Draft).filter(Draft.kind == "order_action", Draft.reviewer == "ana").all()
@@ -171,16 +184,15 @@ def test_an_order_that_shipped_meanwhile_cannot_be_cancelled_and_the_rejection_r
 ) -> None:
     from assistant.store.models import Order
 
-    customer = new_page(browser, live_app.url, viewport=DESKTOP)
-    pick_customer(customer, "C010")  # Jin-woo Park, #JP1057 is processing
-    ask(customer, "Please cancel my order #JP1057")
+    # Jin-woo Park, #JP1057 is processing
+    customer = customer_asking(browser, live_app.url, "C010", "Please cancel my order #JP1057", handoff=False)
     agent = agent_page(browser, live_app.url)
     queue_entry(agent, "Cancel order #JP1057").click()
     agent.locator("#agent-action-info").get_by_text("#JP1057").first.wait_for(timeout=20_000)
     with live_app.services.db.session() as s:  # the warehouse ships it while the agent reads
         s.get(Order, "#JP1057").status = "shipped"
     agent.locator("#agent-action-approve").click()
-    agent.locator("#agent-result").get_by_text("Not applied", exact=False).wait_for(timeout=20_000)
+    shows(agent, "#agent-result", "Not applied")
     assert "shipped" in agent.locator("#agent-result").inner_text()
     assert "Now: Order #JP1057 is now shipped" in agent.locator("#agent-action-info").inner_text()
     with live_app.services.db.session() as s:
@@ -189,9 +201,7 @@ def test_an_order_that_shipped_meanwhile_cannot_be_cancelled_and_the_rejection_r
     reason = "It left our warehouse this morning; you can refuse the delivery for a full refund."
     agent.locator("#agent-action-reason textarea").fill(reason)
     agent.locator("#agent-action-reject").click()
-    agent.locator("#agent-result").get_by_text("Rejected; the customer was told", exact=False).wait_for(
-        timeout=20_000
-    )
+    shows(agent, "#agent-result", "Rejected; the customer was told")
     customer.bring_to_front()
     customer.locator("#chat").get_by_text("refuse the delivery", exact=False).first.wait_for(timeout=20_000)
     shot(customer, "2-customer-gets-the-reason")
@@ -200,14 +210,8 @@ def test_an_order_that_shipped_meanwhile_cannot_be_cancelled_and_the_rejection_r
 def test_queue_claim_resolve_reopen_and_switching_clears_the_previous_fields(
     live_app: Any, browser: Any, shot: Any
 ) -> None:
-    first = new_page(browser, live_app.url, viewport=DESKTOP)
-    pick_customer(first, "C002")
-    ask(first, "Do you ship trail shoes to Canada?")
-    hand_off(first)
-    second = new_page(browser, live_app.url, viewport=DESKTOP)
-    pick_customer(second, "C012")
-    ask(second, "Can I pay with a gift card for the camp stove?")
-    hand_off(second)
+    customer_asking(browser, live_app.url, "C002", "Do you ship trail shoes to Canada?")
+    customer_asking(browser, live_app.url, "C012", "Can I pay with a gift card for the camp stove?")
 
     agent = agent_page(browser, live_app.url)
     a = queue_entry(agent, "Canada")
@@ -217,14 +221,14 @@ def test_queue_claim_resolve_reopen_and_switching_clears_the_previous_fields(
                for m in (re.search(r"waiting (<1|\d+)", t) for t in labels) if m]
     assert minutes == sorted(minutes, reverse=True), labels  # longest wait first
     a.click()
-    agent.locator("#agent-header").get_by_text("Daniel Reyes").wait_for(timeout=20_000)
+    shows(agent, "#agent-header", "Daniel Reyes")
     agent.locator("#agent-reason textarea").fill("left over from Daniel")
     agent.locator("#agent-claim").click()
-    agent.locator("#agent-result").get_by_text("You claimed", exact=False).wait_for(timeout=20_000)
+    shows(agent, "#agent-result", "You claimed")
     assert "claimed by ana" in queue_entry(agent, "Canada").inner_text()
     # Switching customers shows the other one's data and clears every field of the first.
     queue_entry(agent, "gift card").click()
-    agent.locator("#agent-header").get_by_text("Ethan Walker").wait_for(timeout=20_000)
+    shows(agent, "#agent-header", "Ethan Walker")
     assert agent.locator("#agent-reason textarea").input_value() == ""
     assert agent.locator("#agent-result").inner_text().strip() == ""
     assert "trail shoes" not in agent.locator("#agent-transcript").inner_text()
@@ -234,13 +238,13 @@ def test_queue_claim_resolve_reopen_and_switching_clears_the_previous_fields(
     agent.wait_for_timeout(2000)
     assert "Ethan Walker" in agent.locator("#agent-header").inner_text()
     agent.locator("#agent-resolve").click()
-    agent.locator("#agent-result").get_by_text("Resolved", exact=False).wait_for(timeout=20_000)
+    shows(agent, "#agent-result", "Resolved")
     assert not agent.locator("#agent-queue label").filter(has_text="gift card").count()
     agent.locator("#agent-view label").filter(has_text="Resolved").click()
     queue_entry(agent, "gift card").click()
-    agent.locator("#agent-header").get_by_text("Ethan Walker").wait_for(timeout=20_000)
+    shows(agent, "#agent-header", "Ethan Walker")
     agent.locator("#agent-reopen").click()
-    agent.locator("#agent-result").get_by_text("Reopened", exact=False).wait_for(timeout=20_000)
+    shows(agent, "#agent-result", "Reopened")
     agent.locator("#agent-view label").filter(has_text="Waiting").click()
     assert "claimed by ana" in queue_entry(agent, "gift card").inner_text()
     shot(agent, "2-reopened-and-claimed")
@@ -251,10 +255,8 @@ def test_queue_claim_resolve_reopen_and_switching_clears_the_previous_fields(
 def test_a_suggestion_reaches_the_customer_as_a_product_card_with_the_agents_note(
     live_app: Any, browser: Any, shot: Any, viewport: dict[str, int]
 ) -> None:
-    customer = new_page(browser, live_app.url, viewport=viewport)
-    pick_customer(customer, "C005")
-    ask(customer, "I need a warm blanket for the cabin, can someone help me choose?")
-    hand_off(customer)
+    customer = customer_asking(browser, live_app.url, "C005",
+                               "I need a warm blanket for the cabin, can someone help me choose?", viewport=viewport)
     agent = agent_page(browser, live_app.url)
     queue_entry(agent, "warm blanket").click()
     options = agent.locator("#agent-suggestions label")
@@ -264,7 +266,7 @@ def test_a_suggestion_reaches_the_customer_as_a_product_card_with_the_agents_not
     note = "This one is my favourite for cold nights."
     agent.locator("#agent-sugg-note textarea").fill(note)
     agent.locator("#agent-sugg-accept").click()
-    agent.locator("#agent-result").get_by_text("Suggestion sent", exact=False).wait_for(timeout=20_000)
+    shows(agent, "#agent-result", "Suggestion sent")
     customer.bring_to_front()
     card = customer.locator("#chat .sa-msg-card").filter(has_text=name)
     card.first.wait_for(timeout=20_000)
