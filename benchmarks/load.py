@@ -1,7 +1,7 @@
 """Load benchmark: N concurrent chat sessions of M turns each, over HTTP on loopback.
 
-Starts ``shopassist serve`` itself (``--workers K`` processes on consecutive ports, sessions spread
-over them round-robin) on a built shop, or drives ``--url`` servers already running (loopback only).
+Starts ``shopassist serve --workers K`` itself on a built shop (K uvicorn worker processes on one
+port), or drives ``--url`` servers already running (loopback only, sessions spread round-robin).
 Every session opens a conversation and sends its M questions back to back; every reply is checked
 (200, non-empty text, a message id), and afterwards every conversation is read back to check that
 each of its turns was stored (customer message and reply). Bounded: ``--max-seconds`` ends it.
@@ -11,7 +11,9 @@ questions are run in this process with the engine's stages timed (embedding, vec
 SQL, recommendations), and the encoder alone is timed on the batch of queries.
 
 Usage:
-    python benchmarks/load.py --data-dir /tmp/shop --sessions 50 --turns 5 --workers 2
+    python benchmarks/load.py --data-dir /tmp/shop --sessions 50 --turns 5 --unique
+    # several workers need a Chroma server and Redis (see docs/deployment.md):
+    SHOPASSIST_CHROMA_HOST=... SHOPASSIST_RATE_LIMIT_STORAGE=redis://... python benchmarks/load.py --workers 2 ...
     python benchmarks/load.py --url http://127.0.0.1:7860 --sessions 50 --turns 5
     # PostgreSQL + Chroma server: export SHOPASSIST_DATABASE_URL / SHOPASSIST_CHROMA_HOST ... first
 """
@@ -208,9 +210,10 @@ def stage_profile(data_env: dict[str, str], n_turns: int) -> dict[str, Any]:
     timer = StageTimer()
     timer.wrap(Embedder, "encode", "embedding")
     timer.wrap(VectorStore, "query", "vector query")
+    timer.wrap(bm25.BM25Index, "nearest", "vector query")  # small collections: exact search in memory
     for name in dir(bm25):
         obj = getattr(bm25, name)
-        if isinstance(obj, type) and hasattr(obj, "search"):
+        if isinstance(obj, type) and hasattr(obj, "search") and obj is not bm25.BM25Cache:
             timer.wrap(obj, "search", "bm25")
     timer.wrap(InterestService, "recommend", "recommendations")
     timer.wrap(Database, "session", "sql (session open)")
@@ -259,45 +262,41 @@ def _caller(started: Any) -> Any:
 # --- servers ----------------------------------------------------------------------------------
 @contextmanager
 def servers(env: dict[str, str], workers: int, base_port: int) -> Iterator[list[str]]:
-    procs = []
-    urls = [f"http://127.0.0.1:{base_port + i}" for i in range(workers)]
-    for i in range(workers):
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "assistant.cli", "serve", "--port", str(base_port + i)],
-                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )
-        )
+    """``shopassist serve --workers K`` on one port (uvicorn's worker processes share the socket)."""
+    url = f"http://127.0.0.1:{base_port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "serve", "--port", str(base_port), "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
     try:
-        for proc, url in zip(procs, urls, strict=True):
-            deadline = time.monotonic() + 300
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"worker exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit(f"{url} did not start")
-                time.sleep(0.5)
-        yield urls
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
+        deadline = time.monotonic() + 300
+        seen: set[str] = set()
+        while len(seen) < workers:  # every worker answers (each warms up before it accepts requests)
+            if proc.poll() is not None:
+                raise SystemExit(f"serve exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
             try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+                r = httpx.get(f"{url}/healthz", timeout=2, headers={"Connection": "close"})
+                if r.status_code == 200:
+                    seen.add(str(r.json().get("worker")))
+                    continue
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url}: {len(seen)} of {workers} workers answered")
+            time.sleep(0.5)
+        yield [url]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 DEFAULT_MATRIX = (
     "before: 1 worker, 2 torch threads, no batching=1:2:1",
     "1 worker, 1 torch thread=1:1:1",
     "1 worker, 1 torch thread, dynamic batching=1:1:64",
-    "2 workers, 1 torch thread, dynamic batching=2:1:64",
 )
 
 
@@ -305,7 +304,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, default=None, help="A built shop (default: the demo, in a temp dir).")
     parser.add_argument("--url", action="append", default=[], help="Drive running server(s) instead (loopback only).")
-    parser.add_argument("--workers", type=int, default=1, help="serve processes to start (ports base-port+i).")
+    parser.add_argument("--workers", type=int, default=1, help="`serve --workers K` (several need a Chroma server).")
     parser.add_argument(
         "--matrix", action="append", default=[],
         help="'label=WORKERS:TORCH_THREADS:DYNAMIC_BATCH', run one after the other in this invocation "

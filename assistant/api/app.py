@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import secrets
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,8 @@ from fastapi.responses import JSONResponse
 from assistant.services import Services
 
 log = logging.getLogger(__name__)
+
+WORKER_ID = secrets.token_hex(4)  # one per process
 
 
 def create_app(services: Services, *, warm: bool = True) -> FastAPI:
@@ -46,7 +49,8 @@ def create_app(services: Services, *, warm: bool = True) -> FastAPI:
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, Any]:
-        return {"status": "ok", "vectors": services.vectors.counts()}
+        # ``worker``: a random id of the serving process (not its pid), so `serve --workers N` can be seen.
+        return {"status": "ok", "vectors": services.vectors.counts(), "worker": WORKER_ID}
 
     app.include_router(conversation_routes.router)
     app.include_router(auth.router)

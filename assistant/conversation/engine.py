@@ -89,7 +89,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             interest = InterestService(settings, db)
         self.interest = interest
         self.panel = Panel(interest, cfg.recommendations_k)
-        self.bm25 = BM25Cache(vectors.collection)  # type: ignore[arg-type]
+        self.bm25 = BM25Cache(
+            vectors.collection,  # type: ignore[arg-type]
+            vectors_max_items=settings.retrieval_memory_max_items,
+            max_age=settings.retrieval_refresh_seconds,
+            check_seconds=settings.retrieval_check_seconds,
+        )
         self.encoder = QueryEncoder(vectors)
         self.screen = InjectionScreen()
         # Stored passages do not change between turns: each is screened once (memoised by its text).

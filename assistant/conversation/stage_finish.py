@@ -168,21 +168,22 @@ class FinishStage:
             ),
         )
         turn.timings["save"] = (time.perf_counter() - save_start) * 1000
-        audit.info(
-            json.dumps(
-                {
-                    "event": "handoff" if newly_handed else "answer",
-                    "conversation_id": turn.conversation_id,
-                    "message_id": message_id,
-                    "intent": turn.intent.intent,
-                    "confidence": confidence,
-                    "refused": turn.refused,
-                    "reason": turn.handoff_reason,
-                    "sources": sources,
-                },
-                default=str,
+        if audit.isEnabledFor(logging.INFO):  # the record is built only for a configured audit log
+            audit.info(
+                json.dumps(
+                    {
+                        "event": "handoff" if newly_handed else "answer",
+                        "conversation_id": turn.conversation_id,
+                        "message_id": message_id,
+                        "intent": turn.intent.intent,
+                        "confidence": confidence,
+                        "refused": turn.refused,
+                        "reason": turn.handoff_reason,
+                        "sources": sources,
+                    },
+                    default=str,
+                )
             )
-        )
         return TurnResult(
             message_id=message_id,
             conversation_id=turn.conversation_id,

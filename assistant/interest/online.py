@@ -31,7 +31,7 @@ from typing import Literal
 
 import numpy as np
 import torch
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from assistant.config import Settings
 from assistant.interest.data import EVENT_INDEX, Catalog, catalog_from_products
@@ -348,13 +348,13 @@ class InterestService:
 
     def _popular(self, k: int, filters: RecFilters | None) -> list[ScoredItem]:
         """Nobody to personalise for: most-interacted products (by stored events) pass the filters."""
-        with self.db.session() as s:
-            rows = s.execute(select(Event.product_id)).scalars().all()
+        with self.db.session() as s:  # counted by the database: one row per product, not per event
+            rows = s.execute(select(Event.product_id, func.count()).group_by(Event.product_id)).all()
         counts = np.zeros(len(self.catalog.ids))
-        for p in rows:
+        for p, n in rows:
             i = self.catalog.index.get(p)
             if i is not None:
-                counts[i] += 1
+                counts[i] += n
         cand = np.flatnonzero(self._allowed(filters, set()))
         top = cand[np.argsort(-counts[cand], kind="stable")[:k]]
         return [

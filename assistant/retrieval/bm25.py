@@ -13,7 +13,10 @@ Example:
 
 from __future__ import annotations
 
+import json
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,6 +26,17 @@ from scipy import sparse  # type: ignore[import-untyped]
 from assistant.retrieval.text import tokenize
 
 Where = Mapping[str, Any]
+MASK_CACHE_SIZE = 256  # distinct metadata filters remembered per index (one per product, say)
+
+
+def _unit_rows(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.float32)
+    if m.ndim != 2:
+        raise ValueError("embeddings must be a 2-d array")
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    out: np.ndarray = m / np.maximum(norms, 1e-12)
+    out.setflags(write=False)
+    return out
 
 
 def matches(metadata: Mapping[str, Any], where: Where | None) -> bool:
@@ -80,9 +94,12 @@ class BM25Index:
         *,
         k1: float = 1.2,
         b: float = 0.75,
+        embeddings: np.ndarray | None = None,
     ) -> None:
         if not (len(ids) == len(texts) == len(metadatas)):
             raise ValueError("ids, texts and metadatas must have the same length")
+        if embeddings is not None and embeddings.shape[0] != len(ids):
+            raise ValueError("one embedding per document")
         if k1 <= 0 or not 0.0 <= b <= 1.0:
             raise ValueError("need k1 > 0 and 0 <= b <= 1")
         self.ids = list(ids)
@@ -114,6 +131,9 @@ class BM25Index:
         coo = tf.tocoo()
         weights = coo.data * (k1 + 1.0) / (coo.data + norm[coo.row]) * idf[coo.col]
         self._weights = sparse.csc_matrix((weights, (coo.row, coo.col)), shape=tf.shape)
+        self.embeddings = _unit_rows(embeddings) if embeddings is not None else None
+        self._masks: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._masks_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -138,16 +158,63 @@ class BM25Index:
         if k < 1:
             raise ValueError("k must be >= 1")
         scores = self.scores(query)
-        if where:
-            mask = np.fromiter((matches(m, where) for m in self.metadatas), dtype=bool, count=len(self.ids))
-        else:
-            mask = np.ones(len(self.ids), dtype=bool)
+        mask = self.mask(where)
         pool = np.flatnonzero(mask if include_zero else mask & (scores > 0))
         if pool.size == 0:
             return []
         ids = np.asarray(self.ids, dtype=str)[pool]
         top = pool[np.lexsort((ids, -scores[pool]))[:k]]
         return [(self.ids[i], float(scores[i])) for i in top]
+
+    def mask(self, where: Where | None) -> np.ndarray:
+        """Which documents match ``where`` (memoised per filter: the index never changes)."""
+        if not where:
+            return np.ones(len(self.ids), dtype=bool)
+        key = json.dumps(where, sort_keys=True, default=str)
+        with self._masks_lock:
+            hit = self._masks.get(key)
+            if hit is not None:
+                self._masks.move_to_end(key)
+                return hit
+        mask = np.fromiter((matches(m, where) for m in self.metadatas), dtype=bool, count=len(self.ids))
+        mask.setflags(write=False)
+        with self._masks_lock:
+            self._masks[key] = mask
+            while len(self._masks) > MASK_CACHE_SIZE:
+                self._masks.popitem(last=False)
+        return mask
+
+    def nearest(
+        self, query_embedding: np.ndarray, k: int, where: Where | None = None
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """Exact cosine nearest neighbours among documents matching ``where``: (id, text, metadata, cosine).
+
+        What :meth:`assistant.vectors.VectorStore.query` returns, computed on the snapshot's vectors
+        (exact, where Chroma's HNSW graph is approximate). Needs ``embeddings``.
+        """
+        if self.embeddings is None:
+            raise ValueError("this index holds no embeddings")
+        if k < 1:
+            raise ValueError("k must be >= 1")
+        if not self.ids:
+            return []
+        q = np.asarray(query_embedding, dtype=np.float32).ravel()
+        norm = float(np.linalg.norm(q))
+        if norm > 0:
+            q = q / norm
+        sims = self.embeddings @ q
+        pool = np.flatnonzero(self.mask(where)) if where else np.arange(len(self.ids))
+        if pool.size == 0:
+            return []
+        sub = sims[pool]
+        if pool.size > k:
+            part = np.argpartition(-sub, k - 1)[:k]
+            pool, sub = pool[part], sub[part]
+        order = np.argsort(-sub, kind="stable")
+        return [
+            (self.ids[i], self.texts[i], dict(self.metadatas[i]), float(sub[j]))
+            for j, i in zip(order, pool[order], strict=True)
+        ]
 
     def document(self, doc_id: str) -> tuple[str, dict[str, Any]]:
         i = self._positions()[doc_id]
@@ -160,43 +227,83 @@ class BM25Index:
 
 
 class BM25Cache:
-    """BM25 indexes of Chroma collections, rebuilt when a collection's size changes.
+    """BM25 indexes of Chroma collections; for collections up to ``vectors_max_items`` entries, with
+    their vectors too, so a query's nearest neighbours come from memory (:meth:`BM25Index.nearest`).
+
+    Freshness: the collection's size is read from the store at most every ``check_seconds`` (0: on
+    every :meth:`get`), so documents another worker adds or deletes are seen within that time; an
+    index older than ``max_age`` seconds is rebuilt (a document another worker changed in place is
+    seen by then); :meth:`invalidate` drops indexes at once (the process's own ingestions and
+    approvals call it).
 
     Example:
         >>> cache = BM25Cache(lambda name: vectors.collection(name))  # doctest: +SKIP
         >>> cache.get("policies").search("refund", k=3)  # doctest: +SKIP
     """
 
-    def __init__(self, collection_getter: Callable[[str], Any], page_size: int = 5000) -> None:
+    def __init__(
+        self,
+        collection_getter: Callable[[str], Any],
+        page_size: int = 5000,
+        *,
+        vectors_max_items: int = 0,
+        max_age: float | None = None,
+        check_seconds: float = 0.0,
+    ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
+        if vectors_max_items < 0 or (max_age is not None and max_age <= 0) or check_seconds < 0:
+            raise ValueError("need vectors_max_items >= 0, max_age > 0 and check_seconds >= 0")
         self._getter = collection_getter
         self._page = page_size
-        self._indexes: dict[str, tuple[int, BM25Index]] = {}
+        self.vectors_max_items = vectors_max_items
+        self.max_age = max_age
+        self.check_seconds = check_seconds
+        self._indexes: dict[str, tuple[int, float, BM25Index]] = {}
+        self._checked: dict[str, float] = {}  # when each collection's size was last read
         self._lock = threading.Lock()
+        self.builds = 0  # indexes built so far (tests and benchmarks read it)
 
     def get(self, name: str) -> BM25Index:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._indexes.get(name)
+            fresh = cached is not None and (self.max_age is None or now - cached[1] < self.max_age)
+            if cached is not None and fresh and now - self._checked.get(name, -1e18) < self.check_seconds:
+                return cached[2]
         col = self._getter(name)
         count = int(col.count())
         with self._lock:
+            self._checked[name] = now
             cached = self._indexes.get(name)
-            if cached is not None and cached[0] == count:
-                return cached[1]
+            if cached is not None and cached[0] == count and (self.max_age is None or now - cached[1] < self.max_age):
+                return cached[2]
+            with_vectors = self.vectors_max_items > 0 and count <= self.vectors_max_items
+            include = ["documents", "metadatas", "embeddings"] if with_vectors else ["documents", "metadatas"]
             ids: list[str] = []
             docs: list[str] = []
             metas: list[dict[str, Any]] = []
+            vecs: list[np.ndarray] = []
             for offset in range(0, count, self._page):
-                res = col.get(include=["documents", "metadatas"], limit=self._page, offset=offset)
+                res = col.get(include=include, limit=self._page, offset=offset)
                 ids.extend(res["ids"])
                 docs.extend(d or "" for d in (res["documents"] or []))
                 metas.extend(dict(m or {}) for m in (res["metadatas"] or []))
-            index = BM25Index(ids, docs, metas)
-            self._indexes[name] = (count, index)
+                if with_vectors:
+                    got = res.get("embeddings")
+                    rows = np.asarray(got if got is not None else [], dtype=np.float32)
+                    vecs.append(rows.reshape(len(res["ids"]), -1))
+            embeddings = (np.vstack(vecs) if vecs else np.zeros((0, 1), np.float32)) if with_vectors else None
+            index = BM25Index(ids, docs, metas, embeddings=embeddings)
+            self._indexes[name] = (count, now, index)
+            self.builds += 1
             return index
 
     def invalidate(self, name: str | None = None) -> None:
         with self._lock:
             if name is None:
                 self._indexes.clear()
+                self._checked.clear()
             else:
                 self._indexes.pop(name, None)
+                self._checked.pop(name, None)

@@ -28,7 +28,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
-from assistant.retrieval.bm25 import BM25Cache
+from assistant.retrieval.bm25 import BM25Cache, BM25Index
 from assistant.retrieval.fusion import DEFAULT_FUSION_WEIGHT as DEFAULT_FUSION_WEIGHT
 from assistant.retrieval.fusion import DEFAULT_RRF_K as DEFAULT_RRF_K
 from assistant.retrieval.fusion import FUSION_METHODS as FUSION_METHODS
@@ -140,26 +140,29 @@ class HybridRetriever(BaseRetriever):
         n_cand = max(self.candidates, k)
         emb: list[tuple[str, str, dict[str, Any], float]] = []
         lex: list[tuple[str, float]] = []
+        assert self.bm25 is not None
+        index = self.bm25.get(self.collection)
         if mode in ("embedding", "hybrid"):
             vec = query_embedding if query_embedding is not None else self._encode(query)
-            emb = self.store.query(self.collection, vec, n_cand, where=flt or None)
+            if index.embeddings is not None:  # a small collection: its vectors are in memory
+                emb = index.nearest(vec, n_cand, where=flt or None)
+            else:
+                emb = self.store.query(self.collection, vec, n_cand, where=flt or None)
         if mode in ("bm25", "hybrid"):
-            assert self.bm25 is not None
-            lex = self.bm25.get(self.collection).search(query, n_cand, where=flt or None)
+            lex = index.search(query, n_cand, where=flt or None)
         if self.screen is not None:
-            emb, lex = self._screened(emb, lex)
-        return self._fuse(emb, lex, mode, k)
+            emb, lex = self._screened(emb, lex, index)
+        return self._fuse(emb, lex, mode, k, index)
 
     def _screened(
-        self, emb: list[tuple[str, str, dict[str, Any], float]], lex: list[tuple[str, float]]
+        self, emb: list[tuple[str, str, dict[str, Any], float]], lex: list[tuple[str, float]], index: BM25Index
     ) -> tuple[list[tuple[str, str, dict[str, Any], float]], list[tuple[str, float]]]:
         assert self.screen is not None
         texts = {i: t for i, t, _, _ in emb}
         bad: set[str] = set()
         for doc_id in {i for i, *_ in emb} | {i for i, _ in lex}:
             if doc_id not in texts:
-                assert self.bm25 is not None
-                texts[doc_id] = self.bm25.get(self.collection).document(doc_id)[0]
+                texts[doc_id] = index.document(doc_id)[0]
             if self.screen(texts[doc_id]):
                 bad.add(doc_id)
         for doc_id in sorted(bad):
@@ -176,6 +179,7 @@ class HybridRetriever(BaseRetriever):
         lex: list[tuple[str, float]],
         mode: RetrievalMode,
         k: int,
+        index: BM25Index,
     ) -> list[Passage]:
         cos = {i: c for i, _, _, c in emb}
         bm = dict(lex)
@@ -199,8 +203,7 @@ class HybridRetriever(BaseRetriever):
             if doc_id in texts:
                 text, meta = texts[doc_id]
             else:
-                assert self.bm25 is not None
-                text, meta = self.bm25.get(self.collection).document(doc_id)
+                text, meta = index.document(doc_id)
             ranks = {}
             if doc_id in emb_rank:
                 ranks["embedding"] = emb_rank[doc_id]

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHAT_SESSION_PREFIX = "chat-"
+_ANSWER_ROLES = ("assistant", "agent", "system")  # what answers a customer message (ops.recovery)
 ANONYMOUS_PREFIX = "anon:"
 
 
@@ -116,6 +117,11 @@ class ChatService:
 
     def authorize(self, conversation_id: str, caller: Caller) -> _Owner:
         """Check the caller may use this conversation; :class:`NotFound` or :class:`Forbidden` if not."""
+        return self._authorize(conversation_id, caller)[0]
+
+    def _authorize(self, conversation_id: str, caller: Caller) -> tuple[_Owner, bool]:
+        """:meth:`authorize`, and whether the conversation may hold an unanswered customer message
+        (its last message is not an answer), read in the same transaction."""
         with self.db.session() as s:
             conv = s.get(Conversation, conversation_id) if conversation_id else None
             if conv is None:
@@ -123,11 +129,27 @@ class ChatService:
             access = s.get(ConversationAccess, conversation_id)
             stored = access.token_hash if access is not None else None
             customer = conv.verified_customer_id
+            last_role = s.scalar(
+                select(Message.role)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
         if not caller.is_staff:
             given = caller.conversation_token
             if not given or stored is None or not hmac.compare_digest(token_hash(given), stored):
                 raise Forbidden("This conversation needs its conversation token (or an agent session).")
-        return _Owner(customer, customer or f"{ANONYMOUS_PREFIX}{conversation_id}")
+        # A message followed by an answer (assistant, agent or system) is answered, and so is every
+        # earlier one: only a conversation ending in something else can need recovery.
+        unanswered = last_role is not None and last_role not in _ANSWER_ROLES
+        return _Owner(customer, customer or f"{ANONYMOUS_PREFIX}{conversation_id}"), unanswered
+
+    def _open(self, conversation_id: str, caller: Caller) -> _Owner:
+        """:meth:`authorize`, then :meth:`_recover` when the conversation may need it (one read per turn)."""
+        owner, unanswered = self._authorize(conversation_id, caller)
+        if unanswered:
+            self._recover(conversation_id)
+        return owner
 
     def _recover(self, conversation_id: str) -> None:
         """Mark customer messages a crashed worker left unanswered as failed, and tell the customer."""
@@ -165,8 +187,7 @@ class ChatService:
     ) -> Iterator[str | TurnResult]:
         """Text deltas, then the final :class:`TurnResult`. Checks run before the first item is asked for."""
         text = self._check_text(text)
-        self.authorize(conversation_id, caller)
-        self._recover(conversation_id)
+        self._open(conversation_id, caller)
         events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
         return self._stream(conversation_id, text, events, caller.client)
 
@@ -207,8 +228,7 @@ class ChatService:
 
     # --- reading ----------------------------------------------------------------------------
     def history(self, conversation_id: str, caller: Caller) -> list[MessageView]:
-        self.authorize(conversation_id, caller)
-        self._recover(conversation_id)
+        self._open(conversation_id, caller)
         try:
             return self._engine().history(conversation_id)
         except ConversationNotFound:
@@ -216,8 +236,7 @@ class ChatService:
 
     def detail(self, conversation_id: str, caller: Caller) -> ConversationDetail:
         """The conversation with its whole transcript (it can be resumed any time)."""
-        self.authorize(conversation_id, caller)
-        self._recover(conversation_id)
+        self._open(conversation_id, caller)
         try:
             info = self._engine().conversation(conversation_id)
             messages = self._engine().history(conversation_id)

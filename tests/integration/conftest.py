@@ -65,15 +65,15 @@ def pg_url() -> Iterator[str]:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def chroma_server() -> Iterator[tuple[str, int, str]]:
-    """(host, port, database): a Chroma database of its own on the server, for this session."""
+@contextlib.contextmanager
+def chroma_database(prefix: str = "shopassist_it") -> Iterator[tuple[str, int, str]]:
+    """(host, port, database): a new Chroma database on the test server, deleted afterwards."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     url = urlsplit(_need("SHOPASSIST_TEST_CHROMA_URL", CHROMA_URL))
     host, port = url.hostname or "127.0.0.1", url.port or 8000
-    name = f"shopassist_it_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = chromadb.AdminClient(
         ChromaSettings(
             chroma_api_impl="chromadb.api.fastapi.FastAPI",
@@ -86,6 +86,13 @@ def chroma_server() -> Iterator[tuple[str, int, str]]:
     yield host, port, name
     with contextlib.suppress(Exception):  # older servers cannot delete databases; the data is test data
         admin.delete_database(name)
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[tuple[str, int, str]]:
+    """(host, port, database): a Chroma database of its own on the server, for this session."""
+    with chroma_database() as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
