@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ import gradio as gr
 
 from assistant.services import Services
 from assistant.services.support_desk import DeskItem
-from assistant.services.types import ConversationDetail, DraftView, ServiceError, SessionUser
+from assistant.services.types import ConversationDetail, DraftView, Invalid, ServiceError, SessionUser
 from ui import charts
 from ui.auth import DENIED_MESSAGE, SigninPanel, plain_error, require, signin_panel
 from ui.knowledge import build_knowledge_section
@@ -333,20 +334,29 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
     queue.input(open_conversation, [queue, view], detail_outputs, api_name="agent_open")
 
     # --- acting: every action re-lists the queue and re-reads the pane --------------------------
-    def act(fn: Any, success: str) -> Any:
+    def run(request: gr.Request, conversation_id: str | None, view_value: str, what: str,
+            fn: Callable[[SessionUser, str], str]) -> list[Any]:
+        """Role check, then ``fn(user, conversation_id)`` (it returns the result line) and a re-read."""
+        user = require(services, request, "agent")
+        if user is None:
+            return [*([gr.skip()] * 7), *blank_detail(DENIED_MESSAGE)]
+        if not conversation_id:
+            return say("Pick a conversation first.")
+        try:
+            message = fn(user, conversation_id)
+        except ServiceError as exc:
+            return say(str(exc))
+        except Exception as exc:
+            return say(plain_error(what, exc))
+        return load(request, view_value, conversation_id, message)
+
+    def act(fn: Callable[[SessionUser, str], Any], success: str) -> Any:
         def handler(conversation_id: str | None, view_value: str, request: gr.Request) -> list[Any]:
-            user = require(services, request, "agent")
-            if user is None:
-                return [*([gr.skip()] * 7), *blank_detail(DENIED_MESSAGE)]
-            if not conversation_id:
-                return say("Pick a conversation first.")
-            try:
-                fn(user, conversation_id)
-            except ServiceError as exc:
-                return say(str(exc))
-            except Exception as exc:
-                return say(plain_error("conversation action", exc))
-            return load(request, view_value, conversation_id, success)
+            def do(user: SessionUser, cid: str) -> str:
+                fn(user, cid)
+                return success
+
+            return run(request, conversation_id, view_value, "conversation action", do)
 
         return handler
 
@@ -362,26 +372,19 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
     def reply_handler(reject_it: bool) -> Any:
         def handler(conversation_id: str | None, draft_id: int | None, text: str, why: str, view_value: str,
                     request: gr.Request) -> list[Any]:
-            user = require(services, request, "agent")
-            if user is None:
-                return [*([gr.skip()] * 7), *blank_detail(DENIED_MESSAGE)]
-            if not conversation_id:
-                return say("Pick a conversation first.")
-            try:
+            def do(user: SessionUser, cid: str) -> str:
                 if reject_it:
                     if draft_id is None:
-                        return say("There is no draft to reject.")
+                        raise Invalid("There is no draft to reject.")
                     desk.decide(user, int(draft_id), "reject", reason=why)
                     msg = "Draft rejected. Your reason was saved."
                 else:
-                    out = desk.send_reply(user, conversation_id, draft_id, text)
+                    out = desk.send_reply(user, cid, draft_id, text)
                     msg = "Draft approved and sent." if out.status == "approved" else "Your reply was sent."
-                desk.claim(user, conversation_id, take_over=True)
-            except ServiceError as exc:
-                return say(str(exc))
-            except Exception as exc:
-                return say(plain_error("draft decision", exc))
-            return load(request, view_value, conversation_id, msg)
+                desk.claim(user, cid, take_over=True)
+                return msg
+
+            return run(request, conversation_id, view_value, "draft decision", do)
 
         return handler
 
