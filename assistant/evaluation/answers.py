@@ -46,6 +46,7 @@ from assistant.retrieval.fusion import (
     DEFAULT_RRF_K,
     DEFAULT_SHARPNESS,
     FusionMethod,
+    LearnedFusion,
     choose_fusion_params,
     choose_fusion_weight,
     fuse_scores,
@@ -222,51 +223,131 @@ Metric = Callable[[list[str], int], float]
 
 @dataclass(frozen=True)
 class Fusions:
-    """The tuned hyper-parameters of both fusions for one benchmark (embedding share, sharpness)."""
+    """One benchmark's fusions, fitted on its training queries: the adaptive fusion's embedding share
+    and sharpness, the RRF share, the learned fusion, and which fusion is the reported ``hybrid``."""
 
     adaptive_weight: float
     sharpness: float
     rrf_weight: float
+    learned: LearnedFusion | None = None
+    selected: str = "adaptive"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "adaptive_weight": self.adaptive_weight,
+            "sharpness": self.sharpness,
+            "rrf_weight": self.rrf_weight,
+            "selected": self.selected,
+        }
 
 
 def _mrr10(flags: Sequence[bool]) -> float:
     return next((1.0 / (i + 1) for i, f in enumerate(flags[:10]) if f), 0.0)
 
 
-def _methods(cands: Sequence[Candidates], f: Fusions) -> dict[str, Callable[[int], list[str]]]:
-    """Every reported method as query index -> order: the product's hybrid (adaptive fusion), the
-    plain weighted RRF for reference, and each single ranker."""
+def _learned_order(c: Candidates, learned: LearnedFusion) -> list[str]:
+    cos = sorted(c.cosine, key=lambda kv: (-kv[1], kv[0]))
+    lex = sorted(c.bm25, key=lambda kv: (-kv[1], kv[0]))
+    return [i for i, _ in learned.rank(cos, lex)]
+
+
+def _fusion_orders(f: Fusions) -> dict[str, Callable[[Candidates], list[str]]]:
+    """Every reported method as candidates -> order: ``hybrid`` (the fusion chosen on training
+    queries, see :func:`_tuned`), each fusion under its own name, and each single ranker."""
+    learned = f.learned
+
+    def adaptive(c: Candidates) -> list[str]:
+        return ranked(c, "hybrid", f.adaptive_weight, "adaptive", sharpness=f.sharpness)
+
+    def learned_or_adaptive(c: Candidates) -> list[str]:
+        return _learned_order(c, learned) if learned is not None else adaptive(c)
+
     return {
-        "hybrid": lambda qi: ranked(cands[qi], "hybrid", f.adaptive_weight, "adaptive", sharpness=f.sharpness),
-        "hybrid_rrf": lambda qi: ranked(cands[qi], "hybrid", f.rrf_weight, "rrf"),
-        "embedding": lambda qi: ranked(cands[qi], "embedding", 0.0, "rrf"),
-        "bm25": lambda qi: ranked(cands[qi], "bm25", 0.0, "rrf"),
+        "hybrid": learned_or_adaptive if f.selected == "learned" else adaptive,
+        "hybrid_adaptive": adaptive,
+        "hybrid_learned": learned_or_adaptive,
+        "hybrid_rrf": lambda c: ranked(c, "hybrid", f.rrf_weight, "rrf"),
+        "embedding": lambda c: ranked(c, "embedding", 0.0, "rrf"),
+        "bm25": lambda c: ranked(c, "bm25", 0.0, "rrf"),
     }
 
 
-def _tuned(cands: Sequence[Candidates], score: Metric) -> tuple[Fusions, dict[str, Any]]:
-    """Both fusions' hyper-parameters maximising the mean ``score`` over training queries."""
+def _methods(cands: Sequence[Candidates], f: Fusions) -> dict[str, Callable[[int], list[str]]]:
+    """:func:`_fusion_orders` as query index -> order over ``cands``."""
+    return {
+        name: (lambda qi, order=order: order(cands[qi]))  # type: ignore[misc]
+        for name, order in _fusion_orders(f).items()
+    }
+
+
+Relevant = Callable[[int], set[str]]
+
+
+def _fit(
+    cands: Sequence[Candidates], score: Metric, relevant: Relevant, idx: Sequence[int]
+) -> tuple[Fusions, dict[str, Any]]:
+    """Every fusion fitted on the training queries ``idx``: adaptive (w, sharpness) and RRF w by grid
+    search on the mean ``score``, the learned fusion on the relevant ids of each query."""
 
     def mean(order: Callable[[Candidates], list[str]]) -> float:
-        return float(np.mean([score(order(c), qi) for qi, c in enumerate(cands)])) if cands else 0.0
+        return float(np.mean([score(order(cands[qi]), qi) for qi in idx])) if idx else 0.0
 
     (w, sharp), adaptive_curve = choose_fusion_params(
         lambda w, s: mean(lambda c: ranked(c, "hybrid", w, "adaptive", sharpness=s))
     )
     w_rrf, rrf_curve = choose_fusion_weight(lambda w: mean(lambda c: ranked(c, "hybrid", w, "rrf")))
-    train_best = {
-        "hybrid": adaptive_curve[f"w={w},s={sharp}"],
-        "hybrid_rrf": rrf_curve[w_rrf],
-        "embedding": mean(lambda c: ranked(c, "embedding", 0.0, "rrf")),
-        "bm25": mean(lambda c: ranked(c, "bm25", 0.0, "rrf")),
-    }
-    f = Fusions(w, sharp, w_rrf)
+    try:
+        learned: LearnedFusion | None = LearnedFusion.fit(
+            [(dict(cands[qi].cosine), dict(cands[qi].bm25), relevant(qi)) for qi in idx]
+        )
+    except ValueError:  # no training query with both relevant and irrelevant candidates
+        learned = None
+    f = Fusions(w, sharp, w_rrf, learned)
+    train_scores = {name: mean(order) for name, order in _fusion_orders(f).items() if name != "hybrid"}
     return f, {
         "weights": {"adaptive": w, "adaptive_sharpness": sharp, "rrf": w_rrf},
-        "train_scores": {k: round(v, 4) for k, v in train_best.items()},
+        "learned": learned.weights() if learned is not None else None,
+        "train_scores": {k: round(v, 4) for k, v in train_scores.items()},
         "train_curves": {"adaptive": adaptive_curve, "rrf": rrf_curve},
-        "train_queries": len(cands),
+        "train_queries": len(idx),
     }
+
+
+def _tuned(
+    cands: Sequence[Candidates],
+    score: Metric,
+    relevant: Relevant,
+    groups: Sequence[str] | None = None,
+    folds: int = 5,
+    seed: int = 13,
+) -> tuple[Fusions, dict[str, Any]]:
+    """Fusions fitted on all training queries, and the reported ``hybrid`` chosen among them.
+
+    Selection rule (fixed before any test figure): ``folds``-fold cross-validation on the training
+    queries (folds by ``groups`` when given, e.g. the product, else by query); in each fold every
+    fusion is fitted on the other folds and scored on the held-out one. ``hybrid`` is the learned
+    fusion when its cross-validated mean ``score`` is strictly above the adaptive fusion's (rounded
+    to 4 decimals), the adaptive fusion otherwise."""
+    full, info = _fit(cands, score, relevant, range(len(cands)))
+    keys = list(groups) if groups is not None else [str(i) for i in range(len(cands))]
+    uniq = sorted(set(keys))
+    random.Random(seed).shuffle(uniq)
+    fold_of = {k: i % folds for i, k in enumerate(uniq)}
+    held_scores: dict[str, list[float]] = defaultdict(list)
+    for fold in range(folds if len(uniq) >= folds else 0):
+        train = [i for i, k in enumerate(keys) if fold_of[k] != fold]
+        held = [i for i, k in enumerate(keys) if fold_of[k] == fold]
+        fitted, _ = _fit(cands, score, relevant, train)
+        for name, order in _fusion_orders(fitted).items():
+            if name != "hybrid":
+                held_scores[name].extend(score(order(cands[qi]), qi) for qi in held)
+    cv = {name: round(float(np.mean(v)), 4) for name, v in held_scores.items()}
+    learned_wins = full.learned is not None and cv.get("hybrid_learned", 0.0) > cv.get("hybrid_adaptive", 0.0)
+    selected = "learned" if learned_wins else "adaptive"
+    info["cv_scores"] = cv
+    info["cv_folds"] = folds
+    info["selected"] = selected
+    return Fusions(full.adaptive_weight, full.sharpness, full.rrf_weight, full.learned, selected), info
 
 
 def sign_test(wins: int, losses: int) -> float:
@@ -377,7 +458,11 @@ def bitext_benchmark(
     encoder = _Encoder(embedder, [r["instruction"] for r in test + val])
     val_ret = HybridRetriever(store=val_store, collection="conversations", k=10, encoder=encoder)
     val_c = [collect(val_ret, r["instruction"], None, val_ret.candidates) for r in val]
-    weights, fusion_info = _tuned(val_c, lambda o, qi: _mrr10([intent_of[d] == val[qi]["intent"] for d in o]))
+    weights, fusion_info = _tuned(
+        val_c,
+        lambda o, qi: _mrr10([intent_of[d] == val[qi]["intent"] for d in o]),
+        lambda qi: {d for d, _ in val_c[qi].cosine + val_c[qi].bm25 if intent_of[d] == val[qi]["intent"]},
+    )
     ret = HybridRetriever(store=full, collection="conversations", k=10, encoder=encoder)
     test_c = [collect(ret, r["instruction"], None, ret.candidates) for r in test]
     recall: dict[str, list[float]] = {}
@@ -445,7 +530,11 @@ def tau_benchmark(
         return float(needed <= {section_of[d] for d in order[:5]})
 
     train_c = [collect(ret, g, None, n) for g, _ in train_goals]
-    weights, fusion_info = _tuned(train_c, lambda o, qi: hit(o, train_goals[qi][1]))
+    weights, fusion_info = _tuned(
+        train_c,
+        lambda o, qi: hit(o, train_goals[qi][1]),
+        lambda qi: {d for d in ids if section_of[d] in train_goals[qi][1]},
+    )
     test_c = [collect(ret, g, None, n) for g, _ in goals]
     hits = {
         mode: [hit(order(qi), nd) for qi, (_, nd) in enumerate(goals)]
@@ -536,7 +625,9 @@ def subjqa_benchmark(
         return _mrr10([d == gold for d in order])
 
     tune_c = [collect(ret, q, {"product_id": item}, biggest) for item, q, _ in tune]
-    weights, fusion_info = _tuned(tune_c, lambda o, qi: rr(o, tune[qi][2]))
+    weights, fusion_info = _tuned(
+        tune_c, lambda o, qi: rr(o, tune[qi][2]), lambda qi: {tune[qi][2]}, groups=[item for item, _, _ in tune]
+    )
     test_c = [collect(ret, q, {"product_id": item}, biggest) for item, q, _ in test]
     methods = _methods(test_c, weights)
     out: dict[str, Any] = {"fusion": fusion_info, "min_pool": min_pool}
@@ -588,8 +679,14 @@ def _cross_fitted(
         train = [i for i, q in enumerate(qs) if fold_of[q[0]] != f]
         held = [i for i, q in enumerate(qs) if fold_of[q[0]] == f and pool[q[0]] >= min_pool]
         golds = [qs[i][2] for i in train]
-        fusions, _ = _tuned([cands[i] for i in train], lambda o, qi, g=golds: rr(o, g[qi]))  # type: ignore[misc]
-        chosen.append(vars(fusions))
+        fusions, _ = _tuned(
+            [cands[i] for i in train],
+            lambda o, qi, g=golds: rr(o, g[qi]),  # type: ignore[misc]
+            lambda qi, g=golds: {g[qi]},  # type: ignore[misc]
+            groups=[qs[i][0] for i in train],
+            seed=seed + 1,
+        )
+        chosen.append(fusions.summary())
         for mode, order in _methods([cands[i] for i in held], fusions).items():
             hits[mode].extend(float(qs[i][2] in order(j)[:5]) for j, i in enumerate(held))
     held_all = [q for q in qs if pool[q[0]] >= min_pool]
@@ -681,7 +778,9 @@ def evaluate_answers(
             "embedding_model": embedding_model,
             "seed": seed,
             "rrf_k": DEFAULT_RRF_K,
-            "hybrid": "adaptive fusion (assistant.retrieval.fusion.adaptive_fusion); hybrid_rrf: weighted RRF",
+            "hybrid": "the fusion chosen by train cross-validation (learned if strictly better, else adaptive); "
+            "hybrid_adaptive: adaptive_fusion; hybrid_learned: LearnedFusion (pairwise logistic regression); "
+            "hybrid_rrf: weighted RRF",
             "bitext_fusion": bitext["fusion"],
             "bitext_sizes": bitext["sizes"],
             "max_queries": max_queries,
@@ -734,7 +833,7 @@ def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def answers_markdown(result: dict[str, Any]) -> str:
-    modes = ("hybrid", "hybrid_rrf", "embedding", "bm25", "random")
+    modes = ("hybrid", "hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25", "random")
     lines = [
         "# Answer retrieval (shopassist evaluate answers)",
         "",
@@ -773,7 +872,11 @@ def answers_markdown(result: dict[str, Any]) -> str:
     fusions = [("Bitext", result["config"]["bitext_fusion"]), ("τ-bench", result["tau_policy"]["fusion"])]
     fusions += [(name, s["fusion"]) for name, s in result["subjqa_sets"].items()]
     for name, f in fusions:
-        lines.append(f"- {name}: {f['weights']}; train_scores {f.get('train_scores', {})} (n={f['train_queries']})")
+        lines.append(
+            f"- {name}: hybrid = **{f.get('selected', 'adaptive')}** (train {f.get('cv_folds', 0)}-fold CV "
+            f"{f.get('cv_scores', {})}); {f['weights']}; train_scores {f.get('train_scores', {})} "
+            f"(n={f['train_queries']})"
+        )
     lines += ["", "Targets:"]
     for name, t in result["targets"].items():
         cmp = ">" if t["strict"] else ">="

@@ -11,6 +11,10 @@ whose best candidate stands clearly above its runner-up is confident, a flat sid
 in any candidate, near-identical cosines) is not. Its two hyper-parameters (``weight``, ``sharpness``) are
 tuned on training queries (:func:`choose_fusion_params`); nothing in it is specific to a data set.
 
+The **learned** fusion (:class:`LearnedFusion`) is learning to rank over features of the same two
+score lists (:func:`fusion_features`): a linear model fitted on a benchmark's training queries. It
+needs per-collection training, so the engine does not use it; ``evaluate answers`` reports it.
+
 Example:
     >>> [i for i, _ in fuse_scores([("a", 0.9), ("b", 0.2)], [("b", 3.0), ("a", 0.0)], weight=0.5)]
     ['a', 'b']
@@ -19,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -180,3 +185,174 @@ def choose_fusion_params(
         ),
     )
     return best[0], {f"w={w},s={s}": v for (w, s), v in results.items()}
+
+
+# --- learned fusion (learning to rank over the two score lists) -----------------------------------
+
+LEARNED_FEATURES: tuple[str, ...] = (
+    "z_cos",
+    "z_bm25",
+    "rr_cos",
+    "rr_bm25",
+    "minmax_cos",
+    "minmax_bm25",
+    "z_cos*conf_cos",
+    "z_bm25*conf_bm25",
+    "z_cos*log_n",
+    "z_bm25*log_n",
+    "bm25_zero",
+    "conf_cos",
+    "conf_bm25",
+    "log_n",
+)
+LearnedObjective = Literal["pointwise", "pairwise"]
+DEFAULT_LEARNED_C = 0.1
+DEFAULT_LEARNED_OBJECTIVE: LearnedObjective = "pairwise"
+MAX_PAIRS_PER_QUERY = 64
+
+
+def _minmax(values: np.ndarray) -> np.ndarray:
+    span = float(values.max() - values.min()) if len(values) else 0.0
+    return np.zeros_like(values) if span < 1e-12 else (values - values.min()) / span
+
+
+def _reciprocal_ranks(values: np.ndarray) -> np.ndarray:
+    """1 / rank (from 1) of each value, best first; ties keep the given (id) order."""
+    order = np.argsort(-values, kind="stable")
+    rr = np.empty(len(values), dtype=np.float64)
+    rr[order] = 1.0 / np.arange(1, len(values) + 1)
+    return rr
+
+
+def fusion_features(cosine: Mapping[str, float], bm25: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
+    """(ids sorted, one row of :data:`LEARNED_FEATURES` per candidate) from one query's two score lists.
+
+    Only the scores are used (no text, no data-set field): each side's z-score, reciprocal rank and
+    min-max score, each side's :func:`confidence`, the candidate count, whether BM25 matched at all.
+    A candidate missing from a side gets that side's lowest score (BM25: 0), as in
+    :func:`adaptive_fusion`.
+
+    Example:
+        >>> ids, x = fusion_features({"a": 0.9, "b": 0.1}, {"b": 2.0})
+        >>> ids, x.shape
+        (['a', 'b'], (2, 14))
+    """
+    ids = sorted(set(cosine) | set(bm25))
+    if not ids:
+        return [], np.zeros((0, len(LEARNED_FEATURES)))
+    lo = min(cosine.values()) if cosine else 0.0
+    raw_c = np.asarray([cosine.get(i, lo) for i in ids], dtype=np.float64)
+    raw_l = np.asarray([bm25.get(i, 0.0) for i in ids], dtype=np.float64)
+    zc, zl = standardized(raw_c), standardized(raw_l)
+    conf_c = confidence(zc) if zc.any() else 0.0
+    conf_l = confidence(zl) if zl.any() else 0.0
+    log_n = float(np.log(len(ids)))
+    ones = np.ones(len(ids))
+    cols = [
+        zc,
+        zl,
+        _reciprocal_ranks(raw_c),
+        _reciprocal_ranks(raw_l),
+        _minmax(raw_c),
+        _minmax(raw_l),
+        zc * conf_c,
+        zl * conf_l,
+        zc * log_n,
+        zl * log_n,
+        (raw_l <= 0).astype(np.float64),
+        conf_c * ones,
+        conf_l * ones,
+        log_n * ones,
+    ]
+    return ids, np.stack(cols, axis=1)
+
+
+@dataclass(frozen=True)
+class LearnedFusion:
+    """A linear ranker over :func:`fusion_features`, learned from training queries (learning to rank).
+
+    ``pointwise``: logistic regression of "is this candidate relevant" (classes balanced);
+    ``pairwise``: logistic regression on feature differences of (relevant, irrelevant) candidate
+    pairs of the same query (at most :data:`MAX_PAIRS_PER_QUERY` per query, seeded), so only the
+    order within a query is learned. Features are standardised over the training rows; ``c`` is the
+    inverse L2 strength. Scoring is a dot product (numpy only); scikit-learn is needed only to fit.
+
+    Example:
+        >>> q = [({"a": 0.9, "b": 0.1}, {"b": 2.0}, {"a"}), ({"c": 0.2, "d": 0.8}, {"c": 3.0}, {"d"})]
+        >>> f = LearnedFusion.fit(q)
+        >>> max(f.scores({"x": 0.9, "y": 0.1}, {"y": 2.0}).items(), key=lambda kv: kv[1])[0]
+        'x'
+    """
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    objective: LearnedObjective = DEFAULT_LEARNED_OBJECTIVE
+
+    @classmethod
+    def fit(
+        cls,
+        queries: Sequence[tuple[Mapping[str, float], Mapping[str, float], set[str]]],
+        *,
+        objective: LearnedObjective = DEFAULT_LEARNED_OBJECTIVE,
+        c: float = DEFAULT_LEARNED_C,
+        seed: int = 0,
+    ) -> LearnedFusion:
+        """Learn from (cosine scores, BM25 scores, relevant ids) per training query.
+
+        Queries with no relevant candidate, or nothing but relevant ones, carry no ranking
+        information and are skipped; raises ``ValueError`` when none is left."""
+        from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+        if objective not in ("pointwise", "pairwise"):
+            raise ValueError("objective must be pointwise or pairwise")
+        if c <= 0:
+            raise ValueError("c must be > 0")
+        rows: list[np.ndarray] = []
+        labels: list[np.ndarray] = []
+        for cos, lex, relevant in queries:
+            ids, x = fusion_features(cos, lex)
+            y = np.asarray([i in relevant for i in ids], dtype=bool)
+            if 0 < y.sum() < len(y):
+                rows.append(x)
+                labels.append(y)
+        if not rows:
+            raise ValueError("no training query has both relevant and irrelevant candidates")
+        stacked = np.concatenate(rows)
+        mean = stacked.mean(axis=0)
+        scale = stacked.std(axis=0)
+        scale[scale < 1e-9] = 1.0
+        if objective == "pointwise":
+            model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+            model.fit((stacked - mean) / scale, np.concatenate(labels))
+            coef = np.asarray(model.coef_[0], dtype=np.float64)
+        else:
+            rng = np.random.default_rng(seed)
+            diffs: list[np.ndarray] = []
+            for x, y in zip(rows, labels, strict=True):
+                xs = (x - mean) / scale
+                pos, neg = np.flatnonzero(y), np.flatnonzero(~y)
+                pairs = np.stack(np.meshgrid(pos, neg, indexing="ij"), axis=-1).reshape(-1, 2)
+                if len(pairs) > MAX_PAIRS_PER_QUERY:
+                    pairs = pairs[rng.choice(len(pairs), MAX_PAIRS_PER_QUERY, replace=False)]
+                diffs.append(xs[pairs[:, 0]] - xs[pairs[:, 1]])
+            d = np.concatenate(diffs)
+            # each pair both ways: a symmetric problem without an intercept
+            model = LogisticRegression(C=c, fit_intercept=False, max_iter=2000)
+            model.fit(np.concatenate([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
+            coef = np.asarray(model.coef_[0], dtype=np.float64)
+        return cls(mean=mean, scale=scale, coef=coef, objective=objective)
+
+    def scores(self, cosine: Mapping[str, float], bm25: Mapping[str, float]) -> dict[str, float]:
+        """One query's fused scores (higher is better) for every candidate of either side."""
+        ids, x = fusion_features(cosine, bm25)
+        fused = ((x - self.mean) / self.scale) @ self.coef if ids else np.zeros(0)
+        return {i: float(v) for i, v in zip(ids, fused, strict=True)}
+
+    def rank(self, cosine: Sequence[tuple[str, float]], bm25: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Candidates best first, ties to the smaller id (as :func:`fuse_scores`)."""
+        return sorted(self.scores(dict(cosine), dict(bm25)).items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def weights(self) -> dict[str, float]:
+        """The learned weight of each (standardised) feature, for the report."""
+        return {n: round(float(w), 4) for n, w in zip(LEARNED_FEATURES, self.coef, strict=True)}

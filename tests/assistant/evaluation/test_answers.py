@@ -6,11 +6,15 @@ import json
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.evaluation.answers import (
     TAU_ACTION_SECTIONS,
     Candidates,
+    _methods,
+    _mrr10,
+    _tuned,
     paired_comparison,
     ranked,
     ranking_metrics,
@@ -66,6 +70,32 @@ def test_every_method_breaks_ties_by_id_and_ranks_every_candidate() -> None:
     for fusion in ("rrf", "adaptive"):
         assert ranked(c, "hybrid", 0.7, fusion)[:2] == ["a", "b"]
         assert sorted(ranked(c, "hybrid", 0.7, fusion)) == ["a", "b", "c"]
+
+
+def test_hybrid_is_the_fusion_chosen_by_train_cross_validation_and_every_fusion_is_reported() -> None:
+    # Synthetic training queries where the two sides' evidence must be combined per candidate: the
+    # gold has cosine +0.3 and BM25 +3 over the rest, each side with independent noise.
+    rng = np.random.default_rng(3)
+    cands, golds = [], []
+    for q in range(150):
+        ids = [f"q{q}-{i:02d}" for i in range(15)]
+        gold = ids[int(rng.integers(15))]
+        sig = np.asarray([float(i == gold) for i in ids])
+        cos = sig * 0.3 + rng.normal(0, 0.25, 15)
+        lex = np.clip(sig * 3.0 + rng.normal(0, 2.5, 15) + 4.0, 0.0, None)
+        cands.append(Candidates(list(zip(ids, cos.tolist(), strict=True)), list(zip(ids, lex.tolist(), strict=True))))
+        golds.append(gold)
+    fusions, info = _tuned(cands, lambda o, qi: _mrr10([d == golds[qi] for d in o]), lambda qi: {golds[qi]})
+    cv = info["cv_scores"]
+    assert set(cv) == {"hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25"}
+    # the rule: learned only when strictly above adaptive in train cross-validation
+    rule = "learned" if cv["hybrid_learned"] > cv["hybrid_adaptive"] else "adaptive"
+    assert info["selected"] == fusions.selected == rule
+    assert fusions.learned is not None and info["learned"] is not None
+    methods = _methods(cands, fusions)
+    assert set(methods) == {"hybrid", "hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25"}
+    assert methods["hybrid"](0) == methods[f"hybrid_{fusions.selected}"](0)
+    assert sorted(methods["hybrid_learned"](0)) == sorted(d for d, _ in cands[0].cosine)
 
 
 @pytest.mark.shared_data

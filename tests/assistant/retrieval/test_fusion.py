@@ -7,10 +7,13 @@ import pytest
 
 from assistant.retrieval.bm25 import BM25Index
 from assistant.retrieval.fusion import (
+    LEARNED_FEATURES,
+    LearnedFusion,
     adaptive_fusion,
     choose_fusion_params,
     confidence,
     fuse_scores,
+    fusion_features,
     standardized,
 )
 
@@ -78,3 +81,62 @@ def test_choose_fusion_params_prefers_the_defaults_on_a_flat_curve() -> None:
     assert (w, s) == (0.7, 1.0) and len(curve) == 44
     (w, s), _ = choose_fusion_params(lambda w, s: float(w == 0.2 and s == 0.5))
     assert (w, s) == (0.2, 0.5)
+
+
+Query = tuple[dict[str, float], dict[str, float], set[str]]
+
+
+def _synthetic_queries(rng: np.random.Generator, n_queries: int, cos_noise: float, lex_noise: float) -> list[Query]:
+    """Queries of 20 candidates, one relevant; each side scores it ``+1`` over the others plus its own
+    independent noise (a huge noise = an uninformative side). BM25 scores are non-negative."""
+    out = []
+    for q in range(n_queries):
+        ids = [f"q{q}-d{i:02d}" for i in range(20)]
+        gold = ids[int(rng.integers(20))]
+        signal = np.asarray([float(i == gold) for i in ids])
+        cos = signal * 0.3 + rng.normal(0.0, 0.3 * cos_noise, 20)
+        lex = np.clip(signal * 3.0 + rng.normal(0.0, 3.0 * lex_noise, 20) + 5.0, 0.0, None)
+        out.append((dict(zip(ids, cos.tolist(), strict=True)), dict(zip(ids, lex.tolist(), strict=True)), {gold}))
+    return out
+
+
+def _mrr(order: list[str], gold: set[str]) -> float:
+    return next((1.0 / (r + 1) for r, d in enumerate(order) if d in gold), 0.0)
+
+
+@pytest.mark.parametrize("objective", ["pairwise", "pointwise"])
+def test_learned_fusion_learns_which_side_is_informative_and_beats_both_when_both_are(objective: str) -> None:
+    rng = np.random.default_rng(7)
+
+    def held_out_mrr(fusion: LearnedFusion, queries: list[Query]) -> dict[str, float]:
+        per: dict[str, list[float]] = {"learned": [], "embedding": [], "bm25": []}
+        for cos, lex, gold in queries:
+            per["learned"].append(_mrr([i for i, _ in fusion.rank(list(cos.items()), list(lex.items()))], gold))
+            per["embedding"].append(_mrr(sorted(cos, key=lambda i: (-cos[i], i)), gold))
+            per["bm25"].append(_mrr(sorted(lex, key=lambda i: (-lex[i], i)), gold))
+        return {k: float(np.mean(v)) for k, v in per.items()}
+
+    # Only the embedding side carries signal: the learned ranker follows it, BM25 noise is ignored.
+    train = _synthetic_queries(rng, 300, cos_noise=0.5, lex_noise=100.0)
+    fusion = LearnedFusion.fit(train, objective=objective)  # type: ignore[arg-type]
+    assert fusion.weights()["z_cos"] + fusion.weights()["minmax_cos"] > 0
+    got = held_out_mrr(fusion, _synthetic_queries(rng, 300, cos_noise=0.5, lex_noise=100.0))
+    assert got["learned"] >= got["embedding"] - 0.02 and got["learned"] > got["bm25"] + 0.3
+
+    # Both sides informative with independent noise: the learned combination beats each side.
+    train = _synthetic_queries(rng, 300, cos_noise=0.8, lex_noise=0.8)
+    fusion = LearnedFusion.fit(train, objective=objective)  # type: ignore[arg-type]
+    got = held_out_mrr(fusion, _synthetic_queries(rng, 300, cos_noise=0.8, lex_noise=0.8))
+    assert got["learned"] > max(got["embedding"], got["bm25"]) + 0.05, got
+
+
+def test_learned_fusion_features_and_errors() -> None:
+    ids, x = fusion_features({"a": 0.9, "b": 0.1}, {"b": 2.0})
+    assert ids == ["a", "b"] and x.shape == (2, len(LEARNED_FEATURES))
+    row = dict(zip(LEARNED_FEATURES, x[0], strict=True))
+    assert row["rr_cos"] == 1.0 and row["rr_bm25"] == 0.5 and row["bm25_zero"] == 1.0 and row["minmax_bm25"] == 0.0
+    assert fusion_features({}, {})[1].shape == (0, len(LEARNED_FEATURES))
+    with pytest.raises(ValueError, match="relevant"):
+        LearnedFusion.fit([({"a": 1.0}, {}, {"a"}), ({"b": 1.0, "c": 0.0}, {}, set())])
+    with pytest.raises(ValueError, match="objective"):
+        LearnedFusion.fit([({"a": 1.0, "b": 0.0}, {}, {"a"})], objective="listwise")  # type: ignore[arg-type]
