@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -157,6 +157,21 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if pid:
                 out.append((pid, i, q.removeprefix("Q:").strip(), a.strip()))
         return out
+
+    def warm_up(self) -> None:
+        """Build now what the first turns would build lazily (each worker of a server calls it once):
+        every collection's BM25 index and vector snapshot, the language profiles and the output
+        guard's phone metadata, so no early turn stalls the others."""
+        steps: list[tuple[str, Callable[[], object]]] = [
+            *((f"index of {name}", functools.partial(self.bm25.get, name)) for name in self.retrievers),
+            ("language profiles", functools.partial(self.language.detect, "Je voudrais retourner mon article.")),
+            ("output guard", functools.partial(self._output_guard().scrub, "Call +1 415 555 0100 today.", None)),
+        ]
+        for what, step in steps:
+            try:
+                step()
+            except Exception:  # a warm-up step only saves time: the turn that needs it builds it again
+                log.warning("warm-up: %s failed", what, exc_info=True)
 
     def refresh(self) -> None:
         """Make the engine see the stores as they are now (after an ingestion run)."""

@@ -133,7 +133,7 @@ class Services:
     def warm_up(self) -> None:
         """Load models and indexes now, so the first customer does not wait for them."""
         _ = self.vectors.embedder
-        _ = self.assistant
+        self.assistant.warm_up()  # retrieval indexes, catalog, language profiles (issue 15)
         from assistant.security.pii import guard_for
 
         guard_for(self.settings, self.db).refresh(force=True)  # the output guard's index of the store
