@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from assistant.evaluation.recommend.run import Blend, prefer, tune_blend
+from assistant.evaluation.recommend.run import Blend, narrow_threshold, prefer, request_kinds, tune_blend
 from assistant.interest.data import (
     HELDOUT_TEMPLATES,
     TRAIN_TEMPLATES,
@@ -94,3 +94,14 @@ def test_tune_blend_finds_the_category_bonus_when_it_helps() -> None:
     blend, v = tune_blend(model, named, knn, hist, targets, bs=16)
     assert blend.category > 5.0 and v == 1.0
     assert Blend().apply(model, named, knn).equal(model)
+
+
+def test_request_kinds_split_by_the_size_of_the_named_category() -> None:
+    cats = ["", "Office, Pens, Gel Pens", "Office, Pens, Gel Pens", "Office, Pens, Rollerball Pens", "Office, Paper"]
+    parser = CategoryMatcher(cats, forms="customer")
+    requests = ["any gel pens?", "a rollerball pen", "show me pens", "paper please", "a stapler"]
+    # Named sizes 2, 1, 3, 1 (the stapler names nothing): the median, 1.5, splits narrow from broad.
+    limit = narrow_threshold(parser, requests)
+    assert limit == 1.5
+    assert request_kinds(parser, requests, limit) == ["broad", "narrow", "broad", "narrow", "none"]
+    assert narrow_threshold(parser, ["a stapler"]) == 0.0
