@@ -249,6 +249,7 @@ class BM25Cache:
         vectors_max_items: int = 0,
         max_age: float | None = None,
         check_seconds: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be >= 1")
@@ -259,48 +260,74 @@ class BM25Cache:
         self.vectors_max_items = vectors_max_items
         self.max_age = max_age
         self.check_seconds = check_seconds
+        self._clock = clock
         self._indexes: dict[str, tuple[int, float, BM25Index]] = {}
         self._checked: dict[str, float] = {}  # when each collection's size was last read
+        self._builders: dict[str, threading.Lock] = {}  # one checker/builder per collection at a time
+        self._generation = 0  # bumped by invalidate(): an index built across it is not kept
         self._lock = threading.Lock()
         self.builds = 0  # indexes built so far (tests and benchmarks read it)
 
     def get(self, name: str) -> BM25Index:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             cached = self._indexes.get(name)
-            fresh = cached is not None and (self.max_age is None or now - cached[1] < self.max_age)
-            if cached is not None and fresh and now - self._checked.get(name, -1e18) < self.check_seconds:
+            generation = self._generation
+            if cached is not None and self._fresh(name, cached, now):
                 return cached[2]
-        col = self._getter(name)
-        count = int(col.count())
-        with self._lock:
-            self._checked[name] = now
-            cached = self._indexes.get(name)
+        # One thread checks (and rebuilds) while the others go on with the index they have: under
+        # load a rebuild must not hold every turn behind it. Without an index, everyone waits.
+        builder = self._builders.setdefault(name, threading.Lock())
+        if not builder.acquire(blocking=cached is None):
+            assert cached is not None
+            return cached[2]
+        try:
+            with self._lock:  # another thread may have finished the work while this one waited
+                cached = self._indexes.get(name)
+                if cached is not None and self._fresh(name, cached, now):
+                    return cached[2]
+            col = self._getter(name)
+            count = int(col.count())
             if cached is not None and cached[0] == count and (self.max_age is None or now - cached[1] < self.max_age):
+                with self._lock:
+                    self._checked[name] = now
                 return cached[2]
-            with_vectors = self.vectors_max_items > 0 and count <= self.vectors_max_items
-            include = ["documents", "metadatas", "embeddings"] if with_vectors else ["documents", "metadatas"]
-            ids: list[str] = []
-            docs: list[str] = []
-            metas: list[dict[str, Any]] = []
-            vecs: list[np.ndarray] = []
-            for offset in range(0, count, self._page):
-                res = col.get(include=include, limit=self._page, offset=offset)
-                ids.extend(res["ids"])
-                docs.extend(d or "" for d in (res["documents"] or []))
-                metas.extend(dict(m or {}) for m in (res["metadatas"] or []))
-                if with_vectors:
-                    got = res.get("embeddings")
-                    rows = np.asarray(got if got is not None else [], dtype=np.float32)
-                    vecs.append(rows.reshape(len(res["ids"]), -1))
-            embeddings = (np.vstack(vecs) if vecs else np.zeros((0, 1), np.float32)) if with_vectors else None
-            index = BM25Index(ids, docs, metas, embeddings=embeddings)
-            self._indexes[name] = (count, now, index)
-            self.builds += 1
+            index = self._build(col, count)
+            with self._lock:
+                if self._generation == generation:  # not invalidated while it was built
+                    self._indexes[name] = (count, now, index)
+                    self._checked[name] = now
+                self.builds += 1
             return index
+        finally:
+            builder.release()
+
+    def _fresh(self, name: str, cached: tuple[int, float, BM25Index], now: float) -> bool:
+        young = self.max_age is None or now - cached[1] < self.max_age
+        return young and now - self._checked.get(name, -1e18) < self.check_seconds
+
+    def _build(self, col: Any, count: int) -> BM25Index:
+        with_vectors = self.vectors_max_items > 0 and count <= self.vectors_max_items
+        include = ["documents", "metadatas", "embeddings"] if with_vectors else ["documents", "metadatas"]
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vecs: list[np.ndarray] = []
+        for offset in range(0, count, self._page):
+            res = col.get(include=include, limit=self._page, offset=offset)
+            ids.extend(res["ids"])
+            docs.extend(d or "" for d in (res["documents"] or []))
+            metas.extend(dict(m or {}) for m in (res["metadatas"] or []))
+            if with_vectors:
+                got = res.get("embeddings")
+                rows = np.asarray(got if got is not None else [], dtype=np.float32)
+                vecs.append(rows.reshape(len(res["ids"]), -1))
+        embeddings = (np.vstack(vecs) if vecs else np.zeros((0, 1), np.float32)) if with_vectors else None
+        return BM25Index(ids, docs, metas, embeddings=embeddings)
 
     def invalidate(self, name: str | None = None) -> None:
         with self._lock:
+            self._generation += 1
             if name is None:
                 self._indexes.clear()
                 self._checked.clear()

@@ -344,7 +344,16 @@ class ForeignPIIGuard:
         if self.db is None:
             return
         now = time.monotonic()
-        with self._lock:
+        built = self._signature is not None
+        if not force and built and now - self._checked < self.refresh_seconds:
+            return
+        # One thread checks the store while the others scrub with the index they have (it is at most
+        # refresh_seconds old anyway): under load, no scrub waits behind the check's SQL.
+        if not self._lock.acquire(blocking=force or not built):
+            if self._signature is not None:
+                return
+            self._lock.acquire()  # invalidated meanwhile: wait for the index that sees the change
+        try:
             if not force and self._signature is not None and now - self._checked < self.refresh_seconds:
                 return
             signature = self._store_signature()
@@ -353,6 +362,8 @@ class ForeignPIIGuard:
                 return
             self._index = self._build()
             self._signature = signature
+        finally:
+            self._lock.release()
 
     def _build(self) -> _Index:
         from assistant.store.models import Customer, Order, Product

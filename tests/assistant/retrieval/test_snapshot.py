@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 
@@ -62,7 +60,13 @@ def test_hybrid_search_is_the_same_with_and_without_the_snapshot(store: VectorSt
 
 
 def test_snapshot_is_refreshed_when_the_collection_changes(store: VectorStore, embedder: Embedder) -> None:
-    cache = BM25Cache(store.collection, vectors_max_items=100, max_age=0.5)  # type: ignore[arg-type]
+    clock = [1000.0]
+    cache = BM25Cache(
+        store.collection,  # type: ignore[arg-type]
+        vectors_max_items=100,
+        max_age=60.0,
+        clock=lambda: clock[0],
+    )
     first = cache.get("policies")
     assert cache.get("policies") is first  # unchanged: no rebuild
     # Another process adds a document: the count differs, the next get sees it at once.
@@ -74,7 +78,7 @@ def test_snapshot_is_refreshed_when_the_collection_changes(store: VectorStore, e
     # A document changed in place keeps the count: seen once the snapshot is older than max_age.
     store.upsert("policies", ["p-gift"], ["Gift cards expire after one year."], [{"source": "t", "group": "P2"}])
     assert cache.get("policies").document("p-gift")[0] == "Gift cards never expire."
-    time.sleep(0.6)
+    clock[0] += 61.0
     assert cache.get("policies").document("p-gift")[0] == "Gift cards expire after one year."
     cache.invalidate("policies")
     assert cache.get("policies") is not added
@@ -98,3 +102,15 @@ def test_nearest_orders_exactly_and_filters() -> None:
     assert idx.nearest(np.asarray([1.0, 0.0]), 2, where={"g": 9}) == []
     with pytest.raises(ValueError):
         BM25Index(["a"], ["x"], [{}], embeddings=vecs)
+
+
+def test_a_check_in_progress_does_not_hold_other_turns(store: VectorStore) -> None:
+    clock = [0.0]
+    cache = BM25Cache(store.collection, vectors_max_items=100, check_seconds=1.0, clock=lambda: clock[0])  # type: ignore[arg-type]
+    first = cache.get("policies")
+    store.upsert("policies", ["p-new"], ["Store credit never expires."], [{"source": "t", "group": "P2"}])
+    clock[0] += 2.0  # time to read the size again
+    builder = cache._builders["policies"]
+    with builder:  # another thread is checking or rebuilding: this one goes on with what it has
+        assert cache.get("policies") is first
+    assert "p-new" in cache.get("policies").ids  # the next check sees the new document
