@@ -943,7 +943,7 @@ def plot_report(report: dict[str, Any], path: Path) -> None:
         variants_c = variants
     axes[1].set_xticks(range(len(variants_c)), variants_c)
     axes[1].set_title("chat-aware — NDCG@10 per request variant")
-    axes[1].legend(fontsize=7, ncol=2)
+    axes[1].legend(fontsize=7, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.08))  # below: bars stay visible
     fig.suptitle(f"{report['dataset']} ({report['users']} users, {report['items']} items)")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
