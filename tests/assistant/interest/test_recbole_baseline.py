@@ -192,6 +192,10 @@ def test_run_parses_result_streams_stderr_and_caches(tmp_path: Path, capsys: pyt
     ran.unlink()
     hit = run_sasrec_recbole(SEQS, cache, epochs=3, venv_dir=venv)
     assert hit.cached and hit.metrics == res.metrics and hit.epochs_run == 7 and not ran.exists()
+    # the evaluation's lookup without --with-recbole: the same result, or None for another config
+    looked = rb.cached_sasrec_recbole(SEQS, cache, epochs=3)
+    assert looked is not None and looked.cached and looked.metrics == res.metrics and not ran.exists()
+    assert rb.cached_sasrec_recbole(SEQS, cache, epochs=5) is None and not ran.exists()
     # another config misses the cache
     miss = run_sasrec_recbole(SEQS, cache, epochs=4, venv_dir=venv)
     assert not miss.cached and ran.exists()
