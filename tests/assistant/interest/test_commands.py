@@ -50,12 +50,13 @@ def test_bad_options_name_the_option(tmp_path: Path) -> None:
 def test_operator_options_reach_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--max-users / --no-cold-start / --no-sasrec-ours / --device / --no-progress are passed on as given."""
     from assistant.evaluation.recommend import run as run_module
+    from assistant.interest.data import DataError
 
     seen: dict[str, object] = {}
 
     def fake_run(data: Path, settings: object, **kwargs: object) -> dict[str, object]:
         seen.update(kwargs, device=getattr(settings, "device", None))
-        raise run_module.DataError("stop here")  # the report itself is tested with real data elsewhere
+        raise DataError("stop here")  # the report itself is tested with real data elsewhere
 
     monkeypatch.setattr(run_module, "run_evaluation", fake_run)
     args = ["--data", str(tmp_path), "--out", str(tmp_path / "r.json"), "--max-users", "50"]
