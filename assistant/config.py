@@ -293,7 +293,8 @@ class Settings(BaseSettings):
     serve_torch_threads: int = Field(
         1,
         ge=0,
-        description="torch CPU threads of a serving process (0: all cores). Concurrent turns use the cores; "
+        description="torch and numpy BLAS CPU threads of a serving process (0: all cores). "
+        "Concurrent turns use the cores; "
         "several threads per tiny query encode only spin against each other.",
     )
     unanswered_grace_seconds: float = Field(

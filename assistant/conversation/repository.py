@@ -21,7 +21,7 @@ from sqlalchemy import select
 from assistant.conversation.state import ConversationState
 from assistant.conversation.types import Citation, DraftView, MessageView, SessionEvent
 from assistant.store.db import Database
-from assistant.store.models import Conversation, Draft, Feedback, Message
+from assistant.store.models import Conversation, Draft, Feedback, Impression, Message
 
 audit = logging.getLogger("assistant.audit")
 
@@ -63,6 +63,7 @@ class SavedReply:
     state: ConversationState
     handoff: bool
     draft: dict[str, Any] | None  # content, payload, sources of the agent draft on a new handoff
+    impressions: tuple[str, ...] = ()  # product ids of the cards shown with the reply
 
 
 class ConversationRepository:
@@ -121,7 +122,8 @@ class ConversationRepository:
             return conv.status
 
     def save_reply(self, loaded: Loaded, reply: SavedReply) -> int:
-        """Store the assistant's message and the conversation's new state; a new handoff adds a draft."""
+        """Store the assistant's message, the conversation's new state and the product cards shown with
+        it (impressions), in one transaction; a new handoff adds a draft."""
         with self.db.session() as s:
             conv = s.get(Conversation, loaded.conversation_id)
             assert conv is not None
@@ -177,6 +179,10 @@ class ConversationRepository:
                     )
                 )
             s.flush()
+            s.add_all(
+                Impression(conversation_id=loaded.conversation_id, message_id=msg.id, product_id=product_id)
+                for product_id in reply.impressions
+            )
             return int(msg.id)
 
     def feedback(self, conversation_id: str, message_id: int, rating: int, comment: str = "") -> None:

@@ -165,6 +165,7 @@ class FinishStage:
                 state=st,
                 handoff=newly_handed,
                 draft=draft,
+                impressions=tuple(r.product_id for r in recs),
             ),
         )
         turn.timings["save"] = (time.perf_counter() - save_start) * 1000

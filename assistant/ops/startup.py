@@ -164,6 +164,10 @@ def open_services(settings: Settings) -> Services:
         import torch
 
         torch.set_num_threads(settings.serve_torch_threads)
+        from threadpoolctl import threadpool_limits
+
+        # numpy's BLAS threads spin after each product and take the cores from the next turn's encode
+        threadpool_limits(limits=settings.serve_torch_threads, user_api="blas")
     db = check_database(settings)
     vectors = open_vectors(settings)
     check_vectors(settings, db, vectors)

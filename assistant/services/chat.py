@@ -199,10 +199,7 @@ class ChatService:
 
             client_address.set(client)
         try:
-            for item in self._engine().stream(conversation_id, text, events):
-                if isinstance(item, TurnResult):
-                    self.record_impressions(conversation_id, item.message_id, item.recommendations)
-                yield item
+            yield from self._engine().stream(conversation_id, text, events)  # impressions saved with the reply
         except ConversationNotFound:
             raise NotFound("No such conversation.") from None
 
