@@ -122,13 +122,14 @@ def _serve_workers(settings: Settings, port: int | None, workers: int) -> None:
 def _serve(services: object, port: int | None) -> None:
     import uvicorn
 
-    from assistant.server import create_server
+    from assistant.server import create_server, settle_heap
     from assistant.services import Services
 
     assert isinstance(services, Services)
     settings = services.settings
     with console.status("Loading models..."):
         api = create_server(services)
+        settle_heap()
     port = port or settings.port
     console.print(f"ShopAssist is running on [bold]http://{settings.host}:{port}[/bold]  (Ctrl+C stops it)")
     from assistant.api.security import UVICORN_OPTIONS  # X-Forwarded-For only from security.trusted_proxies

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.server import workers_problem
+from assistant.server import settle_heap, workers_problem
 
 
 def test_workers_problem_names_what_is_missing(tmp_path: Path) -> None:
@@ -39,3 +39,14 @@ def test_serve_refuses_several_workers_on_embedded_chroma(tmp_path: Path) -> Non
     assert len(lines) == 1, run.stderr
     assert "--workers 2 needs SHOPASSIST_CHROMA_HOST" in lines[0] and "embedded Chroma" in lines[0]
     assert not (tmp_path / "data").exists()  # refused before any store was opened
+
+
+def test_settle_heap_moves_the_warm_objects_out_of_the_collectors_reach() -> None:
+    import gc
+
+    warm = [{"model": i} for i in range(1000)]  # stands for models and indexes loaded by warm-up
+    try:
+        settle_heap()
+        assert gc.get_freeze_count() >= len(warm)
+    finally:
+        gc.unfreeze()
