@@ -188,7 +188,18 @@ def _staff_page(services: Services, title: str, build_area: Callable[[Services, 
     with gr.Blocks(title=title) as page:
         gr.Markdown(f"## {title}", elem_id="title")
         area = build_area(services, hint)
-        page.load(area.load_fn, None, area.load_outputs, api_visibility="private", show_progress="hidden")
+        load_fn, n_outputs = area.load_fn, len(area.load_outputs)
+
+        def opening(request: gr.Request) -> list[Any]:
+            # Without a session the page stays as laid out (sign-in form shown, area hidden): no
+            # update at all, so a first load that finishes late cannot hide an area the visitor has
+            # signed into meanwhile.
+            if current(services, request) is None:
+                return [gr.skip()] * n_outputs
+            result: list[Any] = load_fn(request)
+            return result
+
+        page.load(opening, None, area.load_outputs, api_visibility="private", show_progress="hidden")
         _wire_signin(services, area.signin, area.logout, area.load_outputs, area.load_fn)
     assert isinstance(page, gr.Blocks)
     return page
