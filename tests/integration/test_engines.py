@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -160,9 +161,10 @@ def test_two_workers_share_conversations_handoffs_decisions_sessions_and_throttl
     replay = httpx.Client(timeout=30, cookies={"shopassist_session": cookie})
     assert replay.get(f"{b}/api/auth/me").status_code == 401
 
-    # Failed sign-ins on A count on B (limit 3 per 15 minutes, kept in Redis).
-    thief = httpx.Client(timeout=30)
+    # Failed sign-ins on A count on B (limit 3 per 15 minutes, kept in Redis). The name tried is new
+    # to every run: the count outlives the test in Redis and must not lock out the next run's agent.
+    thief, name = httpx.Client(timeout=30), f"intruder-{uuid.uuid4().hex[:8]}"
     for _ in range(3):
-        assert _login(thief, a, password="wrong").status_code == 401
-    blocked = _login(thief, b, password="s3cret-pass!")
+        assert _login(thief, a, password="wrong", user=name).status_code == 401
+    blocked = _login(thief, b, password="s3cret-pass!", user=name)
     assert blocked.status_code == 429, blocked.text
