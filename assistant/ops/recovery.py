@@ -27,6 +27,9 @@ from assistant.store.models import Conversation, Message
 if TYPE_CHECKING:
     from assistant.store.db import Database
 
+#: Roles whose message answers every customer message before it.
+ANSWER_ROLES = ("assistant", "agent", "system")
+
 NOTICE = {
     "en": "Sorry, your last message was not answered because of a technical interruption. Please send it again.",
     "zh": "抱歉，由于技术中断，您的上一条消息未能得到回复。请重新发送。",
@@ -56,7 +59,7 @@ def recover_unanswered(db: Database, conversation_id: str, *, grace_seconds: flo
         for i, m in enumerate(messages):
             if m.role != "customer" or (m.meta or {}).get("delivery") == "failed":
                 continue
-            answered = any(n.role in ("assistant", "agent", "system") for n in messages[i + 1 :])
+            answered = any(n.role in ANSWER_ROLES for n in messages[i + 1 :])
             if not answered and _aware(m.created_at) < cutoff:
                 failed.append(m)
         if not failed:

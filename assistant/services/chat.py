@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 from assistant.config import Settings
 from assistant.conversation.engine import ConversationNotFound
+from assistant.ops.recovery import ANSWER_ROLES
 from assistant.services.catalog import CatalogService
 from assistant.services.types import (
     Caller,
@@ -57,7 +58,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CHAT_SESSION_PREFIX = "chat-"
-_ANSWER_ROLES = ("assistant", "agent", "system")  # what answers a customer message (ops.recovery)
 ANONYMOUS_PREFIX = "anon:"
 
 
@@ -141,7 +141,7 @@ class ChatService:
                 raise Forbidden("This conversation needs its conversation token (or an agent session).")
         # A message followed by an answer (assistant, agent or system) is answered, and so is every
         # earlier one: only a conversation ending in something else can need recovery.
-        unanswered = last_role is not None and last_role not in _ANSWER_ROLES
+        unanswered = last_role is not None and last_role not in ANSWER_ROLES
         return _Owner(customer, customer or f"{ANONYMOUS_PREFIX}{conversation_id}"), unanswered
 
     def _open(self, conversation_id: str, caller: Caller) -> _Owner:
