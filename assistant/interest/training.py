@@ -13,7 +13,6 @@ import math
 import os
 import random
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,12 +123,6 @@ def _windows(items: list[np.ndarray], events: list[np.ndarray], length: int) -> 
     return pad_left(wi, length + 1), pad_left(we, length + 1)
 
 
-def _batches(n: int, size: int, gen: torch.Generator | None) -> Iterator[torch.Tensor]:
-    order = torch.randperm(n, generator=gen) if gen is not None else torch.arange(n)
-    for i in range(0, n, size):
-        yield order[i : i + size]
-
-
 def _bucketed_batches(lengths: np.ndarray, size: int, gen: torch.Generator) -> list[np.ndarray]:
     """Batches of similar-length windows in random order: Amazon histories are short, and trimming
     the common left padding cuts the encoder's work several-fold without changing any result."""
@@ -146,7 +139,56 @@ def _trim(x: np.ndarray) -> np.ndarray:
     return x[:, nz[0] :] if len(nz) else x[:, -1:]
 
 
+def length_batches(inputs: list[np.ndarray], size: int, max_len: int) -> list[np.ndarray]:
+    """Row indices in batches of similar history length (shortest first, ties in row order).
+
+    Ranking pads each batch only to its own longest history: on short Amazon histories this cuts
+    the encoder's work several-fold, and no score changes (padding is masked, positions count back
+    from the newest event)."""
+    lengths = np.fromiter((min(len(h), max_len) for h in inputs), dtype=np.int64, count=len(inputs))
+    order = np.argsort(lengths, kind="stable")
+    return [order[i : i + size] for i in range(0, len(order), size)]
+
+
+def batch_inputs(
+    inputs: list[np.ndarray], events: list[np.ndarray], rows: np.ndarray, max_len: int, device: str
+) -> ModelInputs:
+    """The left-padded histories of ``rows``, as long as the longest of them (at most ``max_len``)."""
+    hist = [inputs[r] for r in rows]
+    length = max(1, min(max_len, max(len(h) for h in hist)))
+    return ModelInputs(
+        torch.from_numpy(pad_left(hist, length)).to(device),
+        torch.from_numpy(pad_left([events[r] for r in rows], length)).to(device),
+    )
+
+
 @torch.no_grad()
+def rank_targets_many(
+    model: InterestModel,
+    inputs: list[np.ndarray],
+    events: list[np.ndarray],
+    targets: np.ndarray,
+    cfg: InterestSettings,
+    requests: list[np.ndarray | None],
+    device: str = "cpu",
+) -> list[np.ndarray]:
+    """0-based full-ranking ranks of ``targets`` (history masked) under each of several request
+    sets (one (U, 384) array per set, ``None``: behavior only); each history is encoded once."""
+    model.eval()
+    item_vecs = model.item_vectors()
+    out = np.zeros((len(requests), len(inputs)), dtype=np.int64)
+    for rows in length_batches(inputs, cfg.eval_batch_size, cfg.max_seq_len):
+        b = batch_inputs(inputs, events, rows, cfg.max_seq_len, device)
+        texts = [None if r is None else torch.from_numpy(r[rows]).to(device) for r in requests]
+        tgt = torch.from_numpy(targets[rows]).to(device)
+        hist = [inputs[r] for r in rows]
+        for j, u in enumerate(model.user_vectors_many(b, texts)):
+            s = model.score_pairs(u, item_vecs).float()
+            s[:, 0] = -torch.inf
+            out[j, rows] = target_ranks(mask_history(s, hist), tgt).cpu().numpy()
+    return list(out)
+
+
 def rank_targets(
     model: InterestModel,
     inputs: list[np.ndarray],
@@ -157,24 +199,7 @@ def rank_targets(
     device: str = "cpu",
 ) -> np.ndarray:
     """0-based full-ranking ranks of ``targets`` given each user's input sequence (history masked)."""
-    model.eval()
-    item_vecs = model.item_vectors()
-    out = []
-    for idx in _batches(len(inputs), cfg.eval_batch_size, None):
-        rows = idx.tolist()
-        hist = [inputs[r] for r in rows]
-        length = max(1, min(cfg.max_seq_len, max(len(h) for h in hist)))
-        b = ModelInputs(
-            torch.from_numpy(pad_left(hist, length)).to(device),
-            torch.from_numpy(pad_left([events[r] for r in rows], length)).to(device),
-        )
-        if request_text is not None:
-            b.text = torch.from_numpy(request_text[rows]).to(device)
-            b.has_text = torch.ones(len(rows), dtype=torch.bool, device=device)
-        s = model.scores(b, item_vecs).float()
-        s = mask_history(s, hist)
-        out.append(target_ranks(s, torch.from_numpy(targets[rows]).to(device)).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros(0, np.int64)
+    return rank_targets_many(model, inputs, events, targets, cfg, [request_text], device)[0]
 
 
 def build_model(name: str, cfg: InterestSettings, feats: ItemFeatures, has_history: np.ndarray) -> InterestModel:
@@ -251,10 +276,14 @@ def train_model(
     val_req = req_np[val_variant, split.valid_target] if uses_text else None
 
     def validate() -> dict[str, float]:
-        beh = ranking_metrics(rank_targets(model, val_in, val_ev, split.valid_target, cfg, None, dev))
+        # One pass: each validation history is encoded once, then scored without and with its request.
+        ranks = rank_targets_many(
+            model, val_in, val_ev, split.valid_target, cfg, [None, val_req] if uses_text else [None], dev
+        )
+        beh = ranking_metrics(ranks[0])
         out = {"behavior_ndcg@10": beh["ndcg@10"]}
         if uses_text:
-            fus = ranking_metrics(rank_targets(model, val_in, val_ev, split.valid_target, cfg, val_req, dev))
+            fus = ranking_metrics(ranks[1])
             out["fused_ndcg@10"] = fus["ndcg@10"]
             out["score"] = math.sqrt(max(beh["ndcg@10"], 0.0) * max(fus["ndcg@10"], 0.0))
         else:

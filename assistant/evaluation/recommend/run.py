@@ -51,12 +51,11 @@ from assistant.interest.data import (
     category_at,
     leave_one_out,
     load_amazon_lcrec,
-    pad_left,
 )
-from assistant.interest.metrics import candidate_counts, ranking_metrics
-from assistant.interest.models import InterestModel, ModelInputs
+from assistant.interest.metrics import candidate_counts, mask_history, ranking_metrics, target_ranks
+from assistant.interest.models import InterestModel
 from assistant.interest.text import TextEncoder
-from assistant.interest.training import ItemFeatures, TrainResult, train_model
+from assistant.interest.training import ItemFeatures, TrainResult, batch_inputs, length_batches, train_model
 
 Metrics = dict[str, float]
 Scorer = Callable[[list[int]], torch.Tensor]
@@ -183,6 +182,30 @@ class RequestBank:
 
 
 @torch.no_grad()
+def model_scores_many(
+    model: InterestModel,
+    inputs: list[np.ndarray],
+    events: list[np.ndarray],
+    cfg: InterestSettings,
+    requests: list[np.ndarray | None],
+) -> list[torch.Tensor]:
+    """(U, M+1) scores of the model for every user under each request set (``None``: behavior
+    only); histories are batched by length and each is encoded once for all request sets."""
+    model.eval()
+    device = str(next(model.parameters()).device)
+    item_vecs = model.item_vectors()
+    out = [torch.zeros(len(inputs), model.num_items + 1) for _ in requests]
+    for rows in length_batches(inputs, cfg.eval_batch_size, cfg.max_seq_len):
+        b = batch_inputs(inputs, events, rows, cfg.max_seq_len, device)
+        texts = [None if r is None else torch.from_numpy(r[rows]).to(device) for r in requests]
+        idx = torch.from_numpy(rows)
+        for j, u in enumerate(model.user_vectors_many(b, texts)):
+            s = model.score_pairs(u, item_vecs).float()
+            s[:, 0] = -torch.inf
+            out[j][idx] = s.cpu()
+    return out
+
+
 def model_scores(
     model: InterestModel,
     inputs: list[np.ndarray],
@@ -191,23 +214,7 @@ def model_scores(
     request_emb: np.ndarray | None,
 ) -> torch.Tensor:
     """(U, M+1) scores of the model for every user (behavior only when ``request_emb`` is None)."""
-    model.eval()
-    device = next(model.parameters()).device
-    item_vecs = model.item_vectors()
-    out = []
-    for i in range(0, len(inputs), cfg.eval_batch_size):
-        rows = list(range(i, min(i + cfg.eval_batch_size, len(inputs))))
-        hist = [inputs[r] for r in rows]
-        length = max(1, min(cfg.max_seq_len, max(len(h) for h in hist)))
-        b = ModelInputs(
-            torch.from_numpy(pad_left(hist, length)).to(device),
-            torch.from_numpy(pad_left([events[r] for r in rows], length)).to(device),
-        )
-        if request_emb is not None:
-            b.text = torch.from_numpy(request_emb[rows]).to(device)
-            b.has_text = torch.ones(len(rows), dtype=torch.bool, device=device)
-        out.append(model.scores(b, item_vecs).float().cpu())
-    return torch.cat(out) if out else torch.zeros(0, model.num_items + 1)
+    return model_scores_many(model, inputs, events, cfg, [request_emb])[0]
 
 
 def filter_mask(matcher: CategoryMatcher, requests: list[str], num_items: int) -> tuple[torch.Tensor, float]:
@@ -293,8 +300,14 @@ def tune_blend(
     if behavior is not None:
         free.insert(1, "behavior")
 
+    # The history mask is the same for every candidate blend: applied once to the model's scores, it
+    # holds for any blend (a masked item stays -inf whatever finite terms are added), so each of the
+    # few hundred candidates costs one blend and one rank pass, no copy-and-mask per batch.
+    masked = mask_history(model_s.clone(), hist)
+    tgt = torch.from_numpy(targets)
+
     def value(blend: Blend) -> float:
-        return ranking_metrics(_ranks(blend.apply(model_s, named, knn, behavior), hist, targets, bs))["ndcg@10"]
+        return ranking_metrics(target_ranks(blend.apply(masked, named, knn, behavior), tgt).numpy())["ndcg@10"]
 
     starts = [Blend()]
     if named is not None and behavior is not None:
@@ -439,8 +452,10 @@ def _fit(
     knn_valid = knn.normalized(valid_in)
     text_valid = text_scores(val_req.emb, feats.item_text)
     late_w, best_v = 0.0, -1.0
+    text_valid = mask_history(text_valid, valid_in)  # once for every weight: masked items stay -inf
+    valid_tgt = torch.from_numpy(split.valid_target)
     for w in cfg.late_fusion_weights:
-        v = ranking_metrics(_ranks(text_valid + w * knn_valid, valid_in, split.valid_target, bs))["ndcg@10"]
+        v = ranking_metrics(target_ranks(text_valid + w * knn_valid, valid_tgt).numpy())["ndcg@10"]
         if v > best_v:
             late_w, best_v = w, v
     del text_valid
@@ -448,9 +463,8 @@ def _fit(
     t = time.perf_counter()
     res = train_model(cfg.model, cfg, data, split, feats, device=settings.device, epochs=epochs, progress=progress)
     _log(f"{label}: trained in {time.perf_counter() - t:.1f}s ({res.epochs_run} epochs)")
-    beh_v = model_scores(res.model, valid_in, valid_ev, cfg, None)
+    beh_v, fused_v = model_scores_many(res.model, valid_in, valid_ev, cfg, [None, val_req.emb])
     beh_blend, _ = tune_blend(beh_v, None, knn_valid, valid_in, split.valid_target, bs)
-    fused_v = model_scores(res.model, valid_in, valid_ev, cfg, val_req.emb)
     parser = CategoryMatcher(matcher.categories, forms="customer")
     named_v, _ = filter_mask(parser, val_req.text, m)
     narrow_max = narrow_threshold(parser, val_req.text)

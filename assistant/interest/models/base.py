@@ -122,6 +122,15 @@ class InterestModel(nn.Module, ABC):
     def score_pairs(self, users: Tensor, items: Tensor) -> Tensor:
         """Scores of user vectors (N, d) against item vectors (K, d) -> (N, K)."""
 
+    def user_vectors_many(self, batch: ModelInputs, texts: list[Tensor | None]) -> list[Tensor]:
+        """(B, d) customer vectors of one batch of histories under each of several requests, one
+        per row (``None``: behavior only). Models with a separate behavior path encode it once."""
+        out = []
+        for text in texts:
+            has = None if text is None else torch.ones(text.shape[0], dtype=torch.bool, device=text.device)
+            out.append(self.user_vectors(ModelInputs(batch.items, batch.events, text, has)))
+        return out
+
     def scores(self, batch: ModelInputs, item_vecs: Tensor | None = None) -> Tensor:
         """(B, M+1) scores over the whole catalog; the padding column is -inf."""
         v = self.item_vectors() if item_vecs is None else item_vecs

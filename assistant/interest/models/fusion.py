@@ -94,6 +94,16 @@ class FusionInterestModel(InterestModel):
         x = self.behavior_vectors(batch.items, batch.events, all_positions)
         return self.fuse_vectors(x, self.text_vectors(batch, x.shape))
 
+    def user_vectors_many(self, batch: ModelInputs, texts: list[Tensor | None]) -> list[Tensor]:
+        # The behavior encoder (the costly part) runs once; each request is only fused with it.
+        x = self.behavior_vectors(batch.items, batch.events, False)
+        out = []
+        for text in texts:
+            has = None if text is None else torch.ones(text.shape[0], dtype=torch.bool, device=text.device)
+            y = self.text_vectors(ModelInputs(batch.items, batch.events, text, has), x.shape)
+            out.append(self.fuse_vectors(x, y))
+        return out
+
     def score_pairs(self, users: Tensor, items: Tensor) -> Tensor:
         s: Tensor = F.normalize(users, dim=-1) @ F.normalize(items, dim=-1).T / self.cfg.score_temperature
         return s

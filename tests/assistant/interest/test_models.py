@@ -14,6 +14,7 @@ from assistant.interest.training import (
     ItemFeatures,
     load_checkpoint,
     rank_targets,
+    rank_targets_many,
     save_checkpoint,
     train_model,
 )
@@ -109,3 +110,34 @@ def test_cold_start_item_scored_from_text() -> None:
     order = torch.argsort(s, descending=True).tolist()
     assert order.index(13) <= 3, order[:6]
     assert s[13] > s[1:13].median()
+
+
+def test_ranking_batched_by_length_matches_one_user_at_a_time() -> None:
+    """Validation and evaluation batch histories by length and encode each once for several request
+    sets; every rank must equal the rank of that user scored alone, unpadded, with its own request."""
+    data = _cyclic_data(n_users=60, seed=3)
+    split, feats = leave_one_out(data), _feats(12)
+    cfg = CFG.model_copy(update={"epochs": 1, "eval_batch_size": 7})
+    res = train_model("fusion", cfg, data, split, feats, device="cpu", progress=False)
+    model = res.model.eval()
+    rng = np.random.default_rng(0)
+    # Histories of very different lengths, shuffled, so batches by length reorder the users.
+    inputs = [rng.integers(1, 13, int(rng.integers(1, 9))).astype(np.int64) for _ in range(40)]
+    events = [np.full(len(h), 4, dtype=np.int64) for h in inputs]
+    targets = rng.integers(1, 13, 40).astype(np.int64)
+    req = feats.item_text[rng.integers(1, 13, 40)]
+    beh, fused = rank_targets_many(model, inputs, events, targets, cfg, [None, req])
+    for r in range(40):
+        b = ModelInputs(torch.from_numpy(inputs[r][None]), torch.from_numpy(events[r][None]))
+        bt = ModelInputs(b.items, b.events, torch.from_numpy(req[[r]]), torch.ones(1, dtype=torch.bool))
+        for ranks, batch in ((beh, b), (fused, bt)):
+            with torch.no_grad():
+                s = model.scores(batch)
+            s[0, torch.from_numpy(inputs[r])] = -torch.inf
+            t = s[0, targets[r]]
+            alone = int((s[0] > t).sum() + ((s[0] == t) & (torch.arange(13) < targets[r])).sum())
+            assert ranks[r] == alone, (r, ranks[r], alone)
+    assert (fused != beh).any(), "the request must change some ranks"
+    torch.testing.assert_close(
+        rank_targets(model, inputs, events, targets, cfg, req), fused, atol=0, rtol=0, check_dtype=False
+    )
