@@ -395,12 +395,14 @@ def tune_kind_blend(
     bs: int,
     min_rows: int = 100,
 ) -> KindBlend:
-    overall, _ = tune_blend(model_s, named, knn, hist, targets, bs, behavior=behavior)
     arr = np.asarray(kinds)
     blends = {}
+    overall: Blend | None = None  # tuned only when a kind needs it (a full tuning costs as much as all kinds)
     for kind in REQUEST_KINDS:
         rows = np.flatnonzero(arr == kind)
         if len(rows) < min_rows:
+            if overall is None:
+                overall, _ = tune_blend(model_s, named, knn, hist, targets, bs, behavior=behavior)
             blends[kind] = overall
             continue
         r = torch.from_numpy(rows)

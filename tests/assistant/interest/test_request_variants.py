@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from assistant.evaluation.recommend.run import Blend, _ranks, narrow_threshold, prefer, request_kinds, tune_blend
+from assistant.evaluation.recommend.run import (
+    Blend,
+    _ranks,
+    narrow_threshold,
+    prefer,
+    request_kinds,
+    tune_blend,
+    tune_kind_blend,
+)
 from assistant.interest.data import (
     HELDOUT_TEMPLATES,
     TRAIN_TEMPLATES,
@@ -132,3 +140,29 @@ def test_tune_blend_value_is_the_masked_ranking_of_its_blend() -> None:
     assert torch.equal(model, before)
     ref = ranking_metrics(_ranks(blend.apply(model, named, knn, behavior), hist, targets, 32))["ndcg@10"]
     assert v == ref and v > ranking_metrics(_ranks(model, hist, targets, 32))["ndcg@10"]
+
+
+def test_kind_blends_are_tuned_per_kind_and_a_rare_kind_falls_back_to_all() -> None:
+    """Narrow requests whose category holds the target get a category bonus, broad ones whose
+    category misleads get co-occurrence instead; a kind with too few rows uses the blend tuned on all."""
+    rng = np.random.default_rng(2)
+    kinds = ["narrow"] * 120 + ["broad"] * 110 + ["none"] * 20
+    n, m = len(kinds), 30
+    model = torch.from_numpy(rng.normal(size=(n, m + 1)).astype(np.float32))
+    targets = rng.integers(1, m + 1, n)
+    named = torch.zeros(n, m + 1, dtype=torch.bool)
+    knn = torch.from_numpy(rng.random((n, m + 1)).astype(np.float32) * 0.5)
+    for r, kind in enumerate(kinds):
+        if kind == "narrow":
+            named[r, targets[r]] = True
+            named[r, rng.integers(1, m + 1, 2)] = True
+        else:
+            named[r, [(targets[r] + k) % m + 1 for k in range(1, 4)]] = True  # the wrong items
+            knn[r, targets[r]] = 1.0
+    behavior = torch.zeros(n, m + 1)
+    hist = [np.array([], dtype=np.int64) for _ in range(n)]
+    kb = tune_kind_blend(model, named, knn, behavior, kinds, hist, targets, 64)
+    assert kb.blends["narrow"].category > 0
+    assert kb.blends["broad"].category == 0 and kb.blends["broad"].cooccurrence > 0
+    overall, _ = tune_blend(model, named, knn, hist, targets, 64, behavior=behavior)
+    assert kb.blends["none"] == overall
