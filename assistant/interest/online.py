@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,6 +121,8 @@ class InterestService:
         self.encoder = TextEncoder(settings.embedding_model, settings.data_dir / "cache" / "interest")
         self._lock = threading.RLock()
         self._events: dict[str, list[_Evt]] = {}
+        self._popular_counts: tuple[float, np.ndarray] | None = None  # (monotonic time read, counts)
+        self._popular_generation = 0  # bumped by every event recorded here: a read begun before is not kept
         self.model: InterestModel | None = None
         self.mode: Literal["trained", "untrained"] = "untrained"
         self.mode_reason = ""
@@ -144,6 +147,8 @@ class InterestService:
         else:
             self._load_model(path)
         self.item_vecs = self._item_vectors()
+        self._popular_counts = None  # catalog positions may have changed
+        self._popular_generation += 1
 
     def refresh(self) -> None:
         """Reload after the stores changed (an ingestion): catalog, item vectors and cached histories.
@@ -239,6 +244,8 @@ class InterestService:
         with self._lock:
             evts = self._stored_events(customer_id)
             evts.append(_Evt(now, self.catalog.index[product_id], event_type))
+            self._popular_generation += 1
+            self._popular_counts = None
 
     # --- scoring -----------------------------------------------------------------------------
     def _chat(self, chat_text: ChatText) -> _Chat | None:
@@ -348,13 +355,7 @@ class InterestService:
 
     def _popular(self, k: int, filters: RecFilters | None) -> list[ScoredItem]:
         """Nobody to personalise for: most-interacted products (by stored events) pass the filters."""
-        with self.db.session() as s:  # counted by the database: one row per product, not per event
-            rows = s.execute(select(Event.product_id, func.count()).group_by(Event.product_id)).all()
-        counts = np.zeros(len(self.catalog.ids))
-        for p, n in rows:
-            i = self.catalog.index.get(p)
-            if i is not None:
-                counts[i] += n
+        counts = self._event_counts()
         cand = np.flatnonzero(self._allowed(filters, set()))
         top = cand[np.argsort(-counts[cand], kind="stable")[:k]]
         return [
@@ -369,6 +370,25 @@ class InterestService:
             )
             for i in top
         ]
+
+    def _event_counts(self) -> np.ndarray:
+        """Stored events per catalog position, read at most every ``popular_cache_seconds``."""
+        cached = self._popular_counts
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self.cfg.popular_cache_seconds:
+            return cached[1]
+        generation = self._popular_generation
+        with self.db.session() as s:  # counted by the database: one row per product, not per event
+            rows = s.execute(select(Event.product_id, func.count()).group_by(Event.product_id)).all()
+        counts = np.zeros(len(self.catalog.ids))
+        for p, n in rows:
+            i = self.catalog.index.get(p)
+            if i is not None:
+                counts[i] += n
+        with self._lock:
+            if generation == self._popular_generation:
+                self._popular_counts = (now, counts)
+        return counts
 
     # --- explanations ------------------------------------------------------------------------
     @staticmethod

@@ -290,6 +290,7 @@ class ForeignPIIGuard:
         refresh_seconds: float = 5.0,
         generic: bool = True,
         phone_regions: Iterable[str] = _DEFAULT_PHONE_REGIONS,
+        memo_size: int = 0,
     ) -> None:
         self.db = db
         self.links = links
@@ -305,6 +306,12 @@ class ForeignPIIGuard:
         self._signature: tuple[Any, ...] | None = None
         self._checked = 0.0
         self.phone_regions = tuple(r.strip().upper() for r in phone_regions if r.strip()) or ("ZZ",)
+        # Results by (text, customer, flags) for the index they were computed with: a scrub is a pure
+        # function of those, and the same stored passages are cited turn after turn.
+        self.memo_size = memo_size
+        self._memo_lock = threading.Lock()
+        self._memo: dict[tuple[str, str | None, bool, bool], ScrubResult] = {}
+        self._memo_index: _Index | None = None
 
     @classmethod
     def from_settings(cls, settings: Any, db: Database | None) -> ForeignPIIGuard:
@@ -316,6 +323,7 @@ class ForeignPIIGuard:
             shop_domains=[sec.shop_domain] if sec.shop_domain else [],
             refresh_seconds=sec.pii_refresh_seconds,
             phone_regions=sec.phone_regions,
+            memo_size=sec.pii_scrub_memo_size,
         )
 
     # --- the index --------------------------------------------------------------------------------
@@ -405,6 +413,28 @@ class ForeignPIIGuard:
             return ScrubResult(text or "", [])
         self.refresh()
         idx = self._index
+        if not self.memo_size:
+            return self._scrub(text, idx, own_customer_id, signed_in=signed_in, keep_own=keep_own)
+        key = (text, own_customer_id, signed_in, keep_own)
+        with self._memo_lock:
+            if self._memo_index is not idx:  # the index was rebuilt: earlier results may be stale
+                self._memo.clear()
+                self._memo_index = idx
+            hit = self._memo.get(key)
+        if hit is not None:
+            return ScrubResult(hit.text, list(hit.removed))
+        res = self._scrub(text, idx, own_customer_id, signed_in=signed_in, keep_own=keep_own)
+        with self._memo_lock:
+            if self._memo_index is idx:
+                if len(self._memo) >= self.memo_size:
+                    del self._memo[next(iter(self._memo))]  # the oldest entry
+                self._memo[key] = ScrubResult(res.text, list(res.removed))
+        return res
+
+    def _scrub(
+        self, text: str, idx: _Index, own_customer_id: str | None, *, signed_in: bool, keep_own: bool
+    ) -> ScrubResult:
+        """:meth:`scrub` of ``text`` against the index ``idx``."""
         own = own_customer_id if keep_own else object()
         removed: list[str] = []
 

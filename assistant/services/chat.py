@@ -22,8 +22,11 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -70,6 +73,63 @@ def chat_session_id(conversation_id: str) -> str:
     return f"{CHAT_SESSION_PREFIX}{conversation_id}"[:100]
 
 
+class FairGate:
+    """At most ``slots`` holders at once; the others are let in strictly in arrival order.
+
+    A released slot is handed directly to the longest waiter (``threading.Semaphore`` wakes an
+    arbitrary one, and a thread that just released could take the slot again before it). Under
+    load this keeps a web server's request threads from all sharing the interpreter lock at once:
+    a few turns run, the rest wait on their own lock without touching the interpreter lock, and
+    each turn's latency is its place in the queue rather than the luck of the thread switches.
+
+    Example:
+        >>> gate = FairGate(2)
+        >>> with gate:
+        ...     gate.in_use
+        1
+    """
+
+    def __init__(self, slots: int) -> None:
+        if slots < 1:
+            raise ValueError("a gate needs at least one slot")
+        self.slots = slots
+        self._lock = threading.Lock()
+        self._free = slots
+        self._waiters: deque[threading.Lock] = deque()
+
+    @property
+    def in_use(self) -> int:
+        return self.slots - self._free
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self._free and not self._waiters:
+                self._free -= 1
+                return
+            baton = threading.Lock()
+            baton.acquire()
+            self._waiters.append(baton)
+        baton.acquire()  # released by the holder that hands its slot over: the slot is ours
+
+    def release(self) -> None:
+        with self._lock:
+            if self._waiters:
+                self._waiters.popleft().release()  # the slot passes on; _free unchanged
+            else:
+                self._free += 1
+
+    def __enter__(self) -> FairGate:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
 @dataclass(frozen=True)
 class _Owner:
     """Who the conversation's events belong to."""
@@ -96,6 +156,14 @@ class ChatService:
         self.catalog = catalog
         self._engine = engine
         self._interest = interest
+        # The extractive backend's turn is all local CPU work: a few at a time, first come first served
+        # (serve_turn_concurrency). An LLM backend's turn mostly waits on the model: not gated.
+        slots = settings.serve_turn_concurrency
+        self.turn_gate = FairGate(slots) if slots and settings.answer_backend == "extractive" else None
+
+    def _turn_slot(self) -> AbstractContextManager[object]:
+        """One of the gate's slots for the CPU work of a turn (nothing when turns are not gated)."""
+        return self.turn_gate if self.turn_gate is not None else nullcontext()
 
     @property
     def max_message_chars(self) -> int:
@@ -176,16 +244,35 @@ class ChatService:
     ) -> TurnResult:
         """Answer one customer message (blocking)."""
         result: TurnResult | None = None
-        for item in self.stream(conversation_id, caller, text, session_events):
-            if isinstance(item, TurnResult):
-                result = item
+        with self._turn_slot():  # the checks, the read and the turn: all of it local work
+            for item in self._items(conversation_id, caller, text, session_events):
+                if isinstance(item, TurnResult):
+                    result = item
         assert result is not None
         return result
 
     def stream(
         self, conversation_id: str, caller: Caller, text: str, session_events: Sequence[SessionEvent] = ()
     ) -> Iterator[str | TurnResult]:
-        """Text deltas, then the final :class:`TurnResult`. Checks run before the first item is asked for."""
+        """Text deltas, then the final :class:`TurnResult`. Checks run before the first item is asked for.
+
+        With a gated (extractive) backend the whole turn runs, reply stored, when the first item is
+        asked for, inside one slot of :attr:`turn_gate`; the items are handed out after the slot is
+        released, so a slow reader never holds a slot.
+        """
+        items = self._items(conversation_id, caller, text, session_events)
+        if self.turn_gate is None:
+            return items
+        return self._gated(items)
+
+    def _gated(self, items: Iterator[str | TurnResult]) -> Iterator[str | TurnResult]:
+        with self._turn_slot():
+            done = list(items)
+        yield from done
+
+    def _items(
+        self, conversation_id: str, caller: Caller, text: str, session_events: Sequence[SessionEvent] = ()
+    ) -> Iterator[str | TurnResult]:
         text = self._check_text(text)
         self._open(conversation_id, caller)
         events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
