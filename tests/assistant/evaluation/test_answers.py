@@ -18,6 +18,7 @@ from assistant.evaluation.answers import (
     paired_comparison,
     ranked,
     ranking_metrics,
+    select_fusion,
     sign_test,
     split_markdown,
     stratified_split,
@@ -72,10 +73,11 @@ def test_every_method_breaks_ties_by_id_and_ranks_every_candidate() -> None:
         assert sorted(ranked(c, "hybrid", 0.7, fusion)) == ["a", "b", "c"]
 
 
-def test_hybrid_is_the_fusion_chosen_by_train_cross_validation_and_every_fusion_is_reported() -> None:
-    # Synthetic training queries where the two sides' evidence must be combined per candidate: the
-    # gold has cosine +0.3 and BM25 +3 over the rest, each side with independent noise.
-    rng = np.random.default_rng(3)
+def _synthetic(seed: int, second_noise: float | None) -> tuple[list[Candidates], list[str]]:
+    """Synthetic training queries where the sides' evidence must be combined per candidate: the gold
+    has cosine +0.3 and BM25 +3 over the rest, each side with independent noise; with
+    ``second_noise``, a second encoder's cosines (+0.3 for the gold) with that noise."""
+    rng = np.random.default_rng(seed)
     cands, golds = [], []
     for q in range(150):
         ids = [f"q{q}-{i:02d}" for i in range(15)]
@@ -83,19 +85,56 @@ def test_hybrid_is_the_fusion_chosen_by_train_cross_validation_and_every_fusion_
         sig = np.asarray([float(i == gold) for i in ids])
         cos = sig * 0.3 + rng.normal(0, 0.25, 15)
         lex = np.clip(sig * 3.0 + rng.normal(0, 2.5, 15) + 4.0, 0.0, None)
-        cands.append(Candidates(list(zip(ids, cos.tolist(), strict=True)), list(zip(ids, lex.tolist(), strict=True))))
+        cos2 = None if second_noise is None else sig * 0.3 + rng.normal(0, second_noise, 15)
+        cands.append(
+            Candidates(
+                list(zip(ids, cos.tolist(), strict=True)),
+                list(zip(ids, lex.tolist(), strict=True)),
+                None if cos2 is None else list(zip(ids, cos2.tolist(), strict=True)),
+            )
+        )
         golds.append(gold)
+    return cands, golds
+
+
+def test_hybrid_is_the_fusion_chosen_by_train_cross_validation_and_every_fusion_is_reported() -> None:
+    cands, golds = _synthetic(3, None)
     fusions, info = _tuned(cands, lambda o, qi: _mrr10([d == golds[qi] for d in o]), lambda qi: {golds[qi]})
     cv = info["cv_scores"]
     assert set(cv) == {"hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25"}
-    # the rule: learned only when strictly above adaptive in train cross-validation
-    rule = "learned" if cv["hybrid_learned"] > cv["hybrid_adaptive"] else "adaptive"
-    assert info["selected"] == fusions.selected == rule
-    assert fusions.learned is not None and info["learned"] is not None
+    # the rule: the best CV mean among the fusions, a near-tie (1/n) to the simplest
+    assert info["selected"] == fusions.selected == select_fusion(cv, len(cands), ["rrf", "adaptive", "learned"])
+    assert fusions.learned is not None and info["learned"] is not None and fusions.learned3 is None
     methods = _methods(cands, fusions)
     assert set(methods) == {"hybrid", "hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25"}
     assert methods["hybrid"](0) == methods[f"hybrid_{fusions.selected}"](0)
     assert sorted(methods["hybrid_learned"](0)) == sorted(d for d, _ in cands[0].cosine)
+
+
+def test_a_second_encoder_is_reported_alone_and_fused_by_the_three_list_learned_fusion() -> None:
+    # The second encoder carries independent evidence: the three-list fusion uses it and beats the
+    # two-list ones in train CV, so the rule picks it; embedding_2 is reported as a single method.
+    cands, golds = _synthetic(5, 0.15)
+    fusions, info = _tuned(cands, lambda o, qi: _mrr10([d == golds[qi] for d in o]), lambda qi: {golds[qi]})
+    cv = info["cv_scores"]
+    assert {"hybrid_learned3", "embedding_2"} <= set(cv)
+    assert fusions.learned3 is not None and fusions.learned3.others == 1 and fusions.second
+    assert cv["hybrid_learned3"] > max(cv["hybrid_learned"], cv["hybrid_adaptive"], cv["embedding_2"])
+    assert fusions.selected == info["selected"] == "learned3"
+    assert info["learned3"]["other1_z"] != 0.0
+    methods = _methods(cands, fusions)
+    assert methods["embedding_2"](0) == [d for d, _ in sorted(cands[0].cosine2 or [], key=lambda kv: (-kv[1], kv[0]))]
+    assert methods["hybrid"](0) == methods["hybrid_learned3"](0)
+
+
+def test_select_fusion_takes_the_best_cv_mean_and_the_simplest_within_one_query() -> None:
+    cv = {"hybrid_rrf": 0.930, "hybrid_adaptive": 0.926, "hybrid_learned": 0.928, "hybrid_learned3": 0.938}
+    assert select_fusion(cv, 500, ["rrf", "adaptive", "learned", "learned3"]) == "learned3"
+    # 0.0016 below the best is within one query of 500 (0.002): the simpler fusion is taken
+    assert select_fusion({**cv, "hybrid_learned3": 0.9316}, 500, ["rrf", "adaptive", "learned", "learned3"]) == "rrf"
+    # a fusion that was not fitted is never chosen
+    assert select_fusion(cv, 500, ["rrf", "adaptive", "learned"]) == "rrf"
+    assert select_fusion({"hybrid_rrf": 0.5, "hybrid_adaptive": 0.6}, 100, ["rrf", "adaptive"]) == "adaptive"
 
 
 @pytest.mark.shared_data

@@ -12,6 +12,7 @@ from assistant.retrieval.fusion import (
     adaptive_fusion,
     choose_fusion_params,
     confidence,
+    feature_names,
     fuse_scores,
     fusion_features,
     standardized,
@@ -140,3 +141,37 @@ def test_learned_fusion_features_and_errors() -> None:
         LearnedFusion.fit([({"a": 1.0}, {}, {"a"}), ({"b": 1.0, "c": 0.0}, {}, set())])
     with pytest.raises(ValueError, match="objective"):
         LearnedFusion.fit([({"a": 1.0, "b": 0.0}, {}, {"a"})], objective="listwise")  # type: ignore[arg-type]
+
+
+def test_learned_fusion_with_a_further_score_list_uses_it_when_it_is_informative() -> None:
+    rng = np.random.default_rng(11)
+
+    def with_second(queries: list[Query], noise: float) -> list[list[dict[str, float]]]:
+        out = []
+        for cos, _, gold in queries:
+            out.append([{i: float(i in gold) * 0.3 + float(rng.normal(0.0, 0.3 * noise)) for i in cos}])
+        return out
+
+    train = _synthetic_queries(rng, 300, cos_noise=1.0, lex_noise=1.0)
+    fusion = LearnedFusion.fit(train, others=with_second(train, 0.4))
+    two = LearnedFusion.fit(train)
+    assert fusion.others == 1 and set(fusion.weights()) == set(feature_names(1))
+    assert fusion.weights()["other1_z"] + fusion.weights()["other1_minmax"] > 0
+    test = _synthetic_queries(rng, 300, cos_noise=1.0, lex_noise=1.0)
+    more = with_second(test, 0.4)
+    three_list = np.mean(
+        [
+            _mrr([i for i, _ in fusion.rank(list(c.items()), list(x.items()), [list(m[0].items())])], g)
+            for (c, x, g), m in zip(test, more, strict=True)
+        ]
+    )
+    two_list = np.mean([_mrr([i for i, _ in two.rank(list(c.items()), list(x.items()))], g) for c, x, g in test])
+    assert three_list > two_list + 0.05
+    # the number of lists is part of the model
+    with pytest.raises(ValueError, match="further score list"):
+        fusion.scores(train[0][0], train[0][1])
+    with pytest.raises(ValueError, match="others"):
+        LearnedFusion.fit(train[:2], others=[[{}], []])
+    ids, x = fusion_features({"a": 0.9}, {}, [{"b": 0.5, "a": 0.1}])
+    row = dict(zip(feature_names(1), x[ids.index("a")], strict=True))
+    assert ids == ["a", "b"] and row["other1_rr"] == 0.5 and row["other1_minmax"] == 0.0
