@@ -837,7 +837,8 @@ def targets_check(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def _fmt(m: Metrics | None) -> list[str]:
     if m is None:
         return ["—"] * 4
-    return [f"{m['hr@10']:.4f}", f"{m['ndcg@10']:.4f}", f"{m['mrr@10']:.4f}", f"{m.get('auc', float('nan')):.4f}"]
+    auc = f"{m['auc']:.4f}" if "auc" in m else "—"  # the last known RecBole figure has none
+    return [f"{m['hr@10']:.4f}", f"{m['ndcg@10']:.4f}", f"{m['mrr@10']:.4f}", auc]
 
 
 def _verdict(check: dict[str, Any], *, rich: bool = False) -> str:
