@@ -10,7 +10,7 @@ checkpoint.
 
 With N processes each step sees N batches, so an epoch takes N times fewer steps at N times the
 effective batch size: the learning rate is left as configured (AdamW is not very sensitive to it at
-N <= 4); the test in ``tests/interest/test_distributed.py`` states the tolerance against one process.
+N <= 4); the test in ``tests/ops/test_distributed.py`` states the tolerance against one process.
 
 Example:
     $ shopassist train --nproc-per-node 2 --epochs 5 --out data/checkpoints/ddp.pt
