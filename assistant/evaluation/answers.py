@@ -393,6 +393,19 @@ def _fit(
     }
 
 
+def fold_assignment(keys: Sequence[str], folds: int, seed: int) -> dict[str, int]:
+    """Each distinct key's fold (0 .. folds-1): the sorted keys shuffled by ``seed``, dealt in turn,
+    so every query of a group (a product) lands in the same fold.
+
+    Example:
+        >>> sorted(fold_assignment(["b", "a", "b", "c"], 2, 13).values())
+        [0, 0, 1]
+    """
+    uniq = sorted(set(keys))
+    random.Random(seed).shuffle(uniq)
+    return {k: i % folds for i, k in enumerate(uniq)}
+
+
 def select_fusion(cv: dict[str, float], n_queries: int, available: Sequence[str]) -> str:
     """The fusion ``hybrid`` reports: the best cross-validated mean among ``available`` fusions (of
     :data:`FUSION_CANDIDATES`), except that any fusion within one query's worth (``1 / n_queries``)
@@ -430,11 +443,9 @@ def _tuned(
     cross-validated means over RRF, adaptive, learned and (with a second encoder) learned3."""
     full, info = _fit(cands, score, relevant, range(len(cands)))
     keys = list(groups) if groups is not None else [str(i) for i in range(len(cands))]
-    uniq = sorted(set(keys))
-    random.Random(seed).shuffle(uniq)
-    fold_of = {k: i % folds for i, k in enumerate(uniq)}
+    fold_of = fold_assignment(keys, folds, seed)
     held_scores: dict[str, list[float]] = defaultdict(list)
-    for fold in range(folds if len(uniq) >= folds else 0):
+    for fold in range(folds if len(fold_of) >= folds else 0):
         train = [i for i, k in enumerate(keys) if fold_of[k] != fold]
         held = [i for i, k in enumerate(keys) if fold_of[k] == fold]
         fitted, _ = _fit(cands, score, relevant, train)
@@ -801,9 +812,7 @@ def _cross_fitted(
     folds: int = 5,
 ) -> dict[str, Any]:
     """hit@5 on products with ``min_pool``+ reviews over all questions, K-fold cross-fitted by product."""
-    items = sorted({item for item, _, _ in qs})
-    random.Random(seed).shuffle(items)
-    fold_of = {item: i % folds for i, item in enumerate(items)}
+    fold_of = fold_assignment([item for item, _, _ in qs], folds, seed)
     hits: dict[str, list[float]] = defaultdict(list)
     chosen = []
     for f in range(folds):
