@@ -13,6 +13,7 @@ import math
 import os
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -163,6 +164,31 @@ def batch_inputs(
 
 
 @torch.no_grad()
+def user_score_batches(
+    model: InterestModel,
+    inputs: list[np.ndarray],
+    events: list[np.ndarray],
+    cfg: InterestSettings,
+    requests: list[np.ndarray | None],
+    device: str = "cpu",
+) -> Iterator[tuple[np.ndarray, list[torch.Tensor]]]:
+    """The model's (rows, M+1) scores of every user, a batch of similar history length at a time:
+    ``(rows, [scores under each request set])`` (one (U, 384) array per set, ``None``: behavior
+    only; padding item 0 scored -inf); each history is encoded once for all request sets."""
+    model.eval()
+    item_vecs = model.item_vectors()
+    for rows in length_batches(inputs, cfg.eval_batch_size, cfg.max_seq_len):
+        b = batch_inputs(inputs, events, rows, cfg.max_seq_len, device)
+        texts = [None if r is None else torch.from_numpy(r[rows]).to(device) for r in requests]
+        scores = []
+        for u in model.user_vectors_many(b, texts):
+            s = model.score_pairs(u, item_vecs).float()
+            s[:, 0] = -torch.inf
+            scores.append(s)
+        yield rows, scores
+
+
+@torch.no_grad()
 def rank_targets_many(
     model: InterestModel,
     inputs: list[np.ndarray],
@@ -174,17 +200,11 @@ def rank_targets_many(
 ) -> list[np.ndarray]:
     """0-based full-ranking ranks of ``targets`` (history masked) under each of several request
     sets (one (U, 384) array per set, ``None``: behavior only); each history is encoded once."""
-    model.eval()
-    item_vecs = model.item_vectors()
     out = np.zeros((len(requests), len(inputs)), dtype=np.int64)
-    for rows in length_batches(inputs, cfg.eval_batch_size, cfg.max_seq_len):
-        b = batch_inputs(inputs, events, rows, cfg.max_seq_len, device)
-        texts = [None if r is None else torch.from_numpy(r[rows]).to(device) for r in requests]
+    for rows, scores in user_score_batches(model, inputs, events, cfg, requests, device):
         tgt = torch.from_numpy(targets[rows]).to(device)
         hist = [inputs[r] for r in rows]
-        for j, u in enumerate(model.user_vectors_many(b, texts)):
-            s = model.score_pairs(u, item_vecs).float()
-            s[:, 0] = -torch.inf
+        for j, s in enumerate(scores):
             out[j, rows] = target_ranks(mask_history(s, hist), tgt).cpu().numpy()
     return list(out)
 

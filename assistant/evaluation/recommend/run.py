@@ -55,7 +55,7 @@ from assistant.interest.data import (
 from assistant.interest.metrics import candidate_counts, mask_history, ranking_metrics, target_ranks
 from assistant.interest.models import InterestModel
 from assistant.interest.text import TextEncoder
-from assistant.interest.training import ItemFeatures, TrainResult, batch_inputs, length_batches, train_model
+from assistant.interest.training import ItemFeatures, TrainResult, train_model, user_score_batches
 
 Metrics = dict[str, float]
 Scorer = Callable[[list[int]], torch.Tensor]
@@ -191,17 +191,11 @@ def model_scores_many(
 ) -> list[torch.Tensor]:
     """(U, M+1) scores of the model for every user under each request set (``None``: behavior
     only); histories are batched by length and each is encoded once for all request sets."""
-    model.eval()
     device = str(next(model.parameters()).device)
-    item_vecs = model.item_vectors()
     out = [torch.zeros(len(inputs), model.num_items + 1) for _ in requests]
-    for rows in length_batches(inputs, cfg.eval_batch_size, cfg.max_seq_len):
-        b = batch_inputs(inputs, events, rows, cfg.max_seq_len, device)
-        texts = [None if r is None else torch.from_numpy(r[rows]).to(device) for r in requests]
+    for rows, scores in user_score_batches(model, inputs, events, cfg, requests, device):
         idx = torch.from_numpy(rows)
-        for j, u in enumerate(model.user_vectors_many(b, texts)):
-            s = model.score_pairs(u, item_vecs).float()
-            s[:, 0] = -torch.inf
+        for j, s in enumerate(scores):
             out[j][idx] = s.cpu()
     return out
 
