@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import re
 import time
+import urllib.request
 from typing import Any
 
 import pytest
-from tests_ui_helpers import ask, login, new_page, no_trace, pick_customer
+from tests_ui_helpers import OPEN_CONTEXTS, ask, login, new_page, no_trace, pick_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -105,6 +106,53 @@ def test_customers_see_only_the_chat_and_staff_have_their_own_entrances(
     overflow = agent.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"the console scrolls sideways by {overflow}px"
     shot(agent, "2-agent-console", full_page=False)
+
+
+def test_a_first_load_answered_after_sign_in_leaves_the_console_shown(live_app: Any, browser: Any, shot: Any) -> None:
+    """The page's first load, sent before the agent signed in, is answered only after sign-in has
+    shown the console (a slow server): its session-less answer must not hide the console again
+    (the fix of 2bd4e82; before it, the late answer laid the sign-in form back over the console)."""
+    ctx = browser.new_context(viewport=DESKTOP)
+    OPEN_CONTEXTS.append(ctx)
+    page = ctx.new_page()
+    page.set_default_timeout(30_000)
+    held: list[tuple[Any, dict[str, str]]] = []
+
+    def hold_the_first_event(route: Any) -> None:
+        if held:
+            route.continue_()
+        else:  # the page's load event; its headers as sent, i.e. without the session cookie
+            held.append((route, route.request.all_headers()))
+
+    page.route("**/gradio_api/queue/join*", hold_the_first_event)
+    page.goto(live_app.url + "/agent")
+    page.locator("#agent-signin").wait_for()
+    deadline = time.monotonic() + 30
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert held, "the page sent no load event"
+    route, headers = held[0]
+    from assistant.services.users import SESSION_COOKIE
+
+    assert SESSION_COOKIE not in headers.get("cookie", ""), headers.get("cookie")
+    login(page, "agent", "ana", "agent-pass-123")
+    page.locator("#agent-queue").wait_for(timeout=30_000)
+    with page.expect_response("**/gradio_api/queue/join*") as answered:
+        # Sent as it was made, before sign-in: the browser would add the cookie it holds now.
+        sent = urllib.request.Request(
+            route.request.url,
+            data=(route.request.post_data or "").encode(),
+            headers={k: v for k, v in headers.items() if k.lower() not in ("cookie", "host", "content-length")},
+            method="POST",
+        )
+        with urllib.request.urlopen(sent, timeout=30) as reply:
+            route.fulfill(status=reply.status, headers=dict(reply.headers), body=reply.read())
+    assert answered.value.ok, answered.value.status
+    page.wait_for_timeout(3_000)  # the late answer streams back and is applied, or not
+    assert page.locator("#agent-area").is_visible()
+    assert not page.locator("#agent-signin").is_visible()
+    shot(page, "1-console-still-shown-after-the-late-first-load", full_page=False)
+    no_trace(page)
 
 
 # --- 2. agent console -------------------------------------------------------------------------------------
