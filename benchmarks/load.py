@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from assistant.ops.processes import stop_processes
+
 # Run as a script, this folder comes first on sys.path, and benchmarks/ingest.py would shadow the
 # ingest package: the repository root goes first instead.
 _HERE = Path(__file__).resolve().parent
@@ -286,11 +288,7 @@ def servers(env: dict[str, str], workers: int, base_port: int) -> Iterator[list[
             time.sleep(0.5)
         yield [url]
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_processes([proc], timeout=30)
 
 
 DEFAULT_MATRIX = (

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import httpx
 
+from assistant.ops.processes import stop_processes
+
 QUESTIONS = [
     "How do I return a jacket that doesn't fit?",
     "How long does shipping take?",
@@ -69,8 +71,7 @@ def main() -> None:
         print(f"first answer:                       {timings[0]:6.2f} s   (target < 3 s)")
         print(f"next answers, median of {len(timings) - 1}:          {statistics.median(timings[1:]):6.2f} s")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_processes([proc], timeout=30)
 
 
 if __name__ == "__main__":

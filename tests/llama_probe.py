@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from assistant.ops.processes import stop_processes
+
 REBUILD_HINT = "Rebuild it portably with `make llama-rebuild` (see README, 'The llama.cpp build')."
 
 
@@ -34,12 +36,7 @@ class LlamaServer:
     log_path: Path
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=20)
+        stop_processes([self.process], timeout=20)
 
 
 def _free_port() -> int:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from assistant.config import Settings
+from assistant.ops.processes import stop_processes
 from tests.live_server import free_port
 
 pytestmark = pytest.mark.integration
@@ -106,13 +107,7 @@ def two_workers(
             _wait_ready(proc, url)
         yield urls[0], urls[1]
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_processes(procs, timeout=20)
 
 
 def _login(client: httpx.Client, url: str, password: str = "s3cret-pass!", user: str = "ana") -> httpx.Response:

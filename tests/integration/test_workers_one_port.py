@@ -21,6 +21,7 @@ import pytest
 
 from assistant.config import Settings
 from assistant.embeddings import Embedder
+from assistant.ops.processes import stop_processes
 from tests.integration.conftest import chroma_database
 from tests.live_server import free_port
 
@@ -114,8 +115,4 @@ def test_serve_two_workers_on_one_port_share_sqlite(sqlite_chroma_shop: dict[str
         seen = {_fresh(url, "/healthz").json()["worker"] for _ in range(20)}
         assert seen <= workers and len(seen) == 2  # the same two processes served it all
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_processes([proc], timeout=30)
