@@ -336,6 +336,14 @@ class Settings(BaseSettings):
         "another worker changed in place is seen by then).",
     )
     retrieval_check_seconds: float = Field(
+    review_passage_chars: int = Field(
+        500,
+        ge=0,
+        le=10_000,
+        description="Reviews longer than this are stored as passages of whole sentences of about this many "
+        "characters (a CJK character counts as 4; the encoder reads 256 word pieces at most), and a review is "
+        "ranked by its best passage; 0: every review whole. Applies to reviews ingested after a change.",
+    )
         1.0,
         ge=0.0,
         description="How often a collection's size is read to see documents another worker added or deleted "

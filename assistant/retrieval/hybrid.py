@@ -87,6 +87,15 @@ class QueryEncoder:
         return vec
 
 
+def record_key(doc_id: str, metadata: Mapping[str, Any], key: str) -> str:
+    """The record a chunk belongs to: its ``key`` metadata value within its source and kind (a review
+    and a Q&A of one source may share an id), or the chunk id when it has none."""
+    value = metadata.get(key)
+    if value in (None, ""):
+        return doc_id
+    return "\x1f".join((key, str(metadata.get("source", "")), str(metadata.get("kind", "")), str(value)))
+
+
 class HybridRetriever(BaseRetriever):
     """A LangChain retriever over one collection: ``embedding``, ``bm25`` or ``hybrid`` ranking.
 
@@ -110,6 +119,11 @@ class HybridRetriever(BaseRetriever):
     encoder: Callable[[str], np.ndarray] | None = None
     screen: Callable[[str], bool] | None = None
     """Drops a candidate (before fusion, so the others' ranks are unaffected) when it returns True."""
+    group_by: str | None = "record_id"
+    """Chunks sharing this metadata value (a long review's passages share its ``record_id``) are one
+    result: the chunks are ranked (and fused) as passages, and each record is kept once, at the place
+    of its best-ranked chunk, which it is cited by. Chunks without the field stand alone; None:
+    every chunk is a result of its own."""
 
     @model_validator(mode="after")
     def _defaults(self) -> HybridRetriever:
@@ -199,11 +213,19 @@ class HybridRetriever(BaseRetriever):
             )
         texts = {i: (t, m) for i, t, m, _ in emb}
         out: list[Passage] = []
-        for doc_id, score in order[:k]:
+        records: set[str] = set()
+        for doc_id, score in order:
+            if len(out) >= k:
+                break
             if doc_id in texts:
                 text, meta = texts[doc_id]
             else:
                 text, meta = index.document(doc_id)
+            if self.group_by is not None:  # a record's later (worse) chunks are not results
+                record = record_key(doc_id, meta, self.group_by)
+                if record in records:
+                    continue
+                records.add(record)
             ranks = {}
             if doc_id in emb_rank:
                 ranks["embedding"] = emb_rank[doc_id]

@@ -2,7 +2,7 @@
 
 Example:
     >>> tokenize("Where's my parcel? 订单在哪里")
-    ['where', 'parcel', '订单', '单在', '在哪', '哪里']
+    ['parcel', '订单', '单在', '在哪', '哪里']
 """
 
 from __future__ import annotations
@@ -120,6 +120,7 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff\uf900-\ufaff]+", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+|\n+")  # CJK sentences need no space after
 
 
 def has_cjk(text: str) -> bool:
@@ -154,6 +155,82 @@ def tokenize(text: str) -> list[str]:
 def split_sentences(text: str) -> list[str]:
     """Split prose (or markdown bullets) into sentences/lines, dropping empties."""
     return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+
+
+def text_weight(text: str) -> int:
+    """Length in characters, a CJK character counting as 4: about 4 characters of English make one
+    word piece of the encoder, a CJK character about one, so a limit in this unit fits both."""
+    return len(text) + 3 * len(_CJK.findall(text))
+
+
+def _pieces(sentence: str, size: int) -> list[str]:
+    """A sentence longer than ``size`` cut at spaces (or, in text without spaces, by characters)."""
+    if text_weight(sentence) <= size:
+        return [sentence]
+    out: list[str] = []
+    current = ""
+    for word in sentence.split():
+        if text_weight(word) > size:  # no spaces to cut at (CJK, a URL): cut by characters
+            if current:
+                out.append(current)
+                current = ""
+            part = ""
+            for ch in word:
+                if part and text_weight(part + ch) > size:
+                    out.append(part)
+                    part = ""
+                part += ch
+            out.append(part)
+            continue
+        joined = f"{current} {word}" if current else word
+        if current and text_weight(joined) > size:
+            out.append(current)
+            joined = word
+        current = joined
+    if current:
+        out.append(current)
+    return out
+
+
+def split_passages(text: str, size: int) -> list[str]:
+    """``text`` as passages of whole sentences of at most about ``size`` (:func:`text_weight`).
+
+    A text that fits is one passage, unchanged. Otherwise its sentences (as :func:`split_sentences`;
+    CJK ones too, which need no space after their full stop) are packed greedily into passages; a
+    sentence longer than ``size`` is cut at spaces; a last passage under a quarter of ``size`` joins
+    the one before it. ``size`` 0 or less: the text whole.
+
+    Example:
+        >>> split_passages("Good sound. Battery lasts a day. The case is flimsy.", 30)
+        ['Good sound.', 'Battery lasts a day.', 'The case is flimsy.']
+        >>> split_passages("Short review.", 30)
+        ['Short review.']
+    """
+    if size <= 0 or text_weight(text) <= size:
+        return [text]
+    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    units = [piece for s in sentences for piece in _pieces(s, size)]
+    passages: list[list[str]] = []
+    current: list[str] = []
+    for unit in units:
+        if current and text_weight(_join([*current, unit])) > size:
+            passages.append(current)
+            current = []
+        current.append(unit)
+    if current:
+        if passages and text_weight(_join(current)) < size // 4:
+            passages[-1].extend(current)
+        else:
+            passages.append(current)
+    return [_join(p) for p in passages] or [text]
+
+
+def _join(units: list[str]) -> str:
+    """Sentences joined by a space, except after a CJK sentence (CJK text has no spaces)."""
+    out = ""
+    for u in units:
+        out = f"{out}{u}" if not out or _CJK.match(out[-1]) or out[-1] in "。！？" else f"{out} {u}"
+    return out
 
 
 def snippet(text: str, limit: int = 240) -> str:

@@ -155,3 +155,35 @@ def test_evaluate_answers_small_sample(tmp_path: Path) -> None:
         assert 0.0 <= result["subjqa"][mode]["hit@5"] <= 1.0
     assert result["intent"]["accuracy"] > 0.5
     assert 0.0 <= result["tau_policy"]["hit@5"] <= 1.0
+
+
+def test_passages_rank_their_review_once_and_whole_review_rankers_are_single_methods() -> None:
+    # Reviews r0..r5; r0 and r1 are stored as three passages each. Every method ranks records, each
+    # once at its best chunk; the whole-review rankers are reported and count as single methods.
+    rng = np.random.default_rng(7)
+    cands, golds = [], []
+    for q in range(60):
+        chunks = [f"q{q}r{r}#{i}" for r in range(2) for i in range(3)] + [f"q{q}r{r}#0" for r in range(2, 6)]
+        record_of = {c: c.split("#")[0] for c in chunks}
+        gold = f"q{q}r{int(rng.integers(6))}"
+        best = next(c for c in chunks if record_of[c] == gold)  # the answer sits in one passage
+        cos = [(c, float(rng.normal(0, 0.1) + 0.3 * (c == best))) for c in chunks]
+        lex = [(c, float(max(0.0, rng.normal(2, 1) + 3 * (c == best)))) for c in chunks]
+        whole = [(f"q{q}r{r}", float(rng.normal(0, 0.1) + 0.1 * (f"q{q}r{r}" == gold))) for r in range(6)]
+        cands.append(Candidates(cos, lex, extra={"embedding_whole": whole, "bm25_whole": whole}, record_of=record_of))
+        golds.append(gold)
+    fusions, info = _tuned(cands, lambda o, qi: _mrr10([d == golds[qi] for d in o]), lambda qi: {golds[qi]})
+    assert fusions.extra == ("embedding_whole", "bm25_whole")
+    assert {"embedding_whole", "bm25_whole"} <= set(info["cv_scores"])
+    methods = _methods(cands, fusions)
+    for name, order in methods.items():
+        got = order(0)
+        assert sorted(got) == [f"q0r{r}" for r in range(6)], name  # records, each exactly once
+    # passage-level evidence is found: the fused ranking puts the gold first far more often than chance
+    assert np.mean([methods["hybrid"](qi)[0] == golds[qi] for qi in range(60)]) > 0.5
+    from assistant.evaluation.answers import SINGLE, _scored
+
+    assert {"embedding_whole", "bm25_whole"} <= set(SINGLE)
+    per_query = {"hybrid": [0.5, 0.5], "embedding": [0.0, 0.0], "bm25": [0.0, 1.0], "embedding_whole": [1.0, 1.0]}
+    block = _scored(per_query, "hit@5")
+    assert block["paired"]["hit@5"]["against"] == "embedding_whole"
