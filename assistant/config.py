@@ -329,13 +329,6 @@ class Settings(BaseSettings):
         description="Collections up to this many entries are searched in memory (exact cosine over a snapshot "
         "of their vectors) instead of one vector-store query per retrieval; 0: always ask the vector store.",
     )
-    retrieval_refresh_seconds: float = Field(
-        60.0,
-        gt=0.0,
-        description="In-memory BM25 indexes and vector snapshots are rebuilt at least this often (a document "
-        "another worker changed in place is seen by then).",
-    )
-    retrieval_check_seconds: float = Field(
     review_passage_chars: int = Field(
         500,
         ge=0,
@@ -344,6 +337,13 @@ class Settings(BaseSettings):
         "characters (a CJK character counts as 4; the encoder reads 256 word pieces at most), and a review is "
         "ranked by its best passage; 0: every review whole. Applies to reviews ingested after a change.",
     )
+    retrieval_refresh_seconds: float = Field(
+        60.0,
+        gt=0.0,
+        description="In-memory BM25 indexes and vector snapshots are rebuilt at least this often (a document "
+        "another worker changed in place is seen by then).",
+    )
+    retrieval_check_seconds: float = Field(
         1.0,
         ge=0.0,
         description="How often a collection's size is read to see documents another worker added or deleted "
