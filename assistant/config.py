@@ -62,6 +62,14 @@ class InterestSettings(BaseModel):
         description="Training: share of items whose id vector is dropped per step, so text alone must place "
         "them (items never seen in training have no id vector).",
     )
+    category_loss_weight: float = Field(
+        0.25,
+        ge=0.0,
+        description="Training: weight of a second cross-entropy over only the items of the category each "
+        "training request names (its leaf or parent node), so the with-request path learns to rank inside "
+        "the category, not only to find it (full-softmax training only; 0: off). Chosen on validation "
+        "(docs/interest.md).",
+    )
     lr: float = Field(1e-3, gt=0.0)
     weight_decay: float = Field(0.01, ge=0.0)
     batch_size: int = Field(128, ge=1)  # more updates per epoch: sparse 5-core sets converge in fewer epochs

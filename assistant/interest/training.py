@@ -33,6 +33,7 @@ from assistant.interest.data import (
     Split,
     build_request,
     category_at,
+    category_path,
     pad_left,
 )
 from assistant.interest.metrics import mask_history, ranking_metrics, target_ranks
@@ -73,6 +74,36 @@ def embed_requests(encoder: TextEncoder, requests: list[list[str]]) -> np.ndarra
     row = {t: i for i, t in enumerate(uniq)}
     out: np.ndarray = np.stack([emb[[row[r] for r in reqs]] for reqs in requests]).astype(np.float32)
     return out
+
+
+def category_groups(catalog: Catalog, levels: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The catalog tree as ids: ``(ancestors, request_group)``.
+
+    ``ancestors`` (M+1, D): the id of every node on each item's category path (its prefixes, 0-padded;
+    row 0 and uncategorised items all 0); ``request_group`` (len(levels), M+1): the node a request at
+    each level names for each item (``leaf``: the full path; ``parent``: the path without its last
+    level, or the path itself when it has one level), 0 when the item has no category.
+
+    Example:
+        >>> c = Catalog(["", "a", "b"], ["", "A", "B"], ["", "X, Y", "X, Z"], ["", "", ""], [None] * 3, [True] * 3)
+        >>> anc, grp = category_groups(c, ["leaf", "parent"])
+        >>> anc.tolist(), grp.tolist()
+        ([[0, 0], [1, 2], [1, 3]], [[0, 2, 3], [0, 1, 1]])
+    """
+    node: dict[tuple[str, ...], int] = {}
+    paths = [category_path(c) if i else [] for i, c in enumerate(catalog.categories)]
+    depth = max(1, max(len(p) for p in paths))
+    anc = np.zeros((len(paths), depth), dtype=np.int64)
+    for i, path in enumerate(paths):
+        for d in range(len(path)):
+            anc[i, d] = node.setdefault(tuple(path[: d + 1]), len(node) + 1)
+    group = np.zeros((len(levels), len(paths)), dtype=np.int64)
+    for li, level in enumerate(levels):
+        for i, path in enumerate(paths):
+            if path:
+                cut = len(path) - 1 if level == "parent" and len(path) > 1 else len(path)
+                group[li, i] = node[tuple(path[:cut])]
+    return anc, group
 
 
 @dataclass
@@ -269,6 +300,12 @@ def train_model(
     # (V, M+1, 384): one request per category level and training phrasing, drawn per target.
     req_np = feats.train_request_text if feats.train_request_text is not None else feats.request_text[None]
     req = torch.from_numpy(req_np).to(dev)
+    item_groups = req_group = None
+    if uses_text and cfg.category_loss_weight > 0:
+        # The level of each training request variant (leaf only when the features hold one variant).
+        levels = [lv for lv in REQUEST_LEVELS for _ in TRAIN_TEMPLATES] if len(req_np) > 1 else ["leaf"]
+        anc, grp = category_groups(data.catalog, levels)
+        item_groups, req_group = torch.from_numpy(anc).to(dev), torch.from_numpy(grp).to(dev)
     counts = np.bincount(np.concatenate(split.train_items), minlength=data.catalog.num_items + 1).astype(float)
     log_q = None
     if data.catalog.num_items > cfg.sampled_softmax_threshold:
@@ -332,8 +369,13 @@ def train_model(
                 batch.text = req[pick, tgt]
                 keep = torch.rand(tgt.shape, generator=batch_gen) >= cfg.text_dropout
                 batch.has_text = keep.to(dev) & (tgt > 0)
+                if req_group is not None:
+                    batch.request_group = torch.where(batch.has_text, req_group[pick, tgt], 0)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_amp):
-                loss = (model.loss if distributed is None else distributed.loss)(batch, tgt, log_q)
+                if distributed is None:
+                    loss = model.loss(batch, tgt, log_q, item_groups)
+                else:  # the in-category term is not passed through DDP's forward
+                    loss = distributed.loss(batch, tgt, log_q)
             opt.zero_grad(set_to_none=True)
             loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -38,6 +38,9 @@ class ModelInputs:
     events: Tensor  # (B, L) int64, 0 = padding
     text: Tensor | None = None
     has_text: Tensor | None = None  # (B,) or (B, L) bool
+    # Training only: the catalog-tree node the request at each position names (0: none); see
+    # :meth:`InterestModel.loss` and ``InterestSettings.category_loss_weight``.
+    request_group: Tensor | None = None  # (B, L) int64
 
 
 class CausalBlock(nn.Module):
@@ -138,11 +141,18 @@ class InterestModel(nn.Module, ABC):
         s[:, 0] = -torch.inf
         return s
 
-    def loss(self, batch: ModelInputs, targets: Tensor, log_q: Tensor | None = None) -> Tensor:
+    def loss(
+        self, batch: ModelInputs, targets: Tensor, log_q: Tensor | None = None, item_groups: Tensor | None = None
+    ) -> Tensor:
         """Next-item cross-entropy at every valid position.
 
         Full softmax over the catalog, or (when ``log_q`` is given, for big catalogs) a sampled
         softmax over ``cfg.num_negatives`` items drawn from ``exp(log_q)`` with logQ correction.
+
+        With ``item_groups`` ((M+1, D) ids of every catalog-tree node above each item, 0 = none) and
+        ``batch.request_group``, full-softmax training adds ``cfg.category_loss_weight`` times the
+        cross-entropy over only the items under the node each position's request names: the request
+        already says which category; this term teaches which item inside it.
         """
         u = self.user_vectors(batch, all_positions=True)
         valid = targets > 0
@@ -151,7 +161,16 @@ class InterestModel(nn.Module, ABC):
         if log_q is None:
             logits = self.score_pairs(u, v)
             logits[:, 0] = -torch.inf
-            return F.cross_entropy(logits, tgt)
+            loss = F.cross_entropy(logits, tgt)
+            weight = self.cfg.category_loss_weight
+            if weight > 0 and item_groups is not None and batch.request_group is not None:
+                group = batch.request_group[valid]
+                rows = group > 0
+                if bool(rows.any()):
+                    member = (item_groups[None] == group[rows][:, None, None]).any(-1)
+                    inside = logits[rows].masked_fill(~member, -torch.inf)
+                    loss = loss + weight * F.cross_entropy(inside, tgt[rows])
+            return loss
         neg = torch.multinomial(log_q.exp(), self.cfg.num_negatives, replacement=True)
         pos_logit = (self.score_pairs(u, v[tgt]).diagonal() - log_q[tgt])[:, None]
         neg_logits = self.score_pairs(u, v[neg]) - log_q[neg][None]

@@ -141,3 +141,43 @@ def test_ranking_batched_by_length_matches_one_user_at_a_time() -> None:
     torch.testing.assert_close(
         rank_targets(model, inputs, events, targets, cfg, req), fused, atol=0, rtol=0, check_dtype=False
     )
+
+
+def test_in_category_loss_is_the_cross_entropy_over_the_named_node() -> None:
+    """category_loss_weight adds, at positions whose request names a catalog-tree node, the
+    cross-entropy over only the items under that node (leaf: the item's own path; parent: one up)."""
+    from assistant.interest.training import category_groups
+
+    ids = [""] + [f"p{i}" for i in range(1, 9)]
+    cats = ["", *["A, X"] * 3, *["A, Y"] * 3, "B, Z", "B, Z"]
+    catalog = Catalog(ids, ids, cats, ids, [None] * 9, [True] * 9)
+    anc, grp = category_groups(catalog, ["leaf", "parent"])
+
+    def under(node: int) -> set[int]:
+        return {i for i in range(9) if node in anc[i]}
+
+    assert under(grp[0, 1]) == {1, 2, 3} and under(grp[1, 1]) == {1, 2, 3, 4, 5, 6} and under(grp[1, 7]) == {7, 8}
+    assert (anc[0] == 0).all() and grp[:, 0].tolist() == [0, 0]
+
+    cfg = CFG.model_copy(update={"category_loss_weight": 0.5})
+    torch.manual_seed(0)
+    model = FusionInterestModel(cfg, torch.from_numpy(_feats(8).item_text), torch.ones(9, dtype=torch.bool)).eval()
+    items, targets = torch.tensor([[0, 1, 4, 2]]), torch.tensor([[1, 4, 2, 5]])
+    text = torch.from_numpy(_feats(8).item_text[targets[0].numpy()])[None]
+    # position 1: leaf request (A, X... of item 4 -> A, Y), position 3: parent request (A), others none
+    group = torch.tensor([[0, int(grp[0, 4]), 0, int(grp[1, 5])]])
+    batch = ModelInputs(items, torch.full((1, 4), 4), text, torch.tensor([[False, True, False, True]]), group)
+    item_groups = torch.from_numpy(anc)
+    with torch.no_grad():
+        got = model.loss(batch, targets, None, item_groups)
+        plain = model.loss(ModelInputs(batch.items, batch.events, batch.text, batch.has_text), targets)
+        logits = model.score_pairs(model.user_vectors(batch, all_positions=True)[0], model.item_vectors())
+    logits[:, 0] = -torch.inf
+    full = torch.nn.functional.cross_entropy(logits, targets[0])
+    inside = []
+    for pos, members in ((1, [4, 5, 6]), (3, [1, 2, 3, 4, 5, 6])):
+        row = logits[pos, members]
+        inside.append(torch.logsumexp(row, 0) - logits[pos, int(targets[0, pos])])
+    torch.testing.assert_close(plain, full)
+    torch.testing.assert_close(got, full + 0.5 * torch.stack(inside).mean())
+    assert got > plain
