@@ -804,7 +804,7 @@ def subjqa_benchmark(
     ]
     t0 = time.perf_counter()
     whole_vecs = embedder.encode(review_texts, batch_size=64)
-    store.upsert("reviews", ids, review_texts, review_metas, embeddings=whole_vecs)
+    _upsert(store, ids, review_texts, review_metas, whole_vecs)
     pool: defaultdict[str, int] = defaultdict(int)
     for item, _ in reviews.values():
         pool[item] += 1
@@ -821,7 +821,7 @@ def subjqa_benchmark(
         if split:
             p_vecs[split] = embedder.encode([p_texts[k] for k in split], batch_size=64)
         pass_store = _store(root, f"{data.name}-passages", embedder, model)
-        pass_store.upsert("reviews", p_ids, p_texts, p_metas, embeddings=p_vecs)
+        _upsert(pass_store, p_ids, p_texts, p_metas, p_vecs)
         for m in p_metas:
             chunk_pool[str(m["product_id"])] += 1
     embed_s = round(time.perf_counter() - t0, 1)
@@ -898,6 +898,18 @@ def subjqa_benchmark(
         qs, cs = [*tune, *dev, *test], [*tune_c, *dev_c, *test_c]
         out["cross_fitted"] = _cross_fitted(qs, cs, pool, min_pool, lambda o, gold: rr(o, gold), seed)
     return out
+
+
+UPSERT_BATCH = 4096
+"""Chunks per vector-store upsert in the evaluation's stores (Chroma refuses more than 5,461)."""
+
+
+def _upsert(
+    store: VectorStore, ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, Any]], vecs: np.ndarray
+) -> None:
+    for at in range(0, len(ids), UPSERT_BATCH):
+        end = at + UPSERT_BATCH
+        store.upsert("reviews", list(ids[at:end]), list(texts[at:end]), list(metas[at:end]), embeddings=vecs[at:end])
 
 
 def _review_passages(
