@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from assistant.retrieval.text import split_passages
+from assistant.retrieval.text import split_passages, text_weight
 from assistant.vectors import CollectionName, MetadataValue
 from ingest.records import (
     ConversationRecord,
@@ -106,17 +106,20 @@ def windows(turns: list[Turn], limit: int = MAX_CHUNK_CHARS) -> list[list[Turn]]
 
 
 def review_passages(title: str, text: str, passage_chars: int) -> list[str]:
-    """A review's chunk texts: title and text whole when they fit in ``passage_chars`` (or it is 0),
-    else the text's sentence passages with the title before the first one.
+    """A review's chunk texts: title and text whole when they fit in ``passage_chars`` (or it is 0, or
+    the text makes one passage), else the text's sentence passages with the title before the first
+    one. The text is split once.
 
     Example:
         >>> review_passages("Loud", "Great bass. Battery lasts a day. The case cracked.", 30)
         ['Loud\\nGreat bass.', 'Battery lasts a day.', 'The case cracked.']
     """
     whole = f"{title}\n{text}" if title and text else title or text
-    if passage_chars <= 0 or not text or len(split_passages(whole, passage_chars)) == 1:
+    if passage_chars <= 0 or not text or text_weight(whole) <= passage_chars:
         return [whole]
-    parts = split_passages(text, passage_chars)
+    parts = split_passages(text, passage_chars)  # the one split: the text's, the title goes before it
+    if len(parts) == 1:
+        return [whole]
     if title:
         parts[0] = f"{title}\n{parts[0]}"
     return parts

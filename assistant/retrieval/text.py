@@ -119,8 +119,21 @@ STOPWORDS = frozenset(
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff\uf900-\ufaff]+", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_SENTENCE = re.compile(r"(?<=[.!?。！？])\s+|\n+")
-_SENTENCE_END = re.compile(r"(?<=[。！？])|(?<=[.!?])\s+|\n+")  # CJK sentences need no space after
+_CJK_STOP = "。！？"
+_CJK_CLOSE = "”’」』）】》"
+# One sentence boundary for every caller (snippets, answers, passages), English and Chinese:
+# a Latin stop ends a sentence before whitespace (so "3.5" and "e.g." inside a word stay whole), or
+# between two CJK ideographs (Chinese typed with half-width punctuation); a CJK stop needs no
+# space after it, ends a sentence after the last of a run (？！) and after a closing quote or bracket
+# that follows it (“好的。”); a line break always ends one.
+_SENTENCE = re.compile(
+    rf"(?<=[.!?])\s+|(?<=[\u3400-\u9fff\uf900-\ufaff][.!?])(?=[\u3400-\u9fff\uf900-\ufaff])"
+    rf"|(?<=[{_CJK_STOP}])(?![{_CJK_STOP}{_CJK_CLOSE}])\s*"
+    rf"|(?<=[{_CJK_STOP}][{_CJK_CLOSE}])(?![{_CJK_CLOSE}])\s*"
+    r"|\n+"
+)
+_CJK_END = re.compile(rf"[\u3400-\u9fff\uf900-\ufaff{_CJK_STOP}]$|[{_CJK_STOP}][{_CJK_CLOSE}]$")
+_CJK_HALF_END = re.compile(r"[\u3400-\u9fff\uf900-\ufaff][.!?]$")
 
 
 def has_cjk(text: str) -> bool:
@@ -153,7 +166,15 @@ def tokenize(text: str) -> list[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split prose (or markdown bullets) into sentences/lines, dropping empties."""
+    """Split prose (or markdown bullets) into sentences/lines, dropping empties; Chinese sentences at
+    。！？ with or without a space after them.
+
+    Example:
+        >>> split_sentences("Returns take 5 days. Refunds 3.5% fee!\\n退货期限是30天。请保留小票！谢谢")
+        ['Returns take 5 days.', 'Refunds 3.5% fee!', '退货期限是30天。', '请保留小票！', '谢谢']
+        >>> split_sentences("他说：“好的。”真的吗？！好")
+        ['他说：“好的。”', '真的吗？！', '好']
+    """
     return [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
 
 
@@ -208,7 +229,7 @@ def split_passages(text: str, size: int) -> list[str]:
     """
     if size <= 0 or text_weight(text) <= size:
         return [text]
-    sentences = [s.strip() for s in _SENTENCE_END.split(text) if s and s.strip()]
+    sentences = split_sentences(text)
     units = [piece for s in sentences for piece in _pieces(s, size)]
     passages: list[list[str]] = []
     current: list[str] = []
@@ -229,7 +250,8 @@ def _join(units: list[str]) -> str:
     """Sentences joined by a space, except after a CJK sentence (CJK text has no spaces)."""
     out = ""
     for u in units:
-        out = f"{out}{u}" if not out or _CJK.match(out[-1]) or out[-1] in "。！？" else f"{out} {u}"
+        glued = not out or _CJK_END.search(out) or (_CJK_HALF_END.search(out) and _CJK.match(u))
+        out = f"{out}{u}" if glued else f"{out} {u}"
     return out
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from ingest_helpers import jsonl
 
 from assistant.config import Settings
 from assistant.retrieval.text import split_passages, text_weight
 from assistant.store.db import Database
 from assistant.vectors import VectorStore
+from ingest import chunking
 from ingest.chunking import chunk_record, review_passages
 from ingest.pipeline import ingest_paths
 from ingest.records import ReviewRecord
@@ -64,6 +66,27 @@ def test_a_long_review_becomes_passages_of_one_record() -> None:
     assert [c.id for c in chunk_record(short, source="s", passage_chars=140)] == [
         c.id for c in chunk_record(short, source="s")
     ]
+
+
+def test_a_long_review_is_split_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    real = split_passages
+
+    def counted(text: str, size: int) -> list[str]:
+        calls.append(text)
+        return real(text, size)
+
+    monkeypatch.setattr(chunking, "split_passages", counted)
+    parts = review_passages("Fast kettle", LONG, 140)
+    assert calls == [LONG]  # the text, once (not the title and text first)
+    assert parts == [f"Fast kettle\n{real(LONG, 140)[0]}", *real(LONG, 140)[1:]]
+    calls.clear()
+    # fits whole (title included): no split at all; a text over the size that packs into one passage
+    # (its short tail joins the passage before) stays whole with its title
+    assert review_passages("Fast kettle", SENTENCES[0], 140) == [f"Fast kettle\n{SENTENCES[0]}"] and calls == []
+    tail = f"{SENTENCES[1]} Ok."
+    assert len(real(tail, 64)) == 1 and text_weight(tail) > 64
+    assert review_passages("T", tail, 64) == [f"T\n{tail}"] and calls == [tail]
 
 
 def test_reingesting_an_edited_long_review_replaces_its_passages(
