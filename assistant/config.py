@@ -375,6 +375,14 @@ class Settings(BaseSettings):
     openai_model: str | None = None
     openai_api_key: SecretStr = SecretStr("not-needed")
     retrieval_k: int = Field(4, ge=1, le=50, description="Passages cited per answer at most.")
+    retrieval_pool_rounds: int = Field(
+        2,
+        ge=0,
+        le=8,
+        description="When a long record's passages fill most of a retrieval's candidate pool and fewer than "
+        "retrieval_k records remain once each record is kept at its best passage, the search is repeated with a "
+        "pool 4 times larger (both rankers) at most this many times, or until the collection is exhausted.",
+    )
 
     # --- serving -----------------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -107,6 +107,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 store=vectors,
                 collection=name,
                 k=settings.retrieval_k,
+                pool_rounds=settings.retrieval_pool_rounds,
                 fusion_weight=cfg.fusion_weight,
                 rrf_k=cfg.rrf_k,
                 bm25=self.bm25,

@@ -54,7 +54,7 @@ from assistant.retrieval.fusion import (
     choose_fusion_weight,
     fuse_scores,
 )
-from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.hybrid import HybridRetriever, first_per_record
 from assistant.vectors import VectorStore
 from ingest.chunking import review_passages
 
@@ -256,17 +256,11 @@ def collect(
 
 
 def _records(order: list[str], record_of: Mapping[str, str]) -> list[str]:
-    """A ranking of chunks as a ranking of records: each record once, at its best chunk."""
+    """A ranking of chunks as a ranking of records: each record once, at its best chunk (the
+    retriever's own grouping, :func:`assistant.retrieval.hybrid.first_per_record`)."""
     if not record_of:
         return order
-    seen: set[str] = set()
-    out = []
-    for doc_id in order:
-        record = record_of.get(doc_id, doc_id)
-        if record not in seen:
-            seen.add(record)
-            out.append(record)
-    return out
+    return [record for _, record in first_per_record(order, lambda doc_id: record_of.get(doc_id, doc_id))]
 
 
 def ranked(

@@ -15,12 +15,13 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -43,6 +44,11 @@ log = logging.getLogger(__name__)
 
 RetrievalMode = Literal["hybrid", "embedding", "bm25"]
 RETRIEVAL_MODES: tuple[RetrievalMode, ...] = ("hybrid", "embedding", "bm25")
+POOL_GROWTH = 4
+"""How much larger each further candidate pool is when grouping left fewer than ``k`` records."""
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,23 @@ def record_key(doc_id: str, metadata: Mapping[str, Any], key: str) -> str:
     return "\x1f".join((key, str(metadata.get("source", "")), str(metadata.get("kind", "")), str(value)))
 
 
+def first_per_record(items: Iterable[T], record: Callable[[T], K]) -> Iterator[tuple[T, K]]:
+    """Items ranked best first, each record once at its best (first) item, with its record; lazy, so a
+    caller that needs ``k`` records reads no further. The retriever's grouping and the answers
+    evaluation's ranking of records both use it.
+
+    Example:
+        >>> [r for _, r in first_per_record(["a#0", "b", "a#1", "c"], lambda i: i.split("#")[0])]
+        ['a', 'b', 'c']
+    """
+    seen: set[K] = set()
+    for item in items:
+        key = record(item)
+        if key not in seen:
+            seen.add(key)
+            yield item, key
+
+
 class HybridRetriever(BaseRetriever):
     """A LangChain retriever over one collection: ``embedding``, ``bm25`` or ``hybrid`` ranking.
 
@@ -124,6 +147,11 @@ class HybridRetriever(BaseRetriever):
     result: the chunks are ranked (and fused) as passages, and each record is kept once, at the place
     of its best-ranked chunk, which it is cited by. Chunks without the field stand alone; None:
     every chunk is a result of its own."""
+    pool_rounds: int = Field(default=2, ge=0, le=8)
+    """When grouping leaves fewer than ``k`` records (one long record's chunks filled most of the
+    candidate pool), search again with a pool :data:`POOL_GROWTH` times larger, on both rankers, at
+    most this many times or until the collection (under ``where``) is exhausted (the
+    ``retrieval_pool_rounds`` setting)."""
 
     @model_validator(mode="after")
     def _defaults(self) -> HybridRetriever:
@@ -152,21 +180,29 @@ class HybridRetriever(BaseRetriever):
             raise ValueError(f"mode must be one of {RETRIEVAL_MODES}")
         flt = dict(where) if where is not None else self.where
         n_cand = max(self.candidates, k)
-        emb: list[tuple[str, str, dict[str, Any], float]] = []
-        lex: list[tuple[str, float]] = []
         assert self.bm25 is not None
         index = self.bm25.get(self.collection)
+        vec = None
         if mode in ("embedding", "hybrid"):
             vec = query_embedding if query_embedding is not None else self._encode(query)
-            if index.embeddings is not None:  # a small collection: its vectors are in memory
-                emb = index.nearest(vec, n_cand, where=flt or None)
-            else:
-                emb = self.store.query(self.collection, vec, n_cand, where=flt or None)
-        if mode in ("bm25", "hybrid"):
-            lex = index.search(query, n_cand, where=flt or None)
-        if self.screen is not None:
-            emb, lex = self._screened(emb, lex, index)
-        return self._fuse(emb, lex, mode, k, index)
+        for round_ in itertools.count():
+            emb: list[tuple[str, str, dict[str, Any], float]] = []
+            lex: list[tuple[str, float]] = []
+            if vec is not None:
+                if index.embeddings is not None:  # a small collection: its vectors are in memory
+                    emb = index.nearest(vec, n_cand, where=flt or None)
+                else:
+                    emb = self.store.query(self.collection, vec, n_cand, where=flt or None)
+            if mode in ("bm25", "hybrid"):
+                lex = index.search(query, n_cand, where=flt or None)
+            more = len(emb) >= n_cand or len(lex) >= n_cand  # a ranker may hold more than the pool
+            if self.screen is not None:
+                emb, lex = self._screened(emb, lex, index)
+            out, grouped_away = self._fuse(emb, lex, mode, k, index)
+            if len(out) >= k or not grouped_away or not more or round_ >= self.pool_rounds:
+                return out
+            n_cand *= POOL_GROWTH
+        raise AssertionError("unreachable")
 
     def _screened(
         self, emb: list[tuple[str, str, dict[str, Any], float]], lex: list[tuple[str, float]], index: BM25Index
@@ -194,7 +230,8 @@ class HybridRetriever(BaseRetriever):
         mode: RetrievalMode,
         k: int,
         index: BM25Index,
-    ) -> list[Passage]:
+    ) -> tuple[list[Passage], bool]:
+        """The best ``k`` results, and whether grouping passed over a chunk of a record already taken."""
         cos = {i: c for i, _, _, c in emb}
         bm = dict(lex)
         emb_rank = {i: r for r, (i, *_rest) in enumerate(emb, start=1)}
@@ -212,20 +249,21 @@ class HybridRetriever(BaseRetriever):
                 rrf_k=self.rrf_k,
             )
         texts = {i: (t, m) for i, t, m, _ in emb}
+        read = 0
+
+        def resolved() -> Iterator[tuple[str, float, str, Mapping[str, Any]]]:
+            nonlocal read
+            for doc_id, score in order:
+                read += 1
+                text, meta = texts[doc_id] if doc_id in texts else index.document(doc_id)
+                yield doc_id, score, text, meta
+
+        items: Iterator[tuple[str, float, str, Mapping[str, Any]]] = resolved()
+        if self.group_by is not None:  # a record's later (worse) chunks are not results
+            group_by = self.group_by
+            items = (it for it, _ in first_per_record(items, lambda it: record_key(it[0], it[3], group_by)))
         out: list[Passage] = []
-        records: set[str] = set()
-        for doc_id, score in order:
-            if len(out) >= k:
-                break
-            if doc_id in texts:
-                text, meta = texts[doc_id]
-            else:
-                text, meta = index.document(doc_id)
-            if self.group_by is not None:  # a record's later (worse) chunks are not results
-                record = record_key(doc_id, meta, self.group_by)
-                if record in records:
-                    continue
-                records.add(record)
+        for doc_id, score, text, meta in itertools.islice(items, k):
             ranks = {}
             if doc_id in emb_rank:
                 ranks["embedding"] = emb_rank[doc_id]
@@ -243,5 +281,5 @@ class HybridRetriever(BaseRetriever):
                     ranks=ranks,
                 )
             )
-        return out
+        return out, read > len(out)
 
