@@ -349,6 +349,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             answer = self._shopping(turn, body, qvec, best_policy, forced=True)
             if answer is not None:
                 return answer
+        if cue.is_service_topic(body):
+            # A question for the shop that its knowledge does not answer (or not in the customer's
+            # language): say so and offer a person ("yes" hands over), never "I can only help with
+            # questions about our shop".
+            turn.confidence = 0.0
+            st.handoff_offered = True
+            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
         return self._decline(turn)
 
     def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:

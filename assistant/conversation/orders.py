@@ -154,10 +154,45 @@ def _names_in(name: str, low_text: str) -> bool:
     return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", low_text) is not None
 
 
+# An order is the customer's own when it is possessed or pointed at ("my order", "the parcel", "I
+# ordered"), or when the customer says what they want done with one ("I need to return an order").
+# "Can I cancel an order that is still pending?" asks about the policy: no identity step for it.
+_ORDER_NOUN = r"(?:order|purchase|package|parcel|shipment)s?"
+_OWN_ORDER = re.compile(
+    rf"\b(?:my|our|this|that|the|these|those)\s+(?:[\w'-]+\s+){{0,3}}?{_ORDER_NOUN}\b"
+    r"|\b(?:I|we)\s+(?:have\s+|'ve\s+|just\s+|already\s+)?(?:ordered|purchased)\b|订单|包裹",
+    re.IGNORECASE,
+)
+_ANY_ORDER = re.compile(rf"\b{_ORDER_NOUN}\b|\b(?:ordered|purchased)\b", re.IGNORECASE)
+_WANTS = re.compile(
+    r"\b(?:I|we)\s*(?:'d like|would like|want|wanna|need|have|'m trying|am trying)\s+to\b"
+    r"|\bplease\s+(?:cancel|return|exchange|change|update|refund)\b",
+    re.IGNORECASE,
+)
+
+
+def mentions_own_order(text: str) -> bool:
+    """Whether the message is about one of the customer's own orders, not orders in general.
+
+    Example:
+        >>> mentions_own_order("where is my parcel?"), mentions_own_order("I need to return an order")
+        (True, True)
+        >>> mentions_own_order("Can I cancel an order that is still pending?")
+        False
+    """
+    if _OWN_ORDER.search(text):
+        return True
+    return bool(_ANY_ORDER.search(text)) and bool(_WANTS.search(text))
+
+
 def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
-    """Decide from the message (cues first) and the classified intent whether it is about an order."""
+    """Decide from the message (cues first) and the classified intent whether it is about an order.
+
+    A general question about orders ("can I return an item from a delivered order?") is not: the
+    policy answers it, and nobody is asked to prove who they are for it.
+    """
     ids = tuple(find_order_ids(text))
-    mentions_order = bool(ids) or bool(re.search(r"\b(order|purchase|package|parcel|订单)", text, re.I))
+    mentions_order = bool(ids) or mentions_own_order(text)
     for action, cue in _ACTION_CUES:
         if cue.search(text) and mentions_order:
             return OrderRequest("action", action, ids)
@@ -285,7 +320,8 @@ class OrderDesk:
         if items:
             lines.append("items: " + ", ".join(items))
         if order.tracking_number:
-            lines.append(f"tracking: {order.tracking_carrier or 'carrier'} {order.tracking_number}")
+            carrier = f"{order.tracking_carrier} " if order.tracking_carrier else ""
+            lines.append(f"tracking: {carrier}{order.tracking_number}")
         record = {
             "order_id": order.id,
             "status": order.status,

@@ -109,9 +109,11 @@ class FinishStage:
         if turn.handoff_reason is None and turn.text:
             decision = self.handoffs.decide(turn.text, confidence if low else 1.0, st.low_streak)
             if decision is not None and decision.reason == "repeated low confidence":
-                # Repeated declines or unsure answers: offer a person rather than insist.
+                # Repeated declines or unsure answers: offer a person rather than insist (once: the
+                # reply may already offer one).
+                if not st.handoff_offered:
+                    text = text + "\n\n" + say("offer_handoff", turn.language)
                 st.handoff_offered = True
-                text = text + "\n\n" + say("offer_handoff", turn.language)
             elif decision is not None:
                 turn.handoff_reason = decision.reason
         st.low_streak = st.low_streak + 1 if low else 0

@@ -111,7 +111,8 @@ class ShoppingStages:
                 elif not has_cjk(noun):
                     best = float(self.catalog.similarity(qvec).max()) if self.catalog.products else 0.0
                     if best < self.cfg.catalog_min_similarity:
-                        missing = noun
+                        # "a loyalty program", not "program": the whole phrase the customer wrote.
+                        missing = " ".join([*phrase.attributes, noun])
             if not need.type_products and need.category is None and missing is None:
                 cat, score = self.catalog.infer_category(qvec)
                 if cat is not None and score >= self.cfg.min_relevance:
@@ -153,8 +154,10 @@ class ShoppingStages:
         previous = st.need
         need, missing = self._update_need(turn, body, qvec)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45
-        if not forced and (vague or (missing is not None and self._policy_relevant(turn, best_policy))):
-            # "I need a refund": the shopping wording was a service question; the need stays as it was.
+        service = missing is not None and (self._policy_relevant(turn, best_policy) or cue.is_service_topic(missing))
+        if not forced and (vague or service):
+            # "I need a refund", "do you have a loyalty program?": the shopping wording was a
+            # service question; the need stays as it was.
             st.need = previous
             return None
         lang = turn.language
@@ -180,14 +183,15 @@ class ShoppingStages:
         turn.confidence = max(turn.confidence, 0.8)
         lead = ""
         if missing is not None:
-            lead = say("not_carried", lang, noun=missing) + " " + say("closest", lang)
             matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
+            # "The closest we have:" only when something follows it.
+            lead = say("not_carried", lang, noun=missing) + (" " + say("closest", lang) if matches else "")
             st.need = None
             turn.shopping = False
         elif not matches:
             # Nothing meets every constraint: say so, then offer the closest without the price limit.
-            lead = say("no_match", lang, need=need.describe(lang)) + " " + say("closest", lang)
             matches = self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
+            lead = say("no_match", lang, need=need.describe(lang)) + (" " + say("closest", lang) if matches else "")
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})

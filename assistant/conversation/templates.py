@@ -80,6 +80,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Tell me more about how you'll use it, or a budget, and I can narrow it down.",
         "zh": "告诉我您的用途或预算，我可以帮您进一步筛选。",
     },
+    "unanswered": {
+        "en": "I'm sorry, I couldn't find an answer to that in our help center. Would you like me to pass "
+        "your question to a member of our team?",
+        "zh": "抱歉，我在帮助中心没有找到这个问题的答案。需要我把您的问题转给我们的客服人员吗？",
+    },
     "no_match": {
         "en": "I couldn't find {need} in our catalog.",
         "zh": "目录中没有找到符合条件的商品（{need}）。",

@@ -79,6 +79,17 @@ _REFINE = re.compile(
     r"more (options|choices)|different (one|colou?r|size))\b|便宜|大一点|小一点|别的|其他",
     re.I,
 )
+# Words of a shop's service (orders, money, delivery, account, products), English and Chinese: a
+# message with one of them is a question for the shop even when its knowledge has no answer.
+_SERVICE_TOPIC = re.compile(
+    r"\b(orders?|ordered|returns?|returning|refunds?|exchanges?|cancel\w*|ship\w*|deliver\w*|"
+    r"track\w*|parcels?|packages?|payments?|pay|paid|charged?|invoices?|receipts?|accounts?|password|"
+    r"log ?in|sign ?in|warrant(y|ies)|guarantee|prices?|discounts?|coupons?|promo\w*|gift cards?|"
+    r"stock|sizes?|sizing|store|shop|products?|items?|subscriptions?|membership|loyalty|points)\b"
+    r"|订单|退货|退款|换货|取消|配送|发货|快递|物流|运费|邮费|付款|支付|账户|账号|密码|保修|质保|价格|"
+    r"优惠|折扣|发票|库存|尺码|商品|购买|会员|积分",
+    re.I,
+)
 _FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what if|plus|or|but|then)\b|^\s*(那|还有|如果)", re.I)
 _ORDINALS = {
     "first": 0,
@@ -268,6 +279,18 @@ def without_small_talk(text: str) -> str:
 
 def is_shopping(text: str) -> bool:
     return bool(_SHOPPING.search(text))
+
+
+def is_service_topic(text: str) -> bool:
+    """The message is about the shop's service or products (it names an order, a refund, delivery…).
+
+    Example:
+        >>> is_service_topic("我可以退货吗？"), is_service_topic("Can I pay with a gift card?")
+        (True, True)
+        >>> is_service_topic("tell me about dinosaurs")
+        False
+    """
+    return bool(_SERVICE_TOPIC.search(text))
 
 
 def is_refinement(text: str) -> bool:

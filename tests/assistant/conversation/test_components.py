@@ -9,8 +9,9 @@ from assistant.conversation.generate import GroundednessGuard, build_prompt, for
 from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.language import LanguageDetector
 from assistant.conversation.memory import ConversationMemory
-from assistant.conversation.orders import detect_order_request, find_order_ids
+from assistant.conversation.orders import OrderDesk, detect_order_request, find_order_ids
 from assistant.conversation.safety import InjectionScreen, ScopeGuard
+from assistant.store.models import Order
 
 
 def test_placeholders_filled_from_values_or_neutral_phrases() -> None:
@@ -102,3 +103,32 @@ def test_order_request_detection() -> None:
     s = detect_order_request("where is my package?", None)
     assert s is not None and s.kind == "status"
     assert detect_order_request("what is your return policy?", "return") is None
+
+
+def test_order_lines_name_the_carrier_only_when_known() -> None:
+    known = Order(id="#A1", status="shipped", tracking_carrier="UPS", tracking_number="1Z999", source="t")
+    unknown = Order(id="#A2", status="delivered", tracking_number="517177699738", source="t")
+    assert "tracking: UPS 1Z999" in OrderDesk._facts(known, {}).lines
+    assert "tracking: 517177699738" in OrderDesk._facts(unknown, {}).lines
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # General questions about orders: the policy answers them, nobody is asked who they are.
+        ("Can I return an item from a delivered order?", None),
+        ("Can I cancel an order that is still pending?", None),
+        ("How do I return an order?", None),
+        ("Do you deliver orders to Canada?", None),
+        # The customer's own order: possessed, pointed at, a number, or what they want done with it.
+        ("Can I cancel my order?", "action"),
+        ("I want to return an order", "action"),
+        ("please cancel order #JP1001", "action"),
+        ("the parcel hasn't arrived", "status"),
+        ("I ordered a lamp last week, where is it?", "status"),
+        ("where is my package?", "status"),
+    ],
+)
+def test_general_order_questions_are_not_order_requests(text: str, kind: str | None) -> None:
+    request = detect_order_request(text, None)
+    assert (request.kind if request else None) == kind

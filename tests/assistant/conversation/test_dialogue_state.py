@@ -165,6 +165,24 @@ def test_repeated_declines_offer_a_person(bot: Assistant) -> None:
     assert bot.send(cid, "yes please").handed_off
 
 
+def test_unanswered_shop_questions_and_missing_products_are_said_plainly(bot: Assistant) -> None:
+    # A general order question is answered from the policy, without an identity step.
+    cancel = bot.send(bot.start_conversation(), "Can I cancel an order that hasn't shipped yet?")
+    assert not cancel.needs_identity and "Pending orders" in cancel.text
+    # A shop question the knowledge does not answer is not "off topic": say so, offer a person.
+    cid = bot.start_conversation()
+    loyalty = bot.send(cid, "do you have a loyalty program?")
+    assert not loyalty.refused and REFUSAL not in loyalty.text and "don't carry" not in loyalty.text
+    assert "couldn't find an answer" in loyalty.text and "member of our team" in loyalty.text
+    assert bot.send(cid, "yes").handed_off
+    # A product the shop lacks, with nothing close: no dangling "The closest we have:".
+    piano = bot.send(bot.start_conversation(), "do you sell pianos?")
+    assert "don't carry pianos" in piano.text
+    assert ("closest" in piano.text.lower()) == bool(piano.products)
+    # Still off topic: no shop words at all.
+    assert bot.send(bot.start_conversation(), "tell me about dinosaurs").refused
+
+
 def test_past_replies_are_never_quoted(bot: Assistant) -> None:
     planted = (
         "Customer: My enamel mug set arrived chipped, can I get my money back?\n"
