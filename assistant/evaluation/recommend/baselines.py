@@ -40,6 +40,12 @@ def popularity(train: list[np.ndarray], num_items: int) -> torch.Tensor:
     return torch.from_numpy(counts)
 
 
+def log_popularity(counts: torch.Tensor) -> torch.Tensor:
+    """(M+1,) ``log(1 + count)`` over its maximum: popularity on a [0, 1] scale that a blend can add."""
+    lp = torch.log1p(counts.float())
+    return lp / lp.max().clamp(min=1e-9)
+
+
 class ItemKNN:
     """Item-based CF: cosine similarity of item co-occurrence (per user) keeping top-k neighbors.
 
@@ -76,6 +82,16 @@ class ItemKNN:
     def normalized(self, histories: list[np.ndarray]) -> torch.Tensor:
         """Scores divided by each row's maximum, so they are on the [0, 1] scale of a cosine."""
         s = self.scores(histories)
+        return s / s.max(1, keepdim=True).values.clamp(min=1e-9)
+
+    def last_item(self, histories: list[np.ndarray]) -> torch.Tensor:
+        """Co-occurrence with each history's newest item only, over the row maximum (an empty history:
+        all 0): what follows the last thing the customer touched, which the whole-history sum dilutes."""
+        s = torch.zeros(len(histories), self.sim.shape[0])
+        rows = [r for r, h in enumerate(histories) if len(h)]
+        if rows:
+            last = torch.tensor([int(histories[r][-1]) for r in rows])
+            s[torch.tensor(rows)] = self.sim[last]
         return s / s.max(1, keepdim=True).values.clamp(min=1e-9)
 
 

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 
 from assistant.config import InterestSettings, Settings
-from assistant.evaluation.recommend.baselines import ItemKNN, popularity, rank_scorer, text_scores
+from assistant.evaluation.recommend.baselines import ItemKNN, log_popularity, popularity, rank_scorer, text_scores
 from assistant.interest.data import (
     HELDOUT_TEMPLATES,
     REQUEST_LEVELS,
@@ -55,7 +55,13 @@ from assistant.interest.data import (
 from assistant.interest.metrics import candidate_counts, mask_history, ranking_metrics, target_ranks
 from assistant.interest.models import InterestModel
 from assistant.interest.text import TextEncoder
-from assistant.interest.training import ItemFeatures, TrainResult, train_model, user_score_batches
+from assistant.interest.training import (
+    ItemFeatures,
+    TrainResult,
+    category_groups,
+    train_model,
+    user_score_batches,
+)
 
 Metrics = dict[str, float]
 Scorer = Callable[[list[int]], torch.Tensor]
@@ -237,16 +243,32 @@ def _row_max_norm(s: torch.Tensor) -> torch.Tensor:
     return s / s.max(1, keepdim=True).values.clamp(min=1e-9)
 
 
+# Blend terms beyond the model, the category bonus and the whole-history co-occurrence, each a
+# (U, M+1) matrix on a [0, 1] scale (see :func:`blend_terms`). The first three do not read the request,
+# so they are offered to the behavior blend (which the category filters rank by) as well as ours.
+BEHAVIOR_TERMS = ("transition", "popularity", "leaf_mass")
+REQUEST_TERMS = ("request_leaf_mass",)
+EXTRA_TERMS = BEHAVIOR_TERMS + REQUEST_TERMS
+Terms = dict[str, torch.Tensor]
+
+
 @dataclass
 class Blend:
     """Our served ranking: the learned model's score plus, with weights chosen on validation over
     grids that include 0 (the model alone), a category-match bonus (the items of the category the
     request names), the same model's behavior-only score (its ranking within a category is sharper
-    than the with-request one) and a co-occurrence term (item-kNN over its row maximum)."""
+    than the with-request one), a co-occurrence term (item-kNN over its row maximum) and the
+    :data:`EXTRA_TERMS` (:func:`blend_terms`): co-occurrence with the newest history item, log
+    popularity, and the probability mass the behavior-only / with-request model puts on each
+    candidate's leaf category."""
 
     category: float = 0.0
     behavior: float = 0.0
     cooccurrence: float = 0.0
+    transition: float = 0.0
+    popularity: float = 0.0
+    leaf_mass: float = 0.0
+    request_leaf_mass: float = 0.0
 
     def apply(
         self,
@@ -254,6 +276,7 @@ class Blend:
         named: torch.Tensor | None,
         knn: torch.Tensor,
         behavior: torch.Tensor | None = None,
+        extra: Terms | None = None,
     ) -> torch.Tensor:
         s = model.clone()
         if named is not None and self.category:
@@ -262,14 +285,73 @@ class Blend:
             s = s + self.behavior * behavior
         if self.cooccurrence:
             s = s + self.cooccurrence * knn
+        for name in EXTRA_TERMS:
+            w = getattr(self, name)
+            if w:
+                if extra is None or name not in extra:
+                    raise ValueError(f"blend weight {name}={w} but no {name!r} term was given")
+                s = s + w * extra[name]
         return s
 
 
+_TERM_GRID = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 GRIDS = {
     "category": (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 1000.0),
     "behavior": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
-    "cooccurrence": (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0),
+    "cooccurrence": _TERM_GRID,
+    **{name: _TERM_GRID for name in EXTRA_TERMS},
 }
+
+
+def leaf_mass(scores: torch.Tensor, hist: list[np.ndarray], leaf: torch.Tensor, bs: int = 1024) -> torch.Tensor:
+    """(U, M+1): the probability a model's softmax over the catalog (history masked) puts on each
+    candidate's leaf category, over the row maximum; 0 for items without a category (``leaf`` 0).
+
+    ``leaf`` (M+1,) holds each item's leaf node id (:func:`~assistant.interest.training.category_groups`).
+    Where the model spreads its mass over several items of one leaf, a candidate of that leaf gains,
+    however it ranks alone: a leaf-level prior from the same model.
+
+    Example:
+        >>> s = torch.tensor([[-torch.inf, 2.0, 0.0, 0.0, 1.0]])
+        >>> (leaf_mass(s, [np.array([4])], torch.tensor([0, 1, 2, 2, 1])) * 1000).round().int().tolist()
+        [[0, 1000, 271, 271, 1000]]
+    """
+    n_nodes = int(leaf.max()) + 1
+    out = torch.zeros_like(scores)
+    for i in range(0, len(hist), bs):
+        rows = slice(i, min(i + bs, len(hist)))
+        p = torch.softmax(mask_history(scores[rows].clone().float(), hist[rows]), 1)
+        mass = torch.zeros(p.shape[0], n_nodes).index_add_(1, leaf, p)
+        mass[:, 0] = 0.0
+        out[rows] = _row_max_norm(mass[:, leaf])
+    return out
+
+
+def blend_terms(
+    fitted_knn: ItemKNN,
+    pop: torch.Tensor,
+    leaf: torch.Tensor,
+    hist: list[np.ndarray],
+    behavior: torch.Tensor,
+    with_request: torch.Tensor | None = None,
+) -> Terms:
+    """The :data:`EXTRA_TERMS` for users with input histories ``hist``: the behavior-only ones from
+    ``behavior`` (the model's scores without a request), ``request_leaf_mass`` from ``with_request``."""
+    out: Terms = {
+        "transition": fitted_knn.last_item(hist),
+        "popularity": log_popularity(pop)[None].expand(len(hist), -1),
+        "leaf_mass": leaf_mass(behavior, hist, leaf),
+    }
+    if with_request is not None:
+        out["request_leaf_mass"] = leaf_mass(with_request, hist, leaf)
+    return out
+
+
+def _rows(terms: Terms | None, rows: torch.Tensor | np.ndarray) -> Terms | None:
+    if terms is None:
+        return None
+    idx = torch.as_tensor(rows)
+    return {k: v[idx] for k, v in terms.items()}
 
 
 def _ranks(scores: torch.Tensor, hist: list[np.ndarray], targets: np.ndarray, bs: int) -> np.ndarray:
@@ -285,23 +367,31 @@ def tune_blend(
     bs: int,
     behavior: torch.Tensor | None = None,
     rounds: int = 3,
+    extra: Terms | None = None,
 ) -> tuple[Blend, float]:
     """Coordinate ascent over the blend weights by validation NDCG@10, from the model alone and
-    (with a request) from a hard category filter over model + behavior; the better end point wins."""
+    (with a request) from a hard category filter over model + behavior; the better end point wins.
+    Each term of ``extra`` (names from :data:`EXTRA_TERMS`) is one more free weight."""
     free = ["cooccurrence"]
     if named is not None:
         free.insert(0, "category")
     if behavior is not None:
         free.insert(1, "behavior")
+    free += [name for name in EXTRA_TERMS if extra is not None and name in extra]
 
     # The history mask is the same for every candidate blend: applied once to the model's scores, it
     # holds for any blend (a masked item stays -inf whatever finite terms are added), so each of the
     # few hundred candidates costs one blend and one rank pass, no copy-and-mask per batch.
     masked = mask_history(model_s.clone(), hist)
     tgt = torch.from_numpy(targets)
+    term = {"category": None if named is None else named.float(), "behavior": behavior, "cooccurrence": knn}
+    term.update(extra or {})
+
+    def ndcg(scores: torch.Tensor) -> float:
+        return ranking_metrics(target_ranks(scores, tgt).numpy())["ndcg@10"]
 
     def value(blend: Blend) -> float:
-        return ranking_metrics(target_ranks(blend.apply(masked, named, knn, behavior), tgt).numpy())["ndcg@10"]
+        return ndcg(blend.apply(masked, named, knn, behavior, extra))
 
     starts = [Blend()]
     if named is not None and behavior is not None:
@@ -316,15 +406,20 @@ def tune_blend(
         for _ in range(rounds):
             changed = False
             for name in free:
+                # Along one coordinate only that term's weight changes: blend the others once, then
+                # each grid value costs one add and one rank pass.
+                rest = Blend(**{**vars(best), name: 0.0}).apply(masked, named, knn, behavior, extra)
+                t = term[name]
+                assert t is not None
                 for v in GRIDS[name]:
-                    cand = Blend(**{**vars(best), name: v})
-                    if cand == best:
+                    if v == getattr(best, name):
                         continue
-                    cv = value(cand)
+                    cv = ndcg(rest + v * t if v else rest)
                     if cv > best_v + 1e-9:
-                        best, best_v, changed = cand, cv, True
+                        best, best_v, changed = Blend(**{**vars(best), name: v}), cv, True
             if not changed:
                 break
+        best_v = value(best)  # the value of the blend as served (the same sum in apply's order)
         if best_v > best_all_v:
             best_all, best_all_v = best, best_v
     return best_all, best_all_v
@@ -368,13 +463,14 @@ class KindBlend:
         knn: torch.Tensor,
         behavior: torch.Tensor,
         kinds: list[str],
+        extra: Terms | None = None,
     ) -> torch.Tensor:
         out = torch.empty_like(model)
         arr = np.asarray(kinds)
         for kind, blend in self.blends.items():
             rows = torch.from_numpy(np.flatnonzero(arr == kind))
             if len(rows):
-                out[rows] = blend.apply(model[rows], named[rows], knn[rows], behavior[rows])
+                out[rows] = blend.apply(model[rows], named[rows], knn[rows], behavior[rows], _rows(extra, rows))
         return out
 
 
@@ -388,6 +484,7 @@ def tune_kind_blend(
     targets: np.ndarray,
     bs: int,
     min_rows: int = 100,
+    extra: Terms | None = None,
 ) -> KindBlend:
     arr = np.asarray(kinds)
     blends = {}
@@ -396,12 +493,19 @@ def tune_kind_blend(
         rows = np.flatnonzero(arr == kind)
         if len(rows) < min_rows:
             if overall is None:
-                overall, _ = tune_blend(model_s, named, knn, hist, targets, bs, behavior=behavior)
+                overall, _ = tune_blend(model_s, named, knn, hist, targets, bs, behavior=behavior, extra=extra)
             blends[kind] = overall
             continue
         r = torch.from_numpy(rows)
         blends[kind], _ = tune_blend(
-            model_s[r], named[r], knn[r], [hist[i] for i in rows], targets[rows], bs, behavior=behavior[r]
+            model_s[r],
+            named[r],
+            knn[r],
+            [hist[i] for i in rows],
+            targets[rows],
+            bs,
+            behavior=behavior[r],
+            extra=_rows(extra, r),
         )
     return KindBlend(blends)
 
@@ -421,7 +525,16 @@ class _Fitted:
     behavior_blend: Blend
     fused_blend: KindBlend
     parser: CategoryMatcher  # our request parser (customer forms); the filters use the exact-name matcher
+    leaf: torch.Tensor  # (M+1,) each item's leaf node id (0: no category), for the leaf-mass terms
     tune_seconds: float = 0.0  # validation scoring and blend tuning after training
+
+    def behavior_terms(self, hist: list[np.ndarray], behavior: torch.Tensor) -> Terms:
+        """The blend terms that do not read the request (:data:`BEHAVIOR_TERMS`)."""
+        return blend_terms(self.knn, self.pop, self.leaf, hist, behavior)
+
+    def serve_behavior(self, behavior: torch.Tensor, knn_norm: torch.Tensor, terms: Terms) -> torch.Tensor:
+        """``ours_behavior``: the behavior-only scores under the behavior blend (what the filters rank by)."""
+        return self.behavior_blend.apply(behavior, None, knn_norm, None, terms)
 
 
 def _fit(
@@ -462,17 +575,24 @@ def _fit(
     _log(f"{label}: trained in {time.perf_counter() - t:.1f}s ({res.epochs_run} epochs)")
     t = time.perf_counter()
     beh_v, fused_v = model_scores_many(res.model, valid_in, valid_ev, cfg, [None, val_req.emb])
-    beh_blend, _ = tune_blend(beh_v, None, knn_valid, valid_in, split.valid_target, bs)
+    leaf = torch.from_numpy(category_groups(data.catalog, ["leaf"])[1][0])
+    # The terms that do not read the request are offered to the behavior blend too: the category
+    # filters rank by it, so whatever they add to ours they add to the filters.
+    terms_v = blend_terms(knn, pop, leaf, valid_in, beh_v, fused_v)
+    beh_terms_v = {k: terms_v[k] for k in BEHAVIOR_TERMS}
+    beh_blend, _ = tune_blend(beh_v, None, knn_valid, valid_in, split.valid_target, bs, extra=beh_terms_v)
     parser = CategoryMatcher(matcher.categories, forms="customer")
     named_v, _ = filter_mask(parser, val_req.text, m)
     narrow_max = narrow_threshold(parser, val_req.text)
     kinds_v = request_kinds(parser, val_req.text, narrow_max)
-    fused_blend = tune_kind_blend(fused_v, named_v, knn_valid, beh_v, kinds_v, valid_in, split.valid_target, bs)
+    fused_blend = tune_kind_blend(
+        fused_v, named_v, knn_valid, beh_v, kinds_v, valid_in, split.valid_target, bs, extra=terms_v
+    )
     fused_blend.narrow_max = narrow_max
-    del beh_v
+    del beh_v, terms_v, beh_terms_v
     tuned = time.perf_counter() - t
     _log(f"{label}: blends tuned on validation in {tuned:.1f}s")
-    return _Fitted(split, pop, knn, late_w, res, beh_blend, fused_blend, parser, tuned)
+    return _Fitted(split, pop, knn, late_w, res, beh_blend, fused_blend, parser, leaf, tuned)
 
 
 def _chat_methods(
@@ -486,8 +606,10 @@ def _chat_methods(
     targets: np.ndarray,
     num_items: int,
     beh: torch.Tensor,
+    beh_terms: Terms,
 ) -> tuple[dict[str, Metrics], float]:
-    """Every chat-aware method on one request variant: metrics (with AUC) and the share named."""
+    """Every chat-aware method on one request variant: metrics (with AUC) and the share named.
+    ``beh_terms``: :meth:`_Fitted.behavior_terms` of these users."""
     bs = cfg.eval_batch_size
     cand = candidate_counts(test_in, num_items)
     knn_raw = fitted.knn.scores(test_in)
@@ -496,7 +618,8 @@ def _chat_methods(
     named, share = filter_mask(matcher, req.text, num_items)
     parsed, _ = filter_mask(fitted.parser, req.text, num_items)
     fused = model_scores(fitted.model.model, test_in, test_ev, cfg, req.emb)
-    beh_served = fitted.behavior_blend.apply(beh, None, knn_norm)
+    beh_served = fitted.serve_behavior(beh, knn_norm, beh_terms)
+    terms = {**beh_terms, "request_leaf_mass": leaf_mass(fused, test_in, fitted.leaf)}
     scores = {
         "text_only": text,
         "late_fusion": text + fitted.late_weight * knn_norm,
@@ -507,7 +630,7 @@ def _chat_methods(
         "ours_behavior": beh_served,
         "ours_fused_model": fused,
         "ours_fused": fitted.fused_blend.apply(
-            fused, parsed, knn_norm, beh, request_kinds(fitted.parser, req.text, fitted.fused_blend.narrow_max)
+            fused, parsed, knn_norm, beh, request_kinds(fitted.parser, req.text, fitted.fused_blend.narrow_max), terms
         ),
     }
     out = {k: ranking_metrics(_ranks(s, test_in, targets, bs), candidates=cand) for k, s in scores.items()}
@@ -591,8 +714,9 @@ def run_evaluation(
     beh = model_scores(res.model, test_in, test_ev, cfg, None)
     next_item["ours_behavior_model"] = ranking_metrics(_ranks(beh, test_in, split.test_target, bs), candidates=cand)
     knn_norm = _row_max_norm(fitted.knn.scores(test_in))
+    beh_terms = fitted.behavior_terms(test_in, beh)
     next_item["ours_behavior"] = ranking_metrics(
-        _ranks(fitted.behavior_blend.apply(beh, None, knn_norm), test_in, split.test_target, bs), candidates=cand
+        _ranks(fitted.serve_behavior(beh, knn_norm, beh_terms), test_in, split.test_target, bs), candidates=cand
     )
     del knn_norm
 
@@ -600,7 +724,7 @@ def run_evaluation(
     named_share: dict[str, float] = {}
     for v in VARIANTS:
         chat[v], named_share[v] = _chat_methods(
-            fitted, feats, cfg, matcher, requests[v], test_in, test_ev, split.test_target, m, beh
+            fitted, feats, cfg, matcher, requests[v], test_in, test_ev, split.test_target, m, beh, beh_terms
         )
     # The held-out phrasings that still contain the category's exact name: where the filters work.
     para = requests["paraphrase"]
@@ -608,10 +732,22 @@ def run_evaluation(
     if has_name.any():
         sub_in, sub_ev = _subset(test_in, has_name), _subset(test_ev, has_name)
         sub_req = Requests([t for t, k in zip(para.text, has_name, strict=True) if k], para.emb[has_name], para.kind)
+        sub_terms = _rows(beh_terms, np.flatnonzero(has_name))
+        assert sub_terms is not None
         chat["paraphrase_named"], named_share["paraphrase_named"] = _chat_methods(
-            fitted, feats, cfg, matcher, sub_req, sub_in, sub_ev, split.test_target[has_name], m, beh[has_name]
+            fitted,
+            feats,
+            cfg,
+            matcher,
+            sub_req,
+            sub_in,
+            sub_ev,
+            split.test_target[has_name],
+            m,
+            beh[has_name],
+            sub_terms,
         )
-    del beh
+    del beh, beh_terms
     timing["rank_s"] = time.perf_counter() - t
 
     rec, reason = _recbole(data, settings, epochs, cfg.seed, run=with_recbole)
@@ -742,6 +878,7 @@ def _cold_start(
     sub_in, sub_ev = _subset(test_in, is_cold_target), _subset(test_ev, is_cold_target)
     targets = split.test_target[is_cold_target]
     beh = model_scores(fitted.model.model, sub_in, sub_ev, cfg, None)
+    beh_terms = fitted.behavior_terms(sub_in, beh)
     out: dict[str, Any] = {
         "n_users": int(is_cold_target.sum()),
         "cold_items": len(cold_items),
@@ -755,7 +892,7 @@ def _cold_start(
     for v in VARIANTS:
         r = requests[v]
         sub = Requests([t for t, k in zip(r.text, is_cold_target, strict=True) if k], r.emb[is_cold_target], r.kind)
-        out[v], _ = _chat_methods(fitted, feats, cfg, matcher, sub, sub_in, sub_ev, targets, m, beh)
+        out[v], _ = _chat_methods(fitted, feats, cfg, matcher, sub, sub_in, sub_ev, targets, m, beh, beh_terms)
     return out
 
 
