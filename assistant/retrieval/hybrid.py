@@ -19,7 +19,7 @@ import itertools
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -102,9 +102,9 @@ def record_key(doc_id: str, metadata: Mapping[str, Any], key: str) -> str:
     return "\x1f".join((key, str(metadata.get("source", "")), str(metadata.get("kind", "")), str(value)))
 
 
-def first_per_record(items: Iterable[T], record: Callable[[T], K]) -> Iterator[tuple[T, K]]:
-    """Items ranked best first, each record once at its best (first) item, with its record; lazy, so a
-    caller that needs ``k`` records reads no further. The retriever's grouping and the answers
+def first_per_record(items: Iterable[T], record: Callable[[T], K], limit: int | None = None) -> list[tuple[T, K]]:
+    """Items ranked best first, each record once at its best (first) item, with its record; at most
+    ``limit`` (items after that are not looked at). The retriever's grouping and the answers
     evaluation's ranking of records both use it.
 
     Example:
@@ -112,11 +112,15 @@ def first_per_record(items: Iterable[T], record: Callable[[T], K]) -> Iterator[t
         ['a', 'b', 'c']
     """
     seen: set[K] = set()
+    out: list[tuple[T, K]] = []
     for item in items:
+        if limit is not None and len(out) >= limit:
+            break
         key = record(item)
         if key not in seen:
             seen.add(key)
-            yield item, key
+            out.append((item, key))
+    return out
 
 
 class HybridRetriever(BaseRetriever):
@@ -249,21 +253,19 @@ class HybridRetriever(BaseRetriever):
                 rrf_k=self.rrf_k,
             )
         texts = {i: (t, m) for i, t, m, _ in emb}
-        read = 0
 
-        def resolved() -> Iterator[tuple[str, float, str, Mapping[str, Any]]]:
-            nonlocal read
-            for doc_id, score in order:
-                read += 1
-                text, meta = texts[doc_id] if doc_id in texts else index.document(doc_id)
-                yield doc_id, score, text, meta
+        def resolve(doc_id: str) -> tuple[str, Mapping[str, Any]]:
+            return texts[doc_id] if doc_id in texts else index.document(doc_id)
 
-        items: Iterator[tuple[str, float, str, Mapping[str, Any]]] = resolved()
-        if self.group_by is not None:  # a record's later (worse) chunks are not results
+        if self.group_by is None:
+            chosen = order[:k]
+        else:  # a record's later (worse) chunks are not results
             group_by = self.group_by
-            items = (it for it, _ in first_per_record(items, lambda it: record_key(it[0], it[3], group_by)))
+            firsts = first_per_record(order, lambda it: record_key(it[0], resolve(it[0])[1], group_by), k)
+            chosen = [item for item, _ in firsts]
         out: list[Passage] = []
-        for doc_id, score, text, meta in itertools.islice(items, k):
+        for doc_id, score in chosen:
+            text, meta = resolve(doc_id)
             ranks = {}
             if doc_id in emb_rank:
                 ranks["embedding"] = emb_rank[doc_id]
@@ -281,5 +283,5 @@ class HybridRetriever(BaseRetriever):
                     ranks=ranks,
                 )
             )
-        return out, read > len(out)
+        return out, len(out) < min(k, len(order))
 
