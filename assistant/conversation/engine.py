@@ -36,11 +36,11 @@ from assistant.conversation.catalog import CatalogIndex
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
-from assistant.conversation.handoff import HandoffPolicy
+from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.intent import IntentClassifier
 from assistant.conversation.language import LanguageDetector
 from assistant.conversation.memory import ConversationMemory
-from assistant.conversation.orders import OrderDesk, detect_order_request
+from assistant.conversation.orders import OrderDesk, detect_order_request, order_reference
 from assistant.conversation.panel import Panel
 from assistant.conversation.repository import ConversationNotFound, ConversationRepository
 from assistant.conversation.safety import InjectionScreen, ScopeGuard
@@ -291,6 +291,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             turn.confidence = 1.0
             return Composed(say("handoff", turn.language))
         st.handoff_offered = False
+        if negativity(text) >= self.handoffs.anger_threshold:
+            # A clearly angry customer gets an apology and a person, not a product fact or a policy quote.
+            turn.handoff_reason = "negative sentiment"
+            turn.handoff_announced = True
+            turn.confidence = 1.0
+            return Composed(say("sorry", turn.language) + " " + say("handoff", turn.language))
 
         if st.pending is not None and turn.verified_id is None:
             resumed = self._identity_step(turn)
@@ -308,7 +314,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         with turn.timed("intent"):
             turn.intent = self.intents.classify(body)
         turn.confidence = turn.intent.confidence
-        request = detect_order_request(body, turn.intent.intent)
+        request = detect_order_request(body, turn.intent.intent) or order_reference(body, st.shown_orders)
         if request is not None:
             return self._order_request(turn, request, body)
 

@@ -58,6 +58,16 @@ _NEGATIVE = {
     "stolen": 1,
     "report you": 3,
     "bbb": 2,
+    "waste of": 2,
+    "nobody answers": 2,
+    "nobody replies": 2,
+    "nobody responds": 2,
+    "nobody helps": 2,
+    "no one answers": 2,
+    "no one replies": 2,
+    "no one responds": 2,
+    "no one helps": 2,
+    "still waiting": 1,
     "垃圾": 3,
     "骗子": 3,
     "太差": 2,
@@ -79,7 +89,7 @@ def negativity(text: str) -> int:
         for m in re.finditer(r"(?<![a-z])" + re.escape(term) + r"(?![a-z])", low):
             if not _NEGATION.search(low[: m.start()][-25:]):
                 score += weight
-    if re.search(r"!{3,}|\?!|!\?", text):
+    if re.search(r"!{2,}|\?!|!\?", text):
         score += 1
     caps = [w for w in re.findall(r"[A-Za-z]{4,}", text) if w.isupper()]
     if len(caps) >= 3:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from assistant.conversation.understand import has_reference, reference_index
 from assistant.security.identity import IdentityThrottle, client_address, identity_throttle_for
 from assistant.store.db import Database
 from assistant.store.models import Customer, Draft, Order, Product
@@ -44,7 +45,9 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
 # "my order" alone is not a cue: "can I pick up my order in the store?" asks about a policy, not a status.
 _STATUS_CUES = re.compile(
     r"\b(where('s| is)|status|track|tracking|shipped|arrive|arriving|delivered|deliver|late|"
-    r"hasn't (come|arrived)|not (arrived|received))\b|订单|包裹",
+    r"hasn't (come|arrived)|not (arrived|received)|order history|what did I (order|buy)|"
+    r"(what|which) (are|were|is|was) my|(show|list|see|check|view|look up|find)( me)?( all)?( of)? my|"
+    r"my (recent|last|latest|past|previous|other) (orders?|purchases?))\b|订单|包裹",
     re.IGNORECASE,
 )
 _STATUS_INTENTS = ("order_status", "track_order", "delivery_period")
@@ -160,7 +163,8 @@ def _names_in(name: str, low_text: str) -> bool:
 _ORDER_NOUN = r"(?:order|purchase|package|parcel|shipment)s?"
 _OWN_ORDER = re.compile(
     rf"\b(?:my|our|this|that|the|these|those)\s+(?:[\w'-]+\s+){{0,3}}?{_ORDER_NOUN}\b"
-    r"|\b(?:I|we)\s+(?:have\s+|'ve\s+|just\s+|already\s+)?(?:ordered|purchased)\b|订单|包裹",
+    r"|\b(?:I|we)\s+(?:have\s+|'ve\s+|just\s+|already\s+)?(?:ordered|purchased)\b"
+    r"|\b(?:did|have)\s+(?:I|we)\s+(?:order|buy|purchase)\b|订单|包裹",
     re.IGNORECASE,
 )
 _ANY_ORDER = re.compile(rf"\b{_ORDER_NOUN}\b|\b(?:ordered|purchased)\b", re.IGNORECASE)
@@ -183,6 +187,31 @@ def mentions_own_order(text: str) -> bool:
     if _OWN_ORDER.search(text):
         return True
     return bool(_ANY_ORDER.search(text)) and bool(_WANTS.search(text))
+
+
+def order_reference(text: str, shown: Sequence[str]) -> OrderRequest | None:
+    """A message pointing at one of the orders the last reply listed ("what's in the first one?").
+
+    Example:
+        >>> order_reference("cancel the second one", ["#W1", "#W2"])
+        OrderRequest(kind='action', action='cancel', order_ids=('#W2',))
+        >>> order_reference("what's in it?", ["#W1"]).order_ids
+        ('#W1',)
+        >>> order_reference("what's in it?", ["#W1", "#W2"]) is None  # which one?
+        True
+    """
+    if not shown:
+        return None
+    index = reference_index(text)
+    if index is None and len(shown) == 1 and has_reference(text):
+        index = 0
+    if index is None or not -len(shown) <= index < len(shown):
+        return None
+    order_id = shown[index]
+    for action, cue in _ACTION_CUES:
+        if cue.search(text):
+            return OrderRequest("action", action, (order_id,))
+    return OrderRequest("status", None, (order_id,))
 
 
 def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:

@@ -89,6 +89,7 @@ class OrderStages:
         facts, missing = self.orders.orders_of(turn.verified_id, request.order_ids)
         if facts:
             turn.state.last_order_id = facts[0].order_id
+            turn.state.shown_orders = [f.order_id for f in facts]  # for "what's in the first one?"
         turn.confidence = 1.0
         if request.kind == "action" and request.action is not None:
             if len(facts) != 1 or missing or not request.order_ids:

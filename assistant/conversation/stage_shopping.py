@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.config import ConversationSettings
+from assistant.config import ConversationSettings, Settings
 from assistant.conversation import understand as cue
 from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigrams, stem
 from assistant.conversation.compose import Composed, ExtractiveComposer
@@ -26,6 +26,7 @@ class ShoppingStages:
     """Stage mixin of :class:`~assistant.conversation.engine.Assistant` (attributes declared below)."""
 
     cfg: ConversationSettings
+    settings: Settings
     catalog: CatalogIndex
     composer: ExtractiveComposer
     encoder: QueryEncoder
@@ -98,7 +99,7 @@ class ShoppingStages:
             need.product_type = phrase.noun if not cue.is_generic_noun(phrase.noun) else None
             need.attributes = [a for a in phrase.attributes if self.catalog.is_vocabulary(a) or has_cjk(a)]
             need.uses = phrase.uses
-            need.type_products, need.category = [], None
+            need.type_products, need.category, need.category_inferred = [], None, False
             noun = need.product_type
             if noun:
                 typed = self._type_products(noun)
@@ -116,7 +117,10 @@ class ShoppingStages:
             if not need.type_products and need.category is None and missing is None:
                 cat, score = self.catalog.infer_category(qvec)
                 if cat is not None and score >= self.cfg.min_relevance:
-                    need.category = cat
+                    need.category, need.category_inferred = cat, True
+        if price is None and old is not None and need is not old and cue.is_follow_up(body):
+            # "what about something for his kitchen?" after "… under $200": the budget still holds.
+            need.price_min, need.price_max = old.price_min, old.price_max
         if price is not None:
             if price.relative == "cheaper":
                 ref = [p.price for p in (self.catalog.get(i) for i in st.shown) if p and p.price is not None]
@@ -179,6 +183,27 @@ class ShoppingStages:
             uses=need.uses,
             query_text=body if has_cjk(body) else "",
         )
+        if not matches and pool is not None and need.category_inferred and not need.type_products:
+            # The category was a guess from the request's meaning ("a gift for my dad who likes
+            # hiking"): when nothing in it meets the limits, the whole catalog is searched.
+            matches = self.catalog.search(
+                need_vec,
+                price_min=need.price_min,
+                price_max=need.price_max,
+                attributes=need.attributes,
+                uses=need.uses,
+                query_text=body if has_cjk(body) else "",
+            )
+        blind = has_cjk(body) and self.settings.embedding_model == "minilm"
+        if blind:
+            # The English encoder cannot read a Chinese request: only products whose own text, Q&A
+            # or reviews share its words are evidence. Without any, say so plainly (no "closest").
+            grams = cjk_bigrams(body)
+            matches = [m for m in matches if grams & (m.product.words | m.product.extra)]
+            if not matches and missing is None:
+                st.need = previous
+                turn.confidence = 0.0
+                return Composed(say("no_match", lang, need=need.describe(lang)), meta={"basis": "none"})
         turn.shopping = True
         turn.confidence = max(turn.confidence, 0.8)
         lead = ""
@@ -196,6 +221,7 @@ class ShoppingStages:
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
         st.shown = [p.product_id for p in chosen]
+        st.shown_orders = []  # "the first one" now means a product
         st.focus = chosen[0].product_id
         turn.products = chosen
         turn.cite_products = chosen

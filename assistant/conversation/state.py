@@ -32,6 +32,7 @@ class Need(_Model):
     product_type: str | None = None  # the head noun as said ("jacket", "帽子")
     type_products: list[str] = Field(default_factory=list)  # products whose name carries the type
     category: str | None = None  # a catalog category, when the type names one or it was inferred
+    category_inferred: bool = False  # inferred from the request's meaning, not named: a soft limit
     attributes: list[str] = Field(default_factory=list)  # catalog words ("warm", "waterproof")
     uses: list[str] = Field(default_factory=list)  # what it is for ("hiking")
     price_min: float | None = None
@@ -73,6 +74,7 @@ class ConversationState(_Model):
     pending: PendingOrder | None = None
     pending_action: str | None = None
     last_order_id: str | None = None
+    shown_orders: list[str] = Field(default_factory=list)  # orders the last order reply listed, in order
     language: str = "en"  # the last confidently detected language
     topic: str = ""  # the last service question, for elliptical follow-ups ("and to Canada?")
     low_streak: int = 0

@@ -33,6 +33,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Would you like me to connect you with a member of our team? Just say yes.",
         "zh": "需要为您转接人工客服吗？回复“是”即可。",
     },
+    "sorry": {
+        "en": "I'm sorry about this.",
+        "zh": "非常抱歉给您带来不便。",
+    },
     "handoff": {
         "en": "I'm connecting you with a member of our support team. They'll see our conversation so far, "
         "so you won't need to repeat yourself.",

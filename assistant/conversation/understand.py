@@ -70,7 +70,8 @@ _SHOPPING = re.compile(
     r"do you (have|sell|carry|stock|offer)|have you got|got any|any (good )?\w+ (for|under|below)|"
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
-    r"gift (for|idea))\b|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]",
+    r"gift (for|idea)|(what|how) about (a|an|some|something|anything))\b"
+    r"|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]",
     re.I,
 )
 _REFINE = re.compile(

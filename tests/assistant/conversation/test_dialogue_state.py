@@ -213,3 +213,37 @@ def test_signed_in_customer_and_service_turn_panel(bot: Assistant) -> None:
     assert all(not x.reason.startswith("Fits your request") for x in ret.recommendations)
     with pytest.raises(ValueError):
         bot.start_conversation(None, signed_in=True)
+
+
+def test_a_customer_lists_their_orders_and_points_at_one(bot: Assistant) -> None:
+    cid = bot.start_conversation("C001", signed_in=True)
+    listed = bot.send(cid, "what are my orders?")
+    ids = re.findall(r"Order (#JP\d+)", listed.text)
+    assert not listed.asks_identity and len(ids) >= 2
+    assert all(c.collection != "policies" for c in listed.citations)
+    second = bot.send(cid, "what's in the second one?")
+    assert re.findall(r"Order (#JP\d+)", second.text) == [ids[1]]
+    # Once products were shown, "the first one" is a product again.
+    bot.send(cid, "Do you have a tent?")
+    assert "Order #JP" not in bot.send(cid, "how much is the first one?").text
+
+
+def test_a_follow_up_keeps_the_budget_and_a_guessed_category_is_not_a_wall(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    gift = bot.send(cid, "I'm looking for a gift for my dad who likes hiking, under $40")
+    assert gift.products and all(p.price is not None and p.price <= 40 for p in gift.products)
+    kitchen = bot.send(cid, "what about something for his kitchen?")
+    assert kitchen.products and all(p.price is not None and p.price <= 40 for p in kitchen.products)
+    assert {p.name for p in kitchen.products} != {p.name for p in gift.products}
+
+
+def test_an_angry_customer_gets_an_apology_and_a_person(bot: Assistant) -> None:
+    r = bot.send(bot.start_conversation(), "this is useless, the tent broke after a week and nobody answers!!")
+    assert r.handed_off and r.text.startswith("I'm sorry") and not r.products
+
+
+def test_a_chinese_request_the_english_encoder_cannot_read_lists_nothing(bot: Assistant) -> None:
+    # The demo shop runs the English encoder; nothing in its catalog is written about speakers in
+    # Chinese, so no product is offered as a match for one.
+    r = bot.send(bot.start_conversation(), "推荐一款蓝牙音箱")
+    assert r.language == "zh" and not r.products and "没有找到" in r.text
