@@ -4,6 +4,9 @@ blends and chosen on validation, the request-free ones also to the behavior blen
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -153,3 +156,36 @@ def test_kind_blend_slices_the_extra_terms_per_kind() -> None:
     # Without the term no blend can use it.
     plain = tune_kind_blend(model, named, knn, behavior, kinds, hist, targets, 64)
     assert all(b.request_leaf_mass == 0 for b in plain.blends.values())
+
+
+def test_the_evaluation_offers_request_free_terms_to_the_behavior_blend(tmp_path: Path) -> None:
+    """End to end on a small shop whose purchases follow popularity alone (real encoder, real training):
+    validation must give log popularity a weight in ``ours_behavior`` — the blend the category filters
+    rank by — and the with-request leaf mass, which reads the request, must never reach it."""
+    from assistant.config import Settings
+    from assistant.evaluation.recommend.run import run_evaluation
+
+    rng = np.random.default_rng(0)
+    leaves = [("Pens", "Gel Pens"), ("Pens", "Rollerball Pens"), ("Paper", "Copy Paper"), ("Paper", "Notebooks")]
+    items = {}
+    for i in range(24):
+        parent, leaf_name = leaves[i % len(leaves)]
+        items[f"B{i:03d}"] = {"title": f"{leaf_name} model {i}", "categories": f"Office, {parent}, {leaf_name}"}
+    ids = list(items)
+    weights = 1.0 / np.arange(1, len(ids) + 1) ** 1.5
+    p = weights / weights.sum()
+    inter = {}
+    for u in range(240):
+        inter[f"U{u}"] = [ids[j] for j in rng.choice(len(ids), int(rng.integers(4, 7)), replace=False, p=p)]
+    (tmp_path / "Shop.inter.json").write_text(json.dumps(inter))
+    (tmp_path / "Shop.item.json").write_text(json.dumps(items))
+    small = {"hidden_dim": 32, "num_heads": 2, "num_layers": 1, "max_seq_len": 8, "batch_size": 64}
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    settings = settings.model_copy(update={"interest": settings.interest.model_copy(update=small)})
+    report = run_evaluation(tmp_path, settings, epochs=1, progress=False, cold_start=False, sasrec_ours=False)
+    ours = report["meta"]["ours"]
+    assert ours["behavior_blend"]["popularity"] > 0, ours["behavior_blend"]
+    assert ours["behavior_blend"]["request_leaf_mass"] == 0
+    assert all(set(EXTRA_TERMS) <= set(b) for b in ours["fused_blend"].values())
+    nxt = report["next_item"]
+    assert nxt["ours_behavior"]["ndcg@10"] > nxt["ours_behavior_model"]["ndcg@10"]
