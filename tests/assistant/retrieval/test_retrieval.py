@@ -8,7 +8,7 @@ from langchain_core.documents import Document
 from assistant.config import Settings
 from assistant.embeddings import Embedder
 from assistant.retrieval import BM25Index, HybridRetriever, choose_fusion_weight, matches, tokenize, weighted_rrf
-from assistant.vectors import VectorStore
+from assistant.vectors import CollectionName, VectorStore
 
 DOCS = {
     "p-returns": ("Returns\n\nItems can be returned within 30 days of delivery for a refund.", "policy", "P0"),
@@ -26,12 +26,13 @@ DOCS = {
 @pytest.fixture
 def store(settings: Settings, embedder: Embedder) -> VectorStore:
     vs = VectorStore(settings, embedder=embedder)
-    for name, kind in (("policies", "policy"), ("reviews", "review")):
+    pairs: tuple[tuple[CollectionName, str], ...] = (("policies", "policy"), ("reviews", "review"))
+    for name, kind in pairs:
         ids = [i for i, (_, k, _) in DOCS.items() if k == kind]
         vs.upsert(
             name,
             ids,
-            [DOCS[i][0] for i in ids],  # type: ignore[arg-type]
+            [DOCS[i][0] for i in ids],
             [{"source": "t", "kind": kind, "product_id": DOCS[i][2]} for i in ids],
         )
     return vs
@@ -74,7 +75,7 @@ def test_choose_fusion_weight_prefers_default_on_ties() -> None:
 
 @pytest.mark.parametrize("mode", ["hybrid", "embedding", "bm25"])
 def test_retriever_modes_find_the_right_passage(store: VectorStore, mode: str) -> None:
-    ret = HybridRetriever(store=store, collection="policies", k=2, mode=mode)  # type: ignore[arg-type]
+    ret = HybridRetriever(store=store, collection="policies", k=2, mode=mode)
     hits = ret.search("how many days do I have to return an item")
     assert hits[0].id == "p-returns"
     assert hits[0].collection == "policies"
