@@ -4,7 +4,7 @@ Example:
     >>> from assistant.config import Settings
     >>> from assistant.services import Services
     >>> app = create_app(Services.build(Settings(data_dir="/tmp/shop")), warm=False)
-    >>> sorted(r.path for r in app.routes if r.path.startswith("/healthz"))
+    >>> sorted(p for p in app.openapi()["paths"] if p.startswith("/healthz"))
     ['/healthz']
 """
 

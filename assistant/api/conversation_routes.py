@@ -10,7 +10,7 @@ Example:
     >>> from fastapi import FastAPI
     >>> app = FastAPI()
     >>> app.include_router(router)
-    >>> "/api/conversations" in {r.path for r in app.routes}
+    >>> "/api/conversations" in app.openapi()["paths"]
     True
 """
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from assistant.conversation.compose import Composed, ExtractiveComposer, best_sentences, policy_body
 from assistant.conversation.orders import OrderDesk, OrderFacts, OrderRequest, identity_message
 from assistant.conversation.state import PendingOrder
-from assistant.conversation.templates import say
+from assistant.conversation.templates import action_phrase, say
 from assistant.conversation.turn import Turn, passage_source
 from assistant.retrieval.hybrid import Passage
 
@@ -97,7 +97,7 @@ class OrderStages:
                     return ExtractiveComposer.order_status([], missing)
                 turn.state.pending_action = request.action
                 example = facts[0].order_id if facts else "#12345"
-                action = request.action.replace("_", " ")
+                action = action_phrase(request.action, turn.language)
                 return Composed(say("action_which", turn.language, action=action, example=example))
             return self._order_action(turn, request, facts[0], text)
         pending_action = turn.state.pending_action
@@ -109,7 +109,11 @@ class OrderStages:
 
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None
-        policy = self._retrieve(turn, ["policies"], text)[:1]
+        # The policy for this action, not for whatever else the message says ("#W123" alone
+        # after "which order?" would find any section).
+        action = action_phrase(request.action, turn.language)
+        query = f"{action} order: {text}"
+        policy = self._retrieve(turn, ["policies"], query)[:1]
         sources = [passage_source(p) for p in policy] + [
             {"collection": "orders", "doc_id": order.order_id, "source": "store", "title": f"Order {order.order_id}"}
         ]
@@ -128,13 +132,12 @@ class OrderStages:
                 }
             )
         )
-        action = request.action.replace("_", " ")
         body = say("action", turn.language, action=action, order_id=order.order_id)
         body += f" [1]\n- {'; '.join(order.lines)} [1]"
         used: tuple[Passage, ...] = ()
         if policy:
             title, pbody = policy_body(policy[0])
-            sent = best_sentences(text, pbody, limit=1)
+            sent = best_sentences(query, pbody, limit=1)
             if sent:
                 body += f"\n- {title.split('>')[-1].strip()}: {sent[0]} [2]"
                 used = (policy[0],)

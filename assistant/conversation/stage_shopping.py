@@ -55,6 +55,15 @@ class ShoppingStages:
             return self.catalog.get(turn.events[-1].product_id)
         if cue.has_reference(body) and st.focus and not cue.is_shopping(body):
             return self.catalog.get(st.focus)
+        focus = self.catalog.get(st.focus)
+        # "and in large?" after a question about the backpack: a follow-up with a word of its own text.
+        if (
+            focus is not None
+            and cue.is_follow_up(body)
+            and not cue.is_shopping(body)
+            and any(w in focus.words or stem(w) in focus.words for w in cue.content_words(body))
+        ):
+            return focus
         return None
 
     def _product_question(

@@ -132,6 +132,28 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
+# Order actions as a verb phrase before "order #…" (the drafts keep the action's key).
+ACTIONS: dict[str, dict[str, str]] = {
+    "cancel": {"en": "cancel", "zh": "取消"},
+    "return": {"en": "return", "zh": "退货"},
+    "exchange": {"en": "exchange", "zh": "换货"},
+    "address_change": {"en": "change the shipping address of", "zh": "修改收货地址"},
+}
+
+
+def action_phrase(action: str, language: str) -> str:
+    """``"address_change"`` -> ``"change the shipping address of"`` (an unknown key reads as words).
+
+    Example:
+        >>> action_phrase("address_change", "en"), action_phrase("cancel", "zh")
+        ('change the shipping address of', '取消')
+    """
+    table = ACTIONS.get(action)
+    if table is None:
+        return action.replace("_", " ")
+    return table.get(language, table["en"])
+
+
 def say(key: str, language: str, **values: str) -> str:
     """The fixed message ``key`` in ``language`` (English when there is no translation)."""
     table = TEMPLATES[key]

@@ -62,7 +62,11 @@ _GREETING = re.compile(
     re.I,
 )
 _THANKS = re.compile(r"\b(thanks|thank you|thx|ty|cheers|much appreciated|appreciate it)\b|谢谢|多谢|感谢", re.I)
-_BYE = re.compile(r"^\s*(bye|goodbye|see you|that's all|that is all|nothing else)\b|再见|拜拜", re.I)
+_BYE = re.compile(
+    r"\b(bye|goodbye|good bye|see you|see ya|that's all|that is all|nothing else|have a (good|nice|great) (day|one))\b"
+    r"|再见|拜拜",
+    re.I,
+)
 _AFFIRM = re.compile(r"^\s*(yes|yeah|yep|sure|ok(ay)?|please( do)?|go ahead|y)\b|^\s*(好的|好|是的|是|可以|行)", re.I)
 
 _SHOPPING = re.compile(
@@ -126,7 +130,11 @@ _PRODUCT_QUESTION = re.compile(
     r"多重|多少钱|价格|尺寸|材质|防水|有货|怎么样|适合|重量",
     re.I,
 )
-_PRICE_QUESTION = re.compile(r"\b(how much|price|cost|costs|what does .* cost)\b|多少钱|价格|价钱", re.I)
+_PRICE_QUESTION = re.compile(
+    r"\b(how much|price|cost|costs|what does .* cost|cheapest|least expensive|most expensive|lowest price)\b"
+    r"|多少钱|价格|价钱|最便宜|最贵",
+    re.I,
+)
 _STOCK_QUESTION = re.compile(
     r"\b(in stock|available|availability|sold out|what sizes|which sizes|what colou?rs|which colou?rs)\b"
     r"|有货|库存|尺码|颜色",
@@ -257,14 +265,18 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye"] | None:
     rest = _THANKS.sub(" ", rest)
     rest = _BYE.sub(" ", rest)
     rest = re.sub(
-        r"\b(so much|a lot|very much|again|for (the|your) help|you|guys|team|there|all)\b", " ", rest, flags=re.I
+        r"\b(so much|a lot|very much|again|for (the|your) help|you|guys|team|there|all|ok|okay|great|perfect|cool|"
+        r"awesome|alright|got it|sounds good|nice|brilliant|wonderful|then|and)\b",
+        " ",
+        rest,
+        flags=re.I,
     )
     if re.search(r"[^\W\d_]", re.sub(r"[!.,?~:)(\s]+", "", rest)):
         return None
+    if is_bye(text):  # "thanks, bye": the conversation is ending
+        return "bye"
     if is_thanks(text):
         return "thanks"
-    if is_bye(text):
-        return "bye"
     if is_greeting(text):
         return "greeting"
     return None

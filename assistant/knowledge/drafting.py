@@ -8,7 +8,8 @@ as an extractive answer (placeholders, no claims). Otherwise the extractive answ
 
 Example:
     >>> drafter = GeneratedDrafter.from_settings(settings)  # doctest: +SKIP
-    >>> drafter.draft("How long do refunds take?", ["Refunds reach your card within 5-7 business days."])
+    >>> replies = ["Refunds reach your card within 5-7 business days."]
+    >>> drafter.draft("How long do refunds take?", replies)  # doctest: +SKIP
     'Refunds reach your card within 5-7 business days.'
 """
 

@@ -58,6 +58,8 @@ def test_relative_prices_references_and_small_talk() -> None:
     assert small_talk_only("hi there!") == "greeting"
     assert small_talk_only("thanks a lot") == "thanks"
     assert small_talk_only("谢谢") == "thanks"
+    assert small_talk_only("thanks, bye") == "bye" and small_talk_only("great, thanks") == "thanks"
+    assert small_talk_only("I want to say bye to my old laptop") is None and small_talk_only("ok") is None
     assert small_talk_only("Thanks! Do you ship to Canada?") is None
     assert without_small_talk("Thanks! Do you ship to Canada?") == "Do you ship to Canada?"
 
