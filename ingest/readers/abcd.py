@@ -3,7 +3,10 @@
 ``guidelines.json`` gives one passage per subflow ("Product Defect > Initiate Refund": the
 instructions and each action with its sub-steps); ``kb.json`` gives one passage per subflow
 listing the actions that resolve it; ``abcd_sample.json`` dialogues become conversations
-(intent = subflow). A directory path reads all three; ``ontology.json`` is not text to retrieve.
+(intent = subflow). A directory path reads the guidelines and the dialogues: ``kb.json`` lists an
+agent's console buttons ("pull up account, validate purchase, notify team"), which the assistant
+would quote to customers as policy, so it is read only when named on its own. ``ontology.json``
+is not text to retrieve.
 
 Example:
     >>> from ingest.readers import get_reader
@@ -20,7 +23,7 @@ from ingest.readers.base import ReadContext, Reader, ReadResult, register
 from ingest.records import Kind, RawItem, Rejection
 from ingest.textio import iter_json_records, open_text
 
-FILES = ("guidelines.json", "kb.json", "abcd_sample.json")
+FILES = ("guidelines.json", "abcd_sample.json")  # kb.json only when named: agent console steps
 
 
 def _guideline_text(description: str, subflow: dict[str, Any]) -> str:

@@ -220,3 +220,12 @@ def test_real_directories_detected() -> None:
     for folder, fmt in (("tau-bench-retail", "tau-retail"), ("abcd-policy", "abcd"), ("amazon-office", "amazon-lcrec")):
         hit = detect_dir(base / folder)
         assert hit is not None and hit[0].name == fmt
+
+
+def test_abcd_folder_leaves_out_the_agent_console_steps(tmp_path: Path) -> None:
+    # kb.json lists console buttons ("pull up account, validate purchase"): not text for customers.
+    for name in ("guidelines.json", "kb.json", "abcd_sample.json", "ontology.json"):
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    reader = get_reader("abcd")
+    assert [p.name for p in reader.expand(tmp_path)] == ["guidelines.json", "abcd_sample.json"]
+    assert [p.name for p in reader.expand(tmp_path / "kb.json")] == ["kb.json"]  # named: still read
