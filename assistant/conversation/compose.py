@@ -242,7 +242,21 @@ class ExtractiveComposer:
                 body += "\n\n" + policy_body(other)[1]
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
         parts = [say("policy_intro", language, section=section)]
-        parts.extend(f"- {u} [1]" for u in best_sentences(pick, body, limit=2, context=title))
+        chosen = best_sentences(pick, body, limit=2, context=title)
+        parts.extend(f"- {u} [1]" for u in chosen)
+        # "How long do refunds take?": when the best section states no duration (no amount for "how
+        # much"), the sentence that does may sit in another retrieved section: add it, cited.
+        typed = _HAS_DURATION if _DURATION_Q.search(pick) else (_HAS_AMOUNT if _AMOUNT_Q.search(pick) else None)
+        if typed is not None and not any(typed.search(u) for u in chosen):
+            for extra in (same or usable)[1:4]:
+                if extra.collection != "policies" or policy_body(extra)[0] == title:
+                    continue
+                etitle, ebody = policy_body(extra)
+                hits = [u for u in policy_units(ebody) if typed.search(u) and _overlap(pick, u) >= 1]
+                if hits:
+                    used.append(extra)
+                    parts.append(f"- {max(hits, key=lambda u: _overlap(pick, u, etitle))} [{len(used)}]")
+                    break
         # A second section when it matches nearly as well and adds something the question asks about.
         for extra in (same or usable)[1:2]:
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
@@ -304,7 +318,8 @@ class ExtractiveComposer:
             lines.append(self.product_stock(product, language) + " [1]")
         facts = [s for s in product.sentences() if set(tokenize(s)) & set(ask)]
         if facts and not (wants_price or wants_stock):
-            quoted = " ".join(clean_markdown(s) for s in facts[:2])
+            # Chinese sentences follow each other without a space ("…防水。…保暖。").
+            quoted = ("" if has_cjk(facts[0]) else " ").join(clean_markdown(s) for s in facts[:2])
             lines.append(f"{say('from_description', language, name=product.name)} {quoted} [1]")
         used: list[Passage] = []
         from_facts = bool(lines)

@@ -132,3 +132,26 @@ def test_order_lines_name_the_carrier_only_when_known() -> None:
 def test_general_order_questions_are_not_order_requests(text: str, kind: str | None) -> None:
     request = detect_order_request(text, None)
     assert (request.kind if request else None) == kind
+
+
+def test_a_duration_asked_for_is_taken_from_the_section_that_states_it() -> None:
+    from assistant.conversation.compose import ExtractiveComposer
+    from assistant.retrieval.hybrid import Passage
+
+    def section(pid: str, title: str, body: str, cosine: float) -> Passage:
+        return Passage(pid, "policies", f"{title}\n\n{body}", {"title": title}, cosine, cosine=cosine)
+
+    returns = section(
+        "r", "Returns", "The refund goes to the original payment method. Items must be unused.", 0.62
+    )
+    cancel = section(
+        "c", "Cancellations", "A cancelled order is refunded within 5 to 7 business days. Call us anytime.", 0.48
+    )
+    shipping = section("s", "Shipping", "Parcels ship within 2 days.", 0.40)
+    answer = ExtractiveComposer().answer("How long do refunds take?", [returns, cancel, shipping])
+    assert "5 to 7 business days" in answer.text and "[2]" in answer.text
+    assert [p.id for p in answer.used] == ["r", "c"] and "ship within" not in answer.text
+    # Stated in the best section already: it is quoted from there, once.
+    plain = ExtractiveComposer().answer("How long do refunds take?", [cancel, returns, shipping])
+    assert plain.used[0].id == "c" and plain.text.count("5 to 7 business days") == 1
+    assert "5 to 7 business days. [1]" in plain.text
