@@ -378,15 +378,18 @@ class ExtractiveComposer:
         return Composed("\n".join(lines), (), meta={"basis": "catalog"})
 
     @staticmethod
-    def order_status(facts_lines: Sequence[Sequence[str]], missing: Sequence[str]) -> Composed:
-        """Order details of the verified customer, straight from the store."""
+    def order_status(
+        facts_lines: Sequence[Sequence[str]], missing: Sequence[str], language: str = "en"
+    ) -> Composed:
+        """Order details of the verified customer, straight from the store, in ``language``."""
         parts: list[str] = []
+        sep = "；" if language == "zh" else "; "
         if facts_lines:
-            parts.append("Here are the details I found on your account:")
+            parts.append(say("orders_intro", language))
             for i, lines in enumerate(facts_lines, start=1):
-                parts.append(f"- {'; '.join(lines)} [{i}]")
+                parts.append(f"- {sep.join(lines)} [{i}]")
         for order_id in missing:
-            parts.append(f"- I couldn't find an order {order_id} on your account. Please check the number.")
+            parts.append("- " + say("order_missing", language, order_id=order_id))
         if not parts:
-            parts.append("I couldn't find any orders on your account.")
+            parts.append(say("no_orders", language))
         return Composed("\n".join(parts), (), facts=tuple(line for f in facts_lines for line in f))

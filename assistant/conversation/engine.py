@@ -38,7 +38,7 @@ from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
 from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.intent import IntentClassifier
-from assistant.conversation.language import LanguageDetector
+from assistant.conversation.language import LanguageDetector, without_identifiers
 from assistant.conversation.memory import ConversationMemory
 from assistant.conversation.orders import OrderDesk, detect_order_request, order_reference
 from assistant.conversation.panel import Panel
@@ -274,9 +274,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         language = state.language or loaded.language or "en"
         if text is not None:
             detected = self.language.detect_confident(text)
-            if detected is None and state.language in ("zh", "ja", "ko") and not has_cjk(text):
-                # A message in Latin script after a Chinese one: the customer switched back.
-                detected = self.language.detect(text, fallback=self.language.default)
+            words = without_identifiers(text)
+            if detected is None and state.language in ("zh", "ja", "ko") and not has_cjk(text) and words.strip():
+                # A message in Latin script after a Chinese one: the customer switched back (an
+                # email address or an order number alone is in no language: the language stays).
+                detected = self.language.detect(words, fallback=self.language.default)
             if detected is not None:
                 language = state.language = detected
         return Turn(loaded=loaded, text=text or "", language=language, events=events, verified_id=loaded.verified_id)

@@ -48,8 +48,11 @@ class LanguageDetector:
     def detect_confident(self, text: str) -> str | None:
         """The message's language when it is clear (a CJK script, or a long enough text), else None.
 
-        A short message ("ok", "#JP1001", "thanks") then keeps the conversation's last language.
+        A short message ("ok", "#JP1001", "thanks") then keeps the conversation's last language, and
+        so does one that is only an email address, an order number or a zip code: those are in no
+        language.
         """
+        text = without_identifiers(text)
         if has_cjk(text):
             return self.detect(text)
         if sum(ch.isalpha() for ch in text) < self.min_chars:
@@ -134,6 +137,25 @@ _EN_FUNCTION_WORDS = frozenset(
         "not",
     ]
 )
+
+
+_IDENTIFIER = re.compile(
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+|https?://\S+|#?[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*"
+)
+
+
+def without_identifiers(text: str) -> str:
+    """``text`` without emails, links and tokens holding digits (order numbers, zips, phones).
+
+    Example:
+        >>> without_identifiers("ivan.santos3158@example.com").strip()
+        ''
+        >>> without_identifiers("order #W123 please").split()
+        ['order', 'please']
+        >>> without_identifiers("我想买一个200美元以下的背包")  # only the ASCII digits go
+        '我想买一个 美元以下的背包'
+    """
+    return _IDENTIFIER.sub(" ", text)
 
 
 def _plainly_english(text: str) -> bool:

@@ -41,6 +41,10 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
     ("address_change", re.compile(r"\b(change|update|correct|wrong|new)\b[^.?!]{0,30}\baddress\b", re.I)),
     ("exchange", re.compile(r"\b(exchange|swap|different size|another size|different colou?r)\b", re.I)),
     ("return", re.compile(r"\b(return|send (it|this|them) back)\b", re.I)),
+    ("cancel", re.compile(r"取消")),
+    ("address_change", re.compile(r"(改|修改|更改|换)[^。？！]{0,6}地址")),
+    ("exchange", re.compile(r"换货|换[一个]*(颜色|尺码|尺寸|大小)")),
+    ("return", re.compile(r"退货|退回")),
 ]
 # "my order" alone is not a cue: "can I pick up my order in the store?" asks about a policy, not a status.
 _STATUS_CUES = re.compile(
@@ -130,6 +134,30 @@ class OrderFacts:
     status: str
     lines: tuple[str, ...]
     record: dict[str, Any] = field(default_factory=dict)
+    placed: str | None = None  # the order date, YYYY-MM-DD
+
+    def lines_in(self, language: str) -> tuple[str, ...]:
+        """``lines`` with their labels in ``language`` (status words and names as the store has them).
+
+        Example:
+            >>> f = OrderFacts("#A1", "shipped", ("Order #A1: status **shipped**",),
+            ...                {"items": ["1 × Lamp"], "tracking_number": "1Z9", "tracking_carrier": "UPS"})
+            >>> f.lines_in("zh")
+            ('订单 #A1：状态 **shipped**', '商品：1 × Lamp', '物流单号：UPS 1Z9')
+        """
+        if language != "zh":
+            return self.lines
+        out = [f"订单 {self.order_id}：状态 **{self.status}**"]
+        if self.placed:
+            out.append(f"下单日期 {self.placed}")
+        items = self.record.get("items") or []
+        if items:
+            out.append("商品：" + "、".join(str(i) for i in items))
+        number = self.record.get("tracking_number")
+        if number:
+            carrier = self.record.get("tracking_carrier")
+            out.append(f"物流单号：{carrier + ' ' if carrier else ''}{number}")
+        return tuple(out)
 
 
 _default_throttles: dict[str, IdentityThrottle] = {}
@@ -164,13 +192,14 @@ _ORDER_NOUN = r"(?:order|purchase|package|parcel|shipment)s?"
 _OWN_ORDER = re.compile(
     rf"\b(?:my|our|this|that|the|these|those)\s+(?:[\w'-]+\s+){{0,3}}?{_ORDER_NOUN}\b"
     r"|\b(?:I|we)\s+(?:have\s+|'ve\s+|just\s+|already\s+)?(?:ordered|purchased)\b"
-    r"|\b(?:did|have)\s+(?:I|we)\s+(?:order|buy|purchase)\b|订单|包裹",
+    r"|\b(?:did|have)\s+(?:I|we)\s+(?:order|buy|purchase)\b"
+    r"|(?:我|我们)的?(?:订单|包裹|快递)|(?:这个|那个|这笔|那笔)订单|我(?:买|下单|订)的",
     re.IGNORECASE,
 )
-_ANY_ORDER = re.compile(rf"\b{_ORDER_NOUN}\b|\b(?:ordered|purchased)\b", re.IGNORECASE)
+_ANY_ORDER = re.compile(rf"\b{_ORDER_NOUN}\b|\b(?:ordered|purchased)\b|订单|包裹|快递", re.IGNORECASE)
 _WANTS = re.compile(
     r"\b(?:I|we)\s*(?:'d like|would like|want|wanna|need|have|'m trying|am trying)\s+to\b"
-    r"|\bplease\s+(?:cancel|return|exchange|change|update|refund)\b",
+    r"|\bplease\s+(?:cancel|return|exchange|change|update|refund)\b|我要|我想|请帮我|帮我|麻烦",
     re.IGNORECASE,
 )
 
@@ -358,7 +387,8 @@ class OrderDesk:
             "tracking_carrier": order.tracking_carrier,
             "tracking_number": order.tracking_number,
         }
-        return OrderFacts(order.id, order.status, tuple(lines), record)
+        placed = f"{order.created_at:%Y-%m-%d}" if order.created_at is not None else None
+        return OrderFacts(order.id, order.status, tuple(lines), record, placed)
 
     def prepare_action(
         self,

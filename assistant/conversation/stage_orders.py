@@ -94,7 +94,7 @@ class OrderStages:
         if request.kind == "action" and request.action is not None:
             if len(facts) != 1 or missing or not request.order_ids:
                 if missing:
-                    return ExtractiveComposer.order_status([], missing)
+                    return ExtractiveComposer.order_status([], missing, turn.language)
                 turn.state.pending_action = request.action
                 example = facts[0].order_id if facts else "#12345"
                 action = action_phrase(request.action, turn.language)
@@ -105,7 +105,7 @@ class OrderStages:
         if pending_action and len(facts) == 1 and request.order_ids:
             return self._order_turn(turn, OrderRequest("action", cast(Any, pending_action), request.order_ids), text)
         turn.orders = [f.record for f in facts]
-        return ExtractiveComposer.order_status([f.lines for f in facts], missing)
+        return ExtractiveComposer.order_status([f.lines_in(turn.language) for f in facts], missing, turn.language)
 
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None
@@ -133,7 +133,8 @@ class OrderStages:
             )
         )
         body = say("action", turn.language, action=action, order_id=order.order_id)
-        body += f" [1]\n- {'; '.join(order.lines)} [1]"
+        sep = "；" if turn.language == "zh" else "; "
+        body += f" [1]\n- {sep.join(order.lines_in(turn.language))} [1]"
         used: tuple[Passage, ...] = ()
         if policy:
             title, pbody = policy_body(policy[0])

@@ -182,6 +182,11 @@ class ShoppingStages:
         )
         if pool is None and need.category:
             pool = [p for p in self.catalog.products if p.category == need.category]
+        relative = cue.parse_price(body)
+        if pool is None and st.shown and relative is not None and relative.relative:
+            # "something cheaper?" after speakers means cheaper speakers: the shown products' categories.
+            cats = {p.category for p in (self.catalog.get(i) for i in st.shown) if p is not None}
+            pool = [p for p in self.catalog.products if p.category in cats]
         k = self.cfg.shopping_results
         matches = self.catalog.search(
             need_vec,
@@ -192,7 +197,8 @@ class ShoppingStages:
             uses=need.uses,
             query_text=body if has_cjk(body) else "",
         )
-        if not matches and pool is not None and need.category_inferred and not need.type_products:
+        refining = relative is not None and relative.relative is not None
+        if not matches and pool is not None and need.category_inferred and not need.type_products and not refining:
             # The category was a guess from the request's meaning ("a gift for my dad who likes
             # hiking"): when nothing in it meets the limits, the whole catalog is searched.
             matches = self.catalog.search(
@@ -216,16 +222,17 @@ class ShoppingStages:
         turn.shopping = True
         turn.confidence = max(turn.confidence, 0.8)
         lead = ""
+        gap = "" if lang == "zh" else " "  # between the two sentences of a lead
         if missing is not None:
             matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
             # "The closest we have:" only when something follows it.
-            lead = say("not_carried", lang, noun=missing) + (" " + say("closest", lang) if matches else "")
+            lead = say("not_carried", lang, noun=missing) + (gap + say("closest", lang) if matches else "")
             st.need = None
             turn.shopping = False
         elif not matches:
             # Nothing meets every constraint: say so, then offer the closest without the price limit.
             matches = self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
-            lead = say("no_match", lang, need=need.describe(lang)) + (" " + say("closest", lang) if matches else "")
+            lead = say("no_match", lang, need=need.describe(lang)) + (gap + say("closest", lang) if matches else "")
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})

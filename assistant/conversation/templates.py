@@ -89,6 +89,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "your question to a member of our team?",
         "zh": "抱歉，我在帮助中心没有找到这个问题的答案。需要我把您的问题转给我们的客服人员吗？",
     },
+    "orders_intro": {
+        "en": "Here are the details I found on your account:",
+        "zh": "以下是您账户中的订单信息：",
+    },
+    "order_missing": {
+        "en": "I couldn't find an order {order_id} on your account. Please check the number.",
+        "zh": "您的账户中没有找到订单 {order_id}，请核对订单号。",
+    },
+    "no_orders": {
+        "en": "I couldn't find any orders on your account.",
+        "zh": "您的账户中没有找到任何订单。",
+    },
     "no_match": {
         "en": "I couldn't find {need} in our catalog.",
         "zh": "目录中没有找到符合条件的商品（{need}）。",

@@ -350,6 +350,7 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     """Head noun, attributes and uses of a shopping request (English word order, or Chinese)."""
     text = strip_price(text)
     if has_cjk(text):
+        text = re.sub(r"\s+", "", text)  # "买一个 的背包" once the price is cut out
         m = _CJK_NEED.search(text)
         phrase = m.group(1) if m else re.sub(r"[^\u4e00-\u9fff]", "", text)
         phrase = re.sub(r"(吗|呢|吧|啊)$", "", phrase)

@@ -249,3 +249,17 @@ def test_a_chinese_request_the_english_encoder_cannot_read_lists_nothing(bot: As
     # Chinese, so no product is offered as a match for one.
     r = bot.send(bot.start_conversation(), "推荐一款蓝牙音箱")
     assert r.language == "zh" and not r.products and "没有找到" in r.text
+
+
+def test_chinese_order_questions_stay_chinese_and_general_ones_need_no_identity(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    ask = bot.send(cid, "我的订单到哪了？")
+    assert ask.asks_identity and ask.language == "zh"
+    # An email address is in no language: the reply stays Chinese, labels included.
+    found = bot.send(cid, "maya.okafor@example.com")
+    assert found.language == "zh" and "以下是您账户中的订单信息" in found.text and "订单 #JP1053" in found.text
+    assert "Here are the details" not in found.text
+    general = bot.send(bot.start_conversation(), "可以取消还没发货的订单吗？")
+    assert not general.asks_identity and general.language == "zh"
+    hat = bot.send(bot.start_conversation(), "我想买一个50美元以下的帽子")
+    assert hat.language == "zh" and hat.products and all(p.price is not None and p.price <= 50 for p in hat.products)
