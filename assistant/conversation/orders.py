@@ -193,7 +193,12 @@ _OWN_ORDER = re.compile(
     rf"\b(?:my|our|this|that|the|these|those)\s+(?:[\w'-]+\s+){{0,3}}?{_ORDER_NOUN}\b"
     r"|\b(?:I|we)\s+(?:have\s+|'ve\s+|just\s+|already\s+)?(?:ordered|purchased)\b"
     r"|\b(?:did|have)\s+(?:I|we)\s+(?:order|buy|purchase)\b"
-    r"|(?:我|我们)的?(?:订单|包裹|快递)|(?:这个|那个|这笔|那笔)订单|我(?:买|下单|订)的",
+    # "I placed an order last week…", "an order I made": the customer's own, without "my".
+    r"|\b(?:I|we)\s+(?:\w+\s+)?(?:placed|made|put in|submitted)\s+(?:an?\s+|the\s+|this\s+|that\s+)?order"
+    r"|\border\s+(?:that\s+)?(?:I|we)\s+(?:\w+\s+)?(?:placed|made|put in|submitted)\b"
+    r"|(?:我|我们)的?(?:订单|包裹|快递)|(?:这个|那个|这笔|那笔)订单|我(?:买|下单|订)的"
+    # "订单还没到": Chinese leaves "my" out; an order that has not arrived is the customer's own.
+    r"|(?:订单|包裹|快递)[^。？！?]{0,4}(?:还没到|还没收到|没收到|到哪)",
     re.IGNORECASE,
 )
 _ANY_ORDER = re.compile(rf"\b{_ORDER_NOUN}\b|\b(?:ordered|purchased)\b|订单|包裹|快递", re.IGNORECASE)

@@ -89,7 +89,11 @@ class OrderStages:
         facts, missing = self.orders.orders_of(turn.verified_id, request.order_ids)
         if facts:
             turn.state.last_order_id = facts[0].order_id
-            turn.state.shown_orders = [f.order_id for f in facts]  # for "what's in the first one?"
+            shown = [f.order_id for f in facts]
+            # For "what's in the first one?". One of the listed orders shown again keeps the list:
+            # "cancel the first one" after "what's in the second one?" still means the list's first.
+            if not set(shown) <= set(turn.state.shown_orders):
+                turn.state.shown_orders = shown
         turn.confidence = 1.0
         if request.kind == "action" and request.action is not None:
             if len(facts) != 1 or missing or not request.order_ids:

@@ -87,10 +87,13 @@ _REFINE = re.compile(
 # Words of a shop's service (orders, money, delivery, account, products), English and Chinese: a
 # message with one of them is a question for the shop even when its knowledge has no answer.
 _SERVICE_TOPIC = re.compile(
+    # Words with an everyday sense outside a shop ("charge my car", "store potatoes", "points
+    # LeBron scored", "what size is the moon") only in their shop sense.
     r"\b(orders?|ordered|returns?|returning|refunds?|exchanges?|cancel\w*|ship\w*|deliver\w*|"
-    r"track\w*|parcels?|packages?|payments?|pay|paid|charged?|invoices?|receipts?|accounts?|password|"
+    r"tracking|parcels?|packages?|payments?|pay|paid|charged|invoices?|receipts?|accounts?|password|"
     r"log ?in|sign ?in|warrant(y|ies)|guarantee|prices?|discounts?|coupons?|promo\w*|gift cards?|"
-    r"stock|sizes?|sizing|store|shop|products?|items?|subscriptions?|membership|loyalty|points)\b"
+    r"stock|sizing|size (chart|guide)|store credit|shop|products?|items?|subscriptions?|membership|loyalty|"
+    r"(loyalty|reward|bonus) points)\b"
     r"|订单|退货|退款|换货|取消|配送|发货|快递|物流|运费|邮费|付款|支付|账户|账号|密码|保修|质保|价格|"
     r"优惠|折扣|发票|库存|尺码|商品|购买|会员|积分",
     re.I,

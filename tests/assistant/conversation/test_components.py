@@ -127,11 +127,36 @@ def test_order_lines_name_the_carrier_only_when_known() -> None:
         ("the parcel hasn't arrived", "status"),
         ("I ordered a lamp last week, where is it?", "status"),
         ("where is my package?", "status"),
+        # Own orders without "my": placed by the customer, or (Chinese drops "my") not arrived.
+        ("I placed an order last week and it still hasn't arrived", "status"),
+        ("When will an order I placed arrive?", "status"),
+        ("订单还没到", "status"),
+        ("可以取消还没发货的订单吗？", None),
+        ("How do I place an order?", None),
     ],
 )
 def test_general_order_questions_are_not_order_requests(text: str, kind: str | None) -> None:
     request = detect_order_request(text, None)
     assert (request.kind if request else None) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "shop"),
+    [
+        ("How do I charge my Tesla?", False),
+        ("how many points did LeBron score last night?", False),
+        ("What size is the moon?", False),
+        ("how do I store potatoes?", False),
+        ("I was charged twice", True),
+        ("Can I use my reward points?", True),
+        ("Do you have a size chart?", True),
+        ("do you have a loyalty program?", True),
+    ],
+)
+def test_everyday_words_are_shop_topics_only_in_their_shop_sense(text: str, shop: bool) -> None:
+    from assistant.conversation.understand import is_service_topic
+
+    assert is_service_topic(text) is shop
 
 
 def test_a_duration_asked_for_is_taken_from_the_section_that_states_it() -> None:

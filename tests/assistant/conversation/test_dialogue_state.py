@@ -181,8 +181,10 @@ def test_unanswered_shop_questions_and_missing_products_are_said_plainly(bot: As
     piano = bot.send(bot.start_conversation(), "do you sell pianos?")
     assert "don't carry pianos" in piano.text
     assert ("closest" in piano.text.lower()) == bool(piano.products)
-    # Still off topic: no shop words at all.
+    # Still off topic: no shop words at all, or shop words in their everyday sense (no person offered).
     assert bot.send(bot.start_conversation(), "tell me about dinosaurs").refused
+    tesla = bot.send(bot.start_conversation(), "How do I charge my Tesla?")
+    assert tesla.refused and "member of our team" not in tesla.text
 
 
 def test_past_replies_are_never_quoted(bot: Assistant) -> None:
@@ -225,6 +227,9 @@ def test_a_customer_lists_their_orders_and_points_at_one(bot: Assistant) -> None
     assert all(c.collection != "policies" for c in listed.citations)
     second = bot.send(cid, "what's in the second one?")
     assert re.findall(r"Order (#JP\d+)", second.text) == [ids[1]]
+    # Showing one of the listed orders keeps the list: "the first one" is still the list's first.
+    cancel = bot.send(cid, "cancel the first one")
+    assert f"order {ids[0]}" in cancel.text and ids[1] not in cancel.text, cancel.text
     # Once products were shown, "the first one" is a product again.
     bot.send(cid, "Do you have a tent?")
     assert "Order #JP" not in bot.send(cid, "how much is the first one?").text
