@@ -471,7 +471,7 @@ def tune_blend(
                         best, best_v, changed = Blend(**{**vars(best), name: v}), cv, True
             if not changed:
                 break
-        best_v = value(best)  # the value of the blend as served (the same sum in apply's order)
+        best_v = value(best)  # the value of the blend as applied (the same sum in apply's order)
         if best_v > best_all_v:
             best_all, best_all_v = best, best_v
     return best_all, best_all_v

@@ -1,6 +1,7 @@
-"""The served blend's extra terms (issue 18, session 7): last-item co-occurrence, log popularity and
-the leaf-category probability mass of the behavior-only / with-request model; each offered to the
-blends and chosen on validation, the request-free ones also to the behavior blend (the filters')."""
+"""The evaluation blend's extra terms (issue 18, session 7; `ours_fused`, not served online):
+last-item co-occurrence, log popularity and the leaf-category probability mass of the behavior-only /
+with-request model; each offered to the blends and chosen on validation, the request-free ones also
+to the behavior blend (the filters')."""
 
 from __future__ import annotations
 
