@@ -70,6 +70,7 @@ class ShoppingStages:
         self, turn: Turn, product: ProductFacts, body: str, policies: list[Passage], best_policy: float
     ) -> Composed:
         turn.state.focus = product.product_id
+        turn.state.shown_orders = []  # "can I return it?" now means this product, not a listed order
         turn.shopping = turn.state.need is not None
         where = {"product_id": product.product_id}
         qa = [p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") == "qa"]

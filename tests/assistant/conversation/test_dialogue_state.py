@@ -231,6 +231,11 @@ def test_a_customer_lists_their_orders_and_points_at_one(bot: Assistant) -> None
     cancel = bot.send(cid, "cancel the first one")
     assert f"order {ids[0]}" in cancel.text and ids[1] not in cancel.text, cancel.text
     # Once products were shown, "the first one" is a product again.
+    one = bot.start_conversation("C001", signed_in=True)
+    bot.send(one, f"where is {ids[0]}?")
+    bot.send(one, "Is the Alder Rain Shell waterproof?")
+    it = bot.send(one, "can I return it?")  # the rain shell, not the order shown before it
+    assert ids[0] not in it.text and "passed a request" not in it.text, it.text
     bot.send(cid, "Do you have a tent?")
     assert "Order #JP" not in bot.send(cid, "how much is the first one?").text
 
