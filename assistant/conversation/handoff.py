@@ -58,7 +58,7 @@ _NEGATIVE = {
     "stolen": 1,
     "report you": 3,
     "bbb": 2,
-    "waste of": 2,
+    "waste of": 1,  # "is this tent a waste of money?" is a question, not anger
     "nobody answers": 2,
     "nobody replies": 2,
     "nobody responds": 2,

@@ -202,9 +202,10 @@ _OWN_ORDER = re.compile(
     re.IGNORECASE,
 )
 _ANY_ORDER = re.compile(rf"\b{_ORDER_NOUN}\b|\b(?:ordered|purchased)\b|订单|包裹|快递", re.IGNORECASE)
+# "Do I have to return an order within 30 days?" and "我想知道…" ask about the policy, not for an action.
 _WANTS = re.compile(
-    r"\b(?:I|we)\s*(?:'d like|would like|want|wanna|need|have|'m trying|am trying)\s+to\b"
-    r"|\bplease\s+(?:cancel|return|exchange|change|update|refund)\b|我要|我想|请帮我|帮我|麻烦",
+    r"(?<!do )(?<!does )(?<!did )\b(?:I|we)\s*(?:'d like|would like|want|wanna|need|have|'m trying|am trying)\s+to\b"
+    r"|\bplease\s+(?:cancel|return|exchange|change|update|refund)\b|我要|我想(?!知道|问|了解)|请帮我|帮我|麻烦",
     re.IGNORECASE,
 )
 

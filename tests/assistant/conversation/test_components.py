@@ -74,6 +74,8 @@ def test_handoff_policy() -> None:
     assert p.decide("hmm", 0.1, 0) is None
     assert p.decide("hmm", 0.1, 1).reason == "repeated low confidence"  # type: ignore[union-attr]
     assert negativity("not terrible at all") == 0
+    assert negativity("Is this tent a waste of money? I hate leaky tents") < 4  # a question, not anger
+    assert negativity("this is useless, your laptop broke after a week and nobody answers!!") >= 4
     with pytest.raises(ValueError):
         HandoffPolicy(max_low_turns=0)
 
@@ -120,6 +122,8 @@ def test_order_lines_name_the_carrier_only_when_known() -> None:
         ("Can I cancel an order that is still pending?", None),
         ("How do I return an order?", None),
         ("Do you deliver orders to Canada?", None),
+        ("Do I have to return an order within 30 days?", None),
+        ("我想知道可以取消订单吗", None),
         # The customer's own order: possessed, pointed at, a number, or what they want done with it.
         ("Can I cancel my order?", "action"),
         ("I want to return an order", "action"),

@@ -15,6 +15,7 @@ from assistant.conversation import Assistant
 from assistant.conversation.compose import clean_markdown, policy_units
 from assistant.conversation.state import ConversationState, Need
 from assistant.conversation.understand import (
+    asks_price,
     extract_need_phrase,
     parse_price,
     reference_index,
@@ -60,6 +61,7 @@ def test_relative_prices_references_and_small_talk() -> None:
     assert small_talk_only("谢谢") == "thanks"
     assert small_talk_only("thanks, bye") == "bye" and small_talk_only("great, thanks") == "thanks"
     assert small_talk_only("I want to say bye to my old laptop") is None and small_talk_only("ok") is None
+    assert asks_price("what's your cheapest laptop?") and asks_price("最便宜的是哪个？")
     assert small_talk_only("Thanks! Do you ship to Canada?") is None
     assert without_small_talk("Thanks! Do you ship to Canada?") == "Do you ship to Canada?"
 
@@ -247,6 +249,13 @@ def test_a_follow_up_keeps_the_budget_and_a_guessed_category_is_not_a_wall(bot: 
     kitchen = bot.send(cid, "what about something for his kitchen?")
     assert kitchen.products and all(p.price is not None and p.price <= 40 for p in kitchen.products)
     assert {p.name for p in kitchen.products} != {p.name for p in gift.products}
+
+
+def test_a_follow_up_with_a_word_of_the_product_in_focus_stays_on_it(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    bot.send(cid, "Is the Alder Rain Shell waterproof?")
+    zips = bot.send(cid, "and pit zips?")
+    assert not zips.refused and "pit zips" in zips.text and [p.name for p in zips.products] == ["Alder Rain Shell"]
 
 
 def test_an_angry_customer_gets_an_apology_and_a_person(bot: Assistant) -> None:
