@@ -159,7 +159,9 @@ def test_kind_blend_slices_the_extra_terms_per_kind() -> None:
     assert all(b.request_leaf_mass == 0 for b in plain.blends.values())
 
 
-def test_the_evaluation_offers_request_free_terms_to_the_behavior_blend(tmp_path: Path) -> None:
+def test_the_evaluation_offers_request_free_terms_to_the_behavior_blend(
+    tmp_path: Path, office_items: dict[str, dict[str, str]]
+) -> None:
     """End to end on a small shop whose purchases follow popularity alone (real encoder, real training):
     validation must give log popularity a weight in ``ours_behavior`` — the blend the category filters
     rank by — and the with-request leaf mass, which reads the request, must never reach it."""
@@ -167,11 +169,7 @@ def test_the_evaluation_offers_request_free_terms_to_the_behavior_blend(tmp_path
     from assistant.evaluation.recommend.run import run_evaluation
 
     rng = np.random.default_rng(0)
-    leaves = [("Pens", "Gel Pens"), ("Pens", "Rollerball Pens"), ("Paper", "Copy Paper"), ("Paper", "Notebooks")]
-    items = {}
-    for i in range(24):
-        parent, leaf_name = leaves[i % len(leaves)]
-        items[f"B{i:03d}"] = {"title": f"{leaf_name} model {i}", "categories": f"Office, {parent}, {leaf_name}"}
+    items = office_items
     ids = list(items)
     weights = 1.0 / np.arange(1, len(ids) + 1) ** 1.5
     p = weights / weights.sum()

@@ -80,13 +80,9 @@ def test_online_ranking_is_the_parsed_hard_filter_then_the_model_alone() -> None
     assert np.minimum(hard_filter_ranks(model, keep, hist, targets, bs=2), 10).tolist() == want
 
 
-def _shop(tmp_path: Path) -> None:
+def _shop(tmp_path: Path, office_items: dict[str, dict[str, str]]) -> None:
     rng = np.random.default_rng(1)
-    leaves = [("Pens", "Gel Pens"), ("Pens", "Rollerball Pens"), ("Paper", "Copy Paper"), ("Paper", "Notebooks")]
-    items = {}
-    for i in range(24):
-        parent, leaf_name = leaves[i % len(leaves)]
-        items[f"B{i:03d}"] = {"title": f"{leaf_name} model {i}", "categories": f"Office, {parent}, {leaf_name}"}
+    items = office_items
     ids = list(items)
     inter = {}
     for u in range(160):
@@ -98,7 +94,9 @@ def _shop(tmp_path: Path) -> None:
     (tmp_path / "Shop.item.json").write_text(json.dumps(items))
 
 
-def test_the_evaluation_reports_the_served_ranking_beside_the_blend(tmp_path: Path) -> None:
+def test_the_evaluation_reports_the_served_ranking_beside_the_blend(
+    tmp_path: Path, office_items: dict[str, dict[str, str]]
+) -> None:
     """End to end on a small shop (real encoder, real training, one epoch): ``ours_online`` in every
     variant equals the served ranking recomputed from the trained model's with-request scores, with
     nothing tuned (a different blend leaves it unchanged), while ``ours_fused`` follows the blend."""
@@ -114,7 +112,7 @@ def test_the_evaluation_reports_the_served_ranking_beside_the_blend(tmp_path: Pa
     from assistant.interest.text import TextEncoder
     from assistant.interest.training import ItemFeatures
 
-    _shop(tmp_path)
+    _shop(tmp_path, office_items)
     small = {"hidden_dim": 32, "num_heads": 2, "num_layers": 1, "max_seq_len": 8, "batch_size": 64}
     settings = Settings(data_dir=tmp_path / "data", device="cpu")
     cfg = settings.interest.model_copy(update=small)
