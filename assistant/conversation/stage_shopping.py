@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 
 from assistant.config import ConversationSettings, Settings
 from assistant.conversation import understand as cue
-from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigrams, stem
+from assistant.conversation.catalog import CatalogIndex, Match, ProductFacts, cjk_bigrams, stem
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.state import Need
 from assistant.conversation.templates import say
 from assistant.conversation.turn import Turn
+from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
 from assistant.retrieval.text import has_cjk
 
@@ -189,28 +190,25 @@ class ShoppingStages:
             cats = {p.category for p in (self.catalog.get(i) for i in st.shown) if p is not None}
             pool = [p for p in self.catalog.products if p.category in cats]
         k = self.cfg.shopping_results
-        matches = self.catalog.search(
-            need_vec,
-            candidates=pool,
-            price_min=need.price_min,
-            price_max=need.price_max,
-            attributes=need.attributes,
-            uses=need.uses,
-            query_text=body if has_cjk(body) else "",
-        )
-        refining = relative is not None and relative.relative is not None
-        if not matches and pool is not None and need.category_inferred and not need.type_products and not refining:
-            # The category was a guess from the request's meaning ("a gift for my dad who likes
-            # hiking"): when nothing in it meets the limits, the whole catalog is searched.
-            matches = self.catalog.search(
+
+        def search(candidates: list[ProductFacts] | None) -> list[Match]:
+            return self.catalog.search(
                 need_vec,
+                candidates=candidates,
                 price_min=need.price_min,
                 price_max=need.price_max,
                 attributes=need.attributes,
                 uses=need.uses,
                 query_text=body if has_cjk(body) else "",
             )
-        blind = has_cjk(body) and self.settings.embedding_model == "minilm"
+
+        matches = search(pool)
+        refining = relative is not None and relative.relative is not None
+        if not matches and pool is not None and need.category_inferred and not need.type_products and not refining:
+            # The category was a guess from the request's meaning ("a gift for my dad who likes
+            # hiking"): when nothing in it meets the limits, the whole catalog is searched.
+            matches = search(None)
+        blind = has_cjk(body) and self.settings.embedding_model not in MULTILINGUAL_MODELS
         if blind:
             # The English encoder cannot read a Chinese request: only products whose own text, Q&A
             # or reviews share its words are evidence. Without any, say so plainly (no "closest").
