@@ -112,6 +112,17 @@ class InterestSettings(BaseModel):
     sasrec_dropout: float = Field(0.5, ge=0.0, lt=1.0, description="sasrec_ours baseline: RecBole default.")
     sasrec_epochs: int = Field(100, ge=1, description="sasrec_ours: id-only models need many epochs.")
     sasrec_patience: int = Field(10, ge=1, description="sasrec_ours: RecBole's stopping_step default.")
+    blend_cold_prior: bool = Field(
+        True,
+        description="Served blend: an item without events takes, in each count term (co-occurrence, last-item "
+        "co-occurrence, popularity), the mean over the items of its leaf category that have events, instead of 0.",
+    )
+    blend_stats_seconds: float = Field(
+        300.0,
+        ge=0.0,
+        description="Served blend: the counts it reads (co-occurrence, popularity) are recomputed from the stored "
+        "events in the background once they are this old (0: on every request; events recorded here count then).",
+    )
 
 
 class ConversationSettings(BaseModel):
@@ -122,6 +133,14 @@ class ConversationSettings(BaseModel):
     shop_name: str = Field("our shop", min_length=1, description="Fills {{Company Name}}-style placeholders.")
     fusion_weight: float = Field(0.7, ge=0.0, le=1.0, description="Embedding share in hybrid rank fusion.")
     rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant.")
+    fusion_method: Literal["rrf", "adaptive"] = Field(
+        "rrf",
+        description="Hybrid retrieval fusion: rrf (weighted reciprocal rank fusion) or adaptive (per-query "
+        "weights from the two score distributions); `shopassist tune fusion` picks it on a shop's own questions.",
+    )
+    fusion_sharpness: float = Field(
+        1.0, ge=0.0, le=8.0, description="Adaptive fusion only: how strongly a confident side takes over a query."
+    )
     intent_neighbours: int = Field(10, ge=1, le=100)
     min_relevance: float = Field(0.3, ge=0.0, le=1.0, description="Below this, a question is out of scope.")
     low_confidence: float = Field(0.35, ge=0.0, le=1.0)

@@ -110,6 +110,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 pool_rounds=settings.retrieval_pool_rounds,
                 fusion_weight=cfg.fusion_weight,
                 rrf_k=cfg.rrf_k,
+                fusion=cfg.fusion_method,
+                sharpness=cfg.fusion_sharpness,
                 bm25=self.bm25,
                 encoder=self.encoder,
                 # Past conversations and reviews are written by outsiders; policies, approved answers

@@ -29,9 +29,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
+from assistant.config import Settings
 from assistant.retrieval.bm25 import BM25Cache, BM25Index
 from assistant.retrieval.fusion import DEFAULT_FUSION_WEIGHT as DEFAULT_FUSION_WEIGHT
 from assistant.retrieval.fusion import DEFAULT_RRF_K as DEFAULT_RRF_K
+from assistant.retrieval.fusion import DEFAULT_SHARPNESS as DEFAULT_SHARPNESS
 from assistant.retrieval.fusion import FUSION_METHODS as FUSION_METHODS
 from assistant.retrieval.fusion import FusionMethod as FusionMethod
 from assistant.retrieval.fusion import adaptive_fusion as adaptive_fusion
@@ -123,6 +125,26 @@ def first_per_record(items: Iterable[T], record: Callable[[T], K], limit: int | 
     return out
 
 
+def serving(settings: Settings) -> dict[str, Any]:
+    """The retriever fields the product serves with, from :class:`assistant.config.Settings` (the
+    conversation engine builds its retrievers with them, and ``evaluate answers`` reports its
+    ``hybrid`` rows through a retriever built with them, so the two cannot drift apart).
+
+    Example:
+        >>> from assistant.config import Settings
+        >>> sorted(serving(Settings()))
+        ['fusion', 'fusion_weight', 'pool_rounds', 'rrf_k', 'sharpness']
+    """
+    cfg = settings.conversation
+    return {
+        "fusion": cfg.fusion_method,
+        "fusion_weight": cfg.fusion_weight,
+        "rrf_k": cfg.rrf_k,
+        "sharpness": cfg.fusion_sharpness,
+        "pool_rounds": settings.retrieval_pool_rounds,
+    }
+
+
 class HybridRetriever(BaseRetriever):
     """A LangChain retriever over one collection: ``embedding``, ``bm25`` or ``hybrid`` ranking.
 
@@ -141,6 +163,8 @@ class HybridRetriever(BaseRetriever):
     candidates: int = Field(default=50, ge=1, le=2000)
     fusion: FusionMethod = "rrf"
     """``rrf`` (weighted reciprocal rank fusion) or ``adaptive`` (per-query weights from the scores)."""
+    sharpness: float = Field(default=DEFAULT_SHARPNESS, ge=0.0, le=8.0)
+    """The adaptive fusion's sharpness (:func:`adaptive_fusion`); unused by ``rrf``."""
     where: dict[str, Any] | None = None
     bm25: BM25Cache | None = None
     encoder: Callable[[str], np.ndarray] | None = None
@@ -251,6 +275,7 @@ class HybridRetriever(BaseRetriever):
                 weight=self.fusion_weight,
                 method=self.fusion,
                 rrf_k=self.rrf_k,
+                sharpness=self.sharpness,
             )
         texts = {i: (t, m) for i, t, m, _ in emb}
 
