@@ -46,6 +46,7 @@ from assistant.config import Settings
 from assistant.conversation.intent import IntentClassifier
 from assistant.embeddings import Embedder, get_embedder
 from assistant.retrieval.fusion import (
+    DEFAULT_FUSION_WEIGHT,
     DEFAULT_RRF_K,
     DEFAULT_SHARPNESS,
     FusionMethod,
@@ -54,7 +55,7 @@ from assistant.retrieval.fusion import (
     choose_fusion_weight,
     fuse_scores,
 )
-from assistant.retrieval.hybrid import HybridRetriever, first_per_record
+from assistant.retrieval.hybrid import HybridRetriever, first_per_record, serving
 from assistant.vectors import VectorStore
 from ingest.chunking import review_passages
 
@@ -215,6 +216,42 @@ class Candidates:
     record_of: dict[str, str] = field(default_factory=dict)
     """The record of each chunk that is part of a record (a long review's passages): every method
     ranks the chunks and keeps each record once, at its best chunk, as the retriever does."""
+    serve: Callable[[Mapping[str, Any]], list[str]] | None = None
+    """The product's own retriever for this query (:func:`served_search`): retriever fields to
+    override (``fusion``, ``fusion_weight``, ``sharpness``; none: as configured) -> its records, best
+    first. The ``hybrid`` rows are this, not a re-implementation of it."""
+
+
+SERVED_K = 10
+"""Records the product's retriever returns per query in the ``hybrid`` rows (MRR@10 needs 10)."""
+
+
+def served_search(retriever: HybridRetriever, query: str, where: dict[str, Any] | None) -> Callable[
+    [Mapping[str, Any]], list[str]
+]:
+    """The product's retriever (built with :func:`assistant.retrieval.hybrid.serving`, grouping chunks
+    by record as served) answering ``query``: given fields to override, its top :data:`SERVED_K`
+    results as record ids (a chunk's ``record_id``, else its id). Memoised per override."""
+    memo: dict[tuple[tuple[str, Any], ...], list[str]] = {}
+
+    def serve(overrides: Mapping[str, Any]) -> list[str]:
+        key = tuple(sorted(overrides.items()))
+        if key not in memo:
+            r = retriever.model_copy(update=dict(overrides)) if overrides else retriever
+            got = r.search(query, where=where, k=SERVED_K, mode="hybrid")
+            memo[key] = [str(p.metadata.get("record_id") or p.id) for p in got]
+        return memo[key]
+
+    return serve
+
+
+def product_retriever(ret: HybridRetriever, product: Settings) -> HybridRetriever:
+    """The retriever the product serves (:func:`assistant.retrieval.hybrid.serving` of ``product``:
+    fusion method, weight, RRF k, sharpness, pool growth; grouping by record, the default candidate
+    pool) over ``ret``'s store, collection, BM25 index and query encoder."""
+    return HybridRetriever(
+        store=ret.store, collection=ret.collection, k=SERVED_K, encoder=ret.encoder, bm25=ret.bm25, **serving(product)
+    )
 
 
 def collect(
@@ -224,6 +261,7 @@ def collect(
     n: int,
     second: HybridRetriever | None = None,
     whole: tuple[HybridRetriever, int] | None = None,
+    served: HybridRetriever | None = None,
 ) -> Candidates:
     """Both rankers' scores for ``query`` with the product's retriever and BM25 index (and the
     second encoder's cosines from ``second``, a retriever over the same documents).
@@ -231,7 +269,8 @@ def collect(
     Chunks that name a ``record_id`` other than their own id (a long review's passages) are mapped
     to it (:attr:`Candidates.record_of`); ``n`` must cover every chunk of the pool and ``retriever``
     must not group them (``group_by=None``). ``whole``: a retriever over the records kept whole, and
-    its pool size, whose two rankers are added as ``embedding_whole`` and ``bm25_whole``."""
+    its pool size, whose two rankers are added as ``embedding_whole`` and ``bm25_whole``. ``served``:
+    the product's retriever over the same chunks (:func:`served_search`), for the ``hybrid`` rows."""
     emb = retriever.search(query, where=where, mode="embedding", k=n)
     assert retriever.bm25 is not None
     index = retriever.bm25.get(retriever.collection)
@@ -252,6 +291,7 @@ def collect(
         [(p.id, float(p.cosine or 0.0)) for p in emb2] if emb2 is not None else None,
         extra,
         record_of,
+        served_search(served, query, where) if served is not None else None,
     )
 
 
@@ -305,8 +345,15 @@ def hypergeom_hit(n: int, relevant: int, need_all: bool, k: int = 5) -> float:
 Metric = Callable[[list[str], int], float]
 
 
-FUSION_CANDIDATES: tuple[str, ...] = ("rrf", "adaptive", "learned", "learned3")
-"""The fusions ``hybrid`` is chosen among, simplest first (a near-tie goes to the earlier one)."""
+FUSION_CANDIDATES: tuple[str, ...] = ("rrf", "adaptive")
+"""The fusions ``hybrid`` is chosen among, simplest first (a near-tie goes to the earlier one): the
+ones the product's retriever serves (the ``conversation.fusion_method`` setting). The learned
+fusions need a model per collection, which the product does not fit; they are reported beside
+``hybrid`` and never chosen as it (session 8: the evaluation reports what the product serves)."""
+SERVED = ("hybrid", "hybrid_default")
+"""The rows answered by the product's own retriever: ``hybrid`` at the fusion method and weight
+chosen on the benchmark's training queries (what a shop gets after tuning on its own questions),
+``hybrid_default`` at the product's settings as they are (out of the box: rrf, weight 0.7)."""
 
 
 @dataclass(frozen=True)
@@ -326,6 +373,12 @@ class Fusions:
     """Whether the candidates carry a second encoder's cosines (``embedding_2`` is reported)."""
     extra: tuple[str, ...] = ()
     """The further single rankers the candidates carry (:attr:`Candidates.extra`), reported as such."""
+
+    def served(self) -> dict[str, Any]:
+        """The product retriever's fields for the selected fusion (the ``hybrid`` row's settings)."""
+        if self.selected == "rrf":
+            return {"fusion": "rrf", "fusion_weight": self.rrf_weight}
+        return {"fusion": "adaptive", "fusion_weight": self.adaptive_weight, "sharpness": self.sharpness}
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -379,7 +432,22 @@ def _fusion_orders(f: Fusions) -> dict[str, Callable[[Candidates], list[str]]]:
     if learned3 is not None:
         orders["hybrid_learned3"] = lambda c: _learned_order(c, learned3)
     chosen = orders.get(f"hybrid_{f.selected}", adaptive)
-    orders = {"hybrid": chosen, **orders, "embedding": lambda c: ranked(c, "embedding", 0.0, "rrf")}
+    tuned = f.served()
+
+    def hybrid(c: Candidates) -> list[str]:  # the product's retriever at the settings chosen on train
+        return c.serve(tuned) if c.serve is not None else chosen(c)
+
+    def hybrid_default(c: Candidates) -> list[str]:  # the product's retriever as configured
+        if c.serve is not None:
+            return c.serve({})
+        return ranked(c, "hybrid", DEFAULT_FUSION_WEIGHT, "rrf")
+
+    orders = {
+        "hybrid": hybrid,
+        "hybrid_default": hybrid_default,
+        **orders,
+        "embedding": lambda c: ranked(c, "embedding", 0.0, "rrf"),
+    }
     if f.second:
         orders["embedding_2"] = lambda c: ranked(c, "embedding_2", 0.0, "rrf")
     orders["bm25"] = lambda c: ranked(c, "bm25", 0.0, "rrf")
@@ -432,7 +500,7 @@ def _fit(
     learned3 = _fit_learned(cands, relevant, idx, others=True) if second else None
     extra = tuple(n for n in EXTRA_SINGLE if cands and all(n in c.extra for c in cands))
     f = Fusions(w, sharp, w_rrf, learned, learned3=learned3, second=second, extra=extra)
-    train_scores = {name: mean(order) for name, order in _fusion_orders(f).items() if name != "hybrid"}
+    train_scores = {name: mean(order) for name, order in _fusion_orders(f).items() if name not in SERVED}
     return f, {
         "weights": {"adaptive": w, "adaptive_sharpness": sharp, "rrf": w_rrf},
         "learned": learned.weights() if learned is not None else None,
@@ -459,14 +527,16 @@ def fold_assignment(keys: Sequence[str], folds: int, seed: int) -> dict[str, int
 def select_fusion(cv: dict[str, float], n_queries: int, available: Sequence[str]) -> str:
     """The fusion ``hybrid`` reports: the best cross-validated mean among ``available`` fusions (of
     :data:`FUSION_CANDIDATES`), except that any fusion within one query's worth (``1 / n_queries``)
-    of the best counts as tied with it and the simplest of the tied ones is taken.
+    of the best counts as tied with it and the simplest of the tied ones is taken. Fusions the
+    product does not serve (the learned ones) are never taken, however well they score.
 
     Example:
-        >>> select_fusion({"hybrid_rrf": 0.930, "hybrid_adaptive": 0.926, "hybrid_learned3": 0.931}, 500,
-        ...               ["rrf", "adaptive", "learned3"])
+        >>> select_fusion({"hybrid_rrf": 0.930, "hybrid_adaptive": 0.9295}, 500, ["rrf", "adaptive"])
         'rrf'
-        >>> select_fusion({"hybrid_rrf": 0.930, "hybrid_learned3": 0.938}, 500, ["rrf", "learned3"])
-        'learned3'
+        >>> select_fusion({"hybrid_rrf": 0.930, "hybrid_adaptive": 0.938}, 500, ["rrf", "adaptive"])
+        'adaptive'
+        >>> select_fusion({"hybrid_rrf": 0.930, "hybrid_learned": 0.990}, 500, ["rrf", "learned"])
+        'rrf'
     """
     names = [n for n in FUSION_CANDIDATES if n in available and f"hybrid_{n}" in cv]
     if not names:
@@ -486,11 +556,12 @@ def _tuned(
 ) -> tuple[Fusions, dict[str, Any]]:
     """Fusions fitted on all training queries, and the reported ``hybrid`` chosen among them.
 
-    Selection rule (revised in session 5, after the session-4 test run; see
-    docs/evaluation-answers.md): ``folds``-fold cross-validation on the training queries (folds by
-    ``groups`` when given, e.g. the product, else by query); in each fold every fusion is fitted on
-    the other folds and scored on the held-out one; ``hybrid`` is :func:`select_fusion` of the
-    cross-validated means over RRF, adaptive, learned and (with a second encoder) learned3."""
+    Selection rule (revised in session 5, after the session-4 test run, and in session 8: only the
+    fusions the product serves; see docs/evaluation-answers.md): ``folds``-fold cross-validation on
+    the training queries (folds by ``groups`` when given, e.g. the product, else by query); in each
+    fold every fusion is fitted on the other folds and scored on the held-out one; ``hybrid`` is
+    :func:`select_fusion` of the cross-validated means over RRF and adaptive (the learned fusions
+    are cross-validated and reported, never chosen)."""
     full, info = _fit(cands, score, relevant, range(len(cands)))
     keys = list(groups) if groups is not None else [str(i) for i in range(len(cands))]
     fold_of = fold_assignment(keys, folds, seed)
@@ -500,30 +571,30 @@ def _tuned(
         held = [i for i, k in enumerate(keys) if fold_of[k] == fold]
         fitted, _ = _fit(cands, score, relevant, train)
         for name, order in _fusion_orders(fitted).items():
-            if name != "hybrid":
+            if name not in SERVED:
                 held_scores[name].extend(score(order(cands[qi]), qi) for qi in held)
     cv = {name: round(float(np.mean(v)), 4) for name, v in held_scores.items()}
-    available = ["rrf", "adaptive"]
-    available += ["learned"] if full.learned is not None else []
-    available += ["learned3"] if full.learned3 is not None else []
+    available = list(FUSION_CANDIDATES)
     selected = select_fusion(cv, len(cands), available)
     info["cv_scores"] = cv
     info["cv_folds"] = folds
     info["selected"] = selected
-    info["selection"] = "best train-CV mean among " + ", ".join(available) + "; within 1/n of the best: the simplest"
-    return (
-        Fusions(
-            full.adaptive_weight,
-            full.sharpness,
-            full.rrf_weight,
-            full.learned,
-            selected,
-            learned3=full.learned3,
-            second=full.second,
-            extra=full.extra,
-        ),
-        info,
+    info["selection"] = (
+        "best train-CV mean among the fusions the product serves (" + ", ".join(available) + "); within 1/n "
+        "of the best: the simplest"
     )
+    chosen = Fusions(
+        full.adaptive_weight,
+        full.sharpness,
+        full.rrf_weight,
+        full.learned,
+        selected,
+        learned3=full.learned3,
+        second=full.second,
+        extra=full.extra,
+    )
+    info["served"] = chosen.served()
+    return chosen, info
 
 
 def sign_test(wins: int, losses: int) -> float:
@@ -593,7 +664,9 @@ def bitext_benchmark(
     max_train: int | None,
     max_tune: int | None = None,
     second: SecondEncoder | None = None,
+    product: Settings | None = None,
 ) -> dict[str, Any]:
+    product = product or Settings()
     with csv_path.open(newline="", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r.get("instruction") and r.get("response")]
     train, test = stratified_split(rows, "intent", 0.2, seed)
@@ -650,7 +723,8 @@ def bitext_benchmark(
         lambda qi: {d for d, _ in val_c[qi].cosine + val_c[qi].bm25 if intent_of[d] == val[qi]["intent"]},
     )
     ret = HybridRetriever(store=full, collection="conversations", k=10, encoder=encoder)
-    test_c = [collect(ret, r["instruction"], None, ret.candidates, ret2) for r in test]
+    served = product_retriever(ret, product)
+    test_c = [collect(ret, r["instruction"], None, ret.candidates, ret2, served=served) for r in test]
     recall: dict[str, list[float]] = {}
     mrr: dict[str, list[float]] = {}
     for mode, order in _methods(test_c, weights).items():
@@ -692,8 +766,10 @@ def tau_benchmark(
     seed: int = 13,
     max_tune: int | None = None,
     second: SecondEncoder | None = None,
+    product: Settings | None = None,
 ) -> dict[str, Any]:
     """Policy-section retrieval for τ-bench goals; the fusion weight is tuned on the train tasks."""
+    product = product or Settings()
     sections = split_markdown((data / "wiki.md").read_text(encoding="utf-8"))
     store = _store(root, "tau", embedder, model)
     ids = [f"tau-{i}" for i in range(len(sections))]
@@ -724,7 +800,8 @@ def tau_benchmark(
         lambda o, qi: hit(o, train_goals[qi][1]),
         lambda qi: {d for d in ids if section_of[d] in train_goals[qi][1]},
     )
-    test_c = [collect(ret, g, None, n, ret2) for g, _ in goals]
+    served = product_retriever(ret, product)
+    test_c = [collect(ret, g, None, n, ret2, served=served) for g, _ in goals]
     hits = {
         mode: [hit(order(qi), nd) for qi, (_, nd) in enumerate(goals)]
         for mode, order in _methods(test_c, weights).items()
@@ -773,6 +850,7 @@ def subjqa_benchmark(
     cross_fit: bool = True,
     second: SecondEncoder | None = None,
     passage_chars: int = 0,
+    product: Settings | None = None,
 ) -> dict[str, Any]:
     """Review retrieval within each product's reviews; headline on products with ``min_pool``+ reviews.
 
@@ -847,15 +925,16 @@ def subjqa_benchmark(
         biggest = max(chunk_pool.values())
     else:
         ret, whole = whole_ret, None
+    served = product_retriever(ret, product or Settings())
 
     def rr(order: list[str], gold: str) -> float:
         return _mrr10([d == gold for d in order])
 
-    tune_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole) for item, q, _ in tune]
+    tune_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole, served) for item, q, _ in tune]
     weights, fusion_info = _tuned(
         tune_c, lambda o, qi: rr(o, tune[qi][2]), lambda qi: {tune[qi][2]}, groups=[item for item, _, _ in tune]
     )
-    test_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole) for item, q, _ in test]
+    test_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole, served) for item, q, _ in test]
     methods = _methods(test_c, weights)
     out: dict[str, Any] = {"fusion": fusion_info, "min_pool": min_pool}
     out["passages"] = {
@@ -888,7 +967,7 @@ def subjqa_benchmark(
         # More questions for the paired test: every split's questions, each ranked with fusion
         # hyper-parameters tuned on the other folds (folds by product), never on itself.
         dev = questions(splits["dev"])
-        dev_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole) for item, q, _ in dev]
+        dev_c = [collect(ret, q, {"product_id": item}, biggest, ret2, whole, served) for item, q, _ in dev]
         qs, cs = [*tune, *dev, *test], [*tune_c, *dev_c, *test_c]
         out["cross_fitted"] = _cross_fitted(qs, cs, pool, min_pool, lambda o, gold: rr(o, gold), seed)
     return out
@@ -1009,8 +1088,9 @@ def evaluate_answers(
             param_hint="--second-embedding-model",
         )
     data = data or default_shared_data()
+    product = Settings()  # the product's configuration: the hybrid rows are its retriever with these settings
     if passage_chars is None:
-        passage_chars = Settings().review_passage_chars
+        passage_chars = product.review_passage_chars
     if passage_chars < 0:
         raise typer.BadParameter(f"must be >= 0, got {passage_chars}", param_hint="--passage-chars")
     if not data.is_dir():
@@ -1049,11 +1129,20 @@ def evaluate_answers(
             max_train,
             max_tune_queries,
             second,
+            product,
         )
         timings["bitext_s"] = round(time.perf_counter() - t, 1)
         t = time.perf_counter()
         tau = tau_benchmark(
-            data / "tau-bench-retail", root, embedder, embedding_model, max_queries, seed, max_tune_queries, second
+            data / "tau-bench-retail",
+            root,
+            embedder,
+            embedding_model,
+            max_queries,
+            seed,
+            max_tune_queries,
+            second,
+            product,
         )
         timings["tau_s"] = round(time.perf_counter() - t, 1)
         subjqa_results = {}
@@ -1069,6 +1158,7 @@ def evaluate_answers(
                 max_tune_queries,
                 second=second,
                 passage_chars=passage_chars,
+                product=product,
             )
             timings[f"{d.name}_s"] = round(time.perf_counter() - t, 1)
     first = subjqa_results[subjqa_dirs[0].name]
@@ -1084,11 +1174,14 @@ def evaluate_answers(
             "seed": seed,
             "passage_chars": passage_chars,
             "rrf_k": DEFAULT_RRF_K,
-            "hybrid": "the fusion chosen by train cross-validation (best CV mean among rrf, adaptive, learned, "
-            "learned3; within one query's worth of the best, the simplest); hybrid_adaptive: adaptive_fusion; "
+            "hybrid": "the product's retriever (HybridRetriever, as the conversation engine builds it) at the "
+            "fusion method and weight chosen by train cross-validation among the fusions it serves (rrf, "
+            "adaptive; within one query's worth of the best, the simplest); hybrid_default: the same retriever "
+            "at the product's settings as configured (serving_default); hybrid_adaptive: adaptive_fusion; "
             "hybrid_learned: LearnedFusion over embedding + BM25 (pairwise logistic regression); "
             "hybrid_learned3: LearnedFusion over embedding, embedding_2 and BM25; hybrid_rrf: weighted RRF; "
             "embedding_2: the second encoder alone",
+            "serving_default": serving(product),
             "bitext_fusion": bitext["fusion"],
             "bitext_sizes": bitext["sizes"],
             "max_queries": max_queries,
@@ -1098,11 +1191,62 @@ def evaluate_answers(
         },
     }
     result["targets"] = answer_targets(result)
+    result["default_check"] = default_check(result)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2), encoding="utf-8")
     out.with_suffix(".md").write_text(answers_markdown(result), encoding="utf-8")
     _print(result)
     return result
+
+
+def _setting_key(fusion: str, weight: float, sharpness: float) -> str:
+    return f"rrf w={float(weight)}" if fusion == "rrf" else f"adaptive w={float(weight)},s={float(sharpness)}"
+
+
+def default_check(result: dict[str, Any]) -> dict[str, Any]:
+    """Is there a better product default, on training data across the benchmarks? Each benchmark's
+    training-query curves (the RRF weight grid, the adaptive weight x sharpness grid: the fusions
+    over the full candidate pool, as tuned) give every setting a score per benchmark. A setting
+    replaces the configured default only when its mean over the benchmarks is higher AND it is no
+    worse than the default on any benchmark by more than one training query's worth (1/n): a
+    default is served to shops unlike all of these, so it must not trade one kind of data for another.
+    """
+    infos = [("Bitext", result["config"]["bitext_fusion"]), ("τ-bench", result["tau_policy"]["fusion"])]
+    infos += [(name, s["fusion"]) for name, s in result["subjqa_sets"].items()]
+    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    for bench, info in infos:
+        for w, v in info["train_curves"]["rrf"].items():
+            scores[_setting_key("rrf", float(w), 0.0)][bench] = float(v)
+        for key, v in info["train_curves"]["adaptive"].items():
+            w, sh = (float(x.split("=")[1]) for x in key.split(","))
+            scores[_setting_key("adaptive", w, sh)][bench] = float(v)
+    d = result["config"]["serving_default"]
+    current = _setting_key(d["fusion"], d["fusion_weight"], d["sharpness"])
+    n = {bench: max(int(info["train_queries"]), 1) for bench, info in infos}
+    if current not in scores:
+        return {"current": current, "note": "the configured default is not on the tuning grid", "change": False}
+
+    def mean(key: str) -> float:
+        return float(np.mean(list(scores[key].values())))
+
+    eligible = [
+        key
+        for key, per in scores.items()
+        if len(per) == len(infos) and all(per[b] >= scores[current][b] - 1.0 / n[b] - 1e-9 for b in per)
+    ]
+    best = max(eligible, key=lambda key: (round(mean(key), 6), key == current))
+    return {
+        "current": current,
+        "current_scores": {b: round(v, 4) for b, v in scores[current].items()},
+        "current_mean": round(mean(current), 4),
+        "best": best,
+        "best_scores": {b: round(v, 4) for b, v in scores[best].items()},
+        "best_mean": round(mean(best), 4),
+        "best_any": max(scores, key=lambda key: round(mean(key), 6) if len(scores[key]) == len(infos) else -1.0),
+        "change": best != current and mean(best) > mean(current) + 1e-9,
+        "rule": "highest mean train score over the benchmarks among settings no worse than the current default "
+        "on any benchmark by more than 1/n (n: its training queries)",
+    }
 
 
 def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -1126,6 +1270,7 @@ def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
         paired = block["paired"][metric]
         out[name] = {
             "hybrid": hy,
+            "hybrid_default": block["hybrid_default"][metric] if "hybrid_default" in block else None,
             "best_single": best,
             "against": paired["against"],
             "strict": strict,
@@ -1143,6 +1288,7 @@ def answer_targets(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def answers_markdown(result: dict[str, Any]) -> str:
     modes = (
         "hybrid",
+        "hybrid_default",
         "hybrid_adaptive",
         "hybrid_learned",
         "hybrid_learned3",
@@ -1155,6 +1301,8 @@ def answers_markdown(result: dict[str, Any]) -> str:
     )
     cfg = result["config"]
     label = {
+        "hybrid": "hybrid (product, tuned on train)",
+        "hybrid_default": "hybrid_default (product as configured)",
         "embedding": f"embedding ({cfg['embedding_model']})",
         "embedding_2": f"embedding_2 ({cfg.get('second_embedding_model', 'none')})",
     }
@@ -1209,10 +1357,21 @@ def answers_markdown(result: dict[str, Any]) -> str:
     fusions += [(name, s["fusion"]) for name, s in result["subjqa_sets"].items()]
     for name, f in fusions:
         lines.append(
-            f"- {name}: hybrid = **{f.get('selected', 'adaptive')}** (train {f.get('cv_folds', 0)}-fold CV "
+            f"- {name}: hybrid = **{f.get('selected', 'adaptive')}** {f.get('served', {})} (train "
+            f"{f.get('cv_folds', 0)}-fold CV "
             f"{f.get('cv_scores', {})}); {f['weights']}; train_scores {f.get('train_scores', {})} "
             f"(n={f['train_queries']})"
         )
+    dc = result.get("default_check")
+    if dc and "best" in dc:
+        lines += [
+            "",
+            f"Product default ({dc['current']}): mean train score over the benchmarks {dc['current_mean']:.4f} "
+            f"{dc['current_scores']}; best setting no worse anywhere by more than one training query: "
+            f"{dc['best']} {dc['best_mean']:.4f} {dc['best_scores']}; "
+            + ("**a better default**" if dc["change"] else "the default stays")
+            + f" (best mean over all settings: {dc['best_any']}).",
+        ]
     lines += ["", "Targets:"]
     for name, t in result["targets"].items():
         cmp = ">" if t["strict"] else ">="
@@ -1221,6 +1380,7 @@ def answers_markdown(result: dict[str, Any]) -> str:
             f"- {'holds' if t['holds'] else '**MISSED**'}: {name}: hybrid {t['hybrid']:.4f} {cmp} "
             f"best single ({t['against']}) {t['best_single']:.4f}; per query {t['wins']} better / "
             f"{t['losses']} worse, sign test p={t['sign_test_p']:.3f} ({sig})"
+            + (f"; product default {t['hybrid_default']:.4f}" if t.get("hybrid_default") is not None else "")
         )
     return "\n".join(lines) + "\n"
 

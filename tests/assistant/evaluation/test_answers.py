@@ -5,17 +5,24 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from assistant.config import Settings
+from assistant.embeddings import Embedder
 from assistant.evaluation.answers import (
     TAU_ACTION_SECTIONS,
     Candidates,
+    Fusions,
     _methods,
     _mrr10,
     _tuned,
+    collect,
+    default_check,
     paired_comparison,
+    product_retriever,
     ranked,
     ranking_metrics,
     select_fusion,
@@ -23,6 +30,10 @@ from assistant.evaluation.answers import (
     split_markdown,
     stratified_split,
 )
+from assistant.retrieval.hybrid import HybridRetriever, serving
+from assistant.vectors import VectorStore
+from ingest.chunking import chunk_record
+from ingest.records import ReviewRecord
 
 
 def _shared() -> Path:
@@ -103,37 +114,48 @@ def test_hybrid_is_the_fusion_chosen_by_train_cross_validation_and_every_fusion_
     cv = info["cv_scores"]
     assert set(cv) == {"hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25"}
     # the rule: the best CV mean among the fusions, a near-tie (1/n) to the simplest
-    assert info["selected"] == fusions.selected == select_fusion(cv, len(cands), ["rrf", "adaptive", "learned"])
+    # only fusions the product serves are chosen (the learned one is cross-validated and reported)
+    assert info["selected"] == fusions.selected == select_fusion(cv, len(cands), ["rrf", "adaptive"])
     assert fusions.learned is not None and info["learned"] is not None and fusions.learned3 is None
+    assert info["served"]["fusion"] == fusions.selected
     methods = _methods(cands, fusions)
-    assert set(methods) == {"hybrid", "hybrid_adaptive", "hybrid_learned", "hybrid_rrf", "embedding", "bm25"}
+    assert set(methods) == {
+        "hybrid",
+        "hybrid_default",
+        "hybrid_adaptive",
+        "hybrid_learned",
+        "hybrid_rrf",
+        "embedding",
+        "bm25",
+    }
     assert methods["hybrid"](0) == methods[f"hybrid_{fusions.selected}"](0)
     assert sorted(methods["hybrid_learned"](0)) == sorted(d for d, _ in cands[0].cosine)
 
 
 def test_a_second_encoder_is_reported_alone_and_fused_by_the_three_list_learned_fusion() -> None:
     # The second encoder carries independent evidence: the three-list fusion uses it and beats the
-    # two-list ones in train CV, so the rule picks it; embedding_2 is reported as a single method.
+    # two-list ones in train CV; embedding_2 is reported as a single method. The product does not
+    # serve learned fusions, so hybrid stays a served one however well learned3 does.
     cands, golds = _synthetic(5, 0.15)
     fusions, info = _tuned(cands, lambda o, qi: _mrr10([d == golds[qi] for d in o]), lambda qi: {golds[qi]})
     cv = info["cv_scores"]
     assert {"hybrid_learned3", "embedding_2"} <= set(cv)
     assert fusions.learned3 is not None and fusions.learned3.others == 1 and fusions.second
     assert cv["hybrid_learned3"] > max(cv["hybrid_learned"], cv["hybrid_adaptive"], cv["embedding_2"])
-    assert fusions.selected == info["selected"] == "learned3"
+    assert fusions.selected == info["selected"] in ("rrf", "adaptive")
     assert info["learned3"]["other1_z"] != 0.0
     methods = _methods(cands, fusions)
     assert methods["embedding_2"](0) == [d for d, _ in sorted(cands[0].cosine2 or [], key=lambda kv: (-kv[1], kv[0]))]
-    assert methods["hybrid"](0) == methods["hybrid_learned3"](0)
+    assert methods["hybrid"](0) == methods[f"hybrid_{fusions.selected}"](0)
 
 
-def test_select_fusion_takes_the_best_cv_mean_and_the_simplest_within_one_query() -> None:
-    cv = {"hybrid_rrf": 0.930, "hybrid_adaptive": 0.926, "hybrid_learned": 0.928, "hybrid_learned3": 0.938}
-    assert select_fusion(cv, 500, ["rrf", "adaptive", "learned", "learned3"]) == "learned3"
+def test_select_fusion_takes_the_best_served_cv_mean_and_the_simplest_within_one_query() -> None:
+    cv = {"hybrid_rrf": 0.930, "hybrid_adaptive": 0.936, "hybrid_learned": 0.928, "hybrid_learned3": 0.938}
+    assert select_fusion(cv, 500, ["rrf", "adaptive", "learned", "learned3"]) == "adaptive"
     # 0.0016 below the best is within one query of 500 (0.002): the simpler fusion is taken
-    assert select_fusion({**cv, "hybrid_learned3": 0.9316}, 500, ["rrf", "adaptive", "learned", "learned3"]) == "rrf"
-    # a fusion that was not fitted is never chosen
-    assert select_fusion(cv, 500, ["rrf", "adaptive", "learned"]) == "rrf"
+    assert select_fusion({**cv, "hybrid_adaptive": 0.9316}, 500, ["rrf", "adaptive"]) == "rrf"
+    # a fusion that was not fitted is never chosen, nor one the product does not serve
+    assert select_fusion(cv, 500, ["rrf", "learned3"]) == "rrf"
     assert select_fusion({"hybrid_rrf": 0.5, "hybrid_adaptive": 0.6}, 100, ["rrf", "adaptive"]) == "adaptive"
 
 
@@ -187,3 +209,88 @@ def test_passages_rank_their_review_once_and_whole_review_rankers_are_single_met
     per_query = {"hybrid": [0.5, 0.5], "embedding": [0.0, 0.0], "bm25": [0.0, 1.0], "embedding_whole": [1.0, 1.0]}
     block = _scored(per_query, "hit@5")
     assert block["paired"]["hit@5"]["against"] == "embedding_whole"
+
+
+REVIEWS = {
+    "R1": "The charge lasts a whole day of travel. I used it on a trip across the ocean and it never died.",
+    "R2": "Battery cover snapped off in a week. Flimsy plastic, long story short I glued it.",
+    "R3": "Sound is crisp and the bass is deep. Great for podcasts on the commute.",
+    "R4": "Battery life is long: about twenty hours on flights, then it needs the cable.",
+    "R5": "Pairs with my phone instantly. The case is small enough for a pocket.",
+    "R6": "Noise cancelling blocks the engine hum on planes. Comfortable for hours on long flights.",
+}
+
+
+def test_hybrid_rows_are_the_product_retriever_at_the_tuned_and_the_configured_settings(
+    settings: Settings, embedder: Embedder
+) -> None:
+    # Real Chroma, real MiniLM, reviews stored as the product stores them (long ones as passages).
+    vs = VectorStore(settings, embedder=embedder)
+    records = [ReviewRecord(review_id=rid, product_id="P1", text=text) for rid, text in REVIEWS.items()]
+    chunks = [c for r in records for c in chunk_record(r, source="t", passage_chars=60)]
+    vs.upsert("reviews", [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks])
+    ret = HybridRetriever(store=vs, collection="reviews", k=5, group_by=None)
+    queries = [
+        "does the battery last on long flights",
+        "is the sound good for podcasts",
+        "how long does the charge last on a trip",
+        "did the plastic break",
+    ]
+    where = {"product_id": "P1"}
+    cands = [collect(ret, q, where, len(chunks), served=product_retriever(ret, settings)) for q in queries]
+    engine = HybridRetriever(store=vs, collection="reviews", k=10, **serving(settings))  # as the engine builds it
+
+    def served(r: HybridRetriever, q: str) -> list[str]:
+        return [p.metadata["record_id"] for p in r.search(q, where=where)]
+
+    rrf_0 = engine.model_copy(update={"fusion_weight": 0.0})
+    adaptive = engine.model_copy(update={"fusion": "adaptive", "fusion_weight": 0.4, "sharpness": 2.0})
+    by_rrf = _methods(cands, Fusions(adaptive_weight=0.4, sharpness=2.0, rrf_weight=0.0, selected="rrf"))
+    by_adaptive = _methods(cands, Fusions(adaptive_weight=0.4, sharpness=2.0, rrf_weight=0.0, selected="adaptive"))
+    for qi, q in enumerate(queries):
+        assert by_rrf["hybrid_default"](qi) == served(engine, q) == by_adaptive["hybrid_default"](qi)
+        assert by_rrf["hybrid"](qi) == served(rrf_0, q)
+        assert by_adaptive["hybrid"](qi) == served(adaptive, q)
+        assert sorted(by_rrf["hybrid"](qi)) == sorted(REVIEWS)  # each review once
+    # not vacuous: the tuned settings serve a different order than the configured ones for some query
+    assert any(served(engine, q) != served(rrf_0, q) for q in queries)
+    assert any(served(engine, q) != served(adaptive, q) for q in queries)
+
+
+def _result(curves: dict[str, tuple[dict[float, float], int]]) -> dict[str, Any]:
+    def info(rrf: dict[float, float], n: int) -> dict[str, Any]:
+        return {"train_curves": {"rrf": rrf, "adaptive": {"w=0.5,s=1.0": 0.0}}, "train_queries": n}
+
+    (b, nb), (t, nt), (q, nq) = curves["bitext"], curves["tau"], curves["subjqa"]
+    return {
+        "config": {
+            "bitext_fusion": info(b, nb),
+            "serving_default": {"fusion": "rrf", "fusion_weight": 0.7, "sharpness": 1.0},
+        },
+        "tau_policy": {"fusion": info(t, nt)},
+        "subjqa_sets": {"subjqa-electronics": {"fusion": info(q, nq)}},
+    }
+
+
+def test_default_check_changes_the_default_only_for_a_setting_no_worse_anywhere() -> None:
+    # 0.8: higher mean (tau +0.02) but Bitext loses 0.003 > 1/723: the default stays
+    trade = _result(
+        {
+            "bitext": ({0.7: 0.978, 0.8: 0.975}, 723),
+            "tau": ({0.7: 0.914, 0.8: 0.934}, 500),
+            "subjqa": ({0.7: 0.550, 0.8: 0.550}, 697),
+        }
+    )
+    dc = default_check(trade)
+    assert dc["current"] == "rrf w=0.7" and dc["best_any"] == "rrf w=0.8"
+    assert dc["best"] == "rrf w=0.7" and not dc["change"]
+    # better on the mean and within one query everywhere: a better default
+    better = _result(
+        {
+            "bitext": ({0.7: 0.978, 0.8: 0.9775}, 723),
+            "tau": ({0.7: 0.914, 0.8: 0.934}, 500),
+            "subjqa": ({0.7: 0.550, 0.8: 0.552}, 697),
+        }
+    )
+    dc = default_check(better)
+    assert dc["best"] == "rrf w=0.8" and dc["change"] and dc["best_mean"] > dc["current_mean"]
