@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -322,6 +323,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if request is not None:
             return self._order_request(turn, request, body)
 
+        if cue.reports_fault(body) and not cue.is_shopping(body):
+            return self._fault_report(turn, body)
+
         product = self._referenced_product(turn, body)
         follow_up = cue.is_follow_up(body) or len(body.split()) <= 4
         query, query_vec = body, None
@@ -378,6 +382,33 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return True
         sure = turn.intent.confidence >= self.cfg.low_confidence and turn.intent.intent != "product_question"
         return sure and best_policy >= self.cfg.min_relevance / 2
+
+    def _fault_report(self, turn: Turn, body: str) -> Composed:
+        """"The zipper on my jacket broke": an apology, the shop's policy on faulty goods (cited), and a
+        person offered ("yes" hands over). Never a product Q&A that only shares the product's name."""
+        st = turn.state
+        # The product's name would pull in its Q&A and reviews' wording: the case is about the fault.
+        product = self._referenced_product(turn, body)
+        case = re.sub(re.escape(product.name), " ", body, flags=re.I) if product is not None else body
+        query = f"{case} {cue.FAULT_TOPIC.get(turn.language, cue.FAULT_TOPIC['en'])}"
+        with turn.timed("retrieve"):
+            policies = self._retrieve(turn, ["policies", "answers"], query)
+        best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)
+        st.topic = body
+        st.handoff_offered = True
+        turn.shopping = False
+        sorry = say("sorry", turn.language)
+        # The wording already says what kind of case this is, so a fair passage is enough.
+        if best_policy < self.cfg.min_relevance / 2:
+            turn.confidence = 0.0
+            return Composed(f"{sorry} {say('unanswered', turn.language)}", meta={"basis": "none"})
+        composed = self.composer.answer(query, policies, turn.language)
+        if composed.meta.get("basis") == "none":
+            turn.confidence = 0.0
+            return Composed(f"{sorry} {say('unanswered', turn.language)}", meta={"basis": "none"})
+        turn.confidence = max(turn.confidence, min(1.0, best_policy / 0.6))
+        text = f"{sorry}\n\n{composed.text}\n\n{say('offer_handoff', turn.language)}"
+        return Composed(text, composed.used, composed.facts, composed.meta)
 
     def _decline(self, turn: Turn) -> Composed:
         turn.refused = True

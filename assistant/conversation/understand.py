@@ -98,6 +98,22 @@ _SERVICE_TOPIC = re.compile(
     r"优惠|折扣|发票|库存|尺码|商品|购买|会员|积分",
     re.I,
 )
+# A report that something the customer has is broken or faulty (a warranty or damage case, not a
+# product question): a fault word together with the customer's own item ("my", "I bought", 我的).
+_FAULT = re.compile(
+    r"\b(broke|broken|breaks|snapped|cracked|ripped|torn|tore|came apart|fell apart|falling apart|fell off|"
+    r"came off|peel(?:ed|ing|s) off|leak(?:s|ed|ing)|faulty|defective|damaged|dead on arrival|stopped working|"
+    r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay))\b"
+    r"|坏了|破了|断了|裂了|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了",
+    re.I,
+)
+_OWN_ITEM = re.compile(r"\b(my|mine|our)\b|\bi (?:bought|got|received|ordered|purchased)\b|我的|我买的|收到的", re.I)
+# Wording added to a fault report's retrieval query, so the shop's section on faulty goods (whatever
+# its title: warranty, damaged items, repairs) is found, not a product Q&A that shares the product's name.
+FAULT_TOPIC = {
+    "en": "defective faulty damaged item warranty repair replacement",
+    "zh": "质量问题 商品损坏 保修 维修 更换",
+}
 _FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what if|plus|or|but|then)\b|^\s*(那|还有|如果)", re.I)
 _ORDINALS = {
     "first": 0,
@@ -307,6 +323,18 @@ def is_service_topic(text: str) -> bool:
         False
     """
     return bool(_SERVICE_TOPIC.search(text))
+
+
+def reports_fault(text: str) -> bool:
+    """The customer says something they have is broken or faulty.
+
+    Example:
+        >>> reports_fault("The zipper on my rain shell broke after two weeks")
+        True
+        >>> reports_fault("我买的背包拉链坏了"), reports_fault("what if an item arrives damaged?")
+        (True, False)
+    """
+    return bool(_FAULT.search(text)) and bool(_OWN_ITEM.search(text))
 
 
 def is_refinement(text: str) -> bool:

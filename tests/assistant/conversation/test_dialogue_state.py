@@ -282,3 +282,19 @@ def test_chinese_order_questions_stay_chinese_and_general_ones_need_no_identity(
     assert not general.asks_identity and general.language == "zh"
     hat = bot.send(bot.start_conversation(), "我想买一个50美元以下的帽子")
     assert hat.language == "zh" and hat.products and all(p.price is not None and p.price <= 50 for p in hat.products)
+
+
+def test_a_broken_product_gets_the_policy_on_faulty_goods_and_a_person_offered(bot: Assistant) -> None:
+    # Not the product's Q&A (which shares its name), but the shop's section on faulty goods, cited;
+    # "yes" then hands over.
+    cid = bot.start_conversation()
+    r = bot.send(cid, "The zipper on my Alder Rain Shell broke after two weeks")
+    assert r.text.startswith("I'm sorry") and "product Q&A" not in r.text and not r.products
+    assert r.citations and any(c.collection == "policies" for c in r.citations)
+    assert "defective" in r.text and "connect you with a member of our team" in r.text
+    assert bot.send(cid, "yes").handed_off
+    zh = bot.send(bot.start_conversation(), "我的帐篷杆断了")
+    assert zh.language == "zh" and zh.citations and "转接人工客服" in zh.text
+    # A question about the policy is not a report: no apology, no offer.
+    general = bot.send(bot.start_conversation(), "what if an item arrives damaged?")
+    assert not general.text.startswith("I'm sorry") and "defective" in general.text
