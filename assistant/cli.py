@@ -229,6 +229,7 @@ def _register_package_commands() -> None:
     app.add_typer(evaluate_app, name="evaluate")
     __import__("assistant.ops.cli", fromlist=["register"]).register(app)  # backup, restore, reindex, ...
     __import__("assistant.knowledge.commands", fromlist=["register"]).register(app)  # knowledge mine, list, sync
+    __import__("assistant.retrieval.tuning", fromlist=["register"]).register(app)  # tune fusion
 
 
 _register_package_commands()
