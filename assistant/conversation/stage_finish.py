@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from assistant.config import ConversationSettings, Settings
-from assistant.conversation.compose import Composed
+from assistant.conversation.compose import Composed, clean_markdown, policy_body
 from assistant.conversation.handoff import HandoffPolicy
 from assistant.conversation.memory import ConversationMemory
 from assistant.conversation.panel import Panel
@@ -16,6 +16,7 @@ from assistant.conversation.repository import ConversationRepository, SavedReply
 from assistant.conversation.templates import say
 from assistant.conversation.turn import Turn, jsonable, passage_title, product_ref
 from assistant.conversation.types import Citation, TurnResult
+from assistant.retrieval.hybrid import Passage
 from assistant.retrieval.text import snippet
 
 log = logging.getLogger(__name__)
@@ -87,11 +88,17 @@ class FinishStage:
                     collection=p.collection,
                     doc_id=p.id,
                     title=passage_title(p),
-                    snippet=snippet(self._guarded(turn, p.text, withheld="")),
+                    # A policy chunk starts with its heading, which the citation already shows as its title.
+                    snippet=snippet(self._guarded(turn, self._cited_text(p), withheld="")),
                     source=str(p.metadata.get("source", "")),
                 )
             )
         return cites
+
+    @staticmethod
+    def _cited_text(p: Passage) -> str:
+        """The text a citation previews: a policy chunk without its heading (the citation's title)."""
+        return clean_markdown(policy_body(p)[1]) if p.collection == "policies" else p.text
 
     def _finish(self, turn: Turn, composed: Composed) -> TurnResult:
         st = turn.state

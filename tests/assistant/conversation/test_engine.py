@@ -28,6 +28,10 @@ def test_returns_question_gets_a_cited_policy_answer(bot: Assistant) -> None:
     assert "[1]" in r.text
     assert r.citations and r.citations[0].collection == "policies"
     assert "return" in r.citations[0].title.lower()
+    # The preview is the cited text: not the heading again (the title shows it), no Markdown markers.
+    first = r.citations[0]
+    assert not first.snippet.lower().startswith(first.title.split(">")[-1].strip().lower()), first.snippet
+    assert "**" not in first.snippet
     assert "30 days" in r.text
     assert r.recommendations, "every turn carries recommendations"
     assert all(rec.reason for rec in r.recommendations)
