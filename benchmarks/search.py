@@ -5,7 +5,7 @@ training the interest encoder 1 epoch on it), then times :meth:`ProductSearch.se
 customers (personalized), guests and the plain text ranking. Prints p50/p95 per mode and exits 1 when
 the personalized p95 is over ``--target-ms``.
 
-    python benchmarks/search.py [--items 2500] [--runs 200] [--threads 2] [--trained] [--target-ms 50]
+    python benchmarks/search.py [--items 2500] [--runs 200] [--threads 2] [--trained [--no-blend]] [--target-ms 50]
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (the target is for 2 cores)")
     ap.add_argument("--trained", action="store_true", help="Train the encoder 1 epoch on the store first.")
+    ap.add_argument(
+        "--no-blend", action="store_true", help="With --trained: save no blend weights (the model's score alone)."
+    )
     ap.add_argument("--target-ms", type=float, default=50.0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -52,7 +55,17 @@ def main() -> int:
                 data.catalog, settings.interest, TextEncoder("minilm", settings.data_dir / "cache" / "interest")
             )
             res = train_model("fusion", settings.interest, data, leave_one_out(data), feats, epochs=1, progress=False)
-            save_checkpoint(settings.checkpoint_dir / "bench.pt", res, data, feats)
+            split = leave_one_out(data)
+            blend = None
+            if not args.no_blend:  # the served blend, chosen on validation customers as `shopassist train` does
+                from assistant.interest.blend import fit_served_blend
+
+                assert feats.train_request_text is not None
+                served, _ = fit_served_blend(
+                    res.model, data.catalog, split, feats.train_request_text, settings.interest
+                )
+                blend = served.to_dict()
+            save_checkpoint(settings.checkpoint_dir / "bench.pt", res, data, feats, blend=blend)
             torch.set_num_threads(args.threads)  # training sets its own thread count
         svc = InterestService(settings, db)
         search = ProductSearch.of(svc)

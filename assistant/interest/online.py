@@ -7,6 +7,13 @@ Two modes, reported by :attr:`InterestService.mode`:
 * ``untrained``: no checkpoint. The chat text is matched to product text, and the history acts
   through a recency- and event-weighted mean of the product-text vectors of the items it touched.
 
+Trained, the products that pass the hard filters are ranked by the served blend
+(:mod:`assistant.interest.blend`): the model's score plus co-occurrence, popularity and leaf-mass
+terms, with the weights training chose on validation customers and stored in the checkpoint; the
+counts come from the stored events (recomputed in the background every
+``interest.blend_stats_seconds``). A checkpoint without blend weights (written before they existed)
+is served by the model's score alone, and :attr:`InterestService.mode_reason` says so.
+
 Example:
     >>> svc = InterestService(Settings(data_dir="data"), Database(Settings(data_dir="data")))  # doctest: +SKIP
     >>> svc.mode  # doctest: +SKIP
@@ -20,12 +27,13 @@ read the same scores); the model and training code live elsewhere.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -35,6 +43,7 @@ import torch
 from sqlalchemy import func, select
 
 from assistant.config import Settings
+from assistant.interest.blend import BlendStats, ServedBlend
 from assistant.interest.data import EVENT_INDEX, Catalog, catalog_from_products
 from assistant.interest.models import InterestModel, ModelInputs
 from assistant.interest.text import TextEncoder
@@ -42,6 +51,14 @@ from assistant.interest.training import load_checkpoint
 from assistant.store.db import Database
 from assistant.store.models import EVENT_TYPES, Event, Product
 from assistant.types import SessionEvent
+
+log = logging.getLogger(__name__)
+
+#: Said (mode_reason, log) when a checkpoint has no blend weights: how it is served instead.
+NO_BLEND = (
+    "no blend weights in this checkpoint (trained before they were stored): ranked by the model's score "
+    "alone; retrain (shopassist train) to serve the blend"
+)
 
 # What the customer did to a product, as a phrase around its name ("you put X in your cart").
 _DID = {
@@ -124,6 +141,9 @@ class InterestService:
         self._popular_counts: tuple[float, np.ndarray] | None = None  # (monotonic time read, counts)
         self._popular_generation = 0  # bumped by every event recorded here: a read begun before is not kept
         self.model: InterestModel | None = None
+        self.blend: ServedBlend | None = None  # the served ranking's weights (None: the model's score alone)
+        self._stats: tuple[float, BlendStats] | None = None  # (monotonic time computed, counts)
+        self._stats_thread: threading.Thread | None = None
         self.mode: Literal["trained", "untrained"] = "untrained"
         self.mode_reason = ""
         self.checkpoint: Path | None = None
@@ -140,7 +160,7 @@ class InterestService:
         self.prices = np.asarray([np.nan if p is None else p for p in self.catalog.prices], dtype=np.float64)
         self.available = np.asarray(self.catalog.available, dtype=bool)
         path = checkpoint or self._newest_checkpoint()
-        self.model, self.checkpoint = None, None
+        self.model, self.checkpoint, self.blend, self._stats = None, None, None, None
         if path is None:
             self.mode = "untrained"
             self.mode_reason = f"no checkpoint in {self.settings.checkpoint_dir}; text similarity only"
@@ -186,9 +206,16 @@ class InterestService:
             state[key] = state[key][torch.from_numpy(remap)] * torch.from_numpy(has_hist)[:, None]
         model.load_state_dict(state)
         model.eval()
-        self.model, self.checkpoint = model, path
+        raw = ck.meta.get("blend")
+        blend = None if raw is None else ServedBlend.from_dict(raw, where=str(path))
+        self.model, self.checkpoint, self.blend = model, path, blend
         self.mode = "trained"
         self.mode_reason = f"checkpoint {path.name} (data {ck.fingerprint}, {ck.meta.get('dataset')})"
+        if blend is None:
+            self.mode_reason += f"; {NO_BLEND}"
+            log.warning("%s: %s", path.name, NO_BLEND)
+        else:
+            self._stats = (time.monotonic(), self._compute_stats())
 
     @torch.inference_mode()
     def _item_vectors(self) -> np.ndarray:
@@ -196,6 +223,86 @@ class InterestService:
             return self.item_text
         v = self.model.item_vectors().float()
         out: np.ndarray = (v / v.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
+        return out
+
+    # --- the served blend's counts ------------------------------------------------------------
+    def _compute_stats(self) -> BlendStats:
+        """Co-occurrence and counts of the blend from every stored event (time order per customer)."""
+        with self.db.session() as s:
+            rows = s.execute(
+                select(Event.customer_id, Event.product_id).order_by(Event.customer_id, Event.timestamp, Event.id)
+            ).all()
+        seqs: dict[str, list[int]] = {}
+        for cid, pid in rows:
+            i = self.catalog.index.get(pid)
+            if i is not None:
+                seqs.setdefault(cid, []).append(i)
+        cold_prior = self.blend.cold_prior if self.blend is not None else self.cfg.blend_cold_prior
+        return BlendStats.fit(
+            [np.asarray(v, dtype=np.int64) for v in seqs.values()],
+            self.catalog.categories,
+            self.cfg.itemknn_neighbors,
+            cold_prior=cold_prior,
+        )
+
+    def _blend_stats(self) -> BlendStats:
+        """The counts in use; once older than ``blend_stats_seconds`` a background thread recomputes
+        them while these keep serving (0: recomputed here, on every call)."""
+        cached = self._stats
+        ttl = self.cfg.blend_stats_seconds
+        if cached is None or ttl == 0:
+            stats = self._compute_stats()
+            self._stats = (time.monotonic(), stats)
+            return stats
+        if time.monotonic() - cached[0] >= ttl:
+            with self._lock:
+                if self._stats_thread is None or not self._stats_thread.is_alive():
+                    catalog = self.catalog
+
+                    def work() -> None:
+                        stats = self._compute_stats()
+                        if self.catalog is catalog:  # not replaced by a catalog reload meanwhile
+                            self._stats = (time.monotonic(), stats)
+
+                    self._stats_thread = threading.Thread(target=work, name="interest-blend-stats", daemon=True)
+                    self._stats_thread.start()
+        return cached[1]
+
+    def category_size(self, category: str | None) -> int | None:
+        """How many products a category filter (case-insensitive substring of the path) keeps; None:
+        no category. Decides the request's blend kind (:meth:`ServedBlend.kind`)."""
+        if not category:
+            return None
+        needle = category.lower()
+        return sum(needle in c.lower() for c in self.catalog.categories[1:])
+
+    @torch.inference_mode()
+    def served_scores(
+        self, evts: list[_Evt], u: np.ndarray, with_request: bool, category_items: int | None
+    ) -> np.ndarray | None:
+        """(M+1,) the served blend's score of every product for a customer whose unit vector is ``u``
+        (with the request, when ``with_request``) and whose history is ``evts``; the request names a
+        category of ``category_items`` products (None: none). None when no blend is loaded (the
+        caller ranks by the model's score). Hard filters are the caller's; the order inside them is this.
+
+        The same function as the evaluation's ``ours_online`` (:meth:`ServedBlend.scores`)."""
+        if self.blend is None or self.model is None:
+            return None
+        tau = self.model.cfg.score_temperature
+        vecs = torch.from_numpy(self.item_vecs)
+        model = (vecs @ torch.from_numpy(np.ascontiguousarray(u, dtype=np.float32)) / tau)[None]
+        model[:, 0] = -torch.inf
+        if with_request:
+            ub = self._user_vectors([evts], None)[0]
+            behavior = (vecs @ torch.from_numpy(ub) / tau)[None]
+            behavior[:, 0] = -torch.inf
+        else:
+            behavior = model
+        hist = [np.asarray([e.item for e in evts], dtype=np.int64)]
+        stats = self._blend_stats()
+        terms = stats.terms(hist, behavior, model if with_request else None)
+        kinds = [self.blend.kind(category_items)] if with_request else None
+        out: np.ndarray = self.blend.scores(model, terms, kinds)[0].numpy()
         return out
 
     # --- events ------------------------------------------------------------------------------
@@ -350,8 +457,16 @@ class InterestService:
         cand = np.flatnonzero(ok)
         if len(cand) == 0:
             return []
-        top = cand[np.argsort(-scores[cand], kind="stable")[:k]]
-        return self._explain(top, scores[top], evts, chat, loo)
+        # The hard filters, then the served blend (the model's score when no blend is loaded).
+        served = self.served_scores(
+            evts, u, chat is not None, self.category_size(filters.category if filters else None)
+        )
+        order = scores if served is None else served
+        top = cand[np.argsort(-order[cand], kind="stable")[:k]]
+        recs = self._explain(top, scores[top], evts, chat, loo)
+        if served is None:
+            return recs
+        return [replace(r, score=float(served[i])) for r, i in zip(recs, top, strict=True)]
 
     def _popular(self, k: int, filters: RecFilters | None) -> list[ScoredItem]:
         """Nobody to personalise for: most-interacted products (by stored events) pass the filters."""

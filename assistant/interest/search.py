@@ -9,7 +9,9 @@ One search (seed §3.4, issue 18):
    into one relevance score; a named category adds ``search.category_bonus``.
 2. **Ranking.**
    * ``personalized`` (a customer, or a guest conversation, with events): the chat-aware interest
-     model scores the pool with the query as the chat request; the result order is that score
+     model scores the pool with the query as the chat request, under the served blend
+     (:meth:`InterestService.served_scores`, the panel's ranking; the model's score alone for a
+     checkpoint without blend weights); the result order is that score
      plus ``search.relevance_weight`` x the relevance (both standardised over the pool). Reasons
      come from the model's own attribution ("Because you bought X and searched for "...""). Under
      an untrained service the model is its text-profile fallback (see :mod:`online`).
@@ -217,7 +219,10 @@ class ProductSearch:
             uv = svc._user_vectors([evts, *variants], chat.vec)
             loo = uv[1:]
             model_scores = _matvec(idx.item_vecs[torch.from_numpy(pool)], uv[0])
-            order_score = _z(model_scores) + self.cfg.relevance_weight * _z(relevance)
+            # The served blend ranks the pool as it ranks the panel (the model's score when none is loaded).
+            served = svc.served_scores(evts, uv[0], True, None if named_items is None else len(named_items))
+            ranking = model_scores if served is None else served[pool]
+            order_score = _z(ranking) + self.cfg.relevance_weight * _z(relevance)
         elif mode == "guest":
             order_score = _z(relevance) + self.cfg.popularity_weight * _z(self._popularity()[pool])
         else:

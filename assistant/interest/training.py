@@ -402,8 +402,12 @@ def train_model(
     return TrainResult(model, name, cfg, best, epoch, time.perf_counter() - t0, history)
 
 
-def save_checkpoint(path: Path, result: TrainResult, data: InteractionData, feats: ItemFeatures) -> Path:
-    """Write weights plus everything needed to rebuild and trust them: config, ids, data fingerprint."""
+def save_checkpoint(
+    path: Path, result: TrainResult, data: InteractionData, feats: ItemFeatures, blend: dict[str, Any] | None = None
+) -> Path:
+    """Write weights plus everything needed to rebuild and trust them: config, ids, data fingerprint,
+    and ``blend`` (:meth:`~assistant.interest.blend.ServedBlend.to_dict`: the served ranking's
+    weights, chosen on validation users; a checkpoint without them is served by the model alone)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload: dict[str, Any] = {
         "version": CHECKPOINT_VERSION,
@@ -419,6 +423,8 @@ def save_checkpoint(path: Path, result: TrainResult, data: InteractionData, feat
         "epochs_run": result.epochs_run,
         "created": time.time(),
     }
+    if blend is not None:
+        payload["blend"] = blend
     tmp = path.with_suffix(".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)  # atomic: a reader never sees half a checkpoint

@@ -64,6 +64,7 @@ class TrainingService:
         :class:`Invalid` when the store has no usable data (no schema, no customer with 3+ events),
         :class:`Conflict` with ``wait=False`` when a run is in progress.
         """
+        from assistant.interest.blend import fit_served_blend
         from assistant.interest.data import DataError, leave_one_out, load_from_store
         from assistant.interest.text import TextEncoder
         from assistant.interest.training import ItemFeatures, save_checkpoint, train_model
@@ -97,8 +98,13 @@ class TrainingService:
             feats = ItemFeatures.build(data.catalog, cfg, encoder)
             report(0.3, "Training")
             res = train_model(cfg.model, cfg, data, split, feats, device=self.settings.device, epochs=epochs)
+            # The served ranking's blend weights, chosen on the validation users only (never the test events).
+            report(0.85, "Choosing the ranking blend on validation customers")
+            assert feats.train_request_text is not None
+            device = str(next(res.model.parameters()).device)
+            blend, _ = fit_served_blend(res.model, data.catalog, split, feats.train_request_text, cfg, device=device)
             path = out or self.settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-            save_checkpoint(path, res, data, feats)
+            save_checkpoint(path, res, data, feats, blend=blend.to_dict())
         finally:
             self.lock.release()
         if activate:

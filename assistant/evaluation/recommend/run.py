@@ -16,17 +16,18 @@ Chat-aware requests come in variants, each reported on its own (see docs/interes
 
 Chat-aware baselines include the category filters: keep the items of the category the request
 names (the longest catalog category name it contains), rank them by popularity, item-kNN or our
-behavior-only model; with no category named, the whole catalog. Ours come as ``ours_online``, what
-the product serves for a chat request today (the category our request parser reads as a hard filter,
-ranked by the fused model's score alone, nothing tuned; see :func:`online_filter`), and
-``ours_fused``, the evaluation's blend of the model with the terms of :class:`Blend` (weights chosen
-on validation), which is NOT served online. Cold start: a second model is
+behavior-only model; with no category named, the whole catalog. Ours is ``ours_online``, what the
+product serves for a chat request: the category our request parser reads as a hard filter, ranked
+inside by the served blend (:class:`~assistant.interest.blend.ServedBlend`, the function
+:class:`~assistant.interest.online.InterestService` ranks by, with the weights the training code
+chose on validation users). ``ours_filter_model`` is the same filter ranked by the model's score
+alone (served until the blend was). Cold start: a second model is
 trained with 10% of the items withheld from training entirely, and the chat-aware methods are
 reported on the test users whose target is one of those items.
 
 Example:
     >>> report = run_evaluation(Path("/work/shared/data/amazon-office"), Settings())  # doctest: +SKIP
-    >>> report["chat_aware"]["leaf"]["ours_fused"]["ndcg@10"]  # doctest: +SKIP
+    >>> report["chat_aware"]["leaf"]["ours_online"]["ndcg@10"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -42,7 +43,16 @@ import numpy as np
 import torch
 
 from assistant.config import InterestSettings, Settings
-from assistant.evaluation.recommend.baselines import ItemKNN, log_popularity, popularity, rank_scorer, text_scores
+from assistant.evaluation.recommend.baselines import ItemKNN, rank_scorer, text_scores
+from assistant.interest.blend import (
+    BlendStats,
+    ServedBlend,
+    Terms,
+    category_filter,
+    fit_served_blend,
+    row_max_norm,
+    shown_filter,
+)
 from assistant.interest.data import (
     HELDOUT_TEMPLATES,
     REQUEST_LEVELS,
@@ -62,7 +72,6 @@ from assistant.interest.text import TextEncoder
 from assistant.interest.training import (
     ItemFeatures,
     TrainResult,
-    category_groups,
     train_model,
     user_score_batches,
 )
@@ -80,13 +89,13 @@ CHAT_METHODS = (
     "parsed_filter_behavior",
     "ours_behavior",
     "ours_fused_model",
+    "ours_filter_model",
     "ours_online",
-    "ours_fused",
 )
 # How the reports name a method where its key alone would mislead (the JSON keeps the keys).
 METHOD_LABELS = {
-    "ours_online": "ours_online (served today)",
-    "ours_fused": "ours_fused (blend, evaluation only)",
+    "ours_online": "ours_online (served)",
+    "ours_filter_model": "ours_filter_model (filter + model alone)",
 }
 # The k of HR/NDCG/MRR@k (ranking_metrics' default): a hard filter's hidden target is a miss at it.
 CUTOFF = 10
@@ -232,16 +241,8 @@ def model_scores(
 def filter_mask(matcher: CategoryMatcher, requests: list[str], num_items: int) -> tuple[torch.Tensor, float]:
     """(U, M+1) bool: the items of the category each request names (all items when it names none),
     and the share of requests that named a category."""
-    mask = torch.zeros(len(requests), num_items + 1, dtype=torch.bool)
-    named = 0
-    for r, text in enumerate(requests):
-        items = matcher.items(text)
-        if items is None:
-            mask[r, 1:] = True
-        else:
-            named += 1
-            mask[r, torch.from_numpy(items)] = True
-    return mask, named / max(len(requests), 1)
+    mask, sizes = category_filter(matcher, requests, num_items)
+    return mask, sum(s is not None for s in sizes) / max(len(requests), 1)
 
 
 def prefer(base: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
@@ -251,21 +252,8 @@ def prefer(base: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     return torch.where(keep, base, base - span)
 
 
-def online_filter(parsed: torch.Tensor, hist: list[np.ndarray]) -> torch.Tensor:
-    """(U, M+1) bool: the items the product may show for each request, as
-    :meth:`~assistant.interest.online.InterestService.recommend` filters them: the items of the
-    category our parser reads (``parsed``, all items when it reads none). A row whose category holds
-    only history items gets the whole catalog: the panel (assistant/conversation/panel.py) asks again
-    without the category when the filtered ranking comes back empty."""
-    keep = parsed.clone()
-    keep[:, 0] = False
-    for r, h in enumerate(hist):
-        free = keep[r].clone()
-        if len(h):
-            free[torch.from_numpy(np.asarray(h, dtype=np.int64))] = False
-        if not bool(free.any()):
-            keep[r, 1:] = True
-    return keep
+def _ranks(scores: torch.Tensor, hist: list[np.ndarray], targets: np.ndarray, bs: int) -> np.ndarray:
+    return rank_scorer(lambda rows: scores[rows], hist, targets, bs)
 
 
 def hard_filter_ranks(
@@ -290,278 +278,6 @@ def hard_filter_ranks(
     return out
 
 
-def _row_max_norm(s: torch.Tensor) -> torch.Tensor:
-    return s / s.max(1, keepdim=True).values.clamp(min=1e-9)
-
-
-# Blend terms beyond the model, the category bonus and the whole-history co-occurrence, each a
-# (U, M+1) matrix on a [0, 1] scale (see :func:`blend_terms`). The first three do not read the request,
-# so they are offered to the behavior blend (which the category filters rank by) as well as ours.
-BEHAVIOR_TERMS = ("transition", "popularity", "leaf_mass")
-REQUEST_TERMS = ("request_leaf_mass",)
-EXTRA_TERMS = BEHAVIOR_TERMS + REQUEST_TERMS
-Terms = dict[str, torch.Tensor]
-
-
-@dataclass
-class Blend:
-    """The evaluation's blend (``ours_fused`` / ``ours_behavior``; NOT served online: the product ranks
-    by the model's score alone, ``ours_online``): the learned model's score plus, with weights chosen on validation over
-    grids that include 0 (the model alone), a category-match bonus (the items of the category the
-    request names), the same model's behavior-only score (its ranking within a category is sharper
-    than the with-request one), a co-occurrence term (item-kNN over its row maximum) and the
-    :data:`EXTRA_TERMS` (:func:`blend_terms`): co-occurrence with the newest history item, log
-    popularity, and the probability mass the behavior-only / with-request model puts on each
-    candidate's leaf category."""
-
-    category: float = 0.0
-    behavior: float = 0.0
-    cooccurrence: float = 0.0
-    transition: float = 0.0
-    popularity: float = 0.0
-    leaf_mass: float = 0.0
-    request_leaf_mass: float = 0.0
-
-    def apply(
-        self,
-        model: torch.Tensor,
-        named: torch.Tensor | None,
-        knn: torch.Tensor,
-        behavior: torch.Tensor | None = None,
-        extra: Terms | None = None,
-    ) -> torch.Tensor:
-        s = model.clone()
-        if named is not None and self.category:
-            s = s + self.category * named.float()
-        if behavior is not None and self.behavior:
-            s = s + self.behavior * behavior
-        if self.cooccurrence:
-            s = s + self.cooccurrence * knn
-        for name in EXTRA_TERMS:
-            w = getattr(self, name)
-            if w:
-                if extra is None or name not in extra:
-                    raise ValueError(f"blend weight {name}={w} but no {name!r} term was given")
-                s = s + w * extra[name]
-        return s
-
-
-_TERM_GRID = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
-GRIDS = {
-    "category": (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 1000.0),
-    "behavior": (0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
-    "cooccurrence": _TERM_GRID,
-    **{name: _TERM_GRID for name in EXTRA_TERMS},
-}
-
-
-def leaf_mass(scores: torch.Tensor, hist: list[np.ndarray], leaf: torch.Tensor, bs: int = 1024) -> torch.Tensor:
-    """(U, M+1): the probability a model's softmax over the catalog (history masked) puts on each
-    candidate's leaf category, over the row maximum; 0 for items without a category (``leaf`` 0).
-
-    ``leaf`` (M+1,) holds each item's leaf node id (:func:`~assistant.interest.training.category_groups`).
-    Where the model spreads its mass over several items of one leaf, a candidate of that leaf gains,
-    however it ranks alone: a leaf-level prior from the same model.
-
-    Example:
-        >>> s = torch.tensor([[-torch.inf, 2.0, 0.0, 0.0, 1.0]])
-        >>> (leaf_mass(s, [np.array([4])], torch.tensor([0, 1, 2, 2, 1])) * 1000).round().int().tolist()
-        [[0, 1000, 271, 271, 1000]]
-    """
-    n_nodes = int(leaf.max()) + 1
-    out = torch.zeros_like(scores)
-    for i in range(0, len(hist), bs):
-        rows = slice(i, min(i + bs, len(hist)))
-        p = torch.softmax(mask_history(scores[rows].clone().float(), hist[rows]), 1)
-        mass = torch.zeros(p.shape[0], n_nodes).index_add_(1, leaf, p)
-        mass[:, 0] = 0.0
-        out[rows] = _row_max_norm(mass[:, leaf])
-    return out
-
-
-def blend_terms(
-    fitted_knn: ItemKNN,
-    pop: torch.Tensor,
-    leaf: torch.Tensor,
-    hist: list[np.ndarray],
-    behavior: torch.Tensor,
-    with_request: torch.Tensor | None = None,
-) -> Terms:
-    """The :data:`EXTRA_TERMS` for users with input histories ``hist``: the behavior-only ones from
-    ``behavior`` (the model's scores without a request), ``request_leaf_mass`` from ``with_request``."""
-    out: Terms = {
-        "transition": fitted_knn.last_item(hist),
-        "popularity": log_popularity(pop)[None].expand(len(hist), -1),
-        "leaf_mass": leaf_mass(behavior, hist, leaf),
-    }
-    if with_request is not None:
-        out["request_leaf_mass"] = leaf_mass(with_request, hist, leaf)
-    return out
-
-
-def _rows(terms: Terms | None, rows: torch.Tensor | np.ndarray) -> Terms | None:
-    if terms is None:
-        return None
-    idx = torch.as_tensor(rows)
-    return {k: v[idx] for k, v in terms.items()}
-
-
-def _ranks(scores: torch.Tensor, hist: list[np.ndarray], targets: np.ndarray, bs: int) -> np.ndarray:
-    return rank_scorer(lambda rows: scores[rows], hist, targets, bs)
-
-
-def tune_blend(
-    model_s: torch.Tensor,
-    named: torch.Tensor | None,
-    knn: torch.Tensor,
-    hist: list[np.ndarray],
-    targets: np.ndarray,
-    bs: int,
-    behavior: torch.Tensor | None = None,
-    rounds: int = 3,
-    extra: Terms | None = None,
-) -> tuple[Blend, float]:
-    """Coordinate ascent over the blend weights by validation NDCG@10, from the model alone and
-    (with a request) from a hard category filter over model + behavior; the better end point wins.
-    Each term of ``extra`` (names from :data:`EXTRA_TERMS`) is one more free weight."""
-    free = ["cooccurrence"]
-    if named is not None:
-        free.insert(0, "category")
-    if behavior is not None:
-        free.insert(1, "behavior")
-    free += [name for name in EXTRA_TERMS if extra is not None and name in extra]
-
-    # The history mask is the same for every candidate blend: applied once to the model's scores, it
-    # holds for any blend (a masked item stays -inf whatever finite terms are added), so each of the
-    # few hundred candidates costs one blend and one rank pass, no copy-and-mask per batch.
-    masked = mask_history(model_s.clone(), hist)
-    tgt = torch.from_numpy(targets)
-    term = {"category": None if named is None else named.float(), "behavior": behavior, "cooccurrence": knn}
-    term.update(extra or {})
-
-    def ndcg(scores: torch.Tensor) -> float:
-        return ranking_metrics(target_ranks(scores, tgt).numpy())["ndcg@10"]
-
-    def value(blend: Blend) -> float:
-        return ndcg(blend.apply(masked, named, knn, behavior, extra))
-
-    starts = [Blend()]
-    if named is not None and behavior is not None:
-        # A hard filter ranked mostly by behavior: the category_filter_behavior baseline's corner.
-        starts += [
-            Blend(category=GRIDS["category"][-1], behavior=1.0),
-            Blend(category=GRIDS["category"][-1], behavior=8.0),
-        ]
-    best_all, best_all_v = Blend(), -1.0
-    for start in starts:
-        best, best_v = start, value(start)
-        for _ in range(rounds):
-            changed = False
-            for name in free:
-                # Along one coordinate only that term's weight changes: blend the others once, then
-                # each grid value costs one add and one rank pass.
-                rest = Blend(**{**vars(best), name: 0.0}).apply(masked, named, knn, behavior, extra)
-                t = term[name]
-                assert t is not None
-                for v in GRIDS[name]:
-                    if v == getattr(best, name):
-                        continue
-                    cv = ndcg(rest + v * t if v else rest)
-                    if cv > best_v + 1e-9:
-                        best, best_v, changed = Blend(**{**vars(best), name: v}), cv, True
-            if not changed:
-                break
-        best_v = value(best)  # the value of the blend as applied (the same sum in apply's order)
-        if best_v > best_all_v:
-            best_all, best_all_v = best, best_v
-    return best_all, best_all_v
-
-
-REQUEST_KINDS = ("narrow", "broad", "none")
-
-
-def request_kinds(parser: CategoryMatcher, texts: list[str], narrow_max: float) -> list[str]:
-    """How specific each request is, by what the parser reads in it: ``none`` (no category),
-    ``narrow`` (a category of at most ``narrow_max`` items) or ``broad``. Size, not the name's level:
-    a parent heading can be small and a leaf large, and it is the size that decides whether the
-    category alone nearly answers the request (a hard filter ranked by behavior) or the model must
-    rank within it."""
-    out = []
-    for text in texts:
-        items = parser.items(text)
-        out.append("none" if items is None else ("narrow" if len(items) <= narrow_max else "broad"))
-    return out
-
-
-def narrow_threshold(parser: CategoryMatcher, texts: list[str]) -> float:
-    """The median size of the categories the (validation) requests name: the narrow/broad split."""
-    sizes = [len(items) for t in texts if (items := parser.items(t)) is not None]
-    return float(np.median(sizes)) if sizes else 0.0
-
-
-@dataclass
-class KindBlend:
-    """One :class:`Blend` per request kind (:func:`request_kinds`): a request naming a narrow
-    category, a broad one, or none. Each is tuned on the validation requests of its kind; a kind with
-    too few of them uses the blend tuned on all."""
-
-    blends: dict[str, Blend]
-    narrow_max: float = 0.0  # the narrow/broad split (items), from the validation requests
-
-    def apply(
-        self,
-        model: torch.Tensor,
-        named: torch.Tensor,
-        knn: torch.Tensor,
-        behavior: torch.Tensor,
-        kinds: list[str],
-        extra: Terms | None = None,
-    ) -> torch.Tensor:
-        out = torch.empty_like(model)
-        arr = np.asarray(kinds)
-        for kind, blend in self.blends.items():
-            rows = torch.from_numpy(np.flatnonzero(arr == kind))
-            if len(rows):
-                out[rows] = blend.apply(model[rows], named[rows], knn[rows], behavior[rows], _rows(extra, rows))
-        return out
-
-
-def tune_kind_blend(
-    model_s: torch.Tensor,
-    named: torch.Tensor,
-    knn: torch.Tensor,
-    behavior: torch.Tensor,
-    kinds: list[str],
-    hist: list[np.ndarray],
-    targets: np.ndarray,
-    bs: int,
-    min_rows: int = 100,
-    extra: Terms | None = None,
-) -> KindBlend:
-    arr = np.asarray(kinds)
-    blends = {}
-    overall: Blend | None = None  # tuned only when a kind needs it (a full tuning costs as much as all kinds)
-    for kind in REQUEST_KINDS:
-        rows = np.flatnonzero(arr == kind)
-        if len(rows) < min_rows:
-            if overall is None:
-                overall, _ = tune_blend(model_s, named, knn, hist, targets, bs, behavior=behavior, extra=extra)
-            blends[kind] = overall
-            continue
-        r = torch.from_numpy(rows)
-        blends[kind], _ = tune_blend(
-            model_s[r],
-            named[r],
-            knn[r],
-            [hist[i] for i in rows],
-            targets[rows],
-            bs,
-            behavior=behavior[r],
-            extra=_rows(extra, r),
-        )
-    return KindBlend(blends)
-
-
 # --- the run ----------------------------------------------------------------------------------
 
 
@@ -570,23 +286,28 @@ class _Fitted:
     """Everything fitted on one training split (the full one, or the cold-start one)."""
 
     split: Split
-    pop: torch.Tensor
-    knn: ItemKNN
+    stats: BlendStats  # co-occurrence and counts of the training part (what the served terms read)
     late_weight: float
     model: TrainResult
-    behavior_blend: Blend
-    fused_blend: KindBlend
+    served: ServedBlend  # the served ranking's weights, chosen on validation by the training code
     parser: CategoryMatcher  # our request parser (customer forms); the filters use the exact-name matcher
-    leaf: torch.Tensor  # (M+1,) each item's leaf node id (0: no category), for the leaf-mass terms
     tune_seconds: float = 0.0  # validation scoring and blend tuning after training
 
-    def behavior_terms(self, hist: list[np.ndarray], behavior: torch.Tensor) -> Terms:
-        """The blend terms that do not read the request (:data:`BEHAVIOR_TERMS`)."""
-        return blend_terms(self.knn, self.pop, self.leaf, hist, behavior)
+    @property
+    def pop(self) -> torch.Tensor:
+        return self.stats.counts
 
-    def serve_behavior(self, behavior: torch.Tensor, knn_norm: torch.Tensor, terms: Terms) -> torch.Tensor:
-        """``ours_behavior``: the behavior-only scores under the behavior blend (what the filters rank by)."""
-        return self.behavior_blend.apply(behavior, None, knn_norm, None, terms)
+    @property
+    def knn(self) -> ItemKNN:
+        return self.stats.knn
+
+    def behavior_terms(self, hist: list[np.ndarray], behavior: torch.Tensor) -> Terms:
+        """The served terms that do not read the request."""
+        return self.stats.terms(hist, behavior)
+
+    def serve_behavior(self, behavior: torch.Tensor, terms: Terms) -> torch.Tensor:
+        """``ours_behavior``: the served no-request ranking (what the category filters rank by)."""
+        return self.served.scores(behavior, terms, None)
 
 
 def _fit(
@@ -602,16 +323,14 @@ def _fit(
     progress: bool,
     label: str,
 ) -> _Fitted:
-    m = data.catalog.num_items
-    bs = cfg.eval_batch_size
-    pop = popularity(split.train_items, m)
-    knn = ItemKNN.fit(split.train_items, m, cfg.itemknn_neighbors)
+    stats = BlendStats.fit(
+        split.train_items, data.catalog.categories, cfg.itemknn_neighbors, cold_prior=cfg.blend_cold_prior
+    )
     users = split.eval_users
     valid_in = [split.train_items[u] for u in users]
-    valid_ev = [split.train_events[u] for u in users]
     # Validation requests come from the training phrasings and levels only.
     val_req = bank.make(split.valid_target, "train_mix", np.random.default_rng(cfg.seed + 1))
-    knn_valid = knn.normalized(valid_in)
+    knn_valid = stats.knn.normalized(valid_in)
     text_valid = text_scores(val_req.emb, feats.item_text)
     late_w, best_v = 0.0, -1.0
     text_valid = mask_history(text_valid, valid_in)  # once for every weight: masked items stay -inf
@@ -620,31 +339,22 @@ def _fit(
         v = ranking_metrics(target_ranks(text_valid + w * knn_valid, valid_tgt).numpy())["ndcg@10"]
         if v > best_v:
             late_w, best_v = w, v
-    del text_valid
+    del text_valid, knn_valid
 
     t = time.perf_counter()
     res = train_model(cfg.model, cfg, data, split, feats, device=settings.device, epochs=epochs, progress=progress)
     _log(f"{label}: trained in {time.perf_counter() - t:.1f}s ({res.epochs_run} epochs)")
     t = time.perf_counter()
-    beh_v, fused_v = model_scores_many(res.model, valid_in, valid_ev, cfg, [None, val_req.emb])
-    leaf = torch.from_numpy(category_groups(data.catalog, ["leaf"])[1][0])
-    # The terms that do not read the request are offered to the behavior blend too: the category
-    # filters rank by it, so whatever they add to ours they add to the filters.
-    terms_v = blend_terms(knn, pop, leaf, valid_in, beh_v, fused_v)
-    beh_terms_v = {k: terms_v[k] for k in BEHAVIOR_TERMS}
-    beh_blend, _ = tune_blend(beh_v, None, knn_valid, valid_in, split.valid_target, bs, extra=beh_terms_v)
-    parser = CategoryMatcher(matcher.categories, forms="customer")
-    named_v, _ = filter_mask(parser, val_req.text, m)
-    narrow_max = narrow_threshold(parser, val_req.text)
-    kinds_v = request_kinds(parser, val_req.text, narrow_max)
-    fused_blend = tune_kind_blend(
-        fused_v, named_v, knn_valid, beh_v, kinds_v, valid_in, split.valid_target, bs, extra=terms_v
+    # The served weights, chosen by the same code `shopassist train` runs, on validation users only.
+    assert feats.train_request_text is not None
+    device = str(next(res.model.parameters()).device)
+    served, _ = fit_served_blend(
+        res.model, data.catalog, split, feats.train_request_text, cfg, device=device, stats=stats
     )
-    fused_blend.narrow_max = narrow_max
-    del beh_v, terms_v, beh_terms_v
+    parser = CategoryMatcher(matcher.categories, forms="customer")
     tuned = time.perf_counter() - t
-    _log(f"{label}: blends tuned on validation in {tuned:.1f}s")
-    return _Fitted(split, pop, knn, late_w, res, beh_blend, fused_blend, parser, leaf, tuned)
+    _log(f"{label}: served blend chosen on validation in {tuned:.1f}s")
+    return _Fitted(split, stats, late_w, res, served, parser, tuned)
 
 
 def _chat_methods(
@@ -665,13 +375,12 @@ def _chat_methods(
     bs = cfg.eval_batch_size
     cand = candidate_counts(test_in, num_items)
     knn_raw = fitted.knn.scores(test_in)
-    knn_norm = _row_max_norm(knn_raw)
+    knn_norm = row_max_norm(knn_raw)
     text = text_scores(req.emb, feats.item_text)
     named, share = filter_mask(matcher, req.text, num_items)
-    parsed, _ = filter_mask(fitted.parser, req.text, num_items)
+    parsed, sizes = category_filter(fitted.parser, req.text, num_items)
     fused = model_scores(fitted.model.model, test_in, test_ev, cfg, req.emb)
-    beh_served = fitted.serve_behavior(beh, knn_norm, beh_terms)
-    terms = {**beh_terms, "request_leaf_mass": leaf_mass(fused, test_in, fitted.leaf)}
+    beh_served = fitted.serve_behavior(beh, beh_terms)
     scores = {
         "text_only": text,
         "late_fusion": text + fitted.late_weight * knn_norm,
@@ -681,14 +390,17 @@ def _chat_methods(
         "parsed_filter_behavior": prefer(beh_served, parsed),
         "ours_behavior": beh_served,
         "ours_fused_model": fused,
-        "ours_fused": fitted.fused_blend.apply(
-            fused, parsed, knn_norm, beh, request_kinds(fitted.parser, req.text, fitted.fused_blend.narrow_max), terms
-        ),
     }
     out = {k: ranking_metrics(_ranks(s, test_in, targets, bs), candidates=cand) for k, s in scores.items()}
-    # What the product serves today: the parsed category as a hard filter, the model's score alone.
-    online = hard_filter_ranks(fused, online_filter(parsed, test_in), test_in, targets, bs)
-    out["ours_online"] = ranking_metrics(online, k=CUTOFF, candidates=cand)
+    # What the product serves: the parsed category as a hard filter (as the product applies it), ranked
+    # inside by the served blend, through the product's own function (ServedBlend.scores).
+    keep = shown_filter(parsed, test_in)
+    served = fitted.served.scores(
+        fused, fitted.stats.with_request(beh_terms, test_in, beh, fused), [fitted.served.kind(n) for n in sizes]
+    )
+    out["ours_online"] = ranking_metrics(hard_filter_ranks(served, keep, test_in, targets, bs), candidates=cand)
+    # The same filter ranked by the model's score alone (what was served before the blend).
+    out["ours_filter_model"] = ranking_metrics(hard_filter_ranks(fused, keep, test_in, targets, bs), candidates=cand)
     return {m: out[m] for m in CHAT_METHODS}, share
 
 
@@ -768,12 +480,10 @@ def run_evaluation(
     )
     beh = model_scores(res.model, test_in, test_ev, cfg, None)
     next_item["ours_behavior_model"] = ranking_metrics(_ranks(beh, test_in, split.test_target, bs), candidates=cand)
-    knn_norm = _row_max_norm(fitted.knn.scores(test_in))
     beh_terms = fitted.behavior_terms(test_in, beh)
     next_item["ours_behavior"] = ranking_metrics(
-        _ranks(fitted.serve_behavior(beh, knn_norm, beh_terms), test_in, split.test_target, bs), candidates=cand
+        _ranks(fitted.serve_behavior(beh, beh_terms), test_in, split.test_target, bs), candidates=cand
     )
-    del knn_norm
 
     chat: dict[str, dict[str, Metrics]] = {}
     named_share: dict[str, float] = {}
@@ -787,8 +497,8 @@ def run_evaluation(
     if has_name.any():
         sub_in, sub_ev = _subset(test_in, has_name), _subset(test_ev, has_name)
         sub_req = Requests([t for t, k in zip(para.text, has_name, strict=True) if k], para.emb[has_name], para.kind)
-        sub_terms = _rows(beh_terms, np.flatnonzero(has_name))
-        assert sub_terms is not None
+        sub_rows = torch.from_numpy(np.flatnonzero(has_name))
+        sub_terms = {k: v[sub_rows] for k, v in beh_terms.items()}
         chat["paraphrase_named"], named_share["paraphrase_named"] = _chat_methods(
             fitted,
             feats,
@@ -880,9 +590,7 @@ def run_evaluation(
         "model": cfg.model,
         "epochs_run": res.epochs_run,
         "best_valid": res.best_valid,
-        "behavior_blend": vars(fitted.behavior_blend),
-        "fused_blend": {k: vars(b) for k, b in fitted.fused_blend.blends.items()},
-        "narrow_max_items": fitted.fused_blend.narrow_max,
+        "served_blend": fitted.served.to_dict(),
     }
     meta["late_fusion_weight"] = fitted.late_weight
     meta["request_template"] = cfg.request_template
@@ -941,8 +649,7 @@ def _cold_start(
         "train_seconds": fitted.model.seconds,
         "tune_seconds": fitted.tune_seconds,
         "best_valid": fitted.model.best_valid,
-        "fused_blend": {k: vars(b) for k, b in fitted.fused_blend.blends.items()},
-        "narrow_max_items": fitted.fused_blend.narrow_max,
+        "served_blend": fitted.served.to_dict(),
     }
     for v in VARIANTS:
         r = requests[v]
@@ -954,14 +661,14 @@ def _cold_start(
 # --- report -----------------------------------------------------------------------------------
 
 
-SERVED = "ours_online"  # what the product serves for a chat request today
-TARGET_METHODS = (SERVED, "ours_fused")  # served today; the blend, were it served
+SERVED = "ours_online"  # what the product serves for a chat request
+TARGET_METHODS = (SERVED,)
 
 
 def targets_check(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The issue's targets, each with the figures compared and whether it holds. The chat-aware
-    targets are checked for :data:`TARGET_METHODS`: ``ours_online`` (what customers get) and
-    ``ours_fused`` (the evaluation's blend, not served); each entry names its ``method``."""
+    targets are checked for :data:`TARGET_METHODS`: ``ours_online`` (what customers get); each entry
+    names its ``method``."""
     out: dict[str, dict[str, Any]] = {}
     chat = report["chat_aware"]
     cold = report.get("cold_start") or {}
@@ -1160,17 +867,17 @@ def markdown_report(report: dict[str, Any]) -> str:
             lines.append(f"| {METHOD_LABELS.get(method, method)} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "`ours_online` is what the product serves for a chat request today: the category our request parser "
-        "reads as a hard filter (a target outside it is a miss), ranked by the fused model's score alone. "
-        "`ours_fused` is the evaluation's blend (category bonus, behavior score, co-occurrence and the other "
-        "terms, weights chosen on validation); it is NOT served online.",
+        "`ours_online` is what the product serves for a chat request: the category our request parser "
+        "reads as a hard filter (a target outside it is a miss), ranked inside by the served blend (the "
+        "model's score plus behavior score, co-occurrence, popularity and leaf-mass terms, weights chosen on "
+        "validation users by the training code and stored in the checkpoint), through the function "
+        "InterestService ranks by. `ours_filter_model`: the same filter ranked by the model's score alone.",
         "",
         "## Targets",
     ]
     checks = targets_check(report)
     groups = (
-        ("Served today (`ours_online`)", lambda c: c.get("method") == SERVED),
-        ("The blend, were it served (`ours_fused`, evaluation only)", lambda c: c.get("method") == "ours_fused"),
+        ("Served (`ours_online`)", lambda c: c.get("method") == SERVED),
         ("Behavior only (next item)", lambda c: "method" not in c),
     )
     for heading, pick in groups:

@@ -27,9 +27,9 @@ def test_office_fused_beats_text_only_and_behavior_only(tmp_path: Path) -> None:
     report = run_evaluation(data_dir, settings, epochs=10, progress=False, sasrec_ours=False)
     for variant in ("leaf", "parent", "paraphrase", "mixed"):
         chat = report["chat_aware"][variant]
-        assert chat["ours_fused"]["ndcg@10"] > chat["text_only"]["ndcg@10"]
-        assert chat["ours_fused"]["ndcg@10"] > chat["ours_behavior"]["ndcg@10"]
+        assert chat["ours_online"]["ndcg@10"] > chat["text_only"]["ndcg@10"]
+        assert chat["ours_online"]["ndcg@10"] > chat["ours_behavior"]["ndcg@10"]
         assert all(0.5 < m["auc"] <= 1.0 for m in chat.values())
     cold = report["cold_start"]
-    assert cold["n_users"] > 0 and cold["leaf"]["ours_fused"]["ndcg@10"] > cold["leaf"]["ours_behavior"]["ndcg@10"]
+    assert cold["n_users"] > 0 and cold["leaf"]["ours_online"]["ndcg@10"] > cold["leaf"]["ours_behavior"]["ndcg@10"]
     assert report["next_item"]["sasrec_recbole"] is None and report["meta"]["absent"]["sasrec_recbole"]

@@ -1,7 +1,9 @@
-"""``ours_online`` (issue 18, session 7): the evaluation's row for what the product serves for a chat
-request today — the category our request parser reads as a hard filter, ranked by the fused model's
-score alone (assistant/interest/online.py) — checked against an independent computation of that
-ranking, and against the blend (``ours_fused``), which is not served."""
+"""``ours_online`` (issue 18): the evaluation's row for what the product serves for a chat request — the
+category our request parser reads as a hard filter, ranked inside by the served blend
+(:meth:`assistant.interest.blend.ServedBlend.scores`, what InterestService ranks by; its equality with
+a by-hand blend over the stored events is tests/assistant/interest/test_served_blend.py) — checked
+against an independent computation of that ranking; ``ours_filter_model`` is the same filter ranked
+by the model alone."""
 
 from __future__ import annotations
 
@@ -13,14 +15,12 @@ import torch
 
 from assistant.evaluation.recommend.run import (
     CHAT_METHODS,
-    Blend,
-    KindBlend,
     _ranks,
     filter_mask,
     hard_filter_ranks,
-    online_filter,
     prefer,
 )
+from assistant.interest.blend import Blend, ServedBlend, shown_filter
 from assistant.interest.data import CategoryMatcher
 from assistant.interest.metrics import ranking_metrics
 
@@ -41,7 +41,7 @@ def _served(parser: CategoryMatcher, text: str, scores: np.ndarray, hist: np.nda
     return order.index(target) if target in pool else k
 
 
-def test_online_ranking_is_the_parsed_hard_filter_then_the_model_alone() -> None:
+def test_online_ranking_is_the_parsed_hard_filter_then_the_score_inside_it() -> None:
     cats = ["", GEL, GEL, GEL, ROLLER, ROLLER, PAPER, PAPER, PAPER, PAPER, PAPER, PAPER, PAPER, PAPER, PAPER]
     m = len(cats) - 1
     parser = CategoryMatcher(cats, forms="customer")
@@ -59,7 +59,7 @@ def test_online_ranking_is_the_parsed_hard_filter_then_the_model_alone() -> None
     model[4, 8] = 5.0  # the model's favourite, but outside the category the request names
     parsed, share = filter_mask(parser, texts, m)
     assert share == 0.8
-    keep = online_filter(parsed, hist)
+    keep = shown_filter(parsed, hist)
     assert keep[2, 1:].all() and keep[3, 1:].all() and keep[0, 1:].sum() == 3 and not keep[:, 0].any()
     got = hard_filter_ranks(model, keep, hist, targets, bs=2)  # two batches
     want = [_served(parser, t, model[r].numpy(), hist[r], int(targets[r])) for r, t in enumerate(texts)]
@@ -67,17 +67,6 @@ def test_online_ranking_is_the_parsed_hard_filter_then_the_model_alone() -> None
     # category baselines (kept items first, then the rest) would show it third, the product never.
     assert np.minimum(got, 10).tolist() == want and want[4] == 10
     assert _ranks(prefer(model, keep), hist, targets, 2)[4] == 2 and got[4] >= 10
-
-    # The blend is another ranking: a co-occurrence term that points at each target (and no category
-    # bonus) lifts it where the served ranking cannot, and the served ranks do not move with it.
-    knn = torch.zeros(len(texts), m + 1)
-    knn[torch.arange(len(texts)), torch.from_numpy(targets)] = 1.0
-    blend = Blend(cooccurrence=8.0)
-    blended = blend.apply(model, parsed, knn)
-    blend_ranks = _ranks(blended, hist, targets, 2)
-    assert blend_ranks.tolist() == [0] * len(texts)
-    assert got.tolist() != blend_ranks.tolist()
-    assert np.minimum(hard_filter_ranks(model, keep, hist, targets, bs=2), 10).tolist() == want
 
 
 def _shop(tmp_path: Path, office_items: dict[str, dict[str, str]]) -> None:
@@ -94,12 +83,11 @@ def _shop(tmp_path: Path, office_items: dict[str, dict[str, str]]) -> None:
     (tmp_path / "Shop.item.json").write_text(json.dumps(items))
 
 
-def test_the_evaluation_reports_the_served_ranking_beside_the_blend(
-    tmp_path: Path, office_items: dict[str, dict[str, str]]
-) -> None:
+def test_the_evaluation_reports_the_served_ranking(tmp_path: Path, office_items: dict[str, dict[str, str]]) -> None:
     """End to end on a small shop (real encoder, real training, one epoch): ``ours_online`` in every
-    variant equals the served ranking recomputed from the trained model's with-request scores, with
-    nothing tuned (a different blend leaves it unchanged), while ``ours_fused`` follows the blend."""
+    variant equals the served ranking recomputed the plain way from the served blend's scores (the
+    weights training chose; each row's kind from the parsed category's size), and follows the weights;
+    ``ours_filter_model`` is the same filter over the model's scores alone."""
     from assistant.config import Settings
     from assistant.evaluation.recommend.run import (
         VARIANTS,
@@ -132,23 +120,35 @@ def test_the_evaluation_reports_the_served_ranking_beside_the_blend(
     beh = model_scores(fitted.model.model, test_in, test_ev, cfg, None)
     beh_terms = fitted.behavior_terms(test_in, beh)
     rng = np.random.default_rng(5)
+
+    def plain(req_text: list[str], scores: np.ndarray) -> dict[str, float]:
+        ranks = [_served(fitted.parser, t, scores[r], test_in[r], int(targets[r])) for r, t in enumerate(req_text)]
+        return ranking_metrics(np.asarray(ranks))
+
+    def served_scores(req_text: list[str], fused: torch.Tensor) -> np.ndarray:
+        sizes = [None if (it := fitted.parser.items(t)) is None else len(it) for t in req_text]
+        terms = fitted.stats.terms(test_in, beh, fused)
+        return fitted.served.scores(fused, terms, [fitted.served.kind(n) for n in sizes]).numpy()
+
     for v in VARIANTS:
         req = bank.make(targets, v, rng)
         out, _ = _chat_methods(fitted, feats, cfg, matcher, req, test_in, test_ev, targets, m, beh, beh_terms)
         assert list(out) == list(CHAT_METHODS)
-        fused = model_scores(fitted.model.model, test_in, test_ev, cfg, req.emb).numpy()
-        ranks = [_served(fitted.parser, t, fused[r], test_in[r], int(targets[r])) for r, t in enumerate(req.text)]
-        want = ranking_metrics(np.asarray(ranks))
+        fused = model_scores(fitted.model.model, test_in, test_ev, cfg, req.emb)
+        want = plain(req.text, served_scores(req.text, fused))
+        alone = plain(req.text, fused.numpy())
         for key in ("hr@10", "ndcg@10", "mrr@10"):
             assert abs(out["ours_online"][key] - want[key]) < 1e-9, (v, key)
-        # Non-zero blend weights: ours_fused moves with them, ours_online (nothing tuned) does not.
+            assert abs(out["ours_filter_model"][key] - alone[key]) < 1e-9, (v, key)
+        # Other weights: ours_online follows them (recomputed the same way), the model-alone row does not.
+        saved = fitted.served
         heavy = Blend(cooccurrence=32.0, popularity=32.0)
-        saved = fitted.fused_blend
-        fitted.fused_blend = KindBlend({k: heavy for k in ("narrow", "broad", "none")}, saved.narrow_max)
+        fitted.served = ServedBlend(heavy, {k: heavy for k in ("narrow", "broad", "none")}, saved.narrow_max)
         try:
             out2, _ = _chat_methods(fitted, feats, cfg, matcher, req, test_in, test_ev, targets, m, beh, beh_terms)
+            want2 = plain(req.text, served_scores(req.text, fused))
         finally:
-            fitted.fused_blend = saved
-        assert out2["ours_online"] == out["ours_online"]
-        assert out2["ours_fused"] != out2["ours_online"]
-        assert out2["ours_fused"]["ndcg@10"] != out["ours_online"]["ndcg@10"]
+            fitted.served = saved
+        assert out2["ours_filter_model"] == out["ours_filter_model"]
+        assert abs(out2["ours_online"]["ndcg@10"] - want2["ndcg@10"]) < 1e-9
+        assert out2["ours_online"] != out["ours_online"]

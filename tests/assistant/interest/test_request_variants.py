@@ -5,15 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from assistant.evaluation.recommend.run import (
-    Blend,
-    _ranks,
-    narrow_threshold,
-    prefer,
-    request_kinds,
-    tune_blend,
-    tune_kind_blend,
-)
+from assistant.evaluation.recommend.run import _ranks, prefer
+from assistant.interest.blend import Blend, ServedBlend, category_filter, tune_blend
 from assistant.interest.data import (
     HELDOUT_TEMPLATES,
     TRAIN_TEMPLATES,
@@ -93,30 +86,16 @@ def test_prefer_puts_kept_items_first_in_base_order() -> None:
     assert order.tolist() == [3, 2, 1, 4]
 
 
-def test_tune_blend_finds_the_category_bonus_when_it_helps() -> None:
-    # The model ranks item 1 first for everyone; the named category holds each user's target.
-    n_users, m = 40, 6
-    model = torch.zeros(n_users, m + 1)
-    model[:, 1] = 5.0
-    targets = np.array([2 + (u % 4) for u in range(n_users)])
-    named = torch.zeros(n_users, m + 1, dtype=torch.bool)
-    named[torch.arange(n_users), torch.from_numpy(targets)] = True
-    knn = torch.zeros(n_users, m + 1)
-    hist = [np.array([6]) for _ in range(n_users)]
-    blend, v = tune_blend(model, named, knn, hist, targets, bs=16)
-    assert blend.category > 5.0 and v == 1.0
-    assert Blend().apply(model, named, knn).equal(model)
-
-
 def test_request_kinds_split_by_the_size_of_the_named_category() -> None:
     cats = ["", "Office, Pens, Gel Pens", "Office, Pens, Gel Pens", "Office, Pens, Rollerball Pens", "Office, Paper"]
     parser = CategoryMatcher(cats, forms="customer")
     requests = ["any gel pens?", "a rollerball pen", "show me pens", "paper please", "a stapler"]
-    # Named sizes 2, 1, 3, 1 (the stapler names nothing): the median, 1.5, splits narrow from broad.
-    limit = narrow_threshold(parser, requests)
-    assert limit == 1.5
-    assert request_kinds(parser, requests, limit) == ["broad", "narrow", "broad", "narrow", "none"]
-    assert narrow_threshold(parser, ["a stapler"]) == 0.0
+    keep, sizes = category_filter(parser, requests, 4)
+    # Named sizes 2, 1, 3, 1 (the stapler names nothing: the whole catalog, padding never).
+    assert sizes == [2, 1, 3, 1, None]
+    assert keep[4, 1:].all() and not keep[:, 0].any() and keep[0].tolist() == [False, True, True, False, False]
+    served = ServedBlend(Blend(), {}, narrow_max=float(np.median([2, 1, 3, 1])))  # 1.5
+    assert [served.kind(n) for n in sizes] == ["broad", "narrow", "broad", "narrow", "none"]
 
 
 def test_tune_blend_value_is_the_masked_ranking_of_its_blend() -> None:
@@ -131,38 +110,12 @@ def test_tune_blend_value_is_the_masked_ranking_of_its_blend() -> None:
     behavior[:, 0] = -torch.inf
     knn = torch.from_numpy(rng.random((n_users, m + 1)).astype(np.float32))
     targets = rng.integers(1, m + 1, n_users)
-    named = torch.from_numpy(rng.random((n_users, m + 1)) < 0.2)
-    named[torch.arange(n_users), torch.from_numpy(targets)] = torch.from_numpy(rng.random(n_users) < 0.7)
+    knn[torch.arange(n_users), torch.from_numpy(targets)] += 0.5
     hist = [rng.integers(1, m + 1, int(rng.integers(1, 6))) for _ in range(n_users)]
     hist[0] = np.array([targets[0]])
     before = model.clone()
-    blend, v = tune_blend(model, named, knn, hist, targets, bs=32, behavior=behavior)
+    terms = {"behavior": behavior, "cooccurrence": knn}
+    blend, v = tune_blend(model, terms, hist, targets)
     assert torch.equal(model, before)
-    ref = ranking_metrics(_ranks(blend.apply(model, named, knn, behavior), hist, targets, 32))["ndcg@10"]
-    assert v == ref and v > ranking_metrics(_ranks(model, hist, targets, 32))["ndcg@10"]
-
-
-def test_kind_blends_are_tuned_per_kind_and_a_rare_kind_falls_back_to_all() -> None:
-    """Narrow requests whose category holds the target get a category bonus, broad ones whose
-    category misleads get co-occurrence instead; a kind with too few rows uses the blend tuned on all."""
-    rng = np.random.default_rng(2)
-    kinds = ["narrow"] * 120 + ["broad"] * 110 + ["none"] * 20
-    n, m = len(kinds), 30
-    model = torch.from_numpy(rng.normal(size=(n, m + 1)).astype(np.float32))
-    targets = rng.integers(1, m + 1, n)
-    named = torch.zeros(n, m + 1, dtype=torch.bool)
-    knn = torch.from_numpy(rng.random((n, m + 1)).astype(np.float32) * 0.5)
-    for r, kind in enumerate(kinds):
-        if kind == "narrow":
-            named[r, targets[r]] = True
-            named[r, rng.integers(1, m + 1, 2)] = True
-        else:
-            named[r, [(targets[r] + k) % m + 1 for k in range(1, 4)]] = True  # the wrong items
-            knn[r, targets[r]] = 1.0
-    behavior = torch.zeros(n, m + 1)
-    hist = [np.array([], dtype=np.int64) for _ in range(n)]
-    kb = tune_kind_blend(model, named, knn, behavior, kinds, hist, targets, 64)
-    assert kb.blends["narrow"].category > 0
-    assert kb.blends["broad"].category == 0 and kb.blends["broad"].cooccurrence > 0
-    overall, _ = tune_blend(model, named, knn, hist, targets, 64, behavior=behavior)
-    assert kb.blends["none"] == overall
+    ref = ranking_metrics(_ranks(blend.apply(model, terms), hist, targets, 32))["ndcg@10"]
+    assert abs(v - ref) < 1e-6 and v > ranking_metrics(_ranks(model, hist, targets, 32))["ndcg@10"]
