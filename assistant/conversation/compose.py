@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams
@@ -54,6 +54,55 @@ _HAS_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(美元|元)|\bfree\b|免费", re.
 _HAS_DURATION = re.compile(
     r"\d+\s*(-\s*\d+\s*)?(business )?(days?|hours?|weeks?|months?|years?)|\d+\s*(天|小时|周|个月|年)", re.I
 )
+
+
+# Text written for the shop's staff, not for its customers (an agent playbook ingested as policy):
+# a console control in brackets ("[Pull up Account]", never a "[1]" citation), or an instruction
+# about the customer in the third person ("ask the customer…", "share it with the user", "if the
+# customer asks, …"). A policy written for customers ("the customer pays return shipping") is kept.
+_STAFF_FACING = re.compile(
+    r"\[(?!\d+\])[A-Za-z][\w'-]*(?:\s+[\w'-]+){0,4}\]"
+    r"|\b(?:ask|asking|tell|telling|let|remind|inform|assure|thank|greet|apologi[sz]e to|explain to|with)\s+"
+    r"(?:if\s+|whether\s+)?(?:the|this|that)\s+(?:customer|user|caller|client|shopper)s?\b"
+    r"|\b(?:if|when|unless|once)\s+(?:the|this)\s+(?:customer|user|caller|client|shopper)\s+"
+    r"(?:asks|says|wants|calls|keeps|is|does|doesn't|did|has|chose|will|can|cannot|can't)\b"
+    r"|\bthe\s+(?:customer|user|caller|client|shopper)\s+(?:will|may|might|is going to)\s+(?:not\s+)?"
+    r"(?:ask|say|want|call|remember|know)\b"
+    # the case described to the agent: "The customer wants to…", "The customer is complaining about…"
+    r"|^the\s+(?:customer|user|caller|client|shopper)\s+(?:is\s+\w+ing|wants|wanted|believes|thinks|"
+    r"didn[’']?t|did not|doesn[’']?t|does not|would like|needs to know)\b"
+    r"|\b(?:into|in) the (?:box|form|field|input)\b|\bthe (?:right|wrong|correct|next) (?:sub)?flow\b"
+    # steps of the agent's own work: the customer's details fetched, the after-chat survey
+    r"|\b(?:get|find|ask for|check|confirm|verify|record|enter|pull up)\s+the\s+(?:customer|user|caller)[’']s\b"
+    r"|\b(?:fill(?:ing)?\s+(?:out|in)|complet\w+)\s+the\s+survey\b|\b(?:start|begin|end)\s+by\s+asking\b",
+    re.I,
+)
+# A console control named before a step ("[Record Reason] When shipping items, …"): the label goes,
+# the statement after it is judged on its own.
+_LEADING_CONTROL = re.compile(r"^\[(?!\d+\])[^\]]{1,40}\]\s*")
+# A label with a few words and no figure ("Flow: refunds and returns."): it names a topic, it
+# states nothing, so it is quoted only when nothing else matches.
+_LABEL_ONLY = re.compile(r"^[A-Za-z][\w ]{0,24}:\s+[^.:!?\d]{0,60}\.?$")
+
+
+def staff_facing(unit: str) -> bool:
+    """Whether a policy sentence is an instruction to the shop's staff rather than a policy.
+
+    Example:
+        >>> staff_facing("Get Full Name or Account ID for [Pull up Account]")
+        True
+        >>> staff_facing("If the customer asks, you can say it is for 20% off their next purchase.")
+        True
+        >>> staff_facing("Items can be returned within 30 days [1]"), staff_facing("The customer pays return shipping.")
+        (False, False)
+    """
+    return bool(_STAFF_FACING.search(unit))
+
+
+def customer_units(text: str) -> list[str]:
+    """The quotable units of a policy passage that are written for customers (see :func:`staff_facing`)."""
+    units = (_LEADING_CONTROL.sub("", u) for u in policy_units(text))
+    return [u for u in units if u and not staff_facing(u)]
 
 
 def fill_placeholders(text: str, values: Mapping[str, str], shop_name: str = "") -> str:
@@ -165,25 +214,50 @@ def _overlap(question: str, unit: str, context: str = "") -> float:
     return float(len(q & words))
 
 
-def best_sentences(question: str, text: str, limit: int = 2, min_overlap: float = 1.0, context: str = "") -> list[str]:
+# Cosine of each quotable unit with the customer's message (the engine's cached sentence vectors).
+Meaning = Callable[[Sequence[str]], Sequence[float]]
+
+
+def best_sentences(
+    question: str,
+    text: str,
+    limit: int = 2,
+    min_overlap: float = 1.0,
+    context: str = "",
+    meaning: Meaning | None = None,
+    meaning_weight: float = 0.0,
+) -> list[str]:
     """The ``limit`` units of ``text`` matching ``question`` best, in text order.
 
     Overlap of content words decides (``context``, e.g. the section title, counts for every unit);
     a question about an amount prefers units stating one, a question about time units stating a
-    duration.
+    duration. With ``meaning``, each unit's cosine with the customer's message counts
+    ``meaning_weight`` times beside the shared words ("what if it's been worn?" finds "items must be
+    unused, unwashed…", which shares no word with it).
+
+    Example:
+        >>> text = "Labels are emailed. Items must be unused. We ship fast."
+        >>> best_sentences("what if it's been worn?", text, limit=1)  # no shared word: the first unit
+        ['Labels are emailed.']
+        >>> best_sentences("what if it's been worn?", text, limit=1, meaning=lambda us: [0.1, 0.6, 0.1],
+        ...                meaning_weight=4.0)
+        ['Items must be unused.']
     """
-    units = [u for u in policy_units(text) if len(u) > 3]
+    units = [u for u in customer_units(text) if len(u) > 3]
     if not units:
         return []
     want_amount = bool(_AMOUNT_Q.search(question))
     want_time = bool(_DURATION_Q.search(question))
+    sims = list(meaning(units)) if meaning is not None and meaning_weight > 0 else [0.0] * len(units)
     scored = []
     for i, u in enumerate(units):
-        score = _overlap(question, u, context)
+        score = _overlap(question, u, context) + meaning_weight * max(float(sims[i]), 0.0)
         if want_amount and _HAS_AMOUNT.search(u):
             score += 1.5 + 0.25 * (len(_HAS_AMOUNT.findall(u)) - 1)
         if want_time and _HAS_DURATION.search(u):
             score += 1.5
+        if _LABEL_ONLY.match(u):
+            score -= 1.0
         scored.append((score, -i, i, u))
     scored.sort(reverse=True)
     chosen = [t for t in scored[:limit] if t[0] >= min_overlap] or scored[:1]
@@ -203,9 +277,10 @@ class ExtractiveComposer:
     ``min_policy_cosine`` is the similarity a policy passage needs to answer at all.
     """
 
-    def __init__(self, shop_name: str = "", min_policy_cosine: float = 0.3) -> None:
+    def __init__(self, shop_name: str = "", min_policy_cosine: float = 0.3, meaning_weight: float = 0.0) -> None:
         self.shop_name = shop_name
         self.min_policy_cosine = min_policy_cosine
+        self.meaning_weight = meaning_weight
 
     # --- policy and approved answers -----------------------------------------------------------
     def answer(
@@ -215,14 +290,19 @@ class ExtractiveComposer:
         language: str = "en",
         focus: str = "",
         slot_values: Mapping[str, str] | None = None,
+        meaning: Meaning | None = None,
     ) -> Composed:
         """Answer a service question from policy passages and approved answers (never past replies).
 
         ``focus`` is extra wording used only to pick the sentences (the topic a follow-up continues).
+        ``meaning``: each sentence's cosine with the customer's own message, weighed
+        ``meaning_weight`` times beside shared words when picking the sentences of the best section.
         ``slot_values``: the *verified* customer's own details for an approved answer's slots
         (:mod:`assistant.conversation.slots`); slots without a value are worded neutrally.
         """
         usable = [p for p in passages if p.collection in ("policies", "answers")]
+        # A section with nothing written for customers (only steps for the staff) answers nothing.
+        usable = [p for p in usable if p.collection != "policies" or customer_units(policy_body(p)[1])]
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
         same = [p for p in usable if passage_language(p) == language]
@@ -243,7 +323,9 @@ class ExtractiveComposer:
                 body += "\n\n" + policy_body(other)[1]
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
         parts = [say("policy_intro", language, section=section)]
-        chosen = best_sentences(pick, body, limit=2, context=title)
+        chosen = best_sentences(
+            pick, body, limit=2, context=title, meaning=meaning, meaning_weight=self.meaning_weight
+        )
         parts.extend(f"- {u} [1]" for u in chosen)
         # "How long do refunds take?": when the best section states no duration (no amount for "how
         # much"), the sentence that does may sit in another retrieved section: add it, cited.
@@ -253,7 +335,7 @@ class ExtractiveComposer:
                 if extra.collection != "policies" or policy_body(extra)[0] == title:
                     continue
                 etitle, ebody = policy_body(extra)
-                hits = [u for u in policy_units(ebody) if typed.search(u) and _overlap(pick, u) >= 1]
+                hits = [u for u in customer_units(ebody) if typed.search(u) and _overlap(pick, u) >= 1]
                 if hits:
                     used.append(extra)
                     parts.append(f"- {max(hits, key=lambda u: _overlap(pick, u, etitle))} [{len(used)}]")
@@ -282,7 +364,7 @@ class ExtractiveComposer:
             )
         price = product.price if product.price is not None else (prices[0] if prices else None)
         if price is None:
-            return say("product_unknown", language, name=product.name)
+            return say("no_price", language, name=product.name)
         return say("price", language, name=product.name, price=money(price, language))
 
     @staticmethod
@@ -304,12 +386,16 @@ class ExtractiveComposer:
         *,
         wants_price: bool = False,
         wants_stock: bool = False,
+        overview: bool = False,
     ) -> Composed:
         """Answer from the product's own facts first, then its Q&A, then reviews; each labelled.
 
         Only sources that share the question's content words are quoted, so an answer never opens
-        with a yes or no given to a different question.
+        with a yes or no given to a different question. ``overview`` ("tell me more about it"):
+        what the catalog states about the product as a whole (brand, category, price, description).
         """
+        if overview and not (wants_price or wants_stock):
+            return self.product_overview(product, language)
         ask = [w for w in tokenize(question) if w not in product.name_words] or tokenize(question)
         ask_text = " ".join(ask)
         lines: list[str] = []
@@ -348,6 +434,22 @@ class ExtractiveComposer:
         if not ask_text:
             lines = lines[:1]
         return Composed("\n".join(lines), tuple(used), meta={"basis": "product", "product_cited": from_facts})
+
+    def product_overview(self, product: ProductFacts, language: str = "en") -> Composed:
+        """The product's own catalog facts: brand, category (its last level), price, two description
+        sentences. Nothing is added that the catalog does not state."""
+        facts: list[str] = []
+        if product.brand:
+            facts.append(say("overview_brand", language, brand=product.brand))
+        if product.category:
+            leaf = product.category.replace(">", ",").split(",")[-1].strip()
+            facts.append(say("overview_category", language, category=leaf))
+        if product.price is not None or any(v[1] is not None for v in product.variants):
+            facts.append(self.product_price(product, language))
+        facts.extend(clean_markdown(s) for s in product.sentences()[:2])
+        lines = [say("overview_intro", language, name=product.name)]
+        lines.extend(f"- {f} [1]" for f in facts if f)
+        return Composed("\n".join(lines), (), meta={"basis": "product", "product_cited": True})
 
     # --- shopping ------------------------------------------------------------------------------
     def shopping_answer(

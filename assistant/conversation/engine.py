@@ -33,13 +33,14 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.conversation import understand as cue
-from assistant.conversation.catalog import CatalogIndex
+from assistant.conversation.catalog import CatalogIndex, stem
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
 from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.intent import IntentClassifier
 from assistant.conversation.language import LanguageDetector, without_identifiers
+from assistant.conversation.meaning import SentenceVectors
 from assistant.conversation.memory import ConversationMemory
 from assistant.conversation.orders import OrderDesk, detect_order_request, order_reference
 from assistant.conversation.panel import Panel
@@ -64,6 +65,17 @@ if TYPE_CHECKING:
 __all__ = ["Assistant", "ConversationNotFound"]
 
 log = logging.getLogger(__name__)
+
+
+# Words a question shares with any text about anything; they show no common topic.
+_VAGUE_STEMS = frozenset(
+    stem(w) for w in ("something", "anything", "want", "need", "know", "help", "please", "would", "could",
+                      "should", "bought", "thing", "things", "there", "about", "what", "when", "where", "which")
+)
+
+
+def _cos(p: Passage) -> float:
+    return p.cosine or 0.0
 
 
 class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
@@ -125,7 +137,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         self.language = LanguageDetector()
         self.intents = IntentClassifier(self.retrievers["conversations"], neighbours=cfg.intent_neighbours)
         self.orders = OrderDesk(db, settings=settings) if hasattr(settings, "security") else OrderDesk(db)
-        self.composer = ExtractiveComposer(shop_name=cfg.shop_name, min_policy_cosine=cfg.min_relevance)
+        self.composer = ExtractiveComposer(
+            shop_name=cfg.shop_name, min_policy_cosine=cfg.min_relevance, meaning_weight=cfg.quote_meaning_weight
+        )
+        self.sentences = SentenceVectors(
+            functools.partial(vectors.embedder.encode, is_query=False), size=cfg.quote_cache_size
+        )
         self.scope = ScopeGuard(min_relevance=cfg.min_relevance)
         self.handoffs = HandoffPolicy(cfg.low_confidence, cfg.max_low_turns, cfg.anger_threshold)
         self.memory = ConversationMemory(max_turns=cfg.history_turns, max_chars=cfg.history_chars)
@@ -327,9 +344,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._fault_report(turn, body)
 
         product = self._referenced_product(turn, body)
-        follow_up = cue.is_follow_up(body) or len(body.split()) <= 4
+        follow_up = self._continues_topic(body, product is not None)
         query, query_vec = body, None
-        if follow_up and st.topic and product is None:
+        if follow_up and st.topic:
             # "and to Canada?" is read with the previous question: both vectors (the topic's is
             # cached from the last turn) are averaged instead of embedding the joined text anew.
             query = f"{st.topic} {body}"
@@ -349,7 +366,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             answer = self._shopping(turn, body, qvec, best_policy)
             if answer is not None:
                 return answer
-        if self._policy_relevant(turn, best_policy):
+        if self._policy_relevant(turn, best_policy) and self._policy_on_topic(body, policies, best_policy):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
@@ -363,7 +380,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             answer = self._shopping(turn, body, qvec, best_policy, forced=True)
             if answer is not None:
                 return answer
-        if cue.is_service_topic(body):
+        if cue.is_service_topic(query):
             # A question for the shop that its knowledge does not answer (or not in the customer's
             # language): say so and offer a person ("yes" hands over), never "I can only help with
             # questions about our shop".
@@ -382,6 +399,20 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return True
         sure = turn.intent.confidence >= self.cfg.low_confidence and turn.intent.intent != "product_question"
         return sure and best_policy >= self.cfg.min_relevance / 2
+
+    def _policy_on_topic(self, body: str, policies: list[Passage], best_policy: float) -> bool:
+        """A passage only fairly close (the intent of past conversations vouched for it) must share a
+        content word with the message: "how can I get an invoice?" is not answered by a section on
+        out-of-stock items that never says "invoice"."""
+        if best_policy >= self.cfg.min_relevance or has_cjk(body):
+            return True
+        asked = {stem(w) for w in cue.content_words(body) if len(w) > 3} - _VAGUE_STEMS
+        if not asked:
+            return True
+        best = max((p for p in policies if p.collection in ("policies", "answers")), key=_cos, default=None)
+        if best is None:
+            return False
+        return bool(asked & {stem(w) for w in cue.content_words(best.text)})
 
     def _fault_report(self, turn: Turn, body: str) -> Composed:
         """"The zipper on my jacket broke": an apology, the shop's policy on faulty goods (cited), and a
@@ -417,19 +448,49 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         return Composed(say("refusal", turn.language), meta={"basis": "refusal"})
 
     # --- service questions ---------------------------------------------------------------------
+    @staticmethod
+    def _continues_topic(body: str, names_product: bool) -> bool:
+        """The message continues the last service question: "and to Canada?", "how long?", or an "it"
+        with no product to point at ("do you ship to Canada?" → "how much does it cost?")."""
+        if names_product:
+            return False
+        return cue.is_follow_up(body) or len(body.split()) <= 4 or cue.has_reference(body)
+
+    def _meaning_vector(self, body: str, topic: str) -> np.ndarray:
+        """A follow-up's vector for picking quotes: its own meaning, with a share (``quote_topic_share``)
+        of the question it continues ("what if it's been worn?" after a question about the return
+        window is about the condition rules)."""
+        vec = self.encoder(body)
+        share = self.cfg.quote_topic_share
+        mixed = (1 - share) * vec / max(float(np.linalg.norm(vec)), 1e-9)
+        topic_vec = self.encoder(topic)
+        return mixed + share * topic_vec / max(float(np.linalg.norm(topic_vec)), 1e-9)
+
     def _service_answer(self, turn: Turn, body: str, policies: list[Passage], best_policy: float) -> Composed:
         st = turn.state
-        follow_up = cue.is_follow_up(body) or len(body.split()) <= 4
+        follow_up = self._continues_topic(body, False) and bool(st.topic)
         slots = None
         if turn.verified_id and any(p.collection == "answers" for p in policies):
             from assistant.conversation.slots import verified_slot_values
 
             slots = verified_slot_values(self.db, turn.verified_id, st.last_order_id)
         composed = self.composer.answer(
-            body, policies, turn.language, focus=st.topic if follow_up else "", slot_values=slots
+            body,
+            policies,
+            turn.language,
+            focus=st.topic if follow_up else "",
+            slot_values=slots,
+            # An elliptical follow-up shares few words with what answers it: its meaning picks the quotes.
+            meaning=self.sentences.meaning(self._meaning_vector(body, st.topic)) if follow_up else None,
         )
-        st.topic = body
+        if not follow_up:  # a follow-up keeps the question it continues, so the next one can too
+            st.topic = body
         turn.shopping = False
+        if composed.meta.get("basis") == "none":
+            # The close sections hold nothing written for customers: say so and offer a person.
+            turn.confidence = 0.0
+            st.handoff_offered = True
+            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
         turn.confidence = max(turn.confidence, min(1.0, best_policy / 0.6))
         return composed
 

@@ -49,7 +49,7 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
 # "my order" alone is not a cue: "can I pick up my order in the store?" asks about a policy, not a status.
 _STATUS_CUES = re.compile(
     r"\b(where('s| is)|status|track|tracking|shipped|arrive|arriving|delivered|deliver|late|"
-    r"hasn't (come|arrived)|not (arrived|received)|order history|what did I (order|buy)|"
+    r"arrived|hasn't (come|arrived)|not (arrived|received)|order history|what did I (order|buy)|"
     r"(what|which) (are|were|is|was) my|(show|list|see|check|view|look up|find)( me)?( all)?( of)? my|"
     r"my (recent|last|latest|past|previous|other) (orders?|purchases?))\b|订单|包裹",
     re.IGNORECASE,
@@ -200,6 +200,8 @@ _OWN_ORDER = re.compile(
     # "I placed an order last week…", "an order I made": the customer's own, without "my".
     r"|\b(?:I|we)\s+(?:\w+\s+)?(?:placed|made|put in|submitted)\s+(?:an?\s+|the\s+|this\s+|that\s+)?order"
     r"|\border\s+(?:that\s+)?(?:I|we)\s+(?:\w+\s+)?(?:placed|made|put in|submitted)\b"
+    # "has order 4471-2290 shipped?": an order named by its number, whatever the shop's format.
+    rf"|\b{_ORDER_NOUN}\s+(?:no\.?\s*|number\s*|#\s*)?[A-Z]{{0,4}}\d[\w-]{{2,}}"
     r"|(?:我|我们)的?(?:订单|包裹|快递)|(?:这个|那个|这笔|那笔)订单|我(?:买|下单|订)的"
     # "订单还没到": Chinese leaves "my" out; an order that has not arrived is the customer's own.
     r"|(?:订单|包裹|快递)[^。？！?]{0,4}(?:还没到|还没收到|没收到|到哪)",

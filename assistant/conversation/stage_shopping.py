@@ -83,6 +83,7 @@ class ShoppingStages:
             turn.language,
             wants_price=cue.asks_price(body),
             wants_stock=cue.asks_stock(body),
+            overview=cue.wants_overview(body),
         )
         if composed.meta.get("basis") == "none" and self._policy_relevant(turn, best_policy):
             # Not about the product's features ("it chipped, is that covered?"): the policy answers.
@@ -97,8 +98,11 @@ class ShoppingStages:
         turn.confidence = max(turn.confidence, 0.8 if composed.meta.get("basis") != "none" else 0.2)
         return composed
 
-    def _update_need(self, turn: Turn, body: str, qvec: np.ndarray) -> tuple[Need, str | None]:
-        """Fold this message into the shopping need; returns the need and a noun the shop lacks."""
+    def _update_need(
+        self, turn: Turn, body: str, qvec: np.ndarray
+    ) -> tuple[Need, str | None, cue.PriceSpec | None]:
+        """Fold this message into the shopping need; returns the need, a noun the shop lacks and the
+        message's price wording (parsed once per turn)."""
         st = turn.state
         phrase = cue.extract_need_phrase(body)
         price = cue.parse_price(body, around=self.cfg.around_price_tolerance)
@@ -112,7 +116,14 @@ class ShoppingStages:
             need.uses = phrase.uses
             need.type_products, need.category, need.category_inferred = [], None, False
             noun = need.product_type
-            if noun:
+            # "What membership levels do you offer?": a service word the catalog never uses makes the
+            # whole phrase something the shop does not sell as a product.
+            service_word = any(
+                cue.is_service_topic(a) and not self.catalog.is_vocabulary(a) for a in phrase.attributes
+            )
+            if noun and service_word:
+                missing = " ".join([*phrase.attributes, noun])
+            elif noun:
                 typed = self._type_products(noun)
                 if typed:
                     need.type_products = [p.product_id for p in typed]
@@ -148,7 +159,7 @@ class ShoppingStages:
         words = [*need.attributes, need.product_type or "", *need.uses]
         need.query = " ".join(w for w in words if w) or (old.query if old else body)
         st.need = need
-        return need, missing
+        return need, missing, price
 
     def _type_products(self, noun: str) -> list[ProductFacts]:
         if has_cjk(noun):
@@ -167,15 +178,17 @@ class ShoppingStages:
         if forced and not cue.is_shopping(body) and st.need is None:
             st.need = Need(query=body, language=turn.language)
         previous = st.need
-        need, missing = self._update_need(turn, body, qvec)
+        need, missing, relative = self._update_need(turn, body, qvec)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45
-        service = missing is not None and (self._policy_relevant(turn, best_policy) or cue.is_service_topic(missing))
+        # A thing the catalog lacks is a service question only when it is worded as one ("a loyalty
+        # program") or a policy passage is close to the message: the intent of the nearest past
+        # conversations alone ("do you sell bicycles?" reads like "place an order") is no answer.
+        service = missing is not None and (best_policy >= self.cfg.min_relevance or cue.is_service_topic(missing))
         if not forced and (vague or service):
             # "I need a refund", "do you have a loyalty program?": the shopping wording was a
             # service question; the need stays as it was.
             st.need = previous
             return None
-        lang = turn.language
         need_vec = self.encoder(need.query) if need.query and need.query != body else qvec
         pool = (
             [p for p in self.catalog.products if p.product_id in set(need.type_products)]
@@ -184,7 +197,14 @@ class ShoppingStages:
         )
         if pool is None and need.category:
             pool = [p for p in self.catalog.products if p.category == need.category]
-        relative = cue.parse_price(body)
+        lang = turn.language
+        shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
+        if relative is not None and relative.relative and shown and all(p.price is None for p in shown):
+            # "cheaper?" about products the catalog gives no price: say so, never guess an order.
+            st.need = previous
+            st.handoff_offered = True
+            turn.confidence = 0.0
+            return Composed(f"{say('no_prices', lang)} {say('offer_handoff', lang)}", meta={"basis": "none"})
         if pool is None and st.shown and relative is not None and relative.relative:
             # "something cheaper?" after speakers means cheaper speakers: the shown products' categories.
             cats = {p.category for p in (self.catalog.get(i) for i in st.shown) if p is not None}
@@ -204,6 +224,7 @@ class ShoppingStages:
 
         matches = search(pool)
         refining = relative is not None and relative.relative is not None
+        order = cue.price_order(body)
         if not matches and pool is not None and need.category_inferred and not need.type_products and not refining:
             # The category was a guess from the request's meaning ("a gift for my dad who likes
             # hiking"): when nothing in it meets the limits, the whole catalog is searched.
@@ -221,6 +242,18 @@ class ShoppingStages:
         turn.shopping = True
         turn.confidence = max(turn.confidence, 0.8)
         lead = ""
+        priceless = False  # the lead says the catalog has no prices; the list still follows it
+        if order is not None and missing is None and matches:
+            # "the cheapest stapler": the matching products by price (those with one first); the
+            # whole pool when it is the requested type, else the closest few.
+            ranked = matches if pool is not None else matches[: max(4 * k, 12)]
+            priced = sorted((m for m in ranked if m.product.price is not None), key=lambda m: m.product.price or 0.0)
+            if order == "high":
+                priced.reverse()
+            if priced:
+                matches = priced + [m for m in ranked if m.product.price is None]
+            else:
+                lead, priceless = say("no_prices", lang), True
         gap = "" if lang == "zh" else " "  # between the two sentences of a lead
         if missing is not None:
             matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
@@ -241,5 +274,9 @@ class ShoppingStages:
         turn.products = chosen
         turn.cite_products = chosen
         return self.composer.shopping_answer(
-            body, chosen, lang, need=need.describe(lang) if missing is None and not lead else "", lead=lead
+            body,
+            chosen,
+            lang,
+            need=need.describe(lang) if missing is None and (not lead or priceless) else "",
+            lead=lead,
         )

@@ -136,6 +136,20 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "The product information for the **{name}** doesn't say. I can pass the question to our team.",
         "zh": "**{name}** 的商品信息中没有提到这一点，我可以把问题转交给我们的团队。",
     },
+    "no_price": {
+        "en": "The product information for the **{name}** doesn't list a price. I can pass the question to our team.",
+        "zh": "**{name}** 的商品信息中没有列出价格，我可以把问题转交给我们的团队。",
+    },
+    "no_prices": {
+        "en": "Our catalog doesn't list prices for these products, so I can't compare them by price.",
+        "zh": "我们的商品目录没有列出这些商品的价格，所以无法按价格比较。",
+    },
+    "overview_intro": {
+        "en": "Here's what our catalog says about the **{name}**:",
+        "zh": "商品目录中关于 **{name}** 的信息：",
+    },
+    "overview_brand": {"en": "Brand: {brand}", "zh": "品牌：{brand}"},
+    "overview_category": {"en": "Category: {category}", "zh": "类别：{category}"},
     "policy_intro": {
         "en": "Here is what our policy says about **{section}**:",
         "zh": "关于**{section}**，我们的政策如下：",

@@ -74,8 +74,18 @@ _SHOPPING = re.compile(
     r"do you (have|sell|carry|stock|offer)|have you got|got any|any (good )?\w+ (for|under|below)|"
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
-    r"gift (for|idea)|(what|how) about (a|an|some|something|anything))\b"
+    r"gift (for|idea)|(what|how) about (a|an|some|something|anything)|"
+    r"(the|your|a) (cheapest|least expensive|most expensive|priciest|lowest[- ]priced))\b"
     r"|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]",
+    re.I,
+)
+_PRICE_ORDER = {
+    "low": re.compile(r"\b(cheapest|least expensive|lowest[- ]priced|most affordable)\b|最便宜", re.I),
+    "high": re.compile(r"\b(most expensive|priciest|highest[- ]priced)\b|最贵", re.I),
+}
+_OVERVIEW = re.compile(
+    r"\b(tell me (more )?about|tell me more|more (about|info|information|details)|details (on|of|about)|"
+    r"describe|what (is|'s) (it|this|that)( one)?|what do you know about)\b|介绍|详细|详情",
     re.I,
 )
 _REFINE = re.compile(
@@ -197,6 +207,11 @@ _GENERIC_NOUNS = frozenset(
 _DETERMINERS = frozenset(
     ["a", "an", "the", "some", "any", "one", "pair", "couple", "of", "new", "good", "nice", "great", "decent"]
 )
+# "what/which <thing> do you have/offer/sell…" ("which brands of label makers do you carry?").
+_WHAT_DO_YOU_HAVE = re.compile(
+    r"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|brands?|makes?|models?)\s+of\s+)?([a-z][a-z' -]*?)\s+"
+    r"(?:do|does|can)\s+(?:you|y'all|your (?:shop|store))\s+(?:have|sell|carry|stock|offer)\b"
+)
 _CJK_NEED = re.compile(r"(?:买|要|找|推荐|有没有|需要)(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})")
 
 
@@ -285,7 +300,8 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye"] | None:
     rest = _BYE.sub(" ", rest)
     rest = re.sub(
         r"\b(so much|a lot|very much|again|for (the|your) help|you|guys|team|there|all|ok|okay|great|perfect|cool|"
-        r"awesome|alright|got it|sounds good|nice|brilliant|wonderful|then|and)\b",
+        r"awesome|alright|got it|sounds good|nice|brilliant|wonderful|then|and|(i|we) (needed|wanted|need)|"
+        r"for (now|today))\b",
         " ",
         rest,
         flags=re.I,
@@ -335,6 +351,29 @@ def reports_fault(text: str) -> bool:
         (True, False)
     """
     return bool(_FAULT.search(text)) and bool(_OWN_ITEM.search(text))
+
+
+def price_order(text: str) -> Literal["low", "high"] | None:
+    """"the cheapest stapler" -> ``"low"``, "your most expensive pen" -> ``"high"``, else None.
+
+    Example:
+        >>> price_order("what's the cheapest tent?"), price_order("最贵的是哪个"), price_order("a cheap tent")
+        ('low', 'high', None)
+    """
+    for order, pattern in _PRICE_ORDER.items():
+        if pattern.search(text):
+            return "low" if order == "low" else "high"
+    return None
+
+
+def wants_overview(text: str) -> bool:
+    """The customer asks what a product is as a whole ("tell me more about the first one").
+
+    Example:
+        >>> wants_overview("tell me more about the first one"), wants_overview("is it waterproof?")
+        (True, False)
+    """
+    return bool(_OVERVIEW.search(text))
 
 
 def is_refinement(text: str) -> bool:
@@ -393,6 +432,10 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     m = _SHOPPING.search(low)
     tail = low[m.end() :] if m else low
     tail = re.split(r"[.?!;]|,\s*(?:but|and|please)\b", tail)[0]
+    asked = _WHAT_DO_YOU_HAVE.search(low)
+    if asked and not re.search(r"[a-z]", tail):
+        # "What membership levels do you offer?": the thing asked about comes before the verb.
+        tail = asked.group(1)
     item, _, use = tail.partition(" for ")
     if not m and not use and " to " in item:
         item = item.split(" to ")[0]

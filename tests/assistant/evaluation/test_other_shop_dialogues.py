@@ -54,3 +54,59 @@ def test_tau_retail_shop_in_chinese_with_the_multilingual_encoder(shared_data: P
     failures = [f"{f['dialogue']} turn {f['turn']} {f['check']}: {str(f['got'])[:200]}" for f in summary["failures"]]
     assert not failures, "\n".join(failures)
     assert summary["turns"]["passed"] == suite.turn_count
+
+
+# Dialogues of the third shop that still fail, each with the reason; every other check must pass,
+# and a known-open dialogue that starts passing fails the test so that it is taken off this list.
+OFFICE_KNOWN_OPEN = {
+    # "toner for a Brother laser printer": the printer named in the "for …" part is taken as the
+    # product asked about, so its description is quoted instead of toner being listed.
+    "brother-toner",
+    # MiniLM puts ABCD's "Out-of-Stock One Item" (cosine 0.45) first for an invoice question; the
+    # shop's policy has no invoice section (retrieval, not routing).
+    "invoice-from-history",
+}
+
+
+@pytest.mark.shared_data
+def test_office_shop_with_an_agent_playbook_suite_passes(
+    shared_data: Path, settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    """A third shop: Amazon Office items (no prices, long titles, brands), ABCD's agent guidelines as
+    its policy, and a slice of Bitext conversations as its past service history.
+
+    Built as a shop owner would: the catalog file, the guidelines folder, and every 8th Bitext
+    conversation (565, all 27 intents) written to a CSV of the shop's own. The purchase sequences
+    (``Office.inter.json``, 53k events) are left out to keep the build short; no check reads them.
+    """
+    import csv
+
+    source = shared_data / "bitext-customer-support" / "Bitext_Sample_Customer_Support_Training_Dataset.csv"
+    with source.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    history = tmp_path / "support-history.csv"
+    with history.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows[::8])
+    db = Database(settings)
+    db.migrate()
+    vectors = VectorStore(settings, embedder)
+    for path, fmt in (
+        (shared_data / "amazon-office" / "Office.item.json", "amazon-lcrec"),
+        (shared_data / "abcd-policy", "abcd"),
+        (history, "bitext"),
+    ):
+        report = ingest_paths([path], fmt, settings=settings, db=db, vectors=vectors)
+        assert report.ok and report.rejections_total == 0, path
+
+    suite = load_suite(SUITES / "office-abcd.jsonl")
+    summary = evaluate(suite, settings).summary()
+    failed = {f["dialogue"] for f in summary["failures"]}
+    unexpected = [
+        f"{f['dialogue']} turn {f['turn']} {f['check']}: {str(f['got'])[:200]}"
+        for f in summary["failures"]
+        if f["dialogue"] not in OFFICE_KNOWN_OPEN
+    ]
+    assert not unexpected, "\n".join(unexpected)
+    assert failed == OFFICE_KNOWN_OPEN, f"now passing, take off OFFICE_KNOWN_OPEN: {OFFICE_KNOWN_OPEN - failed}"

@@ -1,0 +1,158 @@
+"""What a shop unlike the demo shop brings: a catalog without prices (Amazon-style items with brand
+and category only), a policy written as an agent playbook, service words the catalog never uses.
+
+Found by the third shop's dialogue suite (``suites/office-abcd.jsonl``: Amazon Office items, ABCD's
+agent guidelines, Bitext conversations); these tests need no shared data: the small shop below is
+written here in the same formats (``amazon-lcrec`` items, a Markdown policy) and ingested for real.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from assistant.config import Settings
+from assistant.conversation import Assistant
+from assistant.conversation.compose import best_sentences, customer_units, staff_facing
+from assistant.conversation.orders import detect_order_request, mentions_own_order
+from assistant.conversation.understand import extract_need_phrase, price_order, small_talk_only, wants_overview
+from assistant.embeddings import Embedder
+from assistant.store.db import Database
+from assistant.vectors import VectorStore
+from ingest.pipeline import ingest_paths
+
+# --- cues and policy units (no model) ------------------------------------------------------------
+
+
+def test_a_goodbye_with_words_around_it_is_a_goodbye() -> None:
+    assert small_talk_only("great, that's all I needed. bye!") == "bye"
+    assert small_talk_only("ok that's all for now, bye") == "bye"
+    assert small_talk_only("bye, where is my order?") is None
+
+
+def test_the_thing_asked_about_can_come_before_do_you_have() -> None:
+    levels = extract_need_phrase("What membership levels do you offer?")
+    assert (levels.noun, levels.attributes) == ("levels", ["membership"])
+    makers = extract_need_phrase("Which brands of label makers do you have?")
+    assert (makers.noun, makers.attributes) == ("makers", ["label"])
+    assert extract_need_phrase("do you sell bicycles?").noun == "bicycles"
+    assert extract_need_phrase("what's the cheapest paper shredder you have?").noun == "shredder"
+
+
+def test_an_order_named_by_a_number_of_any_format_is_the_customers_own() -> None:
+    assert mentions_own_order("has order 4471-2290 shipped yet?")
+    request = detect_order_request("has order 4471-2290 shipped yet?", None)
+    assert request is not None and request.kind == "status"
+    assert detect_order_request("has order number 88123 arrived?", None) is not None
+    # General questions about orders stay general.
+    assert not mentions_own_order("Can I cancel an order that is still pending?")
+    assert detect_order_request("can I order 2 staplers?", None) is None
+
+
+def test_price_order_and_overview_cues() -> None:
+    assert price_order("what's the cheapest paper shredder you have?") == "low"
+    assert price_order("your most expensive fountain pen") == "high"
+    assert price_order("a cheap stapler") is None
+    assert wants_overview("tell me more about the first one") and not wants_overview("is it waterproof?")
+
+
+PLAYBOOK = """Flow: refunds and returns.
+Start by asking for the refund reason. As usual, end by asking if the customer needs any other assistance.
+- [Pull up Account] Get Full Name or Account ID for [Pull up Account]
+- [Validate Purchase] Confirm their order can be returned, by checking their membership level.
+  - Gold members get unlimited returns
+  - Guest members can return items within the last 30 days with a receipt
+- [Record Reason] When shipping items, it can often take a couple days for the product to arrive
+- If the customer asks, you can say it is for 20% off their next purchase.
+- The customer is complaining about a promo code that is considered invalid.
+- Get the customer's username to check their identity. Then enter '8' into the box.
+"""
+
+
+def test_staff_facing_sentences_are_never_quoted() -> None:
+    units = customer_units(PLAYBOOK)
+    assert "Gold members get unlimited returns" in units
+    assert "Guest members can return items within the last 30 days with a receipt" in units
+    # The console label goes; the statement after it stays.
+    assert "When shipping items, it can often take a couple days for the product to arrive" in units
+    joined = "\n".join(units)
+    for staff in ("[Pull up", "if the customer needs", "If the customer asks", "The customer is complaining",
+                  "customer's username", "into the box"):
+        assert staff not in joined, staff
+    picked = best_sentences("What's your return policy?", PLAYBOOK, limit=2)
+    assert picked and not any(staff_facing(u) for u in picked), picked
+    assert "Flow: refunds and returns." not in picked  # a label states nothing
+    # A policy written for customers speaks of "the customer" too: that is kept.
+    assert not staff_facing("The customer pays return shipping unless the item arrived damaged.")
+
+
+# --- a small shop without prices, with a playbook as policy (real ingest, MiniLM) ------------------
+
+ITEMS = {
+    "S1": ("Swingline Heavy Duty Stapler, 160 Sheet Capacity", "Swingline", "Staplers",
+           "Staples up to 160 sheets at once. All-metal construction for heavy use."),
+    "S2": ("Bostitch Desktop Stapler, 20 Sheets, Black", "BOSTITCH", "Staplers",
+           "A compact stapler for light daily use."),
+    "S3": ("PaperPro Long Reach Stapler", "Paper Pro", "Staplers", ""),
+    "T1": ("AmazonBasics 8-Sheet Cross-Cut Paper Shredder", "AmazonBasics", "Shredders",
+           "Shreds paper, credit cards and staples."),
+    "T2": ("Fellowes 12-Sheet Micro-Cut Shredder", "Fellowes", "Shredders", "Jam-proof micro-cut shredding."),
+    "P1": ("Sharpie Permanent Markers, Fine Point, 12 Pack", "Sharpie", "Markers", "Quick-drying fade-resistant ink."),
+}
+
+
+@pytest.fixture
+def office_bot(
+    settings: Settings, embedder: Embedder, tmp_path: Path, tuned: Callable[..., Settings]
+) -> Iterator[Assistant]:
+    shop = tmp_path / "shop"
+    shop.mkdir()
+    items = {
+        k: {"title": t, "brand": b, "categories": f"Office Products, Office & School Supplies, {c}", "description": d}
+        for k, (t, b, c, d) in ITEMS.items()
+    }
+    # One member a line, as the LC-Rec files are (a one-line object reads as one JSON Lines record).
+    (shop / "Small.item.json").write_text(json.dumps(items, indent=1), encoding="utf-8")
+    (shop / "returns.md").write_text("# Store guidelines\n\n## Return policy\n\n" + PLAYBOOK, encoding="utf-8")
+    db = Database(settings)
+    db.migrate()
+    vectors = VectorStore(settings, embedder=embedder)
+    files = [shop / "Small.item.json", shop / "returns.md"]  # a folder of LC-Rec files reads only those
+    report = ingest_paths(files, "auto", settings=settings, db=db, vectors=vectors)
+    assert report.ok and report.rejections_total == 0
+    s = tuned(settings, shop_name="Office Corner")
+    yield Assistant(s, Database(s), VectorStore(s, embedder=embedder))
+
+
+def test_a_catalog_without_prices_never_compares_or_invents_one(office_bot: Assistant) -> None:
+    cid = office_bot.start_conversation()
+    staplers = office_bot.send(cid, "I need a stapler for heavy use")
+    assert staplers.products and all(p.price is None for p in staplers.products)
+    cheaper = office_bot.send(cid, "cheaper?")
+    assert "doesn't list prices" in cheaper.text and "$" not in cheaper.text and not cheaper.products
+    price = office_bot.send(office_bot.start_conversation(), "how much is the Fellowes 12-Sheet Micro-Cut Shredder?")
+    assert "doesn't list a price" in price.text and "$" not in price.text
+    cheapest = office_bot.send(office_bot.start_conversation(), "what's the cheapest paper shredder you have?")
+    assert cheapest.text.startswith("Our catalog doesn't list prices") and "$" not in cheapest.text
+    assert cheapest.products and all("Shredder" in p.name for p in cheapest.products)
+
+
+def test_tell_me_more_describes_the_product_from_its_catalog_facts(office_bot: Assistant) -> None:
+    cid = office_bot.start_conversation()
+    listed = office_bot.send(cid, "I need a stapler for heavy use")
+    first = listed.products[0]
+    more = office_bot.send(cid, "tell me more about the first one")
+    brand = next(b for t, b, _c, _d in ITEMS.values() if t == first.name)
+    assert f"**{first.name}**" in more.text and f"Brand: {brand}" in more.text
+    assert "doesn't say" not in more.text and [p.name for p in more.products] == [first.name]
+
+
+def test_a_playbook_policy_is_answered_with_its_customer_facing_sentences(office_bot: Assistant) -> None:
+    r = office_bot.send(office_bot.start_conversation(), "What's your return policy?")
+    assert r.citations and any(c.collection == "policies" for c in r.citations)
+    assert "returns" in r.text.lower() or "30 days" in r.text
+    for staff in ("[Pull up", "[Validate", "the customer", "Flow:", "Start by asking"):
+        assert staff not in r.text, r.text
