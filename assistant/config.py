@@ -150,6 +150,24 @@ class ConversationSettings(BaseModel):
     history_turns: int = Field(8, ge=1)
     history_chars: int = Field(3000, ge=100)
     guard_min_policy_overlap: float = Field(0.5, gt=0.0, le=1.0)
+    quote_meaning_weight: float = Field(
+        5.0,
+        ge=0.0,
+        le=50.0,
+        description="Picking which policy sentences to quote for a follow-up (\"what if it's been worn?\"): weight "
+        "of a sentence's meaning (cosine with the follow-up) beside the words they share; 0 picks by shared words "
+        "only. First questions are quoted by their own words.",
+    )
+    quote_topic_share: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="For a follow-up (\"and how long?\"), the share of the question it continues in the meaning "
+        "used to pick quotes; the rest is the follow-up's own.",
+    )
+    quote_cache_size: int = Field(
+        20_000, ge=0, description="Policy sentences whose embedding is remembered for picking quotes."
+    )
     max_tokens: int = Field(256, ge=1)
     temperature: float = Field(0.0, ge=0.0, le=2.0)
     llamacpp_n_ctx: int = Field(4096, ge=256)
