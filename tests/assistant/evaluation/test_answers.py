@@ -255,6 +255,18 @@ def test_hybrid_rows_are_the_product_retriever_at_the_tuned_and_the_configured_s
     # not vacuous: the tuned settings serve a different order than the configured ones for some query
     assert any(served(engine, q) != served(rrf_0, q) for q in queries)
     assert any(served(engine, q) != served(adaptive, q) for q in queries)
+    # a product configured otherwise: hybrid_default follows its settings, not a fixed RRF at 0.7
+    conf = settings.model_copy(
+        update={
+            "conversation": settings.conversation.model_copy(
+                update={"fusion_method": "adaptive", "fusion_weight": 0.4, "fusion_sharpness": 2.0}
+            )
+        }
+    )
+    other = [collect(ret, q, where, len(chunks), served=product_retriever(ret, conf)) for q in queries]
+    by_conf = _methods(other, Fusions(adaptive_weight=0.4, sharpness=2.0, rrf_weight=0.0, selected="rrf"))
+    for qi, q in enumerate(queries):
+        assert by_conf["hybrid_default"](qi) == served(adaptive, q)
 
 
 def _result(curves: dict[str, tuple[dict[float, float], int]]) -> dict[str, Any]:
