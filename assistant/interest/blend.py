@@ -122,6 +122,9 @@ class ItemKNN:
         return cls(sim)
 
     def scores(self, histories: Sequence[np.ndarray]) -> torch.Tensor:
+        if len(histories) == 1:  # serving one customer: sum the history's rows, no (M+1)^2 product
+            s = np.unique(np.asarray(histories[0], dtype=np.int64))
+            return self.sim[torch.from_numpy(s)].sum(0, keepdim=True) if len(s) else torch.zeros(1, self.sim.shape[0])
         h = torch.zeros(len(histories), self.sim.shape[0])
         for r, s in enumerate(histories):
             if len(s):
@@ -381,11 +384,13 @@ def tune_blend(
     targets: np.ndarray,
     keep: torch.Tensor | None = None,
     rounds: int = 3,
+    starts: Sequence[Blend] = (),
 ) -> tuple[Blend, float]:
     """Coordinate ascent over the weights of the terms given, by validation NDCG@10 of the ranking
     inside the hard filter ``keep`` ((U, M+1) bool, None: the whole catalog), history masked. Each
     weight's grid includes 0 (the term unused); users whose target the filter hides are misses under
-    every weight, so they count as such and the choice is made on the others."""
+    every weight, so they count as such and the choice is made on the others. The ascent runs from
+    the model alone and from each of ``starts``; the best end point wins."""
     free = [name for name in ALL_TERMS if name in terms]
     tgt_all = torch.from_numpy(np.asarray(targets, dtype=np.int64))
     n_all = len(targets)
@@ -404,24 +409,29 @@ def tune_blend(
         # The hidden targets' users are misses: the sum over the others, the mean over all users.
         return float(top_ndcg(scores, tgt).sum()) / max(n_all, 1)
 
-    best = Blend()
-    best_v = ndcg(best.apply(masked, sub))
-    for _ in range(rounds):
-        changed = False
-        for name in free:
-            # Along one coordinate only that term's weight changes: blend the others once, then each
-            # grid value costs one add and one rank pass.
-            rest = Blend(**{**vars(best), name: 0.0}).apply(masked, sub)
-            t = sub[name]
-            for v in GRIDS[name]:
-                if v == getattr(best, name):
-                    continue
-                cv = ndcg(torch.add(rest, t, alpha=v) if v else rest)
-                if cv > best_v + 1e-9:
-                    best, best_v, changed = Blend(**{**vars(best), name: v}), cv, True
-        if not changed:
-            break
-    return best, ndcg(best.apply(masked, sub))
+    best_all, best_all_v = Blend(), -1.0
+    for start in [Blend(), *starts]:
+        best = start
+        best_v = ndcg(best.apply(masked, sub))
+        for _ in range(rounds):
+            changed = False
+            for name in free:
+                # Along one coordinate only that term's weight changes: blend the others once, then
+                # each grid value costs one add and one rank pass.
+                rest = Blend(**{**vars(best), name: 0.0}).apply(masked, sub)
+                t = sub[name]
+                for v in GRIDS[name]:
+                    if v == getattr(best, name):
+                        continue
+                    cv = ndcg(torch.add(rest, t, alpha=v) if v else rest)
+                    if cv > best_v + 1e-9:
+                        best, best_v, changed = Blend(**{**vars(best), name: v}), cv, True
+            if not changed:
+                break
+        best_v = ndcg(best.apply(masked, sub))  # as applied (the same sum in apply's order)
+        if best_v > best_all_v:
+            best_all, best_all_v = best, best_v
+    return best_all, best_all_v
 
 
 def category_filter(

@@ -278,12 +278,18 @@ class InterestService:
 
     @torch.inference_mode()
     def served_scores(
-        self, evts: list[_Evt], u: np.ndarray, with_request: bool, category_items: int | None
+        self,
+        evts: list[_Evt],
+        u: np.ndarray,
+        with_request: bool,
+        category_items: int | None,
+        behavior_u: np.ndarray | None = None,
     ) -> np.ndarray | None:
         """(M+1,) the served blend's score of every product for a customer whose unit vector is ``u``
-        (with the request, when ``with_request``) and whose history is ``evts``; the request names a
-        category of ``category_items`` products (None: none). None when no blend is loaded (the
-        caller ranks by the model's score). Hard filters are the caller's; the order inside them is this.
+        (with the request, when ``with_request``; ``behavior_u``: the behavior-only one, computed here
+        when not given) and whose history is ``evts``; the request names a category of
+        ``category_items`` products (None: none). None when no blend is loaded (the caller ranks by
+        the model's score). Hard filters are the caller's; the order inside them is this.
 
         The same function as the evaluation's ``ours_online`` (:meth:`ServedBlend.scores`)."""
         if self.blend is None or self.model is None:
@@ -293,8 +299,8 @@ class InterestService:
         model = (vecs @ torch.from_numpy(np.ascontiguousarray(u, dtype=np.float32)) / tau)[None]
         model[:, 0] = -torch.inf
         if with_request:
-            ub = self._user_vectors([evts], None)[0]
-            behavior = (vecs @ torch.from_numpy(ub) / tau)[None]
+            ub = self._user_vectors([evts], None)[0] if behavior_u is None else behavior_u
+            behavior = (vecs @ torch.from_numpy(np.ascontiguousarray(ub, dtype=np.float32)) / tau)[None]
             behavior[:, 0] = -torch.inf
         else:
             behavior = model
@@ -378,8 +384,10 @@ class InterestService:
         return _Chat(v, phrases, vecs[len(messages) :])
 
     @torch.inference_mode()
-    def _user_vectors(self, seqs: list[list[_Evt]], chat: np.ndarray | None) -> np.ndarray:
-        """(S, d) unit customer vectors, one per event sequence (all with the same chat)."""
+    def _user_vectors(self, seqs: list[list[_Evt]], chat: np.ndarray | None, behavior_too: bool = False) -> np.ndarray:
+        """(S, d) unit customer vectors, one per event sequence (all with the same chat). ``behavior_too``
+        (a trained model and a chat): one more row, the first sequence's behavior-only vector, from
+        the same pass through the behavior encoder (what the served blend's behavior terms read)."""
         if self.model is None:
             out = []
             for evts in seqs:
@@ -406,7 +414,11 @@ class InterestService:
         if chat is not None:
             batch.text = torch.from_numpy(np.broadcast_to(chat, (len(seqs), chat.shape[0])).copy())
             batch.has_text = torch.ones(len(seqs), dtype=torch.bool)
-        u = self.model.user_vectors(batch).float()
+        if chat is not None and behavior_too:
+            with_text, alone = self.model.user_vectors_many(ModelInputs(items, events), [batch.text, None])
+            u = torch.cat([with_text, alone[:1]]).float()
+        else:
+            u = self.model.user_vectors(batch).float()
         unit: np.ndarray = (u / u.norm(dim=1, keepdim=True).clamp(min=1e-9)).numpy()
         return unit
 
@@ -449,7 +461,10 @@ class InterestService:
         if self.model is not None:
             # The leave-one-out variants for the explanations ride along in the same forward pass.
             variants = [evts[:j] + evts[j + 1 :] for j in range(len(evts) - h, len(evts))]
-        uv = self._user_vectors([evts, *variants], chat.vec if chat else None)
+        both = self.blend is not None and chat is not None  # the blend reads the behavior-only vector too
+        uv = self._user_vectors([evts, *variants], chat.vec if chat else None, behavior_too=both)
+        ub = uv[-1] if both else None
+        uv = uv[:-1] if both else uv
         u, loo = uv[0], uv[1:]
         scores = self.item_vecs @ u
         excluded = set() if include_purchased else {e.item for e in evts if e.etype == "purchase"}
@@ -458,9 +473,8 @@ class InterestService:
         if len(cand) == 0:
             return []
         # The hard filters, then the served blend (the model's score when no blend is loaded).
-        served = self.served_scores(
-            evts, u, chat is not None, self.category_size(filters.category if filters else None)
-        )
+        category_items = self.category_size(filters.category if filters else None)
+        served = self.served_scores(evts, u, chat is not None, category_items, ub)
         order = scores if served is None else served
         top = cand[np.argsort(-order[cand], kind="stable")[:k]]
         recs = self._explain(top, scores[top], evts, chat, loo)

@@ -216,11 +216,14 @@ class ProductSearch:
         if mode == "personalized":
             h = min(len(evts), svc.cfg.explain_history)
             variants = [evts[:j] + evts[j + 1 :] for j in range(len(evts) - h, len(evts))] if svc.model else []
-            uv = svc._user_vectors([evts, *variants], chat.vec)
+            both = svc.blend is not None  # the blend reads the behavior-only vector too (same forward pass)
+            uv = svc._user_vectors([evts, *variants], chat.vec, behavior_too=both)
+            ub = uv[-1] if both else None
+            uv = uv[:-1] if both else uv
             loo = uv[1:]
             model_scores = _matvec(idx.item_vecs[torch.from_numpy(pool)], uv[0])
             # The served blend ranks the pool as it ranks the panel (the model's score when none is loaded).
-            served = svc.served_scores(evts, uv[0], True, None if named_items is None else len(named_items))
+            served = svc.served_scores(evts, uv[0], True, None if named_items is None else len(named_items), ub)
             ranking = model_scores if served is None else served[pool]
             order_score = _z(ranking) + self.cfg.relevance_weight * _z(relevance)
         elif mode == "guest":
