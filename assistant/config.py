@@ -135,11 +135,16 @@ class ConversationSettings(BaseModel):
     rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant.")
     fusion_method: Literal["rrf", "adaptive"] = Field(
         "rrf",
-        description="Hybrid retrieval fusion: rrf (weighted reciprocal rank fusion) or adaptive (per-query "
-        "weights from the two score distributions); `shopassist tune fusion` picks it on a shop's own questions.",
+        description="Hybrid retrieval fusion: rrf (weighted reciprocal rank fusion) or adaptive (z-scored "
+        "scores, each side weighted by its confidence ** fusion_sharpness); `shopassist tune fusion` picks it on "
+        "a shop's own questions.",
     )
     fusion_sharpness: float = Field(
-        1.0, ge=0.0, le=8.0, description="Adaptive fusion only: how strongly a confident side takes over a query."
+        1.0,
+        ge=0.0,
+        le=8.0,
+        description="Adaptive fusion only: how strongly a side with a clear winner takes over a query "
+        "(0: fixed weights).",
     )
     intent_neighbours: int = Field(10, ge=1, le=100)
     min_relevance: float = Field(0.3, ge=0.0, le=1.0, description="Below this, a question is out of scope.")

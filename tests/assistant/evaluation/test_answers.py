@@ -243,7 +243,7 @@ def test_hybrid_rows_are_the_product_retriever_at_the_tuned_and_the_configured_s
     def served(r: HybridRetriever, q: str) -> list[str]:
         return [p.metadata["record_id"] for p in r.search(q, where=where)]
 
-    rrf_0 = engine.model_copy(update={"fusion_weight": 0.0})
+    rrf_0 = engine.model_copy(update={"fusion": "rrf", "fusion_weight": 0.0})
     adaptive = engine.model_copy(update={"fusion": "adaptive", "fusion_weight": 0.4, "sharpness": 2.0})
     by_rrf = _methods(cands, Fusions(adaptive_weight=0.4, sharpness=2.0, rrf_weight=0.0, selected="rrf"))
     by_adaptive = _methods(cands, Fusions(adaptive_weight=0.4, sharpness=2.0, rrf_weight=0.0, selected="adaptive"))
@@ -295,7 +295,7 @@ def test_default_check_changes_the_default_only_for_a_setting_no_worse_anywhere(
     )
     dc = default_check(trade)
     assert dc["current"] == "rrf w=0.7" and dc["best_any"] == "rrf w=0.8"
-    assert dc["best"] == "rrf w=0.7" and not dc["change"]
+    assert dc["best"] == "rrf w=0.7" and not dc["better_on_train"]
     # better on the mean and within one query everywhere: a better default
     better = _result(
         {
@@ -305,4 +305,4 @@ def test_default_check_changes_the_default_only_for_a_setting_no_worse_anywhere(
         }
     )
     dc = default_check(better)
-    assert dc["best"] == "rrf w=0.8" and dc["change"] and dc["best_mean"] > dc["current_mean"]
+    assert dc["best"] == "rrf w=0.8" and dc["better_on_train"] and dc["best_mean"] > dc["current_mean"]
