@@ -298,3 +298,22 @@ def test_a_broken_product_gets_the_policy_on_faulty_goods_and_a_person_offered(b
     # A question about the policy is not a report: no apology, no offer.
     general = bot.send(bot.start_conversation(), "what if an item arrives damaged?")
     assert not general.text.startswith("I'm sorry") and "defective" in general.text
+
+
+def test_service_follow_ups_keep_the_question_they_continue(bot: Assistant) -> None:
+    # "it" with no product to point at continues the last service question; a second follow-up
+    # still continues the first question, not the follow-up before it.
+    cid = bot.start_conversation()
+    assert "$19.95" in bot.send(cid, "do you ship to Canada?").text
+    cost = bot.send(cid, "how much does it cost?")
+    assert "$19.95" in cost.text and "Damaged" not in cost.text, cost.text
+    long = bot.send(cid, "and how long?")
+    assert not long.refused and "7-12 business days" in long.text, long.text
+
+
+def test_a_follow_up_is_quoted_by_its_meaning_not_only_shared_words(bot: Assistant) -> None:
+    # "worn" shares no word with "items must be unused, unwashed…": the follow-up's meaning finds it.
+    cid = bot.start_conversation()
+    bot.send(cid, "How long do I have to return something?")
+    worn = bot.send(cid, "what if it's been worn?")
+    assert "unused" in worn.text and worn.citations, worn.text
