@@ -104,12 +104,15 @@ class ItemKNN:
 
     @classmethod
     def fit(cls, train: Sequence[np.ndarray], num_items: int, neighbors: int) -> ItemKNN:
+        from scipy import sparse  # type: ignore[import-untyped]
+
         seqs = [np.unique(np.asarray(s, dtype=np.int64)) for s in train]
-        x = torch.zeros(len(seqs), num_items + 1)
-        if seqs:
-            rows = np.concatenate([np.full(len(s), u) for u, s in enumerate(seqs)])
-            x[torch.from_numpy(rows), torch.from_numpy(np.concatenate(seqs))] = 1.0
-        co = x.T @ x
+        rows = np.concatenate([np.full(len(s), u) for u, s in enumerate(seqs)]) if seqs else np.zeros(0, np.int64)
+        cols = np.concatenate(seqs) if seqs else np.zeros(0, np.int64)
+        # Customers x items as a sparse 0/1 matrix (a shop's customers would not fit densely); the
+        # co-occurrence counts are exact integers either way.
+        x = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(seqs), num_items + 1))
+        co = torch.from_numpy(np.asarray((x.T @ x).todense(), dtype=np.float32))
         norm = co.diagonal().clamp(min=1.0).sqrt()
         sim = co / norm[:, None] / norm[None, :]
         sim.fill_diagonal_(0.0)

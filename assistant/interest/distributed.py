@@ -176,8 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             }
             Path(f"{ns.report}.rank{run.rank}.json").write_text(json.dumps(report), encoding="utf-8")
         if run.rank == 0:
+            from assistant.interest.blend import fit_served_blend
+
+            # The served blend's weights, chosen on the validation customers (as TrainingService does).
+            assert feats.train_request_text is not None
+            device = str(next(res.model.parameters()).device)
+            blend, _ = fit_served_blend(res.model, data.catalog, split, feats.train_request_text, cfg, device=device)
             path = ns.out or settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
-            save_checkpoint(path, res, data, feats)
+            save_checkpoint(path, res, data, feats, blend=blend.to_dict())
             print(
                 f"saved {path} after {res.epochs_run} epochs in {res.seconds:.1f}s on {run.world_size} processes; "
                 f"validation NDCG@10 {res.best_valid.get('score', 0.0):.4f}; weights {digest[:12]}",
