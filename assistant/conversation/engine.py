@@ -39,7 +39,7 @@ from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
 from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.intent import IntentClassifier
-from assistant.conversation.language import LanguageDetector, without_identifiers
+from assistant.conversation.language import UNREAD_SCRIPTS, LanguageDetector, without_identifiers
 from assistant.conversation.meaning import SentenceVectors
 from assistant.conversation.memory import ConversationMemory
 from assistant.conversation.orders import OrderDesk, detect_order_request, order_reference
@@ -325,6 +325,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if resumed is not None:
                 return resumed
 
+        if turn.language in UNREAD_SCRIPTS:
+            # Japanese or Korean: the cues and templates read English and Chinese only. Say so in the
+            # customer's language and in English, rather than route guessed words to a policy quote.
+            turn.confidence = 0.0
+            plain = say("unread_language", turn.language)
+            return Composed(f"{plain}\n{say('unread_language', 'en')}", meta={"basis": "none"})
         small = cue.small_talk_only(text)
         if small is not None:
             turn.confidence = 1.0

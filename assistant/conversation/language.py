@@ -30,6 +30,13 @@ LANGUAGE_NAMES = {
 }
 
 
+# Japanese kana and Korean Hangul: a script decides the language (Korean is written without ideographs).
+_KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
+# The assistant's cues and messages are English and Chinese; a customer writing in a script it cannot
+# read (Japanese, Korean) is told so plainly instead of being routed on guessed words.
+UNREAD_SCRIPTS = ("ja", "ko")
+
+
 class LanguageDetector:
     """langdetect with a fixed seed, plus the cases it gets wrong on short chat messages.
 
@@ -53,7 +60,7 @@ class LanguageDetector:
         language.
         """
         text = without_identifiers(text)
-        if has_cjk(text):
+        if has_cjk(text) or _KANA_HANGUL.search(text):
             return self.detect(text)
         if sum(ch.isalpha() for ch in text) < self.min_chars:
             return None
@@ -65,7 +72,7 @@ class LanguageDetector:
 
     def detect(self, text: str, fallback: str | None = None) -> str:
         fallback = fallback or self.default
-        if has_cjk(text):
+        if has_cjk(text) or _KANA_HANGUL.search(text):
             # Kana/Hangul decide between Japanese/Korean and Chinese; langdetect is unreliable here.
             if any("\u3040" <= ch <= "\u30ff" for ch in text):
                 return "ja"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from assistant.conversation.templates import joined
 from assistant.conversation.understand import has_reference, reference_index
 from assistant.security.identity import IdentityThrottle, client_address, identity_throttle_for
 from assistant.store.db import Database
@@ -161,7 +162,7 @@ class OrderFacts:
 
     def text_in(self, language: str) -> str:
         """The order on one line, in ``language``."""
-        return ("；" if language == "zh" else "; ").join(self.lines_in(language))
+        return joined(self.lines_in(language), language, clauses=True)
 
 
 _default_throttles: dict[str, IdentityThrottle] = {}

@@ -13,7 +13,7 @@ from assistant.conversation import understand as cue
 from assistant.conversation.catalog import CatalogIndex, Match, ProductFacts, cjk_bigrams, stem
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.state import Need
-from assistant.conversation.templates import say
+from assistant.conversation.templates import joined, say
 from assistant.conversation.turn import Turn
 from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
@@ -254,17 +254,17 @@ class ShoppingStages:
                 matches = priced + [m for m in ranked if m.product.price is None]
             else:
                 lead, priceless = say("no_prices", lang), True
-        gap = "" if lang == "zh" else " "  # between the two sentences of a lead
         if missing is not None:
             matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
             # "The closest we have:" only when something follows it.
-            lead = say("not_carried", lang, noun=missing) + (gap + say("closest", lang) if matches else "")
+            lead = joined([say("not_carried", lang, noun=missing), *([say("closest", lang)] if matches else [])], lang)
             st.need = None
             turn.shopping = False
         elif not matches:
             # Nothing meets every constraint: say so, then offer the closest without the price limit.
             matches = self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
-            lead = say("no_match", lang, need=need.describe(lang)) + (gap + say("closest", lang) if matches else "")
+            closest = [say("closest", lang)] if matches else []
+            lead = joined([say("no_match", lang, need=need.describe(lang)), *closest], lang)
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})

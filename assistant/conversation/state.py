@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant.conversation.templates import joined
+
 log = logging.getLogger(__name__)
 
 
@@ -43,7 +45,7 @@ class Need(_Model):
     def describe(self, language: str = "en") -> str:
         """A short description built from the parsed need, not the message: "warm jacket under $150"."""
         words = [*self.attributes, self.product_type or ("商品" if language == "zh" else "products")]
-        head = ("" if language == "zh" else " ").join(w for w in words if w)
+        head = joined((w for w in words if w), language)
         if self.price_min is not None and self.price_max is not None:
             head += (
                 f"，{self.price_min:g}-{self.price_max:g}美元"

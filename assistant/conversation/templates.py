@@ -12,6 +12,8 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 TEMPLATES: dict[str, dict[str, str]] = {
     "identity": {
         "en": "I can help with that. To protect your account, please confirm who you are first: the "
@@ -150,6 +152,13 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
     "overview_brand": {"en": "Brand: {brand}", "zh": "品牌：{brand}"},
     "overview_category": {"en": "Category: {category}", "zh": "类别：{category}"},
+    "unread_language": {
+        "en": "I'm sorry, I can only answer in English or Chinese. Please write to us in English or Chinese, "
+        "or ask for a person in English.",
+        "zh": "抱歉，我目前只能用英文或中文回答，请用英文或中文提问。",
+        "ja": "申し訳ありませんが、英語または中国語でのみお答えできます。",
+        "ko": "죄송하지만 영어 또는 중국어로만 답변할 수 있습니다.",
+    },
     "policy_intro": {
         "en": "Here is what our policy says about **{section}**:",
         "zh": "关于**{section}**，我们的政策如下：",
@@ -178,6 +187,21 @@ def action_phrase(action: str, language: str) -> str:
     if table is None:
         return action.replace("_", " ")
     return table.get(language, table["en"])
+
+
+def joined(parts: Iterable[str], language: str, *, clauses: bool = False) -> str:
+    """Words, sentences or (``clauses``) items of one line joined as ``language`` writes them: Chinese
+    without spaces ("…防水。…保暖。", "状态：已发货；物流单号…"), other languages with one.
+
+    Example:
+        >>> joined(["Fits two.", "Weighs 1.9 kg."], "en"), joined(["防水。", "保暖。"], "zh")
+        ('Fits two. Weighs 1.9 kg.', '防水。保暖。')
+        >>> joined(["Status: shipped", "Tracking: 1Z9"], "en", clauses=True)
+        'Status: shipped; Tracking: 1Z9'
+    """
+    chinese = language == "zh"
+    sep = ("；" if chinese else "; ") if clauses else ("" if chinese else " ")
+    return sep.join(parts)
 
 
 def say(key: str, language: str, **values: str) -> str:

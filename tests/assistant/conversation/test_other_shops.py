@@ -156,3 +156,35 @@ def test_a_playbook_policy_is_answered_with_its_customer_facing_sentences(office
     assert "returns" in r.text.lower() or "30 days" in r.text
     for staff in ("[Pull up", "[Validate", "the customer", "Flow:", "Start by asking"):
         assert staff not in r.text, r.text
+
+
+def test_japanese_and_korean_customers_are_told_plainly_which_languages_are_answered(office_bot: Assistant) -> None:
+    cid = office_bot.start_conversation()
+    ja = office_bot.send(cid, "返品ポリシーを教えてください")
+    assert ja.language == "ja" and "英語または中国語" in ja.text and "English or Chinese" in ja.text
+    assert not ja.citations and not ja.products and not ja.refused
+    # Back in English, the same conversation is answered as usual.
+    en = office_bot.send(cid, "I need a stapler for heavy use")
+    assert en.language == "en" and en.products
+    ko = office_bot.send(office_bot.start_conversation(), "반품 정책이 뭐예요?")
+    assert ko.language == "ko" and "영어 또는 중국어" in ko.text and not ko.citations
+
+
+@pytest.fixture
+def demo_bot(demo_copy: Settings, embedder: Embedder, tuned: Callable[..., Settings]) -> Iterator[Assistant]:
+    s = tuned(demo_copy, shop_name="Juniper & Pine")
+    yield Assistant(s, Database(s), VectorStore(s, embedder=embedder))
+
+
+def test_the_cheapest_of_a_type_is_listed_by_price(demo_bot: Assistant) -> None:
+    # Where the catalog has prices, "the cheapest X" lists X from the lowest price up (demo shop:
+    # before, the camping gear came in the order of the request's meaning, $179 first).
+    r = demo_bot.send(demo_bot.start_conversation(), "what's your cheapest camping gear?")
+    prices = [p.price for p in r.products]
+    assert len(prices) >= 2 and all(p is not None for p in prices), r.text
+    assert prices == sorted(prices, key=lambda p: p or 0.0), r.text
+    assert all(p.category == "Camping Gear" for p in r.products), [p.name for p in r.products]
+    assert prices[0] == min(p.price or 0.0 for p in demo_bot.catalog.products if p.category == "Camping Gear")
+    dearest = demo_bot.send(demo_bot.start_conversation(), "what's the most expensive bedding you have?")
+    top = [p.price or 0.0 for p in dearest.products]
+    assert len(top) >= 2 and top == sorted(top, reverse=True), dearest.text
