@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams
 from assistant.conversation.orders import OrderFacts
-from assistant.conversation.templates import money, say
+from assistant.conversation.templates import joined, money, say
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.retrieval.hybrid import Passage
 from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
@@ -103,6 +103,55 @@ def customer_units(text: str) -> list[str]:
     """The quotable units of a policy passage that are written for customers (see :func:`staff_facing`)."""
     units = (_LEADING_CONTROL.sub("", u) for u in policy_units(text))
     return [u for u in units if u and not staff_facing(u)]
+
+
+# A question about a measured attribute ("how heavy is it?") is answered only by text that states
+# such a measure ("weighing 1.9 kg"), which rarely shares a word with the question; text that only
+# shares a word ("does it come…") does not answer it.
+_MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        re.compile(r"\bhow heavy\b|\bweigh(?:s|t)?\b|多重|重量", re.I),
+        re.compile(
+            r"\d\s*(?:kg|g|lbs?|oz|pounds?|ounces?|grams?|kilo(?:gram)?s?)\b|\bweigh|\d\s*(?:公斤|千克|克)", re.I
+        ),
+    ),
+    (
+        re.compile(r"\bhow (?:warm|cold)\b|\btemperatures?\b|\brated (?:to|for)\b|保暖|温度", re.I),
+        re.compile(r"-?\d+\s*°\s*[fc]?|\d+\s*degrees?\b|\bcomfort (?:rating|limit)|\blower limit\b|\d\s*度", re.I),
+    ),
+    (
+        re.compile(
+            r"\bhow (?:big|large|small|wide|tall|deep|high)\b|\bdimensions?\b|\bmeasurements?\b|尺寸|多大|多高", re.I
+        ),
+        # Not millimetres alone: "a 3000 mm waterproof rating" is no size.
+        re.compile(r"\d\s*(?:cm|m|in|inch(?:es)?|ft|feet|foot)\b|\d\s*(?:x|×)\s*\d|\d\s*(?:厘米|米)", re.I),
+    ),
+    (
+        re.compile(r"\bhow many (?:people|persons|liters?|litres?|cups|quarts?)\b|\bcapacity\b|容量", re.I),
+        re.compile(
+            r"\d\s*-?\s*(?:person|people|liters?|litres?|l|cups?|qt|quarts?)\b|\bcapacity\b|\d\s*(?:升|人)", re.I
+        ),
+    ),
+)
+
+
+_OPINION_Q = re.compile(
+    r"\breviews?\b|\bwhat do (?:people|customers|others|buyers|users|reviewers) (?:say|think)\b|\bratings?\b|"
+    r"\bany good\b|\bworth (?:it|the money|buying)\b|评价|口碑|好评",
+    re.I,
+)
+
+
+def measured_answers(question: str) -> list[re.Pattern[str]]:
+    """What a sentence must state to answer ``question`` about a measured attribute (none: any).
+
+    Example:
+        >>> [p.search("weighing 1.9 kg packed") is not None for p in measured_answers("how heavy is it?")]
+        [True]
+        >>> measured_answers("is it waterproof?")
+        []
+    """
+    return [fact for asks, fact in _MEASURED if asks.search(question)]
 
 
 def fill_placeholders(text: str, values: Mapping[str, str], shop_name: str = "") -> str:
@@ -403,17 +452,27 @@ class ExtractiveComposer:
             lines.append(self.product_price(product, language) + " [1]")
         if wants_stock:
             lines.append(self.product_stock(product, language) + " [1]")
-        facts = [s for s in product.sentences() if set(tokenize(s)) & set(ask)]
+        measured = measured_answers(question)
+        opinion = bool(_OPINION_Q.search(question))
+
+        def answers(text: str, review: bool = False) -> bool:
+            if opinion:  # "what do people say about it?": what reviewers wrote, whatever the words
+                return review
+            if measured:
+                return any(m.search(text) for m in measured)
+            return bool(set(tokenize(text)) & set(ask))
+
+        facts = [s for s in product.sentences() if answers(s)]
         if facts and not (wants_price or wants_stock):
             # Chinese sentences follow each other without a space ("…防水。…保暖。").
-            quoted = ("" if has_cjk(facts[0]) else " ").join(clean_markdown(s) for s in facts[:2])
+            quoted = joined((clean_markdown(s) for s in facts[:2]), "zh" if has_cjk(facts[0]) else "en")
             lines.append(f"{say('from_description', language, name=product.name)} {quoted} [1]")
         used: list[Passage] = []
         from_facts = bool(lines)
         if not lines:
             for p in qa:
                 q_part, _, a_part = p.text.partition("\nA:")
-                if set(tokenize(q_part)) & set(ask) and a_part.strip():
+                if a_part.strip() and (answers(a_part) if measured else answers(q_part)):
                     used.append(p)
                     label = say("from_qa", language, name=product.name)
                     q_text = clean_markdown(q_part.removeprefix("Q:"))
@@ -421,14 +480,16 @@ class ExtractiveComposer:
                     lines.append(f"{label} \u201c{q_text}\u201d \u2014 {a_text} [{len(used)}]")
                     break
         if not lines:
+            quotes = []
             for p in reviews:
-                hits = [s for s in split_sentences(p.text) if set(tokenize(s)) & set(ask)]
+                hits = [s for s in split_sentences(p.text) if answers(s, review=True)]
                 if hits:
                     used.append(p)
-                    label = say("from_reviews", language, name=product.name)
-                    lines.append(f"{label} \u201c{snippet(hits[0], 240)}\u201d [{len(used)}]")
+                    quotes.append(f"\u201c{snippet(hits[0], 240)}\u201d [{len(used)}]")
                 if len(used) >= 2:
                     break
+            if quotes:  # one label for the quotes of up to two reviews
+                lines.append(f"{say('from_reviews', language, name=product.name)} {' '.join(quotes)}")
         if not lines:
             return Composed(say("product_unknown", language, name=product.name), (), meta={"basis": "none"})
         if not ask_text:

@@ -165,7 +165,8 @@ _PRICE_QUESTION = re.compile(
     re.I,
 )
 _STOCK_QUESTION = re.compile(
-    r"\b(in stock|available|availability|sold out|what sizes|which sizes|what colou?rs|which colou?rs)\b"
+    r"\b(in stock|available|availability|sold out|what sizes|which sizes|what colou?rs|which colou?rs|"
+    r"(?:does|do|can) (?:it|they|this|that|these|those|the \w+) come in|comes? in (?:other|different|more))\b"
     r"|有货|库存|尺码|颜色",
     re.I,
 )

@@ -317,3 +317,22 @@ def test_a_follow_up_is_quoted_by_its_meaning_not_only_shared_words(bot: Assista
     bot.send(cid, "How long do I have to return something?")
     worn = bot.send(cid, "what if it's been worn?")
     assert "unused" in worn.text and worn.citations, worn.text
+
+
+def test_measured_questions_are_answered_by_a_stated_measure_and_opinions_by_reviews(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    bot.send(cid, "Is the Ponderosa tent good in heavy rain?")
+    heavy = bot.send(cid, "how heavy is it?")  # "weighing 1.9 kg" shares no word with "heavy"
+    assert "1.9 kg" in heavy.text and heavy.citations, heavy.text
+    green = bot.send(cid, "does it come in green?")  # the options, not a Q&A sharing the word "come"
+    assert "green" in green.text and "Q&A" not in green.text, green.text
+    big = bot.send(cid, "how big is it?")  # "a 3000 mm waterproof rating" is no size
+    assert "doesn't say" in big.text, big.text
+    bag = bot.start_conversation()
+    bot.send(bag, "I need a warm sleeping bag for winter camping")
+    warm = bot.send(bag, "how warm is it?")
+    assert "32°F" in warm.text and warm.text.startswith("From the product description"), warm.text
+    assert "doesn't say" in bot.send(bag, "how heavy is it?").text  # its description states no weight
+    said = bot.send(bot.start_conversation(), "What do people say about the Alder Rain Shell?")
+    assert said.text.startswith("Customers say about") and said.text.count("Customers say") == 1
+    assert len(said.citations) == 2, said.text
