@@ -338,7 +338,11 @@ class SupportDeskService:
             if existing:
                 return [draft_view(d) for d in existing if d.status == "pending"]
             customer_id = conv.verified_customer_id or conv.customer_id
-            chat_text = [m.text for m in conv.messages if m.role == "customer"]
+            # What the customer said they are looking for (the conversation's parsed need), not every
+            # message: a complaint, an order question or an address is no interest, and a suggestion
+            # "because you asked about 'the zipper on my jacket broke'" would read as mockery.
+            need = (conv.state or {}).get("need") or {}
+            chat_text = [str(need["query"])] if isinstance(need, dict) and need.get("query") else []
         try:
             recs = self._interest().recommend(customer_id or "", chat_text=chat_text, k=k)
         except Exception:
