@@ -33,7 +33,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.conversation import understand as cue
-from assistant.conversation.catalog import CatalogIndex, stem
+from assistant.conversation.catalog import CatalogIndex
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
@@ -65,17 +65,6 @@ if TYPE_CHECKING:
 __all__ = ["Assistant", "ConversationNotFound"]
 
 log = logging.getLogger(__name__)
-
-
-# Words a question shares with any text about anything; they show no common topic.
-_VAGUE_STEMS = frozenset(
-    stem(w) for w in ("something", "anything", "want", "need", "know", "help", "please", "would", "could",
-                      "should", "bought", "thing", "things", "there", "about", "what", "when", "where", "which")
-)
-
-
-def _cos(p: Passage) -> float:
-    return p.cosine or 0.0
 
 
 class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
@@ -372,7 +361,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             answer = self._shopping(turn, body, qvec, best_policy)
             if answer is not None:
                 return answer
-        if self._policy_relevant(turn, best_policy) and self._policy_on_topic(body, policies, best_policy):
+        if self._policy_relevant(turn, best_policy):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
@@ -405,20 +394,6 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return True
         sure = turn.intent.confidence >= self.cfg.low_confidence and turn.intent.intent != "product_question"
         return sure and best_policy >= self.cfg.min_relevance / 2
-
-    def _policy_on_topic(self, body: str, policies: list[Passage], best_policy: float) -> bool:
-        """A passage only fairly close (the intent of past conversations vouched for it) must share a
-        content word with the message: "how can I get an invoice?" is not answered by a section on
-        out-of-stock items that never says "invoice"."""
-        if best_policy >= self.cfg.min_relevance or has_cjk(body):
-            return True
-        asked = {stem(w) for w in cue.content_words(body) if len(w) > 3} - _VAGUE_STEMS
-        if not asked:
-            return True
-        best = max((p for p in policies if p.collection in ("policies", "answers")), key=_cos, default=None)
-        if best is None:
-            return False
-        return bool(asked & {stem(w) for w in cue.content_words(best.text)})
 
     def _fault_report(self, turn: Turn, body: str) -> Composed:
         """"The zipper on my jacket broke": an apology, the shop's policy on faulty goods (cited), and a
