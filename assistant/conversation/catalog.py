@@ -35,23 +35,6 @@ log = logging.getLogger(__name__)
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
-# Where a product name stops naming the thing and starts qualifying it ("…Stapler, 20 Sheets",
-# "…Tent - Green", "…Bag with Sack").
-_NAME_QUALIFIER = re.compile(r"\s[-\u2013\u2014|(/]|[,;:]|\s(?:with|for|by|in|and|w/)\s", re.I)
-
-
-def name_head(name: str) -> str:
-    """The (stemmed) word a product name is about: the last word before its first qualifier, so
-    "Waxed Cotton Boot Laces" is laces, not boots.
-
-    Example:
-        >>> [name_head(n) for n in ("Waxed Cotton Boot Laces", "Basalt Hiking Boot", "Swingline Stapler, 20 Sheets")]
-        ['lace', 'boot', 'stapler']
-    """
-    words = tokenize(_NAME_QUALIFIER.split(name, maxsplit=1)[0])
-    return words[-1] if words else ""
-
-
 def stem(word: str) -> str:
     """The catalog's word folding (the retrieval tokenizer's, so "socks" ~ "sock")."""
     toks = tokenize(word)
@@ -83,7 +66,6 @@ class ProductFacts:
     name_words: frozenset[str] = field(default_factory=frozenset)
     words: frozenset[str] = field(default_factory=frozenset)  # name, category, tags, description
     extra: frozenset[str] = field(default_factory=frozenset)  # Q&A and review words, CJK bigrams
-    head: str = ""  # the stemmed word the name is about (name_head)
 
     @property
     def text(self) -> str:
@@ -181,7 +163,6 @@ class CatalogIndex:
                     name_words=name_words,
                     words=words,
                     extra=frozenset(extra.get(p.id, set())),
-                    head=name_head(p.name),
                 )
             )
         self.products = products
@@ -262,10 +243,8 @@ class CatalogIndex:
         query_text: str = "",
         attribute_weight: float = 0.15,
         exclude: Sequence[str] = (),
-        product_type: str | None = None,
     ) -> list[Match]:
-        """Rank products: hard price limits, then products that are the requested type (their name is
-        about it: boots before boot laces), then attributes met, then similarity to the need."""
+        """Rank products: hard price limits, then attributes met, then similarity to the need."""
         pool = list(candidates) if candidates is not None else list(self.products)
         pool = [
             p
@@ -297,7 +276,4 @@ class CatalogIndex:
             out.sort(key=lambda m: (-(m.attributes_met >= best_met), -m.score))
         else:
             out.sort(key=lambda m: -m.score)
-        wanted = stem(product_type) if product_type else ""
-        if wanted and any(m.product.head == wanted for m in out):
-            out.sort(key=lambda m: m.product.head != wanted)  # stable: the order above within each group
         return out

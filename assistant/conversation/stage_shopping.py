@@ -220,7 +220,6 @@ class ShoppingStages:
                 attributes=need.attributes,
                 uses=need.uses,
                 query_text=body if has_cjk(body) else "",
-                product_type=need.product_type,
             )
 
         matches = search(pool)

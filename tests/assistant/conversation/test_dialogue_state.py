@@ -337,11 +337,3 @@ def test_measured_questions_are_answered_by_a_stated_measure_and_opinions_by_rev
     assert said.text.startswith("Customers say about") and said.text.count("Customers say") == 1
     assert len(said.citations) == 2, said.text
 
-
-def test_products_of_the_requested_type_come_before_its_accessories(bot: Assistant) -> None:
-    # "Waxed Cotton Boot Laces" carries the word but is laces: the boots are listed first.
-    boots = bot.send(bot.start_conversation(), "Can you recommend boots for wide feet?")
-    names = [p.name for p in boots.products]
-    assert names and names[0].endswith("Boot") and "Laces" not in names[0], names
-    laces = bot.send(bot.start_conversation(), "I need new laces for my boots")
-    assert [p.name for p in laces.products][:1] == ["Waxed Cotton Boot Laces"], laces.products
