@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from assistant.config import Settings
-from assistant.embeddings import Embedder
 from assistant.evaluation.answers import (
     TAU_ACTION_SECTIONS,
     Candidates,
@@ -32,8 +31,6 @@ from assistant.evaluation.answers import (
 )
 from assistant.retrieval.hybrid import HybridRetriever, serving
 from assistant.vectors import VectorStore
-from ingest.chunking import chunk_record
-from ingest.records import ReviewRecord
 
 
 def _shared() -> Path:
@@ -211,24 +208,12 @@ def test_passages_rank_their_review_once_and_whole_review_rankers_are_single_met
     assert block["paired"]["hit@5"]["against"] == "embedding_whole"
 
 
-REVIEWS = {
-    "R1": "The charge lasts a whole day of travel. I used it on a trip across the ocean and it never died.",
-    "R2": "Battery cover snapped off in a week. Flimsy plastic, long story short I glued it.",
-    "R3": "Sound is crisp and the bass is deep. Great for podcasts on the commute.",
-    "R4": "Battery life is long: about twenty hours on flights, then it needs the cable.",
-    "R5": "Pairs with my phone instantly. The case is small enough for a pocket.",
-    "R6": "Noise cancelling blocks the engine hum on planes. Comfortable for hours on long flights.",
-}
-
-
 def test_hybrid_rows_are_the_product_retriever_at_the_tuned_and_the_configured_settings(
-    settings: Settings, embedder: Embedder
+    settings: Settings, review_passages: VectorStore, long_reviews: dict[str, str]
 ) -> None:
     # Real Chroma, real MiniLM, reviews stored as the product stores them (long ones as passages).
-    vs = VectorStore(settings, embedder=embedder)
-    records = [ReviewRecord(review_id=rid, product_id="P1", text=text) for rid, text in REVIEWS.items()]
-    chunks = [c for r in records for c in chunk_record(r, source="t", passage_chars=60)]
-    vs.upsert("reviews", [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks])
+    vs = review_passages
+    n_chunks = vs.collection("reviews").count()
     ret = HybridRetriever(store=vs, collection="reviews", k=5, group_by=None)
     queries = [
         "does the battery last on long flights",
@@ -237,7 +222,7 @@ def test_hybrid_rows_are_the_product_retriever_at_the_tuned_and_the_configured_s
         "did the plastic break",
     ]
     where = {"product_id": "P1"}
-    cands = [collect(ret, q, where, len(chunks), served=product_retriever(ret, settings)) for q in queries]
+    cands = [collect(ret, q, where, n_chunks, served=product_retriever(ret, settings)) for q in queries]
     engine = HybridRetriever(store=vs, collection="reviews", k=10, **serving(settings))  # as the engine builds it
 
     def served(r: HybridRetriever, q: str) -> list[str]:
@@ -251,7 +236,7 @@ def test_hybrid_rows_are_the_product_retriever_at_the_tuned_and_the_configured_s
         assert by_rrf["hybrid_default"](qi) == served(engine, q) == by_adaptive["hybrid_default"](qi)
         assert by_rrf["hybrid"](qi) == served(rrf_0, q)
         assert by_adaptive["hybrid"](qi) == served(adaptive, q)
-        assert sorted(by_rrf["hybrid"](qi)) == sorted(REVIEWS)  # each review once
+        assert sorted(by_rrf["hybrid"](qi)) == sorted(long_reviews)  # each review once
     # not vacuous: the tuned settings serve a different order than the configured ones for some query
     assert any(served(engine, q) != served(rrf_0, q) for q in queries)
     assert any(served(engine, q) != served(adaptive, q) for q in queries)
@@ -263,7 +248,7 @@ def test_hybrid_rows_are_the_product_retriever_at_the_tuned_and_the_configured_s
             )
         }
     )
-    other = [collect(ret, q, where, len(chunks), served=product_retriever(ret, conf)) for q in queries]
+    other = [collect(ret, q, where, n_chunks, served=product_retriever(ret, conf)) for q in queries]
     by_conf = _methods(other, Fusions(adaptive_weight=0.4, sharpness=2.0, rrf_weight=0.0, selected="rrf"))
     for qi, q in enumerate(queries):
         assert by_conf["hybrid_default"](qi) == served(adaptive, q)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from assistant.config import Settings
@@ -11,35 +13,12 @@ from assistant.retrieval.fusion import fuse_scores
 from assistant.retrieval.hybrid import HybridRetriever, first_per_record, serving
 from assistant.store import Database
 from assistant.vectors import VectorStore
-from ingest.chunking import chunk_record
-from ingest.records import ReviewRecord
-
-REVIEWS = {
-    "R1": "The charge lasts a whole day of travel. I used it on a trip across the ocean and it never died.",
-    "R2": "Battery cover snapped off in a week. Flimsy plastic, long story short I glued it.",
-    "R3": "Sound is crisp and the bass is deep. Great for podcasts on the commute.",
-    "R4": "Battery life is long: about twenty hours on flights, then it needs the cable.",
-    "R5": "Pairs with my phone instantly. The case is small enough for a pocket.",
-    "R6": "Noise cancelling blocks the engine hum on planes. Comfortable for hours on long flights.",
-}
 
 
-@pytest.fixture
-def store(settings: Settings, embedder: Embedder) -> VectorStore:
-    vs = VectorStore(settings, embedder=embedder)
-    records = [ReviewRecord(review_id=rid, product_id="P1", text=text) for rid, text in REVIEWS.items()]
-    chunks = [c for r in records for c in chunk_record(r, source="t", passage_chars=60)]
-    assert len(chunks) > len(records)  # some reviews are stored as several passages
-    vs.upsert("reviews", [c.id for c in chunks], [c.text for c in chunks], [c.metadata for c in chunks])
-    return vs
-
-
-def _tuned(settings: Settings, **conversation: object) -> Settings:
-    return settings.model_copy(update={"conversation": settings.conversation.model_copy(update=conversation)})
-
-
-def test_the_engine_serves_the_fusion_its_settings_name(settings: Settings, embedder: Embedder) -> None:
-    s = _tuned(settings, fusion_method="adaptive", fusion_weight=0.3, fusion_sharpness=2.0, rrf_k=20)
+def test_the_engine_serves_the_fusion_its_settings_name(
+    settings: Settings, embedder: Embedder, tuned: Callable[..., Settings]
+) -> None:
+    s = tuned(settings, fusion_method="adaptive", fusion_weight=0.3, fusion_sharpness=2.0, rrf_k=20)
     db = Database(s)
     db.migrate()
     bot = Assistant(s, db, VectorStore(s, embedder=embedder))
@@ -65,10 +44,16 @@ def test_the_default_is_weighted_rrf_at_0_7() -> None:
     ("method", "weight", "sharpness"), [("rrf", 0.7, 1.0), ("rrf", 0.2, 1.0), ("adaptive", 0.5, 2.0)]
 )
 def test_the_served_order_is_the_named_fusion_of_both_rankers_kept_once_per_review(
-    store: VectorStore, settings: Settings, method: str, weight: float, sharpness: float
+    review_passages: VectorStore,
+    long_reviews: dict[str, str],
+    tuned: Callable[..., Settings],
+    settings: Settings,
+    method: str,
+    weight: float,
+    sharpness: float,
 ) -> None:
-    s = _tuned(settings, fusion_method=method, fusion_weight=weight, fusion_sharpness=sharpness)
-    served = HybridRetriever(store=store, collection="reviews", k=10, **serving(s))
+    s = tuned(settings, fusion_method=method, fusion_weight=weight, fusion_sharpness=sharpness)
+    served = HybridRetriever(store=review_passages, collection="reviews", k=10, **serving(s))
     query = "does the battery last on long flights"
     got = [p.metadata["record_id"] for p in served.search(query)]
     # the same fusion computed by hand from the two rankers' own lists (the pool holds every chunk)
@@ -85,15 +70,17 @@ def test_the_served_order_is_the_named_fusion_of_both_rankers_kept_once_per_revi
         sharpness=sharpness,
     )
     want = [r for _, r in first_per_record([i for i, _ in fused], lambda i: record_of[i])]
-    assert got == want and len(got) == len(REVIEWS)
+    assert got == want and len(got) == len(long_reviews)
 
 
-def test_adaptive_hands_a_query_no_review_word_matches_to_the_embedding(store: VectorStore, settings: Settings) -> None:
+def test_adaptive_hands_a_query_no_review_word_matches_to_the_embedding(
+    review_passages: VectorStore, long_reviews: dict[str, str], tuned: Callable[..., Settings], settings: Settings
+) -> None:
     # documented: a side whose scores do not vary carries no weight, at any sharpness
-    s = _tuned(settings, fusion_method="adaptive", fusion_weight=0.1, fusion_sharpness=1.0)
-    served = HybridRetriever(store=store, collection="reviews", k=10, **serving(s))
+    s = tuned(settings, fusion_method="adaptive", fusion_weight=0.1, fusion_sharpness=1.0)
+    served = HybridRetriever(store=review_passages, collection="reviews", k=10, **serving(s))
     query = "xylophone zeppelin"
     assert served.search(query, mode="bm25") == []
     hybrid = [p.metadata["record_id"] for p in served.search(query)]
     embedding = [p.metadata["record_id"] for p in served.search(query, mode="embedding")]
-    assert hybrid == embedding and len(hybrid) == len(REVIEWS)
+    assert hybrid == embedding and len(hybrid) == len(long_reviews)
