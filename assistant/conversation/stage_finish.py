@@ -97,8 +97,11 @@ class FinishStage:
 
     @staticmethod
     def _cited_text(p: Passage) -> str:
-        """The text a citation previews: a policy chunk without its heading (the citation's title)."""
-        return clean_markdown(policy_body(p)[1]) if p.collection == "policies" else p.text
+        """The text a citation previews: a policy chunk without its heading (the citation's title) and
+        without list markers, its lines read as one paragraph."""
+        if p.collection != "policies":
+            return p.text
+        return " ".join(clean_markdown(line) for line in policy_body(p)[1].splitlines() if line.strip())
 
     def _finish(self, turn: Turn, composed: Composed) -> TurnResult:
         st = turn.state

@@ -31,7 +31,7 @@ def test_returns_question_gets_a_cited_policy_answer(bot: Assistant) -> None:
     # The preview is the cited text: not the heading again (the title shows it), no Markdown markers.
     first = r.citations[0]
     assert not first.snippet.lower().startswith(first.title.split(">")[-1].strip().lower()), first.snippet
-    assert "**" not in first.snippet
+    assert "**" not in first.snippet and " - " not in first.snippet, first.snippet
     assert "30 days" in r.text
     assert r.recommendations, "every turn carries recommendations"
     assert all(rec.reason for rec in r.recommendations)
