@@ -411,16 +411,19 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         turn.shopping = False
         sorry = say("sorry", turn.language)
         # The wording already says what kind of case this is, so a fair passage is enough.
-        if best_policy < self.cfg.min_relevance / 2:
+        fair = best_policy >= self.cfg.min_relevance / 2
+        composed = self.composer.answer(query, policies, turn.language) if fair else None
+        if composed is None or composed.meta.get("basis") == "none":
             turn.confidence = 0.0
             return Composed(f"{sorry} {say('unanswered', turn.language)}", meta={"basis": "none"})
-        composed = self.composer.answer(query, policies, turn.language)
-        if composed.meta.get("basis") == "none":
-            turn.confidence = 0.0
-            return Composed(f"{sorry} {say('unanswered', turn.language)}", meta={"basis": "none"})
-        turn.confidence = max(turn.confidence, min(1.0, best_policy / 0.6))
+        turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
         text = f"{sorry}\n\n{composed.text}\n\n{say('offer_handoff', turn.language)}"
         return Composed(text, composed.used, composed.facts, composed.meta)
+
+    @staticmethod
+    def _policy_confidence(best_policy: float) -> float:
+        """How sure a policy answer is: the best passage's cosine, full at 0.6 and above."""
+        return min(1.0, best_policy / 0.6)
 
     def _decline(self, turn: Turn) -> Composed:
         turn.refused = True
@@ -472,7 +475,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             turn.confidence = 0.0
             st.handoff_offered = True
             return Composed(say("unanswered", turn.language), meta={"basis": "none"})
-        turn.confidence = max(turn.confidence, min(1.0, best_policy / 0.6))
+        turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
         return composed
 
     def _retrieve(
