@@ -68,6 +68,32 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+#: What a customer's own view of a stored message keeps in ``meta``, per role: what the turn's reply
+#: (:class:`TurnResult`) and an agent's reply already show them. Everything else there is for staff: a
+#: generated draft the guard rejected (unguarded text, possibly quoting another customer), the guard's
+#: reasons, a backend error, the handoff reason, draft ids. System messages are the agents' desk
+#: events (claims, resolves), except the notice that a message could not be answered.
+CUSTOMER_META: dict[str, frozenset[str]] = {
+    "customer": frozenset({"delivery"}),
+    "assistant": frozenset({"language", "handoff", "needs_identity", "refused", "recommendations", "products"}),
+    "agent": frozenset({"agent", "kind", "product"}),
+    "system": frozenset({"recovery"}),
+}
+
+
+def customer_view(message: MessageView) -> MessageView | None:
+    """The message as its customer may see it (see :data:`CUSTOMER_META`); None for a desk event."""
+    meta = message.meta or {}
+    if message.role == "system" and not meta.get("recovery"):
+        return None
+    keep = CUSTOMER_META.get(message.role, frozenset())
+    return message.model_copy(update={"meta": {k: v for k, v in meta.items() if k in keep}})
+
+
+def customer_views(messages: Sequence[MessageView]) -> list[MessageView]:
+    return [v for v in map(customer_view, messages) if v is not None]
+
+
 def chat_session_id(conversation_id: str) -> str:
     """The ``session_id`` of events recorded from a conversation (analytics counts ``chat-*`` clicks)."""
     return f"{CHAT_SESSION_PREFIX}{conversation_id}"[:100]
@@ -314,9 +340,10 @@ class ChatService:
     def history(self, conversation_id: str, caller: Caller) -> list[MessageView]:
         self._open(conversation_id, caller)
         try:
-            return self._engine().history(conversation_id)
+            messages = self._engine().history(conversation_id)
         except ConversationNotFound:
             raise NotFound("No such conversation.") from None
+        return customer_views(messages) if not caller.is_staff else messages
 
     def detail(self, conversation_id: str, caller: Caller) -> ConversationDetail:
         """The conversation with its whole transcript (it can be resumed any time)."""
@@ -336,8 +363,9 @@ class ChatService:
             language=info.get("language"),
             customer_id=info.get("customer_id"),
             verified_customer_id=verified,
-            summary=str(info.get("summary") or ""),
-            messages=messages,
+            # The summary is the agents' handoff note ("Handoff reason: negative sentiment. ..."): staff only.
+            summary=str(info.get("summary") or "") if caller.is_staff else "",
+            messages=customer_views(messages) if not caller.is_staff else messages,
         )
 
     def agent_replies(self, conversation_id: str, caller: Caller, after_id: int = 0) -> list[MessageView]:
@@ -349,17 +377,12 @@ class ChatService:
                 .where(Message.conversation_id == conversation_id, Message.role == "agent", Message.id > after_id)
                 .order_by(Message.id)
             ).all()
-            return [
-                MessageView(
-                    id=m.id,
-                    role="agent",
-                    text=m.text,
-                    created_at=m.created_at,
-                    # who wrote it, and a suggested product to show as a card (nothing internal)
-                    meta={k: v for k, v in (m.meta or {}).items() if k in ("agent", "kind", "product")},
-                )
-                for m in rows
-            ]
+            return customer_views(
+                [
+                    MessageView(id=m.id, role="agent", text=m.text, created_at=m.created_at, meta=dict(m.meta or {}))
+                    for m in rows
+                ]
+            )
 
     def last_message_id(self, conversation_id: str, caller: Caller) -> int:
         self.authorize(conversation_id, caller)
@@ -402,9 +425,7 @@ class ChatService:
         self.record_impressions(conversation_id, None, recs)
         return ClickResult(product=product, recommendations=recs)
 
-    def record_impressions(
-        self, conversation_id: str, message_id: int | None, recs: Sequence[Recommendation]
-    ) -> None:
+    def record_impressions(self, conversation_id: str, message_id: int | None, recs: Sequence[Recommendation]) -> None:
         """Store the product cards shown (the denominator of click-through)."""
         if not recs:
             return
