@@ -246,8 +246,9 @@ def add_image_route(app: FastAPI, services: Services) -> None:
             name = services.catalog.product_details(product_id).name if _SAFE_ID.match(product_id) else "?"
         except Exception:
             name = "?"
-        return Response(_placeholder_svg(name), media_type="image/svg+xml",
-                        headers={"cache-control": "public, max-age=600"})
+        return Response(
+            _placeholder_svg(name), media_type="image/svg+xml", headers={"cache-control": "public, max-age=600"}
+        )
 
 
 def _add_slash_redirects(app: FastAPI) -> None:
@@ -261,12 +262,62 @@ def _add_slash_redirects(app: FastAPI) -> None:
         app.add_api_route(f"/{area}", redirect, methods=["GET"], include_in_schema=False)
 
 
+#: Gradio's routes that write what a browser sends to the server's disk (file inputs, recordings).
+UPLOAD_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording")
+#: The one area with file inputs (ingestion, dialogue suites), and the role it needs.
+UPLOAD_AREAS = {"/admin": "admin"}
+
+
+class UploadGuard:
+    """Gradio takes uploads from anyone on every mounted page, with or without a file input on it: here
+    only a signed-in holder of the area's role may upload (:data:`UPLOAD_AREAS`), elsewhere nobody (403).
+
+    Pure ASGI middleware; the session check is the one every page handler makes (``services.users``).
+    """
+
+    def __init__(self, app: Any, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope.get("type") == "http" else ""
+        route = next((r for r in UPLOAD_ROUTES if path.rstrip("/").endswith(r)), None)
+        if route is not None:
+            role = UPLOAD_AREAS.get(path.rstrip("/")[: -len(route)])
+            user = self.services.users.session_from_request(Request(scope)) if role else None
+            if user is None or role is None or not user.can(role):
+                response = Response(
+                    '{"detail":"Uploads need a signed-in account of this area."}',
+                    status_code=403,
+                    media_type="application/json",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def mount_ui(app: FastAPI, services: Services) -> FastAPI:
-    """Mount the three pages (the more specific paths first: ``/`` catches everything else)."""
+    """Mount the three pages (the more specific paths first: ``/`` catches everything else).
+
+    Files a page function receives must be ones a browser uploaded: Gradio checks that only for a Blocks
+    it launched itself (``has_launched``), never for a mounted one, so without the flag any request could
+    name a server file (the session secret, the database) in any input, have it copied to Gradio's cache
+    and download it from there. The data folder is also off limits to Gradio's file routes.
+    """
     add_image_route(app, services)
     _add_slash_redirects(app)
-    kwargs: dict[str, Any] = {"show_error": False, "css": PAGE_CSS, "head": HEAD}
-    app = gr.mount_gradio_app(app, build_agent_page(services), path="/agent", **kwargs)
-    app = gr.mount_gradio_app(app, build_admin_page(services), path="/admin", **kwargs)
-    app = gr.mount_gradio_app(app, build_customer_page(services), path="/", **kwargs)
+    kwargs: dict[str, Any] = {
+        "show_error": False,
+        "css": PAGE_CSS,
+        "head": HEAD,
+        "blocked_paths": [str(Path(services.settings.data_dir).resolve())],
+    }
+    for path, page in (
+        ("/agent", build_agent_page(services)),
+        ("/admin", build_admin_page(services)),
+        ("/", build_customer_page(services)),
+    ):
+        app = gr.mount_gradio_app(app, page, path=path, **kwargs)
+        page.has_launched = True  # Gradio's own check of input files applies (see above)
+    app.add_middleware(UploadGuard, services=services)
     return app
