@@ -39,7 +39,12 @@ from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
 from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.intent import IntentClassifier
-from assistant.conversation.language import UNREAD_SCRIPTS, LanguageDetector, without_identifiers
+from assistant.conversation.language import (
+    ANSWERED_LANGUAGES,
+    UNREAD_SCRIPTS,
+    LanguageDetector,
+    without_identifiers,
+)
 from assistant.conversation.meaning import SentenceVectors
 from assistant.conversation.memory import ConversationMemory
 from assistant.conversation.orders import OrderDesk, detect_order_request, order_reference
@@ -116,6 +121,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 sharpness=cfg.fusion_sharpness,
                 bm25=self.bm25,
                 encoder=self.encoder,
+                lexical_when_unread=True,
                 # Past conversations and reviews are written by outsiders; policies, approved answers
                 # and the catalog are the shop's own, so only the former are screened.
                 screen=screen if name in ("conversations", "reviews") else None,
@@ -288,9 +294,18 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 # A message in Latin script after a Chinese one: the customer switched back (an
                 # email address or an order number alone is in no language: the language stays).
                 detected = self.language.detect(words, fallback=self.language.default)
+            if detected not in (None, *ANSWERED_LANGUAGES, *UNREAD_SCRIPTS):
+                detected = self._foreign(text, detected)
             if detected is not None:
                 language = state.language = detected
         return Turn(loaded=loaded, text=text or "", language=language, events=events, verified_id=loaded.verified_id)
+
+    def _foreign(self, text: str, detected: str) -> str | None:
+        """``detected`` (a language the assistant does not answer in) when the message's words outside
+        the catalog's own vocabulary still read as it, else None: "Ponderosa tent" or "Fireside Suede
+        Moccasin" is a product name, not Portuguese or Spanish."""
+        rest = " ".join(w for w in text.split() if not self.catalog.is_vocabulary(re.sub(r"\W", "", w.lower())))
+        return detected if self.language.detect_confident(rest) == detected else None
 
     def _respond(self, turn: Turn) -> Composed:
         """Route the message and answer it (extractive)."""
@@ -314,12 +329,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if resumed is not None:
                 return resumed
 
-        if turn.language in UNREAD_SCRIPTS:
-            # Japanese or Korean: the cues and templates read English and Chinese only. Say so in the
-            # customer's language and in English, rather than route guessed words to a policy quote.
+        if turn.language not in ANSWERED_LANGUAGES:
+            # Japanese, Korean, French, Spanish…: the cues and templates read English and Chinese only.
+            # Say so in the customer's language (where there is a translation) and in English, rather
+            # than route guessed words to a policy quote or an off-topic refusal.
             turn.confidence = 0.0
             plain = say("unread_language", turn.language)
-            return Composed(f"{plain}\n{say('unread_language', 'en')}", meta={"basis": "none"})
+            english = say("unread_language", "en")
+            return Composed(english if plain == english else f"{plain}\n{english}", meta={"basis": "none"})
         small = cue.small_talk_only(text)
         if small is not None:
             turn.confidence = 1.0
@@ -375,10 +392,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             answer = self._shopping(turn, body, qvec, best_policy, forced=True)
             if answer is not None:
                 return answer
-        if cue.is_service_topic(query):
+        if cue.is_service_topic(query) or (follow_up and st.topic):
             # A question for the shop that its knowledge does not answer (or not in the customer's
-            # language): say so and offer a person ("yes" hands over), never "I can only help with
-            # questions about our shop".
+            # language), or a follow-up of one ("what can you do about it?" after a fault report):
+            # say so and offer a person ("yes" hands over), never "I can only help with questions
+            # about our shop".
             turn.confidence = 0.0
             st.handoff_offered = True
             return Composed(say("unanswered", turn.language), meta={"basis": "none"})
@@ -465,7 +483,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             focus=st.topic if follow_up else "",
             slot_values=slots,
             # An elliptical follow-up shares few words with what answers it: its meaning picks the quotes.
-            meaning=self.sentences.meaning(self._meaning_vector(body, st.topic)) if follow_up else None,
+            meaning=self.sentences.meaning(self._meaning_vector(body, st.topic))
+            if follow_up and self.retrievers["policies"].reads(body)
+            else None,
         )
         if not follow_up:  # a follow-up keeps the question it continues, so the next one can too
             st.topic = body

@@ -35,6 +35,10 @@ _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 # The assistant's cues and messages are English and Chinese; a customer writing in a script it cannot
 # read (Japanese, Korean) is told so plainly instead of being routed on guessed words.
 UNREAD_SCRIPTS = ("ja", "ko")
+# The languages the assistant answers in; a customer clearly writing in any other one (French,
+# Spanish, Japanese…) is told, in their language where there is a translation and in English, that
+# the shop answers in English or Chinese.
+ANSWERED_LANGUAGES = ("en", "zh")
 
 
 class LanguageDetector:

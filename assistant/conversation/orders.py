@@ -203,7 +203,8 @@ _OWN_ORDER = re.compile(
     r"|\border\s+(?:that\s+)?(?:I|we)\s+(?:\w+\s+)?(?:placed|made|put in|submitted)\b"
     # "has order 4471-2290 shipped?": an order named by its number, whatever the shop's format.
     rf"|\b{_ORDER_NOUN}\s+(?:no\.?\s*|number\s*|#\s*)?[A-Z]{{0,4}}\d[\w-]{{2,}}"
-    r"|(?:我|我们)的?(?:订单|包裹|快递)|(?:这个|那个|这笔|那笔)订单|我(?:买|下单|订)的"
+    r"|(?:我|我们)(?:最近|上次|上一个|之前|刚才|昨天|前几天|新|最新)?的?(?:订单|包裹|快递)"
+    r"|(?:这个|那个|这笔|那笔)订单|我(?:买|下单|订)的"
     # "订单还没到": Chinese leaves "my" out; an order that has not arrived is the customer's own.
     r"|(?:订单|包裹|快递)[^。？！?]{0,4}(?:还没到|还没收到|没收到|到哪)",
     re.IGNORECASE,

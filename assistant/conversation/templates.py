@@ -158,6 +158,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "抱歉，我目前只能用英文或中文回答，请用英文或中文提问。",
         "ja": "申し訳ありませんが、英語または中国語でのみお答えできます。",
         "ko": "죄송하지만 영어 또는 중국어로만 답변할 수 있습니다.",
+        "fr": "Désolé, je ne peux répondre qu'en anglais ou en chinois.",
+        "es": "Lo siento, solo puedo responder en inglés o en chino.",
+        "de": "Entschuldigung, ich kann nur auf Englisch oder Chinesisch antworten.",
+        "it": "Mi dispiace, posso rispondere solo in inglese o in cinese.",
+        "pt": "Desculpe, só posso responder em inglês ou em chinês.",
+        "nl": "Sorry, ik kan alleen in het Engels of het Chinees antwoorden.",
     },
     "policy_intro": {
         "en": "Here is what our policy says about **{section}**:",

@@ -112,12 +112,20 @@ _SERVICE_TOPIC = re.compile(
 # product question): a fault word together with the customer's own item ("my", "I bought", 我的).
 _FAULT = re.compile(
     r"\b(broke|broken|breaks|snapped|cracked|ripped|torn|tore|came apart|fell apart|falling apart|fell off|"
-    r"came off|peel(?:ed|ing|s) off|leak(?:s|ed|ing)|faulty|defective|damaged|dead on arrival|stopped working|"
+    r"came off|peel(?:ed|ing|s) off|leak(?:s|ed|ing)|faulty|defective|damaged|dead on arrival|"
+    r"stopped (?:working|charging|holding (?:a )?(?:charge|air)|inflating|heating|turning on|closing|zipping)|"
     r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay))\b"
-    r"|坏了|破了|断了|裂了|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了",
+    r"|坏了|破了|断了|裂了|裂开|裂痕|裂缝|破损|损坏|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了|"
+    r"充不(?:进|了)电|不亮了?|不能充电",
     re.I,
 )
-_OWN_ITEM = re.compile(r"\b(my|mine|our)\b|\bi (?:bought|got|received|ordered|purchased)\b|我的|我买的|收到的", re.I)
+# "stopped charging after a week": a time since it was bought says the item is the customer's own.
+_OWN_ITEM = re.compile(
+    r"\b(my|mine|our)\b|\bi (?:bought|got|received|ordered|purchased)\b"
+    r"|\bafter (?:a|an|one|two|three|a few|\d+) (?:days?|weeks?|months?|uses?|trips?|washe?s?)\b"
+    r"|我的|我买的|收到的|用了",
+    re.I,
+)
 # Wording added to a fault report's retrieval query, so the shop's section on faulty goods (whatever
 # its title: warranty, damaged items, repairs) is found, not a product Q&A that shares the product's name.
 FAULT_TOPIC = {
@@ -355,7 +363,7 @@ def reports_fault(text: str) -> bool:
 
 
 def price_order(text: str) -> Literal["low", "high"] | None:
-    """"the cheapest stapler" -> ``"low"``, "your most expensive pen" -> ``"high"``, else None.
+    """ "the cheapest stapler" -> ``"low"``, "your most expensive pen" -> ``"high"``, else None.
 
     Example:
         >>> price_order("what's the cheapest tent?"), price_order("最贵的是哪个"), price_order("a cheap tent")

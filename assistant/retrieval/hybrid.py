@@ -20,7 +20,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -30,6 +30,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, model_validator
 
 from assistant.config import Settings
+from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.bm25 import BM25Cache, BM25Index
 from assistant.retrieval.fusion import DEFAULT_FUSION_WEIGHT as DEFAULT_FUSION_WEIGHT
 from assistant.retrieval.fusion import DEFAULT_RRF_K as DEFAULT_RRF_K
@@ -40,6 +41,7 @@ from assistant.retrieval.fusion import adaptive_fusion as adaptive_fusion
 from assistant.retrieval.fusion import choose_fusion_weight as choose_fusion_weight
 from assistant.retrieval.fusion import fuse_scores as fuse_scores
 from assistant.retrieval.fusion import weighted_rrf as weighted_rrf
+from assistant.retrieval.text import coverage, has_cjk
 from assistant.vectors import CollectionName, VectorStore
 
 log = logging.getLogger(__name__)
@@ -175,6 +177,12 @@ class HybridRetriever(BaseRetriever):
     result: the chunks are ranked (and fused) as passages, and each record is kept once, at the place
     of its best-ranked chunk, which it is cited by. Chunks without the field stand alone; None:
     every chunk is a result of its own."""
+    lexical_when_unread: bool = False
+    """When the store's encoder cannot read the query (Chinese for an English-only model, whose
+    cosines on it are noise that still clears every threshold), rank by BM25 alone and give each
+    passage, as its ``cosine``, the share of the query's tokens it contains (:func:`coverage`), so
+    the callers' relevance thresholds keep their meaning. The conversation engine turns it on; an
+    evaluation comparing the modes leaves it off."""
     pool_rounds: int = Field(default=2, ge=0, le=8)
     """When grouping leaves fewer than ``k`` records (one long record's chunks filled most of the
     candidate pool), search again with a pool :data:`POOL_GROWTH` times larger, on both rankers, at
@@ -206,6 +214,9 @@ class HybridRetriever(BaseRetriever):
         mode = mode or self.mode
         if mode not in RETRIEVAL_MODES:
             raise ValueError(f"mode must be one of {RETRIEVAL_MODES}")
+        if mode != "bm25" and self.lexical_when_unread and not self.reads(query):
+            found = self.search(query, where=where, k=k, mode="bm25")
+            return [replace(p, cosine=coverage(query, p.text)) for p in found]
         flt = dict(where) if where is not None else self.where
         n_cand = max(self.candidates, k)
         assert self.bm25 is not None
@@ -231,6 +242,10 @@ class HybridRetriever(BaseRetriever):
                 return out
             n_cand *= POOL_GROWTH
         raise AssertionError("unreachable")
+
+    def reads(self, query: str) -> bool:
+        """Whether the store's encoder reads ``query``: English-only encoders do not read Chinese."""
+        return not has_cjk(query) or self.store.settings.embedding_model in MULTILINGUAL_MODELS
 
     def _screened(
         self, emb: list[tuple[str, str, dict[str, Any], float]], lex: list[tuple[str, float]], index: BM25Index
@@ -309,4 +324,3 @@ class HybridRetriever(BaseRetriever):
                 )
             )
         return out, len(out) < min(k, len(order))
-

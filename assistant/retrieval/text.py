@@ -165,6 +165,24 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+def coverage(query: str, text: str) -> float:
+    """The share of the query's distinct content tokens that ``text`` contains, in [0, 1]: a lexical
+    stand-in for a cosine where the encoder cannot read the query (Chinese for an English-only model).
+
+    Example:
+        >>> coverage("运费多少", "运费多少钱？美国标准配送 5.95 美元")
+        1.0
+        >>> round(coverage("运费多少", "我们提供免费补发（免运费）"), 2)
+        0.33
+        >>> coverage("你好呀", "退货期限为 30 天")
+        0.0
+    """
+    wanted = set(tokenize(query))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(tokenize(text))) / len(wanted)
+
+
 def split_sentences(text: str) -> list[str]:
     """Split prose (or markdown bullets) into sentences/lines, dropping empties; Chinese sentences at
     。！？ with or without a space after them.
