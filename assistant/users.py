@@ -17,6 +17,7 @@ The use case around these (sessions, identity, demo accounts) is
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -46,11 +47,25 @@ class UserError(ValueError):
 
 @dataclass(frozen=True)
 class UserView:
-    """What the app keeps about a signed-in user (never the hash)."""
+    """What the app keeps about a signed-in user (never the hash).
+
+    ``stamp`` changes whenever the password does (a digest of the hash, which gets a new salt each
+    time): sessions carry it, so resetting a password signs every earlier session out.
+    """
 
     id: int
     username: str
     role: str
+    stamp: str = ""
+
+
+def credential_stamp(user: User) -> str:
+    """The account's current credential stamp (see :class:`UserView`)."""
+    return hashlib.sha256(f"{user.id}:{user.password_hash}".encode()).hexdigest()[:24]
+
+
+def _view(user: User) -> UserView:
+    return UserView(id=user.id, username=user.username, role=user.role, stamp=credential_stamp(user))
 
 
 def hash_password(password: str) -> str:
@@ -91,7 +106,7 @@ def add_user(db: Database, username: str, password: str, role: str, *, replace: 
             user.password_hash = hash_password(password)
             user.role = role
         s.flush()
-        return UserView(id=user.id, username=user.username, role=user.role)
+        return _view(user)
 
 
 def authenticate(db: Database, username: str, password: str) -> UserView | None:
@@ -106,20 +121,20 @@ def authenticate(db: Database, username: str, password: str) -> UserView | None:
         if _hasher.check_needs_rehash(user.password_hash):
             # Parameters were raised since this hash was made: upgrade it while we hold the password.
             user.password_hash = hash_password(password)
-        return UserView(id=user.id, username=user.username, role=user.role)
+        return _view(user)
 
 
 def get_user(db: Database, username: str) -> UserView | None:
     """The user by name, or None (used to re-check a session against the current account)."""
     with db.session() as s:
         user = s.scalar(select(User).where(User.username == username))
-        return None if user is None else UserView(id=user.id, username=user.username, role=user.role)
+        return None if user is None else _view(user)
 
 
 def list_users(db: Database) -> list[UserView]:
     with db.session() as s:
         rows = s.scalars(select(User).order_by(User.username)).all()
-        return [UserView(id=u.id, username=u.username, role=u.role) for u in rows]
+        return [_view(u) for u in rows]
 
 
 def ensure_demo_users(db: Database) -> dict[str, str]:
@@ -135,4 +150,3 @@ def ensure_demo_users(db: Database) -> dict[str, str]:
         add_user(db, username, password, role)
         created[username] = password
     return created
-

@@ -1,8 +1,9 @@
 """Sign-in for agents and admins: a signed, expiring session cookie checked on every request.
 
-The cookie holds ``{username, role, issued, expires}`` signed with HMAC-SHA256. It is
-stateless, so each check also re-reads the user from the database: deleting a user or
-changing a role takes effect on their next click, not when the cookie expires.
+The cookie holds ``{username, role, issued, expires, credential stamp}`` signed with HMAC-SHA256.
+It is stateless, so each check also re-reads the user from the database: deleting a user,
+changing a role or resetting a password (a new stamp) takes effect on their next click, not when
+the cookie expires.
 
 Both the JSON routes (FastAPI dependencies :func:`require_agent` / :func:`require_admin`) and
 the Gradio handlers (:func:`user_from_request` on ``gr.Request``) use the same check, so hiding

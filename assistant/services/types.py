@@ -90,6 +90,7 @@ class SessionUser:
     username: str
     role: str
     expires: float
+    stamp: str = ""  # the account's credential stamp when the session began (a password reset ends it)
 
     def can(self, role: str) -> bool:
         """Admins can do what agents can; agents cannot do admin work."""

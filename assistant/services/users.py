@@ -1,8 +1,9 @@
 """Who is who: agent/admin accounts and sessions, shop-signed customer identity tokens, demo mode.
 
 Sessions: an agent or admin signs in and gets a cookie holding ``{username, role, issued,
-expires}`` signed with HMAC-SHA256 (:class:`SessionSigner`). Each check re-reads the user from the
-database, so deleting a user or changing a role takes effect on their next click.
+expires, credential stamp}`` signed with HMAC-SHA256 (:class:`SessionSigner`). Each check re-reads
+the user from the database, so deleting a user, changing a role or resetting a password takes
+effect on their next click.
 
 Customer identity (the pattern of Intercom's and Zendesk's identity verification): a caller can
 never *claim* a customer id. The shop's own site, where the customer is signed in, signs the id
@@ -144,9 +145,10 @@ class SessionSigner:
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, payload.encode(), hashlib.sha256).digest())
 
-    def issue(self, username: str, role: str, now: float | None = None) -> str:
+    def issue(self, username: str, role: str, now: float | None = None, stamp: str = "") -> str:
+        """A token for ``username``; ``stamp``: the account's credential stamp (:class:`UserView`)."""
         now = time.time() if now is None else now
-        body = {"u": username, "r": role, "iat": int(now), "exp": now + self.ttl_seconds}
+        body = {"u": username, "r": role, "iat": int(now), "exp": now + self.ttl_seconds, "s": stamp}
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}"
 
@@ -158,7 +160,9 @@ class SessionSigner:
             return None
         try:
             body = json.loads(_unb64(payload))
-            user = SessionUser(username=str(body["u"]), role=str(body["r"]), expires=float(body["exp"]))
+            user = SessionUser(
+                username=str(body["u"]), role=str(body["r"]), expires=float(body["exp"]), stamp=str(body.get("s", ""))
+            )
         except (ValueError, KeyError, TypeError, binascii.Error):
             return None
         now = time.time() if now is None else now
@@ -247,7 +251,8 @@ def session_from_cookies(cookies: Any, settings: Settings, db: Database) -> Sess
     if is_revoked(db, token):
         return None
     current = get_user(db, claimed.username)
-    if current is None or current.role != claimed.role:
+    # A deleted account, a changed role or a reset password (a new credential stamp) ends the session.
+    if current is None or current.role != claimed.role or not hmac.compare_digest(current.stamp, claimed.stamp):
         return None
     return claimed
 
@@ -382,7 +387,7 @@ class UsersService:
     def issue_session(self, user: UserView) -> tuple[str, SessionUser]:
         """A signed session token for a signed-in user, and what it says."""
         signer = signer_for(self.settings)
-        token = signer.issue(user.username, user.role)
+        token = signer.issue(user.username, user.role, stamp=user.stamp)
         verified = signer.verify(token)
         assert verified is not None
         return token, verified

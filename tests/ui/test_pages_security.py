@@ -14,12 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
-from assistant.api.auth import SESSION_COOKIE, SessionSigner, signer_for
+from assistant.api.auth import SESSION_COOKIE, SessionSigner
 from assistant.config import Settings
 from assistant.server import create_server
 from assistant.services import Services
 from assistant.store.models import Conversation, Customer, Draft, Message, Order
-from assistant.users import add_user
+from assistant.users import add_user, get_user
 from tests.live_server import serving
 from ui.auth import DENIED_MESSAGE
 
@@ -38,8 +38,15 @@ def shop(settings: Settings) -> Iterator[tuple[str, Services]]:
         s.add(Conversation(id="conv-1", status="handoff", intent="cancel_order", customer_id="C9"))
         s.flush()
         s.add(Message(conversation_id="conv-1", role="customer", text=SECRET_TEXT))
-        s.add(Draft(conversation_id="conv-1", kind="order_action", content="", status="pending",
-                    payload={"action": "cancel", "order_id": "#Z9", "customer_id": "C9"}))
+        s.add(
+            Draft(
+                conversation_id="conv-1",
+                kind="order_action",
+                content="",
+                status="pending",
+                payload={"action": "cancel", "order_id": "#Z9", "customer_id": "C9"},
+            )
+        )
         s.add(Draft(conversation_id="conv-1", kind="reply", content=REPLY_DRAFT, status="pending"))
     with serving(create_server(svc)) as url:
         yield url, svc
@@ -61,7 +68,9 @@ def _named_endpoints(url: str, page: str) -> set[str]:
 
 
 def _session(svc: Services, username: str, role: str) -> dict[str, str]:
-    return {SESSION_COOKIE: signer_for(svc.settings).issue(username, role)}
+    user = get_user(svc.db, username)
+    assert user is not None and user.role == role
+    return {SESSION_COOKIE: svc.users.issue_session(user)[0]}
 
 
 # Every named handler of each page, with inputs a browser could send (gr.State inputs are the
@@ -111,7 +120,8 @@ def _assert_refused(api_name: str, status: int, body: str) -> None:
         assert secret not in body, (api_name, secret, body)
     # Refused in words, or (a forged queue value) refused by the component's own validation.
     completed = "event: complete" in body and (
-        api_name in SILENT_WHEN_REFUSED or DENIED_MESSAGE in body or SIGN_IN_SHOWN in body)
+        api_name in SILENT_WHEN_REFUSED or DENIED_MESSAGE in body or SIGN_IN_SHOWN in body
+    )
     rejected_input = "event: error" in body and "not in the list of choices" in body
     assert completed or rejected_input, (api_name, body)
 

@@ -18,7 +18,7 @@ from assistant.cli import user_add
 from assistant.config import Settings
 from assistant.services import Services
 from assistant.store.models import Conversation, Draft, Message, User
-from assistant.users import UserError, add_user, authenticate, hash_password, verify_password
+from assistant.users import UserError, add_user, authenticate, get_user, hash_password, verify_password
 
 SECRET_TEXT = "my parcel never arrived, tracking 1Z999"
 
@@ -178,7 +178,10 @@ def test_bad_rate_limit_settings_name_the_variable(monkeypatch: pytest.MonkeyPat
 
 def test_sessions_expire(services: Services, client: TestClient) -> None:
     signer = signer_for(services.settings)
-    expired = signer.issue("ana", "agent", now=time.time() - signer.ttl_seconds - 1)
+    stamp = get_user(services.db, "ana").stamp  # type: ignore[union-attr]
+    expired = signer.issue("ana", "agent", now=time.time() - signer.ttl_seconds - 1, stamp=stamp)
+    client.cookies.set(SESSION_COOKIE, signer.issue("ana", "agent", stamp=stamp))
+    assert client.get("/api/agent/queue").status_code == 200
     client.cookies.set(SESSION_COOKIE, expired)
     assert client.get("/api/agent/queue").status_code == 401
 
@@ -223,6 +226,23 @@ def test_a_deleted_or_demoted_user_loses_the_session_at_once(services: Services,
         s.query(User).filter_by(username="ana").delete()
     _ = client.post("/api/auth/login", json={"username": "ana", "password": "agent-pass-123"})
     assert _.status_code == 401
+
+
+def test_a_password_reset_or_a_recreated_account_ends_every_earlier_session(
+    services: Services, client: TestClient
+) -> None:
+    other = TestClient(client.app)
+    _login(client, "ana", "agent-pass-123")
+    _login(other, "ana", "agent-pass-123")  # the same account signed in elsewhere (a stolen cookie)
+    add_user(services.db, "ana", "a-new-pass-789", "agent", replace=True)  # same role, new password
+    assert client.get("/api/agent/queue").status_code == 401
+    assert other.get("/api/auth/me").status_code == 401
+    _login(client, "ana", "a-new-pass-789")
+    assert client.get("/api/agent/queue").status_code == 200
+    with services.db.session() as s:
+        s.query(User).filter_by(username="ana").delete()
+    add_user(services.db, "ana", "a-new-pass-789", "agent")  # a new account under the old name
+    assert client.get("/api/agent/queue").status_code == 401
 
 
 def test_reject_needs_a_reason_and_decisions_are_stored(client: TestClient, services: Services) -> None:
