@@ -60,7 +60,7 @@ from assistant.conversation.turn import Turn, deltas
 from assistant.conversation.types import DraftView, MessageView, SessionEvent, TurnResult
 from assistant.retrieval.bm25 import BM25Cache
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
-from assistant.retrieval.text import has_cjk
+from assistant.retrieval.text import has_cjk, tokenize
 from assistant.store.db import Database
 from assistant.vectors import CollectionName, VectorStore
 
@@ -70,6 +70,11 @@ if TYPE_CHECKING:
 __all__ = ["Assistant", "ConversationNotFound"]
 
 log = logging.getLogger(__name__)
+
+
+# How much closer (cosine) the past conversations of one intent must be than every policy section
+# before a section that never names the intent's topic is taken for another question's answer.
+OFF_TOPIC_MARGIN = 0.2
 
 
 class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
@@ -356,6 +361,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._fault_report(turn, body)
 
         product = self._referenced_product(turn, body)
+        wanted = self._item_for(body, product)
+        if wanted:
+            product = None  # "toner for a Brother laser printer" asks for toner, not about the printer
         follow_up = self._continues_topic(body, product is not None)
         query, query_vec = body, None
         if follow_up and st.topic:
@@ -369,13 +377,19 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)
         qvec = self.encoder(body)
 
-        shopping = cue.is_shopping(body) or (
-            st.need is not None and (cue.is_refinement(body) or cue.parse_price(body) is not None) and product is None
+        shopping = (
+            wanted
+            or cue.is_shopping(body)
+            or (
+                st.need is not None
+                and (cue.is_refinement(body) or cue.parse_price(body) is not None)
+                and product is None
+            )
         )
         if product is not None and not cue.is_shopping(body) and (cue.asks_about_product(body) or turn.events):
             return self._product_question(turn, product, body, policies, best_policy)
         if shopping:
-            answer = self._shopping(turn, body, qvec, best_policy)
+            answer = self._shopping(turn, body, qvec, best_policy, request=wanted)
             if answer is not None:
                 return answer
         if self._policy_relevant(turn, best_policy):
@@ -468,9 +482,38 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         topic_vec = self.encoder(topic)
         return mixed + share * topic_vec / max(float(np.linalg.norm(topic_vec)), 1e-9)
 
+    def _policy_off_topic(self, turn: Turn, policies: list[Passage]) -> bool:
+        """The shop's past conversations know what the question is about and its policy does not:
+        the nearest past conversations agree on an intent and are far closer to the message than any
+        policy section, and no retrieved section names that intent's topic ("how can I get an
+        invoice?" against a playbook with no word on invoices). Quoting the nearest section would
+        answer another question; the past conversations themselves are never quoted."""
+        intent = turn.intent
+        if intent.intent in (None, "product_question") or intent.confidence < self.cfg.low_confidence:
+            return False
+        voters = [n for n in intent.neighbours if n.metadata.get("intent") == intent.intent]
+        shop_text = [p for p in policies if p.collection in ("policies", "answers")]
+        if not voters or not shop_text:
+            return False
+        nearest = max(n.cosine or 0.0 for n in voters)
+        if nearest - max(p.cosine or 0.0 for p in shop_text) < OFF_TOPIC_MARGIN:
+            return False
+        # The topic: the past conversations' category ("invoice"), else the object of the intent's
+        # name ("get_invoice" -> "invoice").
+        topic = {str(n.metadata.get("category") or "") or intent.intent.rsplit("_", 1)[-1] for n in voters}
+        words = {w for t in topic for w in tokenize(t.replace("_", " "))}
+        return bool(words) and not any(words & set(tokenize(p.text)) for p in shop_text)
+
     def _service_answer(self, turn: Turn, body: str, policies: list[Passage], best_policy: float) -> Composed:
         st = turn.state
         follow_up = self._continues_topic(body, False) and bool(st.topic)
+        if not follow_up and self._policy_off_topic(turn, policies):
+            # The shop's policy does not cover this: say so and offer a person ("yes" hands over).
+            turn.confidence = 0.0
+            turn.shopping = False
+            st.topic = body
+            st.handoff_offered = True
+            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
         slots = None
         if turn.verified_id and any(p.collection == "answers" for p in policies):
             from assistant.conversation.slots import verified_slot_values

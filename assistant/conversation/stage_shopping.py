@@ -6,6 +6,7 @@ catalog's products that honour it: the type first, then attributes; price limits
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from assistant.config import ConversationSettings, Settings
@@ -21,6 +22,15 @@ from assistant.retrieval.text import has_cjk
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+# A message starting so asks something ("is the jacket good for hiking?"), it requests nothing.
+_ASKS = re.compile(
+    r"\s*(?:is|are|was|were|does|do|did|can|could|will|would|should|may|might|has|have|had|what|which|how|why|"
+    r"when|where|who)\b",
+    re.I,
+)
+_POLITE = frozenset(["please", "pls", "plz", "thanks", "thx", "asap"])
 
 
 class ShoppingStages:
@@ -67,6 +77,27 @@ class ShoppingStages:
             return focus
         return None
 
+    def _item_for(self, body: str, product: ProductFacts | None) -> bool:
+        """A request worded "toner for a Brother laser printer": it asks for the thing before "for"
+        (a type the catalog sells), and the product named after "for" (also a type the catalog
+        sells) only says what that thing goes with. Not a question ("is the jacket good for
+        hiking?"), and not when the item itself names the product ("the HP cartridge for my printer")."""
+        if has_cjk(body):
+            return False
+        parts = re.split(r"\s+for\s+", body, maxsplit=1, flags=re.I)
+        if len(parts) < 2:
+            return False
+        item, target = parts
+        if not re.search(r"[a-z]", item, re.I) or _ASKS.match(item):
+            return False
+        phrase = cue.extract_need_phrase(body)
+        if phrase.noun is None or cue.is_generic_noun(phrase.noun) or not self._type_products(phrase.noun):
+            return False
+        goes_with = [w for w in cue.content_words(target) if w not in _POLITE]
+        if not goes_with or not self._type_products(goes_with[-1]):
+            return False
+        return product is None or self.catalog.named_in(item) is not product
+
     def _product_question(
         self, turn: Turn, product: ProductFacts, body: str, policies: list[Passage], best_policy: float
     ) -> Composed:
@@ -99,18 +130,20 @@ class ShoppingStages:
         return composed
 
     def _update_need(
-        self, turn: Turn, body: str, qvec: np.ndarray
+        self, turn: Turn, body: str, qvec: np.ndarray, request: bool = False
     ) -> tuple[Need, str | None, cue.PriceSpec | None]:
         """Fold this message into the shopping need; returns the need, a noun the shop lacks and the
-        message's price wording (parsed once per turn)."""
+        message's price wording (parsed once per turn). ``request``: the message asks for an item
+        without shopping words ("toner for a Brother laser printer")."""
         st = turn.state
+        asked = request or cue.is_shopping(body)
         phrase = cue.extract_need_phrase(body)
         price = cue.parse_price(body, around=self.cfg.around_price_tolerance)
         old = st.need
-        new_item = phrase.noun is not None and not cue.is_generic_noun(phrase.noun) and cue.is_shopping(body)
-        need = Need(language=turn.language) if (old is None or new_item or cue.is_shopping(body)) else old.model_copy()
+        new_item = phrase.noun is not None and not cue.is_generic_noun(phrase.noun) and asked
+        need = Need(language=turn.language) if (old is None or new_item or asked) else old.model_copy()
         missing: str | None = None
-        if cue.is_shopping(body):
+        if asked:
             need.product_type = phrase.noun if not cue.is_generic_noun(phrase.noun) else None
             need.attributes = [a for a in phrase.attributes if self.catalog.is_vocabulary(a) or has_cjk(a)]
             need.uses = phrase.uses
@@ -118,9 +151,7 @@ class ShoppingStages:
             noun = need.product_type
             # "What membership levels do you offer?": a service word the catalog never uses makes the
             # whole phrase something the shop does not sell as a product.
-            service_word = any(
-                cue.is_service_topic(a) and not self.catalog.is_vocabulary(a) for a in phrase.attributes
-            )
+            service_word = any(cue.is_service_topic(a) and not self.catalog.is_vocabulary(a) for a in phrase.attributes)
             if noun and service_word:
                 missing = " ".join([*phrase.attributes, noun])
             elif noun:
@@ -172,14 +203,19 @@ class ShoppingStages:
         return typed
 
     def _shopping(
-        self, turn: Turn, body: str, qvec: np.ndarray, best_policy: float, forced: bool = False
+        self, turn: Turn, body: str, qvec: np.ndarray, best_policy: float, forced: bool = False, request: bool = False
     ) -> Composed | None:
         st = turn.state
-        if forced and not cue.is_shopping(body) and st.need is None:
+        if forced and not request and not cue.is_shopping(body) and st.need is None:
             st.need = Need(query=body, language=turn.language)
         previous = st.need
-        need, missing, relative = self._update_need(turn, body, qvec)
+        need, missing, relative = self._update_need(turn, body, qvec, request)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45
+        if not vague and cue.extract_need_phrase(body).noun is None:
+            # "I need it for my company" names nothing to buy: a service question when the nearest
+            # past conversations agree on a service intent ("can I get an invoice? I need it for…").
+            intent = turn.intent
+            vague = intent.intent not in (None, "product_question") and intent.confidence >= self.cfg.low_confidence
         # A thing the catalog lacks is a service question only when it is worded as one ("a loyalty
         # program") or a policy passage is close to the message: the intent of the nearest past
         # conversations alone ("do you sell bicycles?" reads like "place an order") is no answer.

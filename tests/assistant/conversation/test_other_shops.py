@@ -79,8 +79,14 @@ def test_staff_facing_sentences_are_never_quoted() -> None:
     # The console label goes; the statement after it stays.
     assert "When shipping items, it can often take a couple days for the product to arrive" in units
     joined = "\n".join(units)
-    for staff in ("[Pull up", "if the customer needs", "If the customer asks", "The customer is complaining",
-                  "customer's username", "into the box"):
+    for staff in (
+        "[Pull up",
+        "if the customer needs",
+        "If the customer asks",
+        "The customer is complaining",
+        "customer's username",
+        "into the box",
+    ):
         assert staff not in joined, staff
     picked = best_sentences("What's your return policy?", PLAYBOOK, limit=2)
     assert picked and not any(staff_facing(u) for u in picked), picked
@@ -92,13 +98,25 @@ def test_staff_facing_sentences_are_never_quoted() -> None:
 # --- a small shop without prices, with a playbook as policy (real ingest, MiniLM) ------------------
 
 ITEMS = {
-    "S1": ("Swingline Heavy Duty Stapler, 160 Sheet Capacity", "Swingline", "Staplers",
-           "Staples up to 160 sheets at once. All-metal construction for heavy use."),
-    "S2": ("Bostitch Desktop Stapler, 20 Sheets, Black", "BOSTITCH", "Staplers",
-           "A compact stapler for light daily use."),
+    "S1": (
+        "Swingline Heavy Duty Stapler, 160 Sheet Capacity",
+        "Swingline",
+        "Staplers",
+        "Staples up to 160 sheets at once. All-metal construction for heavy use.",
+    ),
+    "S2": (
+        "Bostitch Desktop Stapler, 20 Sheets, Black",
+        "BOSTITCH",
+        "Staplers",
+        "A compact stapler for light daily use.",
+    ),
     "S3": ("PaperPro Long Reach Stapler", "Paper Pro", "Staplers", ""),
-    "T1": ("AmazonBasics 8-Sheet Cross-Cut Paper Shredder", "AmazonBasics", "Shredders",
-           "Shreds paper, credit cards and staples."),
+    "T1": (
+        "AmazonBasics 8-Sheet Cross-Cut Paper Shredder",
+        "AmazonBasics",
+        "Shredders",
+        "Shreds paper, credit cards and staples.",
+    ),
     "T2": ("Fellowes 12-Sheet Micro-Cut Shredder", "Fellowes", "Shredders", "Jam-proof micro-cut shredding."),
     "P1": ("Sharpie Permanent Markers, Fine Point, 12 Pack", "Sharpie", "Markers", "Quick-drying fade-resistant ink."),
 }
@@ -188,3 +206,104 @@ def test_the_cheapest_of_a_type_is_listed_by_price(demo_bot: Assistant) -> None:
     dearest = demo_bot.send(demo_bot.start_conversation(), "what's the most expensive bedding you have?")
     top = [p.price or 0.0 for p in dearest.products]
     assert len(top) >= 2 and top == sorted(top, reverse=True), dearest.text
+
+
+# --- printers and their supplies; a playbook without an invoice section; past conversations --------
+
+SUPPLIES = {
+    "L1": (
+        "Brother HL-2270DW Compact Laser Printer",
+        "Brother",
+        "Printers, Laser Printers",
+        "A compact monochrome laser printer with wireless networking and duplex printing.",
+    ),
+    "L2": (
+        "Brother TN450 High Yield Toner Cartridge, Black",
+        "Brother",
+        "Printer Ink & Toner, Laser Printer Toner",
+        "High-yield black toner for Brother laser printers.",
+    ),
+    "L3": (
+        "Canon 104 Toner Cartridge, Black",
+        "Canon",
+        "Printer Ink & Toner, Laser Printer Toner",
+        "Black toner replacement cartridge for Canon imageCLASS printers.",
+    ),
+    "L4": ("HP 61 Black Ink Cartridge", "HP", "Printer Ink & Toner, Inkjet Printer Ink", "Original HP ink."),
+    "L5": ("Swingline Standard Staples, 5000 per Box", "Swingline", "Staples", "Standard staples for most staplers."),
+    "L6": ("Swingline Classic Desk Stapler, 20 Sheets", "Swingline", "Staplers", "A sturdy all-metal desk stapler."),
+}
+HISTORY = [
+    ("get_invoice", "INVOICE", "how do I get the invoice for my purchase?", "Log in and open the Invoices section."),
+    ("get_invoice", "INVOICE", "I need an invoice for my last order", "You can download it from your account."),
+    ("check_invoice", "INVOICE", "where can I see my invoices?", "Your invoices are under Billing."),
+    ("get_refund", "REFUND", "I want my money back for a return", "Refunds go to the original payment method."),
+    ("get_refund", "REFUND", "how do I get a refund?", "Once we receive the item we refund it."),
+    ("delivery_period", "DELIVERY", "how long will delivery take?", "Delivery takes three to five days."),
+]
+
+
+@pytest.fixture
+def supplies_bot(
+    settings: Settings, embedder: Embedder, tmp_path: Path, tuned: Callable[..., Settings]
+) -> Iterator[Assistant]:
+    import csv
+
+    shop = tmp_path / "supplies"
+    shop.mkdir()
+    items = {
+        k: {"title": t, "brand": b, "categories": f"Office Products, {c}", "description": d}
+        for k, (t, b, c, d) in SUPPLIES.items()
+    }
+    (shop / "Supplies.item.json").write_text(json.dumps(items, indent=1), encoding="utf-8")
+    stock = "\n\n## Out of stock items\n\nWhen an item is out of stock, we can notify you once it is back.\n"
+    (shop / "guide.md").write_text("# Store guidelines\n\n## Return policy\n\n" + PLAYBOOK + stock, encoding="utf-8")
+    with (shop / "history.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["instruction", "response", "intent", "category"])
+        writer.writerows([(q, a, intent, cat) for intent, cat, q, a in HISTORY])
+    db = Database(settings)
+    db.migrate()
+    vectors = VectorStore(settings, embedder=embedder)
+    for path, fmt in (
+        (shop / "Supplies.item.json", "auto"),
+        (shop / "guide.md", "auto"),
+        (shop / "history.csv", "bitext"),
+    ):
+        report = ingest_paths([path], fmt, settings=settings, db=db, vectors=vectors)
+        assert report.ok and report.rejections_total == 0, path
+    s = tuned(settings, shop_name="Office Corner")
+    yield Assistant(s, Database(s), VectorStore(s, embedder=embedder))
+
+
+def test_a_supply_for_a_named_product_lists_the_supply_not_the_product(supplies_bot: Assistant) -> None:
+    # "toner for a Brother laser printer": the printer after "for" is what the toner goes with; the
+    # customer asks for toner (office suite: the printer's description was quoted instead).
+    r = supplies_bot.send(supplies_bot.start_conversation(), "toner for a Brother laser printer please")
+    names = [p.name for p in r.products]
+    assert names and all("Toner" in n for n in names), r.text
+    assert names[0].startswith("Brother"), names
+    staples = supplies_bot.send(supplies_bot.start_conversation(), "staples for my Swingline stapler")
+    assert staples.products and staples.products[0].name.startswith("Swingline Standard Staples"), staples.text
+    # A question about the product itself stays a question about it.
+    q = supplies_bot.send(supplies_bot.start_conversation(), "is the Brother laser printer good for a small office?")
+    assert [p.name for p in q.products] == [SUPPLIES["L1"][0]], q.text
+
+
+def test_a_question_the_policy_does_not_cover_offers_a_person_instead_of_another_section(
+    supplies_bot: Assistant,
+) -> None:
+    # The past conversations know invoices; the policy has no word on them: its nearest section
+    # (out of stock) answers another question. Say so and offer a person; quote no past conversation.
+    for question in (
+        "how can I get an invoice for something I bought?",
+        "can I get an invoice for my purchase? I need it for my company",
+    ):
+        cid = supplies_bot.start_conversation()
+        r = supplies_bot.send(cid, question)
+        assert "member of our team" in r.text and not r.citations and not r.products, r.text
+        assert "Log in" not in r.text and "stock" not in r.text.lower(), r.text
+        assert supplies_bot.send(cid, "yes please").handoff
+    # A question the policy covers is still answered from it.
+    returns = supplies_bot.send(supplies_bot.start_conversation(), "What's your return policy?")
+    assert returns.citations and "member of our team" not in returns.text, returns.text

@@ -61,14 +61,7 @@ def test_tau_retail_shop_in_chinese_with_the_multilingual_encoder(shared_data: P
 # Items of the 2,420 ingested: every product is embedded twice (its chunks at ingest, its catalog
 # text when the assistant starts), the dominant cost of this test on CI's 2 cores.
 OFFICE_ITEMS = 800
-OFFICE_KNOWN_OPEN = {
-    # "toner for a Brother laser printer": the printer named in the "for …" part is taken as the
-    # product asked about, so its description is quoted instead of toner being listed.
-    "brother-toner",
-    # MiniLM puts ABCD's "Out-of-Stock One Item" (cosine 0.45) first for an invoice question; the
-    # shop's policy has no invoice section (retrieval, not routing).
-    "invoice-from-history",
-}
+OFFICE_KNOWN_OPEN: set[str] = set()
 
 
 @pytest.mark.shared_data
