@@ -57,6 +57,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Which order would you like to {action}? Please send the order number (for example {example}).",
         "zh": "请问您要处理哪个订单？请提供订单号（例如 {example}）。",
     },
+    "about_me": {
+        "en": "I'm the shop's virtual assistant, not a person. I can help with orders, returns, shipping and "
+        "our products, and I can connect you with our team whenever you like. What can I do for you?",
+        "zh": "我是本店的智能助手，不是真人客服。我可以帮您处理订单、退货、配送等问题，也可以帮您挑选商品；"
+        "需要时也可以为您转接人工客服。请问有什么可以帮您？",
+    },
     "greeting": {
         "en": "Hello! I can help with orders, returns, shipping and our products. What can I do for you?",
         "zh": "您好！我可以帮您处理订单、退货、配送等问题，也可以帮您挑选商品。请问有什么可以帮您？",

@@ -67,6 +67,18 @@ _BYE = re.compile(
     r"|再见|拜拜",
     re.I,
 )
+# "How are you today?", "nice to meet you": courtesy that asks nothing of the shop.
+_COURTESY = re.compile(
+    r"\b(how are (you|u|ya)( doing)?( today)?|how('s| is) it going|how do you do|what'?s up|nice to meet (you|u)|"
+    r"hope (you'?re|you are) (well|good|doing well))\b|你好吗|最近好吗|[呀啊哦呢吖]",
+    re.I,
+)
+# "What's your name?", "are you a bot?": the customer asks who they are talking to.
+_ABOUT_ME = re.compile(
+    r"\b(what'?s|what is) your name|who are (you|u)|are (you|u) (a |an )?(bot|robot|ai|human|real person|person)|"
+    r"what are (you|u)\b|你是谁|你叫什么|你是机器人吗|你是真人吗|你是人工吗",
+    re.I,
+)
 _AFFIRM = re.compile(r"^\s*(yes|yeah|yep|sure|ok(ay)?|please( do)?|go ahead|y)\b|^\s*(好的|好|是的|是|可以|行)", re.I)
 
 _SHOPPING = re.compile(
@@ -302,11 +314,22 @@ def is_affirmative(text: str) -> bool:
     return bool(_AFFIRM.search(text)) and len(text.split()) <= 4
 
 
-def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye"] | None:
-    """The message is only a greeting, thanks or goodbye (nothing else asked)."""
+def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "about_me"] | None:
+    """The message is only a greeting, thanks, goodbye, courtesy ("how are you today?") or a question
+    about who the customer is talking to ("what's your name?"): nothing asked of the shop.
+
+    Example:
+        >>> small_talk_only("hello! how are you today?"), small_talk_only("你好呀")
+        ('greeting', 'greeting')
+        >>> small_talk_only("what's your name?"), small_talk_only("hi, how are you? where is my order?")
+        ('about_me', None)
+    """
     rest = _GREETING.sub(" ", text)
     rest = _THANKS.sub(" ", rest)
     rest = _BYE.sub(" ", rest)
+    about = bool(_ABOUT_ME.search(rest))
+    rest = _ABOUT_ME.sub(" ", rest)
+    rest = _COURTESY.sub(" ", rest)
     rest = re.sub(
         r"\b(so much|a lot|very much|again|for (the|your) help|you|guys|team|there|all|ok|okay|great|perfect|cool|"
         r"awesome|alright|got it|sounds good|nice|brilliant|wonderful|then|and|(i|we) (needed|wanted|need)|"
@@ -317,11 +340,13 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye"] | None:
     )
     if re.search(r"[^\W\d_]", re.sub(r"[!.,?~:)(\s]+", "", rest)):
         return None
+    if about:
+        return "about_me"
     if is_bye(text):  # "thanks, bye": the conversation is ending
         return "bye"
     if is_thanks(text):
         return "thanks"
-    if is_greeting(text):
+    if is_greeting(text) or _COURTESY.search(text):
         return "greeting"
     return None
 

@@ -99,3 +99,16 @@ def test_signed_in_chinese_customer_asking_about_their_latest_order(bot: Assista
     cid = bot.start_conversation("C001", signed_in=True)
     r = bot.send(cid, "我最近的订单什么时候到")
     assert "#JP1053" in r.text and not r.needs_identity, r.text
+
+
+def test_courtesy_and_questions_about_the_assistant_are_small_talk_not_refusals(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    for text in ("hello! how are you today?", "what's your name?", "are you a bot?"):
+        r = bot.send(cid, text)
+        assert not r.refused and "only help with questions" not in r.text and not r.handoff, (text, r.text)
+    assert "virtual assistant" in r.text
+    r = bot.send(bot.start_conversation(), "你好呀")
+    assert not r.refused and not r.citations and "您好" in r.text, r.text
+    # Courtesy before a real question leaves the question to be answered.
+    r = bot.send(bot.start_conversation(), "hi, how are you? where is my order?")
+    assert r.needs_identity, r.text
