@@ -46,6 +46,7 @@ from assistant.services.types import (
     Invalid,
     MessageView,
     NotFound,
+    ProductDetails,
     Recommendation,
     SessionEvent,
     TurnResult,
@@ -403,7 +404,7 @@ class ChatService:
     def click(self, conversation_id: str, caller: Caller, product_id: str, *, k: int | None = None) -> ClickResult:
         """Record a click on a product card; returns the product and the recommendations it leads to."""
         owner = self.authorize(conversation_id, caller)
-        product = self.catalog.product_details(product_id)  # NotFound for an unknown product
+        product = self.shown_details(self.catalog.product_details(product_id), owner.customer_id)  # NotFound: unknown
         session_id = chat_session_id(conversation_id)
         try:
             self._interest().record_event(owner.interest_id, product_id, "click", session_id)
@@ -424,6 +425,28 @@ class ChatService:
         recs = self._recommend(conversation_id, owner, k or self.settings.conversation.recommendations_k)
         self.record_impressions(conversation_id, None, recs)
         return ClickResult(product=product, recommendations=recs)
+
+    def shown_details(self, details: ProductDetails, customer_id: str | None) -> ProductDetails:
+        """Product details as the customer ``customer_id`` (None: a guest) may read them: the review quotes
+        and the description pass the same guards as a reply (details of other customers masked, links off
+        the allow-list made plain text); a quote addressing an assistant with instructions is left out.
+        Fails closed: text the guard could not check is not shown."""
+        from assistant.conversation.safety import InjectionScreen
+        from assistant.security.pii import guard_for
+
+        guard, screen = guard_for(self.settings, self.db), InjectionScreen()
+
+        def guarded(text: str) -> str:
+            try:
+                return str(guard.scrub(text, customer_id).text) if text else ""
+            except Exception:
+                log.exception("PII guard failed on product details; the text is withheld")
+                return ""
+
+        quotes = [(guarded(text), rating) for text, rating in details.review_quotes if not screen.is_suspicious(text)]
+        return details.model_copy(
+            update={"description": guarded(details.description), "review_quotes": [q for q in quotes if q[0]]}
+        )
 
     def record_impressions(self, conversation_id: str, message_id: int | None, recs: Sequence[Recommendation]) -> None:
         """Store the product cards shown (the denominator of click-through)."""
