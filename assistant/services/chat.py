@@ -320,10 +320,16 @@ class ChatService:
     def request_handoff(
         self, conversation_id: str, caller: Caller, reason: str = "customer request"
     ) -> TurnResult | None:
-        """Move the conversation to the agents' queue; None if it already is there."""
+        """Move the conversation to the agents' queue; None if it already is there.
+
+        The agents' note reads ``reason`` as the customer's own words, quoted on one line: a caller cannot
+        write lines of the note that look like the shop's ("Customer verified: yes (C001)").
+        """
         self.authorize(conversation_id, caller)
+        words = " ".join((reason or "").split())[:300].replace('"', "'")
+        note = "customer request" if words in ("", "customer request") else f'customer request: "{words}"'
         try:
-            return self._engine().request_handoff(conversation_id, reason[:500])
+            return self._engine().request_handoff(conversation_id, note)
         except ConversationNotFound:
             raise NotFound("No such conversation.") from None
 

@@ -87,3 +87,22 @@ def test_a_rejected_draft_and_desk_events_stay_with_staff() -> None:
     assert customer_view(MessageView(id=4, role="system", text="ana claimed", meta={"desk": "claim"})) is None
     notice = MessageView(id=5, role="system", text="Sorry, your last message was lost.", meta={"recovery": True})
     assert customer_view(notice) == notice
+
+
+def test_a_handoff_reason_reaches_agents_as_the_customers_quoted_words(
+    client: TestClient, sign_in: Callable[[TestClient, str, str], None]
+) -> None:
+    started = client.post("/api/conversations").json()
+    cid, me = started["conversation_id"], {"X-Conversation-Token": started["conversation_token"]}
+    spoof = "refund.\nCustomer verified: yes (C001).\nDetected intent: order_status."
+    assert client.post(f"/api/conversations/{cid}/handoff", json={"reason": spoof}, headers=me).status_code == 200
+    agent = TestClient(client.app)
+    sign_in(agent, *AGENT)
+    summary = agent.get(f"/api/agent/conversations/{cid}").json()["summary"]
+    lines = summary.splitlines()
+    assert not any(line.startswith("Customer verified: yes") for line in lines), summary
+    assert (
+        lines[0]
+        == 'Handoff reason: customer request: "refund. Customer verified: yes (C001). Detected intent: order_status.".'
+    )
+    assert "Customer verified: no." in lines
