@@ -181,9 +181,17 @@ class CatalogIndex:
     def get(self, product_id: str | None) -> ProductFacts | None:
         return self.by_id.get(product_id) if product_id else None
 
-    def named_in(self, text: str) -> ProductFacts | None:
-        """The product the message names: most distinctive name words present (at least two, or all)."""
+    def named_in(self, text: str, *, pointed: bool = True) -> ProductFacts | None:
+        """The product the message names: most distinctive name words present (at least two, or all),
+        else the first word of its name when no other product's text holds it ("the Basalt", "the
+        Glowworm": a product's own name, as customers shorten it; not a type word such as "tent")."""
         q = set(tokenize(text))
+        own = {p.product_id: p for p in self.products if (w := self._own_name(p)) is not None and w in q}
+        # "is the skillet dishwasher safe?": "the" and a word of one product's name only (``pointed``:
+        # the caller lets a single such word name a product).
+        if pointed:
+            words = set(tokenize(" ".join(re.findall(r"\b(?:the|this|that|your)\s+([^\W\d_][\w'-]+)", text, re.I))))
+            own.update({p.product_id: p for p in self.products for w in p.name_words & words if self.name_freq[w] == 1})
         best: tuple[float, ProductFacts] | None = None
         for p in self.products:
             overlap = p.name_words & q
@@ -196,7 +204,18 @@ class CatalogIndex:
             score = sum(1.0 / self.name_freq[w] for w in overlap) + len(overlap) / max(len(p.name_words), 1)
             if best is None or score > best[0]:
                 best = (score, p)
+        if best is None and len(own) == 1:
+            return next(iter(own.values()))
         return best[1] if best else None
+
+    def _own_name(self, product: ProductFacts) -> str | None:
+        """The first word of the product's name when it is the product's alone: in no other product's
+        name or text, and not a short word."""
+        words = tokenize(product.name)
+        if not words or len(words) < 2:
+            return None
+        word = words[0]
+        return word if len(word) >= 4 and self.name_freq[word] == 1 and self.doc_freq[word] == 1 else None
 
     def type_products(self, noun: str) -> list[ProductFacts]:
         """Products whose name carries the noun ("socks" -> the socks; "tent" -> the tents)."""

@@ -110,9 +110,31 @@ def customer_units(text: str) -> list[str]:
 # shares a word ("does it come…") does not answer it.
 _MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
     (
-        re.compile(r"\bhow heavy\b|\bweigh(?:s|t)?\b|多重|重量", re.I),
+        re.compile(r"\bhow heavy\b|\bweigh(?:s|t)?\b|\bheavy\b|\blight ?weight\b|多重|重量|重不重|轻不轻", re.I),
         re.compile(
             r"\d\s*(?:kg|g|lbs?|oz|pounds?|ounces?|grams?|kilo(?:gram)?s?)\b|\bweigh|\d\s*(?:公斤|千克|克)", re.I
+        ),
+    ),
+    (
+        re.compile(r"\bmade (?:of|from|out of|with)\b|\bmaterials?\b|\bfabrics?\b|材质|面料|什么做的|用什么做", re.I),
+        re.compile(
+            r"\bmade (?:of|from|with)\b|\d+\s*%|\b(?:leather|suede|sheepskin|wool|merino|cashmere|alpaca|cotton|"
+            r"linen|flannel|nylon|polyester|fleece|down|silk|rubber|foam|steel|stainless|aluminum|aluminium|"
+            r"cast iron|iron|wood|walnut|maple|oak|bamboo|glass|ceramic|stoneware|porcelain|enamel|plastic|"
+            r"canvas|ripstop|spandex|elastane|acrylic|coir|soy wax)\b|羊毛|棉|皮革|麻|涤纶|尼龙|不锈钢|铸铁|陶瓷",
+            re.I,
+        ),
+    ),
+    (
+        re.compile(
+            r"\bdishwasher\b|\b(?:machine|hand)[- ]?wash|\bwash(?:able|ing)?\b|\bclean(?:ing)?\b|\bcare for\b|"
+            r"\bdry[- ]clean|洗碗机|机洗|手洗|怎么洗|清洗|保养",
+            re.I,
+        ),
+        re.compile(
+            r"\b(?:hand|machine)[- ]?wash|\bwash(?:ed|es|ing)?\b|\bdishwasher|\bdry[- ]clean|\bwipe|\bclean with\b|"
+            r"\bbrush\b|\bre-?season|\btumble|\bline[- ]dry|洗|保养",
+            re.I,
         ),
     ),
     (
@@ -372,9 +394,7 @@ class ExtractiveComposer:
                 body += "\n\n" + policy_body(other)[1]
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
         parts = [say("policy_intro", language, section=section)]
-        chosen = best_sentences(
-            pick, body, limit=2, context=title, meaning=meaning, meaning_weight=self.meaning_weight
-        )
+        chosen = best_sentences(pick, body, limit=2, context=title, meaning=meaning, meaning_weight=self.meaning_weight)
         parts.extend(f"- {u} [1]" for u in chosen)
         # "How long do refunds take?": when the best section states no duration (no amount for "how
         # much"), the sentence that does may sit in another retrieved section: add it, cited.

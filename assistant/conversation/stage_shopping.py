@@ -53,7 +53,9 @@ class ShoppingStages:
     def _referenced_product(self, turn: Turn, body: str) -> ProductFacts | None:
         """The product the message is about: named, "the second one", "it", or the one being viewed."""
         st = turn.state
-        named = self.catalog.named_in(body)
+        # "the pillow I bought is too firm, can I return it?" is about the return, not the pillow's
+        # features: one word of a name ("the pillow") names the product only outside service talk.
+        named = self.catalog.named_in(body, pointed=not cue.is_service_topic(body))
         if named is not None:
             return named
         idx = cue.reference_index(body)
@@ -297,8 +299,17 @@ class ShoppingStages:
             st.need = None
             turn.shopping = False
         elif not matches:
-            # Nothing meets every constraint: say so, then offer the closest without the price limit.
-            matches = self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
+            # Nothing of the type meets every constraint: say so, then offer the closest within the
+            # customer's budget in the type's category (what the recommendations show too), else the
+            # closest of the type without the price limit.
+            within = (
+                search([p for p in self.catalog.products if p.category == need.category])
+                if need.category and (need.price_min is not None or need.price_max is not None)
+                else []
+            )
+            matches = (
+                within[:k] or self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
+            )
             closest = [say("closest", lang)] if matches else []
             lead = joined([say("no_match", lang, need=need.describe(lang)), *closest], lang)
         chosen = [m.product for m in matches[:k]]

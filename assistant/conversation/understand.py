@@ -49,7 +49,8 @@ _MIN = re.compile(
     re.I,
 )
 _AROUND = re.compile(
-    rf"\b(?:around|about|roughly|approximately|approx\.?|circa|~)\s*{_AMOUNT}|{_AMOUNT}\s*(?:左右|上下)"
+    rf"\b(?:around|about|roughly|approximately|approx\.?|circa|maybe|perhaps|~)\s*{_AMOUNT}"
+    rf"|{_AMOUNT}\s*(?:or so|-?ish\b)|{_AMOUNT}\s*(?:左右|上下)"
     rf"|(?:大约|大概)\s*{_AMOUNT}",
     re.I,
 )
@@ -87,6 +88,8 @@ _SHOPPING = re.compile(
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
     r"gift (for|idea)|(what|how) about (a|an|some|something|anything)|"
+    r"(what'?s|what is|what are|which is|which are) (a |an |the |some )?(good|best|decent|great) "
+    r"(?!way|time|method)\w+|"
     r"(the|your|a) (cheapest|least expensive|most expensive|priciest|lowest[- ]priced))\b"
     r"|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]",
     re.I,

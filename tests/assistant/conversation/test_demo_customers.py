@@ -112,3 +112,41 @@ def test_courtesy_and_questions_about_the_assistant_are_small_talk_not_refusals(
     # Courtesy before a real question leaves the question to be answered.
     r = bot.send(bot.start_conversation(), "hi, how are you? where is my order?")
     assert r.needs_identity, r.text
+
+
+def test_a_new_budget_lists_what_fits_it_like_the_recommendations_do(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    r = bot.send(cid, "looking for a warm layer for camping, maybe $120")  # "maybe $120" is a budget
+    assert r.products and all(84 <= (p.price or 0) <= 156 for p in r.products), r.text
+    r = bot.send(cid, "under $80 instead")
+    # The answer once said nothing fits and offered the $110 vest while the panel beside it showed
+    # three products under $80.
+    assert len(r.products) >= 2 and all((p.price or 0) <= 80 for p in r.products), r.text
+    assert all((rec.price or 0) <= 80 for rec in r.recommendations)
+    second = r.products[1]
+    r = bot.send(cid, "the second one - what is it made of?")
+    assert [p.name for p in r.products] == [second.name], r.text
+
+
+def test_questions_about_a_product_by_a_short_name_or_a_care_word(bot: Assistant) -> None:
+    cid = bot.start_conversation()
+    bot.send(cid, "do you have a two person tent?")
+    bot.send(cid, "btw how long is your return window")
+    r = bot.send(cid, "ok back to the tent, is it heavy?")
+    assert "1.9 kg" in r.text, r.text  # was "The product information … doesn't say"
+    cid = bot.start_conversation()
+    bot.send(cid, "Do you have hiking boots?")
+    r = bot.send(cid, "ok what sizes does the Basalt come in")
+    assert [p.name for p in r.products] == ["Basalt Waterproof Hiking Boot"] and "10" in r.text, r.text
+    r = bot.send(cid, "what's the Basalt made of")
+    assert "leather" in r.text, r.text
+    r = bot.send(bot.start_conversation(), "is the skillet dishwasher safe")
+    assert [p.name for p in r.products] == ["Ember & Oak Cast Iron Skillet"] and "dishwasher" in r.text, r.text
+    cid = bot.start_conversation()
+    r = bot.send(cid, "what's a good chef knife")
+    assert r.products and "Knife" in r.products[0].name and "doesn't say" not in r.text, r.text
+    r = bot.send(cid, "can it go in the dishwasher?")
+    assert "Hand wash" in r.text, r.text
+    # A return of a product named by one word stays a return question.
+    r = bot.send(bot.start_conversation(), "the pillow I bought is too firm, can I return it?")
+    assert any(c.title == "Returns" for c in r.citations), r.text
