@@ -33,7 +33,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.conversation import understand as cue
-from assistant.conversation.catalog import CatalogIndex
+from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigrams
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
@@ -47,7 +47,14 @@ from assistant.conversation.language import (
 )
 from assistant.conversation.meaning import SentenceVectors
 from assistant.conversation.memory import ConversationMemory
-from assistant.conversation.orders import OrderDesk, detect_order_request, order_reference
+from assistant.conversation.orders import (
+    EMAIL,
+    OrderDesk,
+    OrderRequest,
+    detect_order_request,
+    item_order_request,
+    order_reference,
+)
 from assistant.conversation.panel import Panel
 from assistant.conversation.repository import ConversationNotFound, ConversationRepository
 from assistant.conversation.safety import InjectionScreen, ScopeGuard
@@ -305,6 +312,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 language = state.language = detected
         return Turn(loaded=loaded, text=text or "", language=language, events=events, verified_id=loaded.verified_id)
 
+    @staticmethod
+    def _shares_words(body: str, product: ProductFacts) -> bool:
+        """The message holds a content word (or a Chinese bigram) of the product's own text."""
+        words = {w for w in tokenize(body) if not has_cjk(w)} | cjk_bigrams(body)
+        return bool(words & (product.words | product.extra))
+
     def _foreign(self, text: str, detected: str) -> str | None:
         """``detected`` (a language the assistant does not answer in) when the message's words outside
         the catalog's own vocabulary still read as it, else None: "Ponderosa tent" or "Fireside Suede
@@ -354,8 +367,15 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             turn.intent = self.intents.classify(body)
         turn.confidence = turn.intent.confidence
         request = detect_order_request(body, turn.intent.intent) or order_reference(body, st.shown_orders)
+        if request is None and turn.verified_id is not None:
+            # "when will the laptop arrive?" from a customer whose order holds the laptop.
+            request = item_order_request(body, self.orders.orders_with_item(turn.verified_id, body))
         if request is not None:
             return self._order_request(turn, request, body)
+        if turn.verified_id is None and self._claim_only(body):
+            # "Yara Li, zip 10126" or an email address alone, unasked (after a policy answer on
+            # exchanges): the customer is proving who they are to see their orders.
+            return self._order_request(turn, OrderRequest("status", None, ()), body)
 
         if cue.reports_fault(body) and not cue.is_shopping(body):
             return self._fault_report(turn, body)
@@ -414,6 +434,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             turn.confidence = 0.0
             st.handoff_offered = True
             return Composed(say("unanswered", turn.language), meta={"basis": "none"})
+        focus = self.catalog.get(st.focus) if follow_up and st.focus and has_cjk(body) else None
+        if focus is not None and (cue.has_reference(body) or self._shares_words(body, focus)):
+            # A short Chinese question right after a product was shown, with a word of its text
+            # ("battery 能用多久?"), is about it (English ones are read by _referenced_product).
+            return self._product_question(turn, focus, body, policies, best_policy)
         return self._decline(turn)
 
     def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:
@@ -481,6 +506,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         mixed = (1 - share) * vec / max(float(np.linalg.norm(vec)), 1e-9)
         topic_vec = self.encoder(topic)
         return mixed + share * topic_vec / max(float(np.linalg.norm(topic_vec)), 1e-9)
+
+    def _claim_only(self, body: str) -> bool:
+        """The message is an identity claim (an email address, or a zip with a customer's name) and
+        asks nothing else: no question, a few words."""
+        if "?" in body or "？" in body or len(body.split()) > 12 or not self.orders.identity_attempted(body):
+            return False
+        return bool(EMAIL.search(body)) or bool(self.orders.name_claim(body))
 
     def _policy_off_topic(self, turn: Turn, policies: list[Passage]) -> bool:
         """The shop's past conversations know what the question is about and its policy does not:

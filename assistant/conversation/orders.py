@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from assistant.conversation.templates import joined
 from assistant.conversation.understand import has_reference, reference_index
+from assistant.retrieval.text import tokenize
 from assistant.security.identity import IdentityThrottle, client_address, identity_throttle_for
 from assistant.store.db import Database
 from assistant.store.models import Customer, Draft, Order, Product
@@ -51,7 +52,8 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
 _STATUS_CUES = re.compile(
     r"\b(where('s| is)|status|track|tracking|shipped|arrive|arriving|delivered|deliver|late|"
     r"arrived|hasn't (come|arrived)|not (arrived|received)|order history|what did I (order|buy)|"
-    r"(what|which) (are|were|is|was) my|(show|list|see|check|view|look up|find)( me)?( all)?( of)? my|"
+    r"(what|which) (are|were|is|was) my|(show|list|see|check|view|look up|find)( on| up on)?( me)?( all)?( of)? my|"
+    r"(which|what|any|all|none) of my|what happened|what's happening|pending|cancell?ed|processed|"
     r"my (recent|last|latest|past|previous|other) (orders?|purchases?))\b|订单|包裹",
     re.IGNORECASE,
 )
@@ -275,6 +277,23 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
     return None
 
 
+def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | None:
+    """A verified customer's message about the orders holding an item it names ("when will the
+    laptop arrive?", "return the tea kettle"): ``order_ids`` are those orders (see
+    :meth:`OrderDesk.orders_with_item`); None without an order cue or without such an order."""
+    if not order_ids:
+        return None
+    # "How long do I have to return boots?" asks about the policy: an action only when wanted or
+    # asked for ("I want to return the watch", "return the watch please").
+    if _WANTS.search(text) or re.match(r"\s*(?:please\s+)?(?:cancel|return|exchange|refund)\b", text, re.I):
+        for action, cue in _ACTION_CUES:
+            if cue.search(text):
+                return OrderRequest("action", action, tuple(order_ids))
+    # The item pointed at ("the laptop", "my kettle"), not items in general.
+    definite = re.search(r"\b(?:my|our|the|this|that|these|those)\b", text, re.I)
+    return OrderRequest("status", None, tuple(order_ids)) if definite and _STATUS_CUES.search(text) else None
+
+
 class OrderDesk:
     """Identity checks and order lookups against the relational store."""
 
@@ -359,10 +378,37 @@ class OrderDesk:
         self.throttle.succeeded(conversation_id)
         return IdentityCheck("verified", found)
 
+    def name_claim(self, text: str) -> str:
+        """The one customer name ``text`` states (lower-cased, as on file), else "" (none, or several):
+        kept while the customer corrects the rest of a name-plus-zip claim ("sorry, my zip is 80279")."""
+        if "name_zip" not in self.methods:
+            return ""
+        low = " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
+        with self.db.session() as s:
+            named = {" ".join(n.lower().split()) for (n,) in s.execute(select(Customer.name)) if _names_in(n, low)}
+        return named.pop() if len(named) == 1 else ""
+
     def identity_attempted(self, text: str) -> bool:
         """Whether ``text`` makes an identity claim of a kind the policy accepts."""
         email = "email" in self.methods and EMAIL.search(text)
         return bool(email or ("name_zip" in self.methods and ZIP.search(text)))
+
+    def orders_with_item(self, customer_id: str, text: str) -> list[str]:
+        """The customer's orders holding an item the message names ("the tea kettle", "the backpack")."""
+        words = set(tokenize(text))
+        if not words:
+            return []
+        with self.db.session() as s:
+            q = select(Order).where(Order.customer_id == customer_id).options(selectinload(Order.items))
+            orders = list(s.scalars(q).all())
+            names = {p.id: p.name for p in s.scalars(select(Product)).all()}
+
+        def named(item: str) -> bool:
+            # The whole name ("tea kettle"), or its head noun ("the backpack" for "Summit 45L Backpack").
+            toks = tokenize(item)
+            return bool(toks) and (set(toks) <= words or (len(toks[-1]) >= 4 and toks[-1] in words))
+
+        return [o.id for o in orders if any(named(it.name or names.get(it.product_id, "")) for it in o.items)]
 
     def orders_of(self, customer_id: str, order_ids: tuple[str, ...] = ()) -> tuple[list[OrderFacts], list[str]]:
         """(facts of the requested or latest orders, requested ids not on this customer's account)."""

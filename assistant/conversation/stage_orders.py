@@ -37,7 +37,11 @@ class OrderStages:
     def _identity_step(self, turn: Turn) -> Composed | None:
         pending = turn.state.pending
         assert pending is not None
-        check = self.orders.check_identity(turn.text, conversation_id=turn.conversation_id)
+        claim = turn.text
+        if pending.claim and self.orders.identity_attempted(claim) and not self.orders.name_claim(claim):
+            # "Noah Brown, 90210" failed, then "sorry, my zip is 80279": the name still stands.
+            claim = f"{pending.claim} {claim}"
+        check = self.orders.check_identity(claim, conversation_id=turn.conversation_id)
         if check.status == "verified" and check.customer_id:
             turn.verified_id = check.customer_id
             turn.state.pending = None
@@ -55,6 +59,7 @@ class OrderStages:
             prefix = say("verified", turn.language)
             return Composed(prefix + "\n" + composed.text, composed.used, composed.facts, composed.meta)
         if check.attempted:
+            pending.claim = self.orders.name_claim(claim)
             turn.needs_identity = True
             turn.confidence = 1.0
             if check.status == "throttled":
@@ -74,7 +79,10 @@ class OrderStages:
                     say("verified", turn.language) + "\n" + composed.text, composed.used, composed.facts, composed.meta
                 )
             turn.state.pending = PendingOrder(
-                kind=request.kind, action=request.action, order_ids=list(request.order_ids)
+                kind=request.kind,
+                action=request.action,
+                order_ids=list(request.order_ids),
+                claim=self.orders.name_claim(body) if check.attempted else "",
             )
             turn.needs_identity = True
             turn.confidence = max(turn.confidence, 0.9)

@@ -65,6 +65,8 @@ class PendingOrder(_Model):
     kind: Literal["status", "action"] = "status"
     action: str | None = None
     order_ids: list[str] = Field(default_factory=list)
+    # The customer name of a name-plus-zip claim that failed, for a reply that corrects only the zip.
+    claim: str = ""
 
 
 class ConversationState(_Model):
