@@ -18,7 +18,7 @@ from assistant.conversation.templates import joined, say
 from assistant.conversation.turn import Turn
 from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
-from assistant.retrieval.text import has_cjk
+from assistant.retrieval.text import has_cjk, tokenize
 
 if TYPE_CHECKING:
     import numpy as np
@@ -271,7 +271,8 @@ class ShoppingStages:
         if blind:
             # The English encoder cannot read a Chinese request: only products whose own text, Q&A
             # or reviews share its words are evidence. Without any, say so plainly (no "closest").
-            grams = cjk_bigrams(body)
+            # English words in it ("我想买一个 headlamp") are read as they are.
+            grams = cjk_bigrams(body) | {w for w in tokenize(body) if not has_cjk(w) and not w.isdigit()}
             matches = [m for m in matches if grams & (m.product.words | m.product.extra)]
             if not matches and missing is None:
                 st.need = previous

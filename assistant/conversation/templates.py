@@ -208,12 +208,21 @@ def joined(parts: Iterable[str], language: str, *, clauses: bool = False) -> str
     Example:
         >>> joined(["Fits two.", "Weighs 1.9 kg."], "en"), joined(["防水。", "保暖。"], "zh")
         ('Fits two. Weighs 1.9 kg.', '防水。保暖。')
+        >>> joined(["rechargeable", "headlamp"], "zh"), joined(["保暖", "帽子"], "zh")
+        ('rechargeable headlamp', '保暖帽子')
         >>> joined(["Status: shipped", "Tracking: 1Z9"], "en", clauses=True)
         'Status: shipped; Tracking: 1Z9'
     """
     chinese = language == "zh"
     sep = ("；" if chinese else "; ") if clauses else ("" if chinese else " ")
-    return sep.join(parts)
+    if sep:
+        return sep.join(parts)
+    # Chinese words run together, English words inside it do not ("rechargeable headlamp").
+    out = ""
+    for part in parts:
+        space = out[-1:].isascii() and out[-1:].isalnum() and part[:1].isascii() and part[:1].isalnum()
+        out += (" " if space else "") + part
+    return out
 
 
 def say(key: str, language: str, **values: str) -> str:

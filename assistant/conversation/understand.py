@@ -457,6 +457,17 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     """Head noun, attributes and uses of a shopping request (English word order, or Chinese)."""
     text = strip_price(text)
     if has_cjk(text):
+        # "我想买一个 headlamp，要 rechargeable 的", "有没有 waterproof 的 jacket": English words name the
+        # item (the last word of the first run not followed by 的, in English order) and its
+        # attributes (the other words).
+        runs = [
+            ([w.lower() for w in m.group(1).split() if w.lower() not in STOPWORDS], bool(m.group(2)))
+            for m in re.finditer(r"([A-Za-z][A-Za-z' -]*[A-Za-z])(\s*的)?", text)
+        ]
+        heads = [words for words, attribute in runs if words and not attribute]
+        if heads:
+            others = [w for words, _ in runs if words is not heads[0] for w in words]
+            return NeedPhrase(heads[0][-1], heads[0][:-1] + others)
         text = re.sub(r"\s+", "", text)  # "买一个 的背包" once the price is cut out
         m = _CJK_NEED.search(text)
         phrase = m.group(1) if m else re.sub(r"[^\u4e00-\u9fff]", "", text)

@@ -150,3 +150,15 @@ def test_questions_about_a_product_by_a_short_name_or_a_care_word(bot: Assistant
     # A return of a product named by one word stays a return question.
     r = bot.send(bot.start_conversation(), "the pillow I bought is too firm, can I return it?")
     assert any(c.title == "Returns" for c in r.citations), r.text
+
+
+def test_a_chinese_request_with_english_product_words(bot: Assistant) -> None:
+    # "个" (a measure word) was taken for the product asked for: "目录中没有找到符合条件的商品（个）".
+    cid = bot.start_conversation()
+    r = bot.send(cid, "我想买一个 headlamp，要 rechargeable 的")
+    assert [p.name for p in r.products] == ["Glowworm Rechargeable Headlamp"], r.text
+    assert "rechargeable headlamp" in r.text and "（个）" not in r.text, r.text
+    r = bot.send(cid, "battery 能用多久？")  # about the headlamp just shown, not an off-topic refusal
+    assert not r.refused and "battery" in r.text.lower(), r.text
+    r = bot.send(bot.start_conversation(), "有没有 waterproof 的 jacket")
+    assert r.products and r.products[0].name == "Alder Rain Shell", r.text
