@@ -302,7 +302,8 @@ def mount_ui(app: FastAPI, services: Services) -> FastAPI:
     Files a page function receives must be ones a browser uploaded: Gradio checks that only for a Blocks
     it launched itself (``has_launched``), never for a mounted one, so without the flag any request could
     name a server file (the session secret, the database) in any input, have it copied to Gradio's cache
-    and download it from there. The data folder is also off limits to Gradio's file routes.
+    and download it from there. The data folder is also off limits to Gradio's file routes, and Gradio's
+    run history is off (see below).
     """
     add_image_route(app, services)
     _add_slash_redirects(app)
@@ -311,6 +312,10 @@ def mount_ui(app: FastAPI, services: Services) -> FastAPI:
         "css": PAGE_CSS,
         "head": HEAD,
         "blocked_paths": [str(Path(services.settings.data_dir).resolve())],
+        # Gradio's run history keeps every call's inputs and outputs (a customer's orders, the console's
+        # transcripts) in the browser after the page is closed or the agent signed out, and can send them
+        # to a Hugging Face bucket: off, which also deletes what an earlier version saved in the browser.
+        "run_history": False,
     }
     for path, page in (
         ("/agent", build_agent_page(services)),

@@ -3,6 +3,7 @@
 A page function may only receive files a browser uploaded: naming a server file (the session secret)
 in any input must not copy it where Gradio serves files from. Uploading at all needs a signed-in
 account of an area that takes files (the admin area); the chat page and the agent console take none.
+No page keeps Gradio's run history (the calls' inputs and outputs).
 """
 
 from __future__ import annotations
@@ -117,3 +118,13 @@ def test_uploads_need_a_signed_in_account_of_an_area_that_takes_files(shop: Shop
     assert agent.post(f"{area}/gradio_api/upload", files=files).status_code == 403
     admin = shop.signed_in(*ADMIN)
     assert admin.post(f"{area}/gradio_api/upload", files=files).status_code == (200 if area == "/admin" else 403)
+
+
+@pytest.mark.parametrize("area", ["", "/agent", "/admin"])
+def test_no_page_keeps_a_run_history(shop: Shop, area: str) -> None:
+    """Gradio's run history would keep each call's inputs and outputs (orders, transcripts) in the
+    browser after the page is closed or the agent signed out, or send them to a Hugging Face bucket."""
+    guest = httpx.Client(base_url=shop.url, timeout=60)
+    assert guest.get(f"{area}/config").json()["run_history"] is False
+    assert guest.get(f"{area}/gradio_api/runs").status_code == 404
+    assert guest.get(f"{area}/gradio_api/run-history/records", params={"bucket": "x/y"}).status_code == 404
