@@ -271,8 +271,10 @@ class ShoppingStages:
         if blind:
             # The English encoder cannot read a Chinese request: only products whose own text, Q&A
             # or reviews share its words are evidence. Without any, say so plainly (no "closest").
-            # English words in it ("我想买一个 headlamp") are read as they are.
-            grams = cjk_bigrams(body) | {w for w in tokenize(body) if not has_cjk(w) and not w.isdigit()}
+            # The words of the need, not of the whole message ("一件" of "我想买一件防水外套" is in the
+            # fleece's Q&A "再加一件冲锋衣"); English words in it ("我想买一个 headlamp") as they are.
+            wanted = " ".join([*need.attributes, need.product_type]) if need.product_type else body
+            grams = cjk_bigrams(wanted) | {w for w in tokenize(body) if not has_cjk(w) and not w.isdigit()}
             matches = [m for m in matches if grams & (m.product.words | m.product.extra)]
             if not matches and missing is None:
                 st.need = previous

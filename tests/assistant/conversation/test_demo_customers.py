@@ -162,3 +162,12 @@ def test_a_chinese_request_with_english_product_words(bot: Assistant) -> None:
     assert not r.refused and "battery" in r.text.lower(), r.text
     r = bot.send(bot.start_conversation(), "有没有 waterproof 的 jacket")
     assert r.products and r.products[0].name == "Alder Rain Shell", r.text
+
+
+def test_a_chinese_request_is_matched_on_its_need_words_not_on_measure_words(bot: Assistant) -> None:
+    # "一件" (one piece of) of the request is in the fleece's Chinese Q&A ("再加一件冲锋衣"): it was
+    # listed as the "waterproof jacket".
+    r = bot.send(bot.start_conversation(), "我想买一件防水外套，预算150美元以内")
+    assert not any("Fleece" in p.name for p in r.products), r.text
+    r = bot.send(bot.start_conversation(), "我想买一顶保暖的帽子")
+    assert [p.name for p in r.products] == ["Hollow Ridge Wool Beanie"], r.text
