@@ -91,7 +91,7 @@ _SHOPPING = re.compile(
     r"(what'?s|what is|what are|which is|which are) (a |an |the |some )?(good|best|decent|great) "
     r"(?!way|time|method)\w+|"
     r"(the|your|a) (cheapest|least expensive|most expensive|priciest|lowest[- ]priced))\b"
-    r"|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]",
+    r"|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]|有(?:适合|给)[^。？！?]{1,12}的",
     re.I,
 )
 _PRICE_ORDER = {
@@ -236,7 +236,9 @@ _WHAT_DO_YOU_HAVE = re.compile(
     r"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|brands?|makes?|models?)\s+of\s+)?([a-z][a-z' -]*?)\s+"
     r"(?:do|does|can)\s+(?:you|y'all|your (?:shop|store))\s+(?:have|sell|carry|stock|offer)\b"
 )
-_CJK_NEED = re.compile(r"(?:买|要|找|推荐|有没有|需要)(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})")
+_CJK_NEED = re.compile(
+    r"(?:买|要|找|推荐|有没有|需要|有(?=适合|给))(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})"
+)
 
 
 @dataclass(frozen=True)

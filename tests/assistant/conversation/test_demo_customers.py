@@ -171,3 +171,11 @@ def test_a_chinese_request_is_matched_on_its_need_words_not_on_measure_words(bot
     assert not any("Fleece" in p.name for p in r.products), r.text
     r = bot.send(bot.start_conversation(), "我想买一顶保暖的帽子")
     assert [p.name for p in r.products] == ["Hollow Ridge Wool Beanie"], r.text
+
+
+def test_a_chinese_request_for_something_suited_to_someone_is_shopping(bot: Assistant) -> None:
+    from assistant.conversation.understand import is_shopping
+
+    assert is_shopping("有适合小孩的睡袋吗") and is_shopping("有给老人用的枕头吗") and not is_shopping("有运费吗")
+    r = bot.send(bot.start_conversation(), "有适合小孩的睡袋吗")  # was the off-topic refusal
+    assert not r.refused and "只能回答与本店相关" not in r.text, r.text
