@@ -74,9 +74,26 @@ _STAFF_FACING = re.compile(
     r"|\b(?:into|in) the (?:box|form|field|input)\b|\bthe (?:right|wrong|correct|next) (?:sub)?flow\b"
     # steps of the agent's own work: the customer's details fetched, the after-chat survey
     r"|\b(?:get|find|ask for|check|confirm|verify|record|enter|pull up)\s+the\s+(?:customer|user|caller)[’']s\b"
-    r"|\b(?:fill(?:ing)?\s+(?:out|in)|complet\w+)\s+the\s+survey\b|\b(?:start|begin|end)\s+by\s+asking\b",
+    r"|\b(?:fill(?:ing)?\s+(?:out|in)|complet\w+)\s+the\s+survey\b|\b(?:start|begin|end)\s+by\s+asking\b"
+    # a step told to the agent about the customer as "they": "Find out the new item they want to
+    # return:", "Confirm their order can be returned, by checking their membership level."
+    r"|^(?:find out|confirm|verify|check|get|ask for|record|enter|pull up|look up|collect|gather|validate)\b"
+    r"[^.]*\b(?:their|they|them)\b"
+    # the details an agent collects, with the console's notation: "Full name - may have gotten this
+    # earlier", "Pin Number <or> answer to the Security Question"
+    r"|\bmay have (?:gotten|got|given|provided|asked for) (?:this|that|it) (?:earlier|already|before)\b|<or>|<and>"
+    # the agent's own process: "which question the customer is asking", "you will need their
+    # address", "follow the 'Recover Username' flow above", "then move onto the next step"
+    r"|\bthe\s+(?:customer|user|caller)\s+(?:is|was)\s+(?:asking|calling|complaining|wondering|requesting)\b"
+    r"|\bthe\s+(?:customer|user|caller)\s+(?:will|may|might)\s+(?:give|provide|tell|mention|explain)\b"
+    r"|\byou(?:'ll| will)? need (?:their|the customer[’']?s)\b|\bflow (?:above|below)\b|\bthe '[^']+' flow\b"
+    r"|\bmove on(?:to| to)? the next step\b|^find out (?:whether|if|what|which|why|how)\b"
+    r"|\b(?:ask|let|tell|remind|inform|assure)\s+them\b|\bwrap up\b|\bas usual\b",
     re.I,
 )
+# A form field named alone ("Order ID", "Account ID", "Full Name"): words an agent collects; it
+# states nothing to a customer.
+_FIELD_ONLY = re.compile(r"^(?:[A-Z][\w'-]*|ID)(?:,?\s+(?:[A-Z][\w'-]*|ID|or|and)){0,5}\s*(?:\[\d+\])?$")
 # A console control named before a step ("[Record Reason] When shipping items, …"): the label goes,
 # the statement after it is judged on its own.
 _LEADING_CONTROL = re.compile(r"^\[(?!\d+\])[^\]]{1,40}\]\s*")
@@ -96,7 +113,7 @@ def staff_facing(unit: str) -> bool:
         >>> staff_facing("Items can be returned within 30 days [1]"), staff_facing("The customer pays return shipping.")
         (False, False)
     """
-    return bool(_STAFF_FACING.search(unit))
+    return bool(_STAFF_FACING.search(unit) or _FIELD_ONLY.match(unit.strip()))
 
 
 def customer_units(text: str) -> list[str]:
@@ -373,7 +390,12 @@ class ExtractiveComposer:
         """
         usable = [p for p in passages if p.collection in ("policies", "answers")]
         # A section with nothing written for customers (only steps for the staff) answers nothing.
-        usable = [p for p in usable if p.collection != "policies" or customer_units(policy_body(p)[1])]
+        # A label ("Flow: refunds and returns.") states nothing either.
+        usable = [
+            p
+            for p in usable
+            if p.collection != "policies" or any(not _LABEL_ONLY.match(u) for u in customer_units(policy_body(p)[1]))
+        ]
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
         same = [p for p in usable if passage_language(p) == language]

@@ -69,6 +69,17 @@ Start by asking for the refund reason. As usual, end by asking if the customer n
 - If the customer asks, you can say it is for 20% off their next purchase.
 - The customer is complaining about a promo code that is considered invalid.
 - Get the customer's username to check their identity. Then enter '8' into the box.
+- Order ID
+- Full name - may have gotten this earlier
+- Pin Number <or> answer to the Security Question
+- Find out the new item they want to return:
+- Street Number and Street Name
+- To do this, you will need their address
+- If they don't have their username, then follow the 'Recover Username' flow above
+- The customer will give the reason the competitor has a better price.
+- City, State, Zip Code
+- If the customer has been waiting for a week or longer, let them know that you will ship a new order.
+- Wrap up as usual.
 """
 
 
@@ -86,6 +97,18 @@ def test_staff_facing_sentences_are_never_quoted() -> None:
         "The customer is complaining",
         "customer's username",
         "into the box",
+        "Order ID",
+        "may have gotten",
+        "<or>",
+        "Find out",
+        "Confirm their order",
+        "Street Number",
+        "their address",
+        "flow above",
+        "will give the reason",
+        "Zip Code",
+        "let them know",
+        "Wrap up",
     ):
         assert staff not in joined, staff
     picked = best_sentences("What's your return policy?", PLAYBOOK, limit=2)
