@@ -97,7 +97,7 @@ def _report_markdown(name: str, report: Any) -> str:
 def page_words(text: str) -> str:
     """Speak of this page, not of command-line flags: "pass --format (a, b)" -> "pick it in the Format list"."""
     text = re.sub(r"[;,]?\s*pass --format(\s*\([^)]*\))?", ": pick its format in the Format list above and "
-                  "ingest again", text)
+                  "upload it again", text)
     return re.sub(r"--([a-z][a-z-]+)", lambda m: f"the “{m.group(1).replace('-', ' ')}” option", text)
 
 
@@ -132,6 +132,23 @@ def run_ingest(services: Services, paths: list[Path], fmt: str, progress: gr.Pro
         parts.append(_report_markdown(path.name, report))
         rows += _rejection_rows(path.name, report)
     return "\n\n".join(parts), rows
+
+
+def discard_uploads(paths: list[Path]) -> None:
+    """Delete the copies Gradio kept of uploaded files once they were read: they hold the raw data, before
+    personal data is redacted, and would outlive ``forget-customer``. Only files in Gradio's upload folder."""
+    from gradio.utils import get_upload_folder
+
+    folder = Path(get_upload_folder()).resolve()
+    for path in paths:
+        try:
+            real = path.resolve()
+            if real.is_relative_to(folder) and real != folder:
+                real.unlink(missing_ok=True)
+                if real.parent != folder and not any(real.parent.iterdir()):
+                    real.parent.rmdir()
+        except OSError:
+            log.warning("could not delete the uploaded copy %s", path, exc_info=True)
 
 
 def _stats_tables(services: Services) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -226,27 +243,28 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
                     feedback_plot, ctr_plot]
 
     def do_ingest(uploaded: list[str] | None, format_name: str, request: gr.Request,
-                  progress: gr.Progress = gr.Progress()) -> tuple[str, Any]:  # noqa: B008
+                  progress: gr.Progress = gr.Progress()) -> tuple[str, Any, Any]:  # noqa: B008
         if require(services, request, "admin") is None:
-            return DENIED_MESSAGE, gr.skip()
+            return DENIED_MESSAGE, gr.skip(), gr.skip()
         if not uploaded:
-            return "Choose one or more files first.", gr.skip()
+            return "Choose one or more files first.", gr.skip(), gr.skip()
         if format_name not in FORMATS:
-            return "Pick a format from the list.", gr.skip()
+            return "Pick a format from the list.", gr.skip(), gr.skip()
         if not _job_lock.acquire(blocking=False):
-            return "Another ingestion or training run is in progress. Try again when it finishes.", gr.skip()
+            return "Another ingestion or training run is in progress. Try again when it finishes.", gr.skip(), gr.skip()
+        paths = [Path(p if isinstance(p, str) else getattr(p, "name", str(p))) for p in uploaded]
         try:
-            paths = [Path(p if isinstance(p, str) else getattr(p, "name", str(p))) for p in uploaded]
             report, rows = run_ingest(services, paths, format_name, progress)
-            return report, rows
+            return report, rows, None
         except ServiceError as exc:
-            return page_words(str(exc)), []
+            return page_words(str(exc)), [], None
         except Exception as exc:
-            return plain_error("ingestion", exc) + " Check that the file is one of the supported formats.", []
+            return plain_error("ingestion", exc) + " Check that the file is one of the supported formats.", [], None
         finally:
+            discard_uploads(paths)  # read once; the file list is emptied with them
             _job_lock.release()
 
-    ingest_btn.click(do_ingest, [files, fmt], [ingest_report, rejections], api_name="admin_ingest",
+    ingest_btn.click(do_ingest, [files, fmt], [ingest_report, rejections, files], api_name="admin_ingest",
                      concurrency_limit=1)
 
     def do_stats(request: gr.Request) -> tuple[Any, Any]:

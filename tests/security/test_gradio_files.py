@@ -3,7 +3,7 @@
 A page function may only receive files a browser uploaded: naming a server file (the session secret)
 in any input must not copy it where Gradio serves files from. Uploading at all needs a signed-in
 account of an area that takes files (the admin area); the chat page and the agent console take none.
-No page keeps Gradio's run history (the calls' inputs and outputs).
+No page keeps Gradio's run history (the calls' inputs and outputs), and an ingested upload is deleted.
 """
 
 from __future__ import annotations
@@ -106,6 +106,8 @@ def test_an_admin_page_ingests_only_uploaded_files(shop: Shop, tmp_path: Path) -
     path = Path(uploaded.json()[0])
     done = shop.call(admin, "/admin", "admin_ingest", [[_file(path)], "auto"])
     assert done.get("success") and "Ingested." in done["output"]["data"][0], json.dumps(done)[:500]
+    # The raw upload (before redaction) does not linger in Gradio's folder, and the file list is emptied.
+    assert not path.exists() and done["output"]["data"][2] is None
 
 
 @pytest.mark.parametrize("area", ["", "/agent", "/admin"])
