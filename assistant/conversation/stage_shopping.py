@@ -13,6 +13,7 @@ from assistant.config import ConversationSettings, Settings
 from assistant.conversation import understand as cue
 from assistant.conversation.catalog import CatalogIndex, Match, ProductFacts, cjk_bigrams, stem
 from assistant.conversation.compose import Composed, ExtractiveComposer
+from assistant.conversation.glossary import gloss
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, say
 from assistant.conversation.turn import Turn
@@ -158,6 +159,8 @@ class ShoppingStages:
                 missing = " ".join([*phrase.attributes, noun])
             elif noun:
                 typed = self._type_products(noun)
+                if not typed and has_cjk(noun) and self._blind(noun) and (english := gloss(noun)):
+                    typed = self._type_products(english[-1])  # "外套" -> jacket
                 if typed:
                     need.type_products = [p.product_id for p in typed]
                     cats = {p.category for p in typed}
@@ -170,7 +173,8 @@ class ShoppingStages:
                         # "a loyalty program", not "program": the whole phrase the customer wrote.
                         missing = " ".join([*phrase.attributes, noun])
             if not need.type_products and need.category is None and missing is None:
-                cat, score = self.catalog.infer_category(qvec)
+                glossed = " ".join(gloss(body)) if self._blind(body) else ""
+                cat, score = self.catalog.infer_category(self.encoder(glossed) if glossed else qvec)
                 if cat is not None and score >= self.cfg.min_relevance:
                     need.category, need.category_inferred = cat, True
         if price is None and old is not None and need is not old and cue.is_follow_up(body):
@@ -193,6 +197,10 @@ class ShoppingStages:
         need.query = " ".join(w for w in words if w) or (old.query if old else body)
         st.need = need
         return need, missing, price
+
+    def _blind(self, text: str) -> bool:
+        """The encoder cannot read ``text`` (Chinese for an English-only model)."""
+        return has_cjk(text) and self.settings.embedding_model not in MULTILINGUAL_MODELS
 
     def _type_products(self, noun: str) -> list[ProductFacts]:
         if has_cjk(noun):
@@ -228,6 +236,9 @@ class ShoppingStages:
             st.need = previous
             return None
         need_vec = self.encoder(need.query) if need.query and need.query != body else qvec
+        english = gloss(need.query or body) if self._blind(body) else []
+        if english:  # the English-only encoder reads the request's English words
+            need_vec = self.encoder(" ".join(english))
         pool = (
             [p for p in self.catalog.products if p.product_id in set(need.type_products)]
             if need.type_products
@@ -275,6 +286,7 @@ class ShoppingStages:
             # fleece's Q&A "再加一件冲锋衣"); English words in it ("我想买一个 headlamp") as they are.
             wanted = " ".join([*need.attributes, need.product_type]) if need.product_type else body
             grams = cjk_bigrams(wanted) | {w for w in tokenize(body) if not has_cjk(w) and not w.isdigit()}
+            grams |= set(tokenize(" ".join(gloss(wanted))))
             matches = [m for m in matches if grams & (m.product.words | m.product.extra)]
             if not matches and missing is None:
                 st.need = previous

@@ -179,3 +179,11 @@ def test_a_chinese_request_for_something_suited_to_someone_is_shopping(bot: Assi
     assert is_shopping("有适合小孩的睡袋吗") and is_shopping("有给老人用的枕头吗") and not is_shopping("有运费吗")
     r = bot.send(bot.start_conversation(), "有适合小孩的睡袋吗")  # was the off-topic refusal
     assert not r.refused and "只能回答与本店相关" not in r.text, r.text
+
+
+def test_chinese_product_words_are_searched_in_english_on_an_english_catalog(bot: Assistant) -> None:
+    # Neither MiniLM nor the catalog's words read "防水外套": it found nothing (or the fleece).
+    r = bot.send(bot.start_conversation(), "我想买一件防水外套，预算150美元以内")
+    assert [p.name for p in r.products] == ["Alder Rain Shell"], r.text
+    r = bot.send(bot.start_conversation(), "有适合小孩的睡袋吗")
+    assert r.products and "Sleeping Bag" in r.products[0].name, r.text

@@ -18,13 +18,7 @@ SUITE = Path(__file__).parent / "suites" / "demo-more.jsonl"
 
 # Dialogues that still fail, each with the reason; every other check must pass, and a known-open
 # dialogue that starts passing fails the test so that it is taken off this list.
-DEMO_MORE_KNOWN_OPEN = {
-    # "我想买一件防水外套" (a waterproof jacket): the catalog is English, the Alder Rain Shell has no
-    # Chinese text, and MiniLM cannot read Chinese, so no product's words match; the assistant says
-    # it found nothing (it no longer lists the fleece). Needs the multilingual encoder or Chinese
-    # product words.
-    "zh-shopping-waterproof-jacket",
-}
+DEMO_MORE_KNOWN_OPEN: set[str] = set()
 
 
 def test_demo_more_suite(demo_copy: Settings) -> None:
