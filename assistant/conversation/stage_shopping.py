@@ -236,7 +236,9 @@ class ShoppingStages:
             st.need = previous
             return None
         need_vec = self.encoder(need.query) if need.query and need.query != body else qvec
-        english = gloss(need.query or body) if self._blind(body) else []
+        # Only a request whose product type is a known word ("外套"), not a bare comparison ("更轻一点").
+        typed_gloss = bool(need.product_type and gloss(need.product_type))
+        english = gloss(need.query or body) if self._blind(body) and typed_gloss else []
         if english:  # the English-only encoder reads the request's English words
             need_vec = self.encoder(" ".join(english))
         pool = (
@@ -286,7 +288,8 @@ class ShoppingStages:
             # fleece's Q&A "再加一件冲锋衣"); English words in it ("我想买一个 headlamp") as they are.
             wanted = " ".join([*need.attributes, need.product_type]) if need.product_type else body
             grams = cjk_bigrams(wanted) | {w for w in tokenize(body) if not has_cjk(w) and not w.isdigit()}
-            grams |= set(tokenize(" ".join(gloss(wanted))))
+            if typed_gloss:
+                grams |= set(tokenize(" ".join(gloss(wanted))))
             matches = [m for m in matches if grams & (m.product.words | m.product.extra)]
             if not matches and missing is None:
                 st.need = previous

@@ -187,3 +187,11 @@ def test_chinese_product_words_are_searched_in_english_on_an_english_catalog(bot
     assert [p.name for p in r.products] == ["Alder Rain Shell"], r.text
     r = bot.send(bot.start_conversation(), "有适合小孩的睡袋吗")
     assert r.products and "Sleeping Bag" in r.products[0].name, r.text
+
+
+def test_a_chinese_comparison_alone_is_not_glossed_into_a_new_request(bot: Assistant) -> None:
+    # "有没有更轻一点的？" (anything lighter?) glossed to "light" listed a knife, a tent and a hoodie.
+    cid = bot.start_conversation()
+    bot.send(cid, "我想买一件防水外套，预算150美元以内")
+    r = bot.send(cid, "有没有更轻一点的？")
+    assert not any(w in p.name for p in r.products for w in ("Knife", "Tent", "Headlamp")), r.text
