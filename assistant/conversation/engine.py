@@ -459,6 +459,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # The product's name would pull in its Q&A and reviews' wording: the case is about the fault.
         product = self._referenced_product(turn, body)
         case = re.sub(re.escape(product.name), " ", body, flags=re.I) if product is not None else body
+        if case != body:  # the agents' queue names the case by it: a fault, not a question about the product
+            turn.intent = self.intents.classify(case)
         query = f"{case} {cue.FAULT_TOPIC.get(turn.language, cue.FAULT_TOPIC['en'])}"
         with turn.timed("retrieve"):
             policies = self._retrieve(turn, ["policies", "answers"], query)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,6 +95,36 @@ def message_view(m: Message) -> MessageView:
     )
 
 
+PREVIEW_CHARS = 140
+PREVIEW_MESSAGES = 4
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def request_preview(said: Sequence[str], *, enough: int = 4) -> str:
+    """What the customer wants, for a queue line: their last message, led by the ones before it while
+    it is too short to say anything ("yes", "ok please" after a fault report), oldest first. Length is
+    counted in words, two CJK characters making one.
+
+    Example:
+        >>> request_preview(["The zipper on my jacket broke after two weeks", "yes"])
+        'The zipper on my jacket broke after two weeks … yes'
+        >>> request_preview(["hi", "where is my order 1042?"])
+        'where is my order 1042?'
+        >>> request_preview(["我的帐篷杆断了", "好的"])
+        '我的帐篷杆断了 … 好的'
+        >>> request_preview([])
+        ''
+    """
+    kept: list[str] = []
+    words = 0
+    for text in reversed(said):
+        kept.insert(0, " ".join(text.split()))
+        words += len(text.split()) + len(CJK.findall(text)) // 2
+        if words >= enough:
+            break
+    return " … ".join(kept)[:PREVIEW_CHARS]
+
+
 def require_role(user: SessionUser | None, role: str = "agent") -> SessionUser:
     """The user if signed in with ``role`` (admins hold agent too), else :class:`Forbidden`."""
     if user is None:
@@ -167,12 +198,12 @@ class SupportDeskService:
                     .order_by(Message.id.desc())
                     .limit(1)
                 )
-                last_customer = s.scalar(
+                last_customer = s.scalars(
                     select(Message.text)
                     .where(Message.conversation_id == c.id, Message.role == "customer")
                     .order_by(Message.id.desc())
-                    .limit(1)
-                )
+                    .limit(PREVIEW_MESSAGES)
+                ).all()
                 n_pending = int(pending.get(c.id, 0))
                 if c.status == "handoff":
                     rank, reason = 0, "asked for a person"
@@ -189,7 +220,7 @@ class SupportDeskService:
                     customer_id=c.verified_customer_id or c.customer_id,
                     confidence=confidence,
                     pending_drafts=n_pending,
-                    preview=(last_customer or "")[:140],
+                    preview=request_preview(list(reversed(last_customer))),
                     updated_at=c.updated_at,
                     reason=reason,
                 )
@@ -530,7 +561,7 @@ class SupportDeskService:
                 since = since if since.tzinfo else since.replace(tzinfo=now.tzinfo)
                 customer_id = c.verified_customer_id or c.customer_id
                 name = s.scalar(select(Customer.name).where(Customer.id == customer_id)) if customer_id else None
-                last_customer = next((m.text for m in reversed(msgs) if m.role == "customer"), "")
+                said = [m.text for m in msgs if m.role == "customer"][-PREVIEW_MESSAGES:]
                 out.append(
                     DeskItem(
                         id=c.id,
@@ -539,7 +570,7 @@ class SupportDeskService:
                         verified=bool(c.verified_customer_id),
                         need=need,
                         reason=reason or ("replied" if view == "replied" else "resolved"),
-                        preview=last_customer[:140],
+                        preview=request_preview(said),
                         waiting_since=since,
                         waiting_seconds=max(0.0, (now - since).total_seconds()),
                         claimed_by=self._claimed_by(s, c.id),
