@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from assistant.conversation.state import ConversationState
+from assistant.conversation.templates import TEMPLATES
 from assistant.conversation.types import Citation, DraftView, MessageView, SessionEvent
 from assistant.store.db import Database
 from assistant.store.models import Conversation, Draft, Feedback, Impression, Message
@@ -29,6 +30,29 @@ audit = logging.getLogger("assistant.audit")
 class ConversationNotFound(KeyError):
     """No conversation with that id."""
 
+
+NO_DRAFT_BASES = frozenset({"none", "refusal", "small_talk", "identity", "profile"})
+"""Answers that are the assistant's own process (it found nothing, refused, asked who the customer is,
+said it cannot change an account): no start for an agent's reply."""
+
+
+def agent_draft(text: str, meta: Mapping[str, Any]) -> str:
+    """The assistant's last answer as the start of the agent's reply after a handoff: without the offer
+    to connect the customer to a person (the agent is that person), and empty when the answer was only
+    the assistant's own process (:data:`NO_DRAFT_BASES`), which an agent would not send.
+
+    Example:
+        >>> offer = TEMPLATES["offer_handoff"]["en"]
+        >>> agent_draft(f"Returns are free within 30 days. [1] {offer}", {"basis": "policy"})
+        'Returns are free within 30 days. [1]'
+        >>> agent_draft("I'm sorry, I couldn't find an answer to that.", {"basis": "none"})
+        ''
+    """
+    if meta.get("basis") in NO_DRAFT_BASES or meta.get("refused"):
+        return ""
+    for offer in TEMPLATES["offer_handoff"].values():
+        text = text.replace(offer, "")
+    return text.strip()
 
 @dataclass
 class Loaded:
@@ -165,7 +189,11 @@ class ConversationRepository:
                         ),
                         None,
                     )
-                    draft["content"], draft["sources"] = (last.text, list(last.citations or [])) if last else ("", [])
+                    draft["content"], draft["sources"] = (
+                        (agent_draft(last.text, last.meta or {}), list(last.citations or [])) if last else ("", [])
+                    )
+                else:
+                    draft["content"] = agent_draft(str(draft.get("content") or ""), reply.meta or {})
                 payload = dict(draft.get("payload") or {})
                 payload.setdefault("intent", conv.intent)
                 s.add(
