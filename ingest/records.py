@@ -31,6 +31,8 @@ from pydantic import (
     model_validator,
 )
 
+from assistant.retrieval.text import strip_markup
+
 Kind = Literal["conversation", "policy", "product", "customer", "order", "event", "review", "qa"]
 KINDS: tuple[Kind, ...] = ("product", "customer", "order", "event", "conversation", "policy", "review", "qa")
 
@@ -368,6 +370,12 @@ class ProductRecord(RecordBase):
         if isinstance(value, dict):
             raise ValueError("must be text")
         return clean_text(value)
+
+    @field_validator("description")
+    @classmethod
+    def _no_markup(cls, value: str) -> str:
+        # A catalog export's inline style sheet or HTML is no description a customer should read.
+        return strip_markup(value)
 
     @field_validator("tags", mode="before")
     @classmethod

@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from assistant.retrieval.text import has_cjk, split_sentences, tokenize
+from assistant.retrieval.text import has_cjk, split_sentences, strip_markup, tokenize
 from assistant.store.db import Database
 from assistant.store.models import Product, Review
 
@@ -35,10 +35,79 @@ log = logging.getLogger(__name__)
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 
+def category_head(category: str) -> str:
+    """The head word of a category path's last level, stemmed: "Office, Printer Ink & Toner, Inkjet
+    Printer Ink" -> "ink", "Outdoor > Jackets" -> "jacket"."""
+    leaf = category.replace(">", ",").split(",")[-1]
+    words = tokenize(leaf)
+    return words[-1] if words and not has_cjk(words[-1]) else ""
+
+
 def stem(word: str) -> str:
     """The catalog's word folding (the retrieval tokenizer's, so "socks" ~ "sock")."""
     toks = tokenize(word)
     return toks[0] if toks else word.lower()
+
+
+# Model numbers and other codes: a word with a digit ("TN450", "HL-2270DW", "950XL", "61"). A count or
+# measure ("3-pack", "12-sheet", "2in", "500ml", "10th") is no model: a customer's "2-pack" asks for
+# no product code.
+_CODE = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+_MEASURE = re.compile(
+    r"\d+(?:[.,]\d+)?-?(?:st|nd|rd|th|s|x|pk|pcs?|ct|in|inch|inches|ft|yds?|mm|cm|m|ml|l|oz|lbs?|kg|g|gb|tb|mb|"
+    r"mp|ppm|dpi|mah|v|w|hz|k|pt|gsm|d|day|days|hrs?|mins?)?|\d+(?:-[a-z]{3,})+|[a-z]{3,}(?:-\d+)+"
+)
+
+
+def model_codes(text: str) -> frozenset[str]:
+    """Every word of ``text`` that holds a digit, lower-cased, hyphens dropped: a product name's codes.
+
+    Example:
+        >>> sorted(model_codes("HP 61XL CH563WN#140 Ink Cartridge, HL-2270DW"))
+        ['140', '61xl', 'ch563wn', 'hl2270dw']
+    """
+    return frozenset(w.lower().replace("-", "") for w in _CODE.findall(text) if any(c.isdigit() for c in w))
+
+
+def written_codes(text: str, codes: frozenset[str]) -> list[str]:
+    """The words of ``text`` that are among ``codes`` (see :func:`model_codes`), as written there.
+
+    Example:
+        >>> written_codes("will it work in my HL-2270DW or HL-5470?", frozenset({"hl2270dw", "tn450"}))
+        ['HL-2270DW']
+    """
+    found = (w for w in _CODE.findall(text) if w.lower().replace("-", "") in codes)
+    return list(dict.fromkeys(found))
+
+
+def requested_codes(text: str, brands: frozenset[str] = frozenset()) -> list[str]:
+    """The model numbers a customer writes: a word mixing letters and digits that is no count or
+    measure ("TN450", "HL-2270DW", "G2"), or a number right after a brand of the catalog ("HP 61").
+    Quantities ("3 ring binders", "500 pens", "10 reams") and order numbers ("112-5566778") are none.
+
+    Example:
+        >>> requested_codes("Will Brother TN450 toner work in my HL-2270DW?")
+        ['tn450', 'hl2270dw']
+        >>> requested_codes("Do you have HP 61 black ink?", frozenset({"hp"}))
+        ['61']
+        >>> requested_codes("I need 3 ring binders, 2 inch")
+        []
+        >>> requested_codes("a 3-pack of 12-sheet pads, order 112-5566778")
+        []
+    """
+    words = _CODE.findall(text)
+    out: list[str] = []
+    for i, word in enumerate(words):
+        low = word.lower()
+        if not any(c.isdigit() for c in low) or (low.replace("-", "").isdigit() and not low.isdigit()):
+            continue
+        if low.isdigit():
+            if i > 0 and words[i - 1].lower() in brands:
+                out.append(low)
+            continue
+        if not _MEASURE.fullmatch(low):
+            out.append(low.replace("-", ""))
+    return out
 
 
 def cjk_bigrams(text: str) -> set[str]:
@@ -66,6 +135,8 @@ class ProductFacts:
     name_words: frozenset[str] = field(default_factory=frozenset)
     words: frozenset[str] = field(default_factory=frozenset)  # name, category, tags, description
     extra: frozenset[str] = field(default_factory=frozenset)  # Q&A and review words, CJK bigrams
+    codes: frozenset[str] = field(default_factory=frozenset)  # the name's model numbers (model_codes)
+    kind: str = ""  # the head word of the category's last level ("Inkjet Printer Ink" -> "ink"), stemmed
 
     @property
     def text(self) -> str:
@@ -110,6 +181,7 @@ class CatalogIndex:
         self.categories: list[str] = []
         self.doc_freq: Counter[str] = Counter()
         self.name_freq: Counter[str] = Counter()
+        self.brands: frozenset[str] = frozenset()  # one-word brand names, lower-cased ("hp", "epson")
         self.refresh()
 
     # --- loading -------------------------------------------------------------------------------
@@ -146,14 +218,16 @@ class CatalogIndex:
             variants = tuple((dict(v.options or {}), v.price, bool(v.available)) for v in p.variants)
             tags = tuple(str(t) for t in (p.tags or []))
             name_words = frozenset(tokenize(p.name))
-            words = frozenset(tokenize(f"{p.name} {p.category} {p.description} {' '.join(tags)}"))
+            # Catalogs ingested before markup was cleaned at ingest still carry it: never quoted.
+            description = strip_markup(p.description or "")
+            words = frozenset(tokenize(f"{p.name} {p.category} {description} {' '.join(tags)}"))
             products.append(
                 ProductFacts(
                     product_id=p.id,
                     name=p.name,
                     category=p.category or "",
                     brand=p.brand or "",
-                    description=p.description or "",
+                    description=description,
                     price=p.price,
                     available=bool(p.available) and (not variants or any(v[2] for v in variants)),
                     tags=tags,
@@ -163,6 +237,8 @@ class CatalogIndex:
                     name_words=name_words,
                     words=words,
                     extra=frozenset(extra.get(p.id, set())),
+                    codes=model_codes(p.name),
+                    kind=category_head(p.category or ""),
                 )
             )
         self.products = products
@@ -170,6 +246,7 @@ class CatalogIndex:
         self.categories = sorted({p.category for p in products if p.category})
         self.doc_freq = Counter(w for p in products for w in p.words)
         self.name_freq = Counter(w for p in products for w in p.name_words)
+        self.brands = frozenset(b.lower() for p in products if len(b := p.brand.strip()) >= 2 and " " not in b)
         self.vectors = (
             np.asarray(self.encode_many([p.text for p in products]), dtype=np.float32)
             if products
@@ -218,9 +295,26 @@ class CatalogIndex:
         return word if len(word) >= 4 and self.name_freq[word] == 1 and self.doc_freq[word] == 1 else None
 
     def type_products(self, noun: str) -> list[ProductFacts]:
-        """Products whose name carries the noun ("socks" -> the socks; "tent" -> the tents)."""
+        """Products whose name carries the noun ("socks" -> the socks; "tent" -> the tents), or whose
+        category's last level is named by it ("ink" -> an "Inkjet Cartridge" in "Inkjet Printer Ink")."""
         s = stem(noun)
-        return [p for p in self.products if s in p.name_words]
+        return [p for p in self.products if s in p.name_words or s == p.kind]
+
+    def with_codes(self, codes: Sequence[str], among: Sequence[ProductFacts] | None = None) -> list[ProductFacts]:
+        """Products whose name carries every model number (exactly, as a word: "61" is not "61XL")."""
+        wanted = {c.replace("-", "").lower() for c in codes}
+        if not wanted:
+            return []
+        return [p for p in (self.products if among is None else among) if wanted <= p.codes]
+
+    def brands_in(self, text: str) -> list[str]:
+        """The catalog's (one-word) brands the text names ("ink for an Epson printer" -> ["epson"])."""
+        return [w for w in dict.fromkeys(re.findall(r"[a-z0-9][a-z0-9&'-]*", text.lower())) if w in self.brands]
+
+    @staticmethod
+    def of_brand(products: Sequence[ProductFacts], brands: Sequence[str]) -> list[ProductFacts]:
+        """The products of one of the brands, by their brand or their name ("compatible Brother TN450")."""
+        return [p for p in products if p.brand.lower() in brands or any(stem(b) in p.name_words for b in brands)]
 
     def category_named(self, words: Sequence[str]) -> str | None:
         """A category whose name contains one of the words ("kitchen" -> "Kitchen")."""

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from assistant.conversation.catalog import ProductFacts, cjk_bigrams
+from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_codes
 from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import joined, money, say
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
@@ -116,10 +116,139 @@ def staff_facing(unit: str) -> bool:
     return bool(_STAFF_FACING.search(unit) or _FIELD_ONLY.match(unit.strip()))
 
 
+# The console's vocabulary and the agent's own work, whoever the text addresses: the hidden system
+# an agent queries ("Oracle"), its controls ("the toggle", "the form"), the chat itself ("end the
+# conversation", "this flow"), how to word a reply ("in natural language", "do not copy/paste").
+_CONSOLE = re.compile(
+    r"\boracle\b|\btoggle\b|\bsub-?flows?\b|\b(?:this|that|the|each|every|other|same) flows?\b|"
+    r"\bthe (?:form|survey|input box|text box|dropdown|panel)\b|\b(?:the|this|a) conversation\b|"
+    r"\bconversations? (?:is|are|was) (?:successful|complete)\b|\bnatural language\b|\bcopy ?/ ?paste\b|"
+    r"\b(?:this|that) (?:customer|user|caller|client|member)\b|\bbest judge?ment\b|\b(?:both|all) flows\b|"
+    r"\b(?:next|previous|last|following) step\b|\bsteps? (?:above|below)\b",
+    re.I,
+)
+# What marks a section as written for the staff (an agent playbook), beside staff-facing sentences:
+# the console's controls in brackets ("[Pull up Account]") or its notation ("<or>").
+_CONSOLE_MARK = re.compile(r"\[(?!\d+\])[A-Za-z][^\]]{0,40}\]|<(?:or|and)>")
+# In a section written for the staff, "you" is the agent and "they" the customer; a sentence that
+# opens with a verb is a step for the agent ("Get the brand and type…", "Finally, perform the
+# action…", "If they are still unhappy, offer…"); "Customer wants to…" describes the case; "For
+# example…" illustrates a step; a sentence ending in a colon introduces steps; a list of a console
+# field's values ("Options include: 'By Mail', …", "Either 'competitor' or 'yesterday'") is no policy.
+_AGENT_ADDRESSED = re.compile(
+    r"\b(?:you|your|yours|yourself)\b|\bthe (?:customer|user|caller)s?\b|\bcustomer[’']s\b|"
+    r"\bthey (?:want|wanted|would like|are asking|are calling|are complaining|are trying)\b",
+    re.I,
+)
+_LEAD_IN = re.compile(
+    r"^(?:\((?:only )?if [^)]*\)\s*|\(option \w\)\s*|(?:finally|then|first|next|also|again|lastly|afterwards?|"
+    r"otherwise|alternatively|instead|please|now|just|simply|politely)\b,?\s*)+",
+    re.I,
+)
+_CONDITION = re.compile(r"^(?:if|when|once|unless|after|before|whether)\b[^,]*?(?:,\s*|\s+then\s+)", re.I)
+_IMPERATIVE = re.compile(
+    r"^(?:ask|get|gather|collect|enter|record|pick|select|choose|click|generate|read|remember|make|respond|"
+    r"instruct|have|determine|decide|offer|confirm|check|explain|apologi[sz]e|tell|send|provide|finali[sz]e|"
+    r"perform|try|start|skip|search|share|fill|submit|mark|update|change|add|use|look|find|resend|move|go|act|"
+    r"be|feel|consider|shuffle|help|let|verify|validate|pull|follow|keep|wrap|end|close|begin|open|note|inform|"
+    r"issue|process|escalate|transfer|reassure|greet|thank|identify|locate|notify|review|type|put|give|write|"
+    r"copy|paste|do|don't|never|always|avoid|ensure|include|attach|complete|continue|proceed|cancel|waive|"
+    r"refund|reset|create|remove|apply|adjust|translate|convince|assume|double-check|input|hit|press|call|"
+    r"email|message|contact|state|mention|say|ignore|treat|suggest|recommend|accept|deny|reject|repeat)\b",
+    re.I,
+)
+_CASE_OR_EXAMPLE = re.compile(
+    r"^(?:customers?|users?|callers?|clients?)(?:[’']s)?\s+(?:\w+\s+)?(?:wants?|has|have|had|is|are|was|were|"
+    r"cannot|can't|didn[’']t|did not|keeps?|accidentally|believes?|thinks?|would like|heard|saw|needs?)\b|"
+    r"^(?:for example|for instance|e\.g\.|i\.e\.?|ie\.?|example:)|^(?:(?:possible|valid) )?options?\b|^either '|"
+    r"^this (?:will|loads|might|may|is accomplished|should)\b|:$|"
+    # a field with a note ("Order ID - last item", "Username - first"), a condition without its clause
+    r"^[A-Z][\w ]{0,30}\s+-\s+|^(?:if|when|once|unless)\b(?!.*(?:,|\bthen\b))",
+    re.I,
+)
+# A line that states something has a verb: "Phone number", "answer to the Security Question",
+# "Option 1", "not started, in progress, complete" state nothing (a figure still counts: "…6 months").
+_STATES = re.compile(
+    r"\d|\b(?:is|are|was|were|be|been|am|can|cannot|can't|could|will|won't|would|must|should|may|might|shall|"
+    r"has|have|had|do|does|did|get|gets|got|take|takes|qualify|qualifies|work|works|arrive|arrives|need|needs|"
+    r"apply|applies|last|lasts|ship|ships|allow|allows|include|includes|cover|covers|offer|offers|pay|pays|cost|"
+    r"costs|charge|charges|risk|risks|depend|depends|keep|keeps|show|shows|match|matches|mean|means|"
+    r"stay|stays|expire|expires)\b",
+    re.I,
+)
+# A heading-like label in a playbook ("Flow: website slow, search not working, credit card, …").
+_STAFF_LABEL = re.compile(r"^[A-Za-z][\w ]{0,24}:\s+[^.:!?\d]{0,160}\.?$")
+
+
+def _written_for_staff(units: Sequence[str]) -> bool:
+    """A section whose text is written for the shop's agents: it names the console's controls or
+    more than one of its sentences is an instruction to staff (see :func:`staff_facing`)."""
+    return any(_CONSOLE_MARK.search(u) for u in units) or sum(1 for u in units if staff_facing(u)) >= 2
+
+
+def _for_agents(unit: str) -> bool:
+    """In a section written for the staff: the sentence is addressed to the agent (see above)."""
+    unit = unit.strip()
+    if unit[:1].islower():  # the rest of a sentence cut at an abbreviation ("ie. if their old amount…")
+        return True
+    led = _LEAD_IN.sub("", unit)
+    if _AGENT_ADDRESSED.search(unit) or _CASE_OR_EXAMPLE.search(led) or _STAFF_LABEL.match(led):
+        return True
+    if not _STATES.search(unit):
+        return True
+    rest = _LEAD_IN.sub("", unit.strip())
+    rest = _LEAD_IN.sub("", _CONDITION.sub("", rest, count=1))
+    return bool(_IMPERATIVE.match(rest))
+
+
+def _quotable(part: str) -> bool:
+    return bool(part) and not staff_facing(part) and not _CONSOLE.search(part) and not _for_agents(part)
+
+
+def _playbook_units(unit: str) -> list[str]:
+    """The customer-facing parts of one line of a section written for the staff.
+
+    The console writes sub-steps after " > " and alternatives with "<or>" ("Silver members: > Ask for
+    the purchase date, return possible within the last 6 months <or> …"): each part is judged on its
+    own. A part that opens with a step for the agent keeps what follows its first comma ("return
+    possible within the last 6 months"); a label before the parts ("Silver members:") is kept in
+    front of the first part kept. What follows an instruction (the next sentence, the next part)
+    continues it: "Let the customer know that you can back-order the item. The item will then ship
+    immediately…" is words for the agent to relay, not a policy."""
+    out: list[str] = []
+    for sentence in split_sentences(unit):
+        parts = [p.strip() for p in re.split(r"^>\s*|\s+>\s+|\s*<(?:or|and)>\s*", sentence) if p.strip()]
+        label = parts[0] if len(parts) > 1 and parts[0].endswith(":") and len(parts[0]) <= 40 else ""
+        kept = 0
+        for i, part in enumerate(parts[1:] if label else parts):
+            head, sep, tail = part.partition(", ")
+            step = len(parts) > 1 and _IMPERATIVE.match(_LEAD_IN.sub("", head))
+            if sep and step and _quotable(tail[:1].upper() + tail[1:]):
+                part = tail
+            elif (i > 0 and not kept) or not _quotable(part):
+                continue
+            # "Gold members: > Gold members get unlimited returns" needs no label in front.
+            named = label and not part.lower().startswith(label.rstrip(":").lower())
+            out.append(f"{label} {part}" if named else part)
+            kept += 1
+            label = ""
+        if not kept and not label:
+            break  # the rest of the line continues an instruction
+    return out
+
+
 def customer_units(text: str) -> list[str]:
-    """The quotable units of a policy passage that are written for customers (see :func:`staff_facing`)."""
-    units = (_LEADING_CONTROL.sub("", u) for u in policy_units(text))
-    return [u for u in units if u and not staff_facing(u)]
+    """The quotable units of a policy passage that are written for customers (see :func:`staff_facing`).
+
+    In a section written for the staff (an agent playbook: console controls, several instructions
+    to staff) every sentence addressed to the agent goes too: "you" (the agent), steps opening with
+    a verb, the case described, examples, lists of a field's values, lines without a verb. What is
+    left states the shop's rules ("Gold members get unlimited returns").
+    """
+    units = [u for u in (_LEADING_CONTROL.sub("", u) for u in policy_units(text)) if u]
+    if not _written_for_staff(units):
+        return [u for u in units if not staff_facing(u) and not _CONSOLE.search(u)]
+    return [part for unit in units for part in _playbook_units(unit)]
 
 
 # A question about a measured attribute ("how heavy is it?") is answered only by text that states
@@ -174,6 +303,10 @@ _MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+# "Will it work in my HL-2270DW?", "is it compatible with the WF-3520?": the products named after it.
+_FITS_Q = re.compile(
+    r"\b(?:work|works|fit|fits|compatible|go|goes|use|used|print)\b.*?\b(?:in|with|for|on)\b(.+)$", re.I
+)
 _OPINION_Q = re.compile(
     r"\breviews?\b|\bwhat do (?:people|customers|others|buyers|users|reviewers) (?:say|think)\b|\bratings?\b|"
     r"\bany good\b|\bworth (?:it|the money|buying)\b|评价|口碑|好评",
@@ -352,6 +485,30 @@ def best_sentences(
     return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
 
 
+# How much closer (cosine) a section written only for the staff may be than the section quoted: a
+# section far below the closest one would answer another question ("order 500 pens with our logo"
+# quoted the return rules, the nearest section being the agents' out-of-stock steps).
+STAFF_ONLY_MARGIN = 0.1
+
+
+def not_covered(question: str, section: Passage, language: str = "en") -> str:
+    """The "not covered, shall I pass it to a person?" reply, naming the topic in the customer's own words when
+    they share words with the title of the section that covers it for the staff ("password" for
+    "Recover Password"); the section itself is not named (its title is the staff's word for a case).
+
+    Example:
+        >>> p = Passage("p1", "policies", "Account > Recover Password\\n\\nGet the ID.", {}, 0.0, cosine=0.5)
+        >>> not_covered("I forgot my password and can't log in", p).split(".")[0]
+        "I'm sorry, our help center has nothing I can tell you about your password"
+    """
+    title = policy_body(section)[0].split(">")[-1]
+    shared = set(tokenize(title))
+    words = [w for w in re.findall(r"[^\W\d_][\w'-]*", question) if set(tokenize(w)) & shared]
+    if not words or has_cjk(question):
+        return say("unanswered", language)
+    return say("unanswered_topic", language, topic=" ".join(dict.fromkeys(w.lower() for w in words[:3])))
+
+
 def passage_language(p: Passage) -> str:
     lang = p.metadata.get("language")
     if isinstance(lang, str) and lang:
@@ -388,17 +545,25 @@ class ExtractiveComposer:
         ``slot_values``: the *verified* customer's own details for an approved answer's slots
         (:mod:`assistant.conversation.slots`); slots without a value are worded neutrally.
         """
-        usable = [p for p in passages if p.collection in ("policies", "answers")]
+        shop_text = [p for p in passages if p.collection in ("policies", "answers")]
         # A section with nothing written for customers (only steps for the staff) answers nothing.
         # A label ("Flow: refunds and returns.") states nothing either.
         usable = [
             p
-            for p in usable
+            for p in shop_text
             if p.collection != "policies" or any(not _LABEL_ONLY.match(u) for u in customer_units(policy_body(p)[1]))
         ]
+        same = [p for p in usable if passage_language(p) == language]
+        staff_only = [p for p in shop_text if p not in usable]
+        nearest = max(staff_only, key=lambda p: p.cosine or 0.0, default=None)
+        if nearest is not None and (
+            not usable or (nearest.cosine or 0.0) - ((same or usable)[0].cosine or 0.0) > STAFF_ONLY_MARGIN
+        ):
+            # The section closest to the question is written for the staff only ("Recover Password"
+            # in an agent playbook): quoting a farther one would answer another question. Not covered.
+            return Composed(not_covered(question, nearest, language), (), meta={"basis": "none", "topic": True})
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
-        same = [p for p in usable if passage_language(p) == language]
         best = (same or usable)[0]
         pick = f"{question} {focus}".strip()
         if best.collection == "answers":
@@ -504,6 +669,11 @@ class ExtractiveComposer:
                 return any(m.search(text) for m in measured)
             return bool(set(tokenize(text)) & set(ask))
 
+        fits = _FITS_Q.search(question)
+        listed = written_codes(fits.group(1), product.codes) if fits else []
+        if listed and not (wants_price or wants_stock):
+            # An Amazon-style title lists the models a supply is made for: the name answers.
+            lines.append(say("name_lists", language, name=product.name, codes=", ".join(listed)) + " [1]")
         facts = [s for s in product.sentences() if answers(s)]
         if facts and not (wants_price or wants_stock):
             # Chinese sentences follow each other without a space ("…防水。…保暖。").

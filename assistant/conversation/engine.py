@@ -571,7 +571,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # The close sections hold nothing written for customers: say so and offer a person.
             turn.confidence = 0.0
             st.handoff_offered = True
-            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
+            text = composed.text if composed.meta.get("topic") else say("unanswered", turn.language)
+            return Composed(text, meta={"basis": "none"})
         turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
         return composed
 

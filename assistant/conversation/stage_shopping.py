@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 
 from assistant.config import ConversationSettings, Settings
 from assistant.conversation import understand as cue
-from assistant.conversation.catalog import CatalogIndex, Match, ProductFacts, cjk_bigrams, stem
+from assistant.conversation.catalog import (
+    CatalogIndex,
+    Match,
+    ProductFacts,
+    cjk_bigrams,
+    model_codes,
+    requested_codes,
+    stem,
+)
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.glossary import gloss
 from assistant.conversation.state import Need
@@ -97,7 +105,9 @@ class ShoppingStages:
         if phrase.noun is None or cue.is_generic_noun(phrase.noun) or not self._type_products(phrase.noun):
             return False
         goes_with = [w for w in cue.content_words(target) if w not in _POLITE]
-        if not goes_with or not self._type_products(goes_with[-1]):
+        # "toner for my HL-2270DW": a model number the catalog's names carry names the product too.
+        coded = self.catalog.with_codes(requested_codes(target, self.catalog.brands))
+        if not coded and (not goes_with or not self._type_products(goes_with[-1])):
             return False
         return product is None or self.catalog.named_in(item) is not product
 
@@ -172,11 +182,16 @@ class ShoppingStages:
                     if best < self.cfg.catalog_min_similarity:
                         # "a loyalty program", not "program": the whole phrase the customer wrote.
                         missing = " ".join([*phrase.attributes, noun])
+            if missing is None and not has_cjk(body):
+                missing = self._by_code(need, body, request)
             if not need.type_products and need.category is None and missing is None:
                 glossed = " ".join(gloss(body)) if self._blind(body) else ""
                 cat, score = self.catalog.infer_category(self.encoder(glossed) if glossed else qvec)
                 if cat is not None and score >= self.cfg.min_relevance:
                     need.category, need.category_inferred = cat, True
+        elif old is not None and (added := [a for a in cue.refined_attributes(body) if self.catalog.is_vocabulary(a)]):
+            # "any in blue?" after a list of pens: the same pens, now blue.
+            need.attributes = [*need.attributes, *(a for a in added if a not in need.attributes)]
         if price is None and old is not None and need is not old and cue.is_follow_up(body):
             # "what about something for his kitchen?" after "… under $200": the budget still holds.
             need.price_min, need.price_max = old.price_min, old.price_max
@@ -197,6 +212,32 @@ class ShoppingStages:
         need.query = " ".join(w for w in words if w) or (old.query if old else body)
         st.need = need
         return need, missing, price
+
+    def _by_code(self, need: Need, body: str, request: bool) -> str | None:
+        """A model number in the request ("HP 61 black ink", "a TN450 toner") names products exactly: the
+        need's products are those whose name carries it ("61" is not "61XL" nor "60"). Returns the
+        customer's words for a model the catalog lacks, None otherwise. In "ink for my HP 6500" the
+        model after "for" is the product the item goes with, not the item: it narrows nothing here."""
+        item, _, target = (
+            re.split(r"\s+(for)\s+", f"{body} for ", maxsplit=1, flags=re.I) if request else (body, "", "")
+        )
+        typed = [p for p in self.catalog.products if p.product_id in set(need.type_products)]
+        wanted = set(requested_codes(target, self.catalog.brands)) if target else set()
+        made_for = [p for p in typed if wanted and wanted <= p.codes | model_codes(p.description)]
+        if made_for:
+            # "toner for my HL-2270DW": the toner whose name or description lists that printer.
+            need.type_products = [p.product_id for p in made_for]
+        codes = requested_codes(item, self.catalog.brands)
+        if not codes:
+            return None
+        fitting = self.catalog.with_codes(codes, typed) if typed else []
+        fitting = fitting or self.catalog.with_codes(codes)
+        if not fitting:
+            return cue.requested_phrase(item) or " ".join(codes)
+        need.type_products = [p.product_id for p in fitting]
+        cats = {p.category for p in fitting}
+        need.category = cats.pop() if len(cats) == 1 else None
+        return None
 
     def _blind(self, text: str) -> bool:
         """The encoder cannot read ``text`` (Chinese for an English-only model)."""
@@ -248,6 +289,9 @@ class ShoppingStages:
         )
         if pool is None and need.category:
             pool = [p for p in self.catalog.products if p.category == need.category]
+        brands = self.catalog.brands_in(body)
+        if pool and brands and (branded := self.catalog.of_brand(pool, brands)):
+            pool = branded  # "ink for an Epson printer": Epson's ink, not Canon's
         lang = turn.language
         shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
         if relative is not None and relative.relative and shown and all(p.price is None for p in shown):
@@ -274,6 +318,10 @@ class ShoppingStages:
             )
 
         matches = search(pool)
+        if previous is not None and cue.refined_attributes(body) and len(need.attributes) > len(previous.attributes):
+            # "any in blue?": only the listed kind that is blue, when there is one (no other colour pads).
+            best = max((m.attributes_met for m in matches), default=0)
+            matches = [m for m in matches if m.attributes_met >= best] if best else matches
         refining = relative is not None and relative.relative is not None
         order = cue.price_order(body)
         if not matches and pool is not None and need.category_inferred and not need.type_products and not refining:

@@ -92,6 +92,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Tell me more about how you'll use it, or a budget, and I can narrow it down.",
         "zh": "告诉我您的用途或预算，我可以帮您进一步筛选。",
     },
+    "name_lists": {
+        "en": "The product name of **{name}** lists {codes}.",
+        "zh": "**{name}**的商品名称中列有{codes}。",
+    },
+    "unanswered_topic": {
+        "en": "I'm sorry, our help center has nothing I can tell you about your {topic}. Would you like me to "
+        "pass your question to a member of our team?",
+        "zh": "抱歉，关于{topic}，帮助中心里没有我可以告诉您的内容。需要我把您的问题转给我们的客服人员吗？",
+    },
     "unanswered": {
         "en": "I'm sorry, I couldn't find an answer to that in our help center. Would you like me to pass "
         "your question to a member of our team?",

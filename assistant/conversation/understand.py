@@ -109,6 +109,14 @@ _REFINE = re.compile(
     r"more (options|choices)|different (one|colou?r|size))\b|便宜|大一点|小一点|别的|其他",
     re.I,
 )
+# "any in blue?", "in black?", "what about ones in red?": the listed kind of product, with one more
+# attribute (the words after "in").
+_IN_ATTRIBUTE = re.compile(
+    r"^\s*(?:(?:and|so|ok|okay|what about|how about|do you have|have you got|got)\s+)*"
+    r"(?:(?:any|anything|something|some|ones?|them|those|these|it)\s+)?in\s+(?:a\s+|an\s+)?([a-z][a-z -]{0,30}?)"
+    r"\s*(?:ones?|instead|too|please)?\s*[?.!]*\s*$",
+    re.I,
+)
 # Words of a shop's service (orders, money, delivery, account, products), English and Chinese: a
 # message with one of them is a question for the shop even when its knowledge has no answer.
 _SERVICE_TOPIC = re.compile(
@@ -416,7 +424,35 @@ def wants_overview(text: str) -> bool:
 
 
 def is_refinement(text: str) -> bool:
-    return bool(_REFINE.search(text))
+    return bool(_REFINE.search(text)) or bool(_IN_ATTRIBUTE.match(text))
+
+
+def refined_attributes(text: str) -> list[str]:
+    """The attribute a short follow-up adds to the listed kind of product ("any in blue?" -> blue).
+
+    Example:
+        >>> refined_attributes("any in blue?"), refined_attributes("what about ones in dark green?")
+        (['blue'], ['dark', 'green'])
+        >>> refined_attributes("is it available in stores?"), refined_attributes("cheaper?")
+        ([], [])
+    """
+    m = _IN_ATTRIBUTE.match(text)
+    return content_words(m.group(1)) if m else []
+
+
+def requested_phrase(text: str) -> str:
+    """The words naming the requested item, as the customer wrote them.
+
+    Example:
+        >>> requested_phrase("Do you have HP 61 black ink?"), requested_phrase("I need a TN-450 toner, please")
+        ('HP 61 black ink', 'TN-450 toner')
+    """
+    m = _SHOPPING.search(text)
+    tail = re.split(r"[.?!;]|,\s*(?:but|and|please)\b|,\s*$", text[m.end() :] if m else text)[0]
+    words = tail.split()
+    while words and words[0].lower() in _DETERMINERS | {"any", "you", "got", "me"}:
+        words.pop(0)
+    return " ".join(words).strip(" ,")
 
 
 def is_follow_up(text: str) -> bool:

@@ -280,3 +280,51 @@ def snippet(text: str, limit: int = 240) -> str:
         return flat
     cut = flat[:limit].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+# Web markup pasted into catalog text (Amazon's "A+" descriptions carry their style sheet inline:
+# ".headerM {color:#000000;font-family:…}"): HTML comments and tags, and CSS rules, i.e. a selector
+# before a block of "property: value;" declarations. The selector may be glued to the word before
+# it ("USB cablediv.aplusAnnotate {…}"); a block left open at the end is cut off too.
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|$)|-->|&lt;!--|--&gt;|<!\[endif\]>|\[if [^\]]{1,40}\]>", re.S)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^<>]{0,300}>")
+_CSS_SELECTOR = (
+    r"(?:(?:[A-Za-z][\w-]*)?(?:[.#][A-Za-z_][\w-]*)+|@[\w-]+|\b(?:a|b|i|p|ul|ol|li|hr|br|div|span|table|tr|td|th|img|"
+    r"body|strong|em|h[1-6]|sup|sub)\b)(?::[\w-]+)?"
+)
+_CSS_RULE = re.compile(rf"{_CSS_SELECTOR}(?:\s*[,>+~]?\s*{_CSS_SELECTOR})*\s*\{{([^{{}}]*)(?:\}}|$)|\{{([^{{}}]*)\}}")
+_CSS_DECLARATIONS = re.compile(r"\s*(?:(?:/\*.*?\*/|[A-Za-z-][\w-]*\s*:[^;{}]*;?)\s*)+", re.S)
+
+
+def strip_markup(text: str) -> str:
+    """Text without the web markup a catalog export may carry: HTML comments and tags, CSS rules.
+
+    Text without markup comes back unchanged (braces of other kinds, "{{Order Number}}", are kept).
+
+    Example:
+        >>> strip_markup(".headerM {color:#000;font-size:24px;} .sub {margin:0} HP 60 black ink. Yield: 200 pages")
+        'HP 60 black ink. Yield: 200 pages'
+        >>> strip_markup("<p>Smooth <b>gel</b> ink.</p><!-- .x {color:red} -->")
+        'Smooth gel ink.'
+        >>> strip_markup("Your order {{Order Number}} ships in 2 days.")
+        'Your order {{Order Number}} ships in 2 days.'
+    """
+    if "{" not in text and "<" not in text and ">" not in text:
+        return text
+    out = _HTML_COMMENT.sub(" ", text)
+    out = _HTML_TAG.sub(" ", out)
+
+    def rule(m: re.Match[str]) -> str:
+        body = m.group(1) if m.group(1) is not None else m.group(2)
+        return " " if ":" in body and _CSS_DECLARATIONS.fullmatch(body) else m.group(0)
+
+    # Innermost blocks first: a block left open (".a {color:#fc; .b ol {…}") is closed by the next.
+    for _ in range(8):
+        new = _CSS_RULE.sub(rule, out)
+        if new == out:
+            break
+        out = new
+    if out == text:
+        return text
+    out = re.sub(r"[ \t]{2,}", " ", out)
+    return re.sub(r" *\n *", "\n", out).strip()

@@ -79,6 +79,21 @@ def test_catalog_customers_orders_events(write_file: WriteFile) -> None:
     assert evc[0].session_id == "S1"  # type: ignore[union-attr]
 
 
+def test_a_description_loses_the_markup_a_catalog_export_carries(write_file: WriteFile) -> None:
+    # Amazon's "A+" descriptions carry their style sheet inline (HTML-escaped in the LC-Rec files):
+    # no reader may store it as text a customer reads. A description without markup is kept as is.
+    css = ("&lt;!-- .headerM {color:#000000;font-family:Arial,Verdana,sans-serif;font-size:24px;} --&gt;"
+           "div.aplusAnnotate {font-size: 13px;}<p>Crisp black text, fade-resistant.</p>")
+    items = {"1": {"title": "HP 60 Black Ink", "description": css},
+             "2": {"title": "Pen", "description": "Writes {smoothly} at 0.7 mm: <3 colours."}}
+    prods, rej = run_reader("amazon-lcrec", write_file("Shop.item.json", json.dumps(items, indent=1)))
+    assert not rej
+    assert [p.description for p in prods] == [  # type: ignore[union-attr]
+        "Crisp black text, fade-resistant.",
+        "Writes {smoothly} at 0.7 mm: <3 colours.",
+    ]
+
+
 def test_reviews_and_qa(write_file: WriteFile) -> None:
     rv, _ = run_reader("reviews-jsonl", write_file("r.jsonl", jsonl([
         {"review_id": "r1", "product_id": "P1", "rating": 4, "title": "Nice", "text": "Warm.", "author_id": "C1",

@@ -16,9 +16,16 @@ import pytest
 
 from assistant.config import Settings
 from assistant.conversation import Assistant
+from assistant.conversation.catalog import category_head, model_codes, requested_codes
 from assistant.conversation.compose import best_sentences, customer_units, staff_facing
 from assistant.conversation.orders import detect_order_request, mentions_own_order
-from assistant.conversation.understand import extract_need_phrase, price_order, small_talk_only, wants_overview
+from assistant.conversation.understand import (
+    extract_need_phrase,
+    price_order,
+    refined_attributes,
+    small_talk_only,
+    wants_overview,
+)
 from assistant.embeddings import Embedder
 from assistant.store.db import Database
 from assistant.vectors import VectorStore
@@ -50,6 +57,23 @@ def test_an_order_named_by_a_number_of_any_format_is_the_customers_own() -> None
     # General questions about orders stay general.
     assert not mentions_own_order("Can I cancel an order that is still pending?")
     assert detect_order_request("can I order 2 staplers?", None) is None
+
+
+def test_model_numbers_in_a_request_and_in_product_names() -> None:
+    assert requested_codes("Will Brother TN450 toner work in my HL-2270DW?") == ["tn450", "hl2270dw"]
+    # A number is a model right after a brand of the catalog, not as a quantity or a size.
+    assert requested_codes("Do you have HP 61 black ink?", frozenset({"hp"})) == ["61"]
+    for quantity in (
+        "I need 3 ring binders, 2 inch",
+        "order 500 pens",
+        "a 3-pack of 12-sheet pads",
+        "order 112-5566778",
+    ):
+        assert requested_codes(quantity, frozenset({"hp"})) == [], quantity
+    assert {"61xl", "ch563wn", "140"} <= model_codes("HP 61XL CH563WN#140 Ink Cartridge")
+    assert "61" not in model_codes("HP 61XL CH563WN#140 Ink Cartridge")  # exact words: 61 is not 61XL
+    assert category_head("Office Products, Printer Ink & Toner, Inkjet Printer Ink") == "ink"
+    assert refined_attributes("any in blue?") == ["blue"] and refined_attributes("is it in stock?") == []
 
 
 def test_price_order_and_overview_cues() -> None:
@@ -118,6 +142,40 @@ def test_staff_facing_sentences_are_never_quoted() -> None:
     assert not staff_facing("The customer pays return shipping unless the item arrived damaged.")
 
 
+# An agent playbook in its console's notation: sub-steps after " > ", alternatives with "<or>".
+AGENT_GUIDE = """Flow: refunds and returns.
+The customer wants to return an item they bought.
+- [Pull up Account] Ask for their full name with [Pull up Account]. This loads information related to this user.
+- [Membership Privileges] Confirm their order can be returned, by checking their membership level.
+  - Gold members: > Gold members get unlimited returns
+  - Silver members: > Ask for the purchase date, return possible within the last 6 months <or> Ask if they
+    have a receipt, get to return if user has receipt
+- [Record Reason] Get the brand and type, such as 'Gap Sweater'
+  - Options include: 'By Mail', 'In Store', or 'Drop off Center'
+- Finally, you want to upgrade their shipping time.
+- Let the customer know that you can back-order the item. The item will then ship when it becomes available.
+- Whether or not the conversation is successful depends on how happy you think the customer ended up.
+- Phone number
+- Username - occasionally forgotten
+"""
+
+
+def test_a_playbook_keeps_only_the_rules_it_states() -> None:
+    # Written for agents ("you" is the agent, steps open with a verb, fields and options are the
+    # console's): only its rules remain, a sub-step's rule after the step it follows.
+    assert customer_units(AGENT_GUIDE) == [
+        "Gold members get unlimited returns",
+        "Silver members: return possible within the last 6 months",
+    ]
+    # A policy written for customers keeps its imperatives and its menu paths.
+    policy = "Returns are free within 30 days.\n- Pack the item in its original box.\n- Go to Account > Orders."
+    assert customer_units(policy) == [
+        "Returns are free within 30 days.",
+        "Pack the item in its original box.",
+        "Go to Account > Orders.",
+    ]
+
+
 # --- a small shop without prices, with a playbook as policy (real ingest, MiniLM) ------------------
 
 ITEMS = {
@@ -145,6 +203,14 @@ ITEMS = {
 }
 
 
+# A section with nothing for customers: every line is a step of the agent's.
+PASSWORD_STEPS = """- [Pull up Account] Get Full Name or Account ID for [Pull up Account]
+- [Enter Details] Get the customer's username to check their identity.
+- Tell the customer you cannot get their password, but you can generate a new one for them.
+- Pin Number <or> answer to the Security Question
+"""
+
+
 @pytest.fixture
 def office_bot(
     settings: Settings, embedder: Embedder, tmp_path: Path, tuned: Callable[..., Settings]
@@ -157,7 +223,9 @@ def office_bot(
     }
     # One member a line, as the LC-Rec files are (a one-line object reads as one JSON Lines record).
     (shop / "Small.item.json").write_text(json.dumps(items, indent=1), encoding="utf-8")
-    (shop / "returns.md").write_text("# Store guidelines\n\n## Return policy\n\n" + PLAYBOOK, encoding="utf-8")
+    password = "\n\n## Recover password\n\n" + PASSWORD_STEPS
+    guide = "# Store guidelines\n\n## Return policy\n\n" + PLAYBOOK + password
+    (shop / "returns.md").write_text(guide, encoding="utf-8")
     db = Database(settings)
     db.migrate()
     vectors = VectorStore(settings, embedder=embedder)
@@ -197,6 +265,16 @@ def test_a_playbook_policy_is_answered_with_its_customer_facing_sentences(office
     assert "returns" in r.text.lower() or "30 days" in r.text
     for staff in ("[Pull up", "[Validate", "the customer", "Flow:", "Start by asking"):
         assert staff not in r.text, r.text
+
+
+def test_a_question_whose_section_is_for_staff_only_offers_a_person(office_bot: Assistant) -> None:
+    # The closest section holds only the agents' steps: "not covered, shall I pass it on?", in the
+    # customer's words, never another section's rules (office suite: "Flow: refunds and returns.").
+    cid = office_bot.start_conversation()
+    r = office_bot.send(cid, "I forgot my password and can't log in")
+    assert "nothing I can tell you about your password" in r.text and "member of our team" in r.text, r.text
+    assert not r.citations and not r.products, r.text
+    assert office_bot.send(cid, "yes").handoff
 
 
 def test_japanese_and_korean_customers_are_told_plainly_which_languages_are_answered(office_bot: Assistant) -> None:
@@ -255,6 +333,24 @@ SUPPLIES = {
     "L4": ("HP 61 Black Ink Cartridge", "HP", "Printer Ink & Toner, Inkjet Printer Ink", "Original HP ink."),
     "L5": ("Swingline Standard Staples, 5000 per Box", "Swingline", "Staples", "Standard staples for most staplers."),
     "L6": ("Swingline Classic Desk Stapler, 20 Sheets", "Swingline", "Staplers", "A sturdy all-metal desk stapler."),
+    # Amazon-style: the style sheet inline in the description, a model number in the title.
+    "L7": (
+        "HP 60 Black Original Ink Cartridge",
+        "HP",
+        "Printer Ink & Toner, Inkjet Printer Ink",
+        ".headerM {color:#000000;font-family:Arial,Verdana;font-size:24px;} .sub {margin:0} Crisp black text.",
+    ),
+    "L8": ("HP 61XL High Yield Black Ink Cartridge", "HP", "Printer Ink & Toner, Inkjet Printer Ink", ""),
+    "L9": ("Epson DURABrite Ultra 127 Inkjet Cartridge, Black", "Epson", "Printer Ink & Toner, Inkjet Printer Ink", ""),
+    "L10": (
+        "Cartritech Compatible Toner Cartridge for HL-2240 HL-2270DW MFC-7860DW",
+        "Cartritech",
+        "Printer Ink & Toner, Laser Printer Toner",
+        "Compatible black toner.",
+    ),
+    "P1": ("Pilot G2 Gel Pens, Fine Point, Black, 12 Pack", "Pilot", "Pens & Refills, Gel Pens", ""),
+    "P2": ("Pilot G2 Gel Pens, Fine Point, Blue, 12 Pack", "Pilot", "Pens & Refills, Gel Pens", ""),
+    "P3": ("Pilot Precise V5 Rolling Ball Pens, Red", "Pilot", "Pens & Refills, Rollerball Pens", ""),
 }
 HISTORY = [
     ("get_invoice", "INVOICE", "how do I get the invoice for my purchase?", "Log in and open the Invoices section."),
@@ -330,3 +426,39 @@ def test_a_question_the_policy_does_not_cover_offers_a_person_instead_of_another
     # A question the policy covers is still answered from it.
     returns = supplies_bot.send(supplies_bot.start_conversation(), "What's your return policy?")
     assert returns.citations and "member of our team" not in returns.text, returns.text
+
+
+def test_a_model_number_names_products_exactly(supplies_bot: Assistant) -> None:
+    # "HP 61" is neither the HP 61XL nor the HP 60 (office suite: HP 950XL/96/60 were listed for it).
+    r = supplies_bot.send(supplies_bot.start_conversation(), "Do you have HP 60 black ink?")
+    assert [p.name for p in r.products] == [SUPPLIES["L7"][0]], r.text
+    # The inline style sheet was cleaned at ingest: the description's own sentence is quoted.
+    assert "Crisp black text." in r.text and "{" not in r.text and "font-family" not in r.text, r.text
+    assert supplies_bot.catalog.by_id["L7"].description == "Crisp black text."
+    missing = supplies_bot.send(supplies_bot.start_conversation(), "Do you have HP 62 black ink?")
+    assert missing.text.startswith("We don't carry HP 62 black ink."), missing.text
+    assert not any("HP 62" in p.name for p in missing.products)
+    # Quantities are no model numbers: "500 pens" asks for pens.
+    pens = supplies_bot.send(supplies_bot.start_conversation(), "I need 500 pens for the office")
+    assert pens.products and all("Pens" in p.name for p in pens.products), pens.text
+
+
+def test_supplies_of_a_brand_and_for_a_printer_model(supplies_bot: Assistant) -> None:
+    # Epson names its cartridges "Inkjet Cartridge": the category ("Inkjet Printer Ink") makes it ink,
+    # and the brand named picks Epson's (office suite: Canon's ink was listed).
+    epson = supplies_bot.send(supplies_bot.start_conversation(), "ink for an Epson WorkForce printer")
+    assert [p.name for p in epson.products] == [SUPPLIES["L9"][0]], epson.text
+    # "toner for my HL-2270DW": the toner whose title lists that printer.
+    toner = supplies_bot.send(supplies_bot.start_conversation(), "toner for my HL-2270DW")
+    assert [p.name for p in toner.products] == [SUPPLIES["L10"][0]], toner.text
+    # A compatibility question is answered from the title (office suite: "doesn't say").
+    fits = supplies_bot.send(supplies_bot.start_conversation(), "Will the Cartritech toner work in my HL-2270DW?")
+    assert "lists HL-2270DW" in fits.text and "doesn't say" not in fits.text, fits.text
+
+
+def test_a_colour_asked_after_a_list_narrows_it(supplies_bot: Assistant) -> None:
+    cid = supplies_bot.start_conversation()
+    listed = supplies_bot.send(cid, "What Pilot pens do you sell?")
+    assert {p.name for p in listed.products} == {SUPPLIES[k][0] for k in ("P1", "P2", "P3")}, listed.text
+    blue = supplies_bot.send(cid, "any in blue?")
+    assert [p.name for p in blue.products] == [SUPPLIES["P2"][0]], blue.text

@@ -89,25 +89,11 @@ def test_tau_retail_shop_in_chinese_with_the_multilingual_encoder(shared_data: P
 # text when the assistant starts), the dominant cost of this test on CI's 2 cores.
 OFFICE_ITEMS = 800
 OFFICE_KNOWN_OPEN = {
-    # ABCD's guidelines are written for agents: for these questions the nearest section still yields
-    # agent-facing lines ("Flow: refunds and returns.", "Finally, you want to upgrade their shipping
-    # time.", "This loads information in the background related to this user.", "Get the brand and
-    # type…") instead of "not covered, shall I pass it to a person?".
-    "password-no-staff-text",
-    "delivery-time-no-staff-text",
-    "refund-then-order-number",
-    "bulk-discount",
-    "logo-pens",
-    # A model number is not matched ("HP 61" lists HP 950XL/96/60), and Amazon's inline CSS is kept
-    # in descriptions (".headerM {color:#000000;font-family:…" quoted for HP 60).
+    # "Do you have HP 61 black ink?" expects an HP 61 cartridge, but the catalog's first OFFICE_ITEMS
+    # items hold none (the HP 61 items are the 1225th and later of the file). The reply is right for
+    # this catalog: "We don't carry HP 61 black ink. The closest we have:" (model numbers match
+    # exactly; see hp-60-ink for one the catalog has).
     "hp-61-ink",
-    # Epson's cartridges are named "Inkjet Cartridge": the "ink" type pool misses them, Canon ink is listed.
-    "epson-ink-for-printer",
-    # "Will Brother TN450 toner work in my HL-2270DW?": the product's title lists HL-2270DW, yet the
-    # reply says the product information doesn't say.
-    "toner-compatibility-in-title",
-    # "any in blue?" after Pilot pens repeats the same list (the colour refinement is not applied).
-    "pens-in-blue",
 }
 
 
