@@ -370,8 +370,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if request is None and turn.verified_id is not None:
             # "when will the laptop arrive?" from a customer whose order holds the laptop.
             request = item_order_request(body, self.orders.orders_with_item(turn.verified_id, body))
+            request = request or self._when_ships(turn, body)  # "when will it ship?": their order
         if request is not None:
             return self._order_request(turn, request, body)
+        profile = self._profile_request(turn, body)  # "what address do you have on file for me?"
+        if profile is not None:
+            return profile
         if turn.verified_id is None and self._claim_only(body):
             # "Yara Li, zip 10126" or an email address alone, unasked (after a policy answer on
             # exchanges): the customer is proving who they are to see their orders.
@@ -381,9 +385,18 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._fault_report(turn, body)
 
         product = self._referenced_product(turn, body)
+        instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
+        if instead:
+            product = None
         wanted = self._item_for(body, product)
         if wanted:
             product = None  # "toner for a Brother laser printer" asks for toner, not about the printer
+        else:
+            # "which is lighter?", "how much for both?", "which colours do you have in M?": the products
+            # in the conversation, answered from their own facts.
+            about = self._about_products(turn, body, product)
+            if about is not None:
+                return about
         follow_up = self._continues_topic(body, product is not None)
         query, query_vec = body, None
         if follow_up and st.topic:
@@ -399,6 +412,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
 
         shopping = (
             wanted
+            or instead
             or cue.is_shopping(body)
             or (
                 st.need is not None

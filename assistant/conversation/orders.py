@@ -68,6 +68,29 @@ _ACTION_INTENTS: dict[str, OrderAction] = {
 }
 
 
+# "When will it ship?", "when does it arrive", "什么时候发货": when an order leaves or arrives.
+_WHEN_SHIPS = re.compile(
+    r"\bwhen\b[^.?!]{0,30}\b(?:ship|ships|shipped|dispatch\w*|sent|send|leave|go out|goes out|arrive|arrives|"
+    r"be delivered|deliver|get here|come|coming)\b|\bhow (?:soon|long)\b[^.?!]{0,20}\b(?:ship|arrive|deliver\w*)\b"
+    r"|什么时候(?:发货|到|送达|寄出|发出|能到)|多久(?:发货|能到|到)|几天(?:发货|到)",
+    re.I,
+)
+# Statuses of an order that has not left the warehouse yet (the store's words, any case).
+NOT_YET_SHIPPED = frozenset(["pending", "processing", "processed", "confirmed", "on hold", "on_hold", "packed"])
+
+
+def asks_when_ships(text: str) -> bool:
+    """The customer asks when something ships or arrives.
+
+    Example:
+        >>> asks_when_ships("when will it ship?"), asks_when_ships("它什么时候发货？")
+        (True, True)
+        >>> asks_when_ships("is it in stock?")
+        False
+    """
+    return bool(_WHEN_SHIPS.search(text))
+
+
 def find_order_ids(text: str) -> list[str]:
     """Order numbers as written by the customer, normalised to ``#XXX`` upper case."""
     out = []
@@ -124,9 +147,53 @@ def identity_message(check: IdentityCheck, language: str = "en") -> str | None:
 class OrderRequest:
     """What an order-related message asks for."""
 
-    kind: Literal["status", "action"]
+    kind: Literal["status", "action", "profile"]  # profile: the customer's details on file
     action: OrderAction | None = None
     order_ids: tuple[str, ...] = ()
+
+
+# Order statuses in the customer's language (general retail words; a status not listed stays as stored).
+_STATUS_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "pending": "待处理",
+        "processing": "处理中",
+        "processed": "已处理",
+        "confirmed": "已确认",
+        "on hold": "暂停处理",
+        "packed": "已打包",
+        "shipped": "已发货",
+        "in transit": "运输中",
+        "out for delivery": "派送中",
+        "delivered": "已送达",
+        "cancelled": "已取消",
+        "canceled": "已取消",
+        "returned": "已退货",
+        "return requested": "已申请退货",
+        "exchange requested": "已申请换货",
+        "refunded": "已退款",
+        "partially refunded": "已部分退款",
+        "failed": "失败",
+    },
+}
+
+
+def status_in(status: str, language: str) -> str:
+    """An order status in ``language`` ("shipped" -> "已发货"); as stored when there is no translation.
+
+    Example:
+        >>> status_in("shipped", "zh"), status_in("return_requested", "zh"), status_in("shipped", "en")
+        ('已发货', '已申请退货', 'shipped')
+        >>> status_in("pending (items modified)", "zh"), status_in("lost in the mail", "zh")
+        ('待处理（items modified）', 'lost in the mail')
+    """
+    table = _STATUS_WORDS.get(language)
+    if not table:
+        return status
+    key = " ".join(status.replace("_", " ").lower().split())
+    if key in table:
+        return table[key]
+    head, _, rest = key.partition(" (")
+    return f"{table[head]}（{rest.rstrip(')')}）" if head in table and rest else status
 
 
 @dataclass(frozen=True)
@@ -146,11 +213,11 @@ class OrderFacts:
             >>> f = OrderFacts("#A1", "shipped", ("Order #A1: status **shipped**",),
             ...                {"items": ["1 × Lamp"], "tracking_number": "1Z9", "tracking_carrier": "UPS"})
             >>> f.lines_in("zh")
-            ('订单 #A1：状态 **shipped**', '商品：1 × Lamp', '物流单号：UPS 1Z9')
+            ('订单 #A1：状态 **已发货**', '商品：1 × Lamp', '物流单号：UPS 1Z9')
         """
         if language != "zh":
             return self.lines
-        out = [f"订单 {self.order_id}：状态 **{self.status}**"]
+        out = [f"订单 {self.order_id}：状态 **{status_in(self.status, language)}**"]
         if self.placed:
             out.append(f"下单日期 {self.placed}")
         items = self.record.get("items") or []

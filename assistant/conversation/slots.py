@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 _ADDRESS_SKIP = ("phone", "email", "name")
 
 
-def _address(addr: Any) -> str:
+def address_text(addr: Any) -> str:
+    """A stored address as one line ("986 Sunset Drive, Suite 259, Denver, CO, 80279, USA")."""
     if not isinstance(addr, dict):
         return ""
     parts = [str(v).strip() for k, v in addr.items() if v and not any(s in str(k).lower() for s in _ADDRESS_SKIP)]
@@ -44,12 +45,12 @@ def verified_slot_values(db: Database, customer_id: str, order_id: str | None = 
         values["customer_name"] = _first_name(customer.name or "")
         values["email"] = customer.email or ""
         values["phone"] = str(addr.get("phone") or "")
-        values["address"] = _address(addr)
+        values["address"] = address_text(addr)
         order = s.get(Order, order_id) if order_id else None
         if order is not None and order.customer_id == customer_id:
             values["order_number"] = order.id
             values["tracking_number"] = order.tracking_number or ""
             values["date"] = order.created_at.date().isoformat() if order.created_at else ""
             values["amount"] = f"{order.total:.2f}" if order.total is not None else ""
-            values["address"] = _address(order.shipping_address) or values["address"]
+            values["address"] = address_text(order.shipping_address) or values["address"]
     return {k: v for k, v in values.items() if v}

@@ -8,17 +8,29 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
-from assistant.conversation.compose import Composed, ExtractiveComposer, best_sentences, policy_body
-from assistant.conversation.orders import OrderDesk, OrderFacts, OrderRequest, identity_message
+from assistant.conversation.compose import Composed, ExtractiveComposer, best_sentences, customer_units, policy_body
+from assistant.conversation.orders import (
+    NOT_YET_SHIPPED,
+    OrderDesk,
+    OrderFacts,
+    OrderRequest,
+    asks_when_ships,
+    identity_message,
+    status_in,
+)
+from assistant.conversation.profile import asks_profile, asks_profile_change, cannot_change, profile_of, profile_text
 from assistant.conversation.state import PendingOrder
 from assistant.conversation.templates import action_phrase, say
 from assistant.conversation.turn import Turn, passage_source
+from assistant.conversation.understand import has_reference
 from assistant.retrieval.hybrid import Passage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     import numpy as np
+
+    from assistant.config import Settings
 
 audit = logging.getLogger("assistant.audit")
 
@@ -27,6 +39,7 @@ class OrderStages:
     """Stage mixin of :class:`~assistant.conversation.engine.Assistant` (attributes declared below)."""
 
     orders: OrderDesk
+    settings: Settings
 
     def _retrieve(
         self, turn: Turn, collections: Sequence[str], query: str, query_vec: np.ndarray | None = None
@@ -92,8 +105,36 @@ class OrderStages:
             return Composed(say("identity", turn.language), meta={"basis": "identity"})
         return self._order_turn(turn, request, body)
 
+    def _profile_request(self, turn: Turn, body: str) -> Composed | None:
+        """ "What address do you have on file for me?": the verified customer's own details (a guest
+        proves who they are first). "Update it to …": the assistant cannot change a profile; it says
+        so and offers a person ("yes" hands over), never claiming a change. None for other messages."""
+        st = turn.state
+        after, st.about_profile = st.about_profile, False
+        if asks_profile_change(body, after_profile=after):
+            turn.shopping = False
+            turn.confidence = 1.0
+            st.handoff_offered = True
+            text = f"{cannot_change(turn.language)} {say('offer_handoff', turn.language)}"
+            return Composed(text, meta={"basis": "profile"})
+        if not asks_profile(body):
+            return None
+        return self._order_request(turn, OrderRequest("profile"), body)
+
+    def _profile_turn(self, turn: Turn) -> Composed:
+        assert turn.verified_id is not None
+        facts = profile_of(self.orders.db, turn.verified_id)
+        turn.confidence = 1.0
+        turn.shopping = False
+        if facts is None:
+            return Composed(say("no_answer", turn.language), meta={"basis": "none"})
+        turn.state.about_profile = True
+        return Composed(profile_text(facts, turn.language), meta={"basis": "profile"})
+
     def _order_turn(self, turn: Turn, request: OrderRequest, text: str) -> Composed:
         assert turn.verified_id is not None
+        if request.kind == "profile":
+            return self._profile_turn(turn)
         facts, missing = self.orders.orders_of(turn.verified_id, request.order_ids)
         if facts:
             turn.state.last_order_id = facts[0].order_id
@@ -111,13 +152,84 @@ class OrderStages:
                 example = facts[0].order_id if facts else "#12345"
                 action = action_phrase(request.action, turn.language)
                 return Composed(say("action_which", turn.language, action=action, example=example))
+            allowed = self._allowed_statuses(request.action)
+            if allowed is not None and facts[0].status.lower() not in allowed:
+                return self._action_not_allowed(turn, request.action, facts[0], allowed)
             return self._order_action(turn, request, facts[0], text)
         pending_action = turn.state.pending_action
         turn.state.pending_action = None
         if pending_action and len(facts) == 1 and request.order_ids:
             return self._order_turn(turn, OrderRequest("action", cast(Any, pending_action), request.order_ids), text)
         turn.orders = [f.record for f in facts]
-        return ExtractiveComposer.order_status(facts, missing, turn.language)
+        composed = ExtractiveComposer.order_status(facts, missing, turn.language)
+        if asks_when_ships(text) and len(facts) == 1 and facts[0].status.lower() in NOT_YET_SHIPPED:
+            return self._with_shipping_time(turn, composed)
+        return composed
+
+    def _when_ships(self, turn: Turn, body: str) -> OrderRequest | None:
+        """ "When will it ship?" from a verified customer about their order: the listed order (or
+        orders) not yet shipped, else, when no product is in focus, their orders not yet shipped,
+        else their latest. None for other messages, or when "it" is the product being discussed."""
+        st = turn.state
+        if turn.verified_id is None or not asks_when_ships(body) or not has_reference(body):
+            return None
+        if st.shown_orders:
+            facts, _ = self.orders.orders_of(turn.verified_id, tuple(st.shown_orders))
+        elif st.focus is None:
+            facts, _ = self.orders.orders_of(turn.verified_id)
+        else:
+            return None
+        waiting = [f.order_id for f in facts if f.status.lower() in NOT_YET_SHIPPED]
+        ids = waiting or [f.order_id for f in facts[:1]]
+        return OrderRequest("status", None, tuple(ids)) if ids else None
+
+    def _with_shipping_time(self, turn: Turn, composed: Composed) -> Composed:
+        """The one order's facts and, cited, the policy's sentence on when orders ship ("Orders leave
+        our warehouse within 1-2 business days.")."""
+        query = say("ships_when_query", turn.language)
+        policy = self._retrieve(turn, ["policies"], query)[:1]
+        if not policy:
+            return composed
+        title, pbody = policy_body(policy[0])
+        sent = best_sentences(query, pbody, limit=1)
+        if not sent:
+            return composed
+        turn.order_first = True  # the order is [1], the policy [2]
+        text = f"{composed.text}\n- {title.split('>')[-1].strip()}: {sent[0]} [2]"
+        return Composed(text, (policy[0],), composed.facts, composed.meta)
+
+    def _allowed_statuses(self, action: str) -> set[str] | None:
+        """The order statuses in which the shop's policy allows ``action`` (None: no rule configured)."""
+        orders = getattr(self.settings, "orders", None)
+        rules = getattr(orders, "action_statuses", None) or {}
+        return {s.lower() for s in rules[action]} if action in rules else None
+
+    def _action_not_allowed(self, turn: Turn, action: str, order: OrderFacts, allowed: set[str]) -> Composed:
+        """ "Cancel #W340…" on a processed order when the policy allows cancelling pending ones only:
+        the order's status, the policy's sentence on it (cited), nothing passed on as if it could be
+        done, and a person offered ("yes" hands over). "Why not?" next continues this topic."""
+        phrase = action_phrase(action, turn.language)
+        query = f"{phrase} order status {order.status} {' '.join(sorted(allowed))}"
+        policy = self._retrieve(turn, ["policies"], query)[:1]
+        status = status_in(order.status, turn.language)
+        lines = [say("action_not_allowed", turn.language, action=phrase, order_id=order.order_id, status=status)]
+        lines[0] += " [1]"
+        lines.append(f"- {order.text_in(turn.language)} [1]")
+        used: tuple[Passage, ...] = ()
+        if policy:
+            title, pbody = policy_body(policy[0])
+            # The sentence naming an allowed status ("… only if its status is 'pending'"), else the best.
+            units = [u for u in customer_units(pbody) if any(s in u.lower() for s in allowed)]
+            sent = units[:1] or best_sentences(query, pbody, limit=1)
+            if sent:
+                lines.append(f"- {title.split('>')[-1].strip()}: {sent[0]} [2]")
+                used = (policy[0],)
+        lines.append(say("offer_handoff", turn.language))
+        turn.state.topic = query
+        turn.state.handoff_offered = True
+        turn.orders = [order.record]
+        turn.order_first = True
+        return Composed("\n".join(lines), used, facts=order.lines)
 
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None

@@ -7,7 +7,7 @@ catalog's products that honour it: the type first, then attributes; price limits
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from assistant.config import ConversationSettings, Settings
 from assistant.conversation import understand as cue
@@ -20,11 +20,23 @@ from assistant.conversation.catalog import (
     requested_codes,
     stem,
 )
+from assistant.conversation.compare import (
+    asks_total,
+    compare_text,
+    comparison,
+    named_parts,
+    relative_text,
+    relative_weight,
+    stated_grams,
+    total_text,
+    weight_words,
+)
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.glossary import gloss
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, say
 from assistant.conversation.turn import Turn
+from assistant.conversation.variants import VariantQuestion, read_variant_question, variant_answer
 from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
 from assistant.retrieval.text import has_cjk, tokenize
@@ -40,6 +52,14 @@ _ASKS = re.compile(
     re.I,
 )
 _POLITE = frozenset(["please", "pls", "plz", "thanks", "thx", "asap"])
+# Service words that a question about a product's options also uses ("is it in stock?", "price?").
+_PRODUCT_SERVICE_WORDS = re.compile(r"\b(?:prices?|stock|items?|products?)\b|价格|库存|商品", re.I)
+# A question that is only a product fact's name: "price?", "and the weight?", "sizes?", "in stock?".
+_BARE_FACT = re.compile(
+    r"^\s*(?:and|so|ok|okay)?[\s,]*(?:the|its|what'?s the|what is the)?\s*(?:price|cost|weight|sizes?|colou?rs?|"
+    r"materials?|dimensions|availability|in stock)\s*[?？.!]*\s*$|^\s*(?:多少钱|价格呢?|什么价格)[?？]?\s*$",
+    re.I,
+)
 
 
 class ShoppingStages:
@@ -88,6 +108,89 @@ class ShoppingStages:
             return focus
         return None
 
+    def _about_products(self, turn: Turn, body: str, product: ProductFacts | None) -> Composed | None:
+        """A question about the products already in the conversation, answered from their own facts:
+        which of them is cheaper or lighter, what they cost together, which options one comes in.
+        None when the message is not such a question."""
+        by = comparison(body)
+        if by is not None or asks_total(body):
+            products = self._compared(turn, body, product, total=by is None)
+            if len(products) >= 2:
+                lang = turn.language
+                text = compare_text(products, by, lang) if by is not None else total_text(products, lang)
+                if text is not None:
+                    st = turn.state
+                    st.shown = [p.product_id for p in products]  # "how much for both?" next: these
+                    st.shown_orders, st.topic, st.variant_choice = [], "", {}
+                    turn.shopping = st.need is not None
+                    turn.products = list(products)
+                    turn.cite_products = list(products)
+                    turn.confidence = max(turn.confidence, 0.9)
+                    return Composed(text, meta={"basis": "product", "product_cited": True})
+        return self._variant_question(turn, body, product)
+
+    def _compared(self, turn: Turn, body: str, product: ProductFacts | None, *, total: bool) -> list[ProductFacts]:
+        """The products a comparison or a total is about: those the message names ("the X or the Y"),
+        the one in focus and one named ("is it lighter than the X?"), else the ones just listed
+        (for a total: two of them for "both", all for "all of them")."""
+        named: list[ProductFacts] = []
+        for part in named_parts(body):
+            found = self.catalog.named_in(part)
+            if found is not None and found not in named:
+                named.append(found)
+        if len(named) >= 2:
+            return named
+        st = turn.state
+        focus = self.catalog.get(st.focus)
+        if len(named) == 1 and focus is not None and focus is not named[0] and cue.has_reference(body):
+            return [focus, named[0]]
+        shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
+        if total and len(shown) != 2 and not re.search(r"all|都|全部", body, re.I):
+            return []
+        return shown
+
+    def _variant_question(self, turn: Turn, body: str, product: ProductFacts | None) -> Composed | None:
+        """A question about the options of the product named or in focus ("which colours do you have
+        in M then?", "is the size 10 available waterproof?", then "price?"): answered from its
+        variants, each option with its price and whether it is in stock. None when the message is
+        about something else (another type of product, a service question)."""
+        st = turn.state
+        focus = self.catalog.get(st.focus)
+        target = product or focus
+        if target is None or cue.is_service_topic(_PRODUCT_SERVICE_WORDS.sub(" ", body)):
+            return None
+        if product is None and not self._about_focus(body, target):
+            return None
+        question = read_variant_question(body, target.variants) if target.variants else None
+        bare = bool(_BARE_FACT.match(body)) and not st.topic
+        if question is None and bare and st.variant_choice and target is focus:
+            # "price?" right after "is the size 10 available waterproof?": that option's price.
+            question = VariantQuestion((), dict(st.variant_choice))
+        if question is None:
+            if bare and product is None:  # "price?" about the product just discussed
+                return self._product_question(turn, target, body, [], 0.0)
+            return None
+        st.focus = target.product_id
+        st.variant_choice = dict(question.chosen)
+        st.shown_orders = []
+        st.topic = ""
+        turn.shopping = st.need is not None
+        turn.products = [target]
+        turn.cite_products = [target]
+        turn.confidence = max(turn.confidence, 0.9)
+        text = variant_answer(target.name, target.variants, question, turn.language)
+        return Composed(text, meta={"basis": "product", "product_cited": True})
+
+    def _about_focus(self, body: str, focus: ProductFacts) -> bool:
+        """The message names no other kind of product than the one in focus: none of its words is a
+        word of another product type's name or a category that the focus's own name lacks."""
+        for word in cue.content_words(body):
+            if stem(word) in focus.name_words:
+                continue
+            if self.catalog.type_products(word) or self.catalog.category_named([word]):
+                return False
+        return True
+
     def _item_for(self, body: str, product: ProductFacts | None) -> bool:
         """A request worded "toner for a Brother laser printer": it asks for the thing before "for"
         (a type the catalog sells), and the product named after "for" (also a type the catalog
@@ -115,6 +218,7 @@ class ShoppingStages:
         self, turn: Turn, product: ProductFacts, body: str, policies: list[Passage], best_policy: float
     ) -> Composed:
         turn.state.focus = product.product_id
+        turn.state.variant_choice = {}
         turn.state.shown_orders = []  # "can I return it?" now means this product, not a listed order
         turn.shopping = turn.state.need is not None
         where = {"product_id": product.product_id}
@@ -139,6 +243,7 @@ class ShoppingStages:
             composed = self.composer.product_answer(body, product, [], reviews, turn.language)
         turn.products = [product]
         turn.cite_products = [product] if composed.meta.get("product_cited") else []
+        turn.state.topic = ""  # "price?" next is about this product, not the last service question
         turn.confidence = max(turn.confidence, 0.8 if composed.meta.get("basis") != "none" else 0.2)
         return composed
 
@@ -151,6 +256,9 @@ class ShoppingStages:
         st = turn.state
         asked = request or cue.is_shopping(body)
         phrase = cue.extract_need_phrase(body)
+        instead = self._instead(turn, body)
+        if instead is not None and instead[0] is not None:  # "那帐篷呢？": the request for another type
+            asked, phrase = True, instead[0]
         price = cue.parse_price(body, around=self.cfg.around_price_tolerance)
         old = st.need
         new_item = phrase.noun is not None and not cue.is_generic_noun(phrase.noun) and asked
@@ -192,6 +300,8 @@ class ShoppingStages:
         elif old is not None and (added := [a for a in cue.refined_attributes(body) if self.catalog.is_vocabulary(a)]):
             # "any in blue?" after a list of pens: the same pens, now blue.
             need.attributes = [*need.attributes, *(a for a in added if a not in need.attributes)]
+        if instead is not None and instead[0] is None:
+            need.audience = instead[1]  # "what about for kids?": the same request, for kids
         if price is None and old is not None and need is not old and cue.is_follow_up(body):
             # "what about something for his kitchen?" after "… under $200": the budget still holds.
             need.price_min, need.price_max = old.price_min, old.price_max
@@ -199,6 +309,8 @@ class ShoppingStages:
             if price.relative == "cheaper":
                 ref = [p.price for p in (self.catalog.get(i) for i in st.shown) if p and p.price is not None]
                 focus = self.catalog.get(st.focus)
+                if focus is not None and focus.price is not None and st.focus in st.shown[1:]:
+                    ref = [focus.price]  # "tell me about the second one", then "anything cheaper?": than it
                 base = max(ref) if ref else (focus.price if focus and focus.price else None)
                 if base is not None:
                     need.price_max, need.price_min = round(base - 0.01, 2), None
@@ -239,6 +351,67 @@ class ShoppingStages:
         need.category = cats.pop() if len(cats) == 1 else None
         return None
 
+    def _instead(self, turn: Turn, body: str) -> tuple[cue.NeedPhrase | None, str] | None:
+        """A follow-up asking for the last request again, for someone else ("what about for kids?":
+        (None, "kids"), the same need for kids) or for another type the catalog sells ("what about
+        the tent?", "那帐篷呢？": the new request's phrase). None otherwise ("and to Canada?", "那运费呢？",
+        "what about the Basalt?", which names one product)."""
+        found = cue.what_about(body)
+        if found is None:
+            return None
+        kind, words = found
+        old = turn.state.need
+        if kind == "audience":
+            if old is None or not (old.product_type or old.type_products or old.category):
+                return None
+            return None, words
+        noun = words if has_cjk(words) else (cue.content_words(words) or [""])[-1]
+        if not noun or cue.is_generic_noun(noun):
+            return None
+        typed = self._type_products(noun)
+        if not typed and has_cjk(noun) and (english := gloss(noun)):
+            typed = self._type_products(english[-1])
+        if not typed and self.catalog.category_named([noun]) is None:
+            return None
+        if len(typed) == 1 and tokenize(typed[0].name)[:1] == [stem(noun)]:
+            return None  # "the Basalt": one product's own name, not a kind of product
+        return cue.NeedPhrase(noun), ""
+
+    def _by_weight(
+        self,
+        turn: Turn,
+        need: Need,
+        candidates: list[ProductFacts],
+        shown: list[ProductFacts],
+        relative: Literal["lighter", "heavier"],
+    ) -> Composed:
+        """Products of the need lighter (heavier) than the one shown (the one in focus, else the first
+        listed), by the weights their descriptions state; a product with no stated weight is never
+        called lighter. Says so plainly when the shown product states no weight or nothing is lighter."""
+        st, lang = turn.state, turn.language
+        ref = next((p for p in shown if p.product_id == st.focus), shown[0])
+        grams = stated_grams(ref.description)
+        turn.shopping = True
+        if grams is None:
+            turn.products, turn.cite_products = [ref], [ref]
+            text = relative_text("unknown_weight", lang, name=ref.name, relative=relative)
+            return Composed(text, meta={"basis": "product", "product_cited": True})
+        weights = {p.product_id: stated_grams(p.description) for p in candidates if p.product_id != ref.product_id}
+        fit = [
+            p
+            for p in candidates
+            if (g := weights.get(p.product_id)) is not None and (g < grams if relative == "lighter" else g > grams)
+        ][: self.cfg.shopping_results]
+        values = {"name": ref.name, "weight": weight_words(ref.description), "relative": relative}
+        if not fit:
+            turn.products, turn.cite_products = [ref], [ref]
+            text = relative_text("none_relative", lang, need=need.describe(lang), **values)
+            return Composed(text, meta={"basis": "product", "product_cited": True})
+        st.shown, st.focus, st.shown_orders, st.variant_choice = [p.product_id for p in fit], fit[0].product_id, [], {}
+        turn.products, turn.cite_products = fit, fit
+        lead = relative_text("relative_intro", lang, need=need.describe(lang), **values)
+        return self.composer.shopping_answer(turn.text, fit, lang, lead=lead[:1].upper() + lead[1:])
+
     def _blind(self, text: str) -> bool:
         """The encoder cannot read ``text`` (Chinese for an English-only model)."""
         return has_cjk(text) and self.settings.embedding_model not in MULTILINGUAL_MODELS
@@ -262,7 +435,7 @@ class ShoppingStages:
         previous = st.need
         need, missing, relative = self._update_need(turn, body, qvec, request)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45
-        if not vague and cue.extract_need_phrase(body).noun is None:
+        if not vague and cue.extract_need_phrase(body).noun is None and self._instead(turn, body) is None:
             # "I need it for my company" names nothing to buy: a service question when the nearest
             # past conversations agree on a service intent ("can I get an invoice? I need it for…").
             intent = turn.intent
@@ -306,8 +479,12 @@ class ShoppingStages:
             pool = [p for p in self.catalog.products if p.category in cats]
         k = self.cfg.shopping_results
 
+        # "for kids": only products whose own text, Q&A or reviews mention them.
+        audience = {stem(w) for w in tokenize(need.audience)} | cjk_bigrams(need.audience)
+        audience |= {stem(w) for w in gloss(need.audience)} if has_cjk(need.audience) else set()
+
         def search(candidates: list[ProductFacts] | None) -> list[Match]:
-            return self.catalog.search(
+            found = self.catalog.search(
                 need_vec,
                 candidates=candidates,
                 price_min=need.price_min,
@@ -316,8 +493,15 @@ class ShoppingStages:
                 uses=need.uses,
                 query_text=body if has_cjk(body) else "",
             )
+            return [m for m in found if audience & (m.product.words | m.product.extra)] if audience else found
 
         matches = search(pool)
+        relative_to = relative_weight(body) if shown else None
+        if relative_to is not None:  # "something lighter?" after the tent
+            return self._by_weight(turn, need, [m.product for m in matches], shown, relative_to)
+        if relative is not None and relative.relative and shown:
+            # "anything cheaper?": other products than the ones just shown.
+            matches = [m for m in matches if m.product.product_id not in st.shown]
         if previous is not None and cue.refined_attributes(body) and len(need.attributes) > len(previous.attributes):
             # "any in blue?": only the listed kind that is blue, when there is one (no other colour pads).
             best = max((m.attributes_met for m in matches), default=0)
@@ -376,6 +560,9 @@ class ShoppingStages:
             matches = (
                 within[:k] or self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
             )
+            if refining:
+                # "anything cheaper?" after the only tent: no cheaper tent, and no chair or backpack instead.
+                matches = []
             closest = [say("closest", lang)] if matches else []
             lead = joined([say("no_match", lang, need=need.describe(lang)), *closest], lang)
         chosen = [m.product for m in matches[:k]]
@@ -383,6 +570,7 @@ class ShoppingStages:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
         st.shown = [p.product_id for p in chosen]
         st.shown_orders = []  # "the first one" now means a product
+        st.variant_choice = {}
         st.focus = chosen[0].product_id
         turn.products = chosen
         turn.cite_products = chosen

@@ -37,6 +37,8 @@ class Need(_Model):
     category_inferred: bool = False  # inferred from the request's meaning, not named: a soft limit
     attributes: list[str] = Field(default_factory=list)  # catalog words ("warm", "waterproof")
     uses: list[str] = Field(default_factory=list)  # what it is for ("hiking")
+    # Whom (or what) it is for, as a follow-up said it ("what about for kids?"): products must mention it.
+    audience: str = ""
     price_min: float | None = None
     price_max: float | None = None
     query: str = ""  # the need as one search text (type, attributes, uses), not the raw message
@@ -46,6 +48,8 @@ class Need(_Model):
         """A short description built from the parsed need, not the message: "warm jacket under $150"."""
         words = [*self.attributes, self.product_type or ("商品" if language == "zh" else "products")]
         head = joined((w for w in words if w), language)
+        if self.audience:
+            head = f"适合{self.audience}的{head}" if language == "zh" else f"{head} for {self.audience}"
         if self.price_min is not None and self.price_max is not None:
             head += (
                 f"，{self.price_min:g}-{self.price_max:g}美元"
@@ -62,7 +66,7 @@ class Need(_Model):
 class PendingOrder(_Model):
     """An order question waiting for the customer to verify who they are."""
 
-    kind: Literal["status", "action"] = "status"
+    kind: Literal["status", "action", "profile"] = "status"
     action: str | None = None
     order_ids: list[str] = Field(default_factory=list)
     # The customer name of a name-plus-zip claim that failed, for a reply that corrects only the zip.
@@ -75,10 +79,14 @@ class ConversationState(_Model):
     need: Need | None = None
     shown: list[str] = Field(default_factory=list)  # products the last shopping reply listed, in order
     focus: str | None = None  # the product the conversation is about now
+    # The variant options the last answer about the product in focus was limited to ("size 10,
+    # waterproof"), so "price?" next is that variant's price.
+    variant_choice: dict[str, str] = Field(default_factory=dict)
     pending: PendingOrder | None = None
     pending_action: str | None = None
     last_order_id: str | None = None
     shown_orders: list[str] = Field(default_factory=list)  # orders the last order reply listed, in order
+    about_profile: bool = False  # the last reply showed the customer's details on file ("update it to …")
     language: str = "en"  # the last confidently detected language
     topic: str = ""  # the last service question, for elliptical follow-ups ("and to Canada?")
     low_streak: int = 0

@@ -53,6 +53,17 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it and confirm with you; nothing has been changed yet.",
         "zh": "已将订单{order_id}的请求（{action}）转交给我们的团队，客服审核后会与您确认；目前订单尚未更改。",
     },
+    "action_not_allowed": {
+        "en": "Order {order_id} is **{status}**, and our policy doesn't allow a request to **{action}** an order "
+        "in that status, so I haven't passed one on and nothing has been changed.",
+        "zh": "订单{order_id}目前的状态是 **{status}**，按照我们的政策，该状态的订单不能{action}，"
+        "因此我没有提交请求，订单也没有任何更改。",
+    },
+    # The retrieval query for the policy's sentence on when orders ship (not shown to the customer).
+    "ships_when_query": {
+        "en": "when do orders ship leave the warehouse business days",
+        "zh": "订单 发货 时间 工作日 仓库",
+    },
     "action_which": {
         "en": "Which order would you like to {action}? Please send the order number (for example {example}).",
         "zh": "请问您要处理哪个订单？请提供订单号（例如 {example}）。",

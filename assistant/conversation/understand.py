@@ -245,7 +245,7 @@ _WHAT_DO_YOU_HAVE = re.compile(
     r"(?:do|does|can)\s+(?:you|y'all|your (?:shop|store))\s+(?:have|sell|carry|stock|offer)\b"
 )
 _CJK_NEED = re.compile(
-    r"(?:买|要|找|推荐|有没有|需要|有(?=适合|给))(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})"
+    r"(?:买|要|找|推荐|有没有|需要|有(?=适合|给)|^(?:请问|你们|你们店|店里)?有)(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})"
 )
 
 
@@ -372,8 +372,25 @@ def without_small_talk(text: str) -> str:
     return out.strip() or text
 
 
+# "有睡袋吗？" (do you have sleeping bags?): a shopping request unless it names a service ("有运费吗").
+_HAVE_ZH = re.compile(
+    r"^\s*(?:请问)?(?:你们|你们店|店里)?有(?!没有|货|现货)[\u4e00-\u9fffA-Za-z ]{1,12}(?:吗|么|嘛)\s*[？?]?\s*$"
+)
+
+
 def is_shopping(text: str) -> bool:
-    return bool(_SHOPPING.search(text))
+    """A request to buy or find something ("do you have…", "I'm looking for…", 有睡袋吗).
+
+    Example:
+        >>> is_shopping("有睡袋吗？"), is_shopping("有运费吗？"), is_shopping("有货吗？")
+        (True, False, False)
+        >>> is_shopping("有便宜一点的吗？")
+        False
+    """
+    if _SHOPPING.search(text):
+        return True
+    # "有便宜一点的吗？" (anything cheaper?) refines what was shown; it is no new request.
+    return bool(_HAVE_ZH.match(text)) and not is_service_topic(text) and not re.search(r"一点|一些|更|便宜|贵", text)
 
 
 def is_service_topic(text: str) -> bool:
@@ -536,3 +553,40 @@ def extract_need_phrase(text: str) -> NeedPhrase:
 
 def is_generic_noun(word: str | None) -> bool:
     return word is None or word.lower() in _GENERIC_NOUNS
+
+
+# "what about for kids?", "and for my dad?", "那给小孩的呢？": the same request for someone (or some use) else.
+_FOR_WHOM = re.compile(
+    r"^\s*(?:(?:and|ok|okay|so|but)\s+)?(?:(?:what|how)\s+about\s+)?(?:(?:one|ones)\s+)?"
+    r"for\s+(?:my\s+|a\s+|the\s+|our\s+|his\s+|her\s+)?([a-z][a-z' -]{1,30}?)\s*(?:then|instead|too)?\s*[?.!]*\s*$"
+    r"|^\s*那?(?:有)?(?:适合|给)([\u4e00-\u9fff]{1,6}?)(?:用)?的?呢\s*[？?]?\s*$",
+    re.I,
+)
+# "what about the tent?", "and tents?", "那帐篷呢？": the same request for another kind of product.
+_WHAT_ABOUT = re.compile(
+    r"^\s*(?:(?:and|ok|okay|so)\s+)?(?:(?:what|how)\s+about\s+)(?:the\s+|a\s+|an\s+|some\s+|any\s+)?"
+    r"(?!(?:something|anything|one|ones)\b)(?![^?]*\bfor\b)([a-z][a-z' -]{1,30}?)\s*[?.!]*\s*$"
+    r"|^\s*and\s+(?:the\s+|some\s+|any\s+)?([a-z][a-z' -]{1,30}?)\s*[?]+\s*$"
+    r"|^\s*那(?:个|么)?([\u4e00-\u9fffA-Za-z ]{1,10}?)呢\s*[？?]?\s*$",
+    re.I,
+)
+
+
+def what_about(text: str) -> tuple[Literal["audience", "item"], str] | None:
+    """A short follow-up that repeats the last request for someone else (``"audience"``) or for
+    another kind of product (``"item"``), with the words that say whom or what. Whether those words
+    name a product type is for the catalog to say.
+
+    Example:
+        >>> what_about("what about for kids?"), what_about("那给小孩的呢？")
+        (('audience', 'kids'), ('audience', '小孩'))
+        >>> what_about("what about the tent?"), what_about("那帐篷呢？"), what_about("how are you?")
+        (('item', 'tent'), ('item', '帐篷'), None)
+    """
+    m = _FOR_WHOM.match(text)
+    if m:
+        return "audience", next(g for g in m.groups() if g).strip()
+    m = _WHAT_ABOUT.match(text)
+    if m:
+        return "item", next(g for g in m.groups() if g).strip()
+    return None

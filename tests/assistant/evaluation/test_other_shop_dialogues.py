@@ -50,20 +50,7 @@ def _only_known_open(summary: dict[str, Any], known_open: set[str]) -> None:
 
 
 # Dialogues of the tau-retail shop that still fail, each with the reason (see _only_known_open).
-TAU_KNOWN_OPEN = {
-    # "which colours do you have in M then?" after the fleece jacket: "in M then" is read as a
-    # product the shop lacks ("We don't carry then.") and a helmet and sunglasses are offered.
-    "variant-colours-in-a-size",
-    # "what address do you have on file for me?" -> "We don't carry file."; the customer's profile
-    # (address on file) is not looked up, and "update it to …" is refused as off-topic.
-    "profile-address",
-    # Cancelling a *processed* order is passed to the team although the policy only allows cancelling
-    # pending orders; "why not?" is then refused as off-topic.
-    "cancel-a-processed-order",
-    # "is the size 10 available waterproof?" after the hiking boots lists other waterproof products;
-    # "price?" is not read as the boots' price.
-    "boots-size-waterproof",
-}
+TAU_KNOWN_OPEN: set[str] = set()
 
 
 @pytest.mark.shared_data

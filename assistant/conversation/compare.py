@@ -1,0 +1,256 @@
+"""Comparing the products in the conversation: "which is lighter?", "which one is cheaper, the X or
+the Y?", and totals: "how much for both?".
+
+Only what the catalog states is compared: the listed price, and a weight the product's own
+description states ("weighs 310 g", "weighing 1.9 kg packed"). A product with no stated weight is
+said to have none, never guessed.
+
+Example:
+    >>> comparison("which one is cheaper, the Basalt or the Meadow?"), comparison("哪个更轻？")
+    ('cheaper', 'lighter')
+    >>> comparison("something cheaper?") is None  # a request for other products, not a comparison
+    True
+    >>> asks_total("how much for both?"), asks_total("两个一共多少钱？"), asks_total("how much is it?")
+    (True, True, False)
+    >>> stated_grams("It packs into its own pocket and weighs 310 g in size M."), stated_grams("200 g insulation.")
+    (310.0, None)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from assistant.conversation.catalog import ProductFacts
+from assistant.conversation.templates import money
+
+Comparison = Literal["cheaper", "pricier", "lighter", "heavier"]
+
+_WORDS: dict[str, Comparison] = {
+    "cheaper": "cheaper",
+    "less expensive": "cheaper",
+    "more affordable": "cheaper",
+    "cheapest": "cheaper",
+    "costs less": "cheaper",
+    "cost less": "cheaper",
+    "more expensive": "pricier",
+    "pricier": "pricier",
+    "costs more": "pricier",
+    "cost more": "pricier",
+    "lighter": "lighter",
+    "lightest": "lighter",
+    "weighs less": "lighter",
+    "weigh less": "lighter",
+    "heavier": "heavier",
+    "heaviest": "heavier",
+    "weighs more": "heavier",
+    "weigh more": "heavier",
+    "便宜": "cheaper",
+    "贵": "pricier",
+    "轻": "lighter",
+    "重": "heavier",
+}
+_EN_WORDS = "|".join(sorted((re.escape(w) for w in _WORDS if w.isascii()), key=len, reverse=True))
+# "which is lighter?", "which one of them is cheaper", "which costs less", "is the X cheaper than the Y?"
+_ASKS = re.compile(
+    rf"\b(?:which|what)(?:\s+one)?(?:\s+of\s+(?:them|these|those|the\s+(?:two|three)|both|the\s+\w+))?"
+    rf"(?:\s+(?:is|are|'s|would be|will be))?\s+(?:the\s+)?({_EN_WORDS})\b"
+    rf"|\b(?:is|are)\s+(?:it|the\s[\w' -]{{2,40}}?)\s+({_EN_WORDS})\s+than\b"
+    r"|哪(?:个|款|一个|一款|件|双|顶)[^？?，,。]{0,4}?(?:更|比较)?(便宜|贵|轻|重)",
+    re.I,
+)
+_TOTAL = re.compile(
+    r"\bhow much (?:for|are|is|would|will|do|does)?\s*(?:it\s+be\s+|they\s+cost\s+|cost\s+)?(?:for\s+)?"
+    r"(?:both|the two|them both|all (?:three|four|of them)|them all|together|the (?:pair|set|lot))\b"
+    r"|\b(?:total|altogether|combined|in total)\b[^.?!]{0,20}\b(?:price|cost)\b|\b(?:price|cost) (?:of|for) both\b"
+    r"|\bboth together\b|一共多少|总共多少|合计多少|加起来多少|两个多少钱|两件多少钱|都买多少钱",
+    re.I,
+)
+_UNITS = {
+    "kg": 1000.0,
+    "kilo": 1000.0,
+    "g": 1.0,
+    "gram": 1.0,
+    "lb": 453.592,
+    "pound": 453.592,
+    "oz": 28.3495,
+    "ounce": 28.3495,
+    "公斤": 1000.0,
+    "千克": 1000.0,
+    "克": 1.0,
+}
+# A weight the description states as the product's own: "weighs 310 g", "weighing 1.9 kg packed".
+_WEIGHT = re.compile(
+    r"\bweigh(?:s|ing)?\s+(?:only\s+|just\s+|about\s+|around\s+|approximately\s+|under\s+)?(\d+(?:\.\d+)?)\s*"
+    r"(kg|kilos?|kilograms?|g|grams?|lbs?|pounds?|oz|ounces?)\b|重(?:约|量为|量)?\s*(\d+(?:\.\d+)?)\s*(公斤|千克|克)",
+    re.I,
+)
+_SPLIT = re.compile(r"\bor\b|\bvs\.?|\bversus\b|\band\b|,|还是|和|与|跟", re.I)
+
+
+def comparison(text: str) -> Comparison | None:
+    """What the customer compares the products by, when the message asks which one is so."""
+    m = _ASKS.search(text)
+    if not m:
+        return None
+    word = next(g for g in m.groups() if g).lower()
+    return _WORDS.get(word)
+
+
+_RELATIVE_WEIGHT = re.compile(
+    r"\b(lighter|less heavy|weighs? less|heavier|weighs? more)\b|(更轻|轻一点|轻一些|轻点|更重|重一点|重一些)", re.I
+)
+
+
+def relative_weight(text: str) -> Literal["lighter", "heavier"] | None:
+    """ "something lighter?" -> ``"lighter"``: the customer wants products lighter (heavier) than the one shown.
+
+    Example:
+        >>> relative_weight("something lighter?"), relative_weight("有没有更轻一点的？")
+        ('lighter', 'lighter')
+        >>> relative_weight("is it light?") is None
+        True
+    """
+    m = _RELATIVE_WEIGHT.search(text)
+    if not m:
+        return None
+    word = m.group(0).lower()
+    return "lighter" if ("light" in word or "less" in word or "轻" in word) else "heavier"
+
+
+def asks_total(text: str) -> bool:
+    """The customer asks what several products cost together."""
+    return bool(_TOTAL.search(text))
+
+
+def stated_grams(description: str) -> float | None:
+    """The weight (in grams) the description states for the product, else None."""
+    m = _WEIGHT.search(description)
+    if not m:
+        return None
+    value, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    unit = unit.lower()
+    factor = next((f for u, f in sorted(_UNITS.items(), key=lambda kv: -len(kv[0])) if unit.startswith(u)), 1.0)
+    return float(value) * factor
+
+
+def weight_words(description: str) -> str:
+    m = _WEIGHT.search(description)
+    if not m:
+        return ""
+    value, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{value} {unit}"
+
+
+def named_parts(text: str) -> list[str]:
+    """The parts of a message that may each name one product ("the X or the Y", "X和Y")."""
+    return [p.strip() for p in _SPLIT.split(text) if p and p.strip()]
+
+
+_TEXT = {
+    "en": {
+        "cheaper": "The **{first}** ({first_value}) costs less than {others}.",
+        "pricier": "The **{first}** ({first_value}) costs more than {others}.",
+        "lighter": "The **{first}** ({first_value}) is lighter than {others}.",
+        "heavier": "The **{first}** ({first_value}) is heavier than {others}.",
+        "other": "the **{name}** ({value})",
+        "states": "The catalog gives {value} for the **{name}**.",
+        "and": " and ",
+        "same": "The **{first}** and {others} cost the same.",
+        "no_price": "The catalog lists no price for the **{name}**.",
+        "no_weight": "The catalog doesn't state the weight of the **{name}**.",
+        "cannot": "So I can't compare them on that.",
+        "total": "Together they come to {total} at the listed prices:",
+        "unknown_weight": "The catalog doesn't state the weight of the **{name}**, so I can't tell which products "
+        "are {relative} than it. [1]",
+        "none_relative": "Among the products whose weight our catalog states, I couldn't find {need} {relative} than "
+        "the **{name}** ({weight}). [1]",
+        "relative_intro": "{need} {relative} than the **{name}** ({weight}), by the weight the catalog states:",
+        "lighter_word": "lighter",
+        "heavier_word": "heavier",
+        "item": "- **{name}**: {value} [{n}]",
+    },
+    "zh": {
+        "cheaper": "**{first}**（{first_value}）比{others}便宜。",
+        "pricier": "**{first}**（{first_value}）比{others}贵。",
+        "lighter": "**{first}**（{first_value}）比{others}轻。",
+        "heavier": "**{first}**（{first_value}）比{others}重。",
+        "other": "**{name}**（{value}）",
+        "states": "商品目录中 **{name}** 为 {value}。",
+        "and": "和",
+        "same": "**{first}** 和{others}价格相同。",
+        "no_price": "商品目录没有列出 **{name}** 的价格。",
+        "no_weight": "商品描述中没有写明 **{name}** 的重量。",
+        "cannot": "因此无法就此比较。",
+        "total": "按标价合计 {total}：",
+        "unknown_weight": "商品描述中没有写明 **{name}** 的重量，因此无法判断哪些商品比它{relative}。[1]",
+        "none_relative": "在写明重量的商品中，没有找到比 **{name}**（{weight}）{relative}的{need}。[1]",
+        "relative_intro": "比 **{name}**（{weight}）{relative}的{need}（按商品描述中的重量）：",
+        "lighter_word": "更轻",
+        "heavier_word": "更重",
+        "item": "- **{name}**：{value} [{n}]",
+    },
+}
+
+
+def compare_text(products: Sequence[ProductFacts], by: Comparison, language: str = "en") -> str:
+    """The products ranked by ``by`` from the catalog's own facts; ``[n]`` cites the n-th product.
+
+    Example:
+        >>> from assistant.conversation.catalog import ProductFacts
+        >>> a = ProductFacts("A", "Shell", "", "", "It weighs 310 g.", 129.0, True, (), (), ())
+        >>> b = ProductFacts("B", "Tent", "", "", "A tent weighing 1.9 kg packed.", 349.0, True, (), (), ())
+        >>> compare_text([b, a], "lighter")
+        'The **Shell** (310 g) is lighter than the **Tent** (1.9 kg). [1][2]'
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    by_price = by in ("cheaper", "pricier")
+    cite = {p.product_id: n for n, p in enumerate(products, start=1)}
+    known: list[tuple[float, ProductFacts, str]] = []
+    missing: list[str] = []
+    for p in products:
+        if by_price:
+            if p.price is None:
+                missing.append(t["no_price"].format(name=p.name) + f" [{cite[p.product_id]}]")
+            else:
+                known.append((p.price, p, money(p.price, language)))
+        else:
+            grams = stated_grams(p.description)
+            if grams is None:
+                missing.append(t["no_weight"].format(name=p.name) + f" [{cite[p.product_id]}]")
+            else:
+                known.append((grams, p, weight_words(p.description)))
+    if len(known) < 2:
+        stated = [t["states"].format(name=p.name, value=words) + f" [{cite[p.product_id]}]" for _v, p, words in known]
+        return " ".join([*stated, *missing, t["cannot"]])
+    known.sort(key=lambda k: k[0], reverse=by in ("pricier", "heavier"))
+    first_value, first, first_words = known[0]
+    rest = known[1:]
+    others = t["and"].join(t["other"].format(name=p.name, value=words) for _v, p, words in rest)
+    marks = "".join(f"[{n}]" for n in sorted(cite[p.product_id] for _v, p, _w in known))
+    if by_price and all(v == first_value for v, _p, _w in rest):
+        line = t["same"].format(first=first.name, others=others)
+    else:
+        line = t[by].format(first=first.name, first_value=first_words, others=others)
+    return " ".join([f"{line} {marks}", *missing])
+
+
+def total_text(products: Sequence[ProductFacts], language: str = "en") -> str | None:
+    """What the products cost together at their listed prices (None when one has no price)."""
+    t = _TEXT.get(language, _TEXT["en"])
+    if any(p.price is None for p in products):
+        return None
+    total = sum(p.price or 0.0 for p in products)
+    lines = [t["total"].format(total=money(total, language))]
+    lines.extend(
+        t["item"].format(name=p.name, value=money(p.price or 0.0, language), n=n) for n, p in enumerate(products, 1)
+    )
+    return "\n".join(lines)
+
+
+def relative_text(key: str, language: str = "en", **values: str) -> str:
+    """One of the messages about products lighter or heavier than the one shown (``key``)."""
+    t = _TEXT.get(language, _TEXT["en"])
+    relative = t[f"{values.pop('relative')}_word"]
+    return t[key].format(relative=relative, **values)

@@ -1,0 +1,228 @@
+"""Questions about a product's variants: which options exist, which are in stock, at what price.
+
+A product's variants carry options as the shop names them (``{"size": "M", "color": "black"}``).
+A message asks about them by naming an option ("which colours", "what sizes"), a value ("in M",
+"size 10", "black"), or an option whose values are yes/no ("waterproof"). Everything is read from
+the product's own options, so it works for any catalog; the only fixed words are a few general
+retail ones (colour/color, small/medium/large for S/M/L).
+
+Example:
+    >>> v = (({"size": "M", "color": "black"}, 149.0, False), ({"size": "L", "color": "red"}, 153.0, True))
+    >>> ask = read_variant_question("which colours do you have in M then?", v)
+    >>> ask.asked, ask.chosen
+    (('color',), {'size': 'M'})
+    >>> read_variant_question("is it warm?", v) is None
+    True
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from assistant.conversation.templates import money
+
+Variant = tuple[Mapping[str, str], float | None, bool]
+
+# How customers write an option's name when it differs from the shop's key.
+_KEY_WORDS = {"colour": "color", "colours": "color", "colors": "color", "colour's": "color"}
+# Size words for letter sizes ("medium" -> M) when the product's sizes are letters.
+_SIZE_WORDS = {
+    "extra small": "XS",
+    "x-small": "XS",
+    "small": "S",
+    "medium": "M",
+    "large": "L",
+    "extra large": "XL",
+    "x-large": "XL",
+    "xx-large": "XXL",
+}
+# Values too common as plain words to be read as a choice on their own ("is it light?").
+_AMBIGUOUS_VALUES = frozenset(
+    ["none", "yes", "no", "light", "dark", "high", "low", "standard", "regular", "long", "plain", "basic", "one size"]
+)
+_YES_NO = frozenset(["yes", "no"])
+_NEGATED = r"\b(?:not|non|without|isn'?t|aren'?t)[\s-]+(?:\w+[\s-]+)?"
+
+
+@dataclass(frozen=True)
+class VariantQuestion:
+    """Option keys the message asks about (``asked``) and the option values it names (``chosen``)."""
+
+    asked: tuple[str, ...] = ()
+    chosen: dict[str, str] = field(default_factory=dict)
+
+
+def option_values(variants: Sequence[Variant]) -> dict[str, list[str]]:
+    """Each option key with its values, in the order the variants list them."""
+    out: dict[str, list[str]] = {}
+    for options, _price, _ok in variants:
+        for key, value in options.items():
+            values = out.setdefault(str(key), [])
+            if str(value) not in values:
+                values.append(str(value))
+    return out
+
+
+def _asked_keys(text: str, keys: Sequence[str], yes_no: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    low = text.lower()
+    for word, key in _KEY_WORDS.items():
+        low = re.sub(rf"\b{re.escape(word)}\b", f"{key}s" if word.endswith("s") else key, low)
+    asked = []
+    for key in keys:
+        if key in yes_no:
+            continue  # "waterproof" chooses the waterproof ones; it asks for no list
+        last = re.escape(key.lower().split()[-1])
+        # "what sizes", "which colors", "what size is it", "in other colors", "sizes?"
+        plural = rf"\b{last}(?:s|es)\b"
+        pointed = rf"\b(?:what|which|other|different|more|all|available|any)\s+(?:\w+\s+)?{last}\b"
+        if re.search(plural, low) or re.search(pointed, low):
+            asked.append(key)
+    return tuple(asked)
+
+
+def _value_in(value: str, text: str, low: str, key: str) -> bool:
+    v = value.lower()
+    if v in _AMBIGUOUS_VALUES:
+        return False
+    if len(value) <= 2 and value.isalpha():
+        # A letter size is written in capitals ("in M"), or after "size" ("size m").
+        return bool(re.search(rf"(?<![\w'-]){re.escape(value)}(?![\w'-])", text)) or bool(
+            re.search(rf"\b{re.escape(key.lower())}\s+{re.escape(v)}\b", low)
+        )
+    if re.fullmatch(r"\d+(?:\.\d+)?", v):
+        # "size 10", "in 10", "a 10": a bare number, not money or a quantity of something else.
+        return bool(
+            re.search(rf"(?<![$\d.,]){re.escape(v)}(?![\d.,]*\s*(?:%|dollars?|bucks|\$))(?!\.\d)", low)
+        ) and bool(re.search(rf"(?:\b{re.escape(key.lower())}|\bin|\ba|\bthe)\s+{re.escape(v)}\b", low))
+    return bool(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", low))
+
+
+def read_variant_question(text: str, variants: Sequence[Variant]) -> VariantQuestion | None:
+    """What ``text`` asks about the variants (None when it names no option and no value of them)."""
+    if not variants:
+        return None
+    values = option_values(variants)
+    low = " ".join(text.lower().split())
+    flags = frozenset(k for k, vals in values.items() if {v.lower() for v in vals} <= _YES_NO)
+    asked = _asked_keys(text, list(values), flags)
+    chosen: dict[str, str] = {}
+    for key, vals in values.items():
+        if key in flags:
+            # "waterproof" for an option "waterproof: yes/no"; "not waterproof" for its "no".
+            if re.search(rf"\b{re.escape(key.lower())}\b", low) and key not in asked:
+                negated = re.search(_NEGATED + re.escape(key.lower()), low)
+                wanted = "no" if negated else "yes"
+                chosen[key] = next((v for v in vals if v.lower() == wanted), wanted)
+            continue
+        found = [v for v in vals if _value_in(v, text, low, key)]
+        if not found and key.lower() == "size":
+            letters = {v.upper() for v in vals}
+            for word, letter in sorted(_SIZE_WORDS.items(), key=lambda kv: -len(kv[0])):
+                if letter in letters and re.search(rf"\b{word}\b", low):
+                    found = [next(v for v in vals if v.upper() == letter)]
+                    break
+        if found:
+            # The longest value named ("rose gold" rather than "gold").
+            chosen[key] = max(found, key=len)
+    if not asked and not chosen:
+        return None
+    return VariantQuestion(asked, chosen)
+
+
+def matching(variants: Sequence[Variant], chosen: Mapping[str, str]) -> list[Variant]:
+    """The variants with every chosen value (an option a variant lacks does not exclude it)."""
+    return [v for v in variants if all(str(v[0].get(k, val)).lower() == str(val).lower() for k, val in chosen.items())]
+
+
+def _label(key: str, value: str) -> str:
+    """``size M``; an option of yes/no values by its name: ``waterproof`` / ``not waterproof``."""
+    low = value.lower()
+    if low not in _YES_NO:
+        return f"{key} {value}"
+    return key if low == "yes" else f"not {key}"
+
+
+def _order(value: str) -> float:
+    """Sizes 7, 8, 10 in numeric order; other values as the shop lists them (a stable sort)."""
+    m = re.match(r"\d+(?:\.\d+)?", value)
+    return float(m.group(0)) if m else float("inf")
+
+
+_TEXT = {
+    "en": {
+        "in": "The **{name}** in {choice}:",
+        "all": "Here are the options of the **{name}**:",
+        "none": "The **{name}** doesn't come in {choice}.",
+        "offered": "In {choice} it comes in: {values}.",
+        "out": "out of stock",
+        "ok": "in stock",
+    },
+    "zh": {
+        "in": "**{name}**（{choice}）：",
+        "all": "**{name}** 有以下款式：",
+        "none": "**{name}** 没有{choice}的款式。",
+        "offered": "{choice}的款式：{values}。",
+        "out": "缺货",
+        "ok": "有货",
+    },
+}
+
+
+def _prices(prices: Sequence[float], language: str) -> list[str]:
+    if not prices:
+        return []
+    low, high = min(prices), max(prices)
+    return [money(low, language) if low == high else f"{money(low, language)}–{money(high, language)}"]
+
+
+def variant_answer(name: str, variants: Sequence[Variant], question: VariantQuestion, language: str = "en") -> str:
+    """The variants' facts that answer ``question``, each line cited ``[1]`` (the product): the
+    options asked about (else every option the message left open), each with its price and whether
+    it is in stock; when no variant has every value named, what each value does come with.
+
+    Example:
+        >>> v = (({"size": "M", "color": "black"}, 149.0, False), ({"size": "L", "color": "red"}, 153.0, True))
+        >>> print(variant_answer("Fleece", v, VariantQuestion(("color",), {"size": "M"})))
+        The **Fleece** in size M:
+        - color black: $149.00, out of stock [1]
+        >>> print(variant_answer("Fleece", v, VariantQuestion((), {"size": "M", "color": "red"})))
+        The **Fleece** doesn't come in size M, color red. In size M it comes in: color black. In color red it \
+comes in: size L. [1]
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    chosen = dict(question.chosen)
+    found = matching(variants, chosen)
+    described = ", ".join(_label(k, v) for k, v in chosen.items())
+    if not found:
+        lines = [t["none"].format(name=name, choice=described)]
+        for key, value in chosen.items():
+            # What the value named does come with (the other values named left out).
+            alone = matching(variants, {key: value})
+            others = option_values(
+                [(dict((k, x) for k, x in o.items() if k in chosen and k != key), p, ok) for o, p, ok in alone]
+            )
+            values = [_label(k, x) for k, xs in others.items() for x in xs]
+            if values:
+                lines.append(t["offered"].format(choice=_label(key, value), values=", ".join(values)))
+        if len(lines) == 1:
+            offered = option_values(variants)
+            for key in chosen:
+                lines.append(t["offered"].format(choice=name, values=", ".join(_label(key, x) for x in offered[key])))
+        return " ".join(lines) + " [1]"
+    head = t["in"].format(name=name, choice=described) if chosen else t["all"].format(name=name)
+    # Show the options asked about, else every option the message did not fix.
+    show = [k for k in question.asked if k not in chosen] or [k for k in option_values(found) if k not in chosen]
+    groups: dict[str, list[Variant]] = {}
+    for variant in found:
+        label = ", ".join(_label(k, str(variant[0][k])) for k in show if k in variant[0]) or name
+        groups.setdefault(label, []).append(variant)
+    first = show[0] if show else ""
+    lines = [head]
+    for label, group in sorted(groups.items(), key=lambda kv: _order(str(kv[1][0][0].get(first, ""))))[:12]:
+        in_stock = [v for v in group if v[2]]
+        facts = _prices([v[1] for v in (in_stock or group) if v[1] is not None], language)
+        facts.append(t["ok"] if in_stock else t["out"])
+        lines.append(f"- {label}: {', '.join(facts)} [1]")
+    return "\n".join(lines)

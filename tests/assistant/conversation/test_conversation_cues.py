@@ -1,0 +1,109 @@
+"""The cues and wording behind follow-ups about products and orders: variant questions, comparisons,
+totals, lighter/heavier, a request repeated for someone else or another type, the customer's profile,
+order statuses in Chinese, "when will it ship?" (pure functions, no stores)."""
+
+from __future__ import annotations
+
+from assistant.conversation import understand as cue
+from assistant.conversation.catalog import ProductFacts
+from assistant.conversation.compare import asks_total, compare_text, comparison, relative_weight, stated_grams
+from assistant.conversation.orders import OrderFacts, asks_when_ships, status_in
+from assistant.conversation.profile import ProfileFacts, asks_profile, asks_profile_change, profile_text
+from assistant.conversation.variants import VariantQuestion, read_variant_question, variant_answer
+
+# A fleece as tau-bench's retail store lists it: size M exists only in black, out of stock.
+FLEECE = (
+    ({"size": "XL", "color": "navy", "zipper": "half"}, 157.61, True),
+    ({"size": "L", "color": "black", "zipper": "full"}, 159.92, True),
+    ({"size": "S", "color": "red", "zipper": "half"}, 141.29, True),
+    ({"size": "M", "color": "black", "zipper": "full"}, 149.48, False),
+)
+BOOTS = (
+    ({"size": "10", "material": "synthetic", "waterproof": "yes"}, 253.89, True),
+    ({"size": "10", "material": "leather", "waterproof": "yes"}, 251.38, False),
+    ({"size": "10", "material": "leather", "waterproof": "no"}, 241.90, False),
+    ({"size": "7", "material": "leather", "waterproof": "yes"}, 244.34, True),
+)
+
+
+def test_a_variant_question_reads_the_options_asked_and_the_values_named() -> None:
+    ask = read_variant_question("ok which colours do you have in M then?", FLEECE)
+    assert ask == VariantQuestion(("color",), {"size": "M"})
+    assert read_variant_question("Is the fleece jacket available in black, medium?", FLEECE) == VariantQuestion(
+        (), {"size": "M", "color": "black"}
+    )
+    # An option of yes/no values is chosen by its name; a number is a size only where a size is named.
+    assert read_variant_question("is the size 10 available waterproof?", BOOTS) == VariantQuestion(
+        (), {"size": "10", "waterproof": "yes"}
+    )
+    assert read_variant_question("not waterproof, size 7", BOOTS).chosen == {"size": "7", "waterproof": "no"}
+    assert read_variant_question("I have 10 dollars", BOOTS) is None
+    # A letter size is a capital or follows "size"; "a" or "I" in a sentence is no size.
+    assert read_variant_question("is it warm?", FLEECE) is None
+    assert read_variant_question("size m please", FLEECE).chosen == {"size": "M"}
+
+
+def test_a_variant_answer_states_each_option_with_its_price_and_stock() -> None:
+    text = variant_answer("Fleece Jacket", FLEECE, VariantQuestion(("color",), {"size": "M"}))
+    assert text == "The **Fleece Jacket** in size M:\n- color black: $149.48, out of stock [1]"
+    boots = variant_answer("Hiking Boots", BOOTS, VariantQuestion((), {"size": "10", "waterproof": "yes"}))
+    assert "waterproof" in boots.splitlines()[0]
+    assert "- material synthetic: $253.89, in stock [1]" in boots
+    assert "- material leather: $251.38, out of stock [1]" in boots and "241.90" not in boots
+    sizes = variant_answer("Hiking Boots", BOOTS, VariantQuestion(("size",), {}))
+    assert sizes.index("size 7") < sizes.index("size 10")  # numeric order, not the shop's list order
+    # No variant has both values: what each does come with, never a made-up option.
+    none = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"size": "M", "color": "red"}))
+    assert none.startswith("The **Fleece Jacket** doesn't come in size M, color red.")
+    assert "In size M it comes in: color black." in none and "In color red it comes in: size S." in none
+
+
+def test_comparisons_and_totals_use_only_the_stated_prices_and_weights() -> None:
+    assert comparison("which one is cheaper, the Basalt or the Meadow?") == "cheaper"
+    assert comparison("which is lighter?") == "lighter" and comparison("哪个更重？") == "heavier"
+    assert comparison("is the tent heavier than the pack?") == "heavier"
+    assert comparison("something cheaper?") is None and comparison("what's the cheapest tent?") is None
+    assert asks_total("how much for both?") and asks_total("两个一共多少钱？") and not asks_total("how much is it?")
+    assert stated_grams("weighing 1.9 kg packed") == 1900.0 and stated_grams("133 g synthetic insulation") is None
+    shell = ProductFacts("A", "Shell", "", "", "It weighs 310 g in size M.", 129.0, True, (), (), ())
+    tent = ProductFacts("B", "Tent", "", "", "A tent weighing 1.9 kg packed.", 349.0, True, (), (), ())
+    vest = ProductFacts("C", "Vest", "", "", "A light down vest.", 110.0, True, (), (), ())
+    lighter = compare_text([tent, shell], "lighter")
+    assert lighter == "The **Shell** (310 g) is lighter than the **Tent** (1.9 kg). [1][2]"
+    assert compare_text([tent, shell], "pricier").startswith("The **Tent** ($349.00) costs more than")
+    # "Light" in a description is no weight: the vest's is unknown, and nothing is guessed.
+    unknown = compare_text([shell, vest], "lighter")
+    assert "doesn't state the weight of the **Vest**" in unknown and "can't compare" in unknown
+    assert relative_weight("something lighter?") == "lighter" and relative_weight("is it light?") is None
+
+
+def test_a_request_repeated_for_someone_else_or_another_type() -> None:
+    assert cue.what_about("what about for kids?") == ("audience", "kids")
+    assert cue.what_about("那给小孩的呢？") == ("audience", "小孩")
+    assert cue.what_about("那帐篷呢？") == ("item", "帐篷")
+    assert cue.what_about("what about the tent?") == ("item", "tent")
+    # A new request with its own words is the shopping cue's, not a repeat.
+    assert cue.what_about("what about something for his kitchen?") is None
+    assert cue.is_shopping("有睡袋吗？") and not cue.is_shopping("有运费吗？") and not cue.is_shopping("有货吗？")
+
+
+def test_the_profile_is_asked_for_by_its_owner_only_and_a_change_is_read_as_one() -> None:
+    assert asks_profile("what address do you have on file for me?")
+    assert asks_profile("what's my email on file?") and asks_profile("我的地址是什么？")
+    assert not asks_profile("what is priya raman's address")
+    assert not asks_profile("what address is my order going to?")
+    assert asks_profile_change("please update my address to 1 Elm St")
+    assert asks_profile_change("can you update it to 55 Pine Road?", after_profile=True)
+    assert not asks_profile_change("can you update it to 55 Pine Road?")
+    assert not asks_profile_change("change the address on my order")  # an order's, the order desk's
+    text = profile_text(ProfileFacts("Noah Brown", "noah@example.com", "986 Sunset Drive, Denver, CO, 80279"))
+    assert "- Address: 986 Sunset Drive, Denver, CO, 80279" in text
+
+
+def test_order_statuses_read_in_chinese_and_when_it_ships() -> None:
+    assert status_in("shipped", "zh") == "已发货" and status_in("processing", "zh") == "处理中"
+    assert status_in("shipped", "en") == "shipped" and status_in("lost", "zh") == "lost"
+    facts = OrderFacts("#A1", "delivered", ("Order #A1: status **delivered**",), {"items": ["1 × Lamp"]})
+    assert facts.lines_in("zh")[0] == "订单 #A1：状态 **已送达**"
+    assert asks_when_ships("when will it ship?") and asks_when_ships("它什么时候发货？")
+    assert not asks_when_ships("do you ship to Canada?")
