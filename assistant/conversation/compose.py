@@ -180,6 +180,11 @@ _STATES = re.compile(
 _STAFF_LABEL = re.compile(r"^[A-Za-z][\w ]{0,24}:\s+[^.:!?\d]{0,160}\.?$")
 
 
+def written_for_staff(text: str) -> bool:
+    """Whether a policy passage is written for the shop's agents (see :func:`customer_units`)."""
+    return _written_for_staff([u for u in (_LEADING_CONTROL.sub("", u) for u in policy_units(text)) if u])
+
+
 def _written_for_staff(units: Sequence[str]) -> bool:
     """A section whose text is written for the shop's agents: it names the console's controls or
     more than one of its sentences is an instruction to staff (see :func:`staff_facing`)."""

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from assistant.config import ConversationSettings, Settings
-from assistant.conversation.compose import Composed, clean_markdown, policy_body
+from assistant.conversation.compose import Composed, clean_markdown, customer_units, policy_body, written_for_staff
 from assistant.conversation.handoff import HandoffPolicy
 from assistant.conversation.memory import ConversationMemory
 from assistant.conversation.panel import Panel
@@ -101,7 +101,11 @@ class FinishStage:
         without list markers, its lines read as one paragraph."""
         if p.collection != "policies":
             return p.text
-        return " ".join(clean_markdown(line) for line in policy_body(p)[1].splitlines() if line.strip())
+        body = policy_body(p)[1]
+        if written_for_staff(body):
+            # An agent playbook's section: only what its answers may quote, never the agents' steps.
+            return " ".join(customer_units(body))
+        return " ".join(clean_markdown(line) for line in body.splitlines() if line.strip())
 
     def _finish(self, turn: Turn, composed: Composed) -> TurnResult:
         st = turn.state

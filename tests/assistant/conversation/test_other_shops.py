@@ -265,6 +265,8 @@ def test_a_playbook_policy_is_answered_with_its_customer_facing_sentences(office
     assert "returns" in r.text.lower() or "30 days" in r.text
     for staff in ("[Pull up", "[Validate", "the customer", "Flow:", "Start by asking"):
         assert staff not in r.text, r.text
+        # The citation's preview shows the section as the answer may quote it, not the agents' steps.
+        assert all(staff not in c.snippet for c in r.citations), [c.snippet for c in r.citations]
 
 
 def test_a_question_whose_section_is_for_staff_only_offers_a_person(office_bot: Assistant) -> None:
