@@ -33,6 +33,8 @@ from pydantic_settings import (
 ENV_PREFIX = "SHOPASSIST_"
 CONFIG_FILE_ENV = "SHOPASSIST_CONFIG_FILE"
 DEFAULT_CONFIG_FILE = Path("shopassist.toml")
+#: A rate-limit setting with this value limits nothing.
+OFF = "off"
 
 
 class ConfigError(ValueError):
@@ -203,6 +205,22 @@ class SecuritySettings(BaseModel):
     identity_attempts_per_customer: str = Field(
         "5/hour", description="Failed identity checks naming one customer (by name, email or zip) allowed."
     )
+    conversations_per_client: str = Field(
+        "60/hour",
+        description="New conversations one client address may open (moving window, limits syntax, ';' for "
+        "several, e.g. '10/minute;60/hour'); 'off': no limit. Over it: 429 with Retry-After.",
+    )
+    messages_per_client: str = Field(
+        "30/minute;600/hour",
+        description="Customer messages one client address may send, across its conversations; 'off': no limit.",
+    )
+    verification_idle_minutes: int = Field(
+        30,
+        ge=1,
+        le=60 * 24 * 30,
+        description="A customer's identity check in a conversation (or the shop's sign-in it was opened with) "
+        "ends after this many minutes without a message from them: order questions ask them to verify again.",
+    )
     identity_methods: list[Literal["email", "name_zip"]] = Field(
         default_factory=lambda: ["email", "name_zip"],  # type: ignore[arg-type]
         description="What proves identity in chat; keep it to what the shop's policy text says.",
@@ -259,6 +277,19 @@ class SecuritySettings(BaseModel):
             parse(value)
         except ValueError:
             raise ValueError("must look like '3/hour' or '10 per day'") from None
+        return value
+
+    @field_validator("conversations_per_client", "messages_per_client")
+    @classmethod
+    def _check_client_rate(cls, value: str) -> str:
+        from limits import parse_many
+
+        if value.strip().lower() == OFF:
+            return OFF
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must look like '30/minute', '30/minute;600/hour' or 'off'") from None
         return value
 
 
@@ -438,6 +469,14 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(
         "5/15 minutes", description="Failed sign-ins allowed per username and client address (moving window)."
     )
+    login_account_rate_limit: str = Field(
+        "20/hour",
+        description="Failed sign-ins allowed per username from all addresses together (guesses spread over many "
+        "addresses); unknown usernames count the same, so the answer never tells whether an account exists.",
+    )
+    login_client_rate_limit: str = Field(
+        "30/hour", description="Failed sign-ins allowed per client address across all usernames (password spraying)."
+    )
     rate_limit_storage: str = Field(
         "memory://", description="Where sign-in failures are counted: memory:// (one process) or redis://host:6379."
     )
@@ -473,7 +512,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("login_rate_limit")
+    @field_validator("login_rate_limit", "login_account_rate_limit", "login_client_rate_limit")
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
         from limits import parse

@@ -328,6 +328,10 @@ def main() -> None:
     env = dict(os.environ)
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("ANONYMIZED_TELEMETRY", "False")
+    # Every simulated session comes from 127.0.0.1: the servers started here do not limit one address's
+    # conversations and messages (a server given by --url needs the same two settings).
+    env.setdefault("SHOPASSIST_SECURITY__CONVERSATIONS_PER_CLIENT", "off")
+    env.setdefault("SHOPASSIST_SECURITY__MESSAGES_PER_CLIENT", "off")
     if not args.url:
         data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="shopassist-load-")) / "data"
         env["SHOPASSIST_DATA_DIR"] = str(data_dir)

@@ -23,7 +23,14 @@ from typing import Any
 import gradio as gr
 
 from assistant.services import Services
-from assistant.services.types import Caller, ProductDetails, Recommendation, ServiceError, TurnResult
+from assistant.services.types import (
+    Caller,
+    ProductDetails,
+    Recommendation,
+    ServiceError,
+    TooManyRequests,
+    TurnResult,
+)
 from ui.auth import GENERIC_ERROR
 from ui.search import build_search_box
 
@@ -159,6 +166,19 @@ def product_details_markdown(p: ProductDetails) -> str:
     return "\n".join(lines)
 
 
+def _client(request: gr.Request | None) -> str:
+    """The browser's address (the security middleware resolved it; trusted proxies only)."""
+    return request.client.host if request is not None and request.client is not None else ""
+
+
+def _reset_error(exc: Exception, what: str) -> str:
+    """What the status line says when a new conversation could not be opened."""
+    if isinstance(exc, TooManyRequests):
+        return str(exc)
+    log.error("%s failed", what, exc_info=exc)
+    return GENERIC_ERROR
+
+
 # --- the area ------------------------------------------------------------------------------------------
 
 
@@ -246,10 +266,12 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
     for col, card in zip(slot_cols, slot_html, strict=True):
         slot_outputs += [col, card]
 
-    def open_conversation(customer_id: str | None) -> tuple[str, str, int]:
-        """Start a conversation: as a guest, or (demo picker) as a customer the shop vouches for."""
+    def open_conversation(customer_id: str | None, client: str = "") -> tuple[str, str, int]:
+        """Start a conversation: as a guest, or (demo picker) as a customer the shop vouches for.
+
+        ``client``: the browser's address, which may open ``security.conversations_per_client`` of them."""
         identity = services.users.demo_identity_token(customer_id) if customer_id else None
-        started = chat.start(identity_token=identity)
+        started = chat.start(identity_token=identity, client=client)
         caller = Caller(conversation_token=started.conversation_token)
         return started.conversation_id, started.conversation_token, chat.last_message_id(started.conversation_id,
                                                                                            caller)
@@ -266,7 +288,7 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
     ) -> Iterator[list[Any]]:
         # The security middleware already resolved the client address (trusted proxies only):
         # identity checks count failed attempts per client on this page too (issue 11).
-        client = request.client.host if request is not None and request.client is not None else ""
+        client = _client(request)
         text = (text or "").strip()
         keep = [gr.skip()] * (2 + 2 * SLOTS)
         done = [gr.skip()] * (1 + 2 * SLOTS)
@@ -282,7 +304,7 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         yield [history, conversation_id, token, ids, gr.skip(), seen, "", "", *keep]
         try:
             if not conversation_id or not token:
-                conversation_id, token, seen = open_conversation(customer_id)
+                conversation_id, token, seen = open_conversation(customer_id, client)
             caller = Caller(conversation_token=token, client=client)
             streamed = ""
             for item in chat.stream(conversation_id, caller, text):
@@ -301,6 +323,10 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
                 note = "A member of our team has been asked to help with this conversation." if item.handoff else ""
                 yield [history, conversation_id, token, ids, items, seen, note, "", *slot_updates(items),
                        uuid.uuid4().hex]
+        except TooManyRequests as exc:
+            # Nothing was sent: the message goes back in the box, the status line says how long to wait.
+            yield [history[:-2], conversation_id, token, ids, gr.skip(), seen, str(exc), text, *done,
+                   uuid.uuid4().hex]
         except ServiceError as exc:
             history[-1] = {"role": "assistant", "content": str(exc)}
             yield [history, conversation_id, token, ids, gr.skip(), seen, "", "", *done, uuid.uuid4().hex]
@@ -315,12 +341,14 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
     box.submit(respond, chat_inputs, chat_outputs, api_visibility="private", concurrency_limit=4)
 
     def handoff(history: ChatHistory, conversation_id: str | None, token: str | None, customer_id: str | None,
-                seen: int) -> tuple[Any, ...]:
+                seen: int, request: gr.Request) -> tuple[Any, ...]:
         try:
             if not conversation_id or not token:
-                conversation_id, token, seen = open_conversation(customer_id)
+                conversation_id, token, seen = open_conversation(customer_id, _client(request))
             result = chat.request_handoff(conversation_id, Caller(conversation_token=token),
                                           "customer pressed 'Talk to a human'")
+        except TooManyRequests as exc:
+            return history, conversation_id, token, seen, str(exc)
         except Exception as exc:
             log.error("handoff failed", exc_info=exc)
             return history, conversation_id, token, seen, GENERIC_ERROR
@@ -400,11 +428,11 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
 
     no_details = [gr.update(value="", visible=False)] * SLOTS
 
-    def reset(customer_id: str | None) -> list[Any]:
+    def reset(customer_id: str | None, client: str) -> list[Any]:
         """A fresh conversation: nothing of the last one (its identity check included) carries over."""
         if not customer_id:
             return [None, None, [], {}, [], 0, NEW_CONVERSATION, "", *slot_updates([]), *no_details]
-        conversation_id, token, seen = open_conversation(customer_id)
+        conversation_id, token, seen = open_conversation(customer_id, client)
         shown = chat.recommendations(conversation_id, Caller(conversation_token=token), k=SLOTS)
         items = [_rec_dict(r) for r in shown]
         return [conversation_id, token, [], {}, items, seen, NEW_CONVERSATION, "", *slot_updates(items), *no_details]
@@ -412,13 +440,12 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
     reset_outputs = [conv_id, conv_token, chatbot, msg_ids, recs, seen_agent, status, box, *slot_outputs,
                      *slot_details]
 
-    def restart_chat(customer_id: str | None) -> list[Any]:
+    def restart_chat(customer_id: str | None, request: gr.Request) -> list[Any]:
         try:
-            return reset(customer_id)
+            return reset(customer_id, _client(request))
         except Exception as exc:
-            log.error("new conversation failed", exc_info=exc)
             out: list[Any] = [gr.skip()] * len(reset_outputs)
-            out[reset_outputs.index(status)] = GENERIC_ERROR
+            out[reset_outputs.index(status)] = _reset_error(exc, "new conversation")
             return out
 
     restart.click(restart_chat, [customer], reset_outputs, api_visibility="private")
@@ -426,13 +453,12 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
     chatbot.clear(restart_chat, [customer], reset_outputs, api_visibility="private")
     if demo_choices:
 
-        def pick(customer_id: str) -> list[Any]:
+        def pick(customer_id: str, request: gr.Request) -> list[Any]:
             try:
-                return [customer_id or None, *reset(customer_id or None)]
+                return [customer_id or None, *reset(customer_id or None, _client(request))]
             except Exception as exc:
-                log.error("customer picker failed", exc_info=exc)
                 out: list[Any] = [gr.skip()] * (1 + len(reset_outputs))
-                out[1 + reset_outputs.index(status)] = GENERIC_ERROR
+                out[1 + reset_outputs.index(status)] = _reset_error(exc, "customer picker")
                 return out
 
         picker.change(pick, [picker], [customer, *reset_outputs], api_visibility="private")

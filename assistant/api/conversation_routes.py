@@ -127,9 +127,11 @@ def create_conversation(
     """Open a conversation (as a guest, or as the customer an ``identity_token`` proves).
 
     The response holds the ``conversation_token`` every later call of this conversation needs;
-    browsers also get it as an HttpOnly cookie.
+    browsers also get it as an HttpOnly cookie. One client address may open
+    ``security.conversations_per_client`` conversations (429 with Retry-After beyond).
     """
-    started = services.chat.start(identity_token=body.identity_token if body else None)
+    client = request.client.host if request.client else ""
+    started = services.chat.start(identity_token=body.identity_token if body else None, client=client)
     settings = services.settings
     response.set_cookie(
         conversation_cookie(started.conversation_id),
@@ -160,7 +162,8 @@ def send_message(
     caller: ConversationCaller,
     stream: Annotated[bool, Query(description="Stream NDJSON deltas, then the final result.")] = False,
 ) -> Any:
-    """Send a customer message; the reply cites its sources as [n] markers."""
+    """Send a customer message; the reply cites its sources as [n] markers. One client address may send
+    ``security.messages_per_client`` messages (429 with Retry-After beyond)."""
     if not stream:
         return services.chat.send(conversation_id, caller, body.text, body.session_events)
     # Checks (token, length) run here, so a refusal is a 4xx before the 200 streaming response starts.

@@ -1,8 +1,9 @@
 """What every route shares: the services, who the caller is, and service errors as HTTP statuses.
 
 Routers built with ``APIRouter(route_class=ServiceRoute)`` answer a service's
-:class:`~assistant.services.types.NotFound` with 404, ``Forbidden`` 403, ``Conflict`` 409 and
-``Invalid`` 422, each with the service's message as ``detail``.
+:class:`~assistant.services.types.NotFound` with 404, ``Forbidden`` 403, ``Conflict`` 409,
+``Invalid`` 422 and ``TooManyRequests`` 429 (with ``Retry-After``), each with the service's message as
+``detail``.
 
 Credentials (each shows in the OpenAPI schema as a security scheme):
 
@@ -21,7 +22,16 @@ from fastapi.routing import APIRoute
 from fastapi.security import APIKeyCookie, APIKeyHeader
 
 from assistant.services import Services
-from assistant.services.types import Caller, Conflict, Forbidden, Invalid, NotFound, ServiceError, SessionUser
+from assistant.services.types import (
+    Caller,
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    ServiceError,
+    SessionUser,
+    TooManyRequests,
+)
 from assistant.services.users import SESSION_COOKIE
 
 CONVERSATION_TOKEN_HEADER = "X-Conversation-Token"
@@ -45,6 +55,8 @@ STATUS = ((NotFound, 404), (Forbidden, 403), (Conflict, 409), (Invalid, 422))
 
 
 def http_error(exc: ServiceError) -> HTTPException:
+    if isinstance(exc, TooManyRequests):
+        return HTTPException(429, detail=str(exc), headers={"Retry-After": str(exc.retry_after)})
     for kind, code in STATUS:
         if isinstance(exc, kind):
             return HTTPException(code, detail=str(exc))

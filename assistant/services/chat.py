@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 import threading
@@ -28,14 +29,16 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.conversation.engine import ConversationNotFound
 from assistant.ops.recovery import ANSWER_ROLES
+from assistant.security.throttle import client_rate_for
 from assistant.services.catalog import CatalogService
 from assistant.services.types import (
     Caller,
@@ -49,6 +52,7 @@ from assistant.services.types import (
     ProductDetails,
     Recommendation,
     SessionEvent,
+    TooManyRequests,
     TurnResult,
 )
 from assistant.services.users import UsersService
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
     from assistant.interest.online import InterestService
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("assistant.audit")
 
 CHAT_SESSION_PREFIX = "chat-"
 ANONYMOUS_PREFIX = "anon:"
@@ -93,6 +98,26 @@ def customer_view(message: MessageView) -> MessageView | None:
 
 def customer_views(messages: Sequence[MessageView]) -> list[MessageView]:
     return [v for v in map(customer_view, messages) if v is not None]
+
+
+#: What a conversation's state holds only while its customer is verified, and its value afterwards: the shop's
+#: sign-in, the orders (and details on file) the last replies were about, an order question in progress.
+_VERIFIED_CONTEXT: dict[str, object] = {
+    "signed_in": False,
+    "pending": None,
+    "pending_action": None,
+    "last_order_id": None,
+    "shown_orders": [],
+    "about_profile": False,
+}
+
+
+def _duration(seconds: int) -> str:
+    """A wait in words: "40 seconds", "3 minutes"."""
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
 
 
 def chat_session_id(conversation_id: str) -> str:
@@ -197,12 +222,21 @@ class ChatService:
         return self.settings.conversation.max_message_chars
 
     # --- ownership --------------------------------------------------------------------------
-    def start(self, identity_token: str | None = None) -> ConversationStarted:
+    def start(self, identity_token: str | None = None, client: str = "") -> ConversationStarted:
         """Open a conversation: as a guest, or as the customer a shop-signed ``identity_token`` proves.
 
-        Raises :class:`Invalid` for a forged, expired or malformed identity token.
+        Raises :class:`Invalid` for a forged, expired or malformed identity token, and
+        :class:`TooManyRequests` once ``client`` (the caller's address; empty inside the process) opened
+        ``security.conversations_per_client`` conversations.
         """
         customer_id = self.users.verify_identity(identity_token) if identity_token else None
+        wait = client_rate_for(self.settings, "conversations").take(client)
+        if wait:
+            raise TooManyRequests(
+                f"Too many new conversations from your connection. Please wait {_duration(wait)} and try "
+                "again, or carry on in the conversation you have open.",
+                wait,
+            )
         # The shop vouches for a signed-in customer: the conversation is theirs, verified.
         conversation_id = self._engine().start_conversation(customer_id, signed_in=customer_id is not None)
         token = secrets.token_urlsafe(32)
@@ -223,21 +257,56 @@ class ChatService:
                 raise NotFound("No such conversation.")
             access = s.get(ConversationAccess, conversation_id)
             stored = access.token_hash if access is not None else None
-            customer = conv.verified_customer_id
             last_role = s.scalar(
                 select(Message.role)
                 .where(Message.conversation_id == conversation_id)
                 .order_by(Message.id.desc())
                 .limit(1)
             )
-        if not caller.is_staff:
-            given = caller.conversation_token
-            if not given or stored is None or not hmac.compare_digest(token_hash(given), stored):
-                raise Forbidden("This conversation needs its conversation token (or an agent session).")
+            if not caller.is_staff:
+                given = caller.conversation_token
+                if not given or stored is None or not hmac.compare_digest(token_hash(given), stored):
+                    raise Forbidden("This conversation needs its conversation token (or an agent session).")
+                if conv.verified_customer_id is not None:
+                    self._expire_verification(s, conv)
+            customer = conv.verified_customer_id
         # A message followed by an answer (assistant, agent or system) is answered, and so is every
         # earlier one: only a conversation ending in something else can need recovery.
         unanswered = last_role is not None and last_role not in ANSWER_ROLES
         return _Owner(customer, customer or f"{ANONYMOUS_PREFIX}{conversation_id}"), unanswered
+
+    def _expire_verification(self, s: Session, conv: Conversation) -> None:
+        """End the conversation's identity check (in chat, or the shop's sign-in it was opened with) once its
+        customer has written nothing for ``security.verification_idle_minutes``: whoever holds the browser
+        later must verify again before order details are shown. The binding and the order context go; the
+        transcript stays the conversation's."""
+        last = s.scalar(
+            select(func.max(Message.created_at)).where(Message.conversation_id == conv.id, Message.role == "customer")
+        )
+        active = last or conv.created_at
+        if active is None:
+            return
+        if active.tzinfo is None:  # SQLite hands back naive UTC
+            active = active.replace(tzinfo=UTC)
+        idle = datetime.now(UTC) - active
+        if idle <= timedelta(minutes=self.settings.security.verification_idle_minutes):
+            return
+        state = dict(conv.state or {})
+        for key, value in _VERIFIED_CONTEXT.items():
+            if key in state:
+                state[key] = value
+        conv.state = state
+        audit.info(
+            json.dumps(
+                {
+                    "event": "identity_expired",
+                    "conversation_id": conv.id,
+                    "customer_id": conv.verified_customer_id,
+                    "idle_minutes": round(idle.total_seconds() / 60),
+                }
+            )
+        )
+        conv.verified_customer_id = None
 
     def _open(self, conversation_id: str, caller: Caller) -> _Owner:
         """:meth:`authorize`, then :meth:`_recover` when the conversation may need it (one read per turn)."""
@@ -302,6 +371,13 @@ class ChatService:
     ) -> Iterator[str | TurnResult]:
         text = self._check_text(text)
         self._open(conversation_id, caller)
+        wait = client_rate_for(self.settings, "messages").take(caller.client)
+        if wait:
+            raise TooManyRequests(
+                f"You're sending messages faster than we can take them. Please wait {_duration(wait)} and "
+                "send it again.",
+                wait,
+            )
         events = tuple(e if isinstance(e, SessionEvent) else SessionEvent.model_validate(e) for e in session_events)
         return self._stream(conversation_id, text, events, caller.client)
 

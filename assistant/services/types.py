@@ -49,6 +49,7 @@ __all__ = [
     "ServiceError",
     "SessionEvent",
     "SessionUser",
+    "TooManyRequests",
     "TrainingResult",
     "TurnResult",
 ]
@@ -57,7 +58,7 @@ ROLE_RANK = {"agent": 1, "admin": 2}
 Decision = Literal["approve", "edit", "reject"]
 
 
-# --- errors: the API maps them to 404 / 403 / 409 / 422, the UI to a sentence ----------------------
+# --- errors: the API maps them to 404 / 403 / 409 / 422 / 429, the UI to a sentence ----------------------
 
 
 class ServiceError(Exception):
@@ -78,6 +79,15 @@ class Conflict(ServiceError):
 
 class Invalid(ServiceError, ValueError):
     """The input is malformed or out of bounds (an empty reply, an expired identity token)."""
+
+
+class TooManyRequests(ServiceError):
+    """The caller's client address used up its rate (conversations opened, messages sent): try again in
+    ``retry_after`` seconds (the API answers 429 with a Retry-After header)."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 # --- who is calling --------------------------------------------------------------------------------

@@ -189,10 +189,19 @@ def signer_for(settings: Settings) -> SessionSigner:
 
 
 class LoginThrottle:
-    """Counts failed sign-ins per (username, client address) in a moving window (the ``limits`` library).
+    """Counts failed sign-ins in moving windows (the ``limits`` library) under three keys at once:
 
-    Keyed by both, so guessing at one account is slowed without letting a stranger lock its owner
-    out from every address. The counts live in ``settings.rate_limit_storage``: in memory for one
+    * the username from one client address (``limit``): guessing at one account is slowed without
+      letting a stranger lock its owner out from every address;
+    * the username from all addresses together (``account_limit``): guesses spread over many addresses
+      (a botnet, rotated proxies) stop too;
+    * the client address across all usernames (``client_limit``): one address cannot try a common
+      password on every account name (password spraying).
+
+    Once any of them is spent, further attempts are refused (429) without checking the password,
+    until the window moves on. An unknown username counts exactly like a known one, so neither the
+    answer nor the throttle tells whether an account exists. A success clears only its own
+    username-and-address count. The counts live in ``settings.rate_limit_storage``: in memory for one
     process, or Redis/Memcached when several app processes share the load.
 
     Example:
@@ -200,43 +209,64 @@ class LoginThrottle:
         >>> t.failed("ana", "10.0.0.1"); t.failed("ana", "10.0.0.1")
         >>> t.retry_after("ana", "10.0.0.1") > 0, t.retry_after("ana", "10.0.0.2")
         (True, 0)
+        >>> t = LoginThrottle("5/minute", "memory://", account_limit="2/hour")
+        >>> t.failed("ana", "10.0.0.1"); t.failed("ana", "10.0.0.2")
+        >>> t.retry_after("ana", "10.0.0.3") > 0, t.retry_after("bob", "10.0.0.3")
+        (True, 0)
     """
 
-    def __init__(self, limit: str, storage_uri: str) -> None:
-        from limits import parse, storage, strategies
+    def __init__(
+        self, limit: str, storage_uri: str, *, account_limit: str | None = None, client_limit: str | None = None
+    ) -> None:
+        from limits import parse
+
+        from assistant.security.throttle import KeyedWindows
 
         self._limit = parse(limit)
-        self._limiter = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+        self._account = parse(account_limit) if account_limit else None
+        self._client = parse(client_limit) if client_limit else None
+        self._windows = KeyedWindows(storage_uri)
 
     @staticmethod
     def _key(username: str, client: str) -> str:
         return f"login|{username.strip().lower()}|{client}"
 
+    def _items(self, username: str, client: str) -> list[tuple[Any, str]]:
+        items: list[tuple[Any, str]] = [(self._limit, self._key(username, client))]
+        if self._account is not None:
+            items.append((self._account, f"login-account|{username.strip().lower()}"))
+        if self._client is not None:
+            items.append((self._client, f"login-client|{client}"))
+        return items
+
     def retry_after(self, username: str, client: str) -> int:
         """Seconds until another attempt is allowed (0: allowed now)."""
-        key = self._key(username, client)
-        if self._limiter.test(self._limit, key):
-            return 0
-        reset = self._limiter.get_window_stats(self._limit, key).reset_time
-        return max(1, int(reset - time.time()) + 1)
+        return self._windows.wait(self._items(username, client))
 
     def failed(self, username: str, client: str) -> None:
-        self._limiter.hit(self._limit, self._key(username, client))
+        self._windows.hit(self._items(username, client))
 
     def succeeded(self, username: str, client: str) -> None:
-        self._limiter.clear(self._limit, self._key(username, client))
+        # Only this pair: the account's and the address's counts guard against other guessers.
+        self._windows.clear(self._limit, self._key(username, client))
 
 
 _throttles: dict[str, LoginThrottle] = {}
 
 
 def throttle_for(settings: Settings) -> LoginThrottle:
-    """The sign-in throttle of one shop (one per data dir, limit and storage)."""
-    key = f"{settings.data_dir}|{settings.login_rate_limit}|{settings.rate_limit_storage}"
+    """The sign-in throttle of one shop (one per data dir, limits and storage)."""
+    limits = (settings.login_rate_limit, settings.login_account_rate_limit, settings.login_client_rate_limit)
+    key = "|".join([str(settings.data_dir), *limits, settings.rate_limit_storage])
     with _lock:
         throttle = _throttles.get(key)
         if throttle is None:
-            throttle = _throttles[key] = LoginThrottle(settings.login_rate_limit, settings.rate_limit_storage)
+            throttle = _throttles[key] = LoginThrottle(
+                settings.login_rate_limit,
+                settings.rate_limit_storage,
+                account_limit=settings.login_account_rate_limit,
+                client_limit=settings.login_client_rate_limit,
+            )
         return throttle
 
 

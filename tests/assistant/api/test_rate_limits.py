@@ -1,0 +1,147 @@
+"""Sign-in throttles per account and per address, and per-client limits on opening conversations and
+sending messages, over the JSON API (TestClient requests from chosen client addresses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from assistant.api.app import create_app
+from assistant.config import ConfigError, Settings, load_settings
+from assistant.services import Services
+from assistant.store.models import Conversation, Message
+from assistant.users import add_user
+
+
+def _client(services: Services, address: str) -> TestClient:
+    return TestClient(create_app(services, warm=False), client=(address, 50000))
+
+
+def _shop(settings: Settings, **update: Any) -> Services:
+    svc = Services.build(settings.model_copy(update=update))
+    add_user(svc.db, "ana", "agent-pass-123", "agent")
+    return svc
+
+
+def _login(client: TestClient, username: str, password: str) -> Any:
+    return client.post("/api/auth/login", json={"username": username, "password": password})
+
+
+# --- sign-in ---------------------------------------------------------------------------------------
+
+
+def test_guesses_at_one_account_spread_over_addresses_stop(settings: Settings) -> None:
+    svc = _shop(settings, login_rate_limit="3/minute", login_account_rate_limit="4/hour")
+    for i in range(4):  # one guess from each of four addresses: the per-address count never fills
+        assert _login(_client(svc, f"10.9.0.{i}"), "ana", f"guess-{i}").status_code == 401
+    blocked = _login(_client(svc, "10.9.0.99"), "ana", "agent-pass-123")
+    assert blocked.status_code == 429, blocked.text
+    assert "Too many failed sign-ins" in blocked.json()["detail"]
+    assert 0 < int(blocked.headers["Retry-After"]) <= 3601
+    # Other accounts are not affected.
+    add_user(svc.db, "bob", "agent-pass-456", "agent")
+    assert _login(_client(svc, "10.9.0.99"), "bob", "agent-pass-456").status_code == 200
+
+
+def test_an_unknown_account_is_answered_and_throttled_like_a_known_one(settings: Settings) -> None:
+    svc = _shop(settings, login_rate_limit="3/minute", login_account_rate_limit="2/hour")
+    answers = {}
+    for name in ("ana", "nobody"):
+        first = [_login(_client(svc, f"10.8.{n}.1"), name, "wrong-password") for n in range(2)]
+        then = _login(_client(svc, "10.8.9.9"), name, "wrong-password")
+        answers[name] = [(r.status_code, r.json()) for r in [*first, then]]
+    assert answers["ana"] == answers["nobody"]
+    assert [code for code, _ in answers["ana"]] == [401, 401, 429]
+
+
+def test_one_address_spraying_many_accounts_stops(settings: Settings) -> None:
+    svc = _shop(settings, login_rate_limit="3/minute", login_client_rate_limit="3/hour")
+    sprayer = _client(svc, "10.7.0.1")
+    for name in ("alice", "bert", "carla"):
+        assert _login(sprayer, name, "Summer2026!").status_code == 401
+    blocked = _login(sprayer, "ana", "agent-pass-123")
+    assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+    # The account's owner, elsewhere, signs in.
+    assert _login(_client(svc, "10.7.0.2"), "ana", "agent-pass-123").status_code == 200
+
+
+# --- conversations and messages --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def limited(services: Services) -> Services:
+    """The module's demo shop with small per-client limits."""
+    security = services.settings.security.model_copy(
+        update={"conversations_per_client": "3/hour", "messages_per_client": "2/minute"}
+    )
+    return Services.build(services.settings.model_copy(update={"security": security}))
+
+
+def _open(client: TestClient) -> Any:
+    return client.post("/api/conversations", json={})
+
+
+def _count(svc: Services, model: Any) -> int:
+    with svc.db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_one_address_opens_a_limited_number_of_conversations(limited: Services) -> None:
+    script = _client(limited, "10.6.0.1")
+    for _ in range(3):
+        assert _open(script).status_code == 201
+    before = _count(limited, Conversation)
+    refused = _open(script)
+    assert refused.status_code == 429, refused.text
+    assert "Too many new conversations" in refused.json()["detail"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 3601
+    assert _count(limited, Conversation) == before  # nothing stored
+    assert _open(_client(limited, "10.6.0.2")).status_code == 201  # another customer
+    # Calls from inside the process (CLI, the dialogue runner's own services) carry no address: not limited.
+    limited.chat.start()
+
+
+def test_one_address_sends_a_limited_number_of_messages(limited: Services) -> None:
+    script = _client(limited, "10.5.0.1")
+    started = _open(script).json()
+    head = {"X-Conversation-Token": started["conversation_token"]}
+    send = f"/api/conversations/{started['conversation_id']}/messages"
+    for text in ("hello", "How long does shipping take?"):
+        assert script.post(send, json={"text": text}, headers=head).status_code == 200
+    before = _count(limited, Message)
+    for url in (send, send + "?stream=true"):
+        refused = script.post(url, json={"text": "and to Canada?"}, headers=head)
+        assert refused.status_code == 429, refused.text
+        assert "faster than we can take them" in refused.json()["detail"]
+        assert 0 < int(refused.headers["Retry-After"]) <= 61
+    assert _count(limited, Message) == before
+    # The same customer's address is what counts, not the conversation: a new one does not help.
+    other = _open(script).json()
+    refused = script.post(
+        f"/api/conversations/{other['conversation_id']}/messages",
+        json={"text": "hello"},
+        headers={"X-Conversation-Token": other["conversation_token"]},
+    )
+    assert refused.status_code == 429
+
+
+def test_rate_settings_are_checked_and_can_be_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOPASSIST_SECURITY__MESSAGES_PER_CLIENT", "lots")
+    with pytest.raises(ConfigError, match="SHOPASSIST_SECURITY__MESSAGES_PER_CLIENT"):
+        load_settings()
+    monkeypatch.setenv("SHOPASSIST_SECURITY__MESSAGES_PER_CLIENT", "OFF")
+    monkeypatch.setenv("SHOPASSIST_LOGIN_ACCOUNT_RATE_LIMIT", "many")
+    with pytest.raises(ConfigError, match="SHOPASSIST_LOGIN_ACCOUNT_RATE_LIMIT"):
+        load_settings()
+    monkeypatch.delenv("SHOPASSIST_LOGIN_ACCOUNT_RATE_LIMIT")
+    assert load_settings().security.messages_per_client == "off"
+
+
+def test_off_limits_nothing() -> None:
+    from assistant.security.throttle import ClientRate
+
+    rate = ClientRate("off", "memory://", "messages")
+    assert all(rate.take("10.4.0.1") == 0 for _ in range(1000))
