@@ -63,4 +63,7 @@ def create_app(services: Services, *, warm: bool = True) -> FastAPI:
     from assistant.api import search_routes  # the personalized search box (issue 18)
 
     app.include_router(search_routes.router)
+    from assistant.api.openapi import document_access
+
+    document_access(app)  # x-required-role on every role-checked operation
     return app

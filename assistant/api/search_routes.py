@@ -41,7 +41,8 @@ class SearchResponse(BaseModel):
     millis: float
 
 
-@router.get("/search", response_model=SearchResponse)
+# The credentials are optional here: ``{}`` in the operation's security says so (OpenAPI).
+@router.get("/search", response_model=SearchResponse, openapi_extra={"security": [{}]})
 def search(
     request: Request,
     services: ServicesDep,
