@@ -22,6 +22,7 @@ from assistant.services import Services
 from assistant.services.types import ServiceError, SessionUser
 from ui import charts
 from ui.auth import DENIED_MESSAGE, SigninPanel, plain_error, require, signin_panel
+from ui.uploads import discard_uploads
 
 log = logging.getLogger(__name__)
 
@@ -132,23 +133,6 @@ def run_ingest(services: Services, paths: list[Path], fmt: str, progress: gr.Pro
         parts.append(_report_markdown(path.name, report))
         rows += _rejection_rows(path.name, report)
     return "\n\n".join(parts), rows
-
-
-def discard_uploads(paths: list[Path]) -> None:
-    """Delete the copies Gradio kept of uploaded files once they were read: they hold the raw data, before
-    personal data is redacted, and would outlive ``forget-customer``. Only files in Gradio's upload folder."""
-    from gradio.utils import get_upload_folder
-
-    folder = Path(get_upload_folder()).resolve()
-    for path in paths:
-        try:
-            real = path.resolve()
-            if real.is_relative_to(folder) and real != folder:
-                real.unlink(missing_ok=True)
-                if real.parent != folder and not any(real.parent.iterdir()):
-                    real.parent.rmdir()
-        except OSError:
-            log.warning("could not delete the uploaded copy %s", path, exc_info=True)
 
 
 def _stats_tables(services: Services) -> tuple[list[list[Any]], list[list[Any]]]:

@@ -21,6 +21,7 @@ from assistant.services import Services
 from assistant.services import dialogue_runs as runs
 from assistant.services.types import ServiceError
 from ui.auth import DENIED_MESSAGE, plain_error, require
+from ui.uploads import discard_uploads
 
 RUN_COLUMNS = ["date (UTC)", "suite", "dialogues passed", "turns passed", "failed checks", "p50 ms", "run"]
 NO_RUNS = "No run yet. Upload a suite and press **Run against the live shop**."
@@ -140,7 +141,7 @@ def build_dialogues_tab(services: Services) -> None:
     ) -> tuple[Any, ...]:
         user = require(services, request, "admin")
         if user is None:
-            return (DENIED_MESSAGE,) + (gr.skip(),) * 5
+            return (DENIED_MESSAGE,) + (gr.skip(),) * 6
         path = _uploaded_path(uploaded)
         try:
             if path is not None:
@@ -148,31 +149,40 @@ def build_dialogues_tab(services: Services) -> None:
             else:
                 latest = runs.list_runs(settings, user)
                 if not latest:
-                    return ("Upload a suite first.",) + (gr.skip(),) * 5
+                    return ("Upload a suite first.",) + (gr.skip(),) * 6
                 name = latest[0].suite
                 text = runs.read_suite(settings, latest[0].run_id, user)
         except UnicodeDecodeError:
-            return ("The suite is not UTF-8 text. Save it as UTF-8 JSONL and upload it again.",) + (gr.skip(),) * 5
+            return ("The suite is not UTF-8 text. Save it as UTF-8 JSONL and upload it again.",) + (gr.skip(),) * 5 + (
+                None,
+            )
         except OSError as exc:
-            return (plain_error("reading the suite", exc),) + (gr.skip(),) * 5
+            return (plain_error("reading the suite", exc),) + (gr.skip(),) * 5 + (None,)
+        finally:
+            # Read once (the run keeps its own copy of the suite): Gradio's copy goes, the file input empties.
+            if path is not None:
+                discard_uploads([path])
 
         def tick(done: int, total: int, dialogue_id: str) -> None:
             progress((done, total), desc=f"{dialogue_id} ({done}/{total} messages)")
 
+        emptied = None if path is not None else gr.skip()
         try:
             run = runs.run_suite(services, text, name, user, progress=tick)
         except ServiceError as exc:
             message = str(exc)
             if "\n" in message or " line " in message:
                 message = "The suite is not valid:\n\n" + "\n".join(f"- {line}" for line in message.splitlines())
-            return (message,) + (gr.skip(),) * 5
+                if path is not None:
+                    message += "\n\nFix the file and upload it again."
+            return (message,) + (gr.skip(),) * 5 + (emptied,)
         except Exception as exc:
-            return (plain_error("running the dialogue suite", exc),) + (gr.skip(),) * 5
+            return (plain_error("running the dialogue suite", exc),) + (gr.skip(),) * 5 + (emptied,)
         summary = (
             f"Run **{run.run_id}** of *{run.suite}* finished: dialogues {_pct(run.dialogues)}, "
             f"turns {_pct(run.turns)}, {run.failures} failed checks."
         )
-        return (summary, *listing(user, run.run_id))
+        return (summary, *listing(user, run.run_id), emptied)
 
     def do_pick(selected: str | None, earlier: str | None, request: gr.Request) -> tuple[Any, Any]:
         user = require(services, request, "admin")
@@ -196,6 +206,7 @@ def build_dialogues_tab(services: Services) -> None:
     outputs = [table, pick, before, comparison, report]
     refresh_btn.click(do_refresh, None, outputs, api_name="admin_dialogue_runs")
     tab.select(do_refresh, None, outputs, api_visibility="private")
-    run_btn.click(do_run, [suite_file], [status, *outputs], api_name="admin_dialogue_run", concurrency_limit=1)
+    run_btn.click(do_run, [suite_file], [status, *outputs, suite_file], api_name="admin_dialogue_run",
+                  concurrency_limit=1)
     pick.change(do_pick, [pick, before], [comparison, report], api_visibility="private")
     before.change(do_pick, [pick, before], [comparison, report], api_visibility="private")

@@ -18,6 +18,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.security.links import LinkPolicy
 from assistant.services import Services
 from assistant.services.knowledge import AnswerView, CandidateView
 from assistant.services.types import ServiceError
@@ -33,7 +34,14 @@ def _label(c: CandidateView) -> str:
     return f"{c.topic} · {c.n_conversations} conversations · consistency {c.consistency:.2f} — “{question}”"
 
 
-def _details_md(c: CandidateView) -> str:
+def _plain_links(markdown: str, links: LinkPolicy) -> str:
+    """Mined text comes from customers' past messages: a link off the shop's allow-list is shown as plain text
+    (label and address in a code span), as in a reply to a customer, so a planted phishing link is never one
+    click away for a reviewing agent."""
+    return links.neutralize(markdown).text
+
+
+def _details_md(c: CandidateView, links: LinkPolicy) -> str:
     lines = [
         f"**Mined from {c.n_conversations} past conversations** · agents' replies consistency "
         f"**{c.consistency:.2f}** · status **{c.status}**"
@@ -50,21 +58,22 @@ def _details_md(c: CandidateView) -> str:
     if c.sources:
         shown = ", ".join(html.escape(s.get("conversation_id", "")) for s in c.sources[:6])
         lines.append(f"_Source conversations: {shown}{' …' if c.n_conversations > 6 else ''}_")
-    return "\n".join(lines)
+    return _plain_links("\n".join(lines), links)
 
 
-def _approved_md(answers: list[AnswerView]) -> str:
+def _approved_md(answers: list[AnswerView], links: LinkPolicy) -> str:
     if not answers:
         return "_No approved answers yet._"
     lines = ["**Approved answers the assistant cites**"]
     for a in answers[:50]:
         when = a.approved_at.strftime("%Y-%m-%d %H:%M")
         lines.append(f"- **{html.escape(a.title)}** (v{a.version}, approved by {html.escape(a.approved_by)}, {when})")
-    return "\n".join(lines)
+    return _plain_links("\n".join(lines), links)
 
 
 def build_knowledge_section(services: Services) -> None:
     """Render the "Suggested answers" section into the current Blocks context (inside the agent area)."""
+    links = LinkPolicy.from_settings(services.settings)
     with gr.Accordion("Suggested answers", open=True, elem_id="kb-section"):
         gr.Markdown(
             "Answers mined from past conversations, with every customer's details replaced by placeholders. "
@@ -98,7 +107,7 @@ def build_knowledge_section(services: Services) -> None:
         summary = (f"**{n.get('pending', 0)}** waiting · **{n.get('approved', 0)}** approved · "
                    f"**{n.get('rejected', 0)}** rejected")
         return [summary, gr.update(choices=choices, value=[]), gr.update(choices=choices, value=None),
-                _approved_md(kb.answers(user))]
+                _approved_md(kb.answers(user), links)]
 
     list_outputs = [counts, select, pick, approved]
 
@@ -155,7 +164,7 @@ def build_knowledge_section(services: Services) -> None:
             return [gr.skip(), gr.skip(), gr.skip(), gr.skip(), str(exc)]
         except Exception as exc:
             return [gr.skip(), gr.skip(), gr.skip(), gr.skip(), plain_error("open suggested answer", exc)]
-        return [c.topic, c.question, c.answer, _details_md(c), ""]
+        return [c.topic, c.question, c.answer, _details_md(c, links), ""]
 
     pick.change(do_open, [pick], [topic, question, answer, details, result], api_name="kb_open")
 

@@ -27,6 +27,7 @@ from assistant.services import Services
 from ui.admin import build_admin_area
 from ui.agent_console import build_agent_console
 from ui.auth import LOGIN_JS, LOGOUT_JS, SigninPanel, current
+from ui.browser_sessions import SessionBinding
 from ui.customer import build_customer_area
 
 log = logging.getLogger(__name__)
@@ -325,4 +326,11 @@ def mount_ui(app: FastAPI, services: Services) -> FastAPI:
         app = gr.mount_gradio_app(app, page, path=path, **kwargs)
         page.has_launched = True  # Gradio's own check of input files applies (see above)
     app.add_middleware(UploadGuard, services=services)
+    # A page's Gradio session (its gr.State: the conversation token) answers only the browser that opened it,
+    # so a session hash read from a URL in some log is of no use (ui/browser_sessions.py).
+    app.add_middleware(
+        SessionBinding,
+        secure=services.settings.session_cookie_secure,
+        max_body=services.settings.security.max_ui_body_bytes,
+    )
     return app

@@ -130,3 +130,131 @@ def test_no_page_keeps_a_run_history(shop: Shop, area: str) -> None:
     assert guest.get(f"{area}/config").json()["run_history"] is False
     assert guest.get(f"{area}/gradio_api/runs").status_code == 404
     assert guest.get(f"{area}/gradio_api/run-history/records", params={"bucket": "x/y"}).status_code == 404
+
+
+def test_a_dialogue_suite_upload_is_deleted_once_read(shop: Shop) -> None:
+    """Like an ingested file: a suite (customers' names, emails in its turns) must not linger in Gradio's
+    folder, reachable at /admin/gradio_api/file=<path>."""
+    admin = shop.signed_in(*ADMIN)
+    suite = json.dumps({"id": "hello", "turns": [{"say": "hello", "expect": {"handoff": False}}]}) + "\n"
+    for content, outcome in ((b"{not json\n", "not valid"), (suite.encode(), "finished")):
+        uploaded = admin.post("/admin/gradio_api/upload", files={"files": ("suite.jsonl", content)})
+        assert uploaded.status_code == 200, uploaded.text
+        path = Path(uploaded.json()[0])
+        assert path.exists()
+        done = shop.call(admin, "/admin", "admin_dialogue_run", [_file(path)])
+        assert done.get("success"), json.dumps(done)[:500]
+        data = done["output"]["data"]
+        assert outcome in data[0], data[0]
+        assert not path.exists() and data[-1] is None  # deleted, and the file input emptied
+
+
+def _join(
+    client: httpx.Client, area: str, api_name: str, data: list[Any], session: str, config: dict[str, Any] | None = None
+) -> httpx.Response:
+    config = config or client.get(f"{area}/config").json()
+    index, dep = next((i, d) for i, d in enumerate(config["dependencies"]) if d.get("api_name") == api_name)
+    body = {"data": data, "fn_index": index, "session_hash": session, "trigger_id": dep["targets"][0][0]}
+    return client.post(f"{area}/gradio_api/queue/join", json=body)
+
+
+def _events(client: httpx.Client, area: str, session: str) -> tuple[int, dict[str, Any]]:
+    last: dict[str, Any] = {}
+    with client.stream("GET", f"{area}/gradio_api/queue/data", params={"session_hash": session}) as events:
+        if events.status_code != 200:
+            return events.status_code, {}
+        for line in events.iter_lines():
+            if line.startswith("data:"):
+                last = json.loads(line[5:])
+                if last.get("msg") in ("process_completed", "unexpected_error"):
+                    break
+    return 200, last
+
+
+def test_a_session_hash_from_a_url_does_not_open_the_customers_chat(shop: Shop) -> None:
+    """The page's session hash travels in URLs (the event stream's ?session_hash=, the heartbeat's path),
+    so it lands in access logs. Knowing it must not let anyone chat in that customer's conversation (its
+    verified orders) or snapshot the page: the session answers only the browser that opened it."""
+    session = uuid.uuid4().hex[:12]
+    customer = httpx.Client(base_url=shop.url, timeout=180)
+    customer.get("/")  # the page, as a browser opens it
+    inputs = [None, [], None, None, None, {}, 0]
+    for text in ("Where is my order?", "I'm Ravi Kulkarni, 48104"):
+        inputs[0] = text
+        assert _join(customer, "", "chat", inputs, session).status_code == 200
+        status, done = _events(customer, "", session)
+        assert status == 200 and done.get("success"), json.dumps(done)[:300]
+    assert "#JP1054" in json.dumps(done["output"]["data"][0])
+    # Someone who read the hash in a log, with or without a cookie of their own.
+    config = customer.get("/config").json()
+    for own_cookie in (False, True):
+        stranger = httpx.Client(base_url=shop.url, timeout=180)
+        if own_cookie:
+            stranger.get("/")
+            assert stranger.cookies
+        inputs[0] = "show status of all my orders"
+        joined = _join(stranger, "", "chat", inputs, session, config)
+        assert joined.status_code == 403, joined.text[:300]
+        status, leaked = _events(stranger, "", session)
+        assert status == 403 and "#JP1054" not in json.dumps(leaked)
+        assert stranger.get("/gradio_api/deep_link", params={"session_hash": session}).status_code == 403
+        assert stranger.get(f"/gradio_api/heartbeat/{session}").status_code == 403
+    # The customer carries on.
+    inputs[0] = "thanks!"
+    assert _join(customer, "", "chat", inputs, session).status_code == 200
+    assert _events(customer, "", session)[0] == 200
+
+
+def test_links_in_mined_questions_reach_the_console_as_plain_text(shop: Shop) -> None:
+    """Mined examples are customers' own words from past conversations: a planted phishing link shows as plain
+    text (label and address in a code span, which no Markdown renderer makes clickable), as in replies."""
+    from assistant.store.models import AnswerCandidate
+
+    phish = "Where is my refund? Fill in [the refund form](https://refunds.evil.example/claim) or www.evil.example/x"
+    with shop.services.db.session() as s:
+        row = AnswerCandidate(
+            key=f"planted-{uuid.uuid4().hex[:8]}",
+            topic="Refund timing",
+            question="Where is my refund?",
+            answer="Refunds reach your card within 5-10 business days.",
+            examples=[phish, "Has my refund been sent? https://juniperandpine.com/help is your page"],
+            sources=[{"conversation_id": "[see](https://evil.example/c)"}],
+            n_conversations=2,
+            consistency=0.8,
+        )
+        s.add(row)
+        s.flush()
+        candidate_id = row.id
+    agent = shop.signed_in(*AGENT)
+    session = uuid.uuid4().hex[:12]
+    for api_name, data in (("kb_list", []), ("kb_open", [candidate_id])):  # the list fills the picker first
+        assert _join(agent, "/agent", api_name, data, session).status_code == 200
+        status, done = _events(agent, "/agent", session)
+        assert status == 200 and done.get("success"), json.dumps(done)[:500]
+    details = str(done["output"]["data"][3])
+    assert "Where is my refund" in details and "the refund form" in details
+    assert "](http" not in details and "](" not in details
+    assert "`refunds.evil.example/claim`" in details and "`www.evil.example/x`" in details
+    assert "https://evil" not in details and "https://refunds" not in details
+
+
+def test_the_chat_page_says_plainly_when_a_client_sends_too_fast(shop: Shop) -> None:
+    """Over ``security.messages_per_client`` the page keeps the message in the box and says how long to wait."""
+    security = shop.settings.security.model_copy(update={"messages_per_client": "1/minute"})
+    limited = Services.build(shop.settings.model_copy(update={"security": security}))
+    with serving(create_server(limited)) as url:
+        browser = httpx.Client(base_url=url, timeout=180)
+        browser.get("/")
+        session = uuid.uuid4().hex[:12]
+        outputs = []
+        for text in ("How long does shipping take?", "And to Canada?"):
+            assert _join(browser, "", "chat", [text, [], None, None, None, {}, 0], session).status_code == 200
+            status, done = _events(browser, "", session)
+            assert status == 200 and done.get("success"), json.dumps(done)[:300]
+            outputs.append(done["output"]["data"])
+    assert "faster than" not in json.dumps(outputs[0])
+    second = outputs[1]
+    shown = [str(v) for v in second if isinstance(v, str)]
+    assert any("You're sending messages faster than we can take them. Please wait" in v for v in shown), second
+    assert "And to Canada?" in shown  # still in the box, to send again
+    assert "And to Canada?" not in json.dumps(second[0])  # not in the chat as if it had been sent

@@ -1,0 +1,178 @@
+"""A page's Gradio session belongs to the browser that opened it.
+
+Gradio keys each page's server-side state (``gr.State``: the chat's conversation id and secret
+token, the customer picked; the components' values) by a ``session_hash`` the page makes up, and
+believes any request naming it. That hash travels in URLs: the event stream
+``<page>/gradio_api/queue/data?session_hash=…``, the heartbeat ``<page>/gradio_api/heartbeat/<hash>``,
+``<page>/gradio_api/deep_link?session_hash=…``. URLs land in access logs (uvicorn's, a reverse
+proxy's, a log shipper's), so anyone who can read a log could join the queue under a customer's hash
+and chat in their conversation (its verified order details included) or snapshot the page's values.
+
+:class:`SessionBinding` makes the hash useless on its own: every page response gives the browser a
+random HttpOnly cookie (``shopassist_browser``, SameSite=Lax), and the first request naming a
+session hash with that cookie binds the hash to it (a digest, kept in this process, where Gradio
+keeps the state too). A later request naming the hash without that cookie gets 403, wherever the hash
+is: query string, path, or JSON body (queue join, run, call, cancel). A client that never had the
+cookie (a script without a cookie jar) keeps working unbound, as before.
+
+Example:
+    >>> app = SessionBinding(app, secure=False, max_body=4 * 1024 * 1024)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, MutableMapping
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+BROWSER_COOKIE = "shopassist_browser"
+#: Routes that are not the pages' own (the JSON API, product images): no cookie, no check.
+OUTSIDE = ("/api/", "/media/", "/healthz", "/docs", "/redoc", "/openapi.json")
+_HASH_IN_PATH = re.compile(r"/gradio_api/(?:heartbeat|stream)/([^/?]+)")
+REFUSED = b'{"detail":"This page session belongs to another browser. Reload the page to start your own."}'
+
+
+def _cookie(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"cookie":
+            jar: SimpleCookie = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:
+                return None
+            morsel = jar.get(BROWSER_COOKIE)
+            if morsel is not None and morsel.value:
+                return str(morsel.value)
+    return None
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+def session_hashes(path: str, query: bytes, body: Any = None) -> set[str]:
+    """Every session hash a Gradio request names: ``?session_hash=``, the path, a JSON body's field.
+
+    Example:
+        >>> sorted(session_hashes("/agent/gradio_api/heartbeat/abc", b"session_hash=def", {"session_hash": "ghi"}))
+        ['abc', 'def', 'ghi']
+    """
+    found = set(parse_qs(query.decode("latin-1")).get("session_hash", []))
+    found |= set(_HASH_IN_PATH.findall(path))
+    if isinstance(body, dict) and isinstance(body.get("session_hash"), str):
+        found.add(body["session_hash"])
+    return {h for h in found if h}
+
+
+class SessionBinding:
+    """Pure ASGI middleware: see the module docstring."""
+
+    def __init__(self, app: Any, *, secure: bool, max_body: int, max_sessions: int = 200_000) -> None:
+        self.app = app
+        self.secure = secure
+        self.max_body = max_body
+        self.max_sessions = max_sessions
+        self._owners: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def claim(self, session_hash: str, browser: str | None) -> bool:
+        """May this browser (its cookie; None: none sent) use ``session_hash``? Binds it on first use."""
+        with self._lock:
+            owner = self._owners.get(session_hash)
+            if owner is None:
+                if browser is None:
+                    return True  # a client without the cookie: unbound, as Gradio has it
+                self._owners[session_hash] = hashlib.sha256(browser.encode()).hexdigest()
+                if len(self._owners) > self.max_sessions:
+                    self._owners.popitem(last=False)
+                return True
+            self._owners.move_to_end(session_hash)
+            return browser is not None and secrets.compare_digest(owner, hashlib.sha256(browser.encode()).hexdigest())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "") if scope.get("type") == "http" else ""
+        if not path or path.startswith(OUTSIDE):
+            await self.app(scope, receive, send)
+            return
+        browser = _cookie(scope)
+        body: Any = None
+        if "/gradio_api/" in path and scope.get("method") == "POST" and "json" in _header(scope, b"content-type"):
+            raw = await _read(receive, self.max_body)
+            if raw is None:
+                await _reply(send, 413, b'{"detail":"Request body too large."}')
+                return
+            try:
+                body = json.loads(raw or b"null")
+            except ValueError:
+                body = None
+            receive = _replay(raw, receive)
+        for session_hash in session_hashes(path, scope.get("query_string", b""), body):
+            if not self.claim(session_hash, browser):
+                await _reply(send, 403, REFUSED)
+                return
+        if browser is not None:
+            await self.app(scope, receive, send)
+            return
+        cookie = (
+            f"{BROWSER_COOKIE}={secrets.token_urlsafe(32)}; Path=/; HttpOnly; SameSite=Lax"
+            + ("; Secure" if self.secure else "")
+        ).encode()
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
+
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    """The body read already, then the connection's own messages (a disconnect when it comes)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": raw, "more_body": False}
+
+    return replayed
+
+
+async def _reply(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
