@@ -36,7 +36,7 @@ from assistant.conversation.glossary import gloss
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, say
 from assistant.conversation.turn import Turn
-from assistant.conversation.variants import VariantQuestion, read_variant_question, variant_answer
+from assistant.conversation.variants import VariantQuestion, matching, read_variant_question, variant_answer
 from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
 from assistant.retrieval.text import has_cjk, tokenize
@@ -159,8 +159,8 @@ class ShoppingStages:
         target = product or focus
         if target is None or cue.is_service_topic(_PRODUCT_SERVICE_WORDS.sub(" ", body)):
             return None
-        if product is None and not self._about_focus(body, target):
-            return None
+        if product is None and (len(st.shown) > 1 or not self._about_focus(body, target)):
+            return None  # "any in green?" after a list is about the list, not its first product
         question = read_variant_question(body, target.variants) if target.variants else None
         bare = bool(_BARE_FACT.match(body)) and not st.topic
         if question is None and bare and st.variant_choice and target is focus:
@@ -170,8 +170,9 @@ class ShoppingStages:
             if bare and product is None:  # "price?" about the product just discussed
                 return self._product_question(turn, target, body, [], 0.0)
             return None
-        st.focus = target.product_id
-        st.variant_choice = dict(question.chosen)
+        st.focus, st.shown = target.product_id, [target.product_id]
+        # "price?" next is about these options, when the product has them ("in purple" it has not).
+        st.variant_choice = dict(question.chosen) if matching(target.variants, question.chosen) else {}
         st.shown_orders = []
         st.topic = ""
         turn.shopping = st.need is not None

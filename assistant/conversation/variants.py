@@ -43,6 +43,35 @@ _AMBIGUOUS_VALUES = frozenset(
     ["none", "yes", "no", "light", "dark", "high", "low", "standard", "regular", "long", "plain", "basic", "one size"]
 )
 _YES_NO = frozenset(["yes", "no"])
+# Colour words, for a colour the product does not come in ("do you have it in purple?").
+_COLOURS = frozenset(
+    [
+        "black",
+        "white",
+        "grey",
+        "gray",
+        "red",
+        "blue",
+        "navy",
+        "green",
+        "yellow",
+        "orange",
+        "purple",
+        "pink",
+        "brown",
+        "beige",
+        "tan",
+        "khaki",
+        "olive",
+        "silver",
+        "gold",
+        "cream",
+        "teal",
+        "maroon",
+        "burgundy",
+        "charcoal",
+    ]
+)
 _NEGATED = r"\b(?:not|non|without|isn'?t|aren'?t)[\s-]+(?:\w+[\s-]+)?"
 
 
@@ -123,6 +152,8 @@ def read_variant_question(text: str, variants: Sequence[Variant]) -> VariantQues
                 if letter in letters and re.search(rf"\b{word}\b", low):
                     found = [next(v for v in vals if v.upper() == letter)]
                     break
+        if not found and key.lower() in ("color", "colour"):
+            found = [w for w in re.findall(r"[a-z]+", low) if w in _COLOURS]
         if found:
             # The longest value named ("rose gold" rather than "gold").
             chosen[key] = max(found, key=len)
@@ -144,10 +175,15 @@ def _label(key: str, value: str) -> str:
     return key if low == "yes" else f"not {key}"
 
 
+_LETTER_SIZES = {size: rank for rank, size in enumerate(["XXS", "XS", "S", "M", "L", "XL", "XXL", "XXXL"])}
+
+
 def _order(value: str) -> float:
-    """Sizes 7, 8, 10 in numeric order; other values as the shop lists them (a stable sort)."""
+    """Sizes 7, 8, 10 and XS, S, M, L in their order; other values as the shop lists them (a stable sort)."""
     m = re.match(r"\d+(?:\.\d+)?", value)
-    return float(m.group(0)) if m else float("inf")
+    if m:
+        return float(m.group(0))
+    return float(_LETTER_SIZES.get(value.upper(), float("inf")))
 
 
 _TEXT = {
@@ -156,6 +192,7 @@ _TEXT = {
         "all": "Here are the options of the **{name}**:",
         "none": "The **{name}** doesn't come in {choice}.",
         "offered": "In {choice} it comes in: {values}.",
+        "offered_all": "It comes in {values}.",
         "out": "out of stock",
         "ok": "in stock",
     },
@@ -164,6 +201,7 @@ _TEXT = {
         "all": "**{name}** 有以下款式：",
         "none": "**{name}** 没有{choice}的款式。",
         "offered": "{choice}的款式：{values}。",
+        "offered_all": "可选：{values}。",
         "out": "缺货",
         "ok": "有货",
     },
@@ -209,7 +247,7 @@ comes in: size L. [1]
         if len(lines) == 1:
             offered = option_values(variants)
             for key in chosen:
-                lines.append(t["offered"].format(choice=name, values=", ".join(_label(key, x) for x in offered[key])))
+                lines.append(t["offered_all"].format(values=", ".join(_label(key, x) for x in offered[key])))
         return " ".join(lines) + " [1]"
     head = t["in"].format(name=name, choice=described) if chosen else t["all"].format(name=name)
     # Show the options asked about, else every option the message did not fix.

@@ -38,6 +38,8 @@ def test_a_variant_question_reads_the_options_asked_and_the_values_named() -> No
     )
     assert read_variant_question("not waterproof, size 7", BOOTS).chosen == {"size": "7", "waterproof": "no"}
     assert read_variant_question("I have 10 dollars", BOOTS) is None
+    # A colour the product does not come in is still the colour asked for (and answered "no").
+    assert read_variant_question("do you have it in purple?", FLEECE).chosen == {"color": "purple"}
     # A letter size is a capital or follows "size"; "a" or "I" in a sentence is no size.
     assert read_variant_question("is it warm?", FLEECE) is None
     assert read_variant_question("size m please", FLEECE).chosen == {"size": "M"}
@@ -52,6 +54,18 @@ def test_a_variant_answer_states_each_option_with_its_price_and_stock() -> None:
     assert "- material leather: $251.38, out of stock [1]" in boots and "241.90" not in boots
     sizes = variant_answer("Hiking Boots", BOOTS, VariantQuestion(("size",), {}))
     assert sizes.index("size 7") < sizes.index("size 10")  # numeric order, not the shop's list order
+    letters = variant_answer("Fleece Jacket", FLEECE, VariantQuestion(("size",), {}))
+    assert [line.split(":")[0] for line in letters.splitlines()[1:]] == [
+        "- size S",
+        "- size M",
+        "- size L",
+        "- size XL",
+    ]
+    purple = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"color": "purple"}))
+    assert (
+        purple
+        == "The **Fleece Jacket** doesn't come in color purple. It comes in color navy, color black, color red. [1]"
+    )
     # No variant has both values: what each does come with, never a made-up option.
     none = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"size": "M", "color": "red"}))
     assert none.startswith("The **Fleece Jacket** doesn't come in size M, color red.")

@@ -35,6 +35,8 @@ def test_the_options_of_the_product_in_focus_are_answered_from_its_variants(bot:
     navy = bot.send(cid, "do you have it in navy?")
     assert names(navy) == ["Alder Rain Shell"], navy.text
     assert "- size XL: $129.00, out of stock [1]" in navy.text and "green" not in navy.text, navy.text
+    purple = bot.send(cid, "do you have it in purple?")
+    assert "doesn't come in color purple" in purple.text and names(purple) == ["Alder Rain Shell"], purple.text
     price = bot.send(cid, "price?")
     assert names(price) == ["Alder Rain Shell"] and "$129.00" in price.text, price.text
 
@@ -52,6 +54,10 @@ def test_two_products_are_compared_and_totalled_from_the_catalog(bot: Assistant)
     # Only the shell states a weight: it is given, the others are said to state none, no list again.
     assert "310 g" in lighter.text and "doesn't state the weight" in lighter.text, lighter.text
     assert "Here's what we have" not in lighter.text
+    # "any in green?" right after a list is about the list, not a variant answer for its first product.
+    listed = bot.start_conversation()
+    bot.send(listed, "do you have a rain jacket?")
+    assert "The **Alder Rain Shell** in color green" not in bot.send(listed, "any in green?").text
 
 
 def test_lighter_and_cheaper_are_relative_to_what_was_shown(bot: Assistant) -> None:
