@@ -128,8 +128,13 @@ def test_retraining_compares_with_the_active_model_and_activates_only_by_choice(
 def test_analytics_charts_render(live_app: Any, browser: Any, shot: Any, viewport: dict[str, int]) -> None:
     admin = admin_page(browser, live_app.url, viewport)
     open_tab(admin, "Analytics")
+    idle = (  # no refresh under way: the button ignores a click while its last refresh runs
+        "() => !['#admin-totals', '#admin-intents', '#admin-feedback', '#admin-handoff'].some((s) => "
+        "/processing/.test(document.querySelector(s)?.innerText || ''))"
+    )
     admin.locator("#admin-analytics-button").click()
     admin.locator("#admin-totals").get_by_text("conversations", exact=False).wait_for(timeout=30_000)
+    admin.wait_for_function(idle, timeout=60_000)
     from assistant.services.types import Caller
 
     chat = live_app.services.chat
