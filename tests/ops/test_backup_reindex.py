@@ -17,7 +17,7 @@ from assistant.ops.reindex import reindex
 from assistant.ops.startup import StartupError, check_database, check_vectors, open_vectors
 from assistant.vectors import VectorStore
 from ingest.stats import collect_stats
-from tests.ops.conftest import answers, nearest
+from tests.ops.conftest import answers, assert_same_nearest, nearest
 
 
 def _mode(path: Path) -> int:
@@ -95,7 +95,7 @@ def test_lost_vector_store_stops_start_up_naming_reindex_then_reindex_restores_a
     report = reindex(shop)
     assert report.counts == before_counts
     check_vectors(shop, db, open_vectors(shop))  # in step again
-    assert nearest(shop) == before_nearest
+    assert_same_nearest(nearest(shop), before_nearest)
     assert answers(shop) == before_answers
 
 

@@ -139,10 +139,17 @@ def test_a_first_load_answered_after_sign_in_leaves_the_console_shown(live_app: 
     page.locator("#agent-queue").wait_for(timeout=30_000)
     with page.expect_response("**/gradio_api/queue/join*") as answered:
         # Sent as it was made, before sign-in: the browser would add the cookie it holds now.
+        # It keeps the browser's own cookie (ui/browser_sessions.py: the page's session answers only the
+        # browser that opened it) and, as when it was made, carries no sign-in session.
+        cookies = [c.strip() for c in headers.get("cookie", "").split(";") if c.strip()]
+        kept = "; ".join(c for c in cookies if not c.startswith(SESSION_COOKIE))
         sent = urllib.request.Request(
             route.request.url,
             data=(route.request.post_data or "").encode(),
-            headers={k: v for k, v in headers.items() if k.lower() not in ("cookie", "host", "content-length")},
+            headers={
+                **{k: v for k, v in headers.items() if k.lower() not in ("cookie", "host", "content-length")},
+                **({"Cookie": kept} if kept else {}),
+            },
             method="POST",
         )
         with urllib.request.urlopen(sent, timeout=30) as reply:
