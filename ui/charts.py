@@ -155,7 +155,9 @@ def metrics_chart(
     for i, row in enumerate(rows):
         xs = [k + i * width for k in range(len(metric_keys))]
         ys = [float(row.get(m) or 0.0) for m in metric_keys]
-        ax.bar(xs, ys, width=width, label=str(row.get("model", i)), color=PALETTE[i % len(PALETTE)])
+        bars = ax.bar(xs, ys, width=width, label=str(row.get("model", i)), color=PALETTE[i % len(PALETTE)])
+        # Each bar's value written on it: a model that scored 0 shows "0", not an empty chart.
+        ax.bar_label(bars, labels=[f"{y:.3g}" for y in ys], fontsize=7, padding=2)
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(metric_keys))])
     ax.set_xticklabels(metric_keys, fontsize=8)
     ax.set_title(title)

@@ -129,12 +129,10 @@ def launch(nproc_per_node: int, args: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Worker: one rank of ``shopassist train --nproc-per-node N`` (started by torchrun)."""
-    import time
-
     from assistant.config import load_settings
     from assistant.interest.data import leave_one_out, load_from_store
     from assistant.interest.text import TextEncoder
-    from assistant.interest.training import ItemFeatures, save_checkpoint, train_model
+    from assistant.interest.training import ItemFeatures, new_checkpoint_path, save_checkpoint, train_model
     from assistant.store.db import Database
 
     parser = argparse.ArgumentParser(prog="assistant.interest.distributed")
@@ -182,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             assert feats.train_request_text is not None
             device = str(next(res.model.parameters()).device)
             blend, _ = fit_served_blend(res.model, data.catalog, split, feats.train_request_text, cfg, device=device)
-            path = ns.out or settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+            path = ns.out or new_checkpoint_path(settings.checkpoint_dir)
             save_checkpoint(path, res, data, feats, blend=blend.to_dict())
             print(
                 f"saved {path} after {res.epochs_run} epochs in {res.seconds:.1f}s on {run.world_size} processes; "

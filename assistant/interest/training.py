@@ -402,6 +402,19 @@ def train_model(
     return TrainResult(model, name, cfg, best, epoch, time.perf_counter() - t0, history)
 
 
+def new_checkpoint_path(directory: Path) -> Path:
+    """A checkpoint name in ``directory`` that no checkpoint holds yet: ``interest-<UTC time>.pt``, with
+    ``-2``, ``-3``... when a run in the same second already took it (two quick retrainings must not
+    overwrite each other). Training runs one at a time per shop (the training lock), so a free name stays
+    free until :func:`save_checkpoint` writes it."""
+    stem = f"interest-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}"
+    for n in range(1, 10_000):
+        path = directory / (f"{stem}.pt" if n == 1 else f"{stem}-{n}.pt")
+        if not path.exists() and not path.with_suffix(".tmp").exists():
+            return path
+    raise FileExistsError(f"{directory}: no free checkpoint name for {stem}")
+
+
 def save_checkpoint(
     path: Path, result: TrainResult, data: InteractionData, feats: ItemFeatures, blend: dict[str, Any] | None = None
 ) -> Path:

@@ -11,7 +11,6 @@ Example:
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +66,7 @@ class TrainingService:
         from assistant.interest.blend import fit_served_blend
         from assistant.interest.data import DataError, leave_one_out, load_from_store
         from assistant.interest.text import TextEncoder
-        from assistant.interest.training import ItemFeatures, save_checkpoint, train_model
+        from assistant.interest.training import ItemFeatures, new_checkpoint_path, save_checkpoint, train_model
 
         report = progress or _quiet
         cfg = self.settings.interest
@@ -103,7 +102,7 @@ class TrainingService:
             assert feats.train_request_text is not None
             device = str(next(res.model.parameters()).device)
             blend, _ = fit_served_blend(res.model, data.catalog, split, feats.train_request_text, cfg, device=device)
-            path = out or self.settings.checkpoint_dir / f"interest-{time.strftime('%Y%m%d-%H%M%S')}.pt"
+            path = out or new_checkpoint_path(self.settings.checkpoint_dir)
             save_checkpoint(path, res, data, feats, blend=blend.to_dict())
         finally:
             self.lock.release()

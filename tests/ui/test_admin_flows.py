@@ -83,32 +83,38 @@ def test_retraining_compares_with_the_active_model_and_activates_only_by_choice(
     admin.locator("#admin-serving").get_by_text("Serving now").wait_for(timeout=20_000)
     serving_before = admin.locator("#admin-serving").inner_text()
 
-    def train() -> str:
-        before = admin.locator("#admin-metrics").inner_text()
+    def train(previous: str | None) -> tuple[str, str]:
+        """Run one retraining and wait for its own result: the metrics table names a checkpoint other than
+        `previous`, and no progress or queue text (Gradio's pending overlay shows the last result beneath
+        it) is left in the status. Returns (status, new checkpoint)."""
         admin.locator("#admin-epochs input").fill("1")
         admin.locator("#admin-train-button").click()
-        admin.wait_for_function(  # a new table, and no progress line left over
-            """(before) => { const t = document.querySelector('#admin-train-status')?.innerText || '';
-                const m = document.querySelector('#admin-metrics')?.innerText || '';
-                return m !== before && m.includes('new:') && t.includes('Training finished') && !t.includes('%'); }""",
-            arg=before, timeout=420_000)
+        done = """(previous) => {
+            const t = document.querySelector('#admin-train-status')?.innerText || '';
+            const m = document.querySelector('#admin-metrics')?.innerText || '';
+            const name = (m.match(/new: (\\S+\\.pt)/) || [])[1];
+            return !!name && name !== previous && t.includes('Training finished')
+                && !/%|processing|queue/i.test(t); }"""
+        admin.wait_for_function(done, arg=previous, timeout=420_000)
         admin.wait_for_timeout(500)
-        return str(admin.locator("#admin-train-status").inner_text())
+        admin.wait_for_function(done, arg=previous, timeout=30_000)  # still settled half a second later
+        table = admin.locator("#admin-metrics").inner_text()
+        name = re.search(r"new: (\S+\.pt)", table)
+        assert name, table
+        return str(admin.locator("#admin-train-status").inner_text()), name.group(1)
 
-    status = train()
+    status, first = train(None)
     assert "has not changed" in status, status
     assert admin.locator("#admin-serving").inner_text() == serving_before  # not activated by itself
     table = admin.locator("#admin-metrics").inner_text()
     assert "new:" in table and "active:" in table, table
-    first = re.search(r"new: (\S+\.pt)", table).group(1)  # type: ignore[union-attr]
     shot(admin, "1-compared-not-activated")
     admin.locator("#admin-activate-new").click()
     admin.locator("#admin-activate-result").get_by_text("Activated", exact=False).wait_for(timeout=60_000)
     assert first in admin.locator("#admin-serving").inner_text()
 
-    status = train()
+    status, second = train(first)
     table = admin.locator("#admin-metrics").inner_text()
-    second = re.search(r"new: (\S+\.pt)", table).group(1)  # type: ignore[union-attr]
     assert f"active: {first}" in table and re.search(r"NDCG@10 [+-]\d", status), (status, table)
     assert first in admin.locator("#admin-serving").inner_text()  # still the first one
     admin.locator("#admin-activate-new").click()
@@ -176,3 +182,15 @@ def test_count_axes_are_whole_numbers_and_legends_stay_clear_of_titles() -> None
         assert not title.overlaps(legend)
         labels = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
         assert all(not a.overlaps(b) for a, b in itertools.pairwise(labels))
+
+
+def test_metrics_chart_writes_each_bars_value_so_a_zero_score_is_visible() -> None:
+    from ui import charts
+
+    fig = charts.metrics_chart(
+        [{"model": "new: a.pt", "ndcg@10": 0.0, "hr@10": 0.0},
+         {"model": "active: b.pt", "ndcg@10": 0.1234, "hr@10": 0.5}],
+        ["ndcg@10", "hr@10"],
+    )
+    written = sorted(t.get_text() for t in fig.axes[0].texts)
+    assert written == ["0", "0", "0.123", "0.5"], written

@@ -13,6 +13,7 @@ from assistant.interest.models import FusionInterestModel, ModelInputs, SASRecMo
 from assistant.interest.training import (
     ItemFeatures,
     load_checkpoint,
+    new_checkpoint_path,
     rank_targets,
     rank_targets_many,
     save_checkpoint,
@@ -82,6 +83,16 @@ def test_learns_known_next_item_and_checkpoint_roundtrip(tmp_path: Path) -> None
     assert ck.fingerprint == data.fingerprint() and ck.meta["config"]["hidden_dim"] == 32
     b = ModelInputs(torch.tensor([[0, 1, 2, 3]]), torch.tensor([[0, 4, 4, 4]]))
     torch.testing.assert_close(res.model.scores(b), ck.model.scores(b), atol=0, rtol=0)
+
+
+def test_checkpoints_saved_in_the_same_second_get_their_own_names(tmp_path: Path) -> None:
+    data = _cyclic_data(n_users=20)
+    split, feats = leave_one_out(data), _feats(12)
+    res = train_model("fusion", CFG.model_copy(update={"epochs": 1}), data, split, feats, device="cpu", progress=False)
+    paths = [save_checkpoint(new_checkpoint_path(tmp_path), res, data, feats) for _ in range(3)]
+    assert len(set(paths)) == 3 and all(p.is_file() and p.suffix == ".pt" for p in paths), paths
+    assert sorted(p.name for p in tmp_path.glob("*.pt")) == sorted(p.name for p in paths)  # none overwritten
+    assert all(load_checkpoint(p).fingerprint == data.fingerprint() for p in paths)
 
 
 def test_training_is_deterministic_under_seed() -> None:
