@@ -214,6 +214,21 @@ class SecuritySettings(BaseModel):
         "30/minute;600/hour",
         description="Customer messages one client address may send, across its conversations; 'off': no limit.",
     )
+    clicks_per_client: str = Field(
+        "30/minute;600/hour",
+        description="Product-card clicks one client address may record (each stores an event and recomputes its "
+        "recommendations), across its conversations; 'off': no limit.",
+    )
+    feedback_per_client: str = Field(
+        "30/minute;300/hour",
+        description="Thumbs up/down one client address may give, across its conversations; 'off': no limit.",
+    )
+    recommendations_per_client: str = Field(
+        "60/minute;1200/hour",
+        description="Recommendation reads (GET .../recommendations, each recorded as shown) one client address "
+        "may make, across its conversations; 'off': no limit. The chat page's own read after a reply is part of "
+        "that turn and counts as its message only.",
+    )
     verification_idle_minutes: int = Field(
         30,
         ge=1,
@@ -279,7 +294,13 @@ class SecuritySettings(BaseModel):
             raise ValueError("must look like '3/hour' or '10 per day'") from None
         return value
 
-    @field_validator("conversations_per_client", "messages_per_client")
+    @field_validator(
+        "conversations_per_client",
+        "messages_per_client",
+        "clicks_per_client",
+        "feedback_per_client",
+        "recommendations_per_client",
+    )
     @classmethod
     def _check_client_rate(cls, value: str) -> str:
         from limits import parse_many

@@ -316,8 +316,9 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
                 history[-1] = {"role": "assistant",
                                "content": cite_links(item.text, item.citations) + sources_markdown(item.citations)}
                 ids = {**ids, len(history) - 1: item.message_id}
+                # Part of this turn (counted as its message): not a recommendations read of its own.
                 shown = list(item.recommendations) or chat.recommendations(
-                    conversation_id, caller, k=SLOTS, message_id=item.message_id
+                    conversation_id, Caller(conversation_token=token), k=SLOTS, message_id=item.message_id
                 )
                 items = [_rec_dict(r) for r in shown]
                 note = "A member of our team has been asked to help with this conversation." if item.handoff else ""
@@ -360,13 +361,17 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
     human.click(handoff, [chatbot, conv_id, conv_token, customer, seen_agent],
                 [chatbot, conv_id, conv_token, seen_agent, status], api_name="handoff")
 
-    def on_like(conversation_id: str | None, token: str | None, ids: dict[Any, int], data: gr.LikeData) -> str:
+    def on_like(conversation_id: str | None, token: str | None, ids: dict[Any, int], data: gr.LikeData,
+                request: gr.Request) -> str:
         index = data.index if isinstance(data.index, int) else data.index[0]
         message_id = ids.get(index, ids.get(str(index)))
         if not conversation_id or message_id is None or not isinstance(data.liked, bool):
             return "Thanks! Feedback can be given on the assistant's answers."
         try:
-            chat.feedback(conversation_id, Caller(conversation_token=token), message_id, 1 if data.liked else -1)
+            chat.feedback(conversation_id, Caller(conversation_token=token, client=_client(request)), message_id,
+                          1 if data.liked else -1)
+        except TooManyRequests as exc:  # security.feedback_per_client
+            return str(exc)
         except Exception as exc:
             log.error("feedback failed", exc_info=exc)
             return "Sorry, we could not save your feedback. Please try again."
@@ -396,14 +401,14 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
                api_visibility="private", show_progress="hidden", queue=False)
 
     def click_product(index: int, items: list[dict[str, Any]], conversation_id: str | None,
-                      token: str | None) -> list[Any]:
+                      token: str | None, client: str = "") -> list[Any]:
         skip = [gr.skip()] * (1 + 1 + 2 * SLOTS + SLOTS)
         if index >= len(items) or not conversation_id or not token:
             return skip
         status_at = 1
-        try:
-            result = chat.click(conversation_id, Caller(conversation_token=token), items[index]["product_id"],
-                                k=SLOTS)
+        try:  # security.clicks_per_client: over it, the status line says how long to wait
+            result = chat.click(conversation_id, Caller(conversation_token=token, client=client),
+                                items[index]["product_id"], k=SLOTS)
         except ServiceError as exc:
             skip[status_at] = str(exc)
             return skip
@@ -418,9 +423,16 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
                  else gr.update(value="", visible=False) for j in range(SLOTS)]
         return [fresh, "", *slot_updates(fresh), *shown]
 
+    def clicker(i: int) -> Any:
+        def on_click(items: list[dict[str, Any]], conv: str | None, tok: str | None,
+                     request: gr.Request) -> list[Any]:
+            return click_product(i, items, conv, tok, _client(request))
+
+        return on_click
+
     for i, btn in enumerate(slot_btns):
         btn.click(
-            lambda items, conv, tok, i=i: click_product(i, items, conv, tok),
+            clicker(i),
             [recs, conv_id, conv_token],
             [recs, status, *slot_outputs, *slot_details],
             api_visibility="private",

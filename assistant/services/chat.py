@@ -409,9 +409,21 @@ class ChatService:
         except ConversationNotFound:
             raise NotFound("No such conversation.") from None
 
+    def _take(self, kind: str, caller: Caller, refusal: str) -> None:
+        """Count one ``kind`` request of the caller's address (``security.<kind>_per_client``); over the limit
+        :class:`TooManyRequests` with ``refusal`` and how long to wait. Staff and in-process callers are not
+        counted."""
+        if caller.is_staff:
+            return
+        wait = client_rate_for(self.settings, kind).take(caller.client)
+        if wait:
+            raise TooManyRequests(f"{refusal} Please wait {_duration(wait)} and try again.", wait)
+
     def feedback(self, conversation_id: str, caller: Caller, message_id: int, rating: int, comment: str = "") -> None:
-        """Thumbs up (+1) or down (-1) on one of the assistant's messages of this conversation."""
+        """Thumbs up (+1) or down (-1) on one of the assistant's messages of this conversation (at most
+        ``security.feedback_per_client`` per client address)."""
         self.authorize(conversation_id, caller)
+        self._take("feedback", caller, "You're sending feedback faster than we can take it.")
         try:
             self._engine().feedback(conversation_id, message_id, rating, comment)
         except ConversationNotFound:
@@ -477,15 +489,19 @@ class ChatService:
     def recommendations(
         self, conversation_id: str, caller: Caller, *, k: int | None = None, message_id: int | None = None
     ) -> list[Recommendation]:
-        """Products for this conversation's customer now (stored history, clicks, chat); shown = recorded."""
+        """Products for this conversation's customer now (stored history, clicks, chat); shown = recorded.
+        At most ``security.recommendations_per_client`` reads per client address."""
         owner = self.authorize(conversation_id, caller)
+        self._take("recommendations", caller, "You're asking for recommendations faster than we can show them.")
         recs = self._recommend(conversation_id, owner, k or self.settings.conversation.recommendations_k)
         self.record_impressions(conversation_id, message_id, recs)
         return recs
 
     def click(self, conversation_id: str, caller: Caller, product_id: str, *, k: int | None = None) -> ClickResult:
-        """Record a click on a product card; returns the product and the recommendations it leads to."""
+        """Record a click on a product card; returns the product and the recommendations it leads to.
+        At most ``security.clicks_per_client`` clicks per client address."""
         owner = self.authorize(conversation_id, caller)
+        self._take("clicks", caller, "You're opening products faster than we can show them.")
         product = self.shown_details(self.catalog.product_details(product_id), owner.customer_id)  # NotFound: unknown
         session_id = chat_session_id(conversation_id)
         try:

@@ -145,3 +145,96 @@ def test_off_limits_nothing() -> None:
 
     rate = ClientRate("off", "memory://", "messages")
     assert all(rate.take("10.4.0.1") == 0 for _ in range(1000))
+
+
+# --- clicks, feedback and recommendation reads ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def reads_limited(services: Services) -> Services:
+    """The module's demo shop with small per-client limits on clicks, feedback and recommendation reads."""
+    security = services.settings.security.model_copy(
+        update={
+            "messages_per_client": "off",
+            "clicks_per_client": "2/minute",
+            "feedback_per_client": "2/minute",
+            "recommendations_per_client": "2/minute",
+        }
+    )
+    return Services.build(services.settings.model_copy(update={"security": security}))
+
+
+def _conversation(client: TestClient) -> tuple[str, dict[str, str]]:
+    started = _open(client).json()
+    return started["conversation_id"], {"X-Conversation-Token": started["conversation_token"]}
+
+
+def _refused(r: Any, words: str) -> None:
+    assert r.status_code == 429, r.text
+    assert words in r.json()["detail"], r.json()
+    assert 0 < int(r.headers["Retry-After"]) <= 61
+
+
+def test_one_address_records_a_limited_number_of_clicks(reads_limited: Services) -> None:
+    from assistant.store.models import Event
+
+    script = _client(reads_limited, "10.3.0.1")
+    cid, head = _conversation(script)
+    url = f"/api/conversations/{cid}/clicks"
+    for _ in range(2):
+        assert script.post(url, json={"product_id": "JP-001"}, headers=head).status_code == 200
+    events = _count(reads_limited, Event)
+    _refused(script.post(url, json={"product_id": "JP-001"}, headers=head), "opening products faster")
+    assert _count(reads_limited, Event) == events  # nothing recorded
+    # Across the address's conversations; another customer is unaffected.
+    other, other_head = _conversation(script)
+    assert script.post(f"/api/conversations/{other}/clicks", json={"product_id": "JP-001"},
+                       headers=other_head).status_code == 429
+    elsewhere = _client(reads_limited, "10.3.0.2")
+    cid2, head2 = _conversation(elsewhere)
+    assert elsewhere.post(f"/api/conversations/{cid2}/clicks", json={"product_id": "JP-001"},
+                          headers=head2).status_code == 200
+
+
+def test_one_address_reads_recommendations_a_limited_number_of_times(reads_limited: Services) -> None:
+    from assistant.store.models import Impression
+
+    script = _client(reads_limited, "10.3.1.1")
+    cid, head = _conversation(script)
+    url = f"/api/conversations/{cid}/recommendations"
+    for _ in range(2):
+        assert script.get(url, headers=head).status_code == 200
+    shown = _count(reads_limited, Impression)
+    _refused(script.get(url, headers=head), "recommendations faster")
+    assert _count(reads_limited, Impression) == shown  # nothing recorded as shown
+
+
+def test_one_address_gives_a_limited_amount_of_feedback(reads_limited: Services) -> None:
+    from assistant.store.models import Feedback
+
+    script = _client(reads_limited, "10.3.2.1")
+    cid, head = _conversation(script)
+    reply = script.post(f"/api/conversations/{cid}/messages", json={"text": "How long does shipping take?"},
+                        headers=head).json()
+    body = {"conversation_id": cid, "message_id": reply["message_id"], "rating": 1}
+    for _ in range(2):
+        assert script.post("/api/feedback", json=body, headers=head).status_code == 200
+    stored = _count(reads_limited, Feedback)
+    _refused(script.post("/api/feedback", json=body, headers=head), "feedback faster")
+    assert _count(reads_limited, Feedback) == stored
+
+
+def test_the_read_limits_are_settings_with_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    sec = load_settings().security
+    assert (sec.clicks_per_client, sec.feedback_per_client, sec.recommendations_per_client) == (
+        "30/minute;600/hour",
+        "30/minute;300/hour",
+        "60/minute;1200/hour",
+    )
+    monkeypatch.setenv("SHOPASSIST_SECURITY__CLICKS_PER_CLIENT", "many")
+    with pytest.raises(ConfigError, match="SHOPASSIST_SECURITY__CLICKS_PER_CLIENT"):
+        load_settings()
+    monkeypatch.setenv("SHOPASSIST_SECURITY__CLICKS_PER_CLIENT", "off")
+    monkeypatch.setenv("SHOPASSIST_SECURITY__RECOMMENDATIONS_PER_CLIENT", "5/minute")
+    sec = load_settings().security
+    assert (sec.clicks_per_client, sec.recommendations_per_client) == ("off", "5/minute")
