@@ -212,7 +212,13 @@ def build_admin_area(services: Services, hint: str = "") -> AdminArea:
         user = require(services, request, "admin")
         if user is None:
             return [gr.update(visible=True), gr.update(visible=False), "", *([gr.skip()] * 7)]
-        head = [gr.update(visible=False), gr.update(visible=True), f"Signed in as **{user.username}** (admin)"]
+        who_line = f"Signed in as **{user.username}** (admin)"
+        try:  # e.g. a reverse proxy missing from security.trusted_proxies
+            warnings = services.deployment_warnings()
+        except Exception as exc:
+            warnings = [plain_error("configuration warnings", exc)]
+        who_line += "".join(f"\n\n**Warning:** {w}" for w in warnings)
+        head = [gr.update(visible=False), gr.update(visible=True), who_line]
         try:
             counts, sources = _stats_tables(services)
         except Exception as exc:

@@ -1,5 +1,6 @@
 """The admin area's JSON routes (``/api/admin/*``, admin session required): analytics, collection
-statistics, users, interest-encoder checkpoints, forgetting a customer. Thin: each calls a service.
+statistics, configuration warnings (status), users, interest-encoder checkpoints, forgetting a customer.
+Thin: each calls a service.
 """
 
 from __future__ import annotations
@@ -38,6 +39,25 @@ def get_analytics(
 def get_stats(services: ServicesDep, user: AdminUser) -> dict[str, Any]:
     """Counts per vector collection, SQL table and source."""
     return services.catalog.stats()
+
+
+class StatusOut(BaseModel):
+    warnings: list[str]
+    trusted_proxies: list[str]
+    untrusted_forwarding: dict[str, Any] | None = None
+
+
+@router.get("/status", response_model=StatusOut)
+def get_status(services: ServicesDep, user: AdminUser) -> StatusOut:
+    """Configuration warnings this worker has seen while serving (e.g. X-Forwarded-For from a peer missing from
+    ``security.trusted_proxies``: a reverse proxy whose customers all share one address and its limits)."""
+    from assistant.security.proxies import forwarding_watch_for
+
+    return StatusOut(
+        warnings=services.deployment_warnings(),
+        trusted_proxies=list(services.settings.security.trusted_proxies),
+        untrusted_forwarding=forwarding_watch_for(services.settings).summary(),
+    )
 
 
 @router.get("/users", response_model=list[UserOut])

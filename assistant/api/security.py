@@ -8,7 +8,9 @@
   is put in :data:`assistant.security.identity.client_address`. ``X-Forwarded-For`` from anyone else
   is ignored; when a server in front of this one already rewrote the peer from that header (uvicorn's
   ``proxy_headers``, recognisable by port 0) and no proxy is configured, every such request shares one
-  address, so rotating the header gains nothing;
+  address, so rotating the header gains nothing. ``X-Forwarded-For``, ``Forwarded`` or ``X-Real-IP`` from
+  an untrusted peer is counted and logged once (:mod:`assistant.security.proxies`): it usually means a
+  reverse proxy missing from ``security.trusted_proxies``, and the admin status says so;
 - **Origin check** on state-changing methods (POST, PUT, PATCH, DELETE): a request whose ``Origin``
   (or, without one, ``Referer``) is neither this server's own origin nor in ``security.allowed_origins``
   is refused with 403. API clients that send no Origin (curl, the shop's backend) are unaffected;
@@ -44,6 +46,7 @@ from fastapi.responses import JSONResponse
 
 from assistant.config import Settings
 from assistant.security.identity import client_address
+from assistant.security.proxies import FORWARD_HEADERS, forwarding_watch_for
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,7 @@ class SecurityMiddleware:
         self.app = app
         sec = settings.security
         self.trusted = _networks(list(sec.trusted_proxies))
+        self.forwarding = forwarding_watch_for(settings)
         self.allowed_origins = {o.rstrip("/").lower() for o in sec.allowed_origins}
         self.max_chat = sec.max_chat_body_bytes
         self.max_upload = sec.max_upload_bytes
@@ -153,6 +157,7 @@ class SecurityMiddleware:
             await self.app(scope, receive, send)
             return
         client = resolve_client(scope, self.trusted)
+        self._notice_forwarding(scope)
         old = scope.get("client") or (client, 0)
         scope["client"] = (client, old[1] if len(old) > 1 else 0)
         token = client_address.set(client)
@@ -166,6 +171,19 @@ class SecurityMiddleware:
             await self._http(scope, receive, send)
         finally:
             client_address.reset(token)
+
+    def _notice_forwarding(self, scope: Scope) -> None:
+        """A forwarded-client header from a peer that is not a trusted proxy is ignored, and counted: behind an
+        unlisted reverse proxy every customer shares its address (:mod:`assistant.security.proxies`)."""
+        peer, port = (scope.get("client") or ("unknown", 1))[:2]
+        if self.trusted and _in(str(peer), self.trusted):
+            return
+        for name, value in scope.get("headers", []):
+            header = FORWARD_HEADERS.get(name)
+            if header is not None and value.strip():
+                # Port 0: a server in front (uvicorn's proxy_headers) already put the header's value in the peer.
+                self.forwarding.saw(UNTRUSTED_FORWARDED if port == 0 else str(peer), header)
+                return
 
     def _origin_ok(self, scope: Scope) -> bool:
         origin = _header(scope, b"origin")

@@ -137,3 +137,10 @@ class Services:
         from assistant.security.pii import guard_for
 
         guard_for(self.settings, self.db).refresh(force=True)  # the output guard's index of the store
+
+    def deployment_warnings(self) -> list[str]:
+        """Configuration mistakes this process has seen while serving, for the admins (``/api/admin/status``,
+        the admin page): so far, forwarded-client headers from peers that are not trusted proxies."""
+        from assistant.security.proxies import deployment_warnings
+
+        return deployment_warnings(self.settings)
