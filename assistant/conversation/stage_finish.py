@@ -87,7 +87,9 @@ class FinishStage:
                     n=len(cites) + 1,
                     collection=p.collection,
                     doc_id=p.id,
-                    title=passage_title(p),
+                    # Titles too come from ingested text (a mined answer's topic is a past conversation's
+                    # label): links off the allow-list become plain text, other customers' details are masked.
+                    title=self._guarded(turn, passage_title(p), withheld=p.collection),
                     # A policy chunk starts with its heading, which the citation already shows as its title.
                     snippet=snippet(self._guarded(turn, self._cited_text(p), withheld="")),
                     source=str(p.metadata.get("source", "")),
