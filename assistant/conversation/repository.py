@@ -31,6 +31,10 @@ class ConversationNotFound(KeyError):
     """No conversation with that id."""
 
 
+#: ``meta`` key of a message written while its conversation was verified (in chat or by the shop's sign-in):
+#: the customer it was written for. Read back after that verification ended, such a message is shown only
+#: once the same customer is verified again if it holds personal details (``ChatService``; issue 11).
+VERIFIED_FOR = "verified_for"
 NO_DRAFT_BASES = frozenset({"none", "refusal", "small_talk", "identity", "profile"})
 """Answers that are the assistant's own process (it found nothing, refused, asked who the customer is,
 said it cannot change an account): no start for an agent's reply."""
@@ -148,6 +152,7 @@ class ConversationRepository:
     def save_reply(self, loaded: Loaded, reply: SavedReply) -> int:
         """Store the assistant's message, the conversation's new state and the product cards shown with
         it (impressions), in one transaction; a new handoff adds a draft."""
+        stamp = {VERIFIED_FOR: reply.verified_id} if reply.verified_id else {}
         with self.db.session() as s:
             conv = s.get(Conversation, loaded.conversation_id)
             assert conv is not None
@@ -157,7 +162,7 @@ class ConversationRepository:
                         conversation_id=loaded.conversation_id,
                         role="customer",
                         text=loaded.customer_text,
-                        meta={"session_events": loaded.events},
+                        meta={"session_events": loaded.events, **stamp},
                     )
                 )
             msg = Message(
@@ -167,7 +172,7 @@ class ConversationRepository:
                 citations=reply.citations,
                 intent=reply.intent,
                 confidence=reply.confidence,
-                meta=reply.meta,
+                meta={**reply.meta, **stamp},
             )
             s.add(msg)
             conv.summary = reply.summary

@@ -15,6 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 TEMPLATES: dict[str, dict[str, str]] = {
+    "withheld_verify_again": {
+        "en": "(Hidden: this message holds personal details such as an order's status, tracking or address. "
+        "The identity check of this conversation ended after a while without messages; confirm who you are "
+        "again in the chat to see it.)",
+        "zh": "（已隐藏：此消息包含订单状态、物流或地址等个人信息。本对话的身份验证因一段时间未发消息已结束；"
+        "请在对话中重新确认身份后查看。）",
+    },
     "identity": {
         "en": "I can help with that. To protect your account, please confirm who you are first: the "
         "**email address** on the order, or your **full name plus the zip code** of the order's address.",

@@ -80,9 +80,11 @@ def token_hash(token: str) -> str:
 #: reasons, a backend error, the handoff reason, draft ids. System messages are the agents' desk
 #: events (claims, resolves), except the notice that a message could not be answered.
 CUSTOMER_META: dict[str, frozenset[str]] = {
-    "customer": frozenset({"delivery"}),
-    "assistant": frozenset({"language", "handoff", "needs_identity", "refused", "recommendations", "products"}),
-    "agent": frozenset({"agent", "kind", "product"}),
+    "customer": frozenset({"delivery", "withheld"}),
+    "assistant": frozenset(
+        {"language", "handoff", "needs_identity", "refused", "recommendations", "products", "withheld"}
+    ),
+    "agent": frozenset({"agent", "kind", "product", "withheld"}),
     "system": frozenset({"recovery"}),
 }
 
@@ -432,13 +434,57 @@ class ChatService:
             raise Invalid(str(exc)) from None
 
     # --- reading ----------------------------------------------------------------------------
+    def _readable(self, conversation_id: str, messages: Sequence[MessageView]) -> list[MessageView]:
+        """The messages as the conversation's customer may read them back now.
+
+        A message written while the conversation was verified (or signed in) as a customer
+        (``meta.verified_for``) that holds personal details (what the output guard would mask for whoever the
+        conversation is verified as now: an order number, tracking, an address, a name, a zip) is replaced by a
+        notice once that verification has ended (``security.verification_idle_minutes``) or is another
+        customer's, until the same customer verifies again. Fails closed: text the guard cannot check is
+        withheld. Staff read the stored text (callers skip this for them)."""
+        from assistant.conversation.repository import VERIFIED_FOR
+        from assistant.conversation.templates import say
+        from assistant.security.pii import guard_for
+
+        stamped = [m for m in messages if (m.meta or {}).get(VERIFIED_FOR)]
+        if not stamped:
+            return list(messages)
+        with self.db.session() as s:
+            conv = s.get(Conversation, conversation_id)
+            viewer = conv.verified_customer_id if conv is not None else None
+            signed_in = bool((conv.state or {}).get("signed_in")) if conv is not None else False
+            language = (conv.language if conv is not None else None) or "en"
+        if all(m.meta[VERIFIED_FOR] == viewer for m in stamped):
+            return list(messages)
+        guard = guard_for(self.settings, self.db)
+
+        def personal(text: str) -> bool:
+            try:
+                removed = guard.scrub(text, viewer, signed_in=signed_in).removed
+            except Exception:
+                log.exception("PII guard failed on a transcript message; the message is withheld")
+                return True
+            return any(kind != "link" for kind in removed)
+
+        out = []
+        for m in messages:
+            meta = m.meta or {}
+            owner = meta.get(VERIFIED_FOR)
+            if owner and owner != viewer and m.text and personal(m.text):
+                notice = say("withheld_verify_again", str(meta.get("language") or language))
+                kept = {k: meta[k] for k in ("language", "agent") if k in meta}
+                m = m.model_copy(update={"text": notice, "citations": [], "meta": {**kept, "withheld": True}})
+            out.append(m)
+        return out
+
     def history(self, conversation_id: str, caller: Caller) -> list[MessageView]:
         self._open(conversation_id, caller)
         try:
             messages = self._engine().history(conversation_id)
         except ConversationNotFound:
             raise NotFound("No such conversation.") from None
-        return customer_views(messages) if not caller.is_staff else messages
+        return customer_views(self._readable(conversation_id, messages)) if not caller.is_staff else messages
 
     def detail(self, conversation_id: str, caller: Caller) -> ConversationDetail:
         """The conversation with its whole transcript (it can be resumed any time)."""
@@ -460,7 +506,7 @@ class ChatService:
             verified_customer_id=verified,
             # The summary is the agents' handoff note ("Handoff reason: negative sentiment. ..."): staff only.
             summary=str(info.get("summary") or "") if caller.is_staff else "",
-            messages=customer_views(messages) if not caller.is_staff else messages,
+            messages=customer_views(self._readable(conversation_id, messages)) if not caller.is_staff else messages,
         )
 
     def agent_replies(self, conversation_id: str, caller: Caller, after_id: int = 0) -> list[MessageView]:
@@ -472,12 +518,12 @@ class ChatService:
                 .where(Message.conversation_id == conversation_id, Message.role == "agent", Message.id > after_id)
                 .order_by(Message.id)
             ).all()
-            return customer_views(
-                [
-                    MessageView(id=m.id, role="agent", text=m.text, created_at=m.created_at, meta=dict(m.meta or {}))
-                    for m in rows
-                ]
-            )
+            views = [
+                MessageView(id=m.id, role="agent", text=m.text, created_at=m.created_at, meta=dict(m.meta or {}))
+                for m in rows
+            ]
+        readable = views if caller.is_staff else self._readable(conversation_id, views)
+        return customer_views(readable)
 
     def last_message_id(self, conversation_id: str, caller: Caller) -> int:
         self.authorize(conversation_id, caller)

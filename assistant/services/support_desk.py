@@ -29,6 +29,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from assistant.config import Settings
+from assistant.conversation.repository import VERIFIED_FOR
 from assistant.conversation.types import Citation
 from assistant.services.types import (
     Conflict,
@@ -137,16 +138,18 @@ def require_role(user: SessionUser | None, role: str = "agent") -> SessionUser:
 def post_agent_message(
     s: Session, conversation_id: str, text: str, reviewer: str, draft_id: int | None, **meta: Any
 ) -> None:
-    """Send ``text`` to the customer as the agent ``reviewer`` (the customer's open chat picks it up)."""
+    """Send ``text`` to the customer as the agent ``reviewer`` (the customer's open chat picks it up). Written
+    while the conversation is verified, it is stamped with that customer (:data:`VERIFIED_FOR`)."""
+    conv = s.get(Conversation, conversation_id)
+    stamp = {VERIFIED_FOR: conv.verified_customer_id} if conv is not None and conv.verified_customer_id else {}
     s.add(
         Message(
             conversation_id=conversation_id,
             role="agent",
             text=text,
-            meta={"agent": reviewer, "draft_id": draft_id, **meta},
+            meta={"agent": reviewer, "draft_id": draft_id, **meta, **stamp},
         )
     )
-    conv = s.get(Conversation, conversation_id)
     if conv is not None:
         conv.updated_at = utcnow()
 

@@ -96,3 +96,45 @@ def test_the_idle_time_is_a_setting(services: Services) -> None:
     assert ORDER in chat.say("where is my order?")["text"]
     _idle(longer, chat.id, 241)
     assert ORDER not in chat.say("where is my order?")["text"]
+
+
+def test_reading_back_after_the_idle_time_withholds_personal_details(services: Services, client: TestClient) -> None:
+    """The transcript (and the agents' messages) read with the conversation token alone, once the verification
+    ended: the messages with order details, the name and the zip are replaced by a notice until the customer
+    verifies again; the rest of the conversation stays readable, and staff still read everything."""
+    import json
+
+    chat = Chat(client)
+    _verified(chat)
+    chat.say("How long does shipping take?")
+    chat.say("I want to talk to a human agent please")
+    agent = TestClient(create_app(services, warm=False), client=("10.2.9.9", 50000))
+    assert agent.post("/api/auth/login", json={"username": "ana", "password": "agent-pass-123"}).status_code == 200
+    r = agent.post(f"/api/agent/conversations/{chat.id}/reply", json={"text": f"Ravi, order {ORDER} ships tomorrow."})
+    assert r.status_code == 200, r.text
+    polled = f"/api/conversations/{chat.id}/agent-messages"
+    assert ORDER in json.dumps(chat.detail()) and ORDER in client.get(polled, headers=chat.head).text
+
+    _idle(services, chat.id, 31)
+    detail = chat.detail()
+    shown = json.dumps(detail)
+    for secret in (ORDER, "JP1054", "48104", "Kulkarni"):
+        assert secret not in shown, [m["text"] for m in detail["messages"]]
+    withheld = [m for m in detail["messages"] if m["meta"].get("withheld")]
+    assert {m["role"] for m in withheld} >= {"customer", "assistant", "agent"}, withheld
+    assert all("confirm who you are again" in m["text"] for m in withheld)
+    texts = [m["text"] for m in detail["messages"]]
+    assert "Where is my order?" in texts and "How long does shipping take?" in texts  # nothing personal: kept
+    assert any("business day" in t.lower() for t in texts), texts  # the shipping answer is kept
+    agent_messages = client.get(polled, headers=chat.head).json()
+    assert agent_messages and ORDER not in json.dumps(agent_messages)
+    assert agent_messages[-1]["meta"]["withheld"] is True
+
+    # Staff read the stored transcript.
+    assert ORDER in agent.get(f"/api/conversations/{chat.id}").text
+
+    # Back with the assistant, the same customer verifies again: everything is back.
+    assert agent.post(f"/api/agent/conversations/{chat.id}/release").status_code == 200
+    chat.say("I'm Ravi Kulkarni, 48104")
+    again = chat.detail()
+    assert ORDER in json.dumps(again) and not [m for m in again["messages"] if m["meta"].get("withheld")]
