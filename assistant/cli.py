@@ -39,13 +39,17 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port (default: SHOPASSIST_PORT, 7860).")] = None,
 ) -> None:
     """Build the demo shop's stores (idempotent) and start the web app on localhost."""
-    from assistant.demo.build import DEMO_SHOP_NAME, build_demo
+    from assistant.demo.build import DEMO_IDENTITY_METHODS, DEMO_SHOP_NAME, build_demo
     from assistant.services import Services
 
     settings = _settings()
     if "shop_name" not in settings.conversation.model_fields_set:
         settings = settings.model_copy(
             update={"conversation": settings.conversation.model_copy(update={"shop_name": DEMO_SHOP_NAME})}
+        )
+    if "identity_methods" not in settings.security.model_fields_set:  # before its settings file exists
+        settings = settings.model_copy(
+            update={"security": settings.security.model_copy(update={"identity_methods": list(DEMO_IDENTITY_METHODS)})}
         )
     services = Services.build(settings)
     with console.status("Building the demo shop (first run embeds ~500 passages)..."):

@@ -3,7 +3,8 @@
 Every knob lives here. Values come, highest priority first, from keyword arguments, environment
 variables with the ``SHOPASSIST_`` prefix (nested fields use ``__``, e.g.
 ``SHOPASSIST_INTEREST__EPOCHS=5``), a TOML file (``SHOPASSIST_CONFIG_FILE`` or ``./shopassist.toml``),
-then the defaults below.
+the shop's own ``shopassist.toml`` in its data dir (what travels with the shop's data, e.g. the demo
+shop's identity methods), then the defaults below.
 
 Example:
     >>> from assistant.config import Settings
@@ -33,6 +34,8 @@ from pydantic_settings import (
 ENV_PREFIX = "SHOPASSIST_"
 CONFIG_FILE_ENV = "SHOPASSIST_CONFIG_FILE"
 DEFAULT_CONFIG_FILE = Path("shopassist.toml")
+#: A shop's own settings kept with its data (``<data_dir>/shopassist.toml``), read after the file above.
+SHOP_CONFIG_FILE = "shopassist.toml"
 #: A rate-limit setting with this value limits nothing.
 OFF = "off"
 
@@ -236,9 +239,13 @@ class SecuritySettings(BaseModel):
         description="A customer's identity check in a conversation (or the shop's sign-in it was opened with) "
         "ends after this many minutes without a message from them: order questions ask them to verify again.",
     )
-    identity_methods: list[Literal["email", "name_zip"]] = Field(
-        default_factory=lambda: ["email", "name_zip"],  # type: ignore[arg-type]
-        description="What proves identity in chat; keep it to what the shop's policy text says.",
+    identity_methods: list[Literal["name_zip", "email_zip", "email"]] = Field(
+        default_factory=lambda: ["name_zip", "email_zip"],  # type: ignore[arg-type]
+        min_length=1,
+        description="What proves identity in chat, each enough on its own: name_zip (the full name plus the zip "
+        "code of the customer's or an order's address), email_zip (the email address on file plus that zip), "
+        "email (the email address alone: one detail that others often know, so only by explicit opt-in where "
+        "the shop's policy accepts it). Keep it to what the shop's policy text says.",
     )
     shop_domain: str | None = Field(None, description="The shop's own web domain (links and emails there are kept).")
     allowed_link_hosts: list[str] = Field(
@@ -602,7 +609,30 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         elif CONFIG_FILE_ENV in os.environ:
             raise ConfigError(f"{CONFIG_FILE_ENV}: no such file {toml_path}")
+        shop_file = _data_dir_of(init_settings, toml_path) / SHOP_CONFIG_FILE
+        if shop_file.is_file() and not (toml_path.is_file() and shop_file.resolve() == toml_path.resolve()):
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=shop_file))
         return tuple(sources)
+
+
+def _data_dir_of(init_settings: PydanticBaseSettingsSource, toml_path: Path) -> Path:
+    """The data dir the settings being built will have, as far as the sources above the shop's file say."""
+    given = (getattr(init_settings, "init_kwargs", None) or {}).get("data_dir")
+    if given is not None:
+        return Path(given)
+    for key, value in os.environ.items():
+        if key.upper() == f"{ENV_PREFIX}DATA_DIR":
+            return Path(value)
+    if toml_path.is_file():
+        import tomllib
+
+        try:
+            in_file: object = tomllib.loads(toml_path.read_text(encoding="utf-8")).get("data_dir")
+        except (OSError, ValueError):
+            in_file = None
+        if in_file:
+            return Path(str(in_file))
+    return Path(Settings.model_fields["data_dir"].default)
 
 
 def _describe(error: ValidationError) -> str:

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from assistant.config import Settings
 
 OrderAction = Literal["cancel", "return", "exchange", "address_change"]
-IdentityStatus = Literal["verified", "ambiguous", "failed", "throttled", "none"]
-IdentityMethod = Literal["email", "name_zip"]
+IdentityStatus = Literal["verified", "ambiguous", "failed", "throttled", "incomplete", "none"]
+IdentityMethod = Literal["name_zip", "email_zip", "email"]
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 ZIP = re.compile(r"(?<![\w#])(\d{5})(?:-\d{4})?(?!\w)|(?<!\w)([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?!\w)")
@@ -107,7 +107,9 @@ class IdentityCheck:
     ``verified``: ``customer_id`` is proven. ``ambiguous``: the message holds several emails, zips
     or named customers, so it verifies nobody. ``failed``: one claim that matches no account.
     ``throttled``: too many failed checks for this conversation, client address or customer;
-    nothing was checked (``retry_after`` seconds). ``none``: the message makes no identity claim.
+    nothing was checked (``retry_after`` seconds). ``incomplete``: one detail of a two-detail method
+    (an email without a zip under ``email_zip``); nothing was checked or counted, the customer is asked
+    for the rest. ``none``: the message makes no identity claim.
     """
 
     status: IdentityStatus
@@ -131,7 +133,47 @@ IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
         "right now. Please try again in {minutes} minutes, or ask for a member of our team.",
         "zh": "验证失败次数过多，暂时无法核对身份。请在{minutes}分钟后重试，或联系人工客服。",
     },
+    "incomplete": {
+        "en": "Thanks. To confirm it's you I need one more detail: please send the **zip code** of the order's "
+        "address (or your own) as well.",
+        "zh": "谢谢。为确认是您本人，还需要一项信息：请再提供订单地址（或您本人地址）的**邮编**。",
+    },
 }
+
+#: How each identity method is asked for, per language (joined with "or" in the order configured).
+METHOD_WORDS: dict[str, dict[str, str]] = {
+    "email": {"en": "the **email address** on the order", "zh": "订单上的**电子邮箱**"},
+    "name_zip": {
+        "en": "your **full name plus the zip code** of the order's address",
+        "zh": "您的**全名和邮编**",
+    },
+    "email_zip": {
+        "en": "the **email address** on the order **plus the zip code** of its address",
+        "zh": "订单上的**电子邮箱和邮编**",
+    },
+}
+
+
+def identity_request(methods: Sequence[str], language: str = "en") -> str:
+    """What the assistant asks a guest for before order details: the configured methods, in words."""
+    lang = "zh" if language == "zh" else "en"
+    ways = [METHOD_WORDS[m][lang] for m in methods if m in METHOD_WORDS]
+    if lang == "zh":
+        return f"我可以帮您查询。为保护您的账户，请先确认身份：提供{'，或'.join(ways)}。"
+    return f"I can help with that. To protect your account, please confirm who you are first: {', or '.join(ways)}."
+
+
+def identity_failed(methods: Sequence[str], language: str = "en") -> str:
+    """What the assistant says when the details match no account (the configured methods, in words)."""
+    lang = "zh" if language == "zh" else "en"
+    if set(methods) == {"email", "name_zip"}:
+        from assistant.conversation.templates import say
+
+        return say("identity_failed", lang)  # that pair's own wording
+    ways = [METHOD_WORDS[m][lang] for m in methods if m in METHOD_WORDS]
+    if lang == "zh":
+        return f"抱歉，未能匹配到账户。请核对后重新提供{'，或'.join(ways)}。"
+    return f"I'm sorry, I couldn't match those details to an account. Please check them and send {', or '.join(ways)}."
 
 
 def identity_message(check: IdentityCheck, language: str = "en") -> str | None:
@@ -361,6 +403,16 @@ def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | No
     return OrderRequest("status", None, tuple(order_ids)) if definite and _STATUS_CUES.search(text) else None
 
 
+def _zip_of(s: Any, customer_id: str, code: str) -> bool:
+    """Whether ``code`` is the zip of the customer's own address or of one of their orders' shipping
+    addresses (the policy accepts either)."""
+    cust = s.get(Customer, customer_id)
+    if cust is not None and (cust.zip or "").replace(" ", "").upper() == code:
+        return True
+    addresses = s.scalars(select(Order.shipping_address).where(Order.customer_id == customer_id))
+    return any(str((a or {}).get("zip", "")).replace(" ", "").upper() == code for a in addresses)
+
+
 class OrderDesk:
     """Identity checks and order lookups against the relational store."""
 
@@ -382,7 +434,12 @@ class OrderDesk:
         elif throttle is None:
             throttle = _default_throttle(db.url)  # secure by default: the default limits, in this process
         self.throttle = throttle
-        configured: list[IdentityMethod] = settings.security.identity_methods if settings else ["email", "name_zip"]
+        if settings is None:
+            from assistant.config import SecuritySettings
+
+            configured: list[IdentityMethod] = SecuritySettings().identity_methods
+        else:
+            configured = settings.security.identity_methods
         self.methods: tuple[IdentityMethod, ...] = tuple(methods or configured)
 
     def verify(self, text: str, conversation_id: str | None = None, client: str | None = None) -> str | None:
@@ -392,22 +449,24 @@ class OrderDesk:
     def check_identity(self, text: str, conversation_id: str | None = None, client: str | None = None) -> IdentityCheck:
         """Check the one identity claim in ``text``, as the shop's policy allows it.
 
-        The policy accepts **one** of: the email address on file, or the full name plus the zip code
-        of the customer's (billing) address or of an order's shipping address
-        (``security.identity_methods`` names which). A message with several emails, several zips, or
-        several customers' names verifies nobody (``ambiguous``). Failed and ambiguous checks count
-        against the conversation, the client address (``client``, else the current request's) and
-        every customer the claim named; once a limit is spent, checks are ``throttled`` unevaluated.
+        ``security.identity_methods`` names what the policy accepts, each enough on its own: the full name
+        plus the zip code of the customer's (billing) address or of an order's shipping address
+        (``name_zip``), the email address on file plus such a zip (``email_zip``), or the email address
+        alone (``email``, opt-in). A message with several emails, several zips, or several customers'
+        names verifies nobody (``ambiguous``); an email without the zip ``email_zip`` needs is
+        ``incomplete`` (not counted). Failed and ambiguous checks count against the conversation, the
+        client address (``client``, else the current request's) and every customer the claim named; once
+        a limit is spent, checks are ``throttled`` unevaluated.
         """
         client = client if client is not None else client_address.get()
-        emails = list(dict.fromkeys(e.lower() for e in EMAIL.findall(text))) if "email" in self.methods else []
-        zips = (
-            list(dict.fromkeys((a or b).replace(" ", "").upper() for a, b in ZIP.findall(text)))
-            if "name_zip" in self.methods
-            else []
-        )
+        by_mail = "email" in self.methods or "email_zip" in self.methods
+        by_zip = "name_zip" in self.methods or "email_zip" in self.methods
+        emails = list(dict.fromkeys(e.lower() for e in EMAIL.findall(text))) if by_mail else []
+        zips = list(dict.fromkeys((a or b).replace(" ", "").upper() for a, b in ZIP.findall(text))) if by_zip else []
         if not emails and not zips:
             return IdentityCheck("none")
+        if emails and not zips and "email" not in self.methods:
+            return IdentityCheck("incomplete")
         low = " ".join(re.sub(r"[^\w\s'-]", " ", text.lower()).split())
         with self.db.session() as s:
             named: dict[str, list[str]] = {}
@@ -426,24 +485,27 @@ class OrderDesk:
                 self.throttle.failed(conversation_id, client, claimed)
                 return IdentityCheck("ambiguous")
             found: str | None = None
-            if emails:
+            if emails and "email" in self.methods:
                 found = by_email[0] if len(by_email) == 1 else None
-            elif zips and named_ids:
-                code = zips[0]
-                for cust in s.scalars(select(Customer).where(Customer.id.in_(named_ids))):
-                    if (cust.zip or "").replace(" ", "").upper() == code:
-                        found = cust.id
-                        break
-                    # Also the zip of one of the customer's orders' shipping addresses, as the policy allows.
-                    addresses = s.scalars(select(Order.shipping_address).where(Order.customer_id == cust.id))
-                    if any(str((a or {}).get("zip", "")).replace(" ", "").upper() == code for a in addresses):
-                        found = cust.id
-                        break
+            elif emails and "email_zip" in self.methods:
+                found = by_email[0] if len(by_email) == 1 and _zip_of(s, by_email[0], zips[0]) else None
+            elif zips and named_ids and "name_zip" in self.methods:
+                found = next((cid for cid in named_ids if _zip_of(s, cid, zips[0])), None)
         if found is None:
             self.throttle.failed(conversation_id, client, claimed)
             return IdentityCheck("failed")
         self.throttle.succeeded(conversation_id)
         return IdentityCheck("verified", found)
+
+    def partial_claim(self, text: str) -> str:
+        """The part of an identity claim kept while the customer sends or corrects the rest: the one customer
+        name ``text`` states (:meth:`name_claim`), or, where ``email_zip`` is accepted, its one email address
+        ("maya@example.com", then "97214")."""
+        named = self.name_claim(text)
+        if named or "email_zip" not in self.methods:
+            return named
+        emails = list(dict.fromkeys(e.lower() for e in EMAIL.findall(text)))
+        return emails[0] if len(emails) == 1 else ""
 
     def name_claim(self, text: str) -> str:
         """The one customer name ``text`` states (lower-cased, as on file), else "" (none, or several):
@@ -457,8 +519,9 @@ class OrderDesk:
 
     def identity_attempted(self, text: str) -> bool:
         """Whether ``text`` makes an identity claim of a kind the policy accepts."""
-        email = "email" in self.methods and EMAIL.search(text)
-        return bool(email or ("name_zip" in self.methods and ZIP.search(text)))
+        by_mail = "email" in self.methods or "email_zip" in self.methods
+        by_zip = "name_zip" in self.methods or "email_zip" in self.methods
+        return bool((by_mail and EMAIL.search(text)) or (by_zip and ZIP.search(text)))
 
     def orders_with_item(self, customer_id: str, text: str) -> list[str]:
         """The customer's orders holding an item the message names ("the tea kettle", "the backpack")."""

@@ -15,7 +15,9 @@ from assistant.conversation.orders import (
     OrderFacts,
     OrderRequest,
     asks_when_ships,
+    identity_failed,
     identity_message,
+    identity_request,
     status_in,
 )
 from assistant.conversation.profile import asks_profile, asks_profile_change, cannot_change, profile_of, profile_text
@@ -51,8 +53,9 @@ class OrderStages:
         pending = turn.state.pending
         assert pending is not None
         claim = turn.text
-        if pending.claim and self.orders.identity_attempted(claim) and not self.orders.name_claim(claim):
-            # "Noah Brown, 90210" failed, then "sorry, my zip is 80279": the name still stands.
+        if pending.claim and self.orders.identity_attempted(claim) and not self.orders.partial_claim(claim):
+            # "Noah Brown, 90210" failed, then "sorry, my zip is 80279": the name still stands (or the email,
+            # sent first without its zip).
             claim = f"{pending.claim} {claim}"
         check = self.orders.check_identity(claim, conversation_id=turn.conversation_id)
         if check.status == "verified" and check.customer_id:
@@ -72,12 +75,12 @@ class OrderStages:
             prefix = say("verified", turn.language)
             return Composed(prefix + "\n" + composed.text, composed.used, composed.facts, composed.meta)
         if check.attempted:
-            pending.claim = self.orders.name_claim(claim)
+            pending.claim = self.orders.partial_claim(claim)
             turn.needs_identity = True
             turn.confidence = 1.0
             if check.status == "throttled":
                 turn.handoff_reason = "identity could not be verified"
-            message = identity_message(check, turn.language) or say("identity_failed", turn.language)
+            message = identity_message(check, turn.language) or identity_failed(self.orders.methods, turn.language)
             return Composed(message, meta={"basis": "identity"})
         return None
 
@@ -95,14 +98,14 @@ class OrderStages:
                 kind=request.kind,
                 action=request.action,
                 order_ids=list(request.order_ids),
-                claim=self.orders.name_claim(body) if check.attempted else "",
+                claim=self.orders.partial_claim(body) if check.attempted else "",
             )
             turn.needs_identity = True
             turn.confidence = max(turn.confidence, 0.9)
             if check.attempted:
-                message = identity_message(check, turn.language) or say("identity_failed", turn.language)
+                message = identity_message(check, turn.language) or identity_failed(self.orders.methods, turn.language)
                 return Composed(message, meta={"basis": "identity"})
-            return Composed(say("identity", turn.language), meta={"basis": "identity"})
+            return Composed(identity_request(self.orders.methods, turn.language), meta={"basis": "identity"})
         return self._order_turn(turn, request, body)
 
     def _profile_request(self, turn: Turn, body: str) -> Composed | None:

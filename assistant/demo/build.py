@@ -21,6 +21,10 @@ from assistant.vectors import VectorStore
 
 DATA_DIR = Path(__file__).parent / "data"
 DEMO_SHOP_NAME = "Juniper & Pine"
+#: What the demo shop's policy (data/policy.md, "Identity verification") accepts as proof of identity: the
+#: email address alone, or the full name plus a zip. ``security.identity_methods`` requires two details by
+#: default; the demo opts in to its policy's wording in its own settings file (:func:`write_shop_settings`).
+DEMO_IDENTITY_METHODS = ("email", "name_zip")
 
 # Order matters: orders and events refer to products and customers.
 DEMO_FILES: tuple[tuple[str, str], ...] = (
@@ -62,4 +66,22 @@ def build_demo(
     from assistant.demo.images import write_demo_images
 
     write_demo_images(settings)  # simple product pictures for the chat's cards (issue 14)
+    write_shop_settings(settings)
     return reports
+
+
+def write_shop_settings(settings: Settings) -> Path:
+    """The demo shop's own settings file (``<data_dir>/shopassist.toml``, read by every later process of this
+    shop unless the environment or ``./shopassist.toml`` says otherwise): its policy's identity methods."""
+    from assistant.config import SHOP_CONFIG_FILE
+
+    path = settings.data_dir / SHOP_CONFIG_FILE
+    methods = ", ".join(f'"{m}"' for m in DEMO_IDENTITY_METHODS)
+    path.write_text(
+        "# The demo shop's own settings, kept with its data. Its policy (Identity verification) accepts the\n"
+        "# email address on the order alone, or the full name plus the zip code.\n"
+        f"[security]\nidentity_methods = [{methods}]\n",
+        encoding="utf-8",
+    )
+    path.chmod(0o600)
+    return path

