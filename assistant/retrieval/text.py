@@ -292,8 +292,13 @@ _CSS_SELECTOR = (
     r"(?:(?:[A-Za-z][\w-]*)?(?:[.#][A-Za-z_][\w-]*)+|@[\w-]+|\b(?:a|b|i|p|ul|ol|li|hr|br|div|span|table|tr|td|th|img|"
     r"body|strong|em|h[1-6]|sup|sub)\b)(?::[\w-]+)?"
 )
-_CSS_RULE = re.compile(rf"{_CSS_SELECTOR}(?:\s*[,>+~]?\s*{_CSS_SELECTOR})*\s*\{{([^{{}}]*)(?:\}}|$)|\{{([^{{}}]*)\}}")
-_CSS_DECLARATIONS = re.compile(r"\s*(?:(?:/\*.*?\*/|[A-Za-z-][\w-]*\s*:[^;{}]*;?)\s*)+", re.S)
+# Each piece of text can be read in one way only (a combinator or a space between two selectors; a
+# declaration's value runs to its ";" or the block's end): with more than one, a long text that is no
+# rule ("Color: Red Size: M … ; 2 pack") made the regex engine try every split, for minutes.
+_CSS_RULE = re.compile(
+    rf"{_CSS_SELECTOR}(?:(?:\s*[,>+~]\s*|\s+){_CSS_SELECTOR})*\s*\{{([^{{}}]*)(?:\}}|$)|\{{([^{{}}]*)\}}"
+)
+_CSS_DECLARATIONS = re.compile(r"\s*(?:(?:/\*.*?\*/|[A-Za-z-][\w-]*\s*:[^;{}]*(?:;|$))\s*)+", re.S)
 
 
 def strip_markup(text: str) -> str:

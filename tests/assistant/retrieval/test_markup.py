@@ -3,6 +3,8 @@ comments go, text and braces of other kinds stay."""
 
 from __future__ import annotations
 
+import time
+
 from assistant.retrieval.text import strip_markup
 
 
@@ -25,3 +27,17 @@ def test_text_without_markup_is_left_alone() -> None:
         "Fits 8.5 x 11 paper: color: black.",
     ):
         assert strip_markup(text) == text
+
+
+def test_long_text_that_is_no_style_sheet_is_read_in_linear_time() -> None:
+    # Catalog text with many "Key: value" pairs in braces, or a long dotted name before a brace, is no
+    # rule; each could be split many ways, and the cleaner ran for minutes on one description at ingest
+    # and at every catalog load (26 pairs: hours).
+    pairs = "Specs {" + " ".join(f"Key{i}: value{i}" for i in range(26)) + "; 2 pack included}"
+    dotted = "Visit www" + ".shop" * 26 + " today {ask us}"
+    for text in (pairs, dotted):
+        started = time.perf_counter()
+        assert strip_markup(text) == text
+        assert time.perf_counter() - started < 1.0, text
+    # A real style sheet next to such text is still cut.
+    assert strip_markup(".a .b > p {color:red; margin:0} " + pairs) == pairs
