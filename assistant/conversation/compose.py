@@ -61,7 +61,7 @@ _HAS_DURATION = re.compile(
 # about the customer in the third person ("ask the customer…", "share it with the user", "if the
 # customer asks, …"). A policy written for customers ("the customer pays return shipping") is kept.
 _STAFF_FACING = re.compile(
-    r"\[(?!\d+\])[A-Za-z][\w'-]*(?:\s+[\w'-]+){0,4}\]"
+    r"\[(?!\d+\])[A-Za-z][\w'-]*(?:\s+[\w'-]+){0,4}\](?!\()"
     r"|\b(?:ask|asking|tell|telling|let|remind|inform|assure|thank|greet|apologi[sz]e to|explain to|with)\s+"
     r"(?:if\s+|whether\s+)?(?:the|this|that)\s+(?:customer|user|caller|client|shopper)s?\b"
     r"|\b(?:if|when|unless|once)\s+(?:the|this)\s+(?:customer|user|caller|client|shopper)\s+"
@@ -96,7 +96,7 @@ _STAFF_FACING = re.compile(
 _FIELD_ONLY = re.compile(r"^(?:[A-Z][\w'-]*|ID)(?:,?\s+(?:[A-Z][\w'-]*|ID|or|and)){0,5}\s*(?:\[\d+\])?$")
 # A console control named before a step ("[Record Reason] When shipping items, …"): the label goes,
 # the statement after it is judged on its own.
-_LEADING_CONTROL = re.compile(r"^\[(?!\d+\])[^\]]{1,40}\]\s*")
+_LEADING_CONTROL = re.compile(r"^\[(?!\d+\])[^\]]{1,40}\](?!\()\s*")
 # A label with a few words and no figure ("Flow: refunds and returns."): it names a topic, it
 # states nothing, so it is quoted only when nothing else matches.
 _LABEL_ONLY = re.compile(r"^[A-Za-z][\w ]{0,24}:\s+[^.:!?\d]{0,60}\.?$")
@@ -129,7 +129,7 @@ _CONSOLE = re.compile(
 )
 # What marks a section as written for the staff (an agent playbook), beside staff-facing sentences:
 # the console's controls in brackets ("[Pull up Account]") or its notation ("<or>").
-_CONSOLE_MARK = re.compile(r"\[(?!\d+\])[A-Za-z][^\]]{0,40}\]|<(?:or|and)>")
+_CONSOLE_MARK = re.compile(r"\[(?!\d+\])[A-Za-z][^\]]{0,40}\](?!\()|<(?:or|and)>")
 # In a section written for the staff, "you" is the agent and "they" the customer; a sentence that
 # opens with a verb is a step for the agent ("Get the brand and type…", "Finally, perform the
 # action…", "If they are still unhappy, offer…"); "Customer wants to…" describes the case; "For
@@ -201,8 +201,7 @@ def _for_agents(unit: str) -> bool:
         return True
     if not _STATES.search(unit):
         return True
-    rest = _LEAD_IN.sub("", unit.strip())
-    rest = _LEAD_IN.sub("", _CONDITION.sub("", rest, count=1))
+    rest = _LEAD_IN.sub("", _CONDITION.sub("", led, count=1))
     return bool(_IMPERATIVE.match(rest))
 
 

@@ -176,6 +176,21 @@ def test_a_playbook_keeps_only_the_rules_it_states() -> None:
     ]
 
 
+def test_a_link_in_a_policy_for_customers_is_no_console_control() -> None:
+    # "[returns page](…)" is a Markdown link, not a control like "[Pull up Account]": the section stays
+    # one written for customers (before: the link made it a playbook, and every "you" sentence went).
+    policy = (
+        "You can return any item within 30 days. Start a return on our [returns page](https://shop.example/returns).\n"
+        "- [Print your label](https://shop.example/label) and drop the parcel at any post office."
+    )
+    assert customer_units(policy) == [
+        "You can return any item within 30 days.",
+        "Start a return on our [returns page](https://shop.example/returns).",
+        "[Print your label](https://shop.example/label) and drop the parcel at any post office.",
+    ]
+    assert not staff_facing("Start a return on our [returns page](https://shop.example/returns).")
+
+
 # --- a small shop without prices, with a playbook as policy (real ingest, MiniLM) ------------------
 
 ITEMS = {
@@ -211,29 +226,42 @@ PASSWORD_STEPS = """- [Pull up Account] Get Full Name or Account ID for [Pull up
 """
 
 
+def write_items(path: Path, items: dict[str, tuple[str, str, str, str]], categories: str) -> Path:
+    """Amazon-style items (``amazon-lcrec``: title, brand, categories under ``categories``, description)."""
+    records = {
+        k: {"title": t, "brand": b, "categories": f"{categories}, {c}", "description": d}
+        for k, (t, b, c, d) in items.items()
+    }
+    # One member a line, as the LC-Rec files are (a one-line object reads as one JSON Lines record).
+    path.write_text(json.dumps(records, indent=1), encoding="utf-8")
+    return path
+
+
+def shop_bot(
+    settings: Settings, embedder: Embedder, tuned: Callable[..., Settings], files: list[tuple[Path, str]]
+) -> Assistant:
+    """The assistant of "Office Corner" after a real ingest of ``files`` (each with its format)."""
+    db = Database(settings)
+    db.migrate()
+    vectors = VectorStore(settings, embedder=embedder)
+    for path, fmt in files:
+        report = ingest_paths([path], fmt, settings=settings, db=db, vectors=vectors)
+        assert report.ok and report.rejections_total == 0, path
+    s = tuned(settings, shop_name="Office Corner")
+    return Assistant(s, Database(s), VectorStore(s, embedder=embedder))
+
+
 @pytest.fixture
 def office_bot(
     settings: Settings, embedder: Embedder, tmp_path: Path, tuned: Callable[..., Settings]
 ) -> Iterator[Assistant]:
     shop = tmp_path / "shop"
     shop.mkdir()
-    items = {
-        k: {"title": t, "brand": b, "categories": f"Office Products, Office & School Supplies, {c}", "description": d}
-        for k, (t, b, c, d) in ITEMS.items()
-    }
-    # One member a line, as the LC-Rec files are (a one-line object reads as one JSON Lines record).
-    (shop / "Small.item.json").write_text(json.dumps(items, indent=1), encoding="utf-8")
+    items = write_items(shop / "Small.item.json", ITEMS, "Office Products, Office & School Supplies")
     password = "\n\n## Recover password\n\n" + PASSWORD_STEPS
     guide = "# Store guidelines\n\n## Return policy\n\n" + PLAYBOOK + password
     (shop / "returns.md").write_text(guide, encoding="utf-8")
-    db = Database(settings)
-    db.migrate()
-    vectors = VectorStore(settings, embedder=embedder)
-    files = [shop / "Small.item.json", shop / "returns.md"]  # a folder of LC-Rec files reads only those
-    report = ingest_paths(files, "auto", settings=settings, db=db, vectors=vectors)
-    assert report.ok and report.rejections_total == 0
-    s = tuned(settings, shop_name="Office Corner")
-    yield Assistant(s, Database(s), VectorStore(s, embedder=embedder))
+    yield shop_bot(settings, embedder, tuned, [(items, "auto"), (shop / "returns.md", "auto")])
 
 
 def test_a_catalog_without_prices_never_compares_or_invents_one(office_bot: Assistant) -> None:
@@ -372,29 +400,15 @@ def supplies_bot(
 
     shop = tmp_path / "supplies"
     shop.mkdir()
-    items = {
-        k: {"title": t, "brand": b, "categories": f"Office Products, {c}", "description": d}
-        for k, (t, b, c, d) in SUPPLIES.items()
-    }
-    (shop / "Supplies.item.json").write_text(json.dumps(items, indent=1), encoding="utf-8")
+    items = write_items(shop / "Supplies.item.json", SUPPLIES, "Office Products")
     stock = "\n\n## Out of stock items\n\nWhen an item is out of stock, we can notify you once it is back.\n"
     (shop / "guide.md").write_text("# Store guidelines\n\n## Return policy\n\n" + PLAYBOOK + stock, encoding="utf-8")
     with (shop / "history.csv").open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["instruction", "response", "intent", "category"])
         writer.writerows([(q, a, intent, cat) for intent, cat, q, a in HISTORY])
-    db = Database(settings)
-    db.migrate()
-    vectors = VectorStore(settings, embedder=embedder)
-    for path, fmt in (
-        (shop / "Supplies.item.json", "auto"),
-        (shop / "guide.md", "auto"),
-        (shop / "history.csv", "bitext"),
-    ):
-        report = ingest_paths([path], fmt, settings=settings, db=db, vectors=vectors)
-        assert report.ok and report.rejections_total == 0, path
-    s = tuned(settings, shop_name="Office Corner")
-    yield Assistant(s, Database(s), VectorStore(s, embedder=embedder))
+    files = [(items, "auto"), (shop / "guide.md", "auto"), (shop / "history.csv", "bitext")]
+    yield shop_bot(settings, embedder, tuned, files)
 
 
 def test_a_supply_for_a_named_product_lists_the_supply_not_the_product(supplies_bot: Assistant) -> None:
