@@ -57,7 +57,8 @@ _ASKS = re.compile(
     rf"\b(?:which|what)(?:\s+one)?(?:\s+of\s+(?:them|these|those|the\s+(?:two|three)|both|the\s+\w+))?"
     rf"(?:\s+(?:is|are|'s|would be|will be))?\s+(?:the\s+)?({_EN_WORDS})\b"
     rf"|\b(?:is|are)\s+(?:it|the\s[\w' -]{{2,40}}?)\s+({_EN_WORDS})\s+than\b"
-    r"|哪(?:个|款|一个|一款|件|双|顶)[^？?，,。]{0,4}?(?:更|比较)?(便宜|贵|轻|重)",
+    # 重要 (important), 重新 (again): no weight
+    r"|哪(?:个|款|一个|一款|件|双|顶)[^？?，,。]{0,4}?(?:更|比较)?(便宜|贵|轻|重(?!要|新|复))",
     re.I,
 )
 _TOTAL = re.compile(
@@ -124,23 +125,28 @@ def asks_total(text: str) -> bool:
     return bool(_TOTAL.search(text))
 
 
-def stated_grams(description: str) -> float | None:
-    """The weight (in grams) the description states for the product, else None."""
+def _stated_weight(description: str) -> tuple[str, str] | None:
+    """(value, unit) of the weight the description states, as written there."""
     m = _WEIGHT.search(description)
     if not m:
         return None
-    value, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-    unit = unit.lower()
+    return (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+
+
+def stated_grams(description: str) -> float | None:
+    """The weight (in grams) the description states for the product, else None."""
+    stated = _stated_weight(description)
+    if stated is None:
+        return None
+    value, unit = stated[0], stated[1].lower()
     factor = next((f for u, f in sorted(_UNITS.items(), key=lambda kv: -len(kv[0])) if unit.startswith(u)), 1.0)
     return float(value) * factor
 
 
 def weight_words(description: str) -> str:
-    m = _WEIGHT.search(description)
-    if not m:
-        return ""
-    value, unit = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-    return f"{value} {unit}"
+    """The weight the description states, as written there ("1.9 kg"); empty when it states none."""
+    stated = _stated_weight(description)
+    return f"{stated[0]} {stated[1]}" if stated else ""
 
 
 def named_parts(text: str) -> list[str]:
@@ -158,6 +164,7 @@ _TEXT = {
         "states": "The catalog gives {value} for the **{name}**.",
         "and": " and ",
         "same": "The **{first}** and {others} cost the same.",
+        "same_weight": "The **{first}** ({first_value}) and {others} weigh the same.",
         "no_price": "The catalog lists no price for the **{name}**.",
         "no_weight": "The catalog doesn't state the weight of the **{name}**.",
         "cannot": "So I can't compare them on that.",
@@ -180,6 +187,7 @@ _TEXT = {
         "states": "商品目录中 **{name}** 为 {value}。",
         "and": "和",
         "same": "**{first}** 和{others}价格相同。",
+        "same_weight": "**{first}**（{first_value}）和{others}重量相同。",
         "no_price": "商品目录没有列出 **{name}** 的价格。",
         "no_weight": "商品描述中没有写明 **{name}** 的重量。",
         "cannot": "因此无法就此比较。",
@@ -229,8 +237,9 @@ def compare_text(products: Sequence[ProductFacts], by: Comparison, language: str
     rest = known[1:]
     others = t["and"].join(t["other"].format(name=p.name, value=words) for _v, p, words in rest)
     marks = "".join(f"[{n}]" for n in sorted(cite[p.product_id] for _v, p, _w in known))
-    if by_price and all(v == first_value for v, _p, _w in rest):
-        line = t["same"].format(first=first.name, others=others)
+    if all(v == first_value for v, _p, _w in rest):
+        # Neither is lighter (cheaper) than the other: never say one is.
+        line = t["same" if by_price else "same_weight"].format(first=first.name, first_value=first_words, others=others)
     else:
         line = t[by].format(first=first.name, first_value=first_words, others=others)
     return " ".join([f"{line} {marks}", *missing])

@@ -29,19 +29,24 @@ _DETAIL = (
     r"(?:(?:default|home|billing|postal|mailing|current|shipping|delivery)\s+)?"
     r"(?:address|e-?mail(?: address)?|profile|account details|details|info(?:rmation)?|name)"
 )
-# "what address do you have on file for me?", "what's my email on file", "show me my profile".
+# "what address do you have on file for me?", "what's my email on file", "show me my profile"; not what
+# the shop needs from the customer ("what information do you need for me to process a return?") nor
+# the name of something else ("what's the name of a good jacket for me?").
 _ASKS = re.compile(
-    rf"\b(?:what|which)(?:'s| is)?\s+(?:the\s+)?{_DETAIL}\b[^.?!]{{0,40}}"
-    r"\b(?:on file|for me|of mine|in your (?:records|system))"
+    rf"\b(?:what|which)(?:'s| is)?\s+(?:the\s+)?{_DETAIL}\b(?!\s+of\b)"
+    r"(?:(?!\b(?:need|needs|require|requires|should|must)\b)[^.?!]){0,40}"
+    r"\b(?:on file|for me\b(?!\s+to\b)|of mine|in your (?:records|system))"
     rf"|\b(?:what|which)(?:'s| is| are)\s+my\s+{_DETAIL}\b"
     rf"|\bmy\s+{_DETAIL}\s+(?:on file|in your (?:records|system))"
     rf"|\b(?:show|see|check|view|confirm|read)\s+(?:me\s+)?my\s+(?:profile|account details|{_DETAIL}\s+on file)\b"
     r"|(?:我的|我)(?:默认|收货|账户|账号)?的?(?:地址|邮箱|个人资料|资料|个人信息)(?:是什么|是哪|是多少|有哪些|是啥)",
     re.I,
 )
-# "update my address", "change the email on my account", "改我的地址".
+# "update my address", "change the email on my account", "改我的地址"; not another thing's details ("change
+# the name printed on the card", "change the shipping address" of an order).
 _CHANGE = re.compile(
-    rf"\b(?:change|update|correct|edit|modify|fix|replace)\b[^.?!]{{0,30}}\b(?:my|the)\s+{_DETAIL}\b"
+    rf"\b(?:change|update|correct|edit|modify|fix|replace)\b[^.?!]{{0,30}}"
+    rf"\b(?:my\s+{_DETAIL}\b|the\s+{_DETAIL}\b[^.?!]{{0,20}}\b(?:on|in|of|for)\s+my\s+(?:account|profile)\b)"
     r"|(?:改|修改|更改|更新|换)[^。？！?]{0,6}(?:地址|邮箱|资料)",
     re.I,
 )
@@ -51,6 +56,8 @@ _CHANGE_IT = re.compile(
     r"|改成|改为|更新为|换成",
     re.I,
 )
+# "How do I change my email?" asks how it is done: the shop's policy answers it.
+_HOW_TO = re.compile(r"\bhow (?:do|can|could|would|should) (?:i|we)\b|\bhow to\b|怎么|如何", re.I)
 _ORDER = re.compile(r"\b(?:orders?|parcels?|packages?|shipments?|#\s?\w*\d)|订单|包裹", re.I)
 
 
@@ -61,7 +68,7 @@ def asks_profile(text: str) -> bool:
 
 def asks_profile_change(text: str, *, after_profile: bool = False) -> bool:
     """The customer asks to change their profile's details (not an order's shipping address)."""
-    if _ORDER.search(text):
+    if _ORDER.search(text) or _HOW_TO.search(text):
         return False
     return bool(_CHANGE.search(text)) or (after_profile and bool(_CHANGE_IT.search(text)))
 

@@ -9,7 +9,7 @@ from assistant.conversation.catalog import ProductFacts
 from assistant.conversation.compare import asks_total, compare_text, comparison, relative_weight, stated_grams
 from assistant.conversation.orders import OrderFacts, asks_when_ships, status_in
 from assistant.conversation.profile import ProfileFacts, asks_profile, asks_profile_change, profile_text
-from assistant.conversation.variants import VariantQuestion, read_variant_question, variant_answer
+from assistant.conversation.variants import Variant, VariantQuestion, read_variant_question, variant_answer
 
 # A fleece as tau-bench's retail store lists it: size M exists only in black, out of stock.
 FLEECE = (
@@ -26,6 +26,12 @@ BOOTS = (
 )
 
 
+def chosen(text: str, variants: tuple[Variant, ...]) -> dict[str, str]:
+    ask = read_variant_question(text, variants)
+    assert ask is not None, text
+    return ask.chosen
+
+
 def test_a_variant_question_reads_the_options_asked_and_the_values_named() -> None:
     ask = read_variant_question("ok which colours do you have in M then?", FLEECE)
     assert ask == VariantQuestion(("color",), {"size": "M"})
@@ -36,13 +42,13 @@ def test_a_variant_question_reads_the_options_asked_and_the_values_named() -> No
     assert read_variant_question("is the size 10 available waterproof?", BOOTS) == VariantQuestion(
         (), {"size": "10", "waterproof": "yes"}
     )
-    assert read_variant_question("not waterproof, size 7", BOOTS).chosen == {"size": "7", "waterproof": "no"}
+    assert chosen("not waterproof, size 7", BOOTS) == {"size": "7", "waterproof": "no"}
     assert read_variant_question("I have 10 dollars", BOOTS) is None
     # A colour the product does not come in is still the colour asked for (and answered "no").
-    assert read_variant_question("do you have it in purple?", FLEECE).chosen == {"color": "purple"}
+    assert chosen("do you have it in purple?", FLEECE) == {"color": "purple"}
     # A letter size is a capital or follows "size"; "a" or "I" in a sentence is no size.
     assert read_variant_question("is it warm?", FLEECE) is None
-    assert read_variant_question("size m please", FLEECE).chosen == {"size": "M"}
+    assert chosen("size m please", FLEECE) == {"size": "M"}
 
 
 def test_a_variant_answer_states_each_option_with_its_price_and_stock() -> None:
@@ -89,6 +95,12 @@ def test_comparisons_and_totals_use_only_the_stated_prices_and_weights() -> None
     unknown = compare_text([shell, vest], "lighter")
     assert "doesn't state the weight of the **Vest**" in unknown and "can't compare" in unknown
     assert relative_weight("something lighter?") == "lighter" and relative_weight("is it light?") is None
+    # Equal weights: neither is "lighter" (before: the first listed was said to be).
+    pack = ProductFacts("D", "Pack", "", "", "The pack weighs 310 g.", 89.0, True, (), (), ())
+    same = compare_text([shell, pack], "lighter")
+    assert same == "The **Shell** (310 g) and the **Pack** (310 g) weigh the same. [1][2]", same
+    # 重要 is "important", no weight.
+    assert comparison("哪个重要？") is None and comparison("哪个比较重？") == "heavier"
 
 
 def test_a_request_repeated_for_someone_else_or_another_type() -> None:
@@ -110,6 +122,12 @@ def test_the_profile_is_asked_for_by_its_owner_only_and_a_change_is_read_as_one(
     assert asks_profile_change("can you update it to 55 Pine Road?", after_profile=True)
     assert not asks_profile_change("can you update it to 55 Pine Road?")
     assert not asks_profile_change("change the address on my order")  # an order's, the order desk's
+    # What the shop needs, or another thing's name or details, is no question about the profile.
+    assert not asks_profile("what information do you need for me to process a return?")
+    assert not asks_profile("what's the name of a good jacket for me?")
+    assert not asks_profile_change("can you change the name printed on the card?")
+    assert not asks_profile_change("how do I change my email?")  # the policy says how
+    assert asks_profile_change("change the email on my account to a@example.org")
     text = profile_text(ProfileFacts("Noah Brown", "noah@example.com", "986 Sunset Drive, Denver, CO, 80279"))
     assert "- Address: 986 Sunset Drive, Denver, CO, 80279" in text
 

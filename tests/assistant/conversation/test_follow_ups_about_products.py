@@ -111,6 +111,25 @@ def test_the_profile_is_shown_to_its_owner_and_never_changed_by_the_assistant(bo
     assert "2214 SE Larch Ave" in shown.text, shown.text
 
 
+def test_questions_that_only_sound_like_the_profile_are_answered_from_the_policy(bot: Assistant) -> None:
+    # Before: a verified customer got their details on file for "what information do you need for me…",
+    # a guest was asked to prove who they are, and any "change the <name|address|details>" (a gift
+    # card's, an order's, "how do I…") was "I can't change the details on your account myself".
+    cid = bot.start_conversation("C001", signed_in=True)
+    info = bot.send(cid, "what information do you need for me to process a return?")
+    assert "Larch Ave" not in info.text and info.citations, info.text
+    guest = bot.send(bot.start_conversation(), "what information do you need for me to process a return?")
+    assert not guest.needs_identity and guest.citations, guest.text
+    how = bot.send(cid, "how do I change my email?")
+    assert "confirming a link sent to the new address" in how.text and "can't change" not in how.text, how.text
+    for text in ("can you change the name printed on the gift card?", "can I change the shipping address?"):
+        r = bot.send(cid, text)
+        assert "details on your account" not in r.text and r.citations, (text, r.text)
+    # A change of the customer's own details is still read as one.
+    mine = bot.send(cid, "please change the email on my account to maya@example.org")
+    assert "can't change" in mine.text, mine.text
+
+
 def test_an_order_action_the_policy_does_not_allow_is_explained_not_passed_on(bot: Assistant) -> None:
     cid = bot.start_conversation("C001", signed_in=True)
     r = bot.send(cid, "please cancel order #JP1041, I ordered it by mistake")
