@@ -28,9 +28,10 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
+
+from starlette.requests import cookie_parser
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -45,16 +46,15 @@ REFUSED = b'{"detail":"This page session belongs to another browser. Reload the 
 
 
 def _cookie(scope: Scope) -> str | None:
+    """The browser's cookie, read as browsers send cookies (Starlette's parser): the standard library's
+    ``SimpleCookie`` drops every cookie of a header once one value holds a space or a quote ("prefs=a b",
+    a shop's JSON cookie on the same domain), so the owner of a page session looked like a stranger (403).
+    """
     for name, value in scope.get("headers", []):
         if name == b"cookie":
-            jar: SimpleCookie = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:
-                return None
-            morsel = jar.get(BROWSER_COOKIE)
-            if morsel is not None and morsel.value:
-                return str(morsel.value)
+            found = cookie_parser(value.decode("latin-1")).get(BROWSER_COOKIE)
+            if found:
+                return found
     return None
 
 
