@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from assistant.config import Settings
 from assistant.conversation.repository import VERIFIED_FOR
 from assistant.conversation.types import Citation
+from assistant.retrieval.text import snippet
 from assistant.services.types import (
     Conflict,
     ConversationDetail,
@@ -115,6 +116,9 @@ def request_preview(said: Sequence[str], *, enough: int = 4) -> str:
         '我的帐篷杆断了 … 好的'
         >>> request_preview([])
         ''
+        >>> long = request_preview(["word " * 50, "yes"])  # the long one shortened, the last kept
+        >>> long.endswith("word… … yes"), len(long) <= PREVIEW_CHARS
+        (True, True)
     """
     kept: list[str] = []
     words = 0
@@ -123,7 +127,15 @@ def request_preview(said: Sequence[str], *, enough: int = 4) -> str:
         words += len(text.split()) + len(CJK.findall(text)) // 2
         if words >= enough:
             break
-    return " … ".join(kept)[:PREVIEW_CHARS]
+    if not kept:
+        return ""
+    last = kept[-1][:PREVIEW_CHARS]
+    lead = " … ".join(kept[:-1])
+    room = PREVIEW_CHARS - len(last) - len(" … ")
+    if not lead or room < 10:
+        return last
+    # A long message before a short last one is shortened, never the last one cut off ("… yes").
+    return f"{snippet(lead, room - 1)} … {last}"
 
 
 def require_role(user: SessionUser | None, role: str = "agent") -> SessionUser:
