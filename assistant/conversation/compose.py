@@ -88,7 +88,11 @@ _STAFF_FACING = re.compile(
     r"|\bthe\s+(?:customer|user|caller)\s+(?:will|may|might)\s+(?:give|provide|tell|mention|explain)\b"
     r"|\byou(?:'ll| will)? need (?:their|the customer[’']?s)\b|\bflow (?:above|below)\b|\bthe '[^']+' flow\b"
     r"|\bmove on(?:to| to)? the next step\b|^find out (?:whether|if|what|which|why|how)\b"
-    r"|\b(?:ask|let|tell|remind|inform|assure)\s+them\b|\bwrap up\b|\bas usual\b",
+    r"|\b(?:ask|let|tell|remind|inform|assure)\s+them\b|\bwrap up\b|\bas usual\b"
+    # a rule for the staff: "Agents must check with the warehouse before promising anything."
+    r"|^(?:our\s+|the\s+)?(?:agents?|staff|support staff|reps?|representatives?|associates?|team members?)\s+"
+    r"(?:must|should|need to|have to|are (?:required|expected|asked|told) to)\b"
+    r"|\bbefore promising\b|\b(?:never|do not|don't) promise\b",
     re.I,
 )
 # A form field named alone ("Order ID", "Account ID", "Full Name"): words an agent collects; it
@@ -112,6 +116,10 @@ def staff_facing(unit: str) -> bool:
         True
         >>> staff_facing("Items can be returned within 30 days [1]"), staff_facing("The customer pays return shipping.")
         (False, False)
+        >>> staff_facing("Agents must check with the warehouse before promising anything.")
+        True
+        >>> staff_facing("An agent can still change the address of a processing order.")
+        False
     """
     return bool(_STAFF_FACING.search(unit) or _FIELD_ONLY.match(unit.strip()))
 
@@ -241,6 +249,17 @@ def _playbook_units(unit: str) -> list[str]:
     return out
 
 
+def _without_staff_sentences(unit: str) -> str:
+    """A bullet of several sentences without those for the staff: "- Processing orders can still be
+    cancelled by an agent. Agents must check with the warehouse before promising anything." keeps its
+    first sentence; a unit of one sentence is judged whole by the caller."""
+    parts = split_sentences(unit)
+    if len(parts) < 2:
+        return unit
+    kept = [p for p in parts if not staff_facing(p) and not _CONSOLE.search(p)]
+    return " ".join(kept) if len(kept) < len(parts) else unit
+
+
 def customer_units(text: str) -> list[str]:
     """The quotable units of a policy passage that are written for customers (see :func:`staff_facing`).
 
@@ -251,6 +270,7 @@ def customer_units(text: str) -> list[str]:
     """
     units = [u for u in (_LEADING_CONTROL.sub("", u) for u in policy_units(text)) if u]
     if not _written_for_staff(units):
+        units = [u for u in map(_without_staff_sentences, units) if u]
         return [u for u in units if not staff_facing(u) and not _CONSOLE.search(u)]
     return [part for unit in units for part in _playbook_units(unit)]
 
