@@ -53,6 +53,7 @@ from assistant.conversation.orders import (
     OrderRequest,
     detect_order_request,
     item_order_request,
+    listed_order_with_item,
     order_reference,
 )
 from assistant.conversation.panel import Panel
@@ -366,11 +367,21 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         with turn.timed("intent"):
             turn.intent = self.intents.classify(body)
         turn.confidence = turn.intent.confidence
-        request = detect_order_request(body, turn.intent.intent) or order_reference(body, st.shown_orders)
-        if request is None and turn.verified_id is not None:
-            # "when will the laptop arrive?" from a customer whose order holds the laptop.
-            request = item_order_request(body, self.orders.orders_with_item(turn.verified_id, body))
-            request = request or self._when_ships(turn, body)  # "when will it ship?": their order
+        request = detect_order_request(body, turn.intent.intent) or order_reference(
+            body, st.shown_orders, st.order_focus
+        )
+        if turn.verified_id is not None and (request is None or request.kind == "action"):
+            with_item = self.orders.orders_with_item(turn.verified_id, body)
+            if request is None:
+                # "when will the laptop arrive?" from a customer whose order holds the laptop; "the one
+                # with the boots" after a list of their orders.
+                request = item_order_request(body, with_item) or listed_order_with_item(
+                    body, st.shown_orders, with_item
+                )
+                request = request or self._when_ships(turn, body)  # "when will it ship?": their order
+            elif not request.order_ids:
+                # "cancel the backpack from that order": the order in focus, or the one holding the item.
+                request = self._order_in_context(turn, body, request, with_item)
         if request is not None:
             return self._order_request(turn, request, body)
         profile = self._profile_request(turn, body)  # "what address do you have on file for me?"
@@ -454,6 +465,17 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # ("battery 能用多久?"), is about it (English ones are read by _referenced_product).
             return self._product_question(turn, focus, body, policies, best_policy)
         return self._decline(turn)
+
+    @staticmethod
+    def _order_in_context(turn: Turn, body: str, request: OrderRequest, with_item: list[str]) -> OrderRequest:
+        """An order action named without a number: the order the conversation is about ("that order",
+        "it") when it holds the item named, if any; else the one order holding the item; else as asked."""
+        focus = turn.state.order_focus
+        if focus and cue.has_reference(body) and (not with_item or focus in with_item):
+            return OrderRequest(request.kind, request.action, (focus,))
+        if len(with_item) == 1:
+            return OrderRequest(request.kind, request.action, (with_item[0],))
+        return request
 
     def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:
         """The policy answers this: a close passage, or a clear service intent and a fair passage.

@@ -57,6 +57,13 @@ _STATUS_CUES = re.compile(
     r"my (recent|last|latest|past|previous|other) (orders?|purchases?))\b|订单|包裹",
     re.IGNORECASE,
 )
+# "Where's my stuff?", "has my delivery come?": the customer's things, named without an order noun;
+# with a status cue they ask about the customer's own orders.
+_OWN_THINGS = re.compile(
+    r"\b(?:my|our)\s+(?:\w+\s+)?(?:stuff|things|items|goods|delivery|deliveries|shipments?|packages?|parcels?)\b"
+    r"|我(?:买|订)?的东西",
+    re.IGNORECASE,
+)
 _STATUS_INTENTS = ("order_status", "track_order", "delivery_period")
 _ACTION_INTENTS: dict[str, OrderAction] = {
     "cancel_order": "cancel",
@@ -343,8 +350,9 @@ def mentions_own_order(text: str) -> bool:
     return bool(_ANY_ORDER.search(text)) and bool(_WANTS.search(text))
 
 
-def order_reference(text: str, shown: Sequence[str]) -> OrderRequest | None:
-    """A message pointing at one of the orders the last reply listed ("what's in the first one?").
+def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -> OrderRequest | None:
+    """A message pointing at one of the orders the last reply listed ("what's in the first one?"), or
+    with "it" / "that order" at ``focus``, the one order the conversation is about.
 
     Example:
         >>> order_reference("cancel the second one", ["#W1", "#W2"])
@@ -353,10 +361,14 @@ def order_reference(text: str, shown: Sequence[str]) -> OrderRequest | None:
         ('#W1',)
         >>> order_reference("what's in it?", ["#W1", "#W2"]) is None  # which one?
         True
+        >>> order_reference("can I change the address on it?", ["#W1", "#W2"], focus="#W2")
+        OrderRequest(kind='action', action='address_change', order_ids=('#W2',))
     """
+    index = reference_index(text)
+    if index is None and focus and has_reference(text):
+        shown = [focus]
     if not shown:
         return None
-    index = reference_index(text)
     if index is None and len(shown) == 1 and has_reference(text):
         index = 0
     if index is None or not -len(shown) <= index < len(shown):
@@ -383,7 +395,36 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
         return OrderRequest("action", _ACTION_INTENTS[intent], ids)
     if ids or (mentions_order and _STATUS_CUES.search(text)) or (intent in _STATUS_INTENTS and mentions_order):
         return OrderRequest("status", None, ids)
+    if _OWN_THINGS.search(text) and _STATUS_CUES.search(text):
+        return OrderRequest("status", None, ids)  # "where's my stuff?"
     return None
+
+
+# "The one with the boots", "the order with the mugs", "the boots one": one of the listed orders,
+# picked by an item in it.
+_PICKS_ONE = re.compile(
+    r"\b(?:the|that|this)\s+(?:one|order|purchase|parcel|package|shipment)\s+"
+    r"(?:with|that has|that had|holding|containing)\b"
+    r"|\b(?:the|that)\s+(?:[\w'-]+\s+){1,3}(?:one|order)\b|^\s*(?:the\s+)?one\s+with\b|有[^。？！?]{1,12}的那个",
+    re.IGNORECASE,
+)
+
+
+def listed_order_with_item(text: str, shown: Sequence[str], with_item: Sequence[str]) -> OrderRequest | None:
+    """ "The one with the boots" after a list of orders: the one listed order holding an item the
+    message names (``with_item``, see :meth:`OrderDesk.orders_with_item`); None when the message picks
+    no order or the item is in none or several of them.
+
+    Example:
+        >>> listed_order_with_item("the one with the boots", ["#W1", "#W2"], ["#W2"])
+        OrderRequest(kind='status', action=None, order_ids=('#W2',))
+        >>> listed_order_with_item("do the boots run small?", ["#W1", "#W2"], ["#W2"]) is None
+        True
+    """
+    picked = [o for o in with_item if o in shown]
+    if len(shown) < 2 or len(picked) != 1 or not _PICKS_ONE.search(text):
+        return None
+    return OrderRequest("status", None, (picked[0],))
 
 
 def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | None:
@@ -401,6 +442,31 @@ def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | No
     # The item pointed at ("the laptop", "my kettle"), not items in general.
     definite = re.search(r"\b(?:my|our|the|this|that|these|those)\b", text, re.I)
     return OrderRequest("status", None, tuple(order_ids)) if definite and _STATUS_CUES.search(text) else None
+
+
+# What follows a product's head noun in its name: "Kitchen Towels, Set of 3", "Mug Set of 4",
+# "Boot (Women's)", "Lamp - Brass".
+_NAME_TAIL = re.compile(r",|\(|\s[-\u2013\u2014]\s|\b(?:set|pack|pair|box|bundle|kit|case) of\b", re.IGNORECASE)
+
+
+def names_item(item: str, words: set[str]) -> bool:
+    """Whether message ``words`` (tokenized) name the item: its whole name ("tea kettle"), or its head
+    noun ("the backpack" for "Summit 45L Backpack", "my towels" for "Linen Kitchen Towels, Set of 3").
+
+    Example:
+        >>> from assistant.retrieval.text import tokenize
+        >>> names_item("Stonewashed Linen Kitchen Towels, Set of 3", set(tokenize("did my towels ship?")))
+        True
+        >>> names_item("Enamel Camp Mug Set of 4", set(tokenize("where are the plates")))
+        False
+    """
+    toks = tokenize(item)
+    if not toks:
+        return False
+    if set(toks) <= words:
+        return True
+    heads = {toks[-1], *(tokenize(_NAME_TAIL.split(item)[0])[-1:])}
+    return any(len(h) >= 4 and h in words for h in heads)
 
 
 def _zip_of(s: Any, customer_id: str, code: str) -> bool:
@@ -533,12 +599,20 @@ class OrderDesk:
             orders = list(s.scalars(q).all())
             names = {p.id: p.name for p in s.scalars(select(Product)).all()}
 
-        def named(item: str) -> bool:
-            # The whole name ("tea kettle"), or its head noun ("the backpack" for "Summit 45L Backpack").
-            toks = tokenize(item)
-            return bool(toks) and (set(toks) <= words or (len(toks[-1]) >= 4 and toks[-1] in words))
+        return [
+            o.id for o in orders if any(names_item(it.name or names.get(it.product_id, ""), words) for it in o.items)
+        ]
 
-        return [o.id for o in orders if any(named(it.name or names.get(it.product_id, "")) for it in o.items)]
+    def items_named(self, customer_id: str, order_id: str, text: str) -> list[str]:
+        """The items of the customer's order ``order_id`` that the message names ("the backpack")."""
+        words = set(tokenize(text))
+        with self.db.session() as s:
+            order = s.get(Order, order_id)
+            if order is None or order.customer_id != customer_id:
+                return []
+            names = {p.id: p.name for p in s.scalars(select(Product)).all()}
+            items = [it.name or names.get(it.product_id, "") for it in order.items]
+        return [name for name in items if names_item(name, words)]
 
     def orders_of(self, customer_id: str, order_ids: tuple[str, ...] = ()) -> tuple[list[OrderFacts], list[str]]:
         """(facts of the requested or latest orders, requested ids not on this customer's account)."""

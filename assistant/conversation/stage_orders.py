@@ -24,7 +24,7 @@ from assistant.conversation.profile import asks_profile, asks_profile_change, ca
 from assistant.conversation.state import PendingOrder
 from assistant.conversation.templates import action_phrase, say
 from assistant.conversation.turn import Turn, passage_source
-from assistant.conversation.understand import has_reference
+from assistant.conversation.understand import asks_whether, has_reference
 from assistant.retrieval.hybrid import Passage
 
 if TYPE_CHECKING:
@@ -146,6 +146,7 @@ class OrderStages:
             # "cancel the first one" after "what's in the second one?" still means the list's first.
             if not set(shown) <= set(turn.state.shown_orders):
                 turn.state.shown_orders = shown
+            turn.state.order_focus = shown[0] if len(shown) == 1 else None
         turn.confidence = 1.0
         if request.kind == "action" and request.action is not None:
             if len(facts) != 1 or missing or not request.order_ids:
@@ -158,6 +159,8 @@ class OrderStages:
             allowed = self._allowed_statuses(request.action)
             if allowed is not None and facts[0].status.lower() not in allowed:
                 return self._action_not_allowed(turn, request.action, facts[0], allowed)
+            if asks_whether(text):
+                return self._action_offer(turn, request.action, facts[0], text)
             return self._order_action(turn, request, facts[0], text)
         pending_action = turn.state.pending_action
         turn.state.pending_action = None
@@ -234,6 +237,32 @@ class OrderStages:
         turn.order_first = True
         return Composed("\n".join(lines), used, facts=order.lines)
 
+    def _action_offer(self, turn: Turn, action: str, order: OrderFacts, text: str) -> Composed:
+        """ "Can I change the shipping address on it?" about an order whose status allows it: yes, an
+        agent can; the order, the policy's sentence (cited), and passing it on offered ("yes" hands
+        over). Nothing is passed on or changed before the customer says so."""
+        phrase = action_phrase(action, turn.language)
+        query = f"{phrase} order: {text}"
+        policy = self._retrieve(turn, ["policies"], query)[:1]
+        status = status_in(order.status, turn.language)
+        lines = [say("action_possible", turn.language, action=phrase, order_id=order.order_id, status=status) + " [1]"]
+        lines.append(f"- {order.text_in(turn.language)} [1]")
+        used: tuple[Passage, ...] = ()
+        if policy:
+            title, pbody = policy_body(policy[0])
+            status = order.status.lower()
+            named = [u for u in customer_units(pbody) if status in u.lower()]
+            sent = named[:1] or best_sentences(query, pbody, limit=1)
+            if sent:
+                lines.append(f"- {title.split('>')[-1].strip()}: {sent[0]} [2]")
+                used = (policy[0],)
+        lines.append(say("offer_pass_on", turn.language))
+        turn.state.topic = query
+        turn.state.handoff_offered = True
+        turn.orders = [order.record]
+        turn.order_first = True
+        return Composed("\n".join(lines), used, facts=order.lines)
+
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None
         # The policy for this action, not for whatever else the message says ("#W123" alone
@@ -259,12 +288,22 @@ class OrderStages:
                 }
             )
         )
-        body = say("action", turn.language, action=action, order_id=order.order_id)
+        named = self.orders.items_named(turn.verified_id, order.order_id, text)
+        total = len(order.record.get("items") or [])
+        if named and len(named) < total and request.action in ("cancel", "return", "exchange"):
+            # "cancel the backpack from that order": the item asked about, not the whole order.
+            items = ("、" if turn.language == "zh" else ", ").join(named)
+            body = say("action_items", turn.language, action=action, items=items, order_id=order.order_id)
+        else:
+            body = say("action", turn.language, action=action, order_id=order.order_id)
         body += f" [1]\n- {order.text_in(turn.language)} [1]"
         used: tuple[Passage, ...] = ()
         if policy:
             title, pbody = policy_body(policy[0])
-            sent = best_sentences(query, pbody, limit=1)
+            # The sentence on orders in this one's status ("Processing orders can still be cancelled…").
+            status = order.status.lower()
+            named = [u for u in customer_units(pbody) if status in u.lower()]
+            sent = named[:1] or best_sentences(query, pbody, limit=1)
             if sent:
                 body += f"\n- {title.split('>')[-1].strip()}: {sent[0]} [2]"
                 used = (policy[0],)

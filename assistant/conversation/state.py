@@ -86,6 +86,9 @@ class ConversationState(_Model):
     pending_action: str | None = None
     last_order_id: str | None = None
     shown_orders: list[str] = Field(default_factory=list)  # orders the last order reply listed, in order
+    # The one order the conversation is about now (the last order reply showed it alone): "it", "that
+    # order" next mean it, even while a list of several is still open for "the second one".
+    order_focus: str | None = None
     about_profile: bool = False  # the last reply showed the customer's details on file ("update it to …")
     language: str = "en"  # the last confidently detected language
     topic: str = ""  # the last service question, for elliptical follow-ups ("and to Canada?")

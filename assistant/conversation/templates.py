@@ -60,6 +60,20 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "it and confirm with you; nothing has been changed yet.",
         "zh": "已将订单{order_id}的请求（{action}）转交给我们的团队，客服审核后会与您确认；目前订单尚未更改。",
     },
+    "action_items": {
+        "en": "I've passed a request to **{action}** the {items} from order {order_id} to our team. An agent will "
+        "review it and confirm with you; nothing has been changed yet.",
+        "zh": "已将订单{order_id}中{items}的请求（{action}）转交给我们的团队，客服审核后会与您确认；目前订单尚未更改。",
+    },
+    "action_possible": {
+        "en": "Order {order_id} is **{status}**, so an agent can still **{action}** it for you; I can't make "
+        "the change myself, and nothing has been changed yet.",
+        "zh": "订单{order_id}目前的状态是 **{status}**，客服仍可以为您{action}；我无法直接更改，订单目前没有任何更改。",
+    },
+    "offer_pass_on": {
+        "en": "Would you like me to pass this on to a member of our team? Just say yes.",
+        "zh": "需要我把这个请求转交给我们的团队吗？回复“是”即可。",
+    },
     "action_not_allowed": {
         "en": "Order {order_id} is **{status}**, and our policy doesn't allow a request to **{action}** an order "
         "in that status, so I haven't passed one on and nothing has been changed.",

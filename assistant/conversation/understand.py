@@ -417,6 +417,27 @@ def reports_fault(text: str) -> bool:
     return bool(_FAULT.search(text)) and bool(_OWN_ITEM.search(text))
 
 
+_ASKS_WHETHER = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|and|also|hi|hey|um+)[,.!]?\s+)*(?:can|could|may|is it possible|would it be possible|"
+    r"am i able|is there (?:a|any) way)\b(?!\s+(?:you|u)\b)[^.!]*\?\s*$"
+    r"|能不能[^。！]*[？?]\s*$|可以[^。！]*吗[？?]?\s*$",
+    re.I,
+)
+
+
+def asks_whether(text: str) -> bool:
+    """The customer asks whether something can be done ("can I change the address on it?"), rather
+    than asking for it to be done ("please cancel it", "can you cancel it?").
+
+    Example:
+        >>> asks_whether("can I change the shipping address on it?"), asks_whether("ok can you just cancel it")
+        (True, False)
+        >>> asks_whether("can you cancel it?"), asks_whether("I want to cancel order #A1")
+        (False, False)
+    """
+    return bool(_ASKS_WHETHER.search(text))
+
+
 def price_order(text: str) -> Literal["low", "high"] | None:
     """ "the cheapest stapler" -> ``"low"``, "your most expensive pen" -> ``"high"``, else None.
 

@@ -110,6 +110,7 @@ _VERIFIED_CONTEXT: dict[str, object] = {
     "pending_action": None,
     "last_order_id": None,
     "shown_orders": [],
+    "order_focus": None,
     "about_profile": False,
 }
 
