@@ -370,7 +370,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         request = detect_order_request(body, turn.intent.intent) or order_reference(
             body, st.shown_orders, st.order_focus
         )
-        if turn.verified_id is not None and (request is None or request.kind == "action"):
+        with_item: list[str] = []
+        if turn.verified_id is not None and (request is None or request.kind == "action" or cue.names_fault(body)):
             with_item = self.orders.orders_with_item(turn.verified_id, body)
             if request is None:
                 # "when will the laptop arrive?" from a customer whose order holds the laptop; "the one
@@ -382,6 +383,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             elif not request.order_ids:
                 # "cancel the backpack from that order": the order in focus, or the one holding the item.
                 request = self._order_in_context(turn, body, request, with_item)
+        # "The broken cutting board" from a customer whose order holds it is their own item.
+        faulty = cue.reports_fault(body) or (bool(with_item) and cue.names_fault(body))
+        if request is not None and request.kind == "status" and faulty:
+            # "one of the plates was cracked when it arrived": a fault report, not the order's status.
+            request = None
         if request is not None:
             return self._order_request(turn, request, body)
         profile = self._profile_request(turn, body)  # "what address do you have on file for me?"
@@ -392,7 +398,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # exchanges): the customer is proving who they are to see their orders.
             return self._order_request(turn, OrderRequest("status", None, ()), body)
 
-        if cue.reports_fault(body) and not cue.is_shopping(body):
+        if faulty and (not cue.is_shopping(body) or cue.asks_remedy(body)):
+            # "I want a refund for the broken cutting board" is no shopping request.
             return self._fault_report(turn, body)
 
         product = self._referenced_product(turn, body)

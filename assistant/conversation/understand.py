@@ -146,6 +146,8 @@ _FAULT = re.compile(
 _OWN_ITEM = re.compile(
     r"\b(my|mine|our)\b|\bi (?:bought|got|received|ordered|purchased)\b"
     r"|\bafter (?:a|an|one|two|three|a few|\d+) (?:days?|weeks?|months?|uses?|trips?|washe?s?)\b"
+    # "cracked when it arrived": it reached the customer so.
+    r"|\b(?:when|as soon as|once) (?:it|they|the \w+|my \w+) (?:arrived|came|got here|was delivered|were delivered)\b"
     r"|我的|我买的|收到的|用了",
     re.I,
 )
@@ -414,7 +416,19 @@ def reports_fault(text: str) -> bool:
         >>> reports_fault("我买的背包拉链坏了"), reports_fault("what if an item arrives damaged?")
         (True, False)
     """
-    return bool(_FAULT.search(text)) and bool(_OWN_ITEM.search(text))
+    return names_fault(text) and bool(_OWN_ITEM.search(text))
+
+
+def names_fault(text: str) -> bool:
+    """The message says something is broken or faulty, whoever's it is ("the broken cutting board").
+
+    Example:
+        >>> names_fault("I want a refund for the broken cutting board"), names_fault("is it durable?")
+        (True, False)
+    """
+    return bool(_FAULT.search(text))
+
+
 
 
 _ASKS_WHETHER = re.compile(
@@ -436,6 +450,21 @@ def asks_whether(text: str) -> bool:
         (False, False)
     """
     return bool(_ASKS_WHETHER.search(text))
+
+
+_REMEDY = re.compile(
+    r"\b(?:refund|refunded|money back|replacement|replace (?:it|them)|repair(?:ed)?)\b|退款|退钱|换新|补发|维修", re.I
+)
+
+
+def asks_remedy(text: str) -> bool:
+    """The customer asks for a refund, a replacement or a repair.
+
+    Example:
+        >>> asks_remedy("I want a refund for the broken cutting board"), asks_remedy("I want a tent")
+        (True, False)
+    """
+    return bool(_REMEDY.search(text))
 
 
 def price_order(text: str) -> Literal["low", "high"] | None:
