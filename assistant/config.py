@@ -160,6 +160,14 @@ class ConversationSettings(BaseModel):
     history_turns: int = Field(8, ge=1)
     history_chars: int = Field(3000, ge=100)
     guard_min_policy_overlap: float = Field(0.5, gt=0.0, le=1.0)
+    section_meaning_margin: float = Field(
+        0.15,
+        ge=0.0,
+        le=1.0,
+        description="Which policy section answers: the first in the fused (embedding + BM25) order, unless one of "
+        "the next two is closer in meaning (cosine) by more than this (\"how long does shipping take?\" shares its "
+        "question words with an FAQ entry on refunds; the Shipping section means it). 1 keeps the fused order.",
+    )
     quote_meaning_weight: float = Field(
         5.0,
         ge=0.0,

@@ -137,6 +137,7 @@ class ProductFacts:
     extra: frozenset[str] = field(default_factory=frozenset)  # Q&A and review words, CJK bigrams
     codes: frozenset[str] = field(default_factory=frozenset)  # the name's model numbers (model_codes)
     kind: str = ""  # the head word of the category's last level ("Inkjet Printer Ink" -> "ink"), stemmed
+    ratings: tuple[float, ...] = ()  # the star ratings its reviews gave (reviews without one are left out)
 
     @property
     def text(self) -> str:
@@ -206,10 +207,13 @@ class CatalogIndex:
     def _load(self) -> None:
         qa: dict[str, list[tuple[str, str, str]]] = {}
         extra: dict[str, set[str]] = {}
+        ratings: dict[str, list[float]] = {}
         with self.db.session() as s:
             rows = list(s.scalars(select(Product).options(selectinload(Product.variants)).order_by(Product.id)))
             for r in s.scalars(select(Review)):
                 extra.setdefault(r.product_id, set()).update(tokenize(f"{r.title} {r.text}"))
+                if r.rating:
+                    ratings.setdefault(r.product_id, []).append(float(r.rating))
         for pid, qid, q, a in self.qa_loader():
             qa.setdefault(pid, []).append((qid, q, a))
             extra.setdefault(pid, set()).update(tokenize(f"{q} {a}"))
@@ -239,6 +243,7 @@ class CatalogIndex:
                     extra=frozenset(extra.get(p.id, set())),
                     codes=model_codes(p.name),
                     kind=category_head(p.category or ""),
+                    ratings=tuple(ratings.get(p.id, [])),
                 )
             )
         self.products = products

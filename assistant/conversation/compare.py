@@ -125,6 +125,28 @@ def asks_total(text: str) -> bool:
     return bool(_TOTAL.search(text))
 
 
+_DIFFERENCE = re.compile(
+    r"\bdiff(?:erence|erences|erent)?\b|\bcompare[sd]?\b|\bcomparison\b|\bcompared\b|\bvs\.?(?=\s)|\bversus\b"
+    r"|\bwhich (?:one |of (?:them|these|the two) )?(?:is better|would you (?:recommend|suggest)|should i "
+    r"(?:get|buy|choose|pick|go for))\b|\bbetter,? the\b"
+    r"|区别|不同|差别|比较|对比|哪个好|哪个更好|选哪个|买哪个",
+    re.I,
+)
+
+
+def asks_difference(text: str) -> bool:
+    """The customer asks how products differ or which to choose, on no one measure ("what's the
+    difference between the X and the Y?", "X vs Y", "which should I get?").
+
+    Example:
+        >>> asks_difference("what's the difference between the dutch oven and the skillet?")
+        True
+        >>> asks_difference("which is lighter?"), asks_difference("is it different in blue?")
+        (False, True)
+    """
+    return comparison(text) is None and bool(_DIFFERENCE.search(text))
+
+
 def _stated_weight(description: str) -> tuple[str, str] | None:
     """(value, unit) of the weight the description states, as written there."""
     m = _WEIGHT.search(description)
@@ -177,6 +199,9 @@ _TEXT = {
         "lighter_word": "lighter",
         "heavier_word": "heavier",
         "item": "- **{name}**: {value} [{n}]",
+        "side_by_side": "Here is how they compare, from our catalog:",
+        "facts": "- **{name}** ({details}): {text} [{n}]",
+        "rated": "rated {average}/{scale} by {count}",
     },
     "zh": {
         "cheaper": "**{first}**（{first_value}）比{others}便宜。",
@@ -198,6 +223,9 @@ _TEXT = {
         "lighter_word": "更轻",
         "heavier_word": "更重",
         "item": "- **{name}**：{value} [{n}]",
+        "side_by_side": "根据商品目录，它们的对比如下：",
+        "facts": "- **{name}**（{details}）：{text} [{n}]",
+        "rated": "{count} 条评价平均 {average}/{scale}",
     },
 }
 
@@ -255,6 +283,37 @@ def total_text(products: Sequence[ProductFacts], language: str = "en") -> str | 
     lines.extend(
         t["item"].format(name=p.name, value=money(p.price or 0.0, language), n=n) for n, p in enumerate(products, 1)
     )
+    return "\n".join(lines)
+
+
+def difference_text(products: Sequence[ProductFacts], language: str = "en") -> str:
+    """The products side by side, from the catalog's own facts only: price, category, the average of
+    their reviews' ratings, and the first sentence of each description. No verdict: which is better
+    depends on what the customer needs, which the facts let them judge.
+
+    Example:
+        >>> from assistant.conversation.catalog import ProductFacts
+        >>> a = ProductFacts("A", "Skillet", "Kitchen", "", "Cast iron. Pre-seasoned.", 45.0, True, (), (), ())
+        >>> b = ProductFacts("B", "Dutch Oven", "Kitchen", "", "Enameled cast iron.", 139.0, True, (), (), (),
+        ...                  ratings=(5.0, 4.0))
+        >>> print(difference_text([a, b]))
+        Here is how they compare, from our catalog:
+        - **Skillet** ($45.00, Kitchen): Cast iron. [1]
+        - **Dutch Oven** ($139.00, Kitchen, rated 4.5/5 by 2): Enameled cast iron. [2]
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    lines = [t["side_by_side"]]
+    for n, p in enumerate(products, start=1):
+        details = [money(p.price, language)] if p.price is not None else []
+        if p.category:
+            details.append(p.category.split(">")[-1].strip())
+        if p.ratings:
+            average = f"{sum(p.ratings) / len(p.ratings):.1f}".removesuffix(".0")
+            scale = "5" if max(p.ratings) <= 5 else "10"
+            details.append(t["rated"].format(average=average, scale=scale, count=len(p.ratings)))
+        first = next((s for s in p.sentences()), "")
+        sep = "，" if language == "zh" else ", "
+        lines.append(t["facts"].format(name=p.name, details=sep.join(details), text=first, n=n).rstrip(": "))
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_codes
 from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import joined, money, say
+from assistant.conversation.understand import asks_opinion
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.retrieval.hybrid import Passage
 from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
@@ -249,6 +250,48 @@ def _playbook_units(unit: str) -> list[str]:
     return out
 
 
+# A policy that names the customer in the third person ("The user needs to confirm the order id") is
+# written for the staff, whatever its layout: its "you" is the agent.
+_CUSTOMER_NAMED = re.compile(r"\bthe (?:user|customer|caller|client|shopper)s?\b", re.I)
+# A clause telling "you" (the agent) to take a step: "An order can only be cancelled if its status is
+# 'pending', and you should check its status before taking the action."
+_AGENT_CLAUSE = re.compile(
+    r"(?:\s*[,;]\s*(?:and|but|so|then)?|\s+and)\s+you\s+(?:should|must|need to|have to|will need to|are to|"
+    r"ought to)\s+(?:always\s+|also\s+|first\s+|still\s+)?([^,;.]*)",
+    re.I,
+)
+
+
+# The agent's own action on the shop's systems, in any section: "before taking the action".
+_AGENT_ACTION = re.compile(
+    r"\bbefore (?:taking|performing|making|calling|executing|running) (?:the|this|that|any|an?) "
+    r"(?:action|tool ?call|tool|update|change)s?\b",
+    re.I,
+)
+
+
+def _without_agent_clauses(unit: str, agent_you: bool = True) -> str:
+    """A sentence of a policy without its clauses telling the agent to take a step (what the step is for
+    stays with the rule it follows). ``agent_you``: the section's "you" is the agent (it names the
+    customer in the third person); else only a clause about the agent's own action goes.
+
+    Example:
+        >>> _without_agent_clauses("An order can only be cancelled if its status is 'pending', and you should "
+        ...                        "check its status before taking the action.")
+        "An order can only be cancelled if its status is 'pending'."
+        >>> _without_agent_clauses("Refunds take 5 days, and you can track them online.")
+        'Refunds take 5 days, and you can track them online.'
+        >>> _without_agent_clauses("Items must be unused, and you should keep the tags on.", agent_you=False)
+        'Items must be unused, and you should keep the tags on.'
+    """
+
+    def drop(m: re.Match[str]) -> str:
+        step = _IMPERATIVE.match(m.group(1)) and (agent_you or _AGENT_ACTION.search(m.group(1)))
+        return "" if step else m.group(0)
+
+    return _AGENT_CLAUSE.sub(drop, unit)
+
+
 def _without_staff_sentences(unit: str) -> str:
     """A bullet of several sentences without those for the staff: "- Processing orders can still be
     cancelled by an agent. Agents must check with the warehouse before promising anything." keeps its
@@ -330,11 +373,6 @@ _MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 # "Will it work in my HL-2270DW?", "is it compatible with the WF-3520?": the products named after it.
 _FITS_Q = re.compile(
     r"\b(?:work|works|fit|fits|compatible|go|goes|use|used|print)\b.*?\b(?:in|with|for|on)\b(.+)$", re.I
-)
-_OPINION_Q = re.compile(
-    r"\breviews?\b|\bwhat do (?:people|customers|others|buyers|users|reviewers) (?:say|think)\b|\bratings?\b|"
-    r"\bany good\b|\bworth (?:it|the money|buying)\b|评价|口碑|好评",
-    re.I,
 )
 
 
@@ -546,11 +584,27 @@ class ExtractiveComposer:
     ``min_policy_cosine`` is the similarity a policy passage needs to answer at all.
     """
 
-    def __init__(self, shop_name: str = "", min_policy_cosine: float = 0.3, meaning_weight: float = 0.0) -> None:
+    def __init__(
+        self,
+        shop_name: str = "",
+        min_policy_cosine: float = 0.3,
+        meaning_weight: float = 0.0,
+        section_margin: float = 1.0,
+    ) -> None:
         self.shop_name = shop_name
         self.min_policy_cosine = min_policy_cosine
         self.meaning_weight = meaning_weight
 
+        self.section_margin = section_margin
+
+    def _answering(self, ranked: Sequence[Passage]) -> Passage:
+        """The passage that answers: the first of the fused order, unless one of the next two is closer in
+        meaning by more than ``section_margin`` (words like "how long … take" can lift an unrelated entry)."""
+        first = ranked[0]
+        closest = max(ranked[:3], key=lambda p: p.cosine or 0.0)
+        if (closest.cosine or 0.0) - (first.cosine or 0.0) > self.section_margin:
+            return closest
+        return first
     # --- policy and approved answers -----------------------------------------------------------
     def answer(
         self,
@@ -588,7 +642,8 @@ class ExtractiveComposer:
             return Composed(not_covered(question, nearest, language), (), meta={"basis": "none", "topic": True})
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
-        best = (same or usable)[0]
+        best = self._answering(same or usable)
+        rest = [p for p in (same or usable) if p is not best]
         pick = f"{question} {focus}".strip()
         if best.collection == "answers":
             title = str(best.metadata.get("title") or "Our answer")
@@ -600,7 +655,7 @@ class ExtractiveComposer:
         used = [best]
         title, body = policy_body(best)
         # A long section is stored in several chunks: read them together.
-        for other in (same or usable)[1:4]:
+        for other in rest[:3]:
             if other.collection == "policies" and policy_body(other)[0] == title and other.id != best.id:
                 body += "\n\n" + policy_body(other)[1]
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
@@ -611,7 +666,7 @@ class ExtractiveComposer:
         # much"), the sentence that does may sit in another retrieved section: add it, cited.
         typed = _HAS_DURATION if _DURATION_Q.search(pick) else (_HAS_AMOUNT if _AMOUNT_Q.search(pick) else None)
         if typed is not None and not any(typed.search(u) for u in chosen):
-            for extra in (same or usable)[1:4]:
+            for extra in rest[:3]:
                 if extra.collection != "policies" or policy_body(extra)[0] == title:
                     continue
                 etitle, ebody = policy_body(extra)
@@ -621,7 +676,7 @@ class ExtractiveComposer:
                     parts.append(f"- {max(hits, key=lambda u: _overlap(pick, u, etitle))} [{len(used)}]")
                     break
         # A second section when it matches nearly as well and adds something the question asks about.
-        for extra in (same or usable)[1:2]:
+        for extra in rest[:1]:
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
             if close and extra.collection == "policies" and policy_body(extra)[0] != title:
                 more = best_sentences(pick, policy_body(extra)[1], limit=1, min_overlap=2)
@@ -684,7 +739,7 @@ class ExtractiveComposer:
         if wants_stock:
             lines.append(self.product_stock(product, language) + " [1]")
         measured = measured_answers(question)
-        opinion = bool(_OPINION_Q.search(question))
+        opinion = asks_opinion(question)
 
         def answers(text: str, review: bool = False) -> bool:
             if opinion:  # "what do people say about it?": what reviewers wrote, whatever the words
@@ -715,6 +770,8 @@ class ExtractiveComposer:
                     a_text = snippet(clean_markdown(a_part), 280)
                     lines.append(f"{label} \u201c{q_text}\u201d \u2014 {a_text} [{len(used)}]")
                     break
+        if not lines and opinion and reviews:
+            return self.review_summary(product, reviews, language)
         if not lines:
             quotes = []
             for p in reviews:
@@ -731,6 +788,34 @@ class ExtractiveComposer:
         if not ask_text:
             lines = lines[:1]
         return Composed("\n".join(lines), tuple(used), meta={"basis": "product", "product_cited": from_facts})
+
+    @staticmethod
+    def review_summary(product: ProductFacts, reviews: Sequence[Passage], language: str = "en") -> Composed:
+        """"What do other customers say about it?": the average of all its reviews' ratings, then what
+        the best- and the worst-rated of the retrieved reviews say (title and first sentence), so a
+        critical review is shown beside a glowing one rather than two glowing ones."""
+        lines: list[str] = []
+        if product.ratings:
+            average = f"{sum(product.ratings) / len(product.ratings):.1f}".removesuffix(".0")
+            key = "review_average" if len(product.ratings) > 1 else "review_single"
+            scale, count = (5 if max(product.ratings) <= 5 else 10), len(product.ratings)
+            lines.append(say(key, language, name=product.name, average=average, scale=str(scale), count=str(count)))
+
+        def stars(p: Passage) -> float:
+            return float(p.metadata.get("rating") or 0.0)
+
+        whole = list({str(p.metadata.get("record_id") or p.id): p for p in reversed(reviews)}.values())[::-1]
+        rated = sorted(whole, key=lambda p: -stars(p))  # one passage per review, best-rated first
+        picked = rated[:1] + [p for p in rated[-1:] if stars(p) < stars(rated[0])] if rated else []
+        picked = picked if len(picked) == 2 else rated[:2]
+        lines.append(say("from_reviews", language, name=product.name))
+        for i, p in enumerate(picked, start=1):
+            head, _, rest = p.text.partition("\n")
+            first = next(iter(split_sentences(rest.strip())), "")
+            said = f"{head.strip()}: {first}" if first and head.strip() else first or head.strip()
+            given = f" ({stars(p):g}/{5 if stars(p) <= 5 else 10})" if stars(p) else ""
+            lines.append(f"- \u201c{snippet(said, 240)}\u201d{given} [{i}]")
+        return Composed("\n".join(lines), tuple(picked), meta={"basis": "product", "product_cited": False})
 
     def product_overview(self, product: ProductFacts, language: str = "en") -> Composed:
         """The product's own catalog facts: brand, category (its last level), price, two description

@@ -146,7 +146,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         self.intents = IntentClassifier(self.retrievers["conversations"], neighbours=cfg.intent_neighbours)
         self.orders = OrderDesk(db, settings=settings) if hasattr(settings, "security") else OrderDesk(db)
         self.composer = ExtractiveComposer(
-            shop_name=cfg.shop_name, min_policy_cosine=cfg.min_relevance, meaning_weight=cfg.quote_meaning_weight
+            shop_name=cfg.shop_name,
+            min_policy_cosine=cfg.min_relevance,
+            meaning_weight=cfg.quote_meaning_weight,
+            section_margin=cfg.section_meaning_margin,
         )
         self.sentences = SentenceVectors(
             functools.partial(vectors.embedder.encode, is_query=False), size=cfg.quote_cache_size

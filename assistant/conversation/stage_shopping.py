@@ -7,6 +7,7 @@ catalog's products that honour it: the type first, then attributes; price limits
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 from assistant.config import ConversationSettings, Settings
@@ -21,9 +22,11 @@ from assistant.conversation.catalog import (
     stem,
 )
 from assistant.conversation.compare import (
+    asks_difference,
     asks_total,
     compare_text,
     comparison,
+    difference_text,
     named_parts,
     relative_text,
     relative_weight,
@@ -34,7 +37,7 @@ from assistant.conversation.compare import (
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.glossary import gloss
 from assistant.conversation.state import Need
-from assistant.conversation.templates import joined, say
+from assistant.conversation.templates import joined, plural, say
 from assistant.conversation.turn import Turn
 from assistant.conversation.variants import VariantQuestion, matching, read_variant_question, variant_answer
 from assistant.embeddings import MULTILINGUAL_MODELS
@@ -112,6 +115,10 @@ class ShoppingStages:
         """A question about the products already in the conversation, answered from their own facts:
         which of them is cheaper or lighter, what they cost together, which options one comes in.
         None when the message is not such a question."""
+        if asks_difference(body):  # "what's the difference between the X and the Y?": side by side
+            products = self._compared(turn, body, product, total=False)[:3]
+            if len(products) >= 2:
+                return self._side_by_side(turn, products, difference_text(products, turn.language))
         by = comparison(body)
         if by is not None or asks_total(body):
             products = self._compared(turn, body, product, total=by is None)
@@ -119,15 +126,20 @@ class ShoppingStages:
                 lang = turn.language
                 text = compare_text(products, by, lang) if by is not None else total_text(products, lang)
                 if text is not None:
-                    st = turn.state
-                    st.shown = [p.product_id for p in products]  # "how much for both?" next: these
-                    st.shown_orders, st.topic, st.variant_choice = [], "", {}
-                    turn.shopping = st.need is not None
-                    turn.products = list(products)
-                    turn.cite_products = list(products)
-                    turn.confidence = max(turn.confidence, 0.9)
-                    return Composed(text, meta={"basis": "product", "product_cited": True})
+                    return self._side_by_side(turn, products, text)
         return self._variant_question(turn, body, product)
+
+    @staticmethod
+    def _side_by_side(turn: Turn, products: Sequence[ProductFacts], text: str) -> Composed:
+        """A reply about several products at once, each cited; "how much for both?" next means these."""
+        st = turn.state
+        st.shown = [p.product_id for p in products]
+        st.shown_orders, st.topic, st.variant_choice = [], "", {}
+        turn.shopping = st.need is not None
+        turn.products = list(products)
+        turn.cite_products = list(products)
+        turn.confidence = max(turn.confidence, 0.9)
+        return Composed(text, meta={"basis": "product", "product_cited": True})
 
     def _compared(self, turn: Turn, body: str, product: ProductFacts | None, *, total: bool) -> list[ProductFacts]:
         """The products a comparison or a total is about: those the message names ("the X or the Y"),
@@ -234,7 +246,8 @@ class ShoppingStages:
             wants_stock=cue.asks_stock(body),
             overview=cue.wants_overview(body),
         )
-        if composed.meta.get("basis") == "none" and self._policy_relevant(turn, best_policy):
+        opinion = cue.asks_opinion(body)  # what buyers say: the reviews answer, never the policy
+        if composed.meta.get("basis") == "none" and not opinion and self._policy_relevant(turn, best_policy):
             # Not about the product's features ("it chipped, is that covered?"): the policy answers.
             return self._service_answer(turn, body, policies, best_policy)
         if composed.meta.get("basis") == "none":
@@ -546,7 +559,8 @@ class ShoppingStages:
         if missing is not None:
             matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
             # "The closest we have:" only when something follows it.
-            lead = joined([say("not_carried", lang, noun=missing), *([say("closest", lang)] if matches else [])], lang)
+            carried = say("not_carried", lang, noun=plural(missing, lang))
+            lead = joined([carried, *([say("closest", lang)] if matches else [])], lang)
             st.need = None
             turn.shopping = False
         elif not matches:

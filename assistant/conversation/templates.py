@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 TEMPLATES: dict[str, dict[str, str]] = {
@@ -181,6 +182,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "from_description": {"en": "From the product description of the **{name}**:", "zh": "**{name}** 的商品描述："},
     "from_qa": {"en": "From the product Q&A of the **{name}**:", "zh": "**{name}** 的商品问答："},
     "from_reviews": {"en": "Customers say about the **{name}**:", "zh": "顾客对 **{name}** 的评价："},
+    "review_average": {
+        "en": "The **{name}** has an average rating of {average} out of {scale} from {count} reviews.",
+        "zh": "**{name}** 的平均评分为 {average}（满分 {scale}），共 {count} 条评价。",
+    },
+    "review_single": {
+        "en": "The **{name}** has one review so far, rated {average} out of {scale}.",
+        "zh": "**{name}** 目前有 1 条评价，评分 {average}（满分 {scale}）。",
+    },
     "product_unknown": {
         "en": "The product information for the **{name}** doesn't say. I can pass the question to our team.",
         "zh": "**{name}** 的商品信息中没有提到这一点，我可以把问题转交给我们的团队。",
@@ -240,6 +249,44 @@ def action_phrase(action: str, language: str) -> str:
     if table is None:
         return action.replace("_", " ")
     return table.get(language, table["en"])
+
+
+# English nouns without a plural ("We don't carry toner.").
+_UNCOUNTED = frozenset(
+    {
+        "ink", "toner", "paper", "water", "software", "hardware", "furniture", "equipment", "clothing", "luggage",
+        "jewelry", "jewellery", "gear", "coffee", "tea", "food", "rice", "milk", "wine", "beer", "firewood",
+        "fuel", "gas", "propane", "oil", "soap", "shampoo", "makeup", "bedding", "cookware", "dinnerware",
+        "silverware", "footwear", "outerwear", "underwear", "sportswear", "swimwear", "knitwear", "apparel",
+        "insurance", "advice", "information", "news",
+    }
+)
+
+
+def plural(noun: str, language: str = "en") -> str:
+    """An English noun phrase in the plural, as "We don't carry {noun}." needs it; other languages, a
+    phrase already plural, or one ending in a model number or a name (capitals) stay as written.
+
+    Example:
+        >>> plural("warm jacket"), plural("helmet"), plural("box"), plural("battery"), plural("bikes")
+        ('warm jackets', 'helmets', 'boxes', 'batteries', 'bikes')
+        >>> plural("HP 62 black ink"), plural("black ink"), plural("loyalty program", "zh")
+        ('HP 62 black ink', 'black ink', 'loyalty program')
+    """
+    words = noun.split()
+    last = words[-1] if words else ""
+    named = any(re.search(r"[\dA-Z]", w) for w in words)  # "HP 62 black ink", "Kindle case"
+    if language != "en" or named or not re.fullmatch(r"[a-z]{3,}", last) or last.endswith(("s", "ing")):
+        return noun
+    if last in _UNCOUNTED:
+        return noun
+    if last.endswith(("x", "ch", "sh", "z")):
+        last += "es"
+    elif last.endswith("y") and last[-2] not in "aeiou":
+        last = last[:-1] + "ies"
+    else:
+        last += "s"
+    return " ".join([*words[:-1], last])
 
 
 def joined(parts: Iterable[str], language: str, *, clauses: bool = False) -> str:

@@ -527,8 +527,36 @@ def is_follow_up(text: str) -> bool:
     return bool(_FOLLOW_UP.search(text))
 
 
+# "What do other customers say about it?", "how are the reviews?", "is it any good?": what buyers
+# wrote about a product, answered from its reviews (never from the shop's policy).
+_OPINION_Q = re.compile(
+    r"\breviews?\b|\breviewed\b|\bratings?\b|\b(?:highly|well|best|top) rated\b|\bhow (?:is|was) it rated\b|"
+    r"\bhow many stars\b|\bany good\b|"
+    r"\bworth (?:it|the money|buying|the price)\b|"
+    r"\bwhat (?:do|did|does) (?:\w+ ){0,2}(?:people|customers|others|buyers|users|reviewers|owners|folks) "
+    r"(?:say|think|write|like|dislike|complain)\b|"
+    r"\bwhat (?:are|were) (?:\w+ ){0,2}(?:people|customers|buyers|users|reviewers|owners) (?:saying|writing)\b|"
+    r"\b(?:people|customers|buyers|users|reviewers|owners) (?:like|love|hate|recommend|complain about) "
+    r"(?:it|this|that|them)\b|"
+    r"\bhow (?:do|did) (?:\w+ ){0,2}(?:people|customers|buyers|users|reviewers) (?:like|find|rate)\b|"
+    r"\b(?:do|did|would) (?:\w+ )?(?:people|customers|buyers|users|reviewers|owners) (?:like|love|recommend|rate)\b|"
+    r"评价|口碑|好评|差评|评论",
+    re.I,
+)
+
+
+def asks_opinion(text: str) -> bool:
+    """The message asks what buyers say or think of a product (its reviews).
+
+    Example:
+        >>> asks_opinion("what do other customers say about it"), asks_opinion("is it waterproof?")
+        (True, False)
+    """
+    return bool(_OPINION_Q.search(text))
+
+
 def asks_about_product(text: str) -> bool:
-    return bool(_PRODUCT_QUESTION.search(text)) or text.rstrip().endswith(("?", "？"))
+    return bool(_PRODUCT_QUESTION.search(text)) or asks_opinion(text) or text.rstrip().endswith(("?", "？"))
 
 
 def asks_price(text: str) -> bool:

@@ -192,7 +192,7 @@ _TEXT = {
         "all": "Here are the options of the **{name}**:",
         "none": "The **{name}** doesn't come in {choice}.",
         "offered": "In {choice} it comes in: {values}.",
-        "offered_all": "It comes in {values}.",
+        "offered_all": "Its {key} options: {values}.",
         "out": "out of stock",
         "ok": "in stock",
     },
@@ -201,7 +201,7 @@ _TEXT = {
         "all": "**{name}** 有以下款式：",
         "none": "**{name}** 没有{choice}的款式。",
         "offered": "{choice}的款式：{values}。",
-        "offered_all": "可选：{values}。",
+        "offered_all": "{key}可选：{values}。",
         "out": "缺货",
         "ok": "有货",
     },
@@ -247,7 +247,7 @@ comes in: size L. [1]
         if len(lines) == 1:
             offered = option_values(variants)
             for key in chosen:
-                lines.append(t["offered_all"].format(values=", ".join(_label(key, x) for x in offered[key])))
+                lines.append(t["offered_all"].format(key=key, values=", ".join(str(x) for x in offered[key])))
         return " ".join(lines) + " [1]"
     head = t["in"].format(name=name, choice=described) if chosen else t["all"].format(name=name)
     # Show the options asked about, else every option the message did not fix.

@@ -70,7 +70,7 @@ def test_a_variant_answer_states_each_option_with_its_price_and_stock() -> None:
     purple = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"color": "purple"}))
     assert (
         purple
-        == "The **Fleece Jacket** doesn't come in color purple. It comes in color navy, color black, color red. [1]"
+        == "The **Fleece Jacket** doesn't come in color purple. Its color options: navy, black, red. [1]"
     )
     # No variant has both values: what each does come with, never a made-up option.
     none = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"size": "M", "color": "red"}))

@@ -334,6 +334,9 @@ def test_measured_questions_are_answered_by_a_stated_measure_and_opinions_by_rev
     assert "32°F" in warm.text and warm.text.startswith("From the product description"), warm.text
     assert "doesn't say" in bot.send(bag, "how heavy is it?").text  # its description states no weight
     said = bot.send(bot.start_conversation(), "What do people say about the Alder Rain Shell?")
-    assert said.text.startswith("Customers say about") and said.text.count("Customers say") == 1
-    assert len(said.citations) == 2, said.text
+    # All its reviews' average first, then what the best- and the worst-rated retrieved reviews say.
+    assert said.text.startswith("The **Alder Rain Shell** has an average rating of"), said.text
+    assert said.text.count("Customers say") == 1 and len(said.citations) == 2, said.text
+    stars = [float(s) for s in re.findall(r"\((\d+(?:\.\d+)?)/5\) \[\d\]", said.text)]
+    assert len(stars) == 2 and stars[0] >= stars[1], said.text
 
