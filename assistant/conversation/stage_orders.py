@@ -216,52 +216,51 @@ class OrderStages:
         done, and a person offered ("yes" hands over). "Why not?" next continues this topic."""
         phrase = action_phrase(action, turn.language)
         query = f"{phrase} order status {order.status} {' '.join(sorted(allowed))}"
-        policy = self._retrieve(turn, ["policies"], query)[:1]
         status = status_in(order.status, turn.language)
-        lines = [say("action_not_allowed", turn.language, action=phrase, order_id=order.order_id, status=status)]
-        lines[0] += " [1]"
-        lines.append(f"- {order.text_in(turn.language)} [1]")
-        used: tuple[Passage, ...] = ()
-        if policy:
-            title, pbody = policy_body(policy[0])
-            # The sentence naming an allowed status ("… only if its status is 'pending'"), else the best.
-            units = [u for u in customer_units(pbody) if any(s in u.lower() for s in allowed)]
-            sent = units[:1] or best_sentences(query, pbody, limit=1)
-            if sent:
-                lines.append(f"- {title.split('>')[-1].strip()}: {sent[0]} [2]")
-                used = (policy[0],)
-        lines.append(say("offer_handoff", turn.language))
+        head = say("action_not_allowed", turn.language, action=phrase, order_id=order.order_id, status=status)
+        # The sentence naming an allowed status ("… only if its status is 'pending'"), else the best.
+        return self._order_offer(turn, head, order, query, allowed, say("offer_handoff", turn.language))
+
+    def _action_offer(self, turn: Turn, action: str, order: OrderFacts, text: str) -> Composed:
+        """ "Can I change the shipping address on it?" about an order whose status allows it: yes, an
+        agent can; the order, the policy's sentence on its status (cited), and passing it on offered
+        ("yes" hands over). Nothing is passed on or changed before the customer says so."""
+        phrase = action_phrase(action, turn.language)
+        status = status_in(order.status, turn.language)
+        head = say("action_possible", turn.language, action=phrase, order_id=order.order_id, status=status)
+        query = f"{phrase} order: {text}"
+        return self._order_offer(turn, head, order, query, {order.status.lower()}, say("offer_pass_on", turn.language))
+
+    def _order_offer(
+        self, turn: Turn, head: str, order: OrderFacts, query: str, statuses: set[str], closing: str
+    ) -> Composed:
+        """``head`` about the order (cited), its facts, the policy's sentence for ``statuses`` and
+        ``closing``, a person offered ("yes" hands over)."""
+        lines = [f"{head} [1]", f"- {order.text_in(turn.language)} [1]"]
+        line, used = self._status_policy(turn, query, statuses)
+        lines += [line] if line else []
+        lines.append(closing)
         turn.state.topic = query
         turn.state.handoff_offered = True
         turn.orders = [order.record]
         turn.order_first = True
         return Composed("\n".join(lines), used, facts=order.lines)
 
-    def _action_offer(self, turn: Turn, action: str, order: OrderFacts, text: str) -> Composed:
-        """ "Can I change the shipping address on it?" about an order whose status allows it: yes, an
-        agent can; the order, the policy's sentence (cited), and passing it on offered ("yes" hands
-        over). Nothing is passed on or changed before the customer says so."""
-        phrase = action_phrase(action, turn.language)
-        query = f"{phrase} order: {text}"
-        policy = self._retrieve(turn, ["policies"], query)[:1]
-        status = status_in(order.status, turn.language)
-        lines = [say("action_possible", turn.language, action=phrase, order_id=order.order_id, status=status) + " [1]"]
-        lines.append(f"- {order.text_in(turn.language)} [1]")
-        used: tuple[Passage, ...] = ()
-        if policy:
-            title, pbody = policy_body(policy[0])
-            status = order.status.lower()
-            named = [u for u in customer_units(pbody) if status in u.lower()]
-            sent = named[:1] or best_sentences(query, pbody, limit=1)
-            if sent:
-                lines.append(f"- {title.split('>')[-1].strip()}: {sent[0]} [2]")
-                used = (policy[0],)
-        lines.append(say("offer_pass_on", turn.language))
-        turn.state.topic = query
-        turn.state.handoff_offered = True
-        turn.orders = [order.record]
-        turn.order_first = True
-        return Composed("\n".join(lines), used, facts=order.lines)
+    def _status_policy(
+        self, turn: Turn, query: str, statuses: set[str], policy: list[Passage] | None = None
+    ) -> tuple[str, tuple[Passage, ...]]:
+        """The policy's sentence on an order action (cited [2]): the one naming one of ``statuses``
+        ("Processing orders can still be cancelled…"), else the closest; "" when there is none.
+        ``policy``: the section already retrieved for ``query``."""
+        policy = self._retrieve(turn, ["policies"], query)[:1] if policy is None else policy
+        if not policy:
+            return "", ()
+        title, pbody = policy_body(policy[0])
+        named = [u for u in customer_units(pbody) if any(s in u.lower() for s in statuses)]
+        sent = named[:1] or best_sentences(query, pbody, limit=1)
+        if not sent:
+            return "", ()
+        return f"- {title.split('>')[-1].strip()}: {sent[0]} [2]", (policy[0],)
 
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None
@@ -297,16 +296,9 @@ class OrderStages:
         else:
             body = say("action", turn.language, action=action, order_id=order.order_id)
         body += f" [1]\n- {order.text_in(turn.language)} [1]"
-        used: tuple[Passage, ...] = ()
-        if policy:
-            title, pbody = policy_body(policy[0])
-            # The sentence on orders in this one's status ("Processing orders can still be cancelled…").
-            status = order.status.lower()
-            named = [u for u in customer_units(pbody) if status in u.lower()]
-            sent = named[:1] or best_sentences(query, pbody, limit=1)
-            if sent:
-                body += f"\n- {title.split('>')[-1].strip()}: {sent[0]} [2]"
-                used = (policy[0],)
+        # The sentence on orders in this one's status ("Processing orders can still be cancelled…").
+        line, used = self._status_policy(turn, query, {order.status.lower()}, policy)
+        body += f"\n{line}" if line else ""
         turn.orders = [order.record]
         turn.order_first = True
         return Composed(body, used, facts=order.lines)
