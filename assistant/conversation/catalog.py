@@ -137,6 +137,7 @@ class ProductFacts:
     extra: frozenset[str] = field(default_factory=frozenset)  # Q&A and review words, CJK bigrams
     codes: frozenset[str] = field(default_factory=frozenset)  # the name's model numbers (model_codes)
     kind: str = ""  # the head word of the category's last level ("Inkjet Printer Ink" -> "ink"), stemmed
+    options: frozenset[str] = field(default_factory=frozenset)  # its variants' option values' words ("green")
     ratings: tuple[float, ...] = ()  # the star ratings its reviews gave (reviews without one are left out)
 
     @property
@@ -183,6 +184,8 @@ class CatalogIndex:
         self.doc_freq: Counter[str] = Counter()
         self.name_freq: Counter[str] = Counter()
         self.brands: frozenset[str] = frozenset()  # one-word brand names, lower-cased ("hp", "epson")
+        # Each word of a variant option's value with the option keys that hold it ("green" -> {"color"}).
+        self.option_keys: dict[str, frozenset[str]] = {}
         self.refresh()
 
     # --- loading -------------------------------------------------------------------------------
@@ -243,6 +246,7 @@ class CatalogIndex:
                     extra=frozenset(extra.get(p.id, set())),
                     codes=model_codes(p.name),
                     kind=category_head(p.category or ""),
+                    options=frozenset(w for o, _price, _ok in variants for v in o.values() for w in tokenize(str(v))),
                     ratings=tuple(ratings.get(p.id, [])),
                 )
             )
@@ -252,6 +256,13 @@ class CatalogIndex:
         self.doc_freq = Counter(w for p in products for w in p.words)
         self.name_freq = Counter(w for p in products for w in p.name_words)
         self.brands = frozenset(b.lower() for p in products if len(b := p.brand.strip()) >= 2 and " " not in b)
+        keys: dict[str, set[str]] = {}
+        for facts in products:
+            for options, _price, _ok in facts.variants:
+                for key, value in options.items():
+                    for w in tokenize(str(value)):
+                        keys.setdefault(w, set()).add(str(key))
+        self.option_keys = {w: frozenset(k) for w, k in keys.items()}
         self.vectors = (
             np.asarray(self.encode_many([p.text for p in products]), dtype=np.float32)
             if products
@@ -305,6 +316,20 @@ class CatalogIndex:
         s = stem(noun)
         return [p for p in self.products if s in p.name_words or s == p.kind]
 
+    def comes_in(self, product: ProductFacts, word: str) -> bool:
+        """Whether the product comes in ``word`` ("green"): when the catalog's variants use the word as
+        an option's value and the product has that option, its own variants decide (a green jacket has
+        a green variant; a review's "I wanted it in green" is no variant); else its own text or its
+        Q&A and reviews hold the word ("leather")."""
+        return self._offers(product, stem(word))
+
+    def _offers(self, product: ProductFacts, s: str) -> bool:
+        """:meth:`comes_in` for a word already folded by :func:`stem`."""
+        keys = self.option_keys.get(s, frozenset())
+        if any(k in options for options, _price, _ok in product.variants for k in keys):
+            return s in product.options
+        return s in product.words or s in product.extra or s in product.options
+
     def with_codes(self, codes: Sequence[str], among: Sequence[ProductFacts] | None = None) -> list[ProductFacts]:
         """Products whose name carries every model number (exactly, as a word: "61" is not "61XL")."""
         wanted = {c.replace("-", "").lower() for c in codes}
@@ -330,7 +355,9 @@ class CatalogIndex:
         return None
 
     def is_vocabulary(self, word: str) -> bool:
-        return self.doc_freq.get(stem(word), 0) > 0
+        """A word of the catalog's products: their text, or their variants' option values ("green")."""
+        s = stem(word)
+        return self.doc_freq.get(s, 0) > 0 or s in self.option_keys
 
     def infer_category(self, query_vec: np.ndarray, top: int = 2) -> tuple[str | None, float]:
         """The category whose best products match the query best (mean of its top cosines)."""
@@ -380,7 +407,7 @@ class CatalogIndex:
         grams = cjk_bigrams(query_text) if has_cjk(query_text) else set()
         out = []
         for p in pool:
-            met = sum(1 for a in attr_stems if a in p.words or a in p.extra)
+            met = sum(1 for a in attr_stems if self._offers(p, a))
             used = sum(1 for u in use_stems if u in p.words)
             score = float(sims[pos[p.product_id]]) if len(sims) else 0.0
             score += attribute_weight * (met + 0.5 * used)

@@ -39,7 +39,13 @@ from assistant.conversation.glossary import gloss
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, plural, say
 from assistant.conversation.turn import Turn
-from assistant.conversation.variants import VariantQuestion, matching, read_variant_question, variant_answer
+from assistant.conversation.variants import (
+    VariantQuestion,
+    is_colour,
+    matching,
+    read_variant_question,
+    variant_answer,
+)
 from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
 from assistant.retrieval.text import has_cjk, tokenize
@@ -311,9 +317,10 @@ class ShoppingStages:
                 cat, score = self.catalog.infer_category(self.encoder(glossed) if glossed else qvec)
                 if cat is not None and score >= self.cfg.min_relevance:
                     need.category, need.category_inferred = cat, True
-        elif old is not None and (added := [a for a in cue.refined_attributes(body) if self.catalog.is_vocabulary(a)]):
-            # "any in blue?" after a list of pens: the same pens, now blue.
-            need.attributes = [*need.attributes, *(a for a in added if a not in need.attributes)]
+        elif old is not None and (added := self._refined(body)):
+            # "any in blue?" after a list of pens: the same pens, now blue ("in purple", a colour no
+            # product comes in, too: the answer says none does).
+            need.attributes = [*(a for a in added if a not in need.attributes), *need.attributes]
         if instead is not None and instead[0] is None:
             need.audience = instead[1]  # "what about for kids?": the same request, for kids
         if price is None and old is not None and need is not old and cue.is_follow_up(body):
@@ -338,6 +345,11 @@ class ShoppingStages:
         need.query = " ".join(w for w in words if w) or (old.query if old else body)
         st.need = need
         return need, missing, price
+
+    def _refined(self, body: str) -> list[str]:
+        """The attributes a short follow-up adds to the listed kind ("any in green?" -> ["green"]): words
+        of the catalog (its text, its variants' options), or a colour that none of it comes in."""
+        return [a for a in cue.refined_attributes(body) if self.catalog.is_vocabulary(a) or is_colour(a)]
 
     def _by_code(self, need: Need, body: str, request: bool) -> str | None:
         """A model number in the request ("HP 61 black ink", "a TN450 toner") names products exactly: the
@@ -516,10 +528,18 @@ class ShoppingStages:
         if relative is not None and relative.relative and shown:
             # "anything cheaper?": other products than the ones just shown.
             matches = [m for m in matches if m.product.product_id not in st.shown]
-        if previous is not None and cue.refined_attributes(body) and len(need.attributes) > len(previous.attributes):
-            # "any in blue?": only the listed kind that is blue, when there is one (no other colour pads).
-            best = max((m.attributes_met for m in matches), default=0)
-            matches = [m for m in matches if m.attributes_met >= best] if best else matches
+        added = [a for a in self._refined(body) if previous is not None and a not in previous.attributes]
+        if previous is not None and added and len(need.attributes) > len(previous.attributes):
+            # "any in green?" after a list: only the listed kind that comes in green, by its own text or
+            # its variants' options (no other colour pads); none: say so, and the list stays as it was.
+            matches = [m for m in matches if all(self.catalog.comes_in(m.product, a) for a in added)]
+            if not matches:
+                st.need = previous
+                turn.shopping = True
+                turn.confidence = max(turn.confidence, 0.8)
+                return Composed(say("no_match", lang, need=need.describe(lang)), meta={"basis": "none"})
+            best = max(m.attributes_met for m in matches)
+            matches = [m for m in matches if m.attributes_met >= best]
         refining = relative is not None and relative.relative is not None
         order = cue.price_order(body)
         if not matches and pool is not None and need.category_inferred and not need.type_products and not refining:

@@ -75,6 +75,11 @@ _COLOURS = frozenset(
 _NEGATED = r"\b(?:not|non|without|isn'?t|aren'?t)[\s-]+(?:\w+[\s-]+)?"
 
 
+def is_colour(word: str) -> bool:
+    """A general colour word ("purple"), whether or not the shop's catalog uses it."""
+    return word.lower() in _COLOURS
+
+
 @dataclass(frozen=True)
 class VariantQuestion:
     """Option keys the message asks about (``asked``) and the option values it names (``chosen``)."""
