@@ -311,10 +311,14 @@ class CatalogIndex:
         return word if len(word) >= 4 and self.name_freq[word] == 1 and self.doc_freq[word] == 1 else None
 
     def type_products(self, noun: str) -> list[ProductFacts]:
-        """Products whose name carries the noun ("socks" -> the socks; "tent" -> the tents), or whose
-        category's last level is named by it ("ink" -> an "Inkjet Cartridge" in "Inkjet Printer Ink")."""
+        """Products whose name carries the noun ("socks" -> the socks; "tent" -> the tents; "bags" -> the
+        sleeping bag: a short plural the tokenizer keeps whole), or whose category's last level is named
+        by it ("ink" -> an "Inkjet Cartridge" in "Inkjet Printer Ink")."""
         s = stem(noun)
-        return [p for p in self.products if s in p.name_words or s == p.kind]
+        found = [p for p in self.products if s in p.name_words or s == p.kind]
+        if not found and len(s) > 3 and s.endswith("s") and not s.endswith("ss"):
+            found = [p for p in self.products if s[:-1] in p.name_words or s[:-1] == p.kind]
+        return found
 
     def comes_in(self, product: ProductFacts, word: str) -> bool:
         """Whether the product comes in ``word`` ("green"): when the catalog's variants use the word as

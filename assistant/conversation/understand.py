@@ -386,13 +386,24 @@ def is_shopping(text: str) -> bool:
     Example:
         >>> is_shopping("有睡袋吗？"), is_shopping("有运费吗？"), is_shopping("有货吗？")
         (True, False, False)
-        >>> is_shopping("有便宜一点的吗？")
-        False
+        >>> is_shopping("有便宜一点的吗？"), is_shopping("有睡袋吗？300美元以内"), is_shopping("有运费吗？100美元以内")
+        (False, True, False)
     """
     if _SHOPPING.search(text):
         return True
     # "有便宜一点的吗？" (anything cheaper?) refines what was shown; it is no new request.
-    return bool(_HAVE_ZH.match(text)) and not is_service_topic(text) and not re.search(r"一点|一些|更|便宜|贵", text)
+    have = _HAVE_ZH.match(text) or _HAVE_ZH.match(_without_budget_zh(text))
+    return bool(have) and not is_service_topic(text) and not re.search(r"一点|一些|更|便宜|贵", text)
+
+
+# What is left of a budget once its amount is cut out ("预算…以内的", "，"): "有睡袋吗？300美元以内".
+_BUDGET_LEFT = re.compile(r"[\s，,。；;、]*(?:预算|价格|价位|在)?\s*(?:以内|以下|之内|左右|上下)?\s*的?[\s，,。；;、]*")
+
+
+def _without_budget_zh(text: str) -> str:
+    """A Chinese request without its budget, before or after the question ("有睡袋吗？300美元以内",
+    "有300美元以内的睡袋吗？" -> "有睡袋吗？"); the text as it was when it states no budget."""
+    return _BUDGET_LEFT.sub("", strip_price(text)) if parse_price(text) is not None else text
 
 
 def is_service_topic(text: str) -> bool:
