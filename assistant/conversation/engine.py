@@ -419,12 +419,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if about is not None:
                 return about
         follow_up = self._continues_topic(body, product is not None)
-        query, query_vec = body, None
+        # The policy is searched in its own words: "send something back" is a return, not shipping.
+        asked = cue.service_wording(body)
+        query, query_vec = asked, None
         if follow_up and st.topic:
             # "and to Canada?" is read with the previous question: both vectors (the topic's is
             # cached from the last turn) are averaged instead of embedding the joined text anew.
-            query = f"{st.topic} {body}"
-            joined = self.encoder(st.topic) + self.encoder(body)
+            query = f"{st.topic} {asked}"
+            joined = self.encoder(st.topic) + self.encoder(asked)
             query_vec = joined / max(float(np.linalg.norm(joined)), 1e-9)
         with turn.timed("retrieve"):
             policies = self._retrieve(turn, ["policies", "answers"], query, query_vec)
@@ -600,7 +602,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
 
             slots = verified_slot_values(self.db, turn.verified_id, st.last_order_id)
         composed = self.composer.answer(
-            body,
+            cue.service_wording(body),
             policies,
             turn.language,
             focus=st.topic if follow_up else "",

@@ -366,6 +366,29 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "about_me
     return None
 
 
+# Everyday wording of a service that a shop's policy names by its own word: sending, shipping, mailing,
+# bringing or taking something back is a return ("how many days do I have to send something back?").
+_SEND_BACK = re.compile(
+    r"\b(?:send|sending|sent|ship|shipping|shipped|mail|mailing|mailed|post|posting|bring|bringing|brought|"
+    r"take|taking|took)\s+((?:(?:it|them|this|that|these|those|something|anything|stuff|everything|"
+    r"(?:the|my|an?|this|that|these|those)\s+[a-z][\w-]*)\s+)?)back\b",
+    re.I,
+)
+
+
+def service_wording(text: str) -> str:
+    """``text`` with everyday wording of a service in the word a shop's policy uses, for finding and
+    quoting the policy's section ("send it back" is a return, not shipping).
+
+    Example:
+        >>> service_wording("how many days do I have to send something back?")
+        'how many days do I have to return something?'
+        >>> service_wording("can I take the jacket back to a store?"), service_wording("ship it to Canada")
+        ('can I return the jacket to a store?', 'ship it to Canada')
+    """
+    return _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
+
+
 def without_small_talk(text: str) -> str:
     """``"Thanks! Do you ship to Canada?"`` -> ``"Do you ship to Canada?"``."""
     out = re.sub(r"^\s*(thanks|thank you|thx|cheers)( (so much|a lot|very much))?[!.,]*\s*", "", text, flags=re.I)
