@@ -543,6 +543,15 @@ def _overlap(question: str, unit: str, context: str = "") -> float:
     return float(len(q & words))
 
 
+def _shared(question: str, unit: str) -> set[str]:
+    """The content words (and, in Chinese, the character pairs) of ``question`` that ``unit`` holds."""
+    shared = set(tokenize(question)) & set(tokenize(unit))
+    return shared | (cjk_bigrams(question) & cjk_bigrams(unit)) if has_cjk(question) else shared
+
+
+# How much the words of the question a follow-up continues (``focus``) count beside its own words.
+_FOCUS_WEIGHT = 0.5
+
 # Cosine of each quotable unit with the customer's message (the engine's cached sentence vectors).
 Meaning = Callable[[Sequence[str]], Sequence[float]]
 
@@ -555,6 +564,7 @@ def best_sentences(
     context: str = "",
     meaning: Meaning | None = None,
     meaning_weight: float = 0.0,
+    focus: str = "",
 ) -> list[str]:
     """The ``limit`` units of ``text`` matching ``question`` best, in text order.
 
@@ -562,7 +572,21 @@ def best_sentences(
     a question about an amount prefers units stating one, a question about time units stating a
     duration. With ``meaning``, each unit's cosine with the customer's message counts
     ``meaning_weight`` times beside the shared words ("what if it's been worn?" finds "items must be
-    unused, unwashed…", which shares no word with it).
+    unused, unwashed…", which shares no word with it). ``focus``: the question a follow-up continues;
+    its words count half as much as the customer's own. A unit quoted beside the best one shares its
+    subject (a word of the customer's own message that the best one holds too, when it holds any) or
+    as many of the customer's words as the best one: the FAQ's "How much is shipping?" is no answer
+    to "and can I pay with a gift card?", nor "How long does a refund take?" to "do you take gift
+    cards?", whose subject is the gift card; "Return window: 30 days" answers "and returns if they
+    don't fit?" beside "If … doesn't fit, … you can send it back".
+
+    Example:
+        >>> faq = ("- How much is shipping? It is $5.95.\\n- How long does a refund take? 2 days.\\n"
+        ...        "- Can I pay with a gift card? Yes.")
+        >>> best_sentences("and can I pay with a gift card?", faq, focus="how much is shipping?")
+        ['Can I pay with a gift card? Yes.']
+        >>> best_sentences("do you take gift cards?", faq)
+        ['Can I pay with a gift card? Yes.']
 
     Example:
         >>> text = "Labels are emailed. Items must be unused. We ship fast."
@@ -575,21 +599,33 @@ def best_sentences(
     units = [u for u in customer_units(text) if len(u) > 3]
     if not units:
         return []
-    want_amount = bool(_AMOUNT_Q.search(question))
-    want_time = bool(_DURATION_Q.search(question))
+    # The follow-up's own words and cues count whole, the focus's (the question it continues) half.
+    own_amount, own_time = bool(_AMOUNT_Q.search(question)), bool(_DURATION_Q.search(question))
+    want_amount = 1.0 if own_amount else _FOCUS_WEIGHT if _AMOUNT_Q.search(focus) else 0.0
+    want_time = 1.0 if own_time else _FOCUS_WEIGHT if _DURATION_Q.search(focus) else 0.0
+    carried = set(tokenize(focus)) - set(tokenize(question))
     sims = list(meaning(units)) if meaning is not None and meaning_weight > 0 else [0.0] * len(units)
     scored = []
     for i, u in enumerate(units):
         score = _overlap(question, u, context) + meaning_weight * max(float(sims[i]), 0.0)
+        if carried:
+            score += _FOCUS_WEIGHT * len(carried & set(tokenize(u)))
         if want_amount and _HAS_AMOUNT.search(u):
-            score += 1.5 + 0.25 * (len(_HAS_AMOUNT.findall(u)) - 1)
+            score += want_amount * (1.5 + 0.25 * (len(_HAS_AMOUNT.findall(u)) - 1))
         if want_time and _HAS_DURATION.search(u):
-            score += 1.5
+            score += want_time * 1.5
         if _LABEL_ONLY.match(u):
             score -= 1.0
         scored.append((score, -i, i, u))
     scored.sort(reverse=True)
-    chosen = [t for t in scored[:limit] if t[0] >= min_overlap] or scored[:1]
+    best = scored[0]
+    subject = _shared(question, best[3])
+    chosen = [best] + [
+        t
+        for t in scored[1:limit]
+        if t[0] >= min_overlap
+        and (not subject or subject & (own := _shared(question, t[3])) or len(own) >= len(subject))
+    ]
     return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
 
 
@@ -706,27 +742,33 @@ class ExtractiveComposer:
                 body += "\n\n" + policy_body(other)[1]
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
         parts = [say("policy_intro", language, section=section)]
-        chosen = best_sentences(pick, body, limit=2, context=title, meaning=meaning, meaning_weight=self.meaning_weight)
+        chosen = best_sentences(
+            question, body, limit=2, context=title, meaning=meaning, meaning_weight=self.meaning_weight, focus=focus
+        )
+        # The customer's own words the quotes share: a follow-up naming its own subject ("and can I pay
+        # with a gift card?" after "how much is shipping?") is answered about it, not the one before.
+        subject = set().union(*(_shared(question, u) for u in chosen))
+        asks = question if subject else pick
         parts.extend(f"- {u} [1]" for u in chosen)
         # "How long do refunds take?": when the best section states no duration (no amount for "how
         # much"), the sentence that does may sit in another retrieved section: add it, cited.
-        typed = _HAS_DURATION if _DURATION_Q.search(pick) else (_HAS_AMOUNT if _AMOUNT_Q.search(pick) else None)
+        typed = _HAS_DURATION if _DURATION_Q.search(asks) else (_HAS_AMOUNT if _AMOUNT_Q.search(asks) else None)
         if typed is not None and not any(typed.search(u) for u in chosen):
             for extra in rest[:3]:
                 if extra.collection != "policies" or policy_body(extra)[0] == title:
                     continue
                 etitle, ebody = policy_body(extra)
-                hits = [u for u in customer_units(ebody) if typed.search(u) and _overlap(pick, u) >= 1]
+                hits = [u for u in customer_units(ebody) if typed.search(u) and _overlap(asks, u) >= 1]
                 if hits:
                     used.append(extra)
-                    parts.append(f"- {max(hits, key=lambda u: _overlap(pick, u, etitle))} [{len(used)}]")
+                    parts.append(f"- {max(hits, key=lambda u: _overlap(asks, u, etitle))} [{len(used)}]")
                     break
         # A second section when it matches nearly as well and adds something the question asks about.
         for extra in rest[:1]:
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
             if close and extra.collection == "policies" and policy_body(extra)[0] != title:
-                more = best_sentences(pick, policy_body(extra)[1], limit=1, min_overlap=2)
-                if more and more[0] not in "\n".join(parts):
+                more = best_sentences(asks, policy_body(extra)[1], limit=1, min_overlap=2)
+                if more and (not subject or subject & _shared(question, more[0])) and more[0] not in "\n".join(parts):
                     used.append(extra)
                     parts.append(f"- {more[0]} [{len(used)}]")
         return Composed("\n".join(parts), tuple(used), meta={"basis": "policy"})
