@@ -250,48 +250,6 @@ def _playbook_units(unit: str) -> list[str]:
     return out
 
 
-# A policy that names the customer in the third person ("The user needs to confirm the order id") is
-# written for the staff, whatever its layout: its "you" is the agent.
-_CUSTOMER_NAMED = re.compile(r"\bthe (?:user|customer|caller|client|shopper)s?\b", re.I)
-# A clause telling "you" (the agent) to take a step: "An order can only be cancelled if its status is
-# 'pending', and you should check its status before taking the action."
-_AGENT_CLAUSE = re.compile(
-    r"(?:\s*[,;]\s*(?:and|but|so|then)?|\s+and)\s+you\s+(?:should|must|need to|have to|will need to|are to|"
-    r"ought to)\s+(?:always\s+|also\s+|first\s+|still\s+)?([^,;.]*)",
-    re.I,
-)
-
-
-# The agent's own action on the shop's systems, in any section: "before taking the action".
-_AGENT_ACTION = re.compile(
-    r"\bbefore (?:taking|performing|making|calling|executing|running) (?:the|this|that|any|an?) "
-    r"(?:action|tool ?call|tool|update|change)s?\b",
-    re.I,
-)
-
-
-def _without_agent_clauses(unit: str, agent_you: bool = True) -> str:
-    """A sentence of a policy without its clauses telling the agent to take a step (what the step is for
-    stays with the rule it follows). ``agent_you``: the section's "you" is the agent (it names the
-    customer in the third person); else only a clause about the agent's own action goes.
-
-    Example:
-        >>> _without_agent_clauses("An order can only be cancelled if its status is 'pending', and you should "
-        ...                        "check its status before taking the action.")
-        "An order can only be cancelled if its status is 'pending'."
-        >>> _without_agent_clauses("Refunds take 5 days, and you can track them online.")
-        'Refunds take 5 days, and you can track them online.'
-        >>> _without_agent_clauses("Items must be unused, and you should keep the tags on.", agent_you=False)
-        'Items must be unused, and you should keep the tags on.'
-    """
-
-    def drop(m: re.Match[str]) -> str:
-        step = _IMPERATIVE.match(m.group(1)) and (agent_you or _AGENT_ACTION.search(m.group(1)))
-        return "" if step else m.group(0)
-
-    return _AGENT_CLAUSE.sub(drop, unit)
-
-
 def _without_staff_sentences(unit: str) -> str:
     """A bullet of several sentences without those for the staff: "- Processing orders can still be
     cancelled by an agent. Agents must check with the warehouse before promising anything." keeps its
