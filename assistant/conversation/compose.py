@@ -726,7 +726,7 @@ class ExtractiveComposer:
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
             if close and extra.collection == "policies" and policy_body(extra)[0] != title:
                 more = best_sentences(asks, policy_body(extra)[1], limit=1, min_overlap=2)
-                if more and (not subject or subject & _shared(question, more[0])) and more[0] not in "\n".join(parts):
+                if more and more[0] not in "\n".join(parts):
                     used.append(extra)
                     parts.append(f"- {more[0]} [{len(used)}]")
         return Composed("\n".join(parts), tuple(used), meta={"basis": "policy"})
