@@ -634,7 +634,6 @@ class ExtractiveComposer:
         self.shop_name = shop_name
         self.min_policy_cosine = min_policy_cosine
         self.meaning_weight = meaning_weight
-
         self.section_margin = section_margin
 
     def _answering(self, ranked: Sequence[Passage]) -> Passage:
@@ -645,6 +644,7 @@ class ExtractiveComposer:
         if (closest.cosine or 0.0) - (first.cosine or 0.0) > self.section_margin:
             return closest
         return first
+
     # --- policy and approved answers -----------------------------------------------------------
     def answer(
         self,

@@ -463,8 +463,6 @@ def names_fault(text: str) -> bool:
     return bool(_FAULT.search(text))
 
 
-
-
 _ASKS_WHETHER = re.compile(
     r"^\s*(?:(?:ok(?:ay)?|so|and|also|hi|hey|um+)[,.!]?\s+)*(?:can|could|may|is it possible|would it be possible|"
     r"am i able|is there (?:a|any) way)\b(?!\s+(?:you|u)\b)[^.!]*\?\s*$"
