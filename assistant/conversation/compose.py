@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_codes
 from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import joined, money, say
-from assistant.conversation.understand import asks_opinion
+from assistant.conversation.understand import asks_opinion, has_reference
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.retrieval.hybrid import Passage
 from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
@@ -562,12 +562,17 @@ def best_sentences(
     want_amount = 1.0 if own_amount else _FOCUS_WEIGHT if _AMOUNT_Q.search(focus) else 0.0
     want_time = 1.0 if own_time else _FOCUS_WEIGHT if _DURATION_Q.search(focus) else 0.0
     carried = set(tokenize(focus)) - set(tokenize(question))
+    # "how much does it cost?" after "do you ship to Canada?": "it" is the question continued, so the
+    # subject of its quotes may be the earlier question's ("Canada: flat $19.95").
+    elliptical = has_reference(question)
     sims = list(meaning(units)) if meaning is not None and meaning_weight > 0 else [0.0] * len(units)
     scored = []
     for i, u in enumerate(units):
         score = _overlap(question, u, context) + meaning_weight * max(float(sims[i]), 0.0)
         if carried:
-            score += _FOCUS_WEIGHT * len(carried & set(tokenize(u)))
+            # "how much does it cost?": only an amount asked of the earlier subject, whose words count whole
+            weight = 1.0 if elliptical and (own_amount or own_time) else _FOCUS_WEIGHT
+            score += weight * len(carried & set(tokenize(u)))
         if want_amount and _HAS_AMOUNT.search(u):
             score += want_amount * (1.5 + 0.25 * (len(_HAS_AMOUNT.findall(u)) - 1))
         if want_time and _HAS_DURATION.search(u):
@@ -577,12 +582,24 @@ def best_sentences(
         scored.append((score, -i, i, u))
     scored.sort(reverse=True)
     best = scored[0]
-    subject = _shared(question, best[3])
+    # The subject: the customer's words the best unit holds, and those the section's title names
+    # ("How do I return boots that don't fit?" in Returns: "Return window: 30 days" belongs beside
+    # "If … doesn't fit, … you can send it back", which shares "fit" and "boots" but not "return").
+    subject = _shared(question, best[3]) | _shared(question, context)
+    if elliptical:  # "how much does it cost?" continues "do you ship to Canada?": its subject too
+        subject |= carried
     chosen = [best] + [
         t
         for t in scored[1:limit]
         if t[0] >= min_overlap
-        and (not subject or subject & (own := _shared(question, t[3])) or len(own) >= len(subject))
+        and (
+            not subject
+            or subject & ((own := _shared(question, t[3])) | (carried & set(tokenize(t[3]))))
+            or len(own) >= len(subject)
+            # what the customer's own question asks for: "how long does shipping take?" keeps
+            # "Standard: … 3-5 business days" beside "Orders leave within 1-2 business days"
+            or (own_time and bool(_HAS_DURATION.search(t[3])))
+        )
     ]
     return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
 

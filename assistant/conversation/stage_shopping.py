@@ -140,7 +140,7 @@ class ShoppingStages:
         """A reply about several products at once, each cited; "how much for both?" next means these."""
         st = turn.state
         st.shown = [p.product_id for p in products]
-        st.shown_orders, st.topic, st.variant_choice = [], "", {}
+        st.shown_orders, st.order_focus, st.topic, st.variant_choice = [], None, "", {}
         turn.shopping = st.need is not None
         turn.products = list(products)
         turn.cite_products = list(products)
@@ -191,7 +191,7 @@ class ShoppingStages:
         st.focus, st.shown = target.product_id, [target.product_id]
         # "price?" next is about these options, when the product has them ("in purple" it has not).
         st.variant_choice = dict(question.chosen) if matching(target.variants, question.chosen) else {}
-        st.shown_orders = []
+        st.shown_orders, st.order_focus = [], None
         st.topic = ""
         turn.shopping = st.need is not None
         turn.products = [target]
@@ -238,7 +238,8 @@ class ShoppingStages:
     ) -> Composed:
         turn.state.focus = product.product_id
         turn.state.variant_choice = {}
-        turn.state.shown_orders = []  # "can I return it?" now means this product, not a listed order
+        # "can I return it?" now means this product, not a listed order or the order discussed before
+        turn.state.shown_orders, turn.state.order_focus = [], None
         turn.shopping = turn.state.need is not None
         where = {"product_id": product.product_id}
         qa = [p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") == "qa"]
@@ -434,6 +435,7 @@ class ShoppingStages:
             text = relative_text("none_relative", lang, need=need.describe(lang), **values)
             return Composed(text, meta={"basis": "product", "product_cited": True})
         st.shown, st.focus, st.shown_orders, st.variant_choice = [p.product_id for p in fit], fit[0].product_id, [], {}
+        st.order_focus = None
         turn.products, turn.cite_products = fit, fit
         lead = relative_text("relative_intro", lang, need=need.describe(lang), **values)
         return self.composer.shopping_answer(turn.text, fit, lang, lead=lead[:1].upper() + lead[1:])
@@ -604,7 +606,7 @@ class ShoppingStages:
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
         st.shown = [p.product_id for p in chosen]
-        st.shown_orders = []  # "the first one" now means a product
+        st.shown_orders, st.order_focus = [], None  # "the first one" now means a product
         st.variant_choice = {}
         st.focus = chosen[0].product_id
         turn.products = chosen
