@@ -148,6 +148,13 @@ class ProductFacts:
     def sentences(self) -> list[str]:
         return [s for s in split_sentences(self.description) if len(s) > 3]
 
+    def rating(self) -> tuple[str, str, int] | None:
+        """(average as written, scale, count) of its reviews' ratings ("4.5", "5", 2); None without any."""
+        if not self.ratings:
+            return None
+        average = f"{sum(self.ratings) / len(self.ratings):.1f}".removesuffix(".0")
+        return average, ("5" if max(self.ratings) <= 5 else "10"), len(self.ratings)
+
 
 @dataclass(frozen=True)
 class Match:

@@ -307,10 +307,9 @@ def difference_text(products: Sequence[ProductFacts], language: str = "en") -> s
         details = [money(p.price, language)] if p.price is not None else []
         if p.category:
             details.append(p.category.split(">")[-1].strip())
-        if p.ratings:
-            average = f"{sum(p.ratings) / len(p.ratings):.1f}".removesuffix(".0")
-            scale = "5" if max(p.ratings) <= 5 else "10"
-            details.append(t["rated"].format(average=average, scale=scale, count=len(p.ratings)))
+        if (rated_as := p.rating()) is not None:
+            average, scale, count = rated_as
+            details.append(t["rated"].format(average=average, scale=scale, count=count))
         first = next((s for s in p.sentences()), "")
         sep = "，" if language == "zh" else ", "
         lines.append(t["facts"].format(name=p.name, details=sep.join(details), text=first, n=n).rstrip(": "))

@@ -858,11 +858,11 @@ class ExtractiveComposer:
         the best- and the worst-rated of the retrieved reviews say (title and first sentence), so a
         critical review is shown beside a glowing one rather than two glowing ones."""
         lines: list[str] = []
-        if product.ratings:
-            average = f"{sum(product.ratings) / len(product.ratings):.1f}".removesuffix(".0")
-            key = "review_average" if len(product.ratings) > 1 else "review_single"
-            scale, count = (5 if max(product.ratings) <= 5 else 10), len(product.ratings)
-            lines.append(say(key, language, name=product.name, average=average, scale=str(scale), count=str(count)))
+        rated_as = product.rating()
+        if rated_as is not None:
+            average, scale, count = rated_as
+            key = "review_average" if count > 1 else "review_single"
+            lines.append(say(key, language, name=product.name, average=average, scale=scale, count=str(count)))
 
         def stars(p: Passage) -> float:
             return float(p.metadata.get("rating") or 0.0)
