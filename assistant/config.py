@@ -164,9 +164,9 @@ class ConversationSettings(BaseModel):
         0.15,
         ge=0.0,
         le=1.0,
-        description="Which policy section answers: the first in the fused (embedding + BM25) order, unless one of "
-        "the next two is closer in meaning (cosine) by more than this (\"how long does shipping take?\" shares its "
-        "question words with an FAQ entry on refunds; the Shipping section means it). 1 keeps the fused order.",
+        description="Which policy section answers: the first in the fused (embedding + BM25) order, unless another "
+        "retrieved section is closer in meaning (cosine) by more than this (\"how long does shipping take?\" shares "
+        "its question words with an FAQ entry on refunds; the Shipping section means it). 1 keeps the fused order.",
     )
     quote_meaning_weight: float = Field(
         5.0,

@@ -46,11 +46,19 @@ _NEUTRAL: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"live chat|chat", re.I), "live chat"),
 ]
 _AMOUNT_Q = re.compile(
-    r"\b(how much|cost|costs|price|fee|fees|pay|pays|charge|charged|free)\b|多少钱|费用|运费|谁付", re.I
+    # "can I pay with a gift card?" asks how to pay, not how much.
+    r"\b(how much|cost|costs|price|fee|fees|charge|charged|free)\b|\bpays?\b(?!\s+(?:with|by|using|via|through)\b)"
+    r"|多少钱|费用|运费|谁付",
+    re.I,
 )
 _DURATION_Q = re.compile(
-    r"\b(how long|how many days|when|how soon|window|deadline|time)\b|多久|多长时间|期限|几天", re.I
+    r"\b(how long|how many days|when|how soon|window|deadline|(?<!what )time)\b|多久|多长时间|期限|几天", re.I
 )
+# "What time are you open?" asks for a time of day (opening hours), not a duration.
+_CLOCK_Q = re.compile(
+    r"\bwhat time\b|\b(?:opening|business|office|support) hours\b|\bare you open\b|几点|营业时间", re.I
+)
+_HAS_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d\d\b|\d{1,2}\s*点", re.I)
 _HAS_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(美元|元)|\bfree\b|免费", re.I)
 _HAS_DURATION = re.compile(
     r"\d+\s*(-\s*\d+\s*)?(business )?(days?|hours?|weeks?|months?|years?)|\d+\s*(天|小时|周|个月|年)", re.I
@@ -561,6 +569,7 @@ def best_sentences(
     own_amount, own_time = bool(_AMOUNT_Q.search(question)), bool(_DURATION_Q.search(question))
     want_amount = 1.0 if own_amount else _FOCUS_WEIGHT if _AMOUNT_Q.search(focus) else 0.0
     want_time = 1.0 if own_time else _FOCUS_WEIGHT if _DURATION_Q.search(focus) else 0.0
+    want_clock = 1.0 if _CLOCK_Q.search(question) else _FOCUS_WEIGHT if _CLOCK_Q.search(focus) else 0.0
     carried = set(tokenize(focus)) - set(tokenize(question))
     # "how much does it cost?" after "do you ship to Canada?": "it" is the question continued, so the
     # subject of its quotes may be the earlier question's ("Canada: flat $19.95").
@@ -577,6 +586,8 @@ def best_sentences(
             score += want_amount * (1.5 + 0.25 * (len(_HAS_AMOUNT.findall(u)) - 1))
         if want_time and _HAS_DURATION.search(u):
             score += want_time * 1.5
+        if want_clock and _HAS_CLOCK.search(u):
+            score += want_clock * 1.5
         if _LABEL_ONLY.match(u):
             score -= 1.0
         scored.append((score, -i, i, u))
@@ -602,6 +613,24 @@ def best_sentences(
         )
     ]
     return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
+
+
+def _title_terms(title: str) -> set[str]:
+    """A section title's content terms: its stems, and in Chinese its character pairs (a one-pair title,
+    "退货", is its own term)."""
+    return set(tokenize(title)) | (cjk_bigrams(title) if has_cjk(title) else set())
+
+
+def _named_section(question: str, ranked: Sequence[Passage]) -> Passage | None:
+    """The one retrieved policy section whose title the customer names whole ("你们的退货政策是什么？" names
+    退货, Returns), when the fused first's title shares nothing with the question: words of the section
+    body can lift another section ("…按退货政策退回" in the one on cancellations)."""
+    asked = _title_terms(question)
+    titled = [(p, _title_terms(policy_body(p)[0].split(">")[-1])) for p in ranked if p.collection == "policies"]
+    if not titled or titled[0][0] is not ranked[0] or titled[0][1] & asked:
+        return None
+    named = [p for p, terms in titled if terms and terms <= asked]
+    return named[0] if len({policy_body(p)[0] for p in named}) == 1 else None
 
 
 # How much closer (cosine) a section written only for the staff may be than the section quoted: a
@@ -653,11 +682,16 @@ class ExtractiveComposer:
         self.meaning_weight = meaning_weight
         self.section_margin = section_margin
 
-    def _answering(self, ranked: Sequence[Passage]) -> Passage:
-        """The passage that answers: the first of the fused order, unless one of the next two is closer in
-        meaning by more than ``section_margin`` (words like "how long … take" can lift an unrelated entry)."""
+    def _answering(self, ranked: Sequence[Passage], question: str = "") -> Passage:
+        """The passage that answers: the first of the fused order, unless another retrieved one is closer in
+        meaning by more than ``section_margin`` (words like "how long … take" can lift an unrelated entry;
+        "what time are you open?" shares "time" with the delivery times, not one word with the opening hours).
+        """
         first = ranked[0]
-        closest = max(ranked[:3], key=lambda p: p.cosine or 0.0)
+        named = _named_section(question, ranked) if question else None
+        if named is not None:
+            return named
+        closest = max(ranked, key=lambda p: p.cosine or 0.0)
         if (closest.cosine or 0.0) - (first.cosine or 0.0) > self.section_margin:
             return closest
         return first
@@ -699,7 +733,7 @@ class ExtractiveComposer:
             return Composed(not_covered(question, nearest, language), (), meta={"basis": "none", "topic": True})
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
-        best = self._answering(same or usable)
+        best = self._answering(same or usable, question)
         rest = [p for p in (same or usable) if p is not best]
         pick = f"{question} {focus}".strip()
         if best.collection == "answers":

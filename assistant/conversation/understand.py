@@ -137,8 +137,12 @@ _FAULT = re.compile(
     r"\b(broke|broken|breaks|snapped|cracked|ripped|torn|tore|came apart|fell apart|falling apart|fell off|"
     r"came off|peel(?:ed|ing|s) off|leak(?:s|ed|ing)|faulty|defective|damaged|dead on arrival|"
     r"stopped (?:working|charging|holding (?:a )?(?:charge|air)|inflating|heating|turning on|closing|zipping)|"
-    r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay))\b"
-    r"|坏了|破了|断了|裂了|裂开|裂痕|裂缝|破损|损坏|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了|"
+    r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay)|"
+    # A wrong or missing item is handled like a damaged one: the shop's section on it, and a person.
+    r"wrong (?:item|product|thing|order|one)s?|not what i ordered|"
+    r"missing (?:item|part|piece|product)s?|(?:with|some|visible|got) damage|"
+    r"(?:item|part|piece|product)s? (?:is|are|was|were) missing)\b"
+    r"|发错|寄错|少发|漏发|缺件|不是我(?:订|买)的|坏了|破了|断了|裂了|裂开|裂痕|裂缝|破损|损坏|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了|"
     r"充不(?:进|了)电|不亮了?|不能充电",
     re.I,
 )
@@ -154,8 +158,8 @@ _OWN_ITEM = re.compile(
 # Wording added to a fault report's retrieval query, so the shop's section on faulty goods (whatever
 # its title: warranty, damaged items, repairs) is found, not a product Q&A that shares the product's name.
 FAULT_TOPIC = {
-    "en": "defective faulty damaged item warranty repair replacement",
-    "zh": "质量问题 商品损坏 保修 维修 更换",
+    "en": "defective faulty damaged wrong item warranty repair replacement",
+    "zh": "质量问题 商品损坏 发错 保修 维修 更换",
 }
 _FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what if|plus|or|but|then)\b|^\s*(那|还有|如果)", re.I)
 _ORDINALS = {

@@ -8,6 +8,9 @@ Example:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import snowballstemmer
 
 # Kept short on purpose: BM25's IDF already discounts common words; this only removes the
 # function words that dominate short customer questions.
@@ -141,13 +144,20 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+# The stemmer of the Snowball project (the one Lucene, Elasticsearch and Sphinx use), pure Python.
+_SNOWBALL = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
-    # A deliberately crude plural/tense folding: enough for "returns"/"returned" ~ "return"
-    # without pulling in a stemmer dependency.
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+    """English Snowball (Porter2) stem: "delete"/"deletion", "damage"/"damaged", "bag"/"bags" and
+    "exchange"/"exchanging" meet, which a plural/tense strip missed.
+
+    Example:
+        >>> [_stem(w) for w in ("deletion", "delete", "damaged", "damage", "bags", "shipping")]
+        ['delet', 'delet', 'damag', 'damag', 'bag', 'ship']
+    """
+    return str(_SNOWBALL.stemWord(word))
 
 
 def tokenize(text: str) -> list[str]:
