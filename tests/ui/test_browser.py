@@ -260,18 +260,19 @@ def test_phone_viewport_chat_flow(live_app: Any, browser: Any, shot: Any) -> Non
     no_trace(page)
 
 
-def test_page_loads_in_under_two_seconds(live_app: Any, browser: Any) -> None:
-    new_page(browser, live_app.url).context.close()  # first load warms the server's caches
-    timings = []
-    for _ in range(3):
-        ctx = browser.new_context()  # a fresh context: nothing cached in the browser
-        page = ctx.new_page()
-        start = time.perf_counter()
-        page.goto(live_app.url)
-        page.locator("#message textarea").wait_for()
-        timings.append(time.perf_counter() - start)
-        ctx.close()
-    assert min(timings) < 2.0, f"page took {timings} s"
+def test_page_loads_and_shows_its_parts(live_app: Any, browser: Any) -> None:
+    """A fresh browser (nothing cached) gets the whole chat page: the chat, the message box with its buttons,
+    the search box and the product-card column. How fast: benchmarks/page_load.py."""
+    for _ in range(2):  # the first load fills the server's caches; the second is served from them
+        page = new_page(browser, live_app.url)
+        for part in ("#chat", "#send", "#handoff", "#restart", "#search-box input", "#search-go", "#recommendations"):
+            page.locator(part).first.wait_for(state="visible")
+        assert page.locator("#message textarea").is_editable()
+        cards = page.locator("#recs-empty, #rec-card-0").first
+        cards.wait_for(state="visible")
+        assert cards.inner_text().strip()
+        no_trace(page)
+        page.context.close()
 
 
 def test_signed_out_areas_show_a_sign_in_form_and_bad_passwords_a_plain_message(
