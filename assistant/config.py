@@ -277,7 +277,14 @@ class SecuritySettings(BaseModel):
     )
     trusted_proxies: list[str] = Field(
         default_factory=list,
-        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed; empty: never believed.",
+        description="Addresses/CIDRs of reverse proxies whose X-Forwarded-For or Forwarded is believed; empty: "
+        "never believed.",
+    )
+    proxy_client_header: Literal["auto", "x-forwarded-for", "forwarded"] = Field(
+        "auto",
+        description="Which header of a trusted proxy names the client: 'x-forwarded-for', 'forwarded' (RFC 7239), "
+        "or 'auto' (X-Forwarded-For when the request has one, else Forwarded). Set the one header your proxy "
+        "writes: a proxy passes on the other one as the client sent it.",
     )
     allowed_origins: list[str] = Field(
         default_factory=list,

@@ -3,7 +3,9 @@
 :func:`install_security` adds:
 
 - **client address**: the TCP peer, unless the peer is one of ``security.trusted_proxies`` (addresses
-  or CIDRs), in which case the right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy.
+  or CIDRs), in which case the right-most hop of its ``X-Forwarded-For`` or RFC 7239 ``Forwarded`` header
+  (``security.proxy_client_header``) that is not itself a trusted proxy; a malformed ``Forwarded`` is
+  ignored with a warning (the client is then the proxy).
   The result replaces ``request.client`` for every route (sign-in throttle, identity checks, logs) and
   is put in :data:`assistant.security.identity.client_address`. ``X-Forwarded-For`` from anyone else
   is ignored; when a server in front of this one already rewrote the peer from that header (uvicorn's
@@ -46,7 +48,7 @@ from fastapi.responses import JSONResponse
 
 from assistant.config import Settings
 from assistant.security.identity import client_address
-from assistant.security.proxies import FORWARD_HEADERS, forwarding_watch_for
+from assistant.security.proxies import FORWARD_HEADERS, MalformedForwarded, forwarded_for, forwarding_watch_for
 
 log = logging.getLogger(__name__)
 
@@ -87,19 +89,68 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def resolve_client(scope: Scope, trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> str:
-    """The client address of one request, believing X-Forwarded-For only from trusted proxies."""
+def _joined(scope: Scope, name: bytes) -> str | None:
+    """Every line of a list header, joined by commas in order (a proxy may add its own line), or None."""
+    values = [v.decode("latin-1") for k, v in scope.get("headers", []) if k == name]
+    return ",".join(values) if values else None
+
+
+class _Malformed:
+    """Logs a malformed forwarding header from a trusted proxy: the first one at WARNING, the rest at DEBUG."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, header: str, value: str, problem: str) -> None:
+        self.count += 1
+        log.log(
+            logging.WARNING if self.count == 1 else logging.DEBUG,
+            "A trusted proxy sent a malformed %s header (%s): %r. It is ignored, and the client is the proxy's "
+            "address. Check the proxy's configuration (docs/security.md). Further ones are logged at DEBUG.",
+            header,
+            problem,
+            value[:200],
+        )
+
+
+malformed_forwarding = _Malformed()
+
+
+def _hops(scope: Scope, header: str) -> list[str] | None:
+    """The client hops a trusted proxy's ``header`` names, first hop first; None when absent or malformed."""
+    if header == "x-forwarded-for":
+        value = _joined(scope, b"x-forwarded-for")
+        if value is None:
+            return None
+        return [h.strip() for h in value.split(",") if h.strip()]
+    value = _joined(scope, b"forwarded")
+    if value is None:
+        return None
+    try:
+        return forwarded_for(value)
+    except MalformedForwarded as exc:
+        malformed_forwarding("Forwarded", value, str(exc))
+        return None
+
+
+def resolve_client(
+    scope: Scope, trusted: list[ipaddress.IPv4Network | ipaddress.IPv6Network], header: str = "auto"
+) -> str:
+    """The client address of one request: from a trusted proxy, the right-most hop of its forwarding header
+    (``header``: ``x-forwarded-for``, ``forwarded`` or ``auto``, see ``security.proxy_client_header``) that is not
+    itself a trusted proxy; otherwise the TCP peer."""
     peer, port = (scope.get("client") or ("unknown", 1))[:2]
-    forwarded = _header(scope, b"x-forwarded-for")
     if trusted and _in(str(peer), trusted):
-        if forwarded:
-            hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        if header == "auto":
+            header = "x-forwarded-for" if _header(scope, b"x-forwarded-for") is not None else "forwarded"
+        hops = _hops(scope, header)
+        if hops:
             for hop in reversed(hops):
                 if not _in(hop, trusted):
                     return hop
-            return hops[0] if hops else str(peer)
+            return hops[0]
         return str(peer)
-    if forwarded and port == 0:
+    if _header(scope, b"x-forwarded-for") and port == 0:
         # The server in front (uvicorn's proxy_headers) already replaced the peer with the header's value.
         return UNTRUSTED_FORWARDED
     return str(peer)
@@ -133,6 +184,7 @@ class SecurityMiddleware:
         self.app = app
         sec = settings.security
         self.trusted = _networks(list(sec.trusted_proxies))
+        self.client_header = sec.proxy_client_header
         self.forwarding = forwarding_watch_for(settings)
         self.allowed_origins = {o.rstrip("/").lower() for o in sec.allowed_origins}
         self.max_chat = sec.max_chat_body_bytes
@@ -156,7 +208,7 @@ class SecurityMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        client = resolve_client(scope, self.trusted)
+        client = resolve_client(scope, self.trusted, self.client_header)
         self._notice_forwarding(scope)
         old = scope.get("client") or (client, 0)
         scope["client"] = (client, old[1] if len(old) > 1 else 0)

@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 import time
@@ -116,3 +117,138 @@ def deployment_warnings(settings: Any) -> list[str]:
         "SHOPASSIST_SECURITY__TRUSTED_PROXIES (docs/security.md, 'Client address and proxies'). If it is not "
         "your proxy, a client sent the header itself and nothing needs changing."
     ]
+
+
+# --- RFC 7239 Forwarded ------------------------------------------------------------------------------
+
+_TCHAR = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_OBF = frozenset("._-0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class MalformedForwarded(ValueError):
+    """A ``Forwarded`` header that does not follow RFC 7239 (the message says where)."""
+
+
+def _token(text: str, i: int) -> tuple[str, int]:
+    j = i
+    while j < len(text) and text[j] in _TCHAR:
+        j += 1
+    return text[i:j], j
+
+
+def _quoted(text: str, i: int) -> tuple[str, int]:
+    """The quoted-string starting at ``text[i] == '"'``: its value (quoted-pairs unescaped) and the index after it."""
+    out = []
+    j = i + 1
+    while j < len(text):
+        c = text[j]
+        if c == "\\" and j + 1 < len(text):
+            out.append(text[j + 1])
+            j += 2
+        elif c == '"':
+            return "".join(out), j + 1
+        else:
+            out.append(c)
+            j += 1
+    raise MalformedForwarded("a quoted value is not closed")
+
+
+def _skip_spaces(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    return i
+
+
+def _node(value: str) -> str:
+    """The address of a ``for=`` node (RFC 7239 section 6): ``192.0.2.43``, ``192.0.2.43:4711``,
+    ``[2001:db8::17]:4711``, ``unknown`` or an obfuscated ``_id``; the port is dropped."""
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0:
+            raise MalformedForwarded(f"an IPv6 node without its closing bracket: {value!r}")
+        host, rest = value[1:end], value[end + 1 :]
+        try:
+            ip = ipaddress.IPv6Address(host)
+        except ValueError:
+            raise MalformedForwarded(f"not an IPv6 address: {host!r}") from None
+        address = str(ip.ipv4_mapped or ip)
+    else:
+        host, _, port = value.partition(":")
+        rest = f":{port}" if ":" in value else ""
+        if host == "unknown" or (host.startswith("_") and len(host) > 1 and set(host) <= _OBF):
+            address = host
+        else:
+            try:
+                address = str(ipaddress.IPv4Address(host))
+            except ValueError:
+                raise MalformedForwarded(
+                    f"not an IPv4 address, [IPv6], 'unknown' or '_name': {value!r} (IPv6 needs brackets and quotes)"
+                ) from None
+    if rest:
+        port = rest[1:]
+        ok = rest[0] == ":" and (
+            (port.isdigit() and 0 < len(port) <= 5) or (port.startswith("_") and len(port) > 1 and set(port) <= _OBF)
+        )
+        if not ok:
+            raise MalformedForwarded(f"a bad port in {value!r}")
+    return address
+
+
+def forwarded_for(header: str) -> list[str]:
+    """The ``for=`` node of each hop in a ``Forwarded`` header (RFC 7239), first hop first.
+
+    Hops are comma-separated elements of ``name=value`` pairs joined by ``;``; a value is a token or a
+    quoted string. A hop without ``for`` counts as ``unknown``. Ports are dropped, IPv6 loses its brackets.
+    Raises :class:`MalformedForwarded` for anything else (a missing ``=``, an unclosed quote, a parameter twice
+    in one hop, a ``for`` that is no address, IPv6 without brackets).
+
+    Example:
+        >>> forwarded_for('for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711"')
+        ['192.0.2.60', '2001:db8:cafe::17']
+        >>> forwarded_for('proto=https, for=unknown, for="_hidden:_port"')
+        ['unknown', 'unknown', '_hidden']
+        >>> try:
+        ...     forwarded_for("for=2001:db8::1;proto=https")
+        ... except MalformedForwarded as exc:
+        ...     print(exc)
+        not an IPv4 address, [IPv6], 'unknown' or '_name': '2001' (IPv6 needs brackets and quotes)
+    """
+    hops: list[str] = []
+    text = header
+    i = _skip_spaces(text, 0)
+    if i == len(text):
+        raise MalformedForwarded("the header is empty")
+    while True:
+        seen: dict[str, str] = {}
+        while True:
+            name, i = _token(text, i)
+            if not name:
+                raise MalformedForwarded(f"a parameter name was expected at character {i + 1}")
+            if i >= len(text) or text[i] != "=":
+                raise MalformedForwarded(f"'{name}' has no '=value'")
+            i += 1
+            if i < len(text) and text[i] == '"':
+                value, i = _quoted(text, i)
+            else:
+                value, i = _token(text, i)
+                if not value:
+                    raise MalformedForwarded(f"'{name}=' has no value")
+            key = name.lower()
+            if key in seen:
+                raise MalformedForwarded(f"'{key}' twice in one hop")
+            seen[key] = value
+            i = _skip_spaces(text, i)
+            if i < len(text) and text[i] == ";":
+                i = _skip_spaces(text, i + 1)
+                continue
+            break
+        hops.append(_node(seen["for"]) if "for" in seen else "unknown")
+        if i == len(text):
+            return hops
+        if text[i] != ",":
+            raise MalformedForwarded(f"unexpected {text[i]!r} at character {i + 1}")
+        i = _skip_spaces(text, i + 1)
+        while i < len(text) and text[i] == ",":  # empty list elements are allowed (RFC 7230 #rule)
+            i = _skip_spaces(text, i + 1)
+        if i == len(text):
+            return hops
