@@ -26,7 +26,7 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -404,6 +404,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if faulty and (not cue.is_shopping(body) or cue.asks_remedy(body)):
             # "I want a refund for the broken cutting board" is no shopping request.
             return self._fault_report(turn, body)
+        if cue.reports_misfit(body):  # "the boots I got are too small": an exchange or return, not a search
+            return self._fault_report(turn, body, cue.MISFIT_TOPIC)
 
         product = self._referenced_product(turn, body)
         instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
@@ -500,16 +502,18 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         sure = turn.intent.confidence >= self.cfg.low_confidence and turn.intent.intent != "product_question"
         return sure and best_policy >= self.cfg.min_relevance / 2
 
-    def _fault_report(self, turn: Turn, body: str) -> Composed:
+    def _fault_report(self, turn: Turn, body: str, topic: Mapping[str, str] = cue.FAULT_TOPIC) -> Composed:
         """"The zipper on my jacket broke": an apology, the shop's policy on faulty goods (cited), and a
-        person offered ("yes" hands over). Never a product Q&A that only shares the product's name."""
+        person offered ("yes" hands over). Never a product Q&A that only shares the product's name.
+        ``topic``: the wording added to find the section (faulty goods; for an item that does not fit,
+        exchanges and returns)."""
         st = turn.state
         # The product's name would pull in its Q&A and reviews' wording: the case is about the fault.
         product = self._referenced_product(turn, body)
         case = re.sub(re.escape(product.name), " ", body, flags=re.I) if product is not None else body
         if case != body:  # the agents' queue names the case by it: a fault, not a question about the product
             turn.intent = self.intents.classify(case)
-        query = f"{case} {cue.FAULT_TOPIC.get(turn.language, cue.FAULT_TOPIC['en'])}"
+        query = f"{case} {topic.get(turn.language, topic['en'])}"
         with turn.timed("retrieve"):
             policies = self._retrieve(turn, ["policies", "answers"], query)
         best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)

@@ -104,7 +104,8 @@ class ShoppingStages:
                 return None
         if turn.events:
             return self.catalog.get(turn.events[-1].product_id)
-        if cue.has_reference(body) and st.focus and not cue.is_shopping(body):
+        if (cue.has_reference(body) or cue.asks_opinion(body)) and st.focus and not cue.is_shopping(body):
+            # "is it any good?", and "what are the downsides?" naming nothing: the product in focus
             return self.catalog.get(st.focus)
         focus = self.catalog.get(st.focus)
         # "and in large?" after a question about the backpack: a follow-up with a word of its own text.

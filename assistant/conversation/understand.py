@@ -161,6 +161,11 @@ FAULT_TOPIC = {
     "en": "defective faulty damaged wrong item warranty repair replacement",
     "zh": "质量问题 商品损坏 发错 保修 维修 更换",
 }
+# The same for an item of the customer's that does not fit ("the boots I got are too small").
+MISFIT_TOPIC = {
+    "en": "doesn't fit size exchange return",
+    "zh": "尺码 不合适 换货 退货",
+}
 _FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what if|plus|or|but|then)\b|^\s*(那|还有|如果)", re.I)
 _ORDINALS = {
     "first": 0,
@@ -445,6 +450,26 @@ def is_service_topic(text: str) -> bool:
     return bool(_SERVICE_TOPIC.search(text))
 
 
+# The customer's own item does not fit: an exchange or a return, not a request for other products.
+_MISFIT = re.compile(
+    r"\b(?:too (?:small|big|large|tight|loose|short|long|narrow|wide)|(?:does|do|did)(?:n'?t| not) fit|"
+    r"runs? (?:small|large|big)|wrong size)\b|太小|太大|不合适|不合身|尺码不对",
+    re.I,
+)
+
+
+def reports_misfit(text: str) -> bool:
+    """The customer says an item they have does not fit.
+
+    Example:
+        >>> reports_misfit("the boots I got are too small"), reports_misfit("my jacket doesn't fit")
+        (True, True)
+        >>> reports_misfit("is the medium too small for me?"), reports_misfit("boots that don't fit wide feet")
+        (False, False)
+    """
+    return bool(_MISFIT.search(text)) and bool(_OWN_ITEM.search(text))
+
+
 def reports_fault(text: str) -> bool:
     """The customer says something they have is broken or faulty.
 
@@ -568,6 +593,9 @@ def is_follow_up(text: str) -> bool:
 _OPINION_Q = re.compile(
     r"\breviews?\b|\breviewed\b|\bratings?\b|\b(?:highly|well|best|top) rated\b|\bhow (?:is|was) it rated\b|"
     r"\bhow many stars\b|\bany good\b|"
+    # "any complaints about the camp chair?", "what are the downsides?": the low-rated reviews say
+    r"\b(?:any|common|main|usual|known) (?:complaints?|problems|issues|downsides?|drawbacks?)\b|"
+    r"\bcomplaints? about\b|\b(?:the )?(?:downsides?|drawbacks?|pros and cons)\b|"
     r"\bworth (?:it|the money|buying|the price)\b|"
     r"\bwhat (?:do|did|does) (?:\w+ ){0,2}(?:people|customers|others|buyers|users|reviewers|owners|folks) "
     r"(?:say|think|write|like|dislike|complain)\b|"
