@@ -134,6 +134,24 @@ _DIFFERENCE = re.compile(
 )
 
 
+_CHOICE = re.compile(
+    r"\bwhich (?:one |of (?:them|these|those) )?(?:is (?:the )?best|would you (?:recommend|suggest)|should i "
+    r"(?:get|buy|choose|pick|go for))\b|\bwhat (?:would|do) you (?:recommend|suggest)\b"
+    r"|哪个好|哪个更好|选哪个|买哪个|推荐哪个",
+    re.I,
+)
+
+
+def asks_choice(text: str) -> bool:
+    """The customer asks which product to choose, naming none ("which should I get?").
+
+    Example:
+        >>> asks_choice("Which should I get?"), asks_choice("what's the difference between them?")
+        (True, False)
+    """
+    return bool(_CHOICE.search(text))
+
+
 def asks_difference(text: str) -> bool:
     """The customer asks how products differ or which to choose, on no one measure ("what's the
     difference between the X and the Y?", "X vs Y", "which should I get?").

@@ -27,7 +27,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -332,11 +332,17 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
     def _respond(self, turn: Turn) -> Composed:
         """Route the message and answer it (extractive)."""
         text, st = turn.text, turn.state
+        offered, st.offered_action = st.offered_action if st.handoff_offered else None, None
         if self.handoffs.requested(text) or (st.handoff_offered and cue.is_affirmative(text)):
             st.handoff_offered = False
             turn.handoff_reason = "customer request"
-            turn.handoff_announced = True
             turn.confidence = 1.0
+            if offered is not None and offered.action and offered.order_ids and turn.verified_id is not None:
+                # "yes" to passing an order change on: the request waits for an agent's review as an
+                # order action (as a direct request would), the status checked again; a person follows.
+                passed_on = OrderRequest("action", cast(Any, offered.action), tuple(offered.order_ids))
+                return self._order_turn(turn, passed_on, offered.request or text, confirmed=True)
+            turn.handoff_announced = True
             return Composed(say("handoff", turn.language))
         st.handoff_offered = False
         if negativity(text) >= self.handoffs.anger_threshold:

@@ -1,9 +1,12 @@
-"""Common shopping words in Chinese with their English catalog words.
+"""Common shopping words in Chinese with their English catalog words, and English names of a kind
+of product with the other names shops give it.
 
 A shop whose catalog is English and whose encoder reads English only (MiniLM) cannot match
 "防水外套" to "Alder Rain Shell": neither the words nor the vectors meet. The request's product
 type and attributes are looked up here (longest entry first) and searched as English words.
-Only general retail words: no shop's product or brand names.
+A request for a kind that no product's name carries ("a warm jacket") is matched to the products
+whose names carry another name of that kind ("parka"). Only general retail words: no shop's
+product or brand names.
 
 Example:
     >>> gloss("防水外套"), gloss("保暖的帽子"), gloss("月球")
@@ -154,3 +157,55 @@ def gloss(text: str) -> list[str]:
                 out.append((start, ZH_EN[word]))
             start = text.find(word, start + 1)
     return [w for _, phrase in sorted(out) for w in phrase.split()]
+
+
+# English names of a kind of product and the other names shops give the same kind, or a kind of it
+# ("a warm jacket" when the catalog calls its jacket a parka or a rain shell). General retail words
+# only, each entry a customer's word (singular) to the words a product's name may carry instead.
+EN_KINDS: dict[str, tuple[str, ...]] = {
+    "jacket": ("coat", "parka", "anorak", "windbreaker", "shell", "puffer", "blazer", "raincoat"),
+    "coat": ("jacket", "parka", "anorak", "overcoat", "raincoat", "puffer", "trench"),
+    "parka": ("coat", "jacket", "anorak", "puffer"),
+    "raincoat": ("shell", "poncho", "anorak"),
+    "windbreaker": ("shell", "anorak", "jacket"),
+    "sweater": ("pullover", "jumper", "cardigan", "sweatshirt"),
+    "jumper": ("sweater", "pullover"),
+    "sweatshirt": ("hoodie", "pullover", "sweater"),
+    "hoodie": ("sweatshirt",),
+    "trousers": ("pants", "slacks", "jeans"),
+    "pants": ("trousers", "slacks"),
+    "hat": ("beanie", "cap", "beret"),
+    "beanie": ("hat", "toque"),
+    "sneaker": ("trainer", "runner"),
+    "trainer": ("sneaker", "runner"),
+    "slipper": ("moccasin",),
+    "flashlight": ("torch", "headlamp", "lantern"),
+    "torch": ("flashlight", "headlamp"),
+    "rucksack": ("backpack", "daypack"),
+    "knapsack": ("backpack", "rucksack"),
+    "pan": ("skillet",),
+    "frypan": ("skillet",),
+    "cup": ("mug",),
+    "mug": ("cup",),
+    "couch": ("sofa",),
+    "sofa": ("couch",),
+    "comforter": ("duvet", "quilt"),
+    "quilt": ("comforter", "duvet"),
+    "blanket": ("throw",),
+    "throw": ("blanket",),
+    "carpet": ("rug",),
+}
+
+
+def kinds_like(noun: str) -> tuple[str, ...]:
+    """Other names of the kind ``noun`` names (see :data:`EN_KINDS`), empty for a word not in it.
+
+    Example:
+        >>> kinds_like("jackets")[:3], kinds_like("kayak")
+        (('coat', 'parka', 'anorak'), ())
+    """
+    low = noun.lower()
+    for word in (low, low[:-1] if low.endswith("s") else low, low[:-2] if low.endswith("es") else low):
+        if word in EN_KINDS:
+            return EN_KINDS[word]
+    return ()

@@ -134,7 +134,9 @@ class OrderStages:
         turn.state.about_profile = True
         return Composed(profile_text(facts, turn.language), meta={"basis": "profile"})
 
-    def _order_turn(self, turn: Turn, request: OrderRequest, text: str) -> Composed:
+    def _order_turn(self, turn: Turn, request: OrderRequest, text: str, *, confirmed: bool = False) -> Composed:
+        """Answer an order request of the verified customer. ``confirmed``: the customer said yes to
+        passing on the action offered, asked in ``text`` as a question ("can I change the address?")."""
         assert turn.verified_id is not None
         if request.kind == "profile":
             return self._profile_turn(turn)
@@ -159,7 +161,7 @@ class OrderStages:
             allowed = self._allowed_statuses(request.action)
             if allowed is not None and facts[0].status.lower() not in allowed:
                 return self._action_not_allowed(turn, request.action, facts[0], allowed)
-            if asks_whether(text):
+            if asks_whether(text) and not confirmed:
                 return self._action_offer(turn, request.action, facts[0], text)
             return self._order_action(turn, request, facts[0], text)
         pending_action = turn.state.pending_action
@@ -229,7 +231,12 @@ class OrderStages:
         status = status_in(order.status, turn.language)
         head = say("action_possible", turn.language, action=phrase, order_id=order.order_id, status=status)
         query = f"{phrase} order: {text}"
-        return self._order_offer(turn, head, order, query, {order.status.lower()}, say("offer_pass_on", turn.language))
+        composed = self._order_offer(
+            turn, head, order, query, {order.status.lower()}, say("offer_pass_on", turn.language)
+        )
+        offered = PendingOrder(kind="action", action=action, order_ids=[order.order_id], request=text)
+        turn.state.offered_action = offered
+        return composed
 
     def _order_offer(
         self, turn: Turn, head: str, order: OrderFacts, query: str, statuses: set[str], closing: str

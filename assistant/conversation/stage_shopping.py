@@ -22,6 +22,7 @@ from assistant.conversation.catalog import (
     stem,
 )
 from assistant.conversation.compare import (
+    asks_choice,
     asks_difference,
     asks_total,
     compare_text,
@@ -35,7 +36,7 @@ from assistant.conversation.compare import (
     weight_words,
 )
 from assistant.conversation.compose import Composed, ExtractiveComposer
-from assistant.conversation.glossary import gloss
+from assistant.conversation.glossary import gloss, kinds_like
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, plural, say
 from assistant.conversation.turn import Turn
@@ -96,6 +97,11 @@ class ShoppingStages:
         named = self.catalog.named_in(body, pointed=not cue.is_service_topic(body))
         if named is not None:
             return named
+        if has_cjk(body) and not cue.is_shopping(body) and (cue.asks_opinion(body) or cue.asks_about_product(body)):
+            # "睡袋的评价怎么样？": a product named by its type in Chinese, as "the sleeping bag" names it.
+            named = self._glossed_product(body)
+            if named is not None:
+                return named
         idx = cue.reference_index(body)
         if idx is not None and st.shown:
             try:
@@ -118,6 +124,18 @@ class ShoppingStages:
             return focus
         return None
 
+    def _glossed_product(self, body: str) -> ProductFacts | None:
+        """The one product a Chinese message names by its English catalog words (see :func:`gloss`):
+        by two words of its name ("睡袋": "sleeping bag"), or the only product of the type named."""
+        english = gloss(body)
+        if not english:
+            return None
+        named = self.catalog.named_in(" ".join(english), pointed=False)
+        if named is not None:
+            return named
+        typed = self.catalog.type_products(english[-1])
+        return typed[0] if len(typed) == 1 else None
+
     def _about_products(self, turn: Turn, body: str, product: ProductFacts | None) -> Composed | None:
         """A question about the products already in the conversation, answered from their own facts:
         which of them is cheaper or lighter, what they cost together, which options one comes in.
@@ -126,6 +144,8 @@ class ShoppingStages:
             products = self._compared(turn, body, product, total=False)[:3]
             if len(products) >= 2:
                 return self._side_by_side(turn, products, difference_text(products, turn.language))
+            if len(products) == 1 and asks_choice(body):  # "which should I get?" after a list of one
+                return self._only_choice(turn, products[0])
         by = comparison(body)
         if by is not None or asks_total(body):
             products = self._compared(turn, body, product, total=by is None)
@@ -147,6 +167,20 @@ class ShoppingStages:
         turn.cite_products = list(products)
         turn.confidence = max(turn.confidence, 0.9)
         return Composed(text, meta={"basis": "product", "product_cited": True})
+
+    def _only_choice(self, turn: Turn, product: ProductFacts) -> Composed:
+        """The answer to "which should I get?" when one product is in the conversation: it is the only
+        match for the stated need (said so), with what the catalog states about it."""
+        lang, need = turn.language, turn.state.need
+        text = self.composer.product_overview(product, lang).text.split("\n", 1)
+        lead = (
+            say("only_choice", lang, name=product.name, need=need.describe(lang))
+            if need is not None and (need.product_type or need.type_products or need.category)
+            else say("only_choice_plain", lang, name=product.name)
+        )
+        composed = self._side_by_side(turn, [product], "\n".join([lead, *text[1:]]))
+        turn.state.focus = product.product_id
+        return composed
 
     def _compared(self, turn: Turn, body: str, product: ProductFacts | None, *, total: bool) -> list[ProductFacts]:
         """The products a comparison or a total is about: those the message names ("the X or the Y"),
@@ -262,6 +296,14 @@ class ShoppingStages:
             reviews = [
                 p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") != "qa"
             ]
+            if opinion and not reviews:
+                # "睡袋的评价怎么样？": the question shares no words with the reviews (another language):
+                # what buyers say is the product's reviews all the same, found by its own name.
+                reviews = [
+                    p
+                    for p in self.retrievers["reviews"].search(product.name, where=where, k=6)
+                    if p.metadata.get("kind") != "qa"
+                ]
             composed = self.composer.product_answer(body, product, [], reviews, turn.language)
         turn.products = [product]
         turn.cite_products = [product] if composed.meta.get("product_cited") else []
@@ -291,6 +333,7 @@ class ShoppingStages:
             need.attributes = [a for a in phrase.attributes if self.catalog.is_vocabulary(a) or has_cjk(a)]
             need.uses = phrase.uses
             need.type_products, need.category, need.category_inferred = [], None, False
+            need.kind_products, need.alternatives = [], []
             noun = need.product_type
             # "What membership levels do you offer?": a service word the catalog never uses makes the
             # whole phrase something the shop does not sell as a product.
@@ -301,12 +344,29 @@ class ShoppingStages:
                 typed = self._type_products(noun)
                 if not typed and has_cjk(noun) and self._blind(noun) and (english := gloss(noun)):
                     typed = self._type_products(english[-1])  # "外套" -> jacket
+                alternatives = [(a, self._type_products(a.noun or "")) for a in phrase.alternatives]
+                if typed and alternatives and all(products for _a, products in alternatives):
+                    # "a tent or a sleeping bag": the products of each type, and each type named.
+                    said = {w for a, _products in alternatives for w in [*a.attributes, a.noun or ""]}
+                    need.attributes = [a for a in need.attributes if a not in said]
+                    need.alternatives = [" ".join([*a.attributes, a.noun or ""]) for a, _products in alternatives]
+                    ids = {p.product_id for p in typed} | {p.product_id for _a, ps in alternatives for p in ps}
+                    typed = [p for p in self.catalog.products if p.product_id in ids]
                 if typed:
                     need.type_products = [p.product_id for p in typed]
                     cats = {p.category for p in typed}
                     need.category = cats.pop() if len(cats) == 1 else None
                 elif self.catalog.category_named([noun]):
                     need.category = self.catalog.category_named([noun])
+                elif alike := self._kind_products(noun):
+                    # "a warm jacket" when the catalog calls it a parka: the products of the kind's other
+                    # names first, then the rest of their category (the other warm layers) after them.
+                    need.kind_products = [p.product_id for p in alike]
+                    cats = {p.category for p in alike}
+                    if len(cats) == 1:
+                        need.category = cats.pop()
+                    else:
+                        need.type_products = need.kind_products
                 elif not has_cjk(noun):
                     best = float(self.catalog.similarity(qvec).max()) if self.catalog.products else 0.0
                     if best < self.cfg.catalog_min_similarity:
@@ -399,7 +459,7 @@ class ShoppingStages:
         typed = self._type_products(noun)
         if not typed and has_cjk(noun) and (english := gloss(noun)):
             typed = self._type_products(english[-1])
-        if not typed and self.catalog.category_named([noun]) is None:
+        if not typed and self.catalog.category_named([noun]) is None and not self._kind_products(noun):
             return None
         if len(typed) == 1 and tokenize(typed[0].name)[:1] == [stem(noun)]:
             return None  # "the Basalt": one product's own name, not a kind of product
@@ -455,12 +515,22 @@ class ShoppingStages:
             typed = [p for p in self.catalog.products if s in {stem(t) for t in p.tags}]
         return typed
 
+    def _kind_products(self, noun: str) -> list[ProductFacts]:
+        """Products whose names carry another name of the kind ``noun`` names ("a warm jacket": the
+        "parka" and the rain "shell"), when no product's name or tag carries ``noun`` itself."""
+        related = {p.product_id for other in kinds_like(noun) for p in self.catalog.type_products(other)}
+        return [p for p in self.catalog.products if p.product_id in related]
+
     def _shopping(
         self, turn: Turn, body: str, qvec: np.ndarray, best_policy: float, forced: bool = False, request: bool = False
     ) -> Composed | None:
         st = turn.state
         if forced and not request and not cue.is_shopping(body) and st.need is None:
-            st.need = Need(query=body, language=turn.language)
+            noun = cue.extract_need_phrase(body).noun
+            if noun and not cue.is_generic_noun(noun) and not self._type_products(noun) and self._kind_products(noun):
+                request = True  # "a coat for winter": a kind the catalog names otherwise ("parka"), asked for
+            else:
+                st.need = Need(query=body, language=turn.language)
         previous = st.need
         need, missing, relative = self._update_need(turn, body, qvec, request)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45
@@ -525,6 +595,8 @@ class ShoppingStages:
             return [m for m in found if audience & (m.product.words | m.product.extra)] if audience else found
 
         matches = search(pool)
+        if need.kind_products:  # the products of another name of the kind asked for come first
+            matches.sort(key=lambda m: m.product.product_id not in need.kind_products)
         relative_to = relative_weight(body) if shown else None
         if relative_to is not None:  # "something lighter?" after the tent
             return self._by_weight(turn, need, [m.product for m in matches], shown, relative_to)

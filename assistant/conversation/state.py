@@ -33,9 +33,12 @@ class Need(_Model):
 
     product_type: str | None = None  # the head noun as said ("jacket", "帽子")
     type_products: list[str] = Field(default_factory=list)  # products whose name carries the type
+    # Products whose name carries another name of the type ("parka" for "jacket"): listed first.
+    kind_products: list[str] = Field(default_factory=list)
     category: str | None = None  # a catalog category, when the type names one or it was inferred
     category_inferred: bool = False  # inferred from the request's meaning, not named: a soft limit
     attributes: list[str] = Field(default_factory=list)  # catalog words ("warm", "waterproof")
+    alternatives: list[str] = Field(default_factory=list)  # other types asked for ("a tent or a sleeping bag")
     uses: list[str] = Field(default_factory=list)  # what it is for ("hiking")
     # Whom (or what) it is for, as a follow-up said it ("what about for kids?"): products must mention it.
     audience: str = ""
@@ -48,6 +51,8 @@ class Need(_Model):
         """A short description built from the parsed need, not the message: "warm jacket under $150"."""
         words = [*self.attributes, self.product_type or ("商品" if language == "zh" else "products")]
         head = joined((w for w in words if w), language)
+        if self.alternatives:  # "tent or sleeping bag"
+            head = ("或" if language == "zh" else " or ").join([*self.alternatives, head])
         if self.audience:
             head = f"适合{self.audience}的{head}" if language == "zh" else f"{head} for {self.audience}"
         if self.price_min is not None and self.price_max is not None:
@@ -71,6 +76,7 @@ class PendingOrder(_Model):
     order_ids: list[str] = Field(default_factory=list)
     # The customer name of a name-plus-zip claim that failed, for a reply that corrects only the zip.
     claim: str = ""
+    request: str = ""  # the customer's words that asked for the action (an offered action's)
 
 
 class ConversationState(_Model):
@@ -84,6 +90,9 @@ class ConversationState(_Model):
     variant_choice: dict[str, str] = Field(default_factory=dict)
     pending: PendingOrder | None = None
     pending_action: str | None = None
+    # The order action the last reply offered to pass on ("an agent can still change the address…
+    # Would you like me to pass this on?"): "yes" passes it on as a request for an agent to review.
+    offered_action: PendingOrder | None = None
     last_order_id: str | None = None
     shown_orders: list[str] = Field(default_factory=list)  # orders the last order reply listed, in order
     # The one order the conversation is about now (the last order reply showed it alone): "it", "that

@@ -202,6 +202,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Our catalog doesn't list prices for these products, so I can't compare them by price.",
         "zh": "我们的商品目录没有列出这些商品的价格，所以无法按价格比较。",
     },
+    "only_choice": {
+        "en": "The **{name}** is the only {need} we have, so it's the one to get. Here's what it offers:",
+        "zh": "{need}我们只有 **{name}** 这一款，就选它吧。它的情况：",
+    },
+    "only_choice_plain": {
+        "en": "The **{name}** is the only product we've looked at, so it's the one I'd suggest. Here's what it offers:",
+        "zh": "目前只看了 **{name}** 这一款，我推荐它。它的情况：",
+    },
     "overview_intro": {
         "en": "Here's what our catalog says about the **{name}**:",
         "zh": "商品目录中关于 **{name}** 的信息：",

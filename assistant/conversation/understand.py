@@ -255,6 +255,14 @@ _WHAT_DO_YOU_HAVE = re.compile(
     r"\b(?:what|which)\s+(?:(?:kinds?|types?|sorts?|brands?|makes?|models?)\s+of\s+)?([a-z][a-z' -]*?)\s+"
     r"(?:do|does|can)\s+(?:you|y'all|your (?:shop|store))\s+(?:have|sell|carry|stock|offer)\b"
 )
+# Whom a gift is for ("my dad, he loves cooking"): the person, and the words that say what they like,
+# are no use of the product ("cooking" is).
+_PEOPLE = ["dad", "father", "mom", "mum", "mother", "parents", "husband", "wife", "partner", "boyfriend"]
+_PEOPLE += ["girlfriend", "brother", "sister", "son", "daughter", "friend", "grandpa", "grandma", "grandfather"]
+_PEOPLE += ["grandmother", "uncle", "aunt", "boss", "coworker", "colleague", "he", "she", "they", "his", "her", "him"]
+_NOT_USES = frozenset(
+    [*_PEOPLE, "their", "someone", "somebody", "me", "my", "who", "loves", "love", "like", "likes", "enjoys", "into"]
+)
 _CJK_NEED = re.compile(
     r"(?:买|要|找|推荐|有没有|需要|有(?=适合|给)|^(?:请问|你们|你们店|店里)?有)(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})"
 )
@@ -276,6 +284,8 @@ class NeedPhrase:
     noun: str | None
     attributes: list[str] = field(default_factory=list)
     uses: list[str] = field(default_factory=list)
+    # "a tent or a sleeping bag": the items before "or", each as its own phrase (noun and attributes).
+    alternatives: list[NeedPhrase] = field(default_factory=list, repr=False)
 
 
 def _num(raw: str) -> float:
@@ -651,7 +661,15 @@ def content_words(text: str) -> list[str]:
 
 
 def extract_need_phrase(text: str) -> NeedPhrase:
-    """Head noun, attributes and uses of a shopping request (English word order, or Chinese)."""
+    """Head noun, attributes and uses of a shopping request (English word order, or Chinese).
+
+    Example:
+        >>> phrase = extract_need_phrase("I'm looking for a tent or a sleeping bag")
+        >>> phrase.noun, [a.noun for a in phrase.alternatives]
+        ('bag', ['tent'])
+        >>> extract_need_phrase("a gift for my dad, he loves cooking")
+        NeedPhrase(noun='gift', attributes=[], uses=['cooking'])
+    """
     text = strip_price(text)
     if has_cjk(text):
         # "我想买一个 headlamp，要 rechargeable 的", "有没有 waterproof 的 jacket": English words name the
@@ -682,15 +700,27 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         # "What membership levels do you offer?": the thing asked about comes before the verb.
         tail = asked.group(1)
     item, _, use = tail.partition(" for ")
+    if m and re.fullmatch(r"gift (?:for|idea)", m.group(0)):
+        # "a gift for my dad, he loves cooking": the item is a gift; what he loves says what it is for.
+        item, use = "gift", tail
     if not m and not use and " to " in item:
         item = item.split(" to ")[0]
+    # "a tent or a sleeping bag": the last item is the head, its words before it the attributes (as
+    # though no "or" were there: "warm or waterproof"); whether the others are types the catalog says.
+    *others, last = re.split(r",?\s+(?:or|and/or)\s+", item)
+    alternatives = [_item_words(other) for other in others] if _item_words(last).noun else []
+    found = _item_words(item)
+    uses = [w for w in content_words(use) if w not in _NOT_USES]
+    return NeedPhrase(found.noun, found.attributes, uses, [a for a in alternatives if a.noun is not None])
+
+
+def _item_words(item: str) -> NeedPhrase:
+    """The head noun and the words before it of an item as worded ("a warm jacket": jacket, [warm])."""
     words = [w for w in re.findall(r"[a-z][a-z'-]*", item) if w not in _DETERMINERS and w not in STOPWORDS]
     words = [w for w in words if w not in ("something", "anything", "like", "want", "need", "get", "buy")] or [
         w for w in re.findall(r"[a-z][a-z'-]*", item) if w in _GENERIC_NOUNS
     ]
-    head = words[-1] if words else None
-    uses = [w for w in content_words(use) if w not in ("someone", "somebody", "me", "my", "who", "loves", "like")]
-    return NeedPhrase(head, words[:-1], uses)
+    return NeedPhrase(words[-1] if words else None, words[:-1])
 
 
 def is_generic_noun(word: str | None) -> bool:

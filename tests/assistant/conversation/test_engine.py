@@ -77,6 +77,31 @@ def test_order_changes_become_drafts_for_agents(bot: Assistant) -> None:
         assert order is not None and order.status != "cancelled"
 
 
+def test_yes_to_passing_an_order_change_on_drafts_the_change_for_an_agent(bot: Assistant) -> None:
+    """A question ("can I change the shipping address on it?") offers to pass the change on; "yes" leaves an
+    order-action draft for an agent to review (as a direct request does), says nothing changed yet,
+    and hands over; the order itself is untouched."""
+    cid = bot.start_conversation("C001", signed_in=True)
+    bot.send(cid, "where's my stuff?")
+    bot.send(cid, "the one with the boots")
+    offer = bot.send(cid, "can I change the shipping address on it?")
+    assert "pass this on" in offer.text and "#JP1053" in offer.text
+    assert not [d for d in bot.suggestions() if d.conversation_id == cid]  # nothing passed on before "yes"
+    r = bot.send(cid, "yes please")
+    assert r.handoff and "nothing has been changed" in r.text and "#JP1053" in r.text
+    drafts = [d for d in bot.suggestions() if d.conversation_id == cid]
+    actions = [d for d in drafts if d.kind == "order_action"]
+    assert len(actions) == 1 and {d.kind for d in drafts} == {"order_action", "reply"}
+    payload = actions[0].payload
+    assert (payload["action"], payload["order_id"], payload["customer_id"]) == ("address_change", "#JP1053", "C001")
+    assert "shipping address" in payload["request"]
+    with bot.db.session() as s:
+        from assistant.store.models import Order
+
+        order = s.get(Order, "#JP1053")
+        assert order is not None and order.status == "processing"
+
+
 def test_handoff_on_request_with_summary_and_draft(bot: Assistant) -> None:
     cid = bot.start_conversation("C001")
     bot.send(cid, "Do you ship to Canada?")
