@@ -777,6 +777,12 @@ class ExtractiveComposer:
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
             if close and extra.collection == "policies" and policy_body(extra)[0] != title:
                 more = best_sentences(asks, policy_body(extra)[1], limit=1, min_overlap=2)
+                if more and focus and not _shared(question, more[0]):
+                    # A follow-up ("can I send it back if it doesn't fit?" after "how many days do I have
+                    # to send something back?"): the question it continues picks the best section's
+                    # quotes, but another section must answer the customer's own words, not only the
+                    # earlier ones ("a couple days for the product to arrive" answers no return).
+                    more = []
                 if more and more[0] not in "\n".join(parts):
                     used.append(extra)
                     parts.append(f"- {more[0]} [{len(used)}]")
