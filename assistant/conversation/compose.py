@@ -80,7 +80,7 @@ _STAFF_FACING = re.compile(
     # the case described to the agent: "The customer wants to…", "The customer is complaining about…"
     r"|^the\s+(?:customer|user|caller|client|shopper)\s+(?:is\s+\w+ing|wants|wanted|believes|thinks|"
     r"didn[’']?t|did not|doesn[’']?t|does not|would like|needs to know)\b"
-    r"|\b(?:into|in) the (?:box|form|field|input)\b|\bthe (?:right|wrong|correct|next) (?:sub)?flow\b"
+    r"|\bthe (?:right|wrong|correct|next) (?:sub)?flow\b"
     # steps of the agent's own work: the customer's details fetched, the after-chat survey
     r"|\b(?:get|find|ask for|check|confirm|verify|record|enter|pull up)\s+the\s+(?:customer|user|caller)[’']s\b"
     r"|\b(?:fill(?:ing)?\s+(?:out|in)|complet\w+)\s+the\s+survey\b|\b(?:start|begin|end)\s+by\s+asking\b"
@@ -130,20 +130,54 @@ def staff_facing(unit: str) -> bool:
         >>> staff_facing("An agent can still change the address of a processing order.")
         False
     """
-    return bool(_STAFF_FACING.search(unit) or _FIELD_ONLY.match(unit.strip()))
+    return bool(_STAFF_FACING.search(unit) or _FIELD_ONLY.match(unit.strip()) or _console_control(unit, "into"))
+
+
+# A control of the agent's console: "enter it into the box", "fill in the form", "the dropdown". A form
+# on the shop's own pages is the customer's ("You can use the form on our Returns page").
+_CONTROL = {
+    "into": re.compile(r"\b(?:into|in) the (?:box|form|field|input)\b", re.I),
+    "the": re.compile(r"\bthe (?:form|survey|input box|text box|dropdown|panel)\b", re.I),
+}
+_SHOP_PAGE = re.compile(
+    r"\b(?:on|at|in|from|via|through|using)\s+(?:our|the shop[’']s|your)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:pages?|site|web ?site|app|account|portal|store|help ?cent(?:er|re))\b|"
+    r"\bour\s+(?:[\w'-]+\s+){0,2}?(?:pages?|site|web ?site|app|portal)\b",
+    re.I,
+)
+
+
+def _console_control(unit: str, kind: str) -> bool:
+    """Whether ``unit`` names a control of the agent's console (see ``_CONTROL``), not a form on the
+    shop's own pages.
+
+    Example:
+        >>> _console_control("No need to enter anything into the form.", "into")
+        True
+        >>> _console_control("Fill in the form on our website and we'll email you a label.", "into")
+        False
+    """
+    return bool(_CONTROL[kind].search(unit)) and not _SHOP_PAGE.search(unit)
 
 
 # The console's vocabulary and the agent's own work, whoever the text addresses: the hidden system
-# an agent queries ("Oracle"), its controls ("the toggle", "the form"), the chat itself ("end the
+# an agent queries ("Oracle"), its controls ("the toggle"; "the form": ``_CONTROL``), the chat itself ("end the
 # conversation", "this flow"), how to word a reply ("in natural language", "do not copy/paste").
 _CONSOLE = re.compile(
     r"\boracle\b|\btoggle\b|\bsub-?flows?\b|\b(?:this|that|the|each|every|other|same) flows?\b|"
-    r"\bthe (?:form|survey|input box|text box|dropdown|panel)\b|\b(?:the|this|a) conversation\b|"
+    r"\b(?:the|this|a) conversation\b|"
     r"\bconversations? (?:is|are|was) (?:successful|complete)\b|\bnatural language\b|\bcopy ?/ ?paste\b|"
     r"\b(?:this|that) (?:customer|user|caller|client|member)\b|\bbest judge?ment\b|\b(?:both|all) flows\b|"
     r"\b(?:next|previous|last|following) step\b|\bsteps? (?:above|below)\b",
     re.I,
 )
+
+
+def _console(unit: str) -> bool:
+    """Whether ``unit`` speaks of the console or the agent's own work (``_CONSOLE``, a console control)."""
+    return bool(_CONSOLE.search(unit)) or _console_control(unit, "the")
+
+
 # What marks a section as written for the staff (an agent playbook), beside staff-facing sentences:
 # the console's controls in brackets ("[Pull up Account]") or its notation ("<or>").
 _CONSOLE_MARK = re.compile(r"\[(?!\d+\])[A-Za-z][^\]]{0,40}\](?!\()|<(?:or|and)>")
@@ -223,7 +257,7 @@ def _for_agents(unit: str) -> bool:
 
 
 def _quotable(part: str) -> bool:
-    return bool(part) and not staff_facing(part) and not _CONSOLE.search(part) and not _for_agents(part)
+    return bool(part) and not staff_facing(part) and not _console(part) and not _for_agents(part)
 
 
 def _playbook_units(unit: str) -> list[str]:
@@ -265,7 +299,7 @@ def _without_staff_sentences(unit: str) -> str:
     parts = split_sentences(unit)
     if len(parts) < 2:
         return unit
-    kept = [p for p in parts if not staff_facing(p) and not _CONSOLE.search(p)]
+    kept = [p for p in parts if not staff_facing(p) and not _console(p)]
     return " ".join(kept) if len(kept) < len(parts) else unit
 
 
@@ -326,7 +360,7 @@ def customer_units(text: str) -> list[str]:
         agent_you = bool(_CUSTOMER_NAMED.search(text))
         units = [u for u in (_without_agent_clauses(u, agent_you) for u in units) if u]
         units = [u for u in map(_without_staff_sentences, units) if u]
-        return [u for u in units if not staff_facing(u) and not _CONSOLE.search(u)]
+        return [u for u in units if not staff_facing(u) and not _console(u)]
     return [part for unit in units for part in _playbook_units(unit)]
 
 

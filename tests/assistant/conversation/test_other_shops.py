@@ -191,6 +191,23 @@ def test_a_link_in_a_policy_for_customers_is_no_console_control() -> None:
     assert not staff_facing("Start a return on our [returns page](https://shop.example/returns).")
 
 
+def test_a_form_on_the_shops_own_pages_is_for_customers_a_form_of_the_console_is_not() -> None:
+    # Before: any "the form" was the agent's console, so a customer policy lost its how-to sentence.
+    policy = (
+        "Returns are free within 30 days.\n"
+        "- You can use the form on our Returns page.\n"
+        "- Fill in the form on our website and we'll email you a prepaid label.\n"
+        "- No need to enter anything into the form.\n"
+        "- Pick the reason from the dropdown."
+    )
+    assert customer_units(policy) == [
+        "Returns are free within 30 days.",
+        "You can use the form on our Returns page.",
+        "Fill in the form on our website and we'll email you a prepaid label.",
+    ]
+    assert staff_facing("Enter Gold or Silver into the box.")
+
+
 # --- a small shop without prices, with a playbook as policy (real ingest, MiniLM) ------------------
 
 ITEMS = {
