@@ -75,6 +75,28 @@ _COLOURS = frozenset(
 _NEGATED = r"\b(?:not|non|without|isn'?t|aren'?t)[\s-]+(?:\w+[\s-]+)?"
 
 
+# A colour asked of a product: "in purple", "in a dark green", "a purple one", "any purple?", "purple?"
+# ("my dog is tan", "I have a green thumb", "I'm feeling blue" ask for no colour).
+_SHADE = r"(?:(?:light|dark|bright|pale|deep)\s+)?"
+_ASKED_COLOUR = (
+    r"\bin\s+(?:an?\s+|the\s+)?{shade}{c}\b",
+    r"\b{c}\s+(?:ones?|versions?|variants?|colou?rs?|options?|models?|shades?)\b",
+    r"^\W*(?:(?:and|or|so|ok|okay|what about|how about|any|anything|something|the|a|got|have you got)\s+)*"
+    r"{shade}{c}\W*$",
+)
+
+
+def _colour_asked(colour: str, low: str) -> bool:
+    """Whether a general colour word in ``low`` (the message, lower case) asks for a product in it.
+
+    Example:
+        >>> _colour_asked("purple", "do you have it in purple?"), _colour_asked("tan", "my dog is tan")
+        (True, False)
+    """
+    c = re.escape(colour)
+    return any(re.search(p.format(c=c, shade=_SHADE), low) for p in _ASKED_COLOUR)
+
+
 def is_colour(word: str) -> bool:
     """A general colour word ("purple"), whether or not the shop's catalog uses it."""
     return word.lower() in _COLOURS
@@ -158,7 +180,7 @@ def read_variant_question(text: str, variants: Sequence[Variant]) -> VariantQues
                     found = [next(v for v in vals if v.upper() == letter)]
                     break
         if not found and key.lower() in ("color", "colour"):
-            found = [w for w in re.findall(r"[a-z]+", low) if w in _COLOURS]
+            found = [w for w in re.findall(r"[a-z]+", low) if w in _COLOURS and _colour_asked(w, low)]
         if found:
             # The longest value named ("rose gold" rather than "gold").
             chosen[key] = max(found, key=len)

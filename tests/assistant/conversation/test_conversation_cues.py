@@ -46,6 +46,11 @@ def test_a_variant_question_reads_the_options_asked_and_the_values_named() -> No
     assert read_variant_question("I have 10 dollars", BOOTS) is None
     # A colour the product does not come in is still the colour asked for (and answered "no").
     assert chosen("do you have it in purple?", FLEECE) == {"color": "purple"}
+    assert chosen("is there a purple one?", FLEECE) == {"color": "purple"}
+    assert chosen("purple?", FLEECE) == {"color": "purple"}
+    # A colour word that asks for no product in it is no colour request ("doesn't come in color green").
+    for aside in ("my dog is tan", "I have a green thumb", "I'm feeling blue", "my cat is grey"):
+        assert read_variant_question(aside, FLEECE) is None, aside
     # A letter size is a capital or follows "size"; "a" or "I" in a sentence is no size.
     assert read_variant_question("is it warm?", FLEECE) is None
     assert chosen("size m please", FLEECE) == {"size": "M"}
