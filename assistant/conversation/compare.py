@@ -24,6 +24,7 @@ from typing import Literal
 
 from assistant.conversation.catalog import ProductFacts
 from assistant.conversation.templates import money
+from assistant.conversation.variants import is_colour
 
 Comparison = Literal["cheaper", "pricier", "lighter", "heavier"]
 
@@ -64,7 +65,11 @@ _ASKS = re.compile(
 _TOTAL = re.compile(
     r"\bhow much (?:for|are|is|would|will|do|does)?\s*(?:it\s+be\s+|they\s+cost\s+|cost\s+)?(?:for\s+)?"
     r"(?:both|the two|them both|all (?:three|four|of them)|them all|together|the (?:pair|set|lot))\b"
-    r"|\b(?:total|altogether|combined|in total)\b[^.?!]{0,20}\b(?:price|cost)\b|\b(?:price|cost) (?:of|for) both\b"
+    # "what's the total price?", "the total cost of them", not "the total price of shipping to Canada"
+    r"|\b(?:total|altogether|combined|in total)\b[^.?!]{0,20}\b(?:price|cost)\b"
+    r"(?!\s+(?:of|for|to|on|with|including)\b"
+    r"(?!\s+(?:them|these|those|both|all|everything|it all|the (?:two|three|four|lot|set|pair))\b))"
+    r"|\b(?:price|cost) (?:of|for) both\b"
     r"|\bboth together\b|一共多少|总共多少|合计多少|加起来多少|两个多少钱|两件多少钱|都买多少钱",
     re.I,
 )
@@ -90,12 +95,34 @@ _WEIGHT = re.compile(
 _SPLIT = re.compile(r"\bor\b|\bvs\.?|\bversus\b|\band\b|,|还是|和|与|跟", re.I)
 
 
+# What follows "lighter"/"darker" when it is a colour, not a weight: "a lighter colour", "lighter in
+# shade", "a lighter blue".
+_SHADE_WORD = re.compile(r"\s*(?:in\s+)?(?:colou?rs?|shades?|tones?|hues?|tints?)\b", re.I)
+_NEXT_WORD = re.compile(r"\s*(?:in\s+)?([a-z]+)", re.I)
+
+
+def _of_colour(text: str, end: int) -> bool:
+    """Whether the word ending at ``end`` ("lighter") is said of a colour: a shade word or a colour follows."""
+    if _SHADE_WORD.match(text, end):
+        return True
+    m = _NEXT_WORD.match(text, end)
+    return bool(m and is_colour(m.group(1)))
+
+
 def comparison(text: str) -> Comparison | None:
-    """What the customer compares the products by, when the message asks which one is so."""
+    """What the customer compares the products by, when the message asks which one is so.
+
+    Example:
+        >>> comparison("which is lighter?"), comparison("which is lighter in colour?")
+        ('lighter', None)
+    """
     m = _ASKS.search(text)
     if not m:
         return None
-    word = next(g for g in m.groups() if g).lower()
+    group = next(i for i, g in enumerate(m.groups(), 1) if g)
+    word = m.group(group).lower()
+    if _WORDS.get(word) in ("lighter", "heavier") and _of_colour(text, m.end(group)):
+        return None
     return _WORDS.get(word)
 
 
@@ -110,19 +137,32 @@ def relative_weight(text: str) -> Literal["lighter", "heavier"] | None:
     Example:
         >>> relative_weight("something lighter?"), relative_weight("有没有更轻一点的？")
         ('lighter', 'lighter')
-        >>> relative_weight("is it light?") is None
-        True
+        >>> relative_weight("is it light?") is None, relative_weight("something in a lighter colour?") is None
+        (True, True)
     """
     m = _RELATIVE_WEIGHT.search(text)
-    if not m:
+    if not m or _of_colour(text, m.end()):  # "a lighter shade", "a lighter blue": a colour, not a weight
         return None
     word = m.group(0).lower()
     return "lighter" if ("light" in word or "less" in word or "轻" in word) else "heavier"
 
 
+# A yes/no question about the total ("does the total price include tax?") asks for no total.
+_ABOUT_TOTAL = re.compile(
+    r"^\W*(?:(?:and|so|ok|okay)\W+)?(?:is|does|do|will|are|can)\s+(?:the|my)\s+(?:total|combined)\b", re.I
+)
+
+
 def asks_total(text: str) -> bool:
-    """The customer asks what several products cost together."""
-    return bool(_TOTAL.search(text))
+    """The customer asks what several products cost together.
+
+    Example:
+        >>> asks_total("what's the total price?"), asks_total("what's the total price of shipping to Canada?")
+        (True, False)
+        >>> asks_total("does the total price include tax?"), asks_total("what's the total cost for all of them?")
+        (False, True)
+    """
+    return bool(_TOTAL.search(text)) and not _ABOUT_TOTAL.search(text)
 
 
 _DIFFERENCE = re.compile(

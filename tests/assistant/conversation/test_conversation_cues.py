@@ -108,6 +108,22 @@ def test_comparisons_and_totals_use_only_the_stated_prices_and_weights() -> None
     assert comparison("哪个重要？") is None and comparison("哪个比较重？") == "heavier"
 
 
+def test_lighter_said_of_a_colour_is_no_weight() -> None:
+    # Before: "a lighter colour" asked for products lighter in weight than the one shown.
+    for colour in ("something in a lighter colour?", "a lighter shade?", "got it in a lighter blue?"):
+        assert relative_weight(colour) is None, colour
+    assert comparison("which one is lighter in colour?") is None
+    assert relative_weight("anything lighter for backpacking?") == "lighter"
+    assert comparison("which is lighter, the X or the Y?") == "lighter"
+
+
+def test_a_total_is_of_the_products_not_of_any_price() -> None:
+    assert asks_total("what's the total price?") and asks_total("total cost of them both?")
+    # Before: any "total price" asked to add up the listed products.
+    assert not asks_total("what's the total price of shipping to Canada?")
+    assert not asks_total("does the total price include tax?")
+
+
 def test_a_request_repeated_for_someone_else_or_another_type() -> None:
     assert cue.what_about("what about for kids?") == ("audience", "kids")
     assert cue.what_about("那给小孩的呢？") == ("audience", "小孩")
