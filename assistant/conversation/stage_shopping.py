@@ -71,6 +71,28 @@ _BARE_FACT = re.compile(
     re.I,
 )
 
+# "any in stock?", "are they available?", "which ones are in stock?", "都有货吗？": the availability of the
+# products listed; no other word ("what sizes are in stock?", "is the second one in stock?").
+_AVAILABILITY = re.compile(r"\b(?:in stock|available|availability|sold out|out of stock)\b|有货|现货|库存", re.I)
+_LIST_WORD = re.compile(
+    r"any|all|which|ones|them|these|those|they|stock|available|availability|sold|out|right|now|currently|still|"
+    r"today|items|products|both"
+)
+
+
+def _asks_list_stock(text: str) -> bool:
+    """Whether the message asks only which of the listed products are in stock.
+
+    Example:
+        >>> _asks_list_stock("any in stock?"), _asks_list_stock("are these available?")
+        (True, True)
+        >>> _asks_list_stock("is it in stock?"), _asks_list_stock("what sizes are in stock?")
+        (False, False)
+    """
+    if not _AVAILABILITY.search(text) or re.search(r"\b(?:it|its|this|that)\b|这个|那个|这款|那款", text, re.I):
+        return False
+    return all(_LIST_WORD.fullmatch(w) for w in cue.content_words(text))
+
 
 class ShoppingStages:
     """Stage mixin of :class:`~assistant.conversation.engine.Assistant` (attributes declared below)."""
@@ -154,7 +176,25 @@ class ShoppingStages:
                 text = compare_text(products, by, lang) if by is not None else total_text(products, lang)
                 if text is not None:
                     return self._side_by_side(turn, products, text)
+        plural = product is None or bool(re.search(r"\b(?:they|them|these|those)\b", body, re.I))
+        if plural and _asks_list_stock(body) and len(turn.state.shown) > 1:
+            # "any in stock?" after a list: which of the listed products are in stock (not a search for "stock").
+            listed = [p for p in (self.catalog.get(i) for i in turn.state.shown) if p is not None]
+            return self._side_by_side(turn, listed, self._stock_text(listed, turn.language))
         return self._variant_question(turn, body, product)
+
+    def _stock_text(self, products: Sequence[ProductFacts], language: str) -> str:
+        """Whether each listed product is in stock, with the options that are, each cited."""
+        lines = [say("stock_intro", language)]
+        for n, p in enumerate(products, start=1):
+            if p.available and not p.variants:
+                line = say("in_stock", language, name=p.name)
+            elif p.available:
+                line = f"**{p.name}**{'：' if language == 'zh' else ': '}{self.composer.product_stock(p, language)}"
+            else:
+                line = self.composer.product_stock(p, language)
+            lines.append(f"- {line} [{n}]")
+        return "\n".join(lines)
 
     @staticmethod
     def _side_by_side(turn: Turn, products: Sequence[ProductFacts], text: str) -> Composed:
@@ -198,7 +238,7 @@ class ShoppingStages:
         if len(named) == 1 and focus is not None and focus is not named[0] and cue.has_reference(body):
             return [focus, named[0]]
         shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
-        if total and len(shown) != 2 and not re.search(r"all|都|全部", body, re.I):
+        if total and len(shown) != 2 and not re.search(r"\ball\b|都|全部", body, re.I):
             return []
         return shown
 
@@ -411,6 +451,8 @@ class ShoppingStages:
     def _refined(self, body: str) -> list[str]:
         """The attributes a short follow-up adds to the listed kind ("any in green?" -> ["green"]): words
         of the catalog (its text, its variants' options), or a colour that none of it comes in."""
+        if _AVAILABILITY.search(body):
+            return []  # "any in stock?": availability, not a product described by the word "stock"
         return [a for a in cue.refined_attributes(body) if self.catalog.is_vocabulary(a) or is_colour(a)]
 
     def _by_code(self, need: Need, body: str, request: bool) -> str | None:

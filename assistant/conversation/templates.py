@@ -175,6 +175,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "In stock: {options}.",
         "zh": "有货款式：{options}。",
     },
+    "stock_intro": {"en": "Here is what is in stock of the products above:", "zh": "以上商品的库存情况："},
+    "in_stock": {"en": "The **{name}** is in stock.", "zh": "**{name}** 有货。"},
     "out_of_stock": {
         "en": "The **{name}** is currently out of stock.",
         "zh": "**{name}** 目前缺货。",
