@@ -295,6 +295,19 @@ class SecuritySettings(BaseModel):
     max_ui_body_bytes: int = Field(
         4 * 1024 * 1024, ge=1024, description="Largest request body of the browser UI's own calls (Gradio)."
     )
+    page_session_idle_minutes: int = Field(
+        24 * 60,
+        ge=60,
+        description="A browser page's session (its chat, bound to the browser that opened it) unused this long is "
+        "retired: a request naming it gets 410 asking to reload the page, and it is never bound to another "
+        "browser. At least 60 (Gradio keeps a closed page's state an hour).",
+    )
+    max_page_sessions: int = Field(
+        200_000,
+        ge=100,
+        description="Page sessions bound at once; past it the least recently used is retired (logged, its page "
+        "must be reloaded). Retired ones are remembered up to as many again.",
+    )
     content_security_policy: str = Field(
         "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "

@@ -15,20 +15,30 @@ keeps the state too). A later request naming the hash without that cookie gets 4
 is: query string, path, or JSON body (queue join, run, call, cancel). A client that never had the
 cookie (a script without a cookie jar) keeps working unbound, as before.
 
+The bindings are bounded (``security.page_session_idle_minutes``, ``security.max_page_sessions``): a
+binding unused that long, or the least recently used one when a new page would pass the cap, is
+retired, and the eviction logged. A retired hash is never bound again, to anyone: a request naming it
+gets 410 asking to reload the page (a new page makes a new hash). Forgetting a binding instead would
+let the next browser naming the hash (one that read it in a log) bind it and take over the page's
+conversation, while its owner got "belongs to another browser". Retired hashes are remembered up to
+the same cap (a hash that is only a digest), the oldest forgotten first, with a warning.
+
 Example:
-    >>> app = SessionBinding(app, secure=False, max_body=4 * 1024 * 1024)  # doctest: +SKIP
+    >>> app = SessionBinding(app, secure=False, max_body=1 << 22, max_sessions=999, idle_seconds=3600)  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import secrets
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from starlette.requests import cookie_parser
@@ -43,6 +53,9 @@ BROWSER_COOKIE = "shopassist_browser"
 OUTSIDE = ("/api/", "/media/", "/healthz", "/docs", "/redoc", "/openapi.json")
 _HASH_IN_PATH = re.compile(r"/gradio_api/(?:heartbeat|stream)/([^/?]+)")
 REFUSED = b'{"detail":"This page session belongs to another browser. Reload the page to start your own."}'
+EXPIRED = b'{"detail":"This page session has expired. Reload the page to start again."}'
+
+log = logging.getLogger(__name__)
 
 
 def _cookie(scope: Scope) -> str | None:
@@ -80,29 +93,84 @@ def session_hashes(path: str, query: bytes, body: Any = None) -> set[str]:
 
 
 class SessionBinding:
-    """Pure ASGI middleware: see the module docstring."""
+    """Pure ASGI middleware: see the module docstring. ``idle_seconds``/``max_sessions``: the bounds of
+    the bindings kept (``security.page_session_idle_minutes``, ``security.max_page_sessions``)."""
 
-    def __init__(self, app: Any, *, secure: bool, max_body: int, max_sessions: int = 200_000) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        secure: bool,
+        max_body: int,
+        max_sessions: int,
+        idle_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.app = app
         self.secure = secure
         self.max_body = max_body
         self.max_sessions = max_sessions
-        self._owners: OrderedDict[str, str] = OrderedDict()
+        self.idle_seconds = idle_seconds
+        self._clock = clock
+        # session hash -> (digest of the owner's cookie, last use), the least recently used first
+        self._owners: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._retired: OrderedDict[str, None] = OrderedDict()  # hashes never to be bound again, oldest first
         self._lock = threading.Lock()
 
-    def claim(self, session_hash: str, browser: str | None) -> bool:
-        """May this browser (its cookie; None: none sent) use ``session_hash``? Binds it on first use."""
+    def claim(self, session_hash: str, browser: str | None) -> Literal["ok", "foreign", "expired"]:
+        """May this browser (its cookie; None: none sent) use ``session_hash``? Binds it on first use.
+        "foreign": it is bound to another browser (403); "expired": its binding was retired (410)."""
         with self._lock:
-            owner = self._owners.get(session_hash)
-            if owner is None:
+            now = self._clock()
+            self._retire_idle(now)
+            if session_hash in self._retired:
+                return "expired"
+            bound = self._owners.get(session_hash)
+            if bound is None:
                 if browser is None:
-                    return True  # a client without the cookie: unbound, as Gradio has it
-                self._owners[session_hash] = hashlib.sha256(browser.encode()).hexdigest()
-                if len(self._owners) > self.max_sessions:
-                    self._owners.popitem(last=False)
-                return True
+                    return "ok"  # a client without the cookie: unbound, as Gradio has it
+                if len(self._owners) >= self.max_sessions:
+                    oldest, (_owner, used) = next(iter(self._owners.items()))
+                    self._retire(oldest)
+                    log.warning(
+                        "Page sessions at security.max_page_sessions (%d): the least recently used one (idle %.0f s) "
+                        "is retired; its browser must reload the page.",
+                        self.max_sessions,
+                        now - used,
+                    )
+                self._owners[session_hash] = (_digest(browser), now)
+                return "ok"
+            owner, _used = bound
+            if browser is None or not secrets.compare_digest(owner, _digest(browser)):
+                return "foreign"
+            self._owners[session_hash] = (owner, now)
             self._owners.move_to_end(session_hash)
-            return browser is not None and secrets.compare_digest(owner, hashlib.sha256(browser.encode()).hexdigest())
+            return "ok"
+
+    def _retire_idle(self, now: float) -> None:
+        idle = 0
+        while self._owners:
+            oldest, (_owner, used) = next(iter(self._owners.items()))
+            if now - used <= self.idle_seconds:
+                break
+            self._retire(oldest)
+            idle += 1
+        if idle:
+            log.info(
+                "%d page session(s) unused for over %.0f s retired; their pages must be reloaded.",
+                idle,
+                self.idle_seconds,
+            )
+
+    def _retire(self, session_hash: str) -> None:
+        del self._owners[session_hash]
+        self._retired[session_hash] = None
+        if len(self._retired) > self.max_sessions:
+            self._retired.popitem(last=False)
+            log.warning(
+                "More than security.max_page_sessions (%d) retired page sessions: the oldest is forgotten.",
+                self.max_sessions,
+            )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope.get("type") == "http" else ""
@@ -122,8 +190,9 @@ class SessionBinding:
                 body = None
             receive = _replay(raw, receive)
         for session_hash in session_hashes(path, scope.get("query_string", b""), body):
-            if not self.claim(session_hash, browser):
-                await _reply(send, 403, REFUSED)
+            verdict = self.claim(session_hash, browser)
+            if verdict != "ok":
+                await _reply(send, *((403, REFUSED) if verdict == "foreign" else (410, EXPIRED)))
                 return
         if browser is not None:
             await self.app(scope, receive, send)
@@ -139,6 +208,10 @@ class SessionBinding:
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+def _digest(browser: str) -> str:
+    return hashlib.sha256(browser.encode()).hexdigest()
 
 
 async def _read(receive: Receive, limit: int) -> bytes | None:

@@ -332,5 +332,7 @@ def mount_ui(app: FastAPI, services: Services) -> FastAPI:
         SessionBinding,
         secure=services.settings.session_cookie_secure,
         max_body=services.settings.security.max_ui_body_bytes,
+        max_sessions=services.settings.security.max_page_sessions,
+        idle_seconds=services.settings.security.page_session_idle_minutes * 60.0,
     )
     return app
