@@ -37,6 +37,16 @@ if TYPE_CHECKING:
 audit = logging.getLogger("assistant.audit")
 
 
+def _policy_line(title: str, sentence: str) -> str:
+    """A policy sentence quoted after an order's facts, under its section's own name, cited [2].
+
+    Example:
+        >>> _policy_line("Policy > Cancellations", "Processing orders can still be cancelled.")
+        '- Cancellations: Processing orders can still be cancelled. [2]'
+    """
+    return f"- {title.split('>')[-1].strip()}: {sentence} [2]"
+
+
 class OrderStages:
     """Stage mixin of :class:`~assistant.conversation.engine.Assistant` (attributes declared below)."""
 
@@ -203,7 +213,7 @@ class OrderStages:
         if not sent:
             return composed
         turn.order_first = True  # the order is [1], the policy [2]
-        text = f"{composed.text}\n- {title.split('>')[-1].strip()}: {sent[0]} [2]"
+        text = f"{composed.text}\n{_policy_line(title, sent[0])}"
         return Composed(text, (policy[0],), composed.facts, composed.meta)
 
     def _allowed_statuses(self, action: str) -> set[str] | None:
@@ -267,7 +277,7 @@ class OrderStages:
         sent = named[:1] or best_sentences(query, pbody, limit=1)
         if not sent:
             return "", ()
-        return f"- {title.split('>')[-1].strip()}: {sent[0]} [2]", (policy[0],)
+        return _policy_line(title, sent[0]), (policy[0],)
 
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None

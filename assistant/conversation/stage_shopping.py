@@ -485,7 +485,15 @@ class ShoppingStages:
         """A follow-up asking for the last request again, for someone else ("what about for kids?":
         (None, "kids"), the same need for kids) or for another type the catalog sells ("what about
         the tent?", "那帐篷呢？": the new request's phrase). None otherwise ("and to Canada?", "那运费呢？",
-        "what about the Basalt?", which names one product)."""
+        "what about the Basalt?", which names one product). Read once per turn (the engine asks first,
+        then the need's update and the shopping stage)."""
+        if turn.instead is not None and turn.instead[0] == body:
+            return turn.instead[1]
+        read = self._read_instead(turn, body)
+        turn.instead = (body, read)
+        return read
+
+    def _read_instead(self, turn: Turn, body: str) -> tuple[cue.NeedPhrase | None, str] | None:
         found = cue.what_about(body)
         if found is None:
             return None

@@ -19,6 +19,7 @@ from assistant.conversation.intent import IntentPrediction
 from assistant.conversation.repository import Loaded
 from assistant.conversation.state import ConversationState
 from assistant.conversation.types import ProductRef, SessionEvent
+from assistant.conversation.understand import NeedPhrase
 from assistant.retrieval.hybrid import Passage
 
 
@@ -45,6 +46,8 @@ class Turn:
     orders: list[dict[str, Any]] = field(default_factory=list)
     order_first: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    # The message and what it asks "instead" of the last request (``ShoppingStages._instead``), read once
+    instead: tuple[str, tuple[NeedPhrase | None, str] | None] | None = None
 
     @contextmanager
     def timed(self, stage: str) -> Iterator[None]:
