@@ -240,6 +240,26 @@ class SecuritySettings(BaseModel):
         "may make, across its conversations; 'off': no limit. The chat page's own read after a reply is part of "
         "that turn and counts as its message only.",
     )
+    transcripts_per_client: str = Field(
+        "60/minute;1200/hour",
+        description="Transcript reads (GET /api/conversations/{id}) one client address may make, across its "
+        "conversations; 'off': no limit.",
+    )
+    agent_polls_per_client: str = Field(
+        "120/minute;7200/hour",
+        description="Polls for the team's replies (GET .../agent-messages, and the chat page's own poll every 2 s: "
+        "30 a minute per open page) one client address may make, across its conversations; 'off': no limit.",
+    )
+    handoffs_per_client: str = Field(
+        "10/minute;60/hour",
+        description="Requests for a person (POST .../handoff and the chat page's Talk to a human) one client "
+        "address may make, across its conversations; 'off': no limit.",
+    )
+    searches_per_client: str = Field(
+        "60/minute;1200/hour",
+        description="Product searches (GET /api/search and the chat page's search box) one client address may "
+        "run; 'off': no limit.",
+    )
     verification_idle_minutes: int = Field(
         30,
         ge=1,
@@ -335,6 +355,10 @@ class SecuritySettings(BaseModel):
         "clicks_per_client",
         "feedback_per_client",
         "recommendations_per_client",
+        "transcripts_per_client",
+        "agent_polls_per_client",
+        "handoffs_per_client",
+        "searches_per_client",
     )
     @classmethod
     def _check_client_rate(cls, value: str) -> str:

@@ -346,7 +346,7 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         try:
             if not conversation_id or not token:
                 conversation_id, token, seen = open_conversation(customer_id, _client(request))
-            result = chat.request_handoff(conversation_id, Caller(conversation_token=token),
+            result = chat.request_handoff(conversation_id, Caller(conversation_token=token, client=_client(request)),
                                           "customer pressed 'Talk to a human'")
         except TooManyRequests as exc:
             return history, conversation_id, token, seen, str(exc)
@@ -379,11 +379,14 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
 
     chatbot.like(on_like, [conv_id, conv_token, msg_ids], [status], api_visibility="private")
 
-    def poll(conversation_id: str | None, token: str | None, history: ChatHistory, seen: int) -> tuple[Any, ...]:
+    def poll(conversation_id: str | None, token: str | None, history: ChatHistory, seen: int,
+             request: gr.Request) -> tuple[Any, ...]:
         if not conversation_id or not token:
             return gr.skip(), gr.skip(), gr.skip()
-        try:
-            fresh = chat.agent_replies(conversation_id, Caller(conversation_token=token), seen)
+        try:  # security.agent_polls_per_client counts this page's polls (30 a minute) with the address's others
+            fresh = chat.agent_replies(conversation_id, Caller(conversation_token=token, client=_client(request)), seen)
+        except TooManyRequests:  # the next tick asks again
+            return gr.skip(), gr.skip(), gr.skip()
         except Exception:
             log.warning("polling for agent messages failed", exc_info=True)
             return gr.skip(), gr.skip(), gr.skip()

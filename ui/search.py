@@ -1,6 +1,7 @@
 """The search field of the customer chat page: personalized results with their reasons.
 
-Results come from :class:`assistant.interest.search.ProductSearch` (the same as ``GET /api/search``):
+Results come from :class:`assistant.interest.search.ProductSearch` through ``ChatService.search`` (the same as
+``GET /api/search``):
 ranked for the conversation's customer by the chat-aware interest model (a guest: text relevance plus
 popularity), each with the reason it is shown. The "Plain text ranking" box shows the ranking by text
 relevance alone, to compare.
@@ -18,7 +19,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.interest.search import ProductSearch, SearchError, SearchResults
+from assistant.interest.search import SearchError, SearchResults
 from assistant.services import Services
 from assistant.services.types import Caller, ServiceError
 
@@ -51,13 +52,12 @@ def results_html(res: SearchResults) -> str:
 
 
 def run_search(
-    services: Services, query: str, plain: bool, conversation_id: str | None, token: str | None
+    services: Services, query: str, plain: bool, conversation_id: str | None, token: str | None, client: str = ""
 ) -> SearchResults:
-    """Search as the conversation's customer (its token proves it), or as a guest."""
-    customer = None
-    if conversation_id and token:
-        customer = services.chat.authorize(conversation_id, Caller(conversation_token=token)).interest_id
-    return ProductSearch.of(services.interest).search(query, customer, personalized=not plain)
+    """Search as the conversation's customer (its token proves it), or as a guest; ``client`` (the browser's
+    address) may search ``security.searches_per_client`` times."""
+    caller = Caller(conversation_token=token, client=client)
+    return services.chat.search(query, caller, conversation_id if token else None, personalized=not plain)
 
 
 def build_search_box(services: Services, conv_id: Any, conv_token: Any) -> None:
@@ -76,11 +76,12 @@ def build_search_box(services: Services, conv_id: Any, conv_token: Any) -> None:
             go = gr.Button("Search", scale=1, min_width=70, elem_id="search-go")
         results = gr.HTML("", elem_id="search-results")
 
-    def on_search(q: str, plain_text: bool, conversation_id: str | None, token: str | None) -> str:
+    def on_search(q: str, plain_text: bool, conversation_id: str | None, token: str | None, request: gr.Request) -> str:
         if not (q or "").strip():
             return ""
-        try:
-            return results_html(run_search(services, q, plain_text, conversation_id, token))
+        client = request.client.host if request is not None and request.client is not None else ""
+        try:  # over security.searches_per_client the message says how long to wait
+            return results_html(run_search(services, q, plain_text, conversation_id, token, client))
         except (SearchError, ServiceError) as exc:
             return f"<p class='sa-search-error'>{html.escape(str(exc))}</p>"
         except Exception as exc:  # the page must stay usable

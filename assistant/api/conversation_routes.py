@@ -184,7 +184,8 @@ def send_message(
 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail)
 def get_conversation(conversation_id: str, services: ServicesDep, caller: ConversationCaller) -> ConversationDetail:
-    """A conversation with its full history (it can be resumed any time)."""
+    """A conversation with its full history (it can be resumed any time). One client address may read
+    ``security.transcripts_per_client`` transcripts (429 with Retry-After beyond)."""
     return services.chat.detail(conversation_id, caller)
 
 
@@ -192,7 +193,8 @@ def get_conversation(conversation_id: str, services: ServicesDep, caller: Conver
 def request_handoff(
     conversation_id: str, services: ServicesDep, caller: ConversationCaller, body: HandoffIn | None = None
 ) -> HandoffOut:
-    """Move the conversation to the agents' queue."""
+    """Move the conversation to the agents' queue. One client address may ask
+    ``security.handoffs_per_client`` times (429 with Retry-After beyond)."""
     result = services.chat.request_handoff(conversation_id, caller, body.reason if body else "customer request")
     return HandoffOut(handed_off=True, result=result)
 
@@ -222,7 +224,8 @@ def get_agent_messages(
     caller: ConversationCaller,
     after: Annotated[int, Query(ge=0, description="Only messages with a larger id.")] = 0,
 ) -> list[MessageView]:
-    """Replies from the shop's team (what an open chat polls for)."""
+    """Replies from the shop's team (what an open chat polls for). One client address may poll
+    ``security.agent_polls_per_client`` times (429 with Retry-After beyond)."""
     return services.chat.agent_replies(conversation_id, caller, after)
 
 

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Security
+from fastapi import APIRouter, Depends, Query, Request, Security
 from pydantic import BaseModel
 
 from assistant.api.deps import ServiceRoute, ServicesDep, caller_for, conversation_token_scheme, staff_session
-from assistant.interest.search import ProductSearch, SearchError
-from assistant.services.types import SessionUser
+from assistant.services.types import Caller, SessionUser
 
 router = APIRouter(prefix="/api", tags=["search"], route_class=ServiceRoute)
 
@@ -55,15 +54,13 @@ def search(
     k: Annotated[int | None, Query(ge=1, le=100, description="Results (default search.results).")] = None,
     token: Annotated[str | None, Security(conversation_token_scheme)] = None,
 ) -> SearchResponse:
-    """Products for ``q``, each with the reason it is shown, best first."""
-    customer: str | None = None
+    """Products for ``q``, each with the reason it is shown, best first. One client address may search
+    ``security.searches_per_client`` times (429 with Retry-After beyond)."""
     if conversation_id:
-        owner = services.chat.authorize(conversation_id, caller_for(request, conversation_id, token, staff))
-        customer = owner.interest_id
-    try:
-        res = ProductSearch.of(services.interest).search(q, customer, k=k, personalized=not plain)
-    except SearchError as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        caller = caller_for(request, conversation_id, token, staff)
+    else:
+        caller = Caller(staff=staff, client=request.client.host if request.client else "")
+    res = services.chat.search(q, caller, conversation_id, k=k, personalized=not plain)
     return SearchResponse(
         query=res.query,
         mode=res.mode,

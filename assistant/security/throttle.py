@@ -7,7 +7,8 @@ shop, so a client cannot spread its requests over the workers. Sign-in failures
 (:mod:`assistant.security.identity`) and the per-client request rates below all count there.
 
 :class:`ClientRate` limits how often one client address may do something (open a conversation, send
-a message, click a product card, give feedback, read recommendations): ``take`` counts one request and
+a message, click a product card, give feedback, read recommendations or a transcript, poll for the team's
+replies, ask for a person, search): ``take`` counts one request and
 answers 0, or, once a window is spent, the seconds to wait
 (the request is not counted). A spec of ``off`` limits nothing; an empty client (a call from inside
 the process: the CLI, the dialogue runner's own services) is never limited.
@@ -84,7 +85,8 @@ _rates: dict[str, ClientRate] = {}
 
 def client_rate_for(settings: Any, kind: str) -> ClientRate:
     """The shop's limit on ``kind`` per client (``settings.security.<kind>_per_client``): ``conversations``,
-    ``messages``, ``clicks``, ``feedback`` or ``recommendations``."""
+    ``messages``, ``clicks``, ``feedback``, ``recommendations``, ``transcripts``, ``agent_polls``, ``handoffs`` or
+    ``searches``."""
     spec = str(getattr(settings.security, f"{kind}_per_client"))
     key = "|".join([str(settings.data_dir), kind, spec, settings.rate_limit_storage])
     with _lock:

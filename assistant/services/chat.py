@@ -62,6 +62,7 @@ from assistant.store.models import Conversation, ConversationAccess, Event, Impr
 if TYPE_CHECKING:
     from assistant.conversation.engine import Assistant
     from assistant.interest.online import InterestService
+    from assistant.interest.search import SearchResults
 
 log = logging.getLogger(__name__)
 audit = logging.getLogger("assistant.audit")
@@ -399,12 +400,14 @@ class ChatService:
     def request_handoff(
         self, conversation_id: str, caller: Caller, reason: str = "customer request"
     ) -> TurnResult | None:
-        """Move the conversation to the agents' queue; None if it already is there.
+        """Move the conversation to the agents' queue; None if it already is there. At most
+        ``security.handoffs_per_client`` requests per client address.
 
         The agents' note reads ``reason`` as the customer's own words, quoted on one line: a caller cannot
         write lines of the note that look like the shop's ("Customer verified: yes (C001)").
         """
         self.authorize(conversation_id, caller)
+        self._take("handoffs", caller, "You're asking for a person faster than we can queue it.")
         words = " ".join((reason or "").split())[:300].replace('"', "'")
         note = "customer request" if words in ("", "customer request") else f'customer request: "{words}"'
         try:
@@ -481,6 +484,7 @@ class ChatService:
 
     def history(self, conversation_id: str, caller: Caller) -> list[MessageView]:
         self._open(conversation_id, caller)
+        self._take_transcript(caller)
         try:
             messages = self._engine().history(conversation_id)
         except ConversationNotFound:
@@ -488,8 +492,10 @@ class ChatService:
         return customer_views(self._readable(conversation_id, messages)) if not caller.is_staff else messages
 
     def detail(self, conversation_id: str, caller: Caller) -> ConversationDetail:
-        """The conversation with its whole transcript (it can be resumed any time)."""
+        """The conversation with its whole transcript (it can be resumed any time). At most
+        ``security.transcripts_per_client`` reads per client address."""
         self._open(conversation_id, caller)
+        self._take_transcript(caller)
         try:
             info = self._engine().conversation(conversation_id)
             messages = self._engine().history(conversation_id)
@@ -510,9 +516,14 @@ class ChatService:
             messages=customer_views(self._readable(conversation_id, messages)) if not caller.is_staff else messages,
         )
 
+    def _take_transcript(self, caller: Caller) -> None:
+        self._take("transcripts", caller, "You're reading this conversation faster than we can show it.")
+
     def agent_replies(self, conversation_id: str, caller: Caller, after_id: int = 0) -> list[MessageView]:
-        """The agents' messages newer than ``after_id`` (what an open chat polls for)."""
+        """The agents' messages newer than ``after_id`` (what an open chat polls for). At most
+        ``security.agent_polls_per_client`` polls per client address."""
         self.authorize(conversation_id, caller)
+        self._take("agent_polls", caller, "You're checking for replies faster than we can answer.")
         with self.db.session() as s:
             rows = s.scalars(
                 select(Message)
@@ -533,6 +544,28 @@ class ChatService:
         return int(value or 0)
 
     # --- products ---------------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        caller: Caller,
+        conversation_id: str | None = None,
+        *,
+        k: int | None = None,
+        personalized: bool = True,
+    ) -> SearchResults:
+        """The search box: products for ``query``, ranked for the conversation's customer when
+        ``conversation_id`` is given (the caller must own it), else as a guest. At most
+        ``security.searches_per_client`` searches per client address; :class:`Invalid` for an empty or too long
+        query."""
+        from assistant.interest.search import ProductSearch, SearchError
+
+        customer = self.authorize(conversation_id, caller).interest_id if conversation_id else None
+        self._take("searches", caller, "You're searching faster than we can look.")
+        try:
+            return ProductSearch.of(self._interest()).search(query, customer, k=k, personalized=personalized)
+        except SearchError as exc:
+            raise Invalid(str(exc)) from None
+
     def recommendations(
         self, conversation_id: str, caller: Caller, *, k: int | None = None, message_id: int | None = None
     ) -> list[Recommendation]:

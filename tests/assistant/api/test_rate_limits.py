@@ -188,12 +188,16 @@ def test_one_address_records_a_limited_number_of_clicks(reads_limited: Services)
     assert _count(reads_limited, Event) == events  # nothing recorded
     # Across the address's conversations; another customer is unaffected.
     other, other_head = _conversation(script)
-    assert script.post(f"/api/conversations/{other}/clicks", json={"product_id": "JP-001"},
-                       headers=other_head).status_code == 429
+    assert (
+        script.post(f"/api/conversations/{other}/clicks", json={"product_id": "JP-001"}, headers=other_head).status_code
+        == 429
+    )
     elsewhere = _client(reads_limited, "10.3.0.2")
     cid2, head2 = _conversation(elsewhere)
-    assert elsewhere.post(f"/api/conversations/{cid2}/clicks", json={"product_id": "JP-001"},
-                          headers=head2).status_code == 200
+    assert (
+        elsewhere.post(f"/api/conversations/{cid2}/clicks", json={"product_id": "JP-001"}, headers=head2).status_code
+        == 200
+    )
 
 
 def test_one_address_reads_recommendations_a_limited_number_of_times(reads_limited: Services) -> None:
@@ -214,8 +218,9 @@ def test_one_address_gives_a_limited_amount_of_feedback(reads_limited: Services)
 
     script = _client(reads_limited, "10.3.2.1")
     cid, head = _conversation(script)
-    reply = script.post(f"/api/conversations/{cid}/messages", json={"text": "How long does shipping take?"},
-                        headers=head).json()
+    reply = script.post(
+        f"/api/conversations/{cid}/messages", json={"text": "How long does shipping take?"}, headers=head
+    ).json()
     body = {"conversation_id": cid, "message_id": reply["message_id"], "rating": 1}
     for _ in range(2):
         assert script.post("/api/feedback", json=body, headers=head).status_code == 200
@@ -238,3 +243,101 @@ def test_the_read_limits_are_settings_with_defaults(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("SHOPASSIST_SECURITY__RECOMMENDATIONS_PER_CLIENT", "5/minute")
     sec = load_settings().security
     assert (sec.clicks_per_client, sec.recommendations_per_client) == ("off", "5/minute")
+
+
+# --- transcript reads, agent-message polls, handoff requests and searches ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def polls_limited(services: Services) -> Services:
+    """The module's demo shop with small per-client limits on the read and handoff routes."""
+    security = services.settings.security.model_copy(
+        update={
+            "messages_per_client": "off",
+            "transcripts_per_client": "2/minute",
+            "agent_polls_per_client": "2/minute",
+            "handoffs_per_client": "2/minute",
+            "searches_per_client": "2/minute",
+        }
+    )
+    return Services.build(services.settings.model_copy(update={"security": security}))
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [("", "reading this conversation faster"), ("/agent-messages", "checking for replies faster")],
+)
+def test_one_address_reads_a_conversation_a_limited_number_of_times(
+    polls_limited: Services, path: str, words: str
+) -> None:
+    script = _client(polls_limited, f"10.3.3.{len(path)}")
+    cid, head = _conversation(script)
+    url = f"/api/conversations/{cid}{path}"
+    for _ in range(2):
+        assert script.get(url, headers=head).status_code == 200
+    _refused(script.get(url, headers=head), words)
+    # Across the address's conversations; another customer is unaffected; staff are not counted.
+    other, other_head = _conversation(script)
+    assert script.get(f"/api/conversations/{other}{path}", headers=other_head).status_code == 429
+    elsewhere = _client(polls_limited, f"10.3.4.{len(path)}")
+    assert elsewhere.get(url, headers=head).status_code == 200
+    agent = _client(polls_limited, f"10.3.3.{len(path) + 100}")
+    assert _login(agent, "ana", "agent-pass-123").status_code == 200
+    assert all(agent.get(url).status_code == 200 for _ in range(4))
+
+
+def test_one_address_asks_for_a_person_a_limited_number_of_times(polls_limited: Services) -> None:
+    from assistant.store.models import Draft
+
+    script = _client(polls_limited, "10.3.5.1")
+    for _ in range(2):
+        cid, head = _conversation(script)
+        assert script.post(f"/api/conversations/{cid}/handoff", json={}, headers=head).status_code == 200
+    cid, head = _conversation(script)
+    drafts = _count(polls_limited, Draft)
+    _refused(script.post(f"/api/conversations/{cid}/handoff", json={}, headers=head), "asking for a person faster")
+    assert _count(polls_limited, Draft) == drafts  # nothing queued
+    with polls_limited.db.session() as s:
+        assert s.get(Conversation, cid).status == "open"  # type: ignore[union-attr]
+    assert (
+        _client(polls_limited, "10.3.5.2").post(f"/api/conversations/{cid}/handoff", json={}, headers=head).status_code
+        == 200
+    )  # another address
+
+
+def test_one_address_searches_a_limited_number_of_times(polls_limited: Services) -> None:
+    script = _client(polls_limited, "10.3.6.1")
+    for _ in range(2):
+        r = script.get("/api/search", params={"q": "warm jacket"})
+        assert r.status_code == 200 and r.json()["hits"], r.text
+    _refused(script.get("/api/search", params={"q": "warm jacket"}), "searching faster")
+    cid, head = _conversation(script)  # within a conversation it counts the same
+    _refused(script.get("/api/search", params={"q": "tent", "conversation_id": cid}, headers=head), "searching faster")
+    assert _client(polls_limited, "10.3.6.2").get("/api/search", params={"q": "tent"}).status_code == 200
+    # An empty query is still a 422 naming the field, not a 500.
+    assert _client(polls_limited, "10.3.6.3").get("/api/search", params={"q": " "}).status_code == 422
+
+
+def test_the_poll_and_search_limits_are_settings_that_let_open_pages_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    from limits import parse_many
+
+    from ui.customer import POLL_SECONDS
+
+    sec = load_settings().security
+    assert (
+        sec.transcripts_per_client,
+        sec.agent_polls_per_client,
+        sec.handoffs_per_client,
+        sec.searches_per_client,
+    ) == ("60/minute;1200/hour", "120/minute;7200/hour", "10/minute;60/hour", "60/minute;1200/hour")
+    # Four chat pages open at one address (a family, a small office) poll for a whole hour without a 429.
+    page_polls = {"minute": 60 / POLL_SECONDS, "hour": 3600 / POLL_SECONDS}
+    for limit in parse_many(sec.agent_polls_per_client):
+        assert limit.amount / limit.multiples >= 4 * page_polls[limit.GRANULARITY.name], limit
+    monkeypatch.setenv("SHOPASSIST_SECURITY__AGENT_POLLS_PER_CLIENT", "often")
+    with pytest.raises(ConfigError, match="SHOPASSIST_SECURITY__AGENT_POLLS_PER_CLIENT"):
+        load_settings()
+    monkeypatch.setenv("SHOPASSIST_SECURITY__AGENT_POLLS_PER_CLIENT", "off")
+    monkeypatch.setenv("SHOPASSIST_SECURITY__SEARCHES_PER_CLIENT", "5/minute")
+    sec = load_settings().security
+    assert (sec.agent_polls_per_client, sec.searches_per_client) == ("off", "5/minute")
