@@ -33,7 +33,9 @@ class ConversationNotFound(KeyError):
 
 #: ``meta`` key of a message written while its conversation was verified (in chat or by the shop's sign-in):
 #: the customer it was written for. Read back after that verification ended, such a message is shown only
-#: once the same customer is verified again if it holds personal details (``ChatService``; issue 11).
+#: once the same customer is verified again if it holds personal details (``ChatService``; issue 11). Messages
+#: stored before the stamp existed hold ``true`` (migration 0006): written for a customer unknown now, so
+#: hidden whenever they hold personal details the customer verified now (or nobody) may not see.
 VERIFIED_FOR = "verified_for"
 NO_DRAFT_BASES = frozenset({"none", "refusal", "small_talk", "identity", "profile"})
 """Answers that are the assistant's own process (it found nothing, refused, asked who the customer is,

@@ -445,7 +445,9 @@ class ChatService:
         (``meta.verified_for``) that holds personal details (what the output guard would mask for whoever the
         conversation is verified as now: an order number, tracking, an address, a name, a zip) is replaced by a
         notice once that verification has ended (``security.verification_idle_minutes``) or is another
-        customer's, until the same customer verifies again. Fails closed: text the guard cannot check is
+        customer's, until the same customer verifies again. A message stored before the stamp existed
+        (``verified_for: true``, migration 0006) is nobody's known customer's: hidden whenever it holds personal
+        details the customer verified now (or nobody) may not see. Fails closed: text the guard cannot check is
         withheld. Staff read the stored text (callers skip this for them)."""
         from assistant.conversation.repository import VERIFIED_FOR
         from assistant.conversation.templates import say
