@@ -56,7 +56,9 @@ _EN_WORDS = "|".join(sorted((re.escape(w) for w in _WORDS if w.isascii()), key=l
 # "which is lighter?", "which one of them is cheaper", "which costs less", "is the X cheaper than the Y?"
 _ASKS = re.compile(
     rf"\b(?:which|what)(?:\s+one)?(?:\s+of\s+(?:them|these|those|the\s+(?:two|three)|both|the\s+\w+))?"
-    rf"(?:\s+(?:is|are|'s|would be|will be))?\s+(?:the\s+)?({_EN_WORDS})\b"
+    rf"(?:\s+(?:is|are|'s|would be|will be)|['’]s)?\s+(?:the\s+)?({_EN_WORDS})\b"
+    # "what's the cheapest one?" compares; "what's the cheapest tent?" names a kind to search
+    r"(?!\s+(?!(?:one|ones|of|option|options|choice|here|among|between|overall|for|in|to|and|or)\b)[a-z]{3,})"
     rf"|\b(?:is|are)\s+(?:it|the\s[\w' -]{{2,40}}?)\s+({_EN_WORDS})\s+than\b"
     # 重要 (important), 重新 (again): no weight
     r"|哪(?:个|款|一个|一款|件|双|顶)[^？?，,。]{0,4}?(?:更|比较)?(便宜|贵|轻|重(?!要|新|复))",

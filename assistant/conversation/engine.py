@@ -457,7 +457,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             answer = self._shopping(turn, body, qvec, best_policy, request=wanted)
             if answer is not None:
                 return answer
-        if self._policy_relevant(turn, best_policy):
+        # Everyday wording of a service the shop's policy names ("send it back", "几点上班") says what it is
+        # about, so a fair passage answers, as for a clear intent.
+        worded = asked != body and best_policy >= self.cfg.min_relevance / 2
+        if worded or self._policy_relevant(turn, best_policy):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)

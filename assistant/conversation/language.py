@@ -146,6 +146,13 @@ _EN_FUNCTION_WORDS = frozenset(
         "there",
         "with",
         "not",
+        # greetings and courtesy words, which open many short English messages
+        "hi",
+        "hello",
+        "hey",
+        "please",
+        "thanks",
+        "thank",
     ]
 )
 
@@ -170,10 +177,16 @@ def without_identifiers(text: str) -> str:
 
 
 def _plainly_english(text: str) -> bool:
-    """ASCII text whose words are largely English function words ("where is my order?")."""
+    """ASCII text whose words are largely English function words ("where is my order?").
+
+    Example:
+        >>> _plainly_english("hi, I'm Ivan Santos, zip 75277"), _plainly_english("hola, quiero devolver algo")
+        (True, False)
+    """
     if not text.isascii():
         return False
-    words = re.findall(r"[a-z']+", text.lower())
+    # "I'm" is "i" and "m": the contraction's pronoun counts ("hi, I'm Ivan Santos, zip 75277")
+    words = re.findall(r"[a-z]+", text.lower())
     hits = sum(1 for w in words if w in _EN_FUNCTION_WORDS)
     return hits >= 2 and hits >= 0.25 * len(words)
 

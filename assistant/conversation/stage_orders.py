@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from assistant.conversation.compose import Composed, ExtractiveComposer, best_sentences, customer_units, policy_body
@@ -167,6 +168,10 @@ class OrderStages:
                 turn.state.pending_action = request.action
                 example = facts[0].order_id if facts else "#12345"
                 action = action_phrase(request.action, turn.language)
+                allowed = self._allowed_statuses(request.action)
+                if facts and allowed is not None and not request.order_ids:
+                    # "which of my orders can I return?": the orders whose status the policy allows it in
+                    return self._eligible_orders(turn, facts, allowed, action)
                 return Composed(say("action_which", turn.language, action=action, example=example))
             allowed = self._allowed_statuses(request.action)
             if allowed is not None and facts[0].status.lower() not in allowed:
@@ -215,6 +220,26 @@ class OrderStages:
         turn.order_first = True  # the order is [1], the policy [2]
         text = f"{composed.text}\n{_policy_line(title, sent[0])}"
         return Composed(text, (policy[0],), composed.facts, composed.meta)
+
+    @staticmethod
+    def _eligible_orders(turn: Turn, facts: Sequence[OrderFacts], allowed: set[str], action: str) -> Composed:
+        """An action asked without an order number: the customer's orders in a status the policy allows it
+        in, listed (so "the first one" next names one), and the question which; or, when none is, their
+        orders with their statuses and that none can be, nothing passed on."""
+        eligible = [f for f in facts if f.status.lower() in allowed]
+        lang = turn.language
+        shown = eligible or list(facts)
+        turn.state.shown_orders = [f.order_id for f in shown]
+        turn.state.order_focus = shown[0].order_id if len(shown) == 1 else None
+        turn.orders = [f.record for f in shown]  # cited, [1] onwards
+        listed = ExtractiveComposer.order_status(shown, (), lang)
+        lines = listed.text.split("\n")[1:]  # the orders without their "Here are the details" line
+        if eligible:
+            head = say("action_which_eligible", lang, action=action)
+        else:  # naming one next still answers why it cannot be done (the pending action is kept)
+            statuses = ("或" if lang == "zh" else " or ").join(sorted(status_in(s, lang) for s in allowed))
+            head = say("action_none_eligible", lang, action=action, statuses=statuses)
+        return Composed("\n".join([head, *lines]), (), facts=listed.facts)
 
     def _allowed_statuses(self, action: str) -> set[str] | None:
         """The order statuses in which the shop's policy allows ``action`` (None: no rule configured)."""

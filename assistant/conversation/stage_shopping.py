@@ -176,6 +176,8 @@ class ShoppingStages:
                 text = compare_text(products, by, lang) if by is not None else total_text(products, lang)
                 if text is not None:
                     return self._side_by_side(turn, products, text)
+            if len(products) == 1 and by is not None:  # "what's the cheapest one?" after a list of one
+                return self._only_choice(turn, products[0])
         plural = product is None or bool(re.search(r"\b(?:they|them|these|those)\b", body, re.I))
         if plural and _asks_list_stock(body) and len(turn.state.shown) > 1:
             # "any in stock?" after a list: which of the listed products are in stock (not a search for "stock").

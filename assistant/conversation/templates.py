@@ -90,6 +90,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Which order would you like to {action}? Please send the order number (for example {example}).",
         "zh": "请问您要处理哪个订单？请提供订单号（例如 {example}）。",
     },
+    "action_which_eligible": {
+        "en": "Which order would you like to {action}? These are the ones our policy allows it for:",
+        "zh": "请问您要处理哪个订单？以下订单的状态允许这样做：",
+    },
+    "action_none_eligible": {
+        "en": "None of your orders can be handled that way: our policy allows a request to **{action}** only "
+        "for orders that are {statuses}, so I haven't passed one on. Your orders:",
+        "zh": "您的订单目前都无法这样处理：按照我们的政策，只有状态为{statuses}的订单才能申请，"
+        "所以我没有提交申请。您的订单：",
+    },
     "about_me": {
         "en": "I'm the shop's virtual assistant, not a person. I can help with orders, returns, shipping and "
         "our products, and I can connect you with our team whenever you like. What can I do for you?",

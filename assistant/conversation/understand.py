@@ -142,7 +142,7 @@ _FAULT = re.compile(
     r"wrong (?:item|product|thing|order|one)s?|not what i ordered|"
     r"missing (?:item|part|piece|product)s?|(?:with|some|visible|got) damage|"
     r"(?:item|part|piece|product)s? (?:is|are|was|were) missing)\b"
-    r"|发错|寄错|少发|漏发|缺件|不是我(?:订|买)的|坏了|破了|断了|裂了|裂开|裂痕|裂缝|破损|损坏|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了|"
+    r"|发错|寄错|少发|漏发|缺件|不是我(?:订|买)的|是坏的|坏的|破的|坏了|破了|断了|裂了|裂开|裂痕|裂缝|破损|损坏|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了|"
     r"充不(?:进|了)电|不亮了?|不能充电",
     re.I,
 )
@@ -395,6 +395,10 @@ _SEND_BACK = re.compile(
 )
 
 
+# Everyday Chinese for the service hours ("你们几点上班？"), in the words a policy's section on them uses.
+_ZH_HOURS = re.compile(r"几点(?:上班|下班|开门|关门|营业)|(?:上班|营业|工作|客服)时间|什么时候(?:上班|营业|开门)")
+
+
 def service_wording(text: str) -> str:
     """``text`` with everyday wording of a service in the word a shop's policy uses, for finding and
     quoting the policy's section ("send it back" is a return, not shipping).
@@ -404,8 +408,11 @@ def service_wording(text: str) -> str:
         'how many days do I have to return something?'
         >>> service_wording("can I take the jacket back to a store?"), service_wording("ship it to Canada")
         ('can I return the jacket to a store?', 'ship it to Canada')
+        >>> service_wording("你们几点上班？")
+        '你们几点上班？ 服务时间'
     """
-    return _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
+    text = _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
+    return f"{text} 服务时间" if _ZH_HOURS.search(text) else text
 
 
 def without_small_talk(text: str) -> str:
