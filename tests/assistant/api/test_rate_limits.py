@@ -153,14 +153,13 @@ def test_off_limits_nothing() -> None:
 @pytest.fixture(scope="module")
 def reads_limited(services: Services) -> Services:
     """The module's demo shop with small per-client limits on clicks, feedback and recommendation reads."""
-    security = services.settings.security.model_copy(
-        update={
-            "messages_per_client": "off",
-            "clicks_per_client": "2/minute",
-            "feedback_per_client": "2/minute",
-            "recommendations_per_client": "2/minute",
-        }
-    )
+    return _two_a_minute(services, "clicks", "feedback", "recommendations")
+
+
+def _two_a_minute(services: Services, *kinds: str) -> Services:
+    """The module's demo shop where one address may make 2 requests a minute of each kind (messages unlimited)."""
+    update = {"messages_per_client": "off", **{f"{kind}_per_client": "2/minute" for kind in kinds}}
+    security = services.settings.security.model_copy(update=update)
     return Services.build(services.settings.model_copy(update={"security": security}))
 
 
@@ -250,17 +249,8 @@ def test_the_read_limits_are_settings_with_defaults(monkeypatch: pytest.MonkeyPa
 
 @pytest.fixture(scope="module")
 def polls_limited(services: Services) -> Services:
-    """The module's demo shop with small per-client limits on the read and handoff routes."""
-    security = services.settings.security.model_copy(
-        update={
-            "messages_per_client": "off",
-            "transcripts_per_client": "2/minute",
-            "agent_polls_per_client": "2/minute",
-            "handoffs_per_client": "2/minute",
-            "searches_per_client": "2/minute",
-        }
-    )
-    return Services.build(services.settings.model_copy(update={"security": security}))
+    """The module's demo shop with small per-client limits on transcript reads, polls, handoffs and searches."""
+    return _two_a_minute(services, "transcripts", "agent_polls", "handoffs", "searches")
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from assistant.api.app import create_app
 from assistant.services import Services
 from assistant.store.models import Message
-from tests.assistant.api.test_verification_expiry import ORDER, Chat, _idle, _verified
+from tests.assistant.api.test_verification_expiry import ORDER, Chat, _idle, _verified, withheld_personal_details
 
 
 def test_messages_stored_before_the_stamp_are_hidden_after_the_verification_ends(services: Services) -> None:
@@ -31,15 +31,8 @@ def test_messages_stored_before_the_stamp_are_hidden_after_the_verification_ends
 
     assert ORDER in json.dumps(chat.detail())  # still verified: the customer's own details are shown
     _idle(services, chat.id, 31)
-    detail = chat.detail()
-    shown = json.dumps(detail)
-    for secret in (ORDER, "JP1054", "48104", "Kulkarni"):
-        assert secret not in shown, [m["text"] for m in detail["messages"]]
-    withheld = [m for m in detail["messages"] if m["meta"].get("withheld")]
+    withheld = withheld_personal_details(chat.detail())
     assert {m["role"] for m in withheld} == {"customer", "assistant"}, withheld
-    texts = [m["text"] for m in detail["messages"]]
-    assert "Where is my order?" in texts and "How long does shipping take?" in texts  # nothing personal: kept
-    assert any("business day" in t.lower() for t in texts), texts
 
     # The same customer verifies again: everything is back.
     chat.say("I'm Ravi Kulkarni, 48104")

@@ -54,6 +54,23 @@ def _verified(chat: Chat) -> None:
     assert ORDER in reply["text"], reply["text"]
 
 
+def withheld_personal_details(detail: dict[str, Any]) -> list[dict[str, Any]]:
+    """The withheld messages of a transcript read back after the verification ended, checking that Ravi's order,
+    name and zip show nowhere, each withheld message says how to see it again, and the shipping question and its
+    answer (nothing personal) are kept."""
+    import json
+
+    shown = json.dumps(detail)
+    for secret in (ORDER, "JP1054", "48104", "Kulkarni"):
+        assert secret not in shown, [m["text"] for m in detail["messages"]]
+    withheld = [m for m in detail["messages"] if m["meta"].get("withheld")]
+    assert all("confirm who you are again" in m["text"] for m in withheld)
+    texts = [m["text"] for m in detail["messages"]]
+    assert "Where is my order?" in texts and "How long does shipping take?" in texts  # nothing personal: kept
+    assert any("business day" in t.lower() for t in texts), texts  # the shipping answer
+    return withheld
+
+
 def test_a_verification_ends_after_the_idle_time(services: Services, client: TestClient) -> None:
     assert services.settings.security.verification_idle_minutes == 30
     chat = Chat(client)
@@ -116,16 +133,8 @@ def test_reading_back_after_the_idle_time_withholds_personal_details(services: S
     assert ORDER in json.dumps(chat.detail()) and ORDER in client.get(polled, headers=chat.head).text
 
     _idle(services, chat.id, 31)
-    detail = chat.detail()
-    shown = json.dumps(detail)
-    for secret in (ORDER, "JP1054", "48104", "Kulkarni"):
-        assert secret not in shown, [m["text"] for m in detail["messages"]]
-    withheld = [m for m in detail["messages"] if m["meta"].get("withheld")]
+    withheld = withheld_personal_details(chat.detail())
     assert {m["role"] for m in withheld} >= {"customer", "assistant", "agent"}, withheld
-    assert all("confirm who you are again" in m["text"] for m in withheld)
-    texts = [m["text"] for m in detail["messages"]]
-    assert "Where is my order?" in texts and "How long does shipping take?" in texts  # nothing personal: kept
-    assert any("business day" in t.lower() for t in texts), texts  # the shipping answer is kept
     agent_messages = client.get(polled, headers=chat.head).json()
     assert agent_messages and ORDER not in json.dumps(agent_messages)
     assert agent_messages[-1]["meta"]["withheld"] is True
