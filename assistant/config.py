@@ -192,6 +192,17 @@ class ConversationSettings(BaseModel):
     catalog_min_similarity: float = Field(
         0.5, ge=0.0, le=1.0, description="A request for a type no product name carries needs this similarity to count."
     )
+    attribute_word_similarity: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A product question whose words its text lacks ('what fuel does the stove use?') is answered by "
+        "a sentence of its description or Q&A holding a word this close (cosine) to the asked word ('propane' to "
+        "'fuel'), and as a whole at least attribute_sentence_similarity close to the question. 1 turns it off.",
+    )
+    attribute_sentence_similarity: float = Field(
+        0.3, ge=0.0, le=1.0, description="See attribute_word_similarity: the sentence's cosine with the question."
+    )
     around_price_tolerance: float = Field(0.3, gt=0.0, lt=1.0, description='"around $50" means 50 +/- this share.')
     shopping_results: int = Field(3, ge=1, le=20, description="Products a shopping answer lists.")
     screen_cache_size: int = Field(

@@ -365,10 +365,52 @@ class CatalogIndex:
                 return c
         return None
 
+    def kinds(self, limit: int = 8) -> list[tuple[str, list[ProductFacts]]]:
+        """The kinds of products the shop sells, most products first: its categories at the first level
+        of their paths where they differ ("Office, Printer Ink & Toner" and "Office, Paper" -> "Printer
+        Ink & Toner", "Paper"), each with its products (best-reviewed first). At most ``limit`` kinds.
+
+        Example:
+            >>> idx = CatalogIndex.__new__(CatalogIndex)
+            >>> idx.products = [ProductFacts("1", "Pen", "Office, Pens", "", "", 1.0, True, (), (), ()),
+            ...                 ProductFacts("2", "Ream", "Office, Paper", "", "", 5.0, True, (), (), ())]
+            >>> [(kind, [p.name for p in items]) for kind, items in idx.kinds()]
+            [('Paper', ['Ream']), ('Pens', ['Pen'])]
+        """
+        paths = [
+            [part.strip() for part in p.category.replace(">", ",").split(",") if part.strip()] for p in self.products
+        ]
+        depth = max((len(path) for path in paths), default=0)
+        level = next((d for d in range(depth) if len({tuple(path[: d + 1]) for path in paths}) > 1), depth - 1)
+        groups: dict[str, list[ProductFacts]] = {}
+        for product, path in zip(self.products, paths, strict=True):
+            if path:
+                groups.setdefault(path[min(level, len(path) - 1)], []).append(product)
+        for items in groups.values():
+            items.sort(key=lambda p: (-len(p.ratings), -(sum(p.ratings) / len(p.ratings) if p.ratings else 0.0)))
+        return sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
+
     def is_vocabulary(self, word: str) -> bool:
         """A word of the catalog's products: their text, or their variants' option values ("green")."""
         s = stem(word)
         return self.doc_freq.get(s, 0) > 0 or s in self.option_keys
+
+    def vocabulary_form(self, word: str) -> str | None:
+        """``word`` as the catalog's text writes it: itself when a product's text holds it, else the noun
+        an adjective is made from ("rainy" -> "rain", "windier" -> "wind") when one does; else None.
+
+        Example:
+            >>> idx = CatalogIndex.__new__(CatalogIndex)
+            >>> idx.doc_freq, idx.option_keys = Counter({"rain": 2, "shell": 1}), {}
+            >>> idx.vocabulary_form("rainy"), idx.vocabulary_form("shell"), idx.vocabulary_form("sunny")
+            ('rain', 'shell', None)
+        """
+        if self.is_vocabulary(word):
+            return word
+        base = re.sub(r"(?:ier|iest|y)$", "", word.lower())
+        if len(base) >= 3 and base != word.lower() and self.is_vocabulary(base):
+            return base
+        return None
 
     def infer_category(self, query_vec: np.ndarray, top: int = 2) -> tuple[str | None, float]:
         """The category whose best products match the query best (mean of its top cosines)."""
@@ -413,8 +455,8 @@ class CatalogIndex:
             return []
         sims = self.similarity(query_vec) if query_vec is not None else np.zeros(len(self.products))
         pos = {p.product_id: i for i, p in enumerate(self.products)}
-        attr_stems = [stem(a) for a in attributes if self.is_vocabulary(a)]
-        use_stems = [stem(u) for u in uses if self.is_vocabulary(u)]
+        attr_stems = [stem(form) for a in attributes if (form := self.vocabulary_form(a))]
+        use_stems = [stem(form) for u in uses if (form := self.vocabulary_form(u))]
         grams = cjk_bigrams(query_text) if has_cjk(query_text) else set()
         out = []
         for p in pool:

@@ -927,6 +927,18 @@ class ExtractiveComposer:
         return Composed("\n".join(lines), tuple(used), meta={"basis": "product", "product_cited": from_facts})
 
     @staticmethod
+    def product_said(product: ProductFacts, sentence: str, question: str = "", language: str = "en") -> Composed:
+        """One sentence of the product's own text that answers in other words than the question's:
+        from its description, or (``question``: that Q&A entry's question) from an answer in its Q&A."""
+        text = clean_markdown(sentence)
+        if not question:
+            line = f"{say('from_description', language, name=product.name)} {text} [1]"
+            return Composed(line, (), meta={"basis": "product", "product_cited": True})
+        asked = clean_markdown(question)
+        line = f"{say('from_qa', language, name=product.name)} \u201c{asked}\u201d \u2014 {text} [1]"
+        return Composed(line, (), meta={"basis": "product", "product_cited": True})
+
+    @staticmethod
     def review_summary(product: ProductFacts, reviews: Sequence[Passage], language: str = "en") -> Composed:
         """"What do other customers say about it?": the average of all its reviews' ratings, then what
         the best- and the worst-rated of the retrieved reviews say (title and first sentence), so a

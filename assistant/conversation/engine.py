@@ -413,6 +413,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if cue.reports_misfit(body):  # "the boots I got are too small": an exchange or return, not a search
             return self._fault_report(turn, body, cue.MISFIT_TOPIC)
 
+        if cue.asks_range(body):  # "what do you sell?": the kinds of products, not three of them
+            return self._catalog_range(turn)
+        fee = cue.fee_asked(body)  # "how much with shipping?": the product's price and the fee's policy
+        priced = self._price_with_fee(turn, body, fee) if fee else None
+        if priced is not None:
+            return priced
         product = self._referenced_product(turn, body)
         instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
         if instead:
@@ -454,7 +460,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if product is not None and not cue.is_shopping(body) and (cue.asks_about_product(body) or turn.events):
             return self._product_question(turn, product, body, policies, best_policy)
         if shopping:
-            answer = self._shopping(turn, body, qvec, best_policy, request=wanted)
+            answer = self._shopping(turn, body, qvec, best_policy, request=wanted, policies=policies)
             if answer is not None:
                 return answer
         # Everyday wording of a service the shop's policy names ("send it back", "几点上班") says what it is

@@ -38,7 +38,7 @@ from assistant.conversation.compare import (
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.glossary import gloss, kinds_like
 from assistant.conversation.state import Need
-from assistant.conversation.templates import joined, plural, say
+from assistant.conversation.templates import joined, money, plural, say
 from assistant.conversation.turn import Turn
 from assistant.conversation.variants import (
     VariantQuestion,
@@ -49,10 +49,12 @@ from assistant.conversation.variants import (
 )
 from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
-from assistant.retrieval.text import has_cjk, tokenize
+from assistant.retrieval.text import has_cjk, split_sentences, tokenize
 
 if TYPE_CHECKING:
     import numpy as np
+
+    from assistant.conversation.meaning import SentenceVectors
 
 
 # A message starting so asks something ("is the jacket good for hiking?"), it requests nothing.
@@ -93,6 +95,12 @@ def _asks_list_stock(text: str) -> bool:
         return False
     return all(_LIST_WORD.fullmatch(w) for w in cue.content_words(text))
 
+# Words of a question that ask nothing of a product's attributes ("what fuel does it use?": "fuel" asks).
+_NO_ATTRIBUTE = re.compile(
+    r"us(?:e[ds]?|ing)|comes?|gets?|many|much|kind|type|sort|need|make|made|works?|good|tell|know|says?|exactly|"
+    r"actually|really"
+)
+
 
 class ShoppingStages:
     """Stage mixin of :class:`~assistant.conversation.engine.Assistant` (attributes declared below)."""
@@ -103,11 +111,17 @@ class ShoppingStages:
     composer: ExtractiveComposer
     encoder: QueryEncoder
     retrievers: dict[str, HybridRetriever]
+    sentences: SentenceVectors
 
     def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:
         raise NotImplementedError
 
     def _service_answer(self, turn: Turn, body: str, policies: list[Passage], best_policy: float) -> Composed:
+        raise NotImplementedError
+
+    def _retrieve(
+        self, turn: Turn, collections: Sequence[str], query: str, query_vec: np.ndarray | None = None
+    ) -> list[Passage]:
         raise NotImplementedError
 
     # --- products and shopping -----------------------------------------------------------------
@@ -202,7 +216,7 @@ class ShoppingStages:
     def _side_by_side(turn: Turn, products: Sequence[ProductFacts], text: str) -> Composed:
         """A reply about several products at once, each cited; "how much for both?" next means these."""
         st = turn.state
-        st.shown = [p.product_id for p in products]
+        st.shown, st.focus_answered = [p.product_id for p in products], False
         st.shown_orders, st.order_focus, st.topic, st.variant_choice = [], None, "", {}
         turn.shopping = st.need is not None
         turn.products = list(products)
@@ -254,8 +268,11 @@ class ShoppingStages:
         target = product or focus
         if target is None or cue.is_service_topic(_PRODUCT_SERVICE_WORDS.sub(" ", body)):
             return None
-        if product is None and (len(st.shown) > 1 or not self._about_focus(body, target)):
-            return None  # "any in green?" after a list is about the list, not its first product
+        listed = len(st.shown) > 1 and (not st.focus_answered or bool(cue.refined_attributes(body)))
+        if product is None and (listed or not self._about_focus(body, target)):
+            # "any in green?" after a list is about the list, not its first product; "what sizes?" after
+            # "are they waterproof?" (answered about one of them) is about that one.
+            return None
         question = read_variant_question(body, target.variants) if target.variants else None
         bare = bool(_BARE_FACT.match(body)) and not st.topic
         if question is None and bare and st.variant_choice and target is focus:
@@ -314,6 +331,7 @@ class ShoppingStages:
         self, turn: Turn, product: ProductFacts, body: str, policies: list[Passage], best_policy: float
     ) -> Composed:
         turn.state.focus = product.product_id
+        turn.state.focus_answered = True
         turn.state.variant_choice = {}
         # "can I return it?" now means this product, not a listed order or the order discussed before
         turn.state.shown_orders, turn.state.order_focus = [], None
@@ -347,11 +365,145 @@ class ShoppingStages:
                     if p.metadata.get("kind") != "qa"
                 ]
             composed = self.composer.product_answer(body, product, [], reviews, turn.language)
+        if composed.meta.get("basis") == "none" and not opinion:
+            # "what fuel does the stove use?": no sentence holds "fuel", but "a two-burner propane camp
+            # stove" states it; the sentence saying so is found by meaning before "doesn't say".
+            said = self._said_by_meaning(product, body)
+            if said is not None:
+                composed = self.composer.product_said(product, *said, language=turn.language)
         turn.products = [product]
+
         turn.cite_products = [product] if composed.meta.get("product_cited") else []
         turn.state.topic = ""  # "price?" next is about this product, not the last service question
         turn.confidence = max(turn.confidence, 0.8 if composed.meta.get("basis") != "none" else 0.2)
         return composed
+
+    def _price_with_fee(self, turn: Turn, body: str, fee: str) -> Composed | None:
+        """The answer to "how much with shipping?" about the product named or just answered about: its price (cited),
+        then what the shop's policy says the fee costs ("Standard: $5.95, free on orders of $75 or
+        more"), quoted as for "how much is shipping?". None when no one product is meant."""
+        st, lang = turn.state, turn.language
+        product = self._referenced_product(turn, body)
+        if product is None and (st.focus_answered or len(st.shown) == 1):
+            product = self.catalog.get(st.focus)
+        if product is None:
+            return None
+        query = f"{fee}多少钱" if has_cjk(fee) else f"how much is {fee}?"
+        with turn.timed("retrieve"):
+            policies = self._retrieve(turn, ["policies", "answers"], query)
+        price = f"{self.composer.product_price(product, lang)} [1]"
+        policy = self.composer.answer(query, policies, lang)
+        turn.products, turn.cite_products = [product], [product]
+        st.focus, st.focus_answered, st.topic = product.product_id, True, query
+        turn.confidence = max(turn.confidence, 0.8)
+        if policy.meta.get("basis") == "none" or not policy.used:
+            text = f"{price}\n\n{say('unanswered', lang)}"
+            st.handoff_offered = True
+            return Composed(text, meta={"basis": "product", "product_cited": True})
+        # The policy's markers follow the product's citation.
+        quoted = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + 1}]", policy.text)
+        return Composed(f"{price}\n\n{quoted}", policy.used, policy.facts, {"basis": "policy", "product_cited": True})
+
+    def _end_of_range(
+        self,
+        turn: Turn,
+        need: Need,
+        previous: Need | None,
+        shown: list[ProductFacts],
+        relative: cue.PriceSpec | None,
+        pool: list[ProductFacts] | None,
+    ) -> Composed | None:
+        """The answer to "anything cheaper?" when nothing of the kind is: the shown product is the lowest-priced of its
+        kind (the highest, for "more expensive?"), or the only one the shop carries; the need stays as it
+        was. None when the need names no kind or nothing shown has a price."""
+        priced = [p for p in shown if p.price is not None]
+        if relative is None or relative.relative is None or not priced or not (need.product_type or need.category):
+            return None
+        lang = turn.language
+        cheaper = relative.relative == "cheaper"
+        ref = min(priced, key=lambda p: p.price or 0.0) if cheaper else max(priced, key=lambda p: p.price or 0.0)
+        kind = need.model_copy(update={"price_min": None, "price_max": None, "audience": ""}).describe(lang)
+        key = "only_one" if pool is not None and len(pool) == 1 else "lowest_priced" if cheaper else "highest_priced"
+        turn.state.need = previous
+        turn.state.focus, turn.state.focus_answered = ref.product_id, True
+        turn.products, turn.cite_products = [ref], [ref]
+        turn.confidence = max(turn.confidence, 0.8)
+        text = say(key, lang, name=ref.name, price=money(ref.price or 0.0, lang), kind=plural(kind, lang))
+        return Composed(f"{text} [1]", meta={"basis": "product", "product_cited": True})
+
+    def _catalog_range(self, turn: Turn) -> Composed:
+        """The answer to "what do you sell?": the kinds of products the catalog holds, each with its count and one
+        example (cited), and an invitation to say what it is for or the budget."""
+        st, lang = turn.state, turn.language
+        kinds = self.catalog.kinds()
+        if not kinds:
+            return Composed(say("no_answer", lang), meta={"basis": "none"})
+        examples = [items[0] for _kind, items in kinds]
+        lines = [say("catalog_kinds", lang)]
+        for n, (kind, items) in enumerate(kinds, start=1):
+            line = say("catalog_kind", lang, kind=kind, count=str(len(items)), example=f"**{items[0].name}**")
+            lines.append(f"- {line} [{n}]")
+        lines.append(say("catalog_kinds_outro", lang))
+        st.need = None
+        st.shown, st.focus_answered = [p.product_id for p in examples], False
+        st.shown_orders, st.order_focus, st.variant_choice, st.topic = [], None, {}, ""
+        st.focus = None
+        turn.shopping = True
+        turn.products = examples
+        turn.cite_products = examples
+        turn.confidence = max(turn.confidence, 0.9)
+        return Composed("\n".join(lines), meta={"basis": "catalog"})
+
+    def _kinds_sold(self, language: str) -> str:
+        """The sentence "We sell camping gear, footwear and kitchen." from the catalog's kinds of products."""
+        kinds = [kind for kind, _items in self.catalog.kinds()]
+        if not kinds:
+            return ""
+        if language == "zh":
+            return say("we_carry", language, kinds="、".join(kinds))
+        listed = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
+        return say("we_carry", language, kinds=listed)
+
+    @staticmethod
+    def _policy_names(phrase: str, policies: Sequence[Passage]) -> bool:
+        """A retrieved policy passage holds the phrase's head word ("gift cards": "card"); with no
+        passages given, the caller has not searched the policy and any close passage counts."""
+        if not policies:
+            return True
+        head = set(tokenize(phrase)[-1:]) | cjk_bigrams(phrase)
+        return any(head & (set(tokenize(p.text)) | cjk_bigrams(p.text)) for p in policies)
+
+    def _said_by_meaning(self, product: ProductFacts, body: str) -> tuple[str, str] | None:
+        """The sentence of the product's description (question "") or of an answer in its Q&A (that
+        entry's question) that states what the customer asks about in other words: it holds a word
+        close in meaning to an asked word that the product's name lacks ("propane" to "fuel"), and is
+        close to the question as a whole. None when no sentence does both (the text does not say)."""
+        word_min, sentence_min = self.cfg.attribute_word_similarity, self.cfg.attribute_sentence_similarity
+        if word_min >= 1.0 or has_cjk(body):
+            return None
+
+        def own(words: Sequence[str]) -> list[str]:
+            named = product.name_words
+            return [w for w in words if len(w) > 2 and not _NO_ATTRIBUTE.fullmatch(w) and not set(tokenize(w)) & named]
+
+        asked = list(dict.fromkeys(own(cue.content_words(body))))
+        if not asked:
+            return None
+        found: list[tuple[str, str]] = [(s, "") for s in product.sentences()]
+        for _qid, question, answer in product.qa:
+            found += [(s, question) for s in split_sentences(answer) if len(s.split()) > 2 and not has_cjk(s)]
+        found = [(s, q) for s, q in found if own(cue.content_words(s))]
+        if not found:
+            return None
+        words = list(dict.fromkeys(w for s, _q in found for w in own(cue.content_words(s))))
+        close = self.sentences.vectors(asked) @ self.sentences.vectors(words).T  # asked word x text word
+        near = {w for j, w in enumerate(words) if float(close[:, j].max()) >= word_min}
+        fitting = [(s, q) for s, q in found if near & set(own(cue.content_words(s)))]
+        if not fitting:
+            return None
+        score = self.sentences.meaning(self.encoder(body))([s for s, _q in fitting])
+        best, (sentence, question) = max(zip(score, fitting, strict=True), key=lambda t: t[0])
+        return (sentence, question) if best >= sentence_min else None
 
     def _update_need(
         self, turn: Turn, body: str, qvec: np.ndarray, request: bool = False
@@ -372,8 +524,12 @@ class ShoppingStages:
         missing: str | None = None
         if asked:
             need.product_type = phrase.noun if not cue.is_generic_noun(phrase.noun) else None
-            need.attributes = [a for a in phrase.attributes if self.catalog.is_vocabulary(a) or has_cjk(a)]
+            # "rainy" is a word of no product, "rain" is (Rain Shell): it counts in the catalog's form.
+            need.attributes = [a for a in phrase.attributes if self.catalog.vocabulary_form(a) or has_cjk(a)]
             need.uses = phrase.uses
+            # "anything for kids?": whom it is for limits the products to those that mention them.
+            need.audience = next((u for u in phrase.uses if cue.is_audience(u)), "")
+            need.uses = [u for u in phrase.uses if u != need.audience]
             need.type_products, need.category, need.category_inferred = [], None, False
             need.kind_products, need.alternatives = [], []
             noun = need.product_type
@@ -548,6 +704,7 @@ class ShoppingStages:
             text = relative_text("none_relative", lang, need=need.describe(lang), **values)
             return Composed(text, meta={"basis": "product", "product_cited": True})
         st.shown, st.focus, st.shown_orders, st.variant_choice = [p.product_id for p in fit], fit[0].product_id, [], {}
+        st.focus_answered = False
         st.order_focus = None
         turn.products, turn.cite_products = fit, fit
         lead = relative_text("relative_intro", lang, need=need.describe(lang), **values)
@@ -574,7 +731,14 @@ class ShoppingStages:
         return [p for p in self.catalog.products if p.product_id in related]
 
     def _shopping(
-        self, turn: Turn, body: str, qvec: np.ndarray, best_policy: float, forced: bool = False, request: bool = False
+        self,
+        turn: Turn,
+        body: str,
+        qvec: np.ndarray,
+        best_policy: float,
+        forced: bool = False,
+        request: bool = False,
+        policies: Sequence[Passage] = (),
     ) -> Composed | None:
         st = turn.state
         if forced and not request and not cue.is_shopping(body) and st.need is None:
@@ -594,7 +758,12 @@ class ShoppingStages:
         # A thing the catalog lacks is a service question only when it is worded as one ("a loyalty
         # program") or a policy passage is close to the message: the intent of the nearest past
         # conversations alone ("do you sell bicycles?" reads like "place an order") is no answer.
-        service = missing is not None and (best_policy >= self.cfg.min_relevance or cue.is_service_topic(missing))
+        # A close policy passage makes it one only when it names the thing: "do you sell gift cards?" is
+        # answered by the FAQ on gift cards, "do you sell sunglasses?" not by the returns section.
+        service = missing is not None and (
+            cue.is_service_topic(missing)
+            or (best_policy >= self.cfg.min_relevance and self._policy_names(missing, policies))
+        )
         if not forced and (vague or service):
             # "I need a refund", "do you have a loyalty program?": the shopping wording was a
             # service question; the need stays as it was.
@@ -684,6 +853,9 @@ class ShoppingStages:
             if typed_gloss:
                 grams |= set(tokenize(" ".join(gloss(wanted))))
             matches = [m for m in matches if grams & (m.product.words | m.product.extra)]
+            end = self._end_of_range(turn, need, previous, shown, relative, pool) if refining and not matches else None
+            if end is not None:
+                return end
             if not matches and missing is None:
                 st.need = previous
                 turn.confidence = 0.0
@@ -707,7 +879,8 @@ class ShoppingStages:
             matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
             # "The closest we have:" only when something follows it.
             carried = say("not_carried", lang, noun=plural(missing, lang))
-            lead = joined([carried, *([say("closest", lang)] if matches else [])], lang)
+            # Nothing close: what the shop does sell ("We sell camping gear, footwear and kitchen.").
+            lead = joined([carried, say("closest", lang) if matches else self._kinds_sold(lang)], lang)
             st.need = None
             turn.shopping = False
         elif not matches:
@@ -722,15 +895,19 @@ class ShoppingStages:
             matches = (
                 within[:k] or self.catalog.search(need_vec, candidates=pool)[:1] or self.catalog.search(need_vec)[:1]
             )
-            if refining:
-                # "anything cheaper?" after the only tent: no cheaper tent, and no chair or backpack instead.
+            if refining or audience:
+                # "anything cheaper?" after the only tent: no cheaper tent, and no chair or backpack instead;
+                # nothing for kids: no product that is not for them.
                 matches = []
+                end = self._end_of_range(turn, need, previous, shown, relative, pool) if refining else None
+                if end is not None:
+                    return end
             closest = [say("closest", lang)] if matches else []
             lead = joined([say("no_match", lang, need=need.describe(lang)), *closest], lang)
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
-        st.shown = [p.product_id for p in chosen]
+        st.shown, st.focus_answered = [p.product_id for p in chosen], False
         st.shown_orders, st.order_focus = [], None  # "the first one" now means a product
         st.variant_choice = {}
         st.focus = chosen[0].product_id

@@ -85,6 +85,9 @@ class ConversationState(_Model):
     need: Need | None = None
     shown: list[str] = Field(default_factory=list)  # products the last shopping reply listed, in order
     focus: str | None = None  # the product the conversation is about now
+    # The last product reply answered a question about the product in focus alone ("are they
+    # waterproof?" after a list): "what sizes?" next is about it, not about the list.
+    focus_answered: bool = False
     # The variant options the last answer about the product in focus was limited to ("size 10,
     # waterproof"), so "price?" next is that variant's price.
     variant_choice: dict[str, str] = Field(default_factory=dict)

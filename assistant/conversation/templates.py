@@ -169,6 +169,34 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "The closest we have:",
         "zh": "最接近的商品：",
     },
+    "catalog_kinds": {
+        "en": "We sell these kinds of products:",
+        "zh": "我们销售以下几类商品：",
+    },
+    "catalog_kind": {
+        "en": "**{kind}**: {count} products, such as the {example}",
+        "zh": "**{kind}**：{count} 件商品，例如 {example}",
+    },
+    "catalog_kinds_outro": {
+        "en": "Tell me what you need it for, or a budget, and I'll suggest a few.",
+        "zh": "告诉我您的用途或预算，我可以为您推荐几款。",
+    },
+    "only_one": {
+        "en": "The **{name}** ({price}) is the only one of our {kind}.",
+        "zh": "**{name}**（{price}）是我们唯一的{kind}，没有其他同类商品。",
+    },
+    "lowest_priced": {
+        "en": "The **{name}** ({price}) is the lowest-priced of our {kind}; there is nothing cheaper of the kind.",
+        "zh": "**{name}**（{price}）已经是我们价格最低的{kind}，没有更便宜的同类商品。",
+    },
+    "highest_priced": {
+        "en": "The **{name}** ({price}) is the highest-priced of our {kind}; there is nothing pricier of the kind.",
+        "zh": "**{name}**（{price}）已经是我们价格最高的{kind}。",
+    },
+    "we_carry": {
+        "en": "We sell {kinds}.",
+        "zh": "我们销售{kinds}。",
+    },
     "not_carried": {
         "en": "We don't carry {noun}.",
         "zh": "我们目前不销售{noun}。",

@@ -88,6 +88,8 @@ _SHOPPING = re.compile(
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
     r"gift (for|idea)|(what|how) about (a|an|some|something|anything)|"
+    # "anything under 20 dollars?", "everything below $30": a budget asks for products of any kind.
+    r"(any|some|every)thing (good |nice )?(for|under|below|less than|between|around|within)|"
     r"(what'?s|what is|what are|which is|which are) (a |an |the |some )?(good|best|decent|great) "
     r"(?!way|time|method)\w+|"
     r"(the|your|a) (cheapest|least expensive|most expensive|priciest|lowest[- ]priced))\b"
@@ -221,6 +223,8 @@ _GENERIC_NOUNS = frozenset(
         "presents",
         "something",
         "anything",
+        "everything",
+        "whatever",
         "thing",
         "things",
         "item",
@@ -724,10 +728,74 @@ def extract_need_phrase(text: str) -> NeedPhrase:
 def _item_words(item: str) -> NeedPhrase:
     """The head noun and the words before it of an item as worded ("a warm jacket": jacket, [warm])."""
     words = [w for w in re.findall(r"[a-z][a-z'-]*", item) if w not in _DETERMINERS and w not in STOPWORDS]
-    words = [w for w in words if w not in ("something", "anything", "like", "want", "need", "get", "buy")] or [
-        w for w in re.findall(r"[a-z][a-z'-]*", item) if w in _GENERIC_NOUNS
-    ]
+    words = [
+        w for w in words if w not in ("something", "anything", "everything", "like", "want", "need", "get", "buy")
+    ] or [w for w in re.findall(r"[a-z][a-z'-]*", item) if w in _GENERIC_NOUNS]
     return NeedPhrase(words[-1] if words else None, words[:-1])
+
+
+# "what do you sell?", "what kind of products do you carry?", "你们卖什么？": the shop's range as a whole.
+_RANGE_Q = re.compile(
+    r"^\s*(?:(?:so|ok(?:ay)?|and|hi|hello|hey)[,!.]?\s+)*(?:what|which)\s+"
+    r"(?:(?:kinds?|types?|sorts?|categories)\s+of\s+)?(?:(?:products?|things|stuff|items|goods|merchandise)\s+)?"
+    r"(?:do|does|can)\s+(?:you|y'all|your (?:shop|store)|i)\s+(?:guys\s+)?(?:sell|carry|stock|offer|have|buy)"
+    r"(?:\s+(?:here|in (?:your|the) (?:shop|store)|at all))?\s*[?.!]*\s*$"
+    r"|^\s*(?:你们|你们店|店里|这里)?(?:都|主要)?(?:卖|有|销售)(?:些|哪些)?(?:什么|哪些)(?:东西|商品|产品)?(?:呢|啊|呀)?\s*[？?]?\s*$",
+    re.I,
+)
+
+
+def asks_range(text: str) -> bool:
+    """The customer asks what the shop sells as a whole, naming no kind of product or budget.
+
+    Example:
+        >>> asks_range("what do you sell?"), asks_range("What kind of products do you carry?")
+        (True, True)
+        >>> asks_range("你们卖什么？")
+        True
+        >>> asks_range("what tents do you sell?"), asks_range("what do you have under $50?")
+        (False, False)
+    """
+    return bool(_RANGE_Q.match(text))
+
+
+# "how much with shipping?", "what's the total including delivery?", "含运费多少钱？": a price together with a fee.
+_WITH_FEE = re.compile(
+    r"\b(?:with|plus|including|incl\.?|included|and|after|\+)\s+(?:the\s+)?(shipping|delivery|postage|tax(?:es)?)\b"
+    r"|(?:含|加上?|包括|算上)(运费|邮费|税费?)",
+    re.I,
+)
+
+
+def fee_asked(text: str) -> str | None:
+    """The fee a price question adds ("how much with shipping?" -> "shipping"), else None.
+
+    Example:
+        >>> fee_asked("how much with shipping?"), fee_asked("含运费多少钱？"), fee_asked("how much is shipping?")
+        ('shipping', '运费', None)
+    """
+    m = _WITH_FEE.search(text)
+    if m is None or not (_PRICE_QUESTION.search(text) or re.search(r"\btotal\b|一共|总共", text, re.I)):
+        return None
+    return next(g for g in m.groups() if g).lower()
+
+
+# Whom a request is for ("anything for kids?"): people or animals, not a use ("for hiking").
+_AUDIENCE = re.compile(
+    r"(?:kids?|kiddos?|child(?:ren)?|bab(?:y|ies)|infants?|toddlers?|teens?|teenagers?|boys?|girls?|"
+    r"dogs?|puppy|puppies|cats?|kittens?|pets?)|小孩|孩子|儿童|宝宝|婴儿|宠物|狗|猫",
+    re.I,
+)
+
+
+def is_audience(word: str) -> bool:
+    """The word names whom a product is for, when it is not everyone: children, babies, pets.
+
+    Example:
+        >>> is_audience("kids"), is_audience("hiking"), is_audience("儿童")
+        (True, False, True)
+    """
+    return bool(_AUDIENCE.fullmatch(word.strip()))
 
 
 def is_generic_noun(word: str | None) -> bool:
