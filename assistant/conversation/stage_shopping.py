@@ -338,8 +338,11 @@ class ShoppingStages:
         turn.shopping = turn.state.need is not None
         where = {"product_id": product.product_id}
         qa = [p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") == "qa"]
+        # "防水吗？" of a product written in English: its shopping words in English ("waterproof") find the sentence
+        english = gloss(body) if has_cjk(body) and not has_cjk(product.name) and not cue.asks_opinion(body) else []
+        asked = " ".join(english) or body
         composed = self.composer.product_answer(
-            body,
+            asked,
             product,
             qa,
             [],

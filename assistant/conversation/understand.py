@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from assistant.conversation.glossary import ZH_EN
 from assistant.retrieval.text import STOPWORDS, has_cjk
 
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
@@ -680,6 +681,10 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         ('bag', ['tent'])
         >>> extract_need_phrase("a gift for my dad, he loves cooking")
         NeedPhrase(noun='gift', attributes=[], uses=['cooking'])
+        >>> extract_need_phrase("我想买一双徒步鞋")
+        NeedPhrase(noun='徒步鞋', attributes=[], uses=[])
+        >>> extract_need_phrase("something for cold nights?")
+        NeedPhrase(noun='something', attributes=[], uses=['cold', 'nights'])
     """
     text = strip_price(text)
     if has_cjk(text):
@@ -701,7 +706,11 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         if "的" in phrase:
             attrs, noun = phrase.rsplit("的", 1)
             return NeedPhrase(noun or None, [a for a in attrs.split("的") if a])
-        return NeedPhrase(phrase[-2:] if len(phrase) >= 2 else phrase or None, [phrase[:-2]] if len(phrase) > 2 else [])
+        # The longest shopping word the phrase ends with ("徒步鞋", not "步鞋"), else its last two characters.
+        size = max((len(k) for k in ZH_EN if len(k) > 2 and phrase.endswith(k)), default=2)
+        return NeedPhrase(
+            phrase[-size:] if len(phrase) >= size else phrase or None, [phrase[:-size]] if len(phrase) > size else []
+        )
     low = text.lower()
     m = _SHOPPING.search(low)
     tail = low[m.end() :] if m else low
@@ -714,6 +723,9 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     if m and re.fullmatch(r"gift (?:for|idea)", m.group(0)):
         # "a gift for my dad, he loves cooking": the item is a gift; what he loves says what it is for.
         item, use = "gift", tail
+    elif m and re.search(r"thing (?:good |nice )?for$", m.group(0)):
+        # "something for cold nights?": what follows "for" is what it is for, not a kind of product
+        item, use = "something", tail
     if not m and not use and " to " in item:
         item = item.split(" to ")[0]
     # "a tent or a sleeping bag": the last item is the head, its words before it the attributes (as
