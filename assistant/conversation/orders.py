@@ -64,6 +64,12 @@ _OWN_THINGS = re.compile(
     r"|我(?:买|订)?的东西",
     re.IGNORECASE,
 )
+# "I need help with an order", "there's a problem with my order": one of their orders, not yet which.
+_HELP_WITH_ORDER = re.compile(
+    r"\b(?:help|problems?|issues?|trouble|questions?) (?:with|about|regarding) (?:my|an|our|one of my) "
+    r"(?:recent |last |latest )?(?:orders?|purchases?|packages?|deliver(?:y|ies))\b",
+    re.IGNORECASE,
+)
 _STATUS_INTENTS = ("order_status", "track_order", "delivery_period")
 _ACTION_INTENTS: dict[str, OrderAction] = {
     "cancel_order": "cancel",
@@ -397,6 +403,8 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
         return OrderRequest("status", None, ids)
     if _OWN_THINGS.search(text) and _STATUS_CUES.search(text):
         return OrderRequest("status", None, ids)  # "where's my stuff?"
+    if _HELP_WITH_ORDER.search(text):
+        return OrderRequest("status", None, ids)  # their orders first, then what the problem is
     return None
 
 

@@ -404,6 +404,15 @@ _SEND_BACK = re.compile(
 _ZH_HOURS = re.compile(r"几点(?:上班|下班|开门|关门|营业)|(?:上班|营业|工作|客服)时间|什么时候(?:上班|营业|开门)")
 
 
+# A refund waited for ("still no refund", "where is my refund?") asks when refunds are issued and arrive.
+_REFUND_WAIT = re.compile(
+    r"\b(?:still )?no refund|\b(?:haven'?t|have not|didn'?t|did not|never) (?:got(?:ten)?|received|seen) "
+    r"(?:my|the|a|any) refund|\bwhere(?:'s| is) (?:my|the) refund|\brefund (?:hasn'?t|has not|didn'?t|did not|never) "
+    r"(?:come|arrived|shown up|appeared|gone through)|还没(?:有)?(?:收到)?退款|退款(?:还没|没)到",
+    re.I,
+)
+
+
 def service_wording(text: str) -> str:
     """``text`` with everyday wording of a service in the word a shop's policy uses, for finding and
     quoting the policy's section ("send it back" is a return, not shipping).
@@ -417,6 +426,8 @@ def service_wording(text: str) -> str:
         '你们几点上班？ 服务时间'
     """
     text = _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
+    if _REFUND_WAIT.search(text):
+        text = f"{text} {'退款 多久 到账' if has_cjk(text) else 'how long until the refund is issued'}"
     return f"{text} 服务时间" if _ZH_HOURS.search(text) else text
 
 
