@@ -470,6 +470,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
+        if product is None and cue.is_policy_topic(query) and not wanted:
+            # "what's the warranty on printers?" with no section on warranties: not a list of printers
+            turn.confidence = 0.0
+            st.handoff_offered = True
+            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
         # Nothing in the policy: a product word still makes it a catalog question.
         sims = self.catalog.similarity(qvec)
         if len(sims) and float(sims.max()) >= self.cfg.min_relevance:

@@ -471,6 +471,29 @@ def _without_budget_zh(text: str) -> str:
     return _BUDGET_LEFT.sub("", strip_price(text)) if parse_price(text) is not None else text
 
 
+# The shop's policies, never its products: "what's the warranty on printers?", "do you price match?" ask
+# the policy (or a person) even when no section answers; they are not requests for printers.
+_POLICY_TOPIC = re.compile(
+    r"\b(?:warrant(?:y|ies)|guarantee|price[- ]?match(?:ing)?|match (?:the |a |their )?prices?|refunds?|"
+    r"return (?:policy|window|label|shipping)|shipping (?:cost|fee|policy|time)s?|delivery (?:time|fee|cost)s?|"
+    r"invoices?|receipts?|password|charged twice|double charged|promo codes?|discount codes?|coupons?)\b"
+    r"|保修|质保|保价|发票|退款|优惠码|折扣码",
+    re.I,
+)
+
+
+def is_policy_topic(text: str) -> bool:
+    """The message asks about one of the shop's policies (warranty, price matching, refunds…), not for a product.
+
+    Example:
+        >>> is_policy_topic("what's the warranty on printers?"), is_policy_topic("do you price match?")
+        (True, True)
+        >>> is_policy_topic("do you have printers?"), is_policy_topic("any paper under $20?")
+        (False, False)
+    """
+    return bool(_POLICY_TOPIC.search(text))
+
+
 def is_service_topic(text: str) -> bool:
     """The message is about the shop's service or products (it names an order, a refund, delivery…).
 
