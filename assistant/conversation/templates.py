@@ -243,12 +243,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "我们的商品目录没有列出这些商品的价格，所以无法按价格比较。",
     },
     "only_choice": {
-        "en": "The **{name}** is the only {need} we have, so it's the one to get. Here's what it offers:",
-        "zh": "{need}我们只有 **{name}** 这一款，就选它吧。它的情况：",
+        "en": "The **{name}** is the only match for “{need}” in our catalog. Here's what it offers:",
+        "zh": "{need}我们只有 **{name}** 这一款。它的情况：",
     },
     "only_choice_plain": {
-        "en": "The **{name}** is the only product we've looked at, so it's the one I'd suggest. Here's what it offers:",
-        "zh": "目前只看了 **{name}** 这一款，我推荐它。它的情况：",
+        "en": "The **{name}** is the only product we've looked at so far. Here's what it offers:",
+        "zh": "目前只看了 **{name}** 这一款。它的情况：",
     },
     "overview_intro": {
         "en": "Here's what our catalog says about the **{name}**:",
