@@ -470,11 +470,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
-        if product is None and cue.is_policy_topic(query) and not wanted:
+        if cue.is_policy_topic(query) and not wanted:
             # "what's the warranty on printers?" with no section on warranties: not a list of printers
-            turn.confidence = 0.0
-            st.handoff_offered = True
-            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
+            return self._unanswered(turn)
         # Nothing in the policy: a product word still makes it a catalog question.
         sims = self.catalog.similarity(qvec)
         if len(sims) and float(sims.max()) >= self.cfg.min_relevance:
@@ -490,9 +488,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # language), or a follow-up of one ("what can you do about it?" after a fault report):
             # say so and offer a person ("yes" hands over), never "I can only help with questions
             # about our shop".
-            turn.confidence = 0.0
-            st.handoff_offered = True
-            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
+            return self._unanswered(turn)
         focus = self.catalog.get(st.focus) if follow_up and st.focus and has_cjk(body) else None
         if focus is not None and (cue.has_reference(body) or self._shares_words(body, focus)):
             # A short Chinese question right after a product was shown, with a word of its text
@@ -610,16 +606,22 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         words = {w for t in topic for w in tokenize(t.replace("_", " "))}
         return bool(words) and not any(words & set(tokenize(p.text)) for p in shop_text)
 
+    @staticmethod
+    def _unanswered(turn: Turn) -> Composed:
+        """The shop's knowledge does not answer this question for the shop: say so and offer a person
+        ("yes" hands over), never "I can only help with questions about our shop"."""
+        turn.confidence = 0.0
+        turn.state.handoff_offered = True
+        return Composed(say("unanswered", turn.language), meta={"basis": "none"})
+
     def _service_answer(self, turn: Turn, body: str, policies: list[Passage], best_policy: float) -> Composed:
         st = turn.state
         follow_up = self._continues_topic(body, False) and bool(st.topic)
         if not follow_up and self._policy_off_topic(turn, policies):
             # The shop's policy does not cover this: say so and offer a person ("yes" hands over).
-            turn.confidence = 0.0
             turn.shopping = False
             st.topic = body
-            st.handoff_offered = True
-            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
+            return self._unanswered(turn)
         slots = None
         if turn.verified_id and any(p.collection == "answers" for p in policies):
             from assistant.conversation.slots import verified_slot_values
