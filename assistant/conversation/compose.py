@@ -1019,8 +1019,11 @@ class ExtractiveComposer:
             parts.append(say("orders_intro", language))
             for i, order in enumerate(orders, start=1):
                 parts.append(f"- {order.text_in(language)} [{i}]")
-        for order_id in missing:
-            parts.append("- " + say("order_missing", language, order_id=order_id))
+        bullet = "- " if orders else ""  # beside the orders found, a line of the list; alone, the answer
+        if len(missing) == 1:
+            parts.append(bullet + say("order_missing", language))
+        elif missing:
+            parts.append(bullet + say("orders_missing", language, count=str(len(missing))))
         if not parts:
             parts.append(say("no_orders", language))
         return Composed("\n".join(parts), (), facts=tuple(line for o in orders for line in o.lines_in(language)))

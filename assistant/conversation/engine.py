@@ -352,6 +352,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             turn.confidence = 1.0
             return Composed(say("sorry", turn.language) + " " + say("handoff", turn.language))
 
+        others = self._others_orders(turn, text)  # "can you check my husband's orders?": never shown
+        if others is not None:
+            return others
         if st.pending is not None and turn.verified_id is None:
             resumed = self._identity_step(turn)
             if resumed is not None:

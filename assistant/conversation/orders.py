@@ -189,6 +189,18 @@ def identity_failed(methods: Sequence[str], language: str = "en") -> str:
     return f"I'm sorry, I couldn't match those details to an account. Please check them and send {', or '.join(ways)}."
 
 
+def identity_name_only(methods: Sequence[str], language: str = "en") -> str:
+    """What the assistant asks after a name alone: the zip code that completes it, or the email instead
+    where the policy accepts one. The same whether or not a customer has that name."""
+    lang = "zh" if language == "zh" else "en"
+    email = "email" in methods
+    if lang == "zh":
+        other = "（或改为提供订单上的**电子邮箱**）" if email else ""
+        return f"谢谢。为确认是您本人，还需要订单地址的**邮编**{other}。"
+    other = " (or send the **email address** on the order instead)" if email else ""
+    return f"Thanks. To confirm it's you I also need the **zip code** of the order's address{other}."
+
+
 def identity_message(check: IdentityCheck, language: str = "en") -> str | None:
     """The customer-facing sentence for an ambiguous or throttled check (None for other outcomes)."""
     table = IDENTITY_MESSAGES.get(check.status)
@@ -340,6 +352,103 @@ _WANTS = re.compile(
     r"|\bplease\s+(?:cancel|return|exchange|change|update|refund)\b|我要|我想(?!知道|问|了解)|请帮我|帮我|麻烦",
     re.IGNORECASE,
 )
+
+
+# Someone else's orders or account: "my husband's order", "his orders", "the orders of my wife",
+# "我老公的订单". Only the account holder sees an order; a relative or a friend asking is refused.
+_OTHERS = (
+    r"husband|wife|spouse|partner|boyfriend|girlfriend|fianc[eé]e?|son|daughter|kid|child|mom|mum|mother|dad|"
+    r"father|parent|brother|sister|friend|boss|colleague|co-?worker|neighbou?r|roommate|flatmate|"
+    r"grandma|grandpa|grandmother|grandfather|aunt|uncle|cousin|client|employer"
+)
+_THEIR_THINGS = r"(?:orders?|account|package|parcel|purchases?|delivery|tracking|email|address|details)"
+_THIRD_PARTY = re.compile(
+    rf"\b(?:my|our)\s+(?:{_OTHERS})(?:'s|’s|s')\s+(?:[\w-]+\s+){{0,2}}?{_THEIR_THINGS}\b"
+    rf"|\b(?:someone|somebody|another (?:person|customer)|other (?:people|customers))(?: else)?(?:'s|’s|s')\s+"
+    rf"{_THEIR_THINGS}\b"
+    rf"|\b{_THEIR_THINGS}\s+(?:of|belonging to)\s+(?:my|our)\s+(?:{_OTHERS})\b"
+    rf"|\b(?:his|her)\s+(?:orders?|account|packages?|parcels?|purchases?|tracking)\b"
+    rf"|\bI(?:'m|’m| am)\s+(?:his|her|their)\s+(?:{_OTHERS})\b"
+    r"|我(?:的)?(?:老公|老婆|丈夫|妻子|先生|太太|爱人|对象|男朋友|女朋友|儿子|女儿|孩子|妈妈|母亲|爸爸|父亲|朋友|"
+    r"哥哥|姐姐|弟弟|妹妹|同事|老板|邻居|室友)的(?:订单|账户|账号|包裹|快递|邮箱|地址)"
+    r"|(?:别人|他人|其他人|其他客户|他|她)的(?:订单|账户|账号|包裹|快递)",
+    re.IGNORECASE,
+)
+# "It's my wife's order, placed under my email": the customer's own account after all.
+_UNDER_MINE = re.compile(
+    r"\b(?:under|on|with|from|through)\s+my\s+(?:own\s+)?(?:email|name|account)\b|\bI\s+(?:placed|ordered|bought|paid)\b"
+    r"|用我的(?:邮箱|账户|账号|名字)|我(?:下的单|下单|买的|付的)",
+    re.IGNORECASE,
+)
+
+
+def asks_for_others_orders(text: str) -> bool:
+    """The customer asks about someone else's orders or account (a spouse's, a friend's).
+
+    Example:
+        >>> asks_for_others_orders("can you check my husband's orders?"), asks_for_others_orders("查一下我老公的订单")
+        (True, True)
+        >>> asks_for_others_orders("it's my wife's order but I placed it with my email")
+        False
+        >>> asks_for_others_orders("I bought a gift for my wife, can she return it?")
+        False
+    """
+    return bool(_THIRD_PARTY.search(text)) and not _UNDER_MINE.search(text)
+
+
+# A name given on its own while the assistant waits for identity details ("it's for Ivan Santos",
+# "my name is ivan santos", "我叫张伟"): the first half of a name-plus-zip claim.
+_NAME_INTRO = re.compile(
+    r"^\s*(?:hi|hello|hey|ok|okay|sure|yes)?[,!.\s]*"
+    r"(?:(?P<said>my name is|my name's|name is|name:|the name is|the name's)\s+"
+    r"(?P<any>[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){1,3})"
+    r"|(?i:i'm|i am|it's|it is|this is|it's for|it is for|the order is for|it's under|under)?\s*"
+    r"(?P<cap>(?:[A-Z][a-z'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’-]+|[A-Z]\.)){1,3}))\s*[.!]?\s*$"
+    r"|^\s*(?:我叫|我的名字(?:是|叫)|名字(?:是|叫)|姓名[:：]?\s*)(?P<zh>[\u4e00-\u9fff]{2,4})[。！.!]?\s*$"
+)
+
+
+# Capitalised words that make a phrase, not a name ("Thank You", "No Thanks", "Good Morning").
+_NOT_NAMES = frozenset(
+    (  # noqa: SIM905 (a word list reads best as words)
+        "thank thanks you no yes ok okay please sure great hello hi hey good morning afternoon evening fine never "
+        "mind sorry help order orders cancel return refund the my it is what why how when where who not all right "
+        "sounds perfect cool awesome nice bye goodbye later"
+    ).split()
+)
+
+
+def stated_name(text: str) -> str:
+    """The name a message states on its own, else "" (read from its form, never from the shop's
+    customers, so the reply cannot tell whether such a customer exists).
+
+    Example:
+        >>> stated_name("it's for Ivan Santos"), stated_name("my name is ivan santos"), stated_name("我叫张伟")
+        ('Ivan Santos', 'ivan santos', '张伟')
+        >>> stated_name("yes please"), stated_name("Where is it?")
+        ('', '')
+    """
+    m = _NAME_INTRO.match(text)
+    if not m:
+        return ""
+    name = (m.group("any") or m.group("cap") or m.group("zh") or "").strip()
+    return "" if _NOT_NAMES & set(name.lower().replace("’", "'").split()) else name
+
+
+_ACCOUNT_WORDS = re.compile(
+    r"\b(?:account|email|address|profile|details|tracking)\b|账户|账号|邮箱|地址", re.IGNORECASE
+)
+
+
+def mentions_account(text: str) -> bool:
+    """Whether the message names an email address, a zip code, an order or an account: what a claim on
+    another account carries ("the orders of ivan@example.com", "Ivan Santos's account").
+
+    Example:
+        >>> mentions_account("check the orders of Ivan Santos"), mentions_account("is it waterproof?")
+        (True, False)
+    """
+    return bool(EMAIL.search(text) or ZIP.search(text) or _ANY_ORDER.search(text) or _ACCOUNT_WORDS.search(text))
 
 
 def mentions_own_order(text: str) -> bool:
@@ -590,6 +699,24 @@ class OrderDesk:
         with self.db.session() as s:
             named = {" ".join(n.lower().split()) for (n,) in s.execute(select(Customer.name)) if _names_in(n, low)}
         return named.pop() if len(named) == 1 else ""
+
+    def claims_other(self, customer_id: str, text: str) -> bool:
+        """Whether ``text`` names another account than the verified ``customer_id``'s: an email
+        address not on that account, or another customer's full name on file ("check the orders of
+        ivan@example.com"). The reply is the same whether or not that account exists."""
+        emails = {e.lower() for e in EMAIL.findall(text)}
+        by_name = "name_zip" in self.methods
+        if not emails and not by_name:
+            return False
+        with self.db.session() as s:
+            own = s.get(Customer, customer_id)
+            if own is None:
+                return False
+            own_email, own_name = (own.email or "").lower(), " ".join((own.name or "").lower().split())
+        if emails - {own_email}:
+            return True
+        named = self.name_claim(text) if by_name else ""
+        return bool(named) and named != own_name
 
     def identity_attempted(self, text: str) -> bool:
         """Whether ``text`` makes an identity claim of a kind the policy accepts."""

@@ -15,10 +15,14 @@ from assistant.conversation.orders import (
     OrderDesk,
     OrderFacts,
     OrderRequest,
+    asks_for_others_orders,
     asks_when_ships,
     identity_failed,
     identity_message,
+    identity_name_only,
     identity_request,
+    mentions_account,
+    stated_name,
     status_in,
 )
 from assistant.conversation.profile import asks_profile, asks_profile_change, cannot_change, profile_of, profile_text
@@ -85,6 +89,13 @@ class OrderStages:
             composed = self._order_turn(turn, resumed, turn.text)
             prefix = say("verified", turn.language)
             return Composed(prefix + "\n" + composed.text, composed.used, composed.facts, composed.meta)
+        name = stated_name(turn.text) if not check.attempted and "name_zip" in self.orders.methods else ""
+        if name:
+            # "it's for Ivan Santos": half of a name-plus-zip claim; the zip is asked for, whoever has that name.
+            pending.claim = name
+            turn.needs_identity = True
+            turn.confidence = 1.0
+            return Composed(identity_name_only(self.orders.methods, turn.language), meta={"basis": "identity"})
         if check.attempted:
             pending.claim = self.orders.partial_claim(claim)
             turn.needs_identity = True
@@ -94,6 +105,27 @@ class OrderStages:
             message = identity_message(check, turn.language) or identity_failed(self.orders.methods, turn.language)
             return Composed(message, meta={"basis": "identity"})
         return None
+
+    def _others_orders(self, turn: Turn, text: str) -> Composed | None:
+        """ "Can you check my husband's orders?", or a verified customer naming another account's email
+        or name ("and the orders of ivan@example.com?"): refused, with the same words whether or not that
+        account exists; nothing is looked up or shown. None for other messages."""
+        verified = turn.verified_id
+        # "Change the email on my account to maya@example.org" names a new address of their own.
+        own_change = asks_profile_change(text, after_profile=turn.state.about_profile)
+        other = asks_for_others_orders(text) or (
+            verified is not None
+            and not own_change
+            and mentions_account(text)
+            and self.orders.claims_other(verified, text)
+        )
+        if not other:
+            return None
+        turn.shopping = False
+        turn.confidence = 1.0
+        audit.info(json.dumps({"event": "others_orders_refused", "conversation_id": turn.conversation_id}))
+        key = "others_orders_verified" if verified is not None else "others_orders"
+        return Composed(say(key, turn.language), meta={"basis": "identity"})
 
     def _order_request(self, turn: Turn, request: OrderRequest, body: str) -> Composed:
         turn.shopping = False

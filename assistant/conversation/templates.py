@@ -153,9 +153,27 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Here are the details I found on your account:",
         "zh": "以下是您账户中的订单信息：",
     },
+    # The number is not echoed: the output guard hides another customer's order number, so an echo would
+    # tell a real number ("[order number hidden]") from a mistyped one.
     "order_missing": {
-        "en": "I couldn't find an order {order_id} on your account. Please check the number.",
-        "zh": "您的账户中没有找到订单 {order_id}，请核对订单号。",
+        "en": "I couldn't find the order number you gave on your account. Please check it.",
+        "zh": "您的账户中没有找到您提供的订单号，请核对。",
+    },
+    "orders_missing": {
+        "en": "I couldn't find {count} of the order numbers you gave on your account. Please check them.",
+        "zh": "您提供的订单号中有 {count} 个在您的账户中没有找到，请核对。",
+    },
+    "others_orders": {
+        "en": "I'm sorry, I can only share an order's or an account's details with the customer it belongs to. "
+        "If it's someone else's order, they can contact us and confirm who they are themselves.",
+        "zh": "抱歉，订单和账户信息只能提供给账户本人。如果是别人的订单，请让本人联系我们并确认身份。",
+    },
+    "others_orders_verified": {
+        "en": "I'm sorry, this conversation is verified for one account, and I can only share that account's "
+        "orders and details. If it's someone else's order, they can contact us and confirm who they are "
+        "themselves; for another account of your own, please start a new chat and confirm who you are there.",
+        "zh": "抱歉，本次对话已验证的是一个账户，我只能提供该账户的订单和信息。如果是别人的订单，请让本人联系我们"
+        "并确认身份；如果是您的另一个账户，请开始新的对话并在其中确认身份。",
     },
     "no_orders": {
         "en": "I couldn't find any orders on your account.",

@@ -46,7 +46,8 @@ def test_order_status_only_after_identification(bot: Assistant) -> None:
     # #JP1001 belongs to another customer: Maya must not learn anything about it.
     r3 = bot.send(cid, "Maya Okafor 97214")
     # Not on her account; the output guard also masks another customer's order number.
-    assert "couldn't find an order" in r3.text and "#JP1001" not in r3.text
+    assert "couldn't find the order number you gave" in r3.text and "#JP1001" not in r3.text
+    assert "hidden" not in r3.text  # nothing tells a real number of someone else's from a mistyped one
     assert "1ZABBVAN0323201098" not in r3.text and "Oakland" not in r3.text
     r4 = bot.send(cid, "ok, where is my latest order then?")
     assert r4.citations and r4.citations[0].collection == "orders"
