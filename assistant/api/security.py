@@ -4,8 +4,9 @@
 
 - **client address**: the TCP peer, unless the peer is one of ``security.trusted_proxies`` (addresses
   or CIDRs), in which case the right-most hop of its ``X-Forwarded-For`` or RFC 7239 ``Forwarded`` header
-  (``security.proxy_client_header``) that is not itself a trusted proxy; a malformed ``Forwarded`` is
-  ignored with a warning (the client is then the proxy).
+  (``security.proxy_client_header``) that is not itself a trusted proxy; a malformed ``Forwarded``, or an
+  ``X-Forwarded-For`` with an entry that is no IP address, is ignored with a warning (the client is then
+  the proxy).
   The result replaces ``request.client`` for every route (sign-in throttle, identity checks, logs) and
   is put in :data:`assistant.security.identity.client_address`. ``X-Forwarded-For`` from anyone else
   is ignored; when a server in front of this one already rewrote the peer from that header (uvicorn's
@@ -48,7 +49,13 @@ from fastapi.responses import JSONResponse
 
 from assistant.config import Settings
 from assistant.security.identity import client_address
-from assistant.security.proxies import FORWARD_HEADERS, MalformedForwarded, forwarded_for, forwarding_watch_for
+from assistant.security.proxies import (
+    FORWARD_HEADERS,
+    MalformedForwarded,
+    forwarded_for,
+    forwarding_watch_for,
+    x_forwarded_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +129,11 @@ def _hops(scope: Scope, header: str) -> list[str] | None:
         value = _joined(scope, b"x-forwarded-for")
         if value is None:
             return None
-        return [h.strip() for h in value.split(",") if h.strip()]
+        try:
+            return x_forwarded_for(value)
+        except MalformedForwarded as exc:
+            malformed_forwarding("X-Forwarded-For", value, str(exc))
+            return None
     value = _joined(scope, b"forwarded")
     if value is None:
         return None

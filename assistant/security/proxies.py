@@ -252,3 +252,44 @@ def forwarded_for(header: str) -> list[str]:
             i = _skip_spaces(text, i + 1)
         if i == len(text):
             return hops
+
+
+def x_forwarded_for(header: str) -> list[str]:
+    """The client hops of an ``X-Forwarded-For`` header, first hop first, each an IP address: IPv4 (with or
+    without a port), IPv6 bare or in brackets (with or without a port), an IPv4-mapped IPv6 as IPv4; or
+    ``unknown``, which some proxies write; empty entries are skipped. Raises :class:`MalformedForwarded`
+    naming the first entry that is none of these, so a client key is never a string a client made up.
+
+    Example:
+        >>> x_forwarded_for("203.0.113.5, 2001:db8::1, [2001:db8::2]:443, 198.51.100.7:8080")
+        ['203.0.113.5', '2001:db8::1', '2001:db8::2', '198.51.100.7']
+        >>> try:
+        ...     x_forwarded_for("203.0.113.5, evil")
+        ... except MalformedForwarded as exc:
+        ...     print(exc)
+        entry 2 is not an IP address: 'evil'
+    """
+    hops: list[str] = []
+    for n, raw in enumerate(header.split(","), start=1):
+        entry = raw.strip()
+        if not entry:
+            continue
+        if entry.lower() == "unknown":
+            hops.append("unknown")
+            continue
+        host = entry
+        if entry.startswith("[") and "]" in entry:
+            host, _, port = entry[1:].partition("]")
+            if port and not (port[0] == ":" and port[1:].isdigit() and len(port) <= 6):
+                raise MalformedForwarded(f"entry {n} has a bad port: {entry!r}")
+        elif entry.count(":") == 1:  # IPv4 with a port
+            host, _, port = entry.partition(":")
+            if not (port.isdigit() and 0 < len(port) <= 5):
+                raise MalformedForwarded(f"entry {n} has a bad port: {entry!r}")
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            raise MalformedForwarded(f"entry {n} is not an IP address: {entry[:60]!r}") from None
+        mapped = ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) else None
+        hops.append(str(mapped or ip))
+    return hops

@@ -180,6 +180,43 @@ def test_a_malformed_forwarded_is_ignored_with_a_warning(value: str, caplog: pyt
     assert "malformed Forwarded" in warning and "ignored" in warning
 
 
+@pytest.mark.parametrize(
+    ("value", "client"),
+    [
+        ("203.0.113.5", "203.0.113.5"),
+        ("203.0.113.5:51000", "203.0.113.5"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("::ffff:192.0.2.9", "192.0.2.9"),
+        (f"198.51.100.1, 192.0.2.7, {PROXY}", "192.0.2.7"),  # the right-most hop that is no trusted proxy
+        ("198.51.100.1,, 192.0.2.8 ", "192.0.2.8"),  # an empty entry is skipped
+        ("unknown", "unknown"),
+    ],
+)
+def test_a_trusted_proxy_may_name_the_client_in_x_forwarded_for(value: str, client: str) -> None:
+    assert _resolve(PROXY, ("X-Forwarded-For", value)) == client
+    assert _resolve(PROXY, ("X-Forwarded-For", value), header="x-forwarded-for") == client
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["evil", "192.0.2.1, attacker-chosen-key", "300.1.1.1", "192.0.2.1:port", "[2001:db8::1]x", "192.0.2.1:123456"],
+)
+def test_an_x_forwarded_for_entry_that_is_no_address_is_ignored_with_a_warning(
+    value: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every entry is checked, not only the one taken: a proxy that passes a client's made-up entries
+    through is misconfigured, and its client keys would be strings a client chose."""
+    from assistant.api import security
+
+    security.malformed_forwarding.count = 0
+    with caplog.at_level(logging.WARNING, logger="assistant.api.security"):
+        assert _resolve(PROXY, ("X-Forwarded-For", value)) == PROXY
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "assistant.api.security"]
+    assert "malformed X-Forwarded-For" in warning
+    assert "not an IP address" in warning or "bad port" in warning
+
+
 def test_forwarded_over_http_counts_per_client_and_malformed_values_never_fail(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
