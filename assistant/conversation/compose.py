@@ -434,17 +434,33 @@ def measured_answers(question: str) -> list[re.Pattern[str]]:
     return [fact for asks, fact in _MEASURED if asks.search(question)]
 
 
+# Labels that stand for the shop's own site or name ("{{Website Name}}", "{{Company Name}}"); a longer label
+# holding such a word names something else ("{{Shopping Cart}}", "{{Store Locator}}", "{{Review Website 1}}").
+_SITE_LABEL = re.compile(
+    r"(?:(?:company|store|shop|service|online store)\s+)?(?:web ?site|site)(?:\s*(?:/|or)\s*app)?"
+    r"(?:\s+(?:name|url|address|link))?(?:\s+anonymized)?"
+)
+_SHOP_LABEL = re.compile(r"(?:company|store|shop|business|brand|online store)(?:\s+name)?(?:\s+anonymized)?")
+
+
 def fill_placeholders(text: str, values: Mapping[str, str], shop_name: str = "") -> str:
-    """Replace ``{{Label}}`` with a known value (by lower-case label), else a neutral phrase."""
+    """Replace ``{{Label}}`` with a known value (by lower-case label), else a neutral phrase.
+
+    Example:
+        >>> fill_placeholders("Visit {{Website Name}} or ask {{Company Name}}.", {}, "Juniper")
+        'Visit the Juniper website or ask Juniper.'
+        >>> fill_placeholders("Open your {{Shopping Cart}} on {{Website/App Name}}.", {}, "Juniper")
+        'Open your **Shopping Cart** on the Juniper website.'
+    """
 
     def repl(m: re.Match[str]) -> str:
         label = m.group(1).strip()
         key = label.lower()
         if key in values:
             return values[key]
-        if shop_name and re.search(r"website|site", key):
+        if shop_name and _SITE_LABEL.fullmatch(key):
             return f"the {shop_name} website"
-        if shop_name and re.search(r"company|store|shop", key):
+        if shop_name and _SHOP_LABEL.fullmatch(key):
             return shop_name
         for pattern, phrase in _NEUTRAL:
             if pattern.search(key):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from assistant.conversation.templates import joined
+from assistant.conversation.templates import action_phrase, joined
 from assistant.conversation.understand import has_reference, reference_index
 from assistant.retrieval.text import tokenize
 from assistant.security.identity import IdentityThrottle, client_address, identity_throttle_for
@@ -799,7 +799,7 @@ class OrderDesk:
         sources: list[dict[str, Any]],
     ) -> int:
         """Record an order action for an agent to approve (never executed here); returns the draft id."""
-        content = f"Customer {customer_id} asks to {action.replace('_', ' ')} order {order.order_id}."
+        content = f"Customer {customer_id} asks to {action_phrase(action, 'en')} order {order.order_id}."
         with self.db.session() as s:
             draft = Draft(
                 conversation_id=conversation_id,
