@@ -2,13 +2,14 @@
 
 Two ``shopassist serve`` processes (different ports, different data dirs: nothing shared on local
 disk) serve the same shop: a conversation started on one continues on the other, a handoff made
-on one is in the other's agent queue and is decided there, sign-in throttling and logout hold
-across both.
+on one is in the other's agent queue and is decided there, sign-in throttling, per-client limits
+and logout hold across both.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -90,6 +91,10 @@ def two_workers(
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHOPASSIST_")}
     env.update(engines_env)
     env["SHOPASSIST_LOGIN_RATE_LIMIT"] = "3/15 minutes"
+    # Per-client limits are counted in Redis; the test names its clients through a trusted proxy's
+    # X-Forwarded-For (the loopback plays the proxy), new addresses every run: counts outlive the test.
+    env["SHOPASSIST_SECURITY__SEARCHES_PER_CLIENT"] = "3/minute"
+    env["SHOPASSIST_SECURITY__TRUSTED_PROXIES"] = '["127.0.0.1"]'
     # An agent account, created through the command line like an operator would.
     add = subprocess.run(
         [sys.executable, "-m", "assistant.cli", "user", "add", "--role", "agent", "--password", "s3cret-pass!", "ana"],
@@ -163,3 +168,25 @@ def test_two_workers_share_conversations_handoffs_decisions_sessions_and_throttl
         assert _login(thief, a, password="wrong", user=name).status_code == 401
     blocked = _login(thief, b, password="s3cret-pass!", user=name)
     assert blocked.status_code == 429, blocked.text
+
+
+def _new_client() -> dict[str, str]:
+    """A client address no earlier run used (counts outlive the test in Redis), named by the trusted proxy."""
+    return {"X-Forwarded-For": f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"}
+
+
+def test_two_workers_count_one_clients_searches_together(two_workers: tuple[str, str]) -> None:
+    """``security.searches_per_client`` (3 a minute here) holds across workers: three searches spread over
+    A and B use it up, the fourth is refused on either, and another client is not affected."""
+    a, b = two_workers
+    client, other = _new_client(), _new_client()
+    with httpx.Client(timeout=60) as http:
+        codes = [http.get(f"{url}/api/search", params={"q": "tent"}, headers=client).status_code for url in (a, b, a)]
+        assert codes == [200, 200, 200]
+        refused = http.get(f"{b}/api/search", params={"q": "tent"}, headers=client)
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0, refused.text
+        assert http.get(f"{a}/api/search", params={"q": "tent"}, headers=client).status_code == 429
+        assert http.get(f"{b}/api/search", params={"q": "tent"}, headers=other).status_code == 200
+        # A malformed X-Forwarded-For from the proxy is ignored: the client is the proxy itself, not the string.
+        junk = http.get(f"{a}/api/search", params={"q": "tent"}, headers={"X-Forwarded-For": "made-up"})
+        assert junk.status_code in (200, 429)
