@@ -382,6 +382,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         request = detect_order_request(body, turn.intent.intent) or order_reference(
             body, st.shown_orders, st.order_focus
         )
+        # The action asked for while the customer's orders were listed ("I need to return something",
+        # then who they are): it holds for the next message only ("the towels" names the item).
+        carried = st.pending_action
+        if request is None and (unnamed := cue.wanted_item_action(body)) is not None:
+            # "I need to return something": an order action on an item not yet named; the customer's
+            # orders (once verified) say which can be.
+            request = OrderRequest("action", unnamed, ())
         with_item: list[str] = []
         if turn.verified_id is not None and (request is None or request.kind == "action" or cue.names_fault(body)):
             with_item = self.orders.orders_with_item(turn.verified_id, body)
@@ -392,16 +399,24 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                     body, st.shown_orders, with_item
                 )
                 request = request or self._when_ships(turn, body)  # "when will it ship?": their order
+                if carried and with_item and request is None:
+                    # "the towels" after "which order would you like to return?": that action on the
+                    # order holding the item (or, several holding it, the question which).
+                    request = OrderRequest("action", cast(Any, carried), tuple(with_item))
             elif not request.order_ids:
                 # "cancel the backpack from that order": the order in focus, or the one holding the item.
                 request = self._order_in_context(turn, body, request, with_item)
         # "The broken cutting board" from a customer whose order holds it is their own item.
         faulty = cue.reports_fault(body) or (bool(with_item) and cue.names_fault(body))
+        if request is not None and request.kind == "status" and not request.order_ids and cue.offered_service(body):
+            # "can you gift wrap my order?" asks whether the shop offers a service, not about the order
+            request = None
         if request is not None and request.kind == "status" and faulty:
             # "one of the plates was cracked when it arrived": a fault report, not the order's status.
             request = None
         if request is not None:
             return self._order_request(turn, request, body)
+        st.pending_action = None  # the customer moved on from the order action asked about
         profile = self._profile_request(turn, body)  # "what address do you have on file for me?"
         if profile is not None:
             return profile
@@ -460,7 +475,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 and product is None
             )
         )
-        if product is not None and not cue.is_shopping(body) and (cue.asks_about_product(body) or turn.events):
+        offer = cue.offered_service(body)
+        if offer is not None and not wanted:
+            # "Do you offer gift wrapping?" asks about a service, not for a product: the policy's answer
+            # when a retrieved section names the service, else not found and a person offered.
+            return self._service_offer(turn, body, offer, policies, best_policy)
+        # "is it on sale?" about the product shown asks its price, not the policy's "Final sale" rule.
+        asked_product = cue.asks_about_product(body) or (cue.asks_sale(body) and not cue.is_policy_topic(body))
+        if product is not None and not cue.is_shopping(body) and (asked_product or turn.events):
             return self._product_question(turn, product, body, policies, best_policy)
         if shopping:
             answer = self._shopping(turn, body, qvec, best_policy, request=wanted, policies=policies)
@@ -608,6 +630,23 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         topic = {str(n.metadata.get("category") or "") or intent.intent.rsplit("_", 1)[-1] for n in voters}
         words = {w for t in topic for w in tokenize(t.replace("_", " "))}
         return bool(words) and not any(words & set(tokenize(p.text)) for p in shop_text)
+
+    def _service_offer(
+        self, turn: Turn, body: str, offer: str, policies: list[Passage], best_policy: float
+    ) -> Composed:
+        """The answer to "do you offer gift wrapping?": the shop's policy when a retrieved section names
+        the service (all its words; in Chinese, the phrase), else "not found" and a person offered. A
+        section that only shares a word ("gift cards", 包装 of a damaged parcel) says nothing about it."""
+        turn.shopping = False
+        if has_cjk(offer):
+            named = [p for p in policies if offer in p.text]
+        else:
+            words = set(tokenize(offer))
+            named = [p for p in policies if words <= set(tokenize(p.text))]
+        if named and best_policy >= self.cfg.min_relevance / 2:
+            return self._service_answer(turn, body, named, best_policy)
+        turn.state.topic = body
+        return self._unanswered(turn)
 
     @staticmethod
     def _unanswered(turn: Turn) -> Composed:

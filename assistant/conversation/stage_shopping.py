@@ -82,6 +82,21 @@ _LIST_WORD = re.compile(
 )
 
 
+# What a product that keeps one cooler (or warmer) says of itself, as stems (see tokenize).
+_WISH_WORDS = {"cooler": "breathable cool lightweight", "warmer": "warm insulated cozy"}
+_COOL = frozenset(["breathabl", "breath", "breathes", "cool", "cooler", "cooling", "airi", "ventil", "lightweight"])
+_WARM = frozenset(["warm", "warmth", "warmer", "warmest", "insul", "fleec", "flannel", "thermal", "heat"])
+
+
+def _suits(product: ProductFacts, wish: str) -> bool:
+    """The product suits a customer who is too hot (``"cooler"``: its own text stresses no warmth, and it or
+    its Q&A and reviews say it breathes or keeps cool) or too cold (``"warmer"``: its own text says it is
+    warm; a review's "warm enough" of a linen cover is no such claim)."""
+    if wish == "warmer":
+        return bool(_WARM & product.words)
+    return not (_WARM & product.words) and bool(_COOL & (product.words | product.extra))
+
+
 def _asks_list_stock(text: str) -> bool:
     """Whether the message asks only which of the listed products are in stock.
 
@@ -94,6 +109,7 @@ def _asks_list_stock(text: str) -> bool:
     if not _AVAILABILITY.search(text) or re.search(r"\b(?:it|its|this|that)\b|这个|那个|这款|那款", text, re.I):
         return False
     return all(_LIST_WORD.fullmatch(w) for w in cue.content_words(text))
+
 
 # Words of a question that ask nothing of a product's attributes ("what fuel does it use?": "fuel" asks).
 _NO_ATTRIBUTE = re.compile(
@@ -336,6 +352,8 @@ class ShoppingStages:
         # "can I return it?" now means this product, not a listed order or the order discussed before
         turn.state.shown_orders, turn.state.order_focus = [], None
         turn.shopping = turn.state.need is not None
+        if cue.asks_sale(body) and not cue.is_policy_topic(body):
+            return self._sale_answer(turn, product)
         where = {"product_id": product.product_id}
         qa = [p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") == "qa"]
         # "防水吗？" of a product written in English: its shopping words in English ("waterproof") find the sentence
@@ -380,6 +398,40 @@ class ShoppingStages:
         turn.state.topic = ""  # "price?" next is about this product, not the last service question
         turn.confidence = max(turn.confidence, 0.8 if composed.meta.get("basis") != "none" else 0.2)
         return composed
+
+    @staticmethod
+    def _for_audience(product: ProductFacts, said: str, audience: set[str]) -> bool:
+        """The product is for the audience asked about ("kids", "dogs", 小孩): its name, category or tags name
+        them, or its text, Q&A or reviews say it is for them ("for kids", "kids' sizes"). A word used of
+        something else ("dog walks" of a winter boot) does not make it a product for dogs."""
+        if not audience & (product.words | product.extra):
+            return False
+        if has_cjk(said):
+            return True  # Chinese text is read by its character pairs: the mention is the evidence
+        own = {stem(w) for w in tokenize(" ".join([product.name, product.category, *product.tags]))}
+        if audience & own:
+            return True
+        stems = "|".join(re.escape(w) for w in sorted(audience) if not has_cjk(w))
+        if not stems:
+            return False
+        aud = rf"(?:{stems})\w*"
+        text = " ".join([product.description, *(f"{q} {a}" for _i, q, a in product.qa)])
+        return bool(
+            re.search(rf"\bfor\s+(?:(?:your|my|our|a|the|little|small|young|older)\s+)*{aud}\b", text, re.I)
+            or re.search(rf"\b{aud}(?:'s|')|\b{aud}[- ](?:sized?|friendly|safe)\b", text, re.I)
+        )
+
+    def _sale_answer(self, turn: Turn, product: ProductFacts) -> Composed:
+        """ "Is it on sale?": the product's price (cited) and the sale or discount its catalog entry
+        marks (a tag such as "clearance"), else that the catalog lists none."""
+        lang = turn.language
+        marks = [t for t in product.tags if cue.asks_sale(t) or re.search(r"\b(?:sale|clearance)\b", t, re.I)]
+        note = say("sale_listed", lang, mark=", ".join(marks)) if marks else say("no_sale_listed", lang)
+        turn.products, turn.cite_products = [product], [product]
+        turn.state.topic = ""  # "price?" next is about this product, not the last service question
+        turn.confidence = max(turn.confidence, 0.8)
+        text = f"{self.composer.product_price(product, lang)} {note} [1]"
+        return Composed(text, meta={"basis": "product", "product_cited": True})
 
     def _price_with_fee(self, turn: Turn, body: str, fee: str) -> Composed | None:
         """The answer to "how much with shipping?" about the product named or just answered about: its price (cited),
@@ -801,6 +853,16 @@ class ShoppingStages:
             cats = {p.category for p in (self.catalog.get(i) for i in st.shown) if p is not None}
             pool = [p for p in self.catalog.products if p.category in cats]
         k = self.cfg.shopping_results
+        # "my bed is too hot": products that keep one cooler, in the kind of the thing named (bedding), never
+        # warm ones for the word "hot" ("too cold" the other way round).
+        wish = cue.temperature_wish(body) if missing is None and not has_cjk(body) else None
+        if wish is not None:
+            thing = " ".join(cue.content_words(cue.without_temperature(body)))
+            need_vec = self.encoder(f"{thing} {_WISH_WORDS[wish]}")
+            if pool is None and thing:
+                cat, score = self.catalog.infer_category(self.encoder(thing))
+                if cat is not None and score >= self.cfg.min_relevance:
+                    pool = [p for p in self.catalog.products if p.category == cat]
 
         # "for kids": only products whose own text, Q&A or reviews mention them.
         audience = {stem(w) for w in tokenize(need.audience)} | cjk_bigrams(need.audience)
@@ -816,9 +878,14 @@ class ShoppingStages:
                 uses=need.uses,
                 query_text=body if has_cjk(body) else "",
             )
-            return [m for m in found if audience & (m.product.words | m.product.extra)] if audience else found
+            return [m for m in found if self._for_audience(m.product, need.audience, audience)] if audience else found
 
         matches = search(pool)
+        if wish is not None:
+            # those whose own text says so first, then those whose Q&A or reviews do
+            matches = [m for m in matches if _suits(m.product, wish)]
+            said = _COOL if wish == "cooler" else _WARM
+            matches.sort(key=lambda m: not (said & m.product.words))
         if need.kind_products:  # the products of another name of the kind asked for come first
             matches.sort(key=lambda m: m.product.product_id not in need.kind_products)
         relative_to = relative_weight(body) if shown else None
@@ -906,6 +973,9 @@ class ShoppingStages:
                 if end is not None:
                     return end
             closest = [say("closest", lang)] if matches else []
+            if audience and not matches and need.product_type is None and need.category is None:
+                # "something for my dog?" in a shop with nothing for dogs: what it does sell instead
+                closest = [self._kinds_sold(lang)]
             lead = joined([say("no_match", lang, need=need.describe(lang)), *closest], lang)
         chosen = [m.product for m in matches[:k]]
         if not chosen:

@@ -219,6 +219,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "We don't carry {noun}.",
         "zh": "我们目前不销售{noun}。",
     },
+    "no_sale_listed": {
+        "en": "Our catalog lists no sale or discount on it; that is its current price.",
+        "zh": "商品目录中没有显示它有促销或折扣，这就是它目前的价格。",
+    },
+    "sale_listed": {
+        "en": "Our catalog marks it: {mark}.",
+        "zh": "商品目录中标注为：{mark}。",
+    },
     "price": {
         "en": "The **{name}** costs {price}.",
         "zh": "**{name}** 的价格是 {price}。",

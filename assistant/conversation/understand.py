@@ -413,6 +413,18 @@ _REFUND_WAIT = re.compile(
 )
 
 
+# A postal address changed ("I moved", "update my address", "搬家了"), not an email address: the words a
+# policy's sentence on changing an order's or account's address uses.
+_ADDRESS_CHANGE = re.compile(
+    r"\b(?:I|we)(?:'ve| have)?\s+(?:just\s+|recently\s+)?moved\b|\bnew (?:home|house|apartment|flat|place)\b"
+    r"|\b(?:change|changing|update|updating|correct|edit|fix)\b[^.?!]{0,25}\baddress(?:es)?\b"
+    r"|\baddress(?:es)?\b[^.?!]{0,15}\b(?:changed|wrong|outdated|old)\b"
+    r"|搬家|搬了家|新地址|(?:改|修改|更改|更新|换)[^。？！?]{0,6}地址|地址[^。？！?]{0,4}(?:变|错|旧)",
+    re.I,
+)
+_EMAIL_WORD = re.compile(r"\be-?mail|邮箱|邮件", re.I)
+
+
 def service_wording(text: str) -> str:
     """``text`` with everyday wording of a service in the word a shop's policy uses, for finding and
     quoting the policy's section ("send it back" is a return, not shipping).
@@ -426,6 +438,8 @@ def service_wording(text: str) -> str:
         '你们几点上班？ 服务时间'
     """
     text = _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
+    if _ADDRESS_CHANGE.search(text) and not _EMAIL_WORD.search(text):
+        text = f"{text} {'修改 收货地址' if has_cjk(text) else 'change the shipping address'}"
     if _REFUND_WAIT.search(text):
         text = f"{text} {'退款 多久 到账' if has_cjk(text) else 'how long until the refund is issued'}"
     return f"{text} 服务时间" if _ZH_HOURS.search(text) else text
@@ -883,3 +897,126 @@ def what_about(text: str) -> tuple[Literal["audience", "item"], str] | None:
     if m:
         return "item", next(g for g in m.groups() if g).strip()
     return None
+
+
+# "I need to return something", "I'd like to start a return", "我想退货", "我要退一件东西": the customer
+# wants an order action on one of their items, not yet which (their orders answer, once verified).
+_UNNAMED_ITEM = (
+    r"(?:something|some(?:thing| items?| things| stuff)|an? (?:item|product|thing|purchase)|stuff|"
+    r"a few (?:items|things)|one of (?:my|the|our) (?:items|things|products|purchases))"
+)
+_WANTS_ACTION = re.compile(
+    r"(?<!do )(?<!does )(?<!did )(?<!can )(?<!may )\b(?:I|we)\s*"
+    r"(?:'d like|would like|want|wanna|need|have|'m trying|am trying|'m looking|am looking|hope)\s+to\s+"
+    rf"(?:(return|exchange)\s+{_UNNAMED_ITEM}|send\s+{_UNNAMED_ITEM}\s+(back)|"
+    r"(?:make|start|do|open|process|initiate|request|file)\s+an?\s+(return|exchange))\b"
+    r"|(?:我|我们)(?:想|要|需要|得|想要)(?:申请|办理|办)?(?:一下)?(?:(退货|退回|退(?=[一个件套双条把只掉])|退掉)|(换货))",
+    re.I,
+)
+
+
+def wanted_item_action(text: str) -> Literal["return", "exchange"] | None:
+    """The order action the customer wants done on an item they do not name yet ("I need to return
+    something", "我想退货"), else None. A question about the policy ("how long do I have to return
+    something?", "我可以退货吗？") wants nothing done yet.
+
+    Example:
+        >>> wanted_item_action("I need to return something"), wanted_item_action("我要退一件东西")
+        ('return', 'return')
+        >>> wanted_item_action("I'd like to start an exchange"), wanted_item_action("我想换货")
+        ('exchange', 'exchange')
+        >>> wanted_item_action("how long do I have to return something?"), wanted_item_action("我可以退货吗？")
+        (None, None)
+    """
+    m = _WANTS_ACTION.search(text)
+    if m is None:
+        return None
+    said = next(g for g in m.groups() if g).lower()
+    return "exchange" if said in ("exchange", "换货") else "return"
+
+
+# "is it on sale?", "any discount on it?", "打折吗？": the price of the product, not a policy on sales.
+# Discount codes and coupons are the policy's (is_policy_topic).
+_SALE_Q = re.compile(
+    r"\b(?:on sale|(?:any |a )?discount(?:ed|s)?(?! codes?)|deals?|markdowns?|marked down|on special|"
+    r"reduced|price (?:drop|cut)|promotion(?:al)? price|sale price|cheaper (?:soon|later))\b"
+    r"|打折|折扣(?!码)|促销|特价|降价|优惠(?!码|券)",
+    re.I,
+)
+
+
+def asks_sale(text: str) -> bool:
+    """The customer asks whether a product is on sale or discounted.
+
+    Example:
+        >>> asks_sale("is it on sale?"), asks_sale("这个在打折吗？"), asks_sale("any discount on it?")
+        (True, True, True)
+        >>> asks_sale("do you have discount codes?"), asks_sale("is it a final sale item?")
+        (False, False)
+    """
+    return bool(_SALE_Q.search(text))
+
+
+# A service the shop may offer, not a product it sells ("do you offer gift wrapping?", "提供刻字吗？").
+_SERVICE_OFFER = re.compile(
+    r"\b(?:gift[- ]?wrap\w*|wrapping|engraving|engrave|monogram\w*|personali[sz]ation|personali[sz]ed|"
+    r"embroider\w*|customi[sz]ation|installation|assembly|tailoring|alterations?|hemming|repairs?|"
+    r"sharpening|financing|layaway|instal?lments?|payment plans?|buy now,? pay later|(?:in-store )?pick-?up|"
+    r"click and collect|curbside|gift (?:messages?|notes?|receipts?|boxes?))\b"
+    r"|礼品包装|包装服务|礼盒包装|刻字|定制服务|安装服务|上门安装|组装服务|维修服务|分期付款|自提|到店取货|贺卡",
+    re.I,
+)
+
+
+def offered_service(text: str) -> str | None:
+    """The service the message asks about ("gift wrapping"), in its own words, else None.
+
+    Example:
+        >>> offered_service("do you offer gift wrapping?"), offered_service("你们提供礼品包装吗？")
+        ('gift wrapping', '礼品包装')
+        >>> offered_service("do you have sleeping bags?") is None
+        True
+    """
+    m = _SERVICE_OFFER.search(text)
+    return m.group(0) if m else None
+
+
+# "my bed is too hot", "I sleep hot", "我的床太热了": the customer wants to be cooler, so "hot" is no
+# wish for warmth; "too cold", "我晚上很冷" the other way round.
+_TOO_HOT = re.compile(
+    r"\b(?:too (?:hot|warm|stuffy)|(?:sleep|sleeps|sleeping|run|runs|running) (?:hot|warm)|hot sleepers?|"
+    r"overheat\w*|night sweats|sweat(?:y|ing) at night|so hot at night)\b"
+    r"|太热|很热|好热|热得|闷热|出汗|睡觉热|不透气",
+    re.I,
+)
+_TOO_COLD = re.compile(
+    r"\b(?:too (?:cold|chilly|cool)|(?:sleep|sleeps|sleeping|run|runs|running) cold|freezing at night)\b"
+    r"|太冷|很冷|好冷|冷得",
+    re.I,
+)
+
+
+def temperature_wish(text: str) -> Literal["cooler", "warmer"] | None:
+    """Whether the customer wants to be cooler ("my bed is too hot") or warmer ("I sleep cold").
+
+    Example:
+        >>> temperature_wish("my bed is too hot"), temperature_wish("我的床太热了")
+        ('cooler', 'cooler')
+        >>> temperature_wish("I sleep cold"), temperature_wish("a hot water bottle?")
+        ('warmer', None)
+    """
+    if _TOO_HOT.search(text):
+        return "cooler"
+    if _TOO_COLD.search(text):
+        return "warmer"
+    return None
+
+
+def without_temperature(text: str) -> str:
+    """``text`` without its words of being too hot or too cold ("my bed is too hot" -> "my bed is").
+
+    Example:
+        >>> without_temperature("my bed is too hot")
+        'my bed is'
+    """
+    return re.sub(r"\s+", " ", _TOO_COLD.sub(" ", _TOO_HOT.sub(" ", text))).strip(" ?!.,，。？！")
