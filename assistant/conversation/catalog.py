@@ -110,6 +110,43 @@ def requested_codes(text: str, brands: frozenset[str] = frozenset()) -> list[str
     return out
 
 
+# A verb form made from a noun ("backpacking" of "backpack", "waxed" of "wax"): in a product's name it
+# says what the product is for or how it is made, not what it is.
+_DERIVED = re.compile(r"(?:ing|ed)$")
+
+
+def _names_kind(name: str, noun: str, s: str) -> bool:
+    """Whether a word of the product's ``name`` (folded: ``s``) names the kind ``noun`` names: the same
+    word or its plural, not a verb form made from it ("Backpacking Tent" names no backpack).
+
+    Example:
+        >>> _names_kind("Ponderosa 2 Backpacking Tent", "backpack", "backpack")
+        False
+        >>> _names_kind("Summit 45L Backpack", "backpacks", "backpack"), _names_kind("Hiking Boot", "boots", "boot")
+        (True, True)
+    """
+    asked = noun.lower()
+    for word in re.findall(r"[^\W_]+(?:['-][^\W_]+)*", name.lower()):
+        if s in tokenize(word) and not (_DERIVED.search(word) and not _DERIVED.search(asked)):
+            return True
+    return False
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|non|isn'?t|aren'?t|never)[\s-]+(?:(?:fully|completely|entirely|truly|very)\s+)?([a-z][a-z'-]*)", re.I
+)
+
+
+def negated_words(description: str) -> frozenset[str]:
+    """The words (folded) the description denies of the product ("It is not waterproof", "non-stick").
+
+    Example:
+        >>> sorted(negated_words("A 45-liter pack. It is not waterproof; use a pack cover."))
+        ['waterproof']
+    """
+    return frozenset(w for m in _NEGATION.finditer(description) for w in tokenize(m.group(1)))
+
+
 def cjk_bigrams(text: str) -> set[str]:
     out: set[str] = set()
     for run in _CJK_RUN.findall(text):
@@ -139,6 +176,7 @@ class ProductFacts:
     kind: str = ""  # the head word of the category's last level ("Inkjet Printer Ink" -> "ink"), stemmed
     options: frozenset[str] = field(default_factory=frozenset)  # its variants' option values' words ("green")
     ratings: tuple[float, ...] = ()  # the star ratings its reviews gave (reviews without one are left out)
+    negated: frozenset[str] = field(default_factory=frozenset)  # words its description denies ("not waterproof")
 
     @property
     def text(self) -> str:
@@ -255,6 +293,7 @@ class CatalogIndex:
                     kind=category_head(p.category or ""),
                     options=frozenset(w for o, _price, _ok in variants for v in o.values() for w in tokenize(str(v))),
                     ratings=tuple(ratings.get(p.id, [])),
+                    negated=negated_words(description),
                 )
             )
         self.products = products
@@ -292,6 +331,12 @@ class CatalogIndex:
         if pointed:
             words = set(tokenize(" ".join(re.findall(r"\b(?:the|this|that|your)\s+([^\W\d_][\w'-]+)", text, re.I))))
             own.update({p.product_id: p for p in self.products for w in p.name_words & words if self.name_freq[w] == 1})
+            # "is the backpack waterproof?" when another name says "Backpacking": the one product the word
+            # names as what it is.
+            for w in words:
+                kind = [p for p in self.products if w in p.name_words and _names_kind(p.name, w, w)]
+                if self.name_freq[w] > 1 and len(kind) == 1:
+                    own[kind[0].product_id] = kind[0]
         best: tuple[float, ProductFacts] | None = None
         for p in self.products:
             overlap = p.name_words & q
@@ -322,9 +367,9 @@ class CatalogIndex:
         sleeping bag: a short plural the tokenizer keeps whole), or whose category's last level is named
         by it ("ink" -> an "Inkjet Cartridge" in "Inkjet Printer Ink")."""
         s = stem(noun)
-        found = [p for p in self.products if s in p.name_words or s == p.kind]
+        found = [p for p in self.products if _names_kind(p.name, noun, s) or s == p.kind]
         if not found and len(s) > 3 and s.endswith("s") and not s.endswith("ss"):
-            found = [p for p in self.products if s[:-1] in p.name_words or s[:-1] == p.kind]
+            found = [p for p in self.products if _names_kind(p.name, noun, s[:-1]) or s[:-1] == p.kind]
         return found
 
     def comes_in(self, product: ProductFacts, word: str) -> bool:
@@ -339,6 +384,8 @@ class CatalogIndex:
         keys = self.option_keys.get(s, frozenset())
         if any(k in options for options, _price, _ok in product.variants for k in keys):
             return s in product.options
+        if s in product.negated:  # "It is not waterproof": the word is there, the attribute is not
+            return False
         return s in product.words or s in product.extra or s in product.options
 
     def with_codes(self, codes: Sequence[str], among: Sequence[ProductFacts] | None = None) -> list[ProductFacts]:

@@ -66,13 +66,15 @@ _ASKS = re.compile(
 )
 _TOTAL = re.compile(
     r"\bhow much (?:for|are|is|would|will|do|does)?\s*(?:it\s+be\s+|they\s+cost\s+|cost\s+)?(?:for\s+)?"
-    r"(?:both|the two|them both|all (?:three|four|of them)|them all|together|the (?:pair|set|lot))\b"
+    r"(?:both|the two|them both|all (?:three|four|of them)|them all|together|the (?:pair|set|lot)|"
+    r"the (?:first|last|top) (?:two|2))\b"
     # "what's the total price?", "the total cost of them", not "the total price of shipping to Canada"
     r"|\b(?:total|altogether|combined|in total)\b[^.?!]{0,20}\b(?:price|cost)\b"
     r"(?!\s+(?:of|for|to|on|with|including)\b"
     r"(?!\s+(?:them|these|those|both|all|everything|it all|the (?:two|three|four|lot|set|pair))\b))"
     r"|\b(?:price|cost) (?:of|for) both\b"
-    r"|\bboth together\b|一共多少|总共多少|合计多少|加起来多少|两个多少钱|两件多少钱|都买多少钱",
+    r"|\bboth together\b|一共多少|总共多少|合计多少|加起来多少|两个多少钱|两件多少钱|都买多少钱"
+    r"|两(?:个|件|双|款|样)[^？?。，,]{0,8}?多少钱",
     re.I,
 )
 _UNITS = {
@@ -262,6 +264,15 @@ _TEXT = {
         "side_by_side": "Here is how they compare, from our catalog:",
         "facts": "- **{name}** ({details}): {text} [{n}]",
         "rated": "rated {average}/{scale} by {count}",
+        "total_in": "Together they come to {total} in {choice}, at the listed prices:",
+        "item_in": "- **{name}** ({choice}): {value}, {stock} [{n}]",
+        "not_in": "- The **{name}** doesn't come in {choice}. [{n}]",
+        "item_plain": "- **{name}**: {value}, {stock} [{n}]",
+        "no_total": "So I can't price them together in {choice}.",
+        "in_stock": "in stock",
+        "out_of_stock": "out of stock",
+        "which_two": "Which two do you mean? I listed {names}.",
+        "listed": "the **{name}** [{n}]",
     },
     "zh": {
         "cheaper": "**{first}**（{first_value}）比{others}便宜。",
@@ -286,6 +297,15 @@ _TEXT = {
         "side_by_side": "根据商品目录，它们的对比如下：",
         "facts": "- **{name}**（{details}）：{text} [{n}]",
         "rated": "{count} 条评价平均 {average}/{scale}",
+        "total_in": "按标价，{choice}合计 {total}：",
+        "item_in": "- **{name}**（{choice}）：{value}，{stock} [{n}]",
+        "not_in": "- **{name}** 没有{choice}的款式。[{n}]",
+        "item_plain": "- **{name}**：{value}，{stock} [{n}]",
+        "no_total": "因此无法给出{choice}的合计价格。",
+        "in_stock": "有货",
+        "out_of_stock": "缺货",
+        "which_two": "您指的是哪两件？我列出了{names}。",
+        "listed": "**{name}** [{n}]",
     },
 }
 
@@ -381,3 +401,52 @@ def relative_text(key: str, language: str = "en", **values: str) -> str:
     t = _TEXT.get(language, _TEXT["en"])
     relative = t[f"{values.pop('relative')}_word"]
     return t[key].format(relative=relative, **values)
+
+
+# (name, the values chosen as named, (price, in stock) in them or None when it doesn't come in them)
+OptionRow = tuple[str, str, tuple[float | None, bool] | None]
+
+
+def total_in_text(rows: Sequence[OptionRow], language: str = "en") -> str | None:
+    """What the products cost together in the options asked ("how much for both in small?"), each
+    with its price and stock in them; a product that doesn't come in them is said so and no total is
+    given. None when a product has no price in them.
+
+    Example:
+        >>> print(total_in_text([("Shell", "size S", (129.0, True)), ("Parka", "size S", None)]))
+        - **Shell** (size S): $129.00, in stock [1]
+        - The **Parka** doesn't come in size S. [2]
+        So I can't price them together in size S.
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    if any(got is not None and got[0] is None for _n, _c, got in rows):
+        return None
+    choice = next((c for _n, c, _got in rows if c), "")
+    lines = []
+    for n, (name, chosen, got) in enumerate(rows, start=1):
+        if got is None:
+            lines.append(t["not_in"].format(name=name, choice=chosen, n=n))
+            continue
+        stock = t["in_stock"] if got[1] else t["out_of_stock"]
+        if chosen:
+            value = money(got[0] or 0.0, language)
+            lines.append(t["item_in"].format(name=name, choice=chosen, value=value, stock=stock, n=n))
+        else:  # a product without the option named (a tent has no sizes): its listed price
+            lines.append(t["item_plain"].format(name=name, value=money(got[0] or 0.0, language), stock=stock, n=n))
+    if any(got is None for _n, _c, got in rows):
+        return "\n".join([*lines, t["no_total"].format(choice=choice)])
+    total = sum((got[0] or 0.0) for _n, _c, got in rows if got is not None)
+    return "\n".join([t["total_in"].format(total=money(total, language), choice=choice), *lines])
+
+
+def which_two_text(names: Sequence[str], language: str = "en") -> str:
+    """The question back when "both" could mean any two of more products listed.
+
+    Example:
+        >>> which_two_text(["Shell", "Parka", "Hoodie"])
+        'Which two do you mean? I listed the **Shell** [1], the **Parka** [2] and the **Hoodie** [3].'
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    items = [t["listed"].format(name=name, n=n) for n, name in enumerate(names, start=1)]
+    joined = "、".join(items) if language == "zh" else f"{', '.join(items[:-1])} and {items[-1]}"
+    return t["which_two"].format(names=joined)

@@ -397,6 +397,20 @@ _MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # "is the headlamp waterproof?": a water rating answers it however it is worded ("IPX4 splash
+        # resistant", "water-repellent finish", an IP code).
+        re.compile(
+            r"\bwater[- ]?(?:proof|resistant|resistance|repellent|tight)\b|\bsplash(?:[- ]?proof)?\b|"
+            r"\brain[- ]?proof\b|\bIP(?:X\d|\d\d)\b|防水|防泼水|泼水",
+            re.I,
+        ),
+        re.compile(
+            r"\bwater[- ]?(?:proof|resistant|resistance|repellent|tight)\b|\bsplash|\brain[- ]?proof\b|"
+            r"\bIP(?:X\d|\d\d)\b|\bmm waterproof\b|防水|防泼水|泼水",
+            re.I,
+        ),
+    ),
+    (
         re.compile(r"\bhow (?:warm|cold)\b|\btemperatures?\b|\brated (?:to|for)\b|保暖|温度", re.I),
         re.compile(r"-?\d+\s*°\s*[fc]?|\d+\s*degrees?\b|\bcomfort (?:rating|limit)|\blower limit\b|\d\s*度", re.I),
     ),
@@ -416,6 +430,11 @@ _MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 )
 
 
+# Verbs (as the tokenizer folds them) that any product question may use: a passage sharing only one of
+# them with the question answers another question.
+_GENERIC_VERBS = frozenset(tokenize("come comes get gets use uses make makes need needs include includes have has"))
+
+
 # "Will it work in my HL-2270DW?", "is it compatible with the WF-3520?": the products named after it.
 _FITS_Q = re.compile(
     r"\b(?:work|works|fit|fits|compatible|go|goes|use|used|print)\b.*?\b(?:in|with|for|on)\b(.+)$", re.I
@@ -428,7 +447,9 @@ def measured_answers(question: str) -> list[re.Pattern[str]]:
     Example:
         >>> [p.search("weighing 1.9 kg packed") is not None for p in measured_answers("how heavy is it?")]
         [True]
-        >>> measured_answers("is it waterproof?")
+        >>> [p.search("It is IPX4 splash resistant.") is not None for p in measured_answers("is it waterproof?")]
+        [True]
+        >>> measured_answers("does it have pockets?")
         []
     """
     return [fact for asks, fact in _MEASURED if asks.search(question)]
@@ -884,7 +905,13 @@ class ExtractiveComposer:
         """
         if overview and not (wants_price or wants_stock):
             return self.product_overview(product, language)
-        ask = [w for w in tokenize(question) if w not in product.name_words] or tokenize(question)
+        # "does the stove come with a carrying case?" asks about a case: "come" alone is no match for the
+        # Q&A "does the stove come with propane?".
+        ask = (
+            [w for w in tokenize(question) if w not in product.name_words and w not in _GENERIC_VERBS]
+            or [w for w in tokenize(question) if w not in product.name_words]
+            or tokenize(question)
+        )
         ask_text = " ".join(ask)
         lines: list[str] = []
         if wants_price:
@@ -893,13 +920,21 @@ class ExtractiveComposer:
             lines.append(self.product_stock(product, language) + " [1]")
         measured = measured_answers(question)
         opinion = asks_opinion(question)
+        # The question's English words ("battery 能用多久？": battery), generic verbs left out.
+        latin = {w for w in tokenize(question) if not has_cjk(w) and w not in _GENERIC_VERBS}
 
         def answers(text: str, review: bool = False) -> bool:
             if opinion:  # "what do people say about it?": what reviewers wrote, whatever the words
                 return review
             if measured:
                 return any(m.search(text) for m in measured)
-            return bool(set(tokenize(text)) & set(ask))
+            words = set(tokenize(text))
+            if not words & set(ask):
+                return False
+            # A buyer's sentence sharing one word of a longer question ("carry" of "does the stove come
+            # with a carrying case?") says something else: a review answers with two of its words (the
+            # product's name counts: "in the rain" of the Rain Shell).
+            return not review or len(words & latin) >= min(2, len(latin))
 
         fits = _FITS_Q.search(question)
         listed = written_codes(fits.group(1), product.codes) if fits else []

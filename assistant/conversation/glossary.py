@@ -197,6 +197,30 @@ EN_KINDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Weather a request is for ("anything for a rainy day hike?"), with the attribute of the products made
+# for it: the products that state it come first, whatever their kind. General words only.
+CONDITIONS: dict[str, str] = {
+    "rain": "waterproof",
+    "rainy": "waterproof",
+    "raining": "waterproof",
+    "wet": "waterproof",
+    "drizzle": "waterproof",
+    "downpour": "waterproof",
+    "storm": "waterproof",
+    "stormy": "waterproof",
+}
+
+
+def conditions_need(words: list[str]) -> list[str]:
+    """The attributes the weather named among ``words`` calls for, in order, once each.
+
+    Example:
+        >>> conditions_need(["rainy", "day", "hike"]), conditions_need(["hiking"])
+        (['waterproof'], [])
+    """
+    return list(dict.fromkeys(CONDITIONS[w.lower()] for w in words if w.lower() in CONDITIONS))
+
+
 def kinds_like(noun: str) -> tuple[str, ...]:
     """Other names of the kind ``noun`` names (see :data:`EN_KINDS`), empty for a word not in it.
 

@@ -32,17 +32,22 @@ from assistant.conversation.compare import (
     relative_text,
     relative_weight,
     stated_grams,
+    total_in_text,
     total_text,
     weight_words,
+    which_two_text,
 )
 from assistant.conversation.compose import Composed, ExtractiveComposer
-from assistant.conversation.glossary import gloss, kinds_like
+from assistant.conversation.glossary import conditions_need, gloss, kinds_like
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, money, plural, say
 from assistant.conversation.turn import Turn
 from assistant.conversation.variants import (
     VariantQuestion,
+    choice_label,
+    chosen_price,
     is_colour,
+    listed_options,
     matching,
     read_variant_question,
     variant_answer,
@@ -111,11 +116,26 @@ def _asks_list_stock(text: str) -> bool:
     return all(_LIST_WORD.fullmatch(w) for w in cue.content_words(text))
 
 
+# "all of them", "都买多少钱": every product listed ("两件都要" is two of them).
+_ALL = re.compile(r"\ball\b|全部|所有|(?<!两[个件双款样])(?<!两)都", re.I)
+
 # Words of a question that ask nothing of a product's attributes ("what fuel does it use?": "fuel" asks).
 _NO_ATTRIBUTE = re.compile(
     r"us(?:e[ds]?|ing)|comes?|gets?|many|much|kind|type|sort|need|make|made|works?|good|tell|know|says?|exactly|"
     r"actually|really"
 )
+
+
+def _name_head(name: str) -> str:
+    """The folded head word of a product name: its last word before a comma, numbers and measures left
+    out ("Alpine Wool Hiking Socks, 3-Pack" -> "sock", "Glowworm Rechargeable Headlamp" -> "headlamp").
+
+    Example:
+        >>> _name_head("Alpine Wool Hiking Socks, 3-Pack"), _name_head("Collapsible Water Carrier, 10 L")
+        ('sock', 'carrier')
+    """
+    words = [w for w in tokenize(name.split(",")[0]) if not any(c.isdigit() for c in w)]
+    return words[-1] if words else ""
 
 
 class ShoppingStages:
@@ -185,8 +205,22 @@ class ShoppingStages:
         named = self.catalog.named_in(" ".join(english), pointed=False)
         if named is not None:
             return named
+        # "头灯防水吗？": "headlamp" names the one headlamp; "waterproof", a word of a boot's name, names
+        # no kind. The word that is the head of one product's name (its last word) names it.
+        heads = {p.product_id: p for w in english for p in self._only_of_type(w) if stem(w) == _name_head(p.name)}
+        if len(heads) == 1:
+            return next(iter(heads.values()))
+        # "雨衣" (rain jacket): "rain" is a word of one product's name only.
+        singles = {p.product_id: p for w in english for p in self._only_of_type(w)}
+        if len(singles) == 1:
+            return next(iter(singles.values()))
         typed = self.catalog.type_products(english[-1])
         return typed[0] if len(typed) == 1 else None
+
+    def _only_of_type(self, word: str) -> list[ProductFacts]:
+        """The one product of the type ``word`` names, or none."""
+        typed = self.catalog.type_products(word)
+        return typed if len(typed) == 1 else []
 
     def _about_products(self, turn: Turn, body: str, product: ProductFacts | None) -> Composed | None:
         """A question about the products already in the conversation, answered from their own facts:
@@ -201,19 +235,88 @@ class ShoppingStages:
         by = comparison(body)
         if by is not None or asks_total(body):
             products = self._compared(turn, body, product, total=by is None)
+            lang = turn.language
+            if by is None and not products:
+                # "how much for both?" after three products: the two it names ("the first two"), else
+                # ask which two (never a policy passage that shares the word "both").
+                listed = [p for p in (self.catalog.get(i) for i in turn.state.shown) if p is not None]
+                picked = self._two_named(body, listed)
+                if picked is None and len(listed) > 2 and not _ALL.search(body):
+                    return self._which_two(turn, listed)
+                products = picked or []
             if len(products) >= 2:
-                lang = turn.language
-                text = compare_text(products, by, lang) if by is not None else total_text(products, lang)
+                text = compare_text(products, by, lang) if by is not None else self._total(products, body, lang)
                 if text is not None:
                     return self._side_by_side(turn, products, text)
             if len(products) == 1 and by is not None:  # "what's the cheapest one?" after a list of one
                 return self._only_choice(turn, products[0])
+        listed_answer = self._listed_options(turn, body, product)
+        if listed_answer is not None:
+            return listed_answer
         plural = product is None or bool(re.search(r"\b(?:they|them|these|those)\b", body, re.I))
         if plural and _asks_list_stock(body) and len(turn.state.shown) > 1:
             # "any in stock?" after a list: which of the listed products are in stock (not a search for "stock").
             listed = [p for p in (self.catalog.get(i) for i in turn.state.shown) if p is not None]
             return self._side_by_side(turn, listed, self._stock_text(listed, turn.language))
         return self._variant_question(turn, body, product)
+
+    @staticmethod
+    def _two_named(body: str, listed: Sequence[ProductFacts]) -> list[ProductFacts] | None:
+        """The two listed products the message points at ("the first two", "the first and the third"),
+        else None."""
+        picks: list[ProductFacts] = []
+        for i in cue.reference_indexes(body):
+            if -len(listed) <= i < len(listed) and listed[i] not in picks:
+                picks.append(listed[i])
+        return picks if len(picks) == 2 else None
+
+    def _which_two(self, turn: Turn, listed: Sequence[ProductFacts]) -> Composed:
+        """Asks which two of the listed products "both" means, each cited; the list stays as it was."""
+        composed = self._side_by_side(turn, listed, which_two_text([p.name for p in listed], turn.language))
+        turn.confidence = 0.6
+        return composed
+
+    @staticmethod
+    def _total(products: Sequence[ProductFacts], body: str, language: str) -> str | None:
+        """What the products cost together: in the options the message names when one of them has
+        variants ("how much for both in small?"), else at their listed prices."""
+        asked = [read_variant_question(body, p.variants) if p.variants else None for p in products]
+        if not any(q is not None and q.chosen for q in asked):
+            return total_text(products, language)
+        # The values named, for every product with that option: a parka without an S doesn't come in small.
+        named: dict[str, str] = {}
+        for q in asked:
+            named.update(q.chosen if q is not None else {})
+        rows = []
+        for p in products:
+            keys = {k.lower() for o, _price, _ok in p.variants for k in o}
+            chosen = {k: v for k, v in named.items() if k.lower() in keys}
+            got = chosen_price(p.variants, chosen) if chosen else (p.price, p.available)
+            rows.append((p.name, choice_label(chosen), got))
+        return total_in_text(rows, language)
+
+    def _listed_options(self, turn: Turn, body: str, product: ProductFacts | None) -> Composed | None:
+        """ "What sizes?" right after a list: the options of each listed product, from their variants.
+        None unless the message asks only for an option (no value, no other kind of product) of the
+        products just listed."""
+        st = turn.state
+        listed = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
+        # "what sizes do they come in?": "they" are the products listed, not the first of them.
+        plural = re.search(r"\b(?:they|them|these|those|each)\b|它们|这些|那些", body, re.I)
+        if product is not None and (not plural or cue.reference_index(body) is not None or self.catalog.named_in(body)):
+            return None
+        if len(listed) < 2 or st.focus_answered or cue.reports_misfit(body):
+            return None
+        questions = [read_variant_question(body, p.variants) for p in listed if p.variants]
+        asked = list(dict.fromkeys(k for q in questions if q is not None for k in q.asked))
+        if len(asked) != 1 or any(q is not None and q.chosen for q in questions):
+            return None
+        names = set().union(*(p.name_words for p in listed))
+        for word in cue.content_words(body):
+            if stem(word) not in names and (self.catalog.type_products(word) or self.catalog.category_named([word])):
+                return None  # "what sizes do the boots come in?" after a list of jackets
+        text = listed_options([(p.name, p.variants) for p in listed], asked[0], turn.language)
+        return self._side_by_side(turn, listed, text)
 
     def _stock_text(self, products: Sequence[ProductFacts], language: str) -> str:
         """Whether each listed product is in stock, with the options that are, each cited."""
@@ -260,7 +363,8 @@ class ShoppingStages:
         (for a total: two of them for "both", all for "all of them")."""
         named: list[ProductFacts] = []
         for part in named_parts(body):
-            found = self.catalog.named_in(part)
+            # "帐篷和睡袋哪个轻": each part names a product by its type in Chinese.
+            found = self._glossed_product(part) if has_cjk(part) else self.catalog.named_in(part)
             if found is not None and found not in named:
                 named.append(found)
         if len(named) >= 2:
@@ -270,7 +374,7 @@ class ShoppingStages:
         if len(named) == 1 and focus is not None and focus is not named[0] and cue.has_reference(body):
             return [focus, named[0]]
         shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
-        if total and len(shown) != 2 and not re.search(r"\ball\b|都|全部", body, re.I):
+        if total and len(shown) != 2 and not _ALL.search(body):
             return []
         return shown
 
@@ -358,6 +462,9 @@ class ShoppingStages:
         qa = [p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") == "qa"]
         # "防水吗？" of a product written in English: its shopping words in English ("waterproof") find the sentence
         english = gloss(body) if has_cjk(body) and not has_cjk(product.name) and not cue.asks_opinion(body) else []
+        # "炉子带收纳袋吗？": "stove" only names the product; what is asked (a storage bag) has no English
+        # here, and the product's name is no answer to it.
+        english = [w for w in english if stem(w) not in product.name_words]
         asked = " ".join(english) or body
         composed = self.composer.product_answer(
             asked,
@@ -585,6 +692,11 @@ class ShoppingStages:
             # "anything for kids?": whom it is for limits the products to those that mention them.
             need.audience = next((u for u in phrase.uses if cue.is_audience(u)), "")
             need.uses = [u for u in phrase.uses if u != need.audience]
+            # "for a rainy day hike": the weather calls for waterproof things, of whatever kind.
+            weather = [
+                a for a in conditions_need(need.uses) if a not in need.attributes and self.catalog.vocabulary_form(a)
+            ]
+            need.attributes = [*need.attributes, *weather]
             need.type_products, need.category, need.category_inferred = [], None, False
             need.kind_products, need.alternatives = [], []
             noun = need.product_type
@@ -627,7 +739,8 @@ class ShoppingStages:
                         missing = " ".join([*phrase.attributes, noun])
             if missing is None and not has_cjk(body):
                 missing = self._by_code(need, body, request)
-            if not need.type_products and need.category is None and missing is None:
+            if not need.type_products and need.category is None and missing is None and not weather:
+                # (Weather cuts across the categories: a rain shell and waterproof boots, not one category.)
                 glossed = " ".join(gloss(body)) if self._blind(body) else ""
                 cat, score = self.catalog.infer_category(self.encoder(glossed) if glossed else qvec)
                 if cat is not None and score >= self.cfg.min_relevance:

@@ -91,8 +91,9 @@ _SHOPPING = re.compile(
     r"gift (for|idea)|(what|how) about (a|an|some|something|anything)|"
     # "anything under 20 dollars?", "everything below $30": a budget asks for products of any kind.
     r"(any|some|every)thing (good |nice )?(for|under|below|less than|between|around|within)|"
+    # "what's the best tent for two people?": the match stops before the noun, which names the item.
     r"(what'?s|what is|what are|which is|which are) (a |an |the |some )?(good|best|decent|great) "
-    r"(?!way|time|method)\w+|"
+    r"(?=(?!(?:way|time|method)\b)\w)|"
     r"(the|your|a) (cheapest|least expensive|most expensive|priciest|lowest[- ]priced))\b"
     r"|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]|有(?:适合|给)[^。？！?]{1,12}的",
     re.I,
@@ -713,6 +714,25 @@ def reference_index(text: str) -> int | None:
         return None
     word = (m.group(2) or m.group(4) or "").lower()
     return _ORDINALS.get(word)
+
+
+def reference_indexes(text: str) -> list[int]:
+    """Every position the message names, in order ("the first and the third" -> [0, 2]); "the first
+    two" -> [0, 1], "the last two" -> [-2, -1].
+
+    Example:
+        >>> reference_indexes("how much for the first and the third?"), reference_indexes("前两个多少钱")
+        ([0, 2], [0, 1])
+        >>> reference_indexes("the last two in small"), reference_indexes("how much for both?")
+        ([-2, -1], [])
+    """
+    pair = _FIRST_LAST_TWO.search(text)
+    if pair:
+        return [0, 1] if (pair.group(1) or pair.group(2)).lower() in ("first", "top", "前") else [-2, -1]
+    return [_ORDINALS[(m.group(2) or m.group(4) or "").lower()] for m in _ORDINAL.finditer(text)]
+
+
+_FIRST_LAST_TWO = re.compile(r"\b(?:the\s+)?(first|top|last)\s+(?:two|2)\b|(前|后|最后)(?:两|二|2)", re.I)
 
 
 def content_words(text: str) -> list[str]:

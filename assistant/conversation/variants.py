@@ -38,6 +38,25 @@ _SIZE_WORDS = {
     "x-large": "XL",
     "xx-large": "XXL",
 }
+# The same in Chinese: "小号" is S ("加大号" before "大号"), written without spaces.
+_ZH_SIZE_WORDS = {
+    "加大号": "XL",
+    "特大号": "XXL",
+    "小号": "S",
+    "中号": "M",
+    "大号": "L",
+    "小码": "S",
+    "中码": "M",
+    "大码": "L",
+}
+# How Chinese customers name common options ("有什么尺码？", "什么颜色").
+_ZH_KEYS = {
+    "size": re.compile(r"尺码|码数|码子|号码|尺寸|大小"),
+    "color": re.compile(r"颜色|顏色|配色"),
+    "colour": re.compile(r"颜色|顏色|配色"),
+    "length": re.compile(r"长度|长短"),
+    "model": re.compile(r"型号|款式"),
+}
 # Values too common as plain words to be read as a choice on their own ("is it light?").
 _AMBIGUOUS_VALUES = frozenset(
     ["none", "yes", "no", "light", "dark", "high", "low", "standard", "regular", "long", "plain", "basic", "one size"]
@@ -133,7 +152,8 @@ def _asked_keys(text: str, keys: Sequence[str], yes_no: frozenset[str] = frozens
         # "what sizes", "which colors", "what size is it", "in other colors", "sizes?"
         plural = rf"\b{last}(?:s|es)\b"
         pointed = rf"\b(?:what|which|other|different|more|all|available|any)\s+(?:\w+\s+)?{last}\b"
-        if re.search(plural, low) or re.search(pointed, low):
+        zh = _ZH_KEYS.get(key.lower())
+        if re.search(plural, low) or re.search(pointed, low) or (zh is not None and zh.search(text)):
             asked.append(key)
     return tuple(asked)
 
@@ -179,6 +199,12 @@ def read_variant_question(text: str, variants: Sequence[Variant]) -> VariantQues
                 if letter in letters and re.search(rf"\b{word}\b", low):
                     found = [next(v for v in vals if v.upper() == letter)]
                     break
+            rest = low
+            for word, letter in _ZH_SIZE_WORDS.items():  # longer words first: "加大号" is no "大号"
+                if not found and word in rest:
+                    if letter in letters:
+                        found = [next(v for v in vals if v.upper() == letter)]
+                    rest = rest.replace(word, " ")
         if not found and key.lower() in ("color", "colour"):
             found = [w for w in re.findall(r"[a-z]+", low) if w in _COLOURS and _colour_asked(w, low)]
         if found:
@@ -222,6 +248,10 @@ _TEXT = {
         "offered_all": "Its {key} options: {values}.",
         "out": "out of stock",
         "ok": "in stock",
+        "list_intro": "The {key} options of the products listed, from our catalog:",
+        "list_item": "- **{name}**: {values} [{n}]",
+        "list_none": "- **{name}**: no {key} options listed [{n}]",
+        "value_out": "{value} (out of stock)",
     },
     "zh": {
         "in": "**{name}**（{choice}）：",
@@ -231,6 +261,10 @@ _TEXT = {
         "offered_all": "{key}可选：{values}。",
         "out": "缺货",
         "ok": "有货",
+        "list_intro": "根据商品目录，所列商品的{key}选项：",
+        "list_item": "- **{name}**：{values} [{n}]",
+        "list_none": "- **{name}**：未列出{key}选项 [{n}]",
+        "value_out": "{value}（缺货）",
     },
 }
 
@@ -291,3 +325,54 @@ comes in: size L. [1]
         facts.append(t["ok"] if in_stock else t["out"])
         lines.append(f"- {label}: {', '.join(facts)} [1]")
     return "\n".join(lines)
+
+
+# Option names as a Chinese reply writes them; other keys as the shop names them.
+_ZH_KEY_NAMES = {"size": "尺码", "color": "颜色", "colour": "颜色", "length": "长度", "model": "型号"}
+
+
+def listed_options(items: Sequence[tuple[str, Sequence[Variant]]], key: str, language: str = "en") -> str:
+    """The values of option ``key`` of each listed product ("what sizes?" after a list), in order, those
+    out of stock marked; ``[n]`` cites the n-th product. A product without the option says so.
+
+    Example:
+        >>> a = (({"size": "M"}, 10.0, True), ({"size": "S"}, 10.0, False))
+        >>> print(listed_options([("Shell", a), ("Mug", ())], "size"))
+        The size options of the products listed, from our catalog:
+        - **Shell**: S (out of stock), M [1]
+        - **Mug**: no size options listed [2]
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    shown = _ZH_KEY_NAMES.get(key.lower(), key) if language == "zh" else key
+    lines = [t["list_intro"].format(key=shown)]
+    sep = "、" if language == "zh" else ", "
+    for n, (name, variants) in enumerate(items, start=1):
+        values = sorted(option_values(variants).get(key, []), key=_order)
+        if not values:
+            lines.append(t["list_none"].format(name=name, key=shown, n=n))
+            continue
+        ok = {str(o.get(key)) for o, _p, available in variants if available}
+        words = [v if v in ok else t["value_out"].format(value=v) for v in values]
+        lines.append(t["list_item"].format(name=name, values=sep.join(words), n=n))
+    return "\n".join(lines)
+
+
+def chosen_price(variants: Sequence[Variant], chosen: Mapping[str, str]) -> tuple[float | None, bool] | None:
+    """(price, in stock) of the product in the values ``chosen`` (the lowest price among its variants in
+    them, those in stock first); None when no variant has them all.
+
+    Example:
+        >>> chosen_price((({"size": "S"}, 129.0, True), ({"size": "M"}, 139.0, False)), {"size": "M"})
+        (139.0, False)
+    """
+    found = matching(variants, chosen)
+    if not found:
+        return None
+    in_stock = [v for v in found if v[2]]
+    prices = [v[1] for v in (in_stock or found) if v[1] is not None]
+    return (min(prices) if prices else None), bool(in_stock)
+
+
+def choice_label(chosen: Mapping[str, str]) -> str:
+    """The values chosen as a reply names them ("size S")."""
+    return ", ".join(_label(k, v) for k, v in chosen.items())
