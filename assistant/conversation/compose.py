@@ -81,6 +81,9 @@ _STAFF_FACING = re.compile(
     r"|^the\s+(?:customer|user|caller|client|shopper)\s+(?:is\s+\w+ing|wants|wanted|believes|thinks|"
     r"didn[’']?t|did not|doesn[’']?t|does not|would like|needs to know)\b"
     r"|\bthe (?:right|wrong|correct|next) (?:sub)?flow\b"
+    # the case described to the agent under a label ("Case: The email confirmation of the order does
+    # not match…", as the ABCD reader writes a subflow's first instruction)
+    r"|^(?:case|scenario|situation)\s*:\s"
     # steps of the agent's own work: the customer's details fetched, the after-chat survey
     r"|\b(?:get|find|ask for|check|confirm|verify|record|enter|pull up)\s+the\s+(?:customer|user|caller)[’']s\b"
     r"|\b(?:fill(?:ing)?\s+(?:out|in)|complet\w+)\s+the\s+survey\b|\b(?:start|begin|end)\s+by\s+asking\b"
@@ -129,6 +132,8 @@ def staff_facing(unit: str) -> bool:
         True
         >>> staff_facing("An agent can still change the address of a processing order.")
         False
+        >>> staff_facing("Case: The acmecorp.com website has slowed down to a crawl, making it unusable.")
+        True
     """
     return bool(_STAFF_FACING.search(unit) or _FIELD_ONLY.match(unit.strip()) or _console_control(unit, "into"))
 
@@ -257,7 +262,71 @@ def _for_agents(unit: str) -> bool:
 
 
 def _quotable(part: str) -> bool:
-    return bool(part) and not staff_facing(part) and not _console(part) and not _for_agents(part)
+    return (
+        bool(part)
+        and not staff_facing(part)
+        and not _console(part)
+        and not _for_agents(part)
+        and not _customer_as_they(part)
+    )
+
+
+# In a section written for the staff, "they" with nothing before it to stand for is the customer the
+# agent serves ("Thus, they will always get their extra fees removed.", "The total refund is the amount
+# of their previous refund…"): said to the customer it speaks of them in the third person, and out of
+# its steps it is often a case's outcome, not a rule. What a "they" can stand for: a plural noun
+# ("Gold members have their fee waived"), a person ("Silver member get an extension if they are…"),
+# a name (a capitalised word after the first); words in quotes are values of a field, not nouns.
+_THEY = re.compile(r"\b(?:they|their|theirs|them|themselves|they're|they've|they'll)\b", re.I)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”")
+_PERSON = re.compile(
+    r"\b(?:member|customer|client|user|buyer|shopper|guest|person|caller|someone|anyone|everyone|people|"
+    r"staff|team|agent|employee|courier|carrier|seller|vendor|supplier)\b",
+    re.I,
+)
+# Words ending in "s" that are no plural noun.
+_NOT_PLURAL = frozenset(
+    {
+        "this", "thus", "perhaps", "always", "has", "was", "does", "is", "its", "as", "us", "yes", "unless",
+        "whereas", "besides", "sometimes", "afterwards", "towards", "across", "less", "plus", "various",
+        "previous", "serious", "obvious", "famous", "numerous",
+    }
+)  # fmt: skip
+
+
+def _customer_as_they(unit: str) -> bool:
+    """Whether the first "they"/"their"/"them" of ``unit`` has nothing before it in the unit to stand for,
+    so that in a section written for the staff it is the customer.
+
+    Example:
+        >>> _customer_as_they("Thus, they will always get their extra fees removed.")
+        True
+        >>> _customer_as_they("If the item is 'In Transit' or 'Delivered' then they must wait until it arrives.")
+        True
+        >>> _customer_as_they("Gold members have their fee waived"), _customer_as_they("Items ship in 2 days.")
+        (False, False)
+        >>> _customer_as_they("Silver member get an extension if they are only 1 day late")
+        False
+    """
+    m = _THEY.search(unit)
+    if m is None:
+        return False
+    before = _QUOTED.sub(" ", unit[: m.start()])
+    if _PERSON.search(before):
+        return False
+    words = re.findall(r"[A-Za-z][\w'’-]*", before)
+    for i, word in enumerate(words):
+        low = word.lower()
+        if i > 0 and word[:1].isupper():
+            return False  # a name: "If Gold or Silver, they …"
+        if (
+            len(low) > 3
+            and low.endswith("s")
+            and not low.endswith(("ss", "us", "is", "'s", "’s"))
+            and low not in _NOT_PLURAL
+        ):
+            return False
+    return True
 
 
 def _playbook_units(unit: str) -> list[str]:
@@ -361,7 +430,21 @@ def customer_units(text: str) -> list[str]:
         units = [u for u in (_without_agent_clauses(u, agent_you) for u in units) if u]
         units = [u for u in map(_without_staff_sentences, units) if u]
         return [u for u in units if not staff_facing(u) and not _console(u)]
-    return [part for unit in units for part in _playbook_units(unit)]
+    out: list[str] = []
+    kept = False  # whether the line before gave anything
+    for unit in units:
+        parts = _playbook_units(unit)
+        if parts and not kept and _ANAPHORIC.match(parts[0]):
+            # "This only works for Gold members." after a step for the agent: "this" is that step.
+            parts = []
+        out.extend(parts)
+        kept = bool(parts)
+    return out
+
+
+# A sentence that points back at the one before it ("This only works for…", "Thus, it…"): in a section
+# written for the staff, quoted without it when that one is a step for the agent.
+_ANAPHORIC = re.compile(r"^(?:(?:thus|so|therefore|hence|however|then|also),?\s+)?(?:this|that|these|those|it)\b", re.I)
 
 
 # A question about a measured attribute ("how heavy is it?") is answered only by text that states
@@ -710,22 +793,79 @@ def _named_section(question: str, ranked: Sequence[Passage]) -> Passage | None:
 STAFF_ONLY_MARGIN = 0.1
 
 
-def not_covered(question: str, section: Passage, language: str = "en") -> str:
+def not_covered(question: str, section: Passage, language: str = "en", others: Sequence[Passage] = ()) -> str:
     """The "not covered, shall I pass it to a person?" reply, naming the topic in the customer's own words when
     they share words with the title of the section that covers it for the staff ("password" for
-    "Recover Password"); the section itself is not named (its title is the staff's word for a case).
+    "Recover Password"), else of the first of ``others`` (the other sections retrieved) whose title
+    they share; the section itself is not named (its title is the staff's word for a case).
+
+    The words named are those of one run in the question that names a thing: after "my", "the", "of",
+    "what"… ("my payment method", "benefits of membership"), not an action ("I got billed", "do you
+    ship"); of several, the longest, then the last ("the status of my refund": "refund").
 
     Example:
         >>> p = Passage("p1", "policies", "Account > Recover Password\\n\\nGet the ID.", {}, 0.0, cosine=0.5)
         >>> not_covered("I forgot my password and can't log in", p).split(".")[0]
         "I'm sorry, our help center has nothing I can tell you about your password"
+        >>> bill = Passage("p2", "policies", "Billing > Manage Dispute Bill\\n\\nGet the ID.", {}, 0.0, cosine=0.5)
+        >>> not_covered("I got billed twice", bill).startswith("I'm sorry, I couldn't find an answer")
+        True
     """
-    title = policy_body(section)[0].split(">")[-1]
+    if not has_cjk(question):
+        for candidate in (section, *others):
+            if candidate.collection != "policies":
+                continue
+            topic = _topic_words(question, policy_body(candidate)[0].split(">")[-1])
+            if topic:
+                return say("unanswered_topic", language, topic=topic)
+    return say("unanswered", language)
+
+
+# A word after which the customer's next word names a thing, not an action.
+_NAMES_AFTER = frozenset(
+    {
+        "my", "your", "our", "the", "a", "an", "this", "that", "these", "those", "its", "of", "about", "for",
+        "with", "on", "what", "which", "any", "some", "no",
+    }
+)  # fmt: skip
+
+
+def _topic_words(question: str, title: str) -> str:
+    """The run of the question's words that a section's title shares and that names a thing (see
+    :func:`not_covered`), lower-cased; "" when none."""
     shared = set(tokenize(title))
-    words = [w for w in re.findall(r"[^\W\d_][\w'-]*", question) if set(tokenize(w)) & shared]
-    if not words or has_cjk(question):
-        return say("unanswered", language)
-    return say("unanswered_topic", language, topic=" ".join(dict.fromkeys(w.lower() for w in words[:3])))
+    words = re.findall(r"[^\W\d_][\w'-]*", question)
+    runs: list[list[int]] = []
+    for i, word in enumerate(words):
+        if set(tokenize(word)) & shared:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    named = [r for r in runs if r[0] > 0 and words[r[0] - 1].lower() in _NAMES_AFTER]
+    if not named:
+        return ""
+    run = max(named, key=lambda r: (len(r), r[0]))
+    return " ".join(words[i].lower() for i in run[:3])
+
+
+def _answers_own(asked: str, quotes: Sequence[str], body: str) -> bool:
+    """Whether ``quotes`` of a section may answer the customer's words ``asked``: a section written for
+    customers always may (its sections are topics: "what if it's been worn?" is answered by "Items
+    must be unused"); in one written for the staff (an agent playbook), the sections are cases found
+    by their description, and what is quotable is what is left of their steps, so a quote must share
+    a content word with the customer's.
+
+    Example:
+        >>> playbook = "- Get the amount for [Offer Refund]\\n  - The total refund is the sum of both refunds."
+        >>> _answers_own("I want to exchange an item", ["The total refund is the sum of both refunds."], playbook)
+        False
+        >>> _answers_own("can I get a refund?", ["The total refund is the sum of both refunds."], playbook)
+        True
+    """
+    if has_cjk(asked) and not any(has_cjk(u) for u in quotes):
+        return True  # a Chinese question of an English playbook shares no word: the retrieval decides
+    return not written_for_staff(body) or any(_shared(asked, u) for u in quotes)
 
 
 def passage_language(p: Passage) -> str:
@@ -776,6 +916,7 @@ class ExtractiveComposer:
         focus: str = "",
         slot_values: Mapping[str, str] | None = None,
         meaning: Meaning | None = None,
+        own: str | None = None,
     ) -> Composed:
         """Answer a service question from policy passages and approved answers (never past replies).
 
@@ -784,8 +925,12 @@ class ExtractiveComposer:
         ``meaning_weight`` times beside shared words when picking the sentences of the best section.
         ``slot_values``: the *verified* customer's own details for an approved answer's slots
         (:mod:`assistant.conversation.slots`); slots without a value are worded neutrally.
+        ``own``: the customer's own words when ``question`` holds words added to find the section (a
+        fault report's "defective faulty damaged…"); a quote from a section written for the staff must
+        share one of them (or, in a follow-up, of ``focus``).
         """
         shop_text = [p for p in passages if p.collection in ("policies", "answers")]
+        asked = f"{question if own is None else own} {focus}".strip()
         # A section with nothing written for customers (only steps for the staff) answers nothing.
         # A label ("Flow: refunds and returns.") states nothing either.
         usable = [
@@ -801,7 +946,22 @@ class ExtractiveComposer:
         ):
             # The section closest to the question is written for the staff only ("Recover Password"
             # in an agent playbook): quoting a farther one would answer another question. Not covered.
-            return Composed(not_covered(question, nearest, language), (), meta={"basis": "none", "topic": True})
+            return Composed(
+                not_covered(question, nearest, language, shop_text), (), meta={"basis": "none", "topic": True}
+            )
+        first = shop_text[0] if shop_text else None
+        if (
+            first is not None
+            and first in staff_only
+            and first.collection == "policies"
+            and ((same or usable)[0].cosine or 0.0) - (first.cosine or 0.0) <= STAFF_ONLY_MARGIN
+        ):
+            # The section that matches best is written for the staff only ("Refund Status" for "what's
+            # the status of my refund?"): the next one with a sentence for customers is another case
+            # ("Update Refund": adding an item to a refund). Not covered, as above.
+            return Composed(
+                not_covered(question, first, language, shop_text), (), meta={"basis": "none", "topic": True}
+            )
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
         best = self._answering(same or usable, question)
@@ -827,6 +987,11 @@ class ExtractiveComposer:
         )
         # The customer's own words the quotes share: a follow-up naming its own subject ("and can I pay
         # with a gift card?" after "how much is shipping?") is answered about it, not the one before.
+        if not _answers_own(asked, chosen, body):
+            # A playbook's sentence left over from its steps, sharing no word with the customer's
+            # ("The total refund is the amount of …" for "I want to exchange an item"): the section
+            # was found for its case, which its quotable sentences do not speak to. Not covered.
+            return Composed(not_covered(question, best, language, shop_text), (), meta={"basis": "none", "topic": True})
         subject = set().union(*(_shared(question, u) for u in chosen))
         asks = question if subject else pick
         parts.extend(f"- {u} [1]" for u in chosen)
@@ -838,7 +1003,11 @@ class ExtractiveComposer:
                 if extra.collection != "policies" or policy_body(extra)[0] == title:
                     continue
                 etitle, ebody = policy_body(extra)
-                hits = [u for u in customer_units(ebody) if typed.search(u) and _overlap(asks, u) >= 1]
+                hits = [
+                    u
+                    for u in customer_units(ebody)
+                    if typed.search(u) and _overlap(asks, u) >= 1 and _answers_own(asked, [u], ebody)
+                ]
                 if hits:
                     used.append(extra)
                     parts.append(f"- {max(hits, key=lambda u: _overlap(asks, u, etitle))} [{len(used)}]")
@@ -854,6 +1023,8 @@ class ExtractiveComposer:
                     # quotes, but another section must answer the customer's own words, not only the
                     # earlier ones ("a couple days for the product to arrive" answers no return).
                     more = []
+                if more and not _answers_own(asked, more, policy_body(extra)[1]):
+                    more = []  # a playbook's sentence sharing no word with the customer's (see above)
                 if more and more[0] not in "\n".join(parts):
                     used.append(extra)
                     parts.append(f"- {more[0]} [{len(used)}]")

@@ -564,10 +564,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         sorry = say("sorry", turn.language)
         # The wording already says what kind of case this is, so a fair passage is enough.
         fair = best_policy >= self.cfg.min_relevance / 2
-        composed = self.composer.answer(query, policies, turn.language) if fair else None
+        # The customer's own words (not the topic's) are what a playbook's quote must speak to.
+        own = cue.service_wording(case)
+        composed = self.composer.answer(query, policies, turn.language, own=own) if fair else None
         if composed is None or composed.meta.get("basis") == "none":
             turn.confidence = 0.0
-            return Composed(f"{sorry} {say('unanswered', turn.language)}", meta={"basis": "none"})
+            # "I'm sorry, I couldn't find an answer…" apologises already: one apology, not two.
+            return Composed(say("unanswered", turn.language), meta={"basis": "none"})
         turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
         text = f"{sorry}\n\n{composed.text}\n\n{say('offer_handoff', turn.language)}"
         return Composed(text, composed.used, composed.facts, composed.meta)

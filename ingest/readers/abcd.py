@@ -27,11 +27,25 @@ FILES = ("guidelines.json", "abcd_sample.json")  # kb.json only when named: agen
 
 
 def _guideline_text(description: str, subflow: dict[str, Any]) -> str:
+    """A subflow as a policy passage: the flow's topic, the case it is for, the agent's steps.
+
+    The first instruction describes the case to the agent ("The email confirmation of the order does
+    not match the desired order quantity."): it is labelled ``Case:``, so that it helps find the
+    section but is never quoted to a customer as a rule (``assistant.conversation.compose``).
+
+    Example:
+        >>> print(_guideline_text("refunds and returns", {"instructions": ["The item arrived late.", "Wrap up."],
+        ...                        "actions": [{"button": "Pull up Account", "text": "Get the name", "subtext": []}]}))
+        Flow: refunds and returns.
+        Case: The item arrived late.
+        Wrap up.
+        - [Pull up Account] Get the name
+    """
     lines: list[str] = []
     if description:
         lines.append(f"Flow: {description}.")
-    for ins in subflow.get("instructions") or []:
-        lines.append(str(ins))
+    for i, ins in enumerate(subflow.get("instructions") or []):
+        lines.append(f"Case: {ins}" if i == 0 and str(ins).strip() else str(ins))
     for action in subflow.get("actions") or []:
         if not isinstance(action, dict):
             continue

@@ -17,7 +17,7 @@ import pytest
 from assistant.config import Settings
 from assistant.conversation import Assistant
 from assistant.conversation.catalog import category_head, model_codes, requested_codes
-from assistant.conversation.compose import best_sentences, customer_units, staff_facing
+from assistant.conversation.compose import ExtractiveComposer, best_sentences, customer_units, staff_facing
 from assistant.conversation.orders import detect_order_request, mentions_own_order
 from assistant.conversation.understand import (
     extract_need_phrase,
@@ -27,6 +27,7 @@ from assistant.conversation.understand import (
     wants_overview,
 )
 from assistant.embeddings import Embedder
+from assistant.retrieval.hybrid import Passage
 from assistant.store.db import Database
 from assistant.vectors import VectorStore
 from ingest.pipeline import ingest_paths
@@ -206,6 +207,81 @@ def test_a_form_on_the_shops_own_pages_is_for_customers_a_form_of_the_console_is
         "Fill in the form on our website and we'll email you a prepaid label.",
     ]
     assert staff_facing("Enter Gold or Silver into the box.")
+
+
+# An agent playbook's "they" is the customer the agent serves; "this" points at the step before it.
+THIRD_PERSON_GUIDE = """Flow: billing.
+Case: The email confirmation of the order does not match the desired order quantity.
+- [Membership Privileges] Ask the customer for their membership level.
+  - If Gold or Silver: > We trust our gold and silver members.  Thus, they will always get their extra fees removed.
+  - Gold members have their fee waived
+  - Silver member get an extension if they are only 1 day late
+- [Offer Refund] Get the dollar amount to refund
+  - The total refund is the amount of their previous refund plus their current one.
+  - If they are supposed to be charged $50 and the bill was $60, then the refund amount should be $10
+- [Shipping Status] If the item is 'In Transit' or 'Delivered' then they must wait until the item arrives.
+- [Record Reason] Ask how long the customer has waited for the refund, in days
+  - This only works for Gold members.
+- Valid payment methods are credit card, debit card and PayPal.
+"""
+
+
+def test_a_playbook_never_speaks_of_the_customer_as_they_nor_quotes_its_case() -> None:
+    units = customer_units(THIRD_PERSON_GUIDE)
+    # "they" with something before it to stand for (members, a member) is kept.
+    assert units == [
+        "Gold members have their fee waived",
+        "Silver member get an extension if they are only 1 day late",
+        "Valid payment methods are credit card, debit card and PayPal.",
+    ], units
+    # A policy written for customers keeps its "they" (nothing there is a playbook's step).
+    policy = "Returns are free within 30 days. If they are unworn, they can be exchanged too."
+    assert customer_units(policy) == [
+        "Returns are free within 30 days.",
+        "If they are unworn, they can be exchanged too.",
+    ]
+
+
+def _section(pid: str, title: str, body: str, cosine: float) -> Passage:
+    return Passage(pid, "policies", f"{title}\n\n{body}", {"title": title}, 0.0, cosine=cosine)
+
+
+def test_a_playbook_section_whose_quotes_share_no_word_with_the_question_does_not_answer() -> None:
+    composer = ExtractiveComposer()
+    update = _section(
+        "u",
+        "Product Defect > Update Refund",
+        "Case: The customer is adding an extra item to their existing refund.\n"
+        "- Get Full Name or Account ID for [Pull up Account]\n"
+        "- [Offer Refund] Get the dollar amount\n  - Refunds are paid within 5 days of the return.",
+        0.46,
+    )
+    exchange = composer.answer("I want to exchange an item", [update])
+    assert exchange.meta["basis"] == "none" and "5 days" not in exchange.text, exchange.text
+    refund = composer.answer("how long does a refund take?", [update])
+    assert refund.meta["basis"] == "policy" and "within 5 days" in refund.text, refund.text
+    # A fault report's words added to find the section are not the customer's: ``own`` decides.
+    asked = "my order arrived damaged defective faulty refund replacement"
+    assert composer.answer(asked, [update], own="my order arrived damaged").meta["basis"] == "none"
+    # A policy written for customers answers by its section, as before.
+    plain = _section("p", "Returns", "Refunds are paid within 5 days of the return.", 0.46)
+    assert composer.answer("I want to exchange an item", [plain]).meta["basis"] == "policy"
+
+
+def test_the_best_section_holding_only_staff_steps_is_not_answered_by_the_next_one() -> None:
+    status = _section(
+        "s",
+        "Product Defect > Refund Status",
+        "- Get Full Name or Account ID for [Pull up Account]\n- Ask the customer for their username.",
+        0.47,
+    )
+    update = _section(
+        "u", "Product Defect > Update Refund", "- [Offer Refund] Get the amount\n  - A refund is paid in 5 days.", 0.48
+    )
+    reply = ExtractiveComposer().answer("what's the status of my refund?", [status, update])
+    assert reply.meta["basis"] == "none" and "5 days" not in reply.text, reply.text
+    # Named in the customer's own words: the thing ("my refund"), not "status" nor an action.
+    assert "nothing I can tell you about your refund." in reply.text, reply.text
 
 
 # --- a small shop without prices, with a playbook as policy (real ingest, MiniLM) ------------------
