@@ -51,6 +51,7 @@ from assistant.conversation.orders import (
     EMAIL,
     OrderDesk,
     OrderRequest,
+    action_object,
     detect_order_request,
     item_order_request,
     listed_order_with_item,
@@ -360,6 +361,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if resumed is not None:
                 return resumed
 
+        if cue.bare_reply(text) and st.pending is None:
+            # "yes" / "no" / "ok" when nothing was asked (a person offered is answered above, a pending
+            # identity step too): acknowledged, not answered from whatever retrieval finds for "yes".
+            turn.confidence = 1.0
+            return Composed(say("ack", turn.language), meta={"basis": "small_talk"})
+
         if turn.language not in ANSWERED_LANGUAGES:
             # Japanese, Korean, French, Spanish…: the cues and templates read English and Chinese only.
             # Say so in the customer's language (where there is a translation) and in English, rather
@@ -398,6 +405,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 request = item_order_request(body, with_item) or listed_order_with_item(
                     body, st.shown_orders, with_item
                 )
+                if request is not None and request.kind == "action" and len(request.order_ids) > 1:
+                    # "cancel the charger I just bought, it goes with the tablet": the orders holding
+                    # what the verb acts on, not every order an item of the message is in.
+                    acted_on = self.orders.orders_with_item(turn.verified_id, action_object(body))
+                    narrowed = tuple(o for o in request.order_ids if o in acted_on)
+                    if narrowed:
+                        request = OrderRequest("action", request.action, narrowed)
                 request = request or self._when_ships(turn, body)  # "when will it ship?": their order
                 if carried and with_item and request is None:
                     # "the towels" after "which order would you like to return?": that action on the

@@ -544,15 +544,58 @@ def listed_order_with_item(text: str, shown: Sequence[str], with_item: Sequence[
     return OrderRequest("status", None, (picked[0],))
 
 
+# An order verb said as a request: at the start of the message or of a clause, or after a filler
+# ("ok, then cancel the charger", "also cancel the boots", "and return the mug please"); not
+# "how do I return boots?" nor "return policy for boots?".
+_IMPERATIVE = re.compile(
+    r"(?:^|[.!?;,]|\b(?:and|also|then|so|now|ok|okay|alright|just|pls|please)\b)\s*"
+    r"(?:(?:please|also|then|just)\s+)*(?:cancel|return|exchange|refund)\b"
+    r"(?!\s+(?:policy|policies|window|period|fee|fees|label|labels|process|time|address)\b)",
+    re.IGNORECASE,
+)
+# Where the object of an order verb ends: "cancel the charger I just bought, it goes with the tablet".
+_OBJECT_END = re.compile(r"[,.;!?，。；！？]|\b(?:because|since|as|but|so|which|it|they|cause|'cause)\b", re.I)
+_ACTION_VERB = re.compile(r"\b(?:cancel|return|exchange|refund|swap)\b|取消|退货|退回|换货", re.I)
+
+
+def action_object(text: str) -> str:
+    """The words an order verb acts on, up to the end of its clause: what to narrow a request to when
+    the message also names items of other orders. "" when the message has no order verb.
+
+    Example:
+        >>> action_object("ok. then cancel the charger I just bought, it goes with the tablet")
+        ' the charger I just bought'
+        >>> action_object("where is my tablet?")
+        ''
+    """
+    verb = _ACTION_VERB.search(text)
+    if verb is None:
+        return ""
+    rest = text[verb.end() :]
+    end = _OBJECT_END.search(rest)
+    return rest[: end.start()] if end else rest
+
+
 def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | None:
     """A verified customer's message about the orders holding an item it names ("when will the
     laptop arrive?", "return the tea kettle"): ``order_ids`` are those orders (see
-    :meth:`OrderDesk.orders_with_item`); None without an order cue or without such an order."""
+    :meth:`OrderDesk.orders_with_item`); None without an order cue or without such an order.
+
+    Example:
+        >>> item_order_request("also cancel the boots and the kettle", ["#W5"])
+        OrderRequest(kind='action', action='cancel', order_ids=('#W5',))
+        >>> item_order_request("ok. then cancel the charger I just bought", ["#W9"]).action
+        'cancel'
+        >>> item_order_request("how long do I have to return boots?", ["#W5"]) is None
+        True
+        >>> item_order_request("and the return policy for boots?", ["#W5"]) is None
+        True
+    """
     if not order_ids:
         return None
     # "How long do I have to return boots?" asks about the policy: an action only when wanted or
     # asked for ("I want to return the watch", "return the watch please").
-    if _WANTS.search(text) or re.match(r"\s*(?:please\s+)?(?:cancel|return|exchange|refund)\b", text, re.I):
+    if _WANTS.search(text) or _IMPERATIVE.search(text):
         for action, cue in _ACTION_CUES:
             if cue.search(text):
                 return OrderRequest("action", action, tuple(order_ids))

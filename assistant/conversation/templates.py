@@ -110,6 +110,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Hello! I can help with orders, returns, shipping and our products. What can I do for you?",
         "zh": "您好！我可以帮您处理订单、退货、配送等问题，也可以帮您挑选商品。请问有什么可以帮您？",
     },
+    "ack": {
+        "en": "All right. Is there anything else I can help with?",
+        "zh": "好的。还有什么可以帮您的吗？",
+    },
     "thanks": {
         "en": "You're welcome! Is there anything else I can help with?",
         "zh": "不客气！还有什么可以帮您的吗？",

@@ -354,6 +354,26 @@ def is_affirmative(text: str) -> bool:
     return bool(_AFFIRM.search(text)) and len(text.split()) <= 4
 
 
+_BARE_REPLY = re.compile(
+    r"^\W*(?:(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|fine|got it|no|nope|nah|not now|no need|"
+    r"never mind|nevermind|no thanks|no thank you|yes please)\W*)+$"
+    r"|^\W*(?:好的|好|是的|是|可以|行|嗯|不用了|不用|不要了|不要|不是|没有了)\W*$",
+    re.IGNORECASE,
+)
+
+
+def bare_reply(text: str) -> bool:
+    """The message is only a yes, no or okay: an answer to a question, meaningless when nothing was
+    asked (no person offered, no identity awaited). Then it is acknowledged, never sent to retrieval
+    ("yes" finds no policy and "yes please" finds whatever the last topic was).
+
+    Example:
+        >>> bare_reply("yes please"), bare_reply("No."), bare_reply("不用了"), bare_reply("yes, cancel it")
+        (True, True, True, False)
+    """
+    return bool(_BARE_REPLY.match(text.strip()))
+
+
 def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "about_me"] | None:
     """The message is only a greeting, thanks, goodbye, courtesy ("how are you today?") or a question
     about who the customer is talking to ("what's your name?"): nothing asked of the shop.
