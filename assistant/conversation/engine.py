@@ -52,7 +52,10 @@ from assistant.conversation.orders import (
     OrderDesk,
     OrderRequest,
     action_object,
+    declines_offer,
     detect_order_request,
+    find_order_ids,
+    is_question,
     item_order_request,
     listed_order_with_item,
     order_reference,
@@ -64,7 +67,7 @@ from assistant.conversation.stage_finish import FinishStage
 from assistant.conversation.stage_generated import GeneratedReplies
 from assistant.conversation.stage_orders import OrderStages
 from assistant.conversation.stage_shopping import ShoppingStages
-from assistant.conversation.templates import say
+from assistant.conversation.templates import action_phrase, say
 from assistant.conversation.turn import Turn, deltas
 from assistant.conversation.types import DraftView, MessageView, SessionEvent, TurnResult
 from assistant.retrieval.bm25 import BM25Cache
@@ -84,6 +87,8 @@ log = logging.getLogger(__name__)
 # How much closer (cosine) the past conversations of one intent must be than every policy section
 # before a section that never names the intent's topic is taken for another question's answer.
 OFF_TOPIC_MARGIN = 0.2
+# How many questions an order action offered to be passed on is kept through before it is dropped.
+OFFER_KEPT_TURNS = 2
 
 
 class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
@@ -331,6 +336,52 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         return detected if self.language.detect_confident(rest) == detected else None
 
     def _respond(self, turn: Turn) -> Composed:
+        """Route the message and answer it (extractive), keeping an order action offered to be passed
+        on through a short question asked meanwhile.
+
+        The offer ("an agent can still cancel #W1… would you like me to pass this on?") waits for a yes.
+        A question asked before answering it ("how long do refunds take?") is answered and the offer
+        kept, with a reminder that nothing has been passed on yet, for at most ``OFFER_KEPT_TURNS``
+        messages; "no" drops it (and says so), and anything else drops it silently: another order
+        request, a shopping request, a handoff, a statement. Only "yes" (or asking for a person) passes
+        it on, its order's status checked again; nothing is ever said to be done before that."""
+        st = turn.state
+        offered = st.offered_action if st.handoff_offered else None
+        kept, st.offered_kept = st.offered_kept, 0
+        if offered is not None and declines_offer(turn.text):
+            st.offered_action, st.handoff_offered = None, False
+            turn.confidence = 1.0
+            return Composed(say("offer_declined", turn.language), meta={"basis": "small_talk"})
+        composed = self._route(turn)
+        if offered is None or not offered.order_ids or not self._keeps_offer(turn, kept):
+            return composed
+        st.offered_action, st.handoff_offered, st.offered_kept = offered, True, kept + 1
+        ids = ("、" if turn.language == "zh" else ", ").join(offered.order_ids)
+        reminder = say(
+            "pending_reminder", turn.language, action=action_phrase(offered.action or "", turn.language), order_id=ids
+        )
+        return Composed(
+            f"{composed.text}\n\n{reminder}", composed.used, composed.facts, {**composed.meta, "reminder": reminder}
+        )
+
+    def _keeps_offer(self, turn: Turn, kept: int) -> bool:
+        """Whether the order action offered before this message still waits for the customer's yes:
+        the message was a question that started nothing new (no order shown or asked about, no
+        shopping list, no handoff, no new offer), within ``OFFER_KEPT_TURNS`` messages."""
+        st = turn.state
+        return (
+            kept < OFFER_KEPT_TURNS
+            and turn.handoff_reason is None
+            and st.offered_action is None
+            and not turn.orders
+            and not turn.needs_identity
+            and st.pending is None
+            and st.pending_action is None
+            and not turn.shopping
+            and is_question(turn.text)
+        )
+
+    def _route(self, turn: Turn) -> Composed:
         """Route the message and answer it (extractive)."""
         text, st = turn.text, turn.state
         offered, st.offered_action = st.offered_action if st.handoff_offered else None, None
@@ -420,6 +471,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             elif not request.order_ids:
                 # "cancel the backpack from that order": the order in focus, or the one holding the item.
                 request = self._order_in_context(turn, body, request, with_item)
+        elif turn.verified_id and request is not None and request.kind == "status" and not find_order_ids(body):
+            # "毛巾那个订单", "where's my order with the sheets?", "and the kettle one, has it shipped?" after
+            # another order: the orders holding the item named, unless the order pointed at holds it.
+            named = self.orders.orders_with_item(turn.verified_id, body)
+            if named and not set(request.order_ids) & set(named):
+                request = OrderRequest("status", None, tuple(named))
         # "The broken cutting board" from a customer whose order holds it is their own item.
         faulty = cue.reports_fault(body) or (bool(with_item) and cue.names_fault(body))
         if request is not None and request.kind == "status" and not request.order_ids and cue.offered_service(body):

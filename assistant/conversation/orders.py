@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from assistant.conversation.glossary import gloss
 from assistant.conversation.templates import action_phrase, joined
-from assistant.conversation.understand import has_reference, reference_index
-from assistant.retrieval.text import tokenize
+from assistant.conversation.understand import has_reference, reference_index, reference_indexes
+from assistant.retrieval.text import has_cjk, tokenize
 from assistant.security.identity import IdentityThrottle, client_address, identity_throttle_for
 from assistant.store.db import Database
 from assistant.store.models import Customer, Draft, Order, Product
@@ -46,11 +47,12 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
     ("cancel", re.compile(r"取消")),
     ("address_change", re.compile(r"(改|修改|更改|换)[^。？！]{0,6}地址")),
     ("exchange", re.compile(r"换货|换[一个]*(颜色|尺码|尺寸|大小)")),
-    ("return", re.compile(r"退货|退回")),
+    # "我要退那套毛巾": 退 after a wish is a return (退款 is a refund, 退订 an unsubscribe).
+    ("return", re.compile(r"退货|退回|(?:要|想|帮我|请|麻烦)(?:把)?退(?![款订])")),
 ]
 # "my order" alone is not a cue: "can I pick up my order in the store?" asks about a policy, not a status.
 _STATUS_CUES = re.compile(
-    r"\b(where('s| is)|status|track|tracking|shipped|arrive|arriving|delivered|deliver|late|"
+    r"\b(where('s| is| are)|status|track|tracking|shipped|arrive|arriving|delivered|deliver|late|"
     r"arrived|hasn't (come|arrived)|not (arrived|received)|order history|what did I (order|buy)|"
     r"(what|which) (are|were|is|was) my|(show|list|see|check|view|look up|find)( on| up on)?( me)?( all)?( of)? my|"
     r"(which|what|any|all|none) of my|what happened|what's happening|pending|cancell?ed|processed|"
@@ -102,6 +104,43 @@ def asks_when_ships(text: str) -> bool:
         False
     """
     return bool(_WHEN_SHIPS.search(text))
+
+
+# "No", "no thanks", "never mind", "不用了": the customer turns down what the assistant offered.
+_DECLINES = re.compile(
+    r"^\s*(?:no|nope|nah|no thanks?|no thank you|not now|not yet|never ?mind|don'?t|do not|cancel that|forget it|"
+    r"leave it|i changed my mind|i'?ve changed my mind)\b[^?]{0,40}$"
+    r"|^\s*(?:不用|不要|不了|算了|先不|暂时不|不需要|没事了?)",
+    re.IGNORECASE,
+)
+# A question: a question mark, an English question opening, or a Chinese question word or particle.
+_QUESTION = re.compile(
+    r"[?？]\s*$|^\s*(?:what|when|where|which|who|whom|whose|why|how|is|are|am|was|were|do|does|did|can|could|"
+    r"will|would|should|shall|may|have|has)\b|吗|呢|么|什么|怎么|多少|多久|几|哪|是否|能否|可否",
+    re.IGNORECASE,
+)
+
+
+def declines_offer(text: str) -> bool:
+    """The customer turns down what the assistant offered ("no thanks", "never mind", "不用了").
+
+    Example:
+        >>> declines_offer("no thanks"), declines_offer("不用了，谢谢"), declines_offer("no, I meant the other one?")
+        (True, True, False)
+        >>> declines_offer("nothing else matters"), declines_offer("yes please")
+        (False, False)
+    """
+    return bool(_DECLINES.search(text))
+
+
+def is_question(text: str) -> bool:
+    """The message asks something ("how long do refunds take", "运费多少？").
+
+    Example:
+        >>> is_question("how long do refunds take"), is_question("运费多少？"), is_question("I want boots")
+        (True, True, False)
+    """
+    return bool(_QUESTION.search(text))
 
 
 def find_order_ids(text: str) -> list[str]:
@@ -478,6 +517,10 @@ def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -
         True
         >>> order_reference("can I change the address on it?", ["#W1", "#W2"], focus="#W2")
         OrderRequest(kind='action', action='address_change', order_ids=('#W2',))
+        >>> order_reference("the first and the third", ["#W1", "#W2", "#W3"]).order_ids
+        ('#W1', '#W3')
+        >>> order_reference("第一个和第三个", ["#W1", "#W2", "#W3"]).order_ids
+        ('#W1', '#W3')
     """
     index = reference_index(text)
     if index is None and focus and has_reference(text):
@@ -488,11 +531,15 @@ def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -
         index = 0
     if index is None or not -len(shown) <= index < len(shown):
         return None
-    order_id = shown[index]
+    # "the first and the third", "第一个和第三个": every order named, in the order said.
+    indexes = reference_indexes(text) or [index]
+    if not all(-len(shown) <= i < len(shown) for i in indexes):
+        return None  # "the first and the third" of two listed: which is meant is unclear
+    order_ids = tuple(dict.fromkeys(shown[i] for i in indexes))
     for action, cue in _ACTION_CUES:
         if cue.search(text):
-            return OrderRequest("action", action, (order_id,))
-    return OrderRequest("status", None, (order_id,))
+            return OrderRequest("action", action, order_ids)
+    return OrderRequest("status", None, order_ids)
 
 
 def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
@@ -578,10 +625,14 @@ def action_object(text: str) -> str:
 
 def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | None:
     """A verified customer's message about the orders holding an item it names ("when will the
-    laptop arrive?", "return the tea kettle"): ``order_ids`` are those orders (see
-    :meth:`OrderDesk.orders_with_item`); None without an order cue or without such an order.
+    laptop arrive?", "return the tea kettle", "那套毛巾什么时候到？"): ``order_ids`` are those orders
+    (see :meth:`OrderDesk.orders_with_item`); None without an order cue or without such an order.
 
     Example:
+        >>> item_order_request("那套毛巾什么时候到？", ["#W1"])
+        OrderRequest(kind='status', action=None, order_ids=('#W1',))
+        >>> item_order_request("when will the boots be back in stock?", ["#W1"]) is None
+        True
         >>> item_order_request("also cancel the boots and the kettle", ["#W5"])
         OrderRequest(kind='action', action='cancel', order_ids=('#W5',))
         >>> item_order_request("ok. then cancel the charger I just bought", ["#W9"]).action
@@ -599,9 +650,20 @@ def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | No
         for action, cue in _ACTION_CUES:
             if cue.search(text):
                 return OrderRequest("action", action, tuple(order_ids))
-    # The item pointed at ("the laptop", "my kettle"), not items in general.
-    definite = re.search(r"\b(?:my|our|the|this|that|these|those)\b", text, re.I)
-    return OrderRequest("status", None, tuple(order_ids)) if definite and _STATUS_CUES.search(text) else None
+    # The item pointed at ("the laptop", "my kettle", "那套毛巾", "我的毛巾"), not items in general.
+    definite = _DEFINITE.search(text)
+    # "When will the towels ship?", "那套毛巾什么时候到？": their order's delivery, not a restock.
+    arriving = asks_when_ships(text) and not _RESTOCK.search(text)
+    status = _STATUS_CUES.search(text) or arriving
+    return OrderRequest("status", None, tuple(order_ids)) if definite and status else None
+
+
+_DEFINITE = re.compile(
+    r"\b(?:my|our|the|this|that|these|those)\b|[这那](?:个|套|件|双|条|把|张|只|款|些|台|盒|箱|组|副|顶)|我(?:买|订)?的",
+    re.IGNORECASE,
+)
+# "When will the boots be back in stock?", "什么时候到货": the product's restock, not an order.
+_RESTOCK = re.compile(r"\b(?:in stock|restock\w*|back in|available|availability)\b|到货|补货|有货|上架", re.I)
 
 
 # What follows a product's head noun in its name: "Kitchen Towels, Set of 3", "Mug Set of 4",
@@ -609,9 +671,42 @@ def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | No
 _NAME_TAIL = re.compile(r",|\(|\s[-\u2013\u2014]\s|\b(?:set|pack|pair|box|bundle|kit|case) of\b", re.IGNORECASE)
 
 
+# Words of a product's name that say how it is packed or measured, never what it is ("Set of 3").
+_PACKING_WORDS = frozenset(
+    "set sets pack pair box bundl kit case piec pcs count size inch qt oz lb ml cm mm".split()  # noqa: SIM905
+)
+
+
+def item_match(item: str, words: set[str], heads: set[str] | None = None) -> int:
+    """How well message ``words`` (tokenized: stemmed, so "sheets" meets "Sheet") name the item: 2 its
+    whole name or its head noun ("the backpack" for "Summit 45L Backpack", "my towels" for "Linen
+    Kitchen Towels, Set of 3"), 1 another word of its name that the message uses as a noun (one of
+    ``heads``, see :func:`message_words`: "the sheets" for "Flannel Sheet Set", not "camp" in "the camp
+    chair"), 0 none. Packing words ("set", "pack") and numbers name nothing.
+
+    Example:
+        >>> from assistant.retrieval.text import tokenize
+        >>> item_match("Stonewashed Linen Kitchen Towels, Set of 3", set(tokenize("did my towels ship?")))
+        2
+        >>> item_match("Cabin Flannel Sheet Set", set(tokenize("return the sheets"))), item_match(
+        ...     "Cabin Flannel Sheet Set", set(tokenize("where is the set")))
+        (1, 0)
+    """
+    toks = tokenize(item)
+    if not toks:
+        return 0
+    if set(toks) <= words:
+        return 2
+    named = [t for t in toks if t.isalpha() and t not in _PACKING_WORDS and t in words]
+    head_of_name = {toks[-1], *(tokenize(_NAME_TAIL.split(item)[0])[-1:])}
+    if any(len(h) >= 3 and h in named for h in head_of_name):
+        return 2
+    return int(any(len(t) >= 4 and t in (words if heads is None else heads) for t in named))
+
+
 def names_item(item: str, words: set[str]) -> bool:
-    """Whether message ``words`` (tokenized) name the item: its whole name ("tea kettle"), or its head
-    noun ("the backpack" for "Summit 45L Backpack", "my towels" for "Linen Kitchen Towels, Set of 3").
+    """Whether message ``words`` (tokenized) name the item by its whole name or its head noun (see
+    :func:`item_match`).
 
     Example:
         >>> from assistant.retrieval.text import tokenize
@@ -620,13 +715,74 @@ def names_item(item: str, words: set[str]) -> bool:
         >>> names_item("Enamel Camp Mug Set of 4", set(tokenize("where are the plates")))
         False
     """
-    toks = tokenize(item)
-    if not toks:
-        return False
-    if set(toks) <= words:
-        return True
-    heads = {toks[-1], *(tokenize(_NAME_TAIL.split(item)[0])[-1:])}
-    return any(len(h) >= 4 and h in words for h in heads)
+    return item_match(item, words) == 2
+
+
+# Words that follow a noun ending its phrase ("the sheets order", "the towels one", "the rug arrive").
+_AFTER_NOUN = frozenset(
+    tokenize(
+        "order orders one ones purchase package parcel delivery item items arrive arrived arriving ship shipped "
+        "shipping come came coming deliver delivered get got back yet please"
+    )
+)
+_PHRASE_END = re.compile(r"[,.;:!?()\n]|\b(?:and|or|but)\b", re.IGNORECASE)
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+def message_words(text: str) -> tuple[set[str], set[str]]:
+    """The message's tokens (with the English words of its Chinese shopping words: "那套毛巾" ->
+    "towel"), and those it uses as nouns: a word ending its phrase, a plural, a word before a function
+    word or an order word ("the sheets", "the blanket one"), every glossed Chinese word; "camp" in "the
+    camp chair" modifies the noun after it.
+
+    Example:
+        >>> words, heads = message_words("did the camp chair arrive? and the sheets")
+        >>> sorted(heads)
+        ['arriv', 'chair', 'sheet']
+        >>> sorted(w for w in message_words("那套毛巾什么时候到")[1] if w.isascii())
+        ['towel']
+    """
+    words = set(tokenize(text))
+    heads: set[str] = set()
+    for phrase in _PHRASE_END.split(text):
+        raw = _EN_WORD.findall(phrase)
+        for i, word in enumerate(raw):
+            stem = tokenize(word)
+            if not stem:
+                continue
+            after = tokenize(raw[i + 1]) if i + 1 < len(raw) else []
+            low = word.lower()
+            if low.endswith("ing"):  # "for hiking", "camping gear": an activity, not the item
+                continue
+            if not after or after[0] in _AFTER_NOUN or (low.endswith("s") and not low.endswith("ss")):
+                heads.add(stem[0])
+    if has_cjk(text):
+        glossed = set(tokenize(" ".join(gloss(text))))
+        words |= glossed
+        heads |= glossed
+    return words, heads
+
+
+def best_named(names: Sequence[str], words: set[str], heads: set[str] | None = None) -> list[int]:
+    """The positions of the names the message names best: every one named by its whole name or head
+    noun, else those sharing the most other words of their name with it (see :func:`item_match`); []
+    when none is named.
+
+    Example:
+        >>> names = ["Lakeside Camp Chair", "Enamel Camp Mug Set of 4", "Cabin Flannel Sheet Set"]
+        >>> best_named(names, *message_words("the camp chair")), best_named(names, *message_words("the sheets"))
+        ([0], [2])
+        >>> best_named(names, *message_words("is the camp stove in stock?"))
+        []
+    """
+    scores = [item_match(n, words, heads) for n in names]
+    if 2 in scores:
+        return [i for i, sc in enumerate(scores) if sc == 2]
+    if 1 not in scores:
+        return []
+    shared = [len(set(tokenize(n)) & words) if sc else 0 for n, sc in zip(names, scores, strict=True)]
+    top = max(shared)
+    return [i for i, n in enumerate(shared) if n == top]
 
 
 def _zip_of(s: Any, customer_id: str, code: str) -> bool:
@@ -768,29 +924,29 @@ class OrderDesk:
         return bool((by_mail and EMAIL.search(text)) or (by_zip and ZIP.search(text)))
 
     def orders_with_item(self, customer_id: str, text: str) -> list[str]:
-        """The customer's orders holding an item the message names ("the tea kettle", "the backpack")."""
-        words = set(tokenize(text))
+        """The customer's orders holding the item the message names best ("the tea kettle", "the
+        backpack", "the sheets" for a "Flannel Sheet Set", "那套毛巾"; see :func:`best_named`)."""
+        words, heads = message_words(text)
         if not words:
             return []
         with self.db.session() as s:
             q = select(Order).where(Order.customer_id == customer_id).options(selectinload(Order.items))
             orders = list(s.scalars(q).all())
             names = {p.id: p.name for p in s.scalars(select(Product)).all()}
-
-        return [
-            o.id for o in orders if any(names_item(it.name or names.get(it.product_id, ""), words) for it in o.items)
-        ]
+        items = [(o.id, it.name or names.get(it.product_id, "")) for o in orders for it in o.items]
+        best = best_named([name for _, name in items], words, heads)
+        return list(dict.fromkeys(items[i][0] for i in best))
 
     def items_named(self, customer_id: str, order_id: str, text: str) -> list[str]:
         """The items of the customer's order ``order_id`` that the message names ("the backpack")."""
-        words = set(tokenize(text))
+        words, heads = message_words(text)
         with self.db.session() as s:
             order = s.get(Order, order_id)
             if order is None or order.customer_id != customer_id:
                 return []
             names = {p.id: p.name for p in s.scalars(select(Product)).all()}
             items = [it.name or names.get(it.product_id, "") for it in order.items]
-        return [name for name in items if names_item(name, words)]
+        return [items[i] for i in best_named(items, words, heads)]
 
     def orders_of(self, customer_id: str, order_ids: tuple[str, ...] = ()) -> tuple[list[OrderFacts], list[str]]:
         """(facts of the requested or latest orders, requested ids not on this customer's account)."""

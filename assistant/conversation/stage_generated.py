@@ -74,6 +74,8 @@ class GeneratedReplies:
         text = draft.strip()
         if not re.search(r"\[\d+\]", text):
             text += "\n\nSources: " + " ".join(f"[{i}]" for i in range(1, len(used) + 1))
+        if extractive.meta.get("reminder"):  # an order action still waiting for the customer's yes
+            text += f"\n\n{extractive.meta['reminder']}"
         text = self._guarded(turn, text)
         yield from deltas(text)
         return Composed(text, tuple(used), extractive.facts, {"basis": "generated"})

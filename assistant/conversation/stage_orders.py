@@ -125,6 +125,8 @@ class OrderStages:
         turn.confidence = 1.0
         audit.info(json.dumps({"event": "others_orders_refused", "conversation_id": turn.conversation_id}))
         key = "others_orders_verified" if verified is not None else "others_orders"
+        if turn.state.signed_in:  # no other identity can be confirmed in a chat of the shop's login
+            key = "others_orders_signed_in"
         return Composed(say(key, turn.language), meta={"basis": "identity"})
 
     def _order_request(self, turn: Turn, request: OrderRequest, body: str) -> Composed:
@@ -194,6 +196,9 @@ class OrderStages:
             turn.state.order_focus = shown[0] if len(shown) == 1 else None
         turn.confidence = 1.0
         if request.kind == "action" and request.action is not None:
+            if len(facts) > 1 and not missing and len(request.order_ids) == len(facts):
+                # "the first and the third" after "which order would you like to return?"
+                return self._several_actions(turn, request.action, facts, text, confirmed=confirmed)
             if len(facts) != 1 or missing or not request.order_ids:
                 if missing:
                     return ExtractiveComposer.order_status([], missing, turn.language)
@@ -213,13 +218,70 @@ class OrderStages:
             return self._order_action(turn, request, facts[0], text)
         pending_action = turn.state.pending_action
         turn.state.pending_action = None
-        if pending_action and len(facts) == 1 and request.order_ids:
+        if pending_action and facts and not missing and request.order_ids:
             return self._order_turn(turn, OrderRequest("action", cast(Any, pending_action), request.order_ids), text)
         turn.orders = [f.record for f in facts]
         composed = ExtractiveComposer.order_status(facts, missing, turn.language)
         if asks_when_ships(text) and len(facts) == 1 and facts[0].status.lower() in NOT_YET_SHIPPED:
             return self._with_shipping_time(turn, composed)
         return composed
+
+    def _several_actions(
+        self, turn: Turn, action: str, facts: Sequence[OrderFacts], text: str, *, confirmed: bool
+    ) -> Composed:
+        """One action on several orders named at once ("return the first and the third"): a request
+        for an agent for each order whose status the policy allows it in (or, asked as a question, the
+        offer to pass them on, "yes" passes them on), the others named as not allowed; each order
+        cited. Nothing is changed."""
+        assert turn.verified_id is not None
+        lang = turn.language
+        phrase = action_phrase(action, lang)
+        allowed = self._allowed_statuses(action)
+        ok = [f for f in facts if allowed is None or f.status.lower() in allowed]
+        refused = [f for f in facts if f not in ok]
+        sep = "、" if lang == "zh" else ", "
+        lines: list[str] = []
+        if ok and asks_whether(text) and not confirmed:
+            lines.append(say("actions_possible", lang, action=phrase, order_ids=sep.join(f.order_id for f in ok)))
+            turn.state.offered_action = PendingOrder(
+                kind="action", action=action, order_ids=[f.order_id for f in ok], request=text
+            )
+            turn.state.handoff_offered = True
+        elif ok:
+            for order in ok:
+                title = f"Order {order.order_id}"
+                sources = [{"collection": "orders", "doc_id": order.order_id, "source": "store", "title": title}]
+                draft_id = self.orders.prepare_action(
+                    turn.conversation_id, turn.verified_id, cast(Any, action), order, text, sources
+                )
+                audit.info(
+                    json.dumps(
+                        {
+                            "event": "order_action_prepared",
+                            "conversation_id": turn.conversation_id,
+                            "draft_id": draft_id,
+                            "action": action,
+                            "order_id": order.order_id,
+                            "sources": sources,
+                        }
+                    )
+                )
+            lines.append(say("actions", lang, action=phrase, order_ids=sep.join(f.order_id for f in ok)))
+        if refused:
+            them = "it" if len(refused) == 1 else "them"
+            ids = sep.join(f.order_id for f in refused)
+            lines.append(say("actions_not_allowed", lang, action=phrase, order_ids=ids, them=them))
+        shown = ok + refused
+        lines += [f"- {f.text_in(lang)} [{i}]" for i, f in enumerate(shown, start=1)]
+        if not ok:
+            lines.append(say("offer_handoff", lang))
+            turn.state.handoff_offered = True
+        elif asks_whether(text) and not confirmed:
+            lines.append(say("offer_pass_on", lang))
+        turn.orders = [f.record for f in shown]
+        turn.order_first = False
+        turn.confidence = 1.0
+        return Composed("\n".join(lines), (), facts=tuple(line for f in shown for line in f.lines))
 
     def _when_ships(self, turn: Turn, body: str) -> OrderRequest | None:
         """ "When will it ship?" from a verified customer about their order: the listed order (or

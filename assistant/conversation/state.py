@@ -96,6 +96,9 @@ class ConversationState(_Model):
     # The order action the last reply offered to pass on ("an agent can still change the address…
     # Would you like me to pass this on?"): "yes" passes it on as a request for an agent to review.
     offered_action: PendingOrder | None = None
+    # Messages the offered action has been kept through, each a question answered with a reminder of it
+    # (at most ``OFFER_KEPT_TURNS``); anything else drops it. Only "yes" passes it on.
+    offered_kept: int = 0
     last_order_id: str | None = None
     shown_orders: list[str] = Field(default_factory=list)  # orders the last order reply listed, in order
     # The one order the conversation is about now (the last order reply showed it alone): "it", "that

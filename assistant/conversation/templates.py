@@ -81,6 +81,33 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "订单{order_id}目前的状态是 **{status}**，按照我们的政策，该状态的订单不能{action}，"
         "因此我没有提交请求，订单也没有任何更改。",
     },
+    # Several orders picked at once ("the first and the third"): one request for each.
+    "actions": {
+        "en": "I've passed a request to **{action}** each of orders {order_ids} to our team. An agent will review "
+        "them and confirm with you; nothing has been changed yet.",
+        "zh": "已将订单{order_ids}的请求（{action}）分别转交给我们的团队，客服审核后会与您确认；目前订单尚未更改。",
+    },
+    "actions_possible": {
+        "en": "An agent can still **{action}** orders {order_ids} for you; I can't make the change myself, and "
+        "nothing has been changed yet.",
+        "zh": "客服仍可以为您{action}订单{order_ids}；我无法直接更改，订单目前没有任何更改。",
+    },
+    "actions_not_allowed": {
+        "en": "Our policy doesn't allow a request to **{action}** orders in the status of {order_ids}, so I "
+        "haven't passed one on for {them} and nothing has been changed.",
+        "zh": "按照我们的政策，订单{order_ids}目前的状态不能{action}，因此没有为其提交请求，订单也没有任何更改。",
+    },
+    "offer_declined": {
+        "en": "All right, I haven't passed anything on, and nothing has been changed. Is there anything else I "
+        "can help with?",
+        "zh": "好的，我没有转交任何请求，订单也没有任何更改。还有什么可以帮您的吗？",
+    },
+    # A question answered while an order action waits for the customer's yes (never done before it).
+    "pending_reminder": {
+        "en": "About your request to **{action}** order {order_id}: I haven't passed it on yet. Would you like "
+        "me to? Just say yes.",
+        "zh": "关于订单{order_id}的请求（{action}）：我还没有转交。需要我转交给我们的团队吗？回复“是”即可。",
+    },
     # The retrieval query for the policy's sentence on when orders ship (not shown to the customer).
     "ships_when_query": {
         "en": "when do orders ship leave the warehouse business days",
@@ -178,6 +205,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "themselves; for another account of your own, please start a new chat and confirm who you are there.",
         "zh": "抱歉，本次对话已验证的是一个账户，我只能提供该账户的订单和信息。如果是别人的订单，请让本人联系我们"
         "并确认身份；如果是您的另一个账户，请开始新的对话并在其中确认身份。",
+    },
+    # A customer signed in with the shop's login cannot confirm another identity in the same chat.
+    "others_orders_signed_in": {
+        "en": "I'm sorry, you're signed in to one account, and I can only share that account's orders and "
+        "details. If it's someone else's order, the account holder can sign in or contact us themselves; "
+        "for another account of your own, please sign out and sign in to that account.",
+        "zh": "抱歉，您当前登录的是一个账户，我只能提供该账户的订单和信息。如果是别人的订单，请让账户本人登录"
+        "或联系我们；如果是您的另一个账户，请退出登录后用该账户登录。",
     },
     "no_orders": {
         "en": "I couldn't find any orders on your account.",
