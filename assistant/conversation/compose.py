@@ -47,7 +47,9 @@ _NEUTRAL: list[tuple[re.Pattern[str], str]] = [
 ]
 _AMOUNT_Q = re.compile(
     # "can I pay with a gift card?" asks how to pay, not how much.
-    r"\b(how much|cost|costs|price|fee|fees|charge|charged|free)\b|\bpays?\b(?!\s+(?:with|by|using|via|through)\b)"
+    r"\b(how much|cost|costs|price|fee|fees|charge|charged|free)\b"
+    # "who pays return shipping?" asks an amount; "I can't pay my subscription" does not
+    r"|(?<!n't )(?<!cannot )(?<!not )\bpays?\b(?!\s+(?:with|by|using|via|through)\b)"
     r"|多少钱|费用|运费|谁付",
     re.I,
 )
@@ -769,6 +771,22 @@ def best_sentences(
     return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
 
 
+def _second_weight(asked: str, unit: str) -> int:
+    """How much a sentence of a second section speaks to the customer's words ``asked``: the words it shares
+    with them (in Chinese, character pairs), and one more when it states the amount or duration asked for.
+
+    Example:
+        >>> _second_weight("I moved, how do I update my address?", "P.O. boxes and addresses use USPS only.")
+        1
+        >>> _second_weight("how long does shipping to Canada take?", "Canada: flat $19.95, 7-12 business days.")
+        2
+    """
+    typed = (_DURATION_Q.search(asked) and _HAS_DURATION.search(unit)) or (
+        _AMOUNT_Q.search(asked) and _HAS_AMOUNT.search(unit)
+    )
+    return len(_shared(asked, unit)) + (1 if typed else 0)
+
+
 def _title_terms(title: str) -> set[str]:
     """A section title's content terms: its stems, and in Chinese its character pairs (a one-pair title,
     "退货", is its own term)."""
@@ -785,6 +803,21 @@ def _named_section(question: str, ranked: Sequence[Passage]) -> Passage | None:
         return None
     named = [p for p, terms in titled if terms and terms <= asked]
     return named[0] if len({policy_body(p)[0] for p in named}) == 1 else None
+
+
+def _case_named(question: str, p: Passage) -> int:
+    """How many of the question's content terms the heading of policy section ``p`` names (its last part: in
+    "Subscription Inquiry > Status Due Date" the case, "Status Due Date"; the first part is the topic all
+    its cases share).
+
+    Example:
+        >>> p = Passage("p1", "policies", "Billing > Status Due Date\\n\\nGet the ID.", {}, 0.0)
+        >>> _case_named("when is my subscription due for renewal?", p), _case_named("how much do I owe?", p)
+        (1, 0)
+    """
+    if p.collection != "policies":
+        return 0
+    return len(_title_terms(policy_body(p)[0].split(">")[-1]) & _title_terms(question))
 
 
 # How much closer (cosine) a section written only for the staff may be than the section quoted: a
@@ -830,6 +863,9 @@ _NAMES_AFTER = frozenset(
 )  # fmt: skip
 
 
+_PREPOSITIONS = frozenset({"of", "about", "for", "with", "on"})
+
+
 def _topic_words(question: str, title: str) -> str:
     """The run of the question's words that a section's title shares and that names a thing (see
     :func:`not_covered`), lower-cased; "" when none."""
@@ -845,7 +881,9 @@ def _topic_words(question: str, title: str) -> str:
     named = [r for r in runs if r[0] > 0 and words[r[0] - 1].lower() in _NAMES_AFTER]
     if not named:
         return ""
-    run = max(named, key=lambda r: (len(r), r[0]))
+    # A thing the customer has ("the item", "my refund") before one a preposition names ("out of stock": not
+    # "your stock").
+    run = max(named, key=lambda r: (words[r[0] - 1].lower() not in _PREPOSITIONS, len(r), r[0]))
     return " ".join(words[i].lower() for i in run[:3])
 
 
@@ -930,7 +968,8 @@ class ExtractiveComposer:
         share one of them (or, in a follow-up, of ``focus``).
         """
         shop_text = [p for p in passages if p.collection in ("policies", "answers")]
-        asked = f"{question if own is None else own} {focus}".strip()
+        mine = question if own is None else own  # the customer's own words, without a topic's added
+        asked = f"{mine} {focus}".strip()
         # A section with nothing written for customers (only steps for the staff) answers nothing.
         # A label ("Flow: refunds and returns.") states nothing either.
         usable = [
@@ -955,16 +994,36 @@ class ExtractiveComposer:
             and first in staff_only
             and first.collection == "policies"
             and ((same or usable)[0].cosine or 0.0) - (first.cosine or 0.0) <= STAFF_ONLY_MARGIN
+            and not (usable and _case_named(mine, (same or usable)[0]) >= max(1, _case_named(mine, first)))
         ):
             # The section that matches best is written for the staff only ("Refund Status" for "what's
             # the status of my refund?"): the next one with a sentence for customers is another case
-            # ("Update Refund": adding an item to a refund). Not covered, as above.
+            # ("Update Refund": adding an item to a refund). Not covered, as above. Unless the next one's
+            # heading names the question as well ("how do I update my payment method?": "Manage Payment
+            # Method" for the staff, "Status Payment Method" states the payment methods accepted).
             return Composed(
                 not_covered(question, first, language, shop_text), (), meta={"basis": "none", "topic": True}
             )
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
         best = self._answering(same or usable, question)
+        named_case = max(
+            (
+                p
+                for p in staff_only
+                if p.collection == "policies" and (best.cosine or 0.0) - (p.cosine or 0.0) <= STAFF_ONLY_MARGIN
+            ),
+            key=lambda p: _case_named(mine, p),
+            default=None,
+        )
+        if named_case is not None and _case_named(mine, named_case) > _case_named(mine, best):
+            # A section nearly as close whose heading names the question better than the best one's is the
+            # case asked about ("when is my subscription due for renewal?": "Status Due Date", not "Manage Pay
+            # Bill", whose "The standard subscription is $99 a year." shares only the topic of both); it holds
+            # nothing for customers: not covered.
+            return Composed(
+                not_covered(question, named_case, language, shop_text), (), meta={"basis": "none", "topic": True}
+            )
         rest = [p for p in (same or usable) if p is not best]
         pick = f"{question} {focus}".strip()
         if best.collection == "answers":
@@ -1013,6 +1072,7 @@ class ExtractiveComposer:
                     parts.append(f"- {max(hits, key=lambda u: _overlap(asks, u, etitle))} [{len(used)}]")
                     break
         # A second section when it matches nearly as well and adds something the question asks about.
+        covered = set().union(*(_shared(asked, u) for u in chosen))
         for extra in rest[:1]:
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
             if close and extra.collection == "policies" and policy_body(extra)[0] != title:
@@ -1025,6 +1085,13 @@ class ExtractiveComposer:
                     more = []
                 if more and not _answers_own(asked, more, policy_body(extra)[1]):
                     more = []  # a playbook's sentence sharing no word with the customer's (see above)
+                if more and _second_weight(asked, more[0]) < 2 and not _shared(asked, more[0]) - covered:
+                    # Another section's sentence sharing one word of the customer's, one the quotes above
+                    # already speak to, adds nothing asked ("I moved, how do I update my address?": "P.O. boxes
+                    # and APO/FPO addresses are served by USPS Standard only" beside the order-changes rule on
+                    # changing an address); "can I get it by friday if I order today" keeps the overnight
+                    # "order … placed by 12:00 pm" beside the hours on Fridays.
+                    more = []
                 if more and more[0] not in "\n".join(parts):
                     used.append(extra)
                     parts.append(f"- {more[0]} [{len(used)}]")

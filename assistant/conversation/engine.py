@@ -540,6 +540,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             wanted
             or instead
             or cue.is_shopping(body)
+            # "outdoor apparel under $130": a budget with no word of a service and nothing pointed at asks
+            # for products (the policy's "a jacket … doesn't fit" is no answer to it)
+            or (
+                product is None
+                and cue.parse_price(body) is not None
+                and not cue.is_service_topic(body)
+                and not cue.has_reference(body)
+            )
             or (
                 st.need is not None
                 and (cue.is_refinement(body) or cue.parse_price(body) is not None)
@@ -749,6 +757,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             turn.language,
             focus=st.topic if follow_up else "",
             slot_values=slots,
+            # the words added to find the section ("I moved": changing an address) are not the customer's
+            own=cue.service_wording(body, topics=False),
             # An elliptical follow-up shares few words with what answers it: its meaning picks the quotes.
             meaning=self.sentences.meaning(self._meaning_vector(body, st.topic))
             if follow_up and self.retrievers["policies"].reads(body)

@@ -84,7 +84,10 @@ _ABOUT_ME = re.compile(
 _AFFIRM = re.compile(r"^\s*(yes|yeah|yep|sure|ok(ay)?|please( do)?|go ahead|y)\b|^\s*(好的|好|是的|是|可以|行)", re.I)
 
 _SHOPPING = re.compile(
-    r"\b(i('m| am)? (want|need|would like|'d like)|i'd like|looking for|searching for|shopping for|"
+    # "the item I want is out of stock": "I want" in a clause naming the subject of a statement asks nothing
+    # ("what I need is a stapler" still does).
+    r"\b(i('m| am)? (want|need|would like|'d like)(?!\s+(?:is|are|was|were|isn't|aren't|wasn't|weren't|has been|"
+    r"have been|keeps?)\s+(?!(?:a|an|the|some|something|one)\b))|i'd like|looking for|searching for|shopping for|"
     r"do you (have|sell|carry|stock|offer)|have you got|got any|any (good )?\w+ (for|under|below)|"
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
@@ -446,7 +449,7 @@ _ADDRESS_CHANGE = re.compile(
 _EMAIL_WORD = re.compile(r"\be-?mail|邮箱|邮件", re.I)
 
 
-def service_wording(text: str) -> str:
+def service_wording(text: str, *, topics: bool = True) -> str:
     """``text`` with everyday wording of a service in the word a shop's policy uses, for finding and
     quoting the policy's section ("send it back" is a return, not shipping).
 
@@ -457,8 +460,12 @@ def service_wording(text: str) -> str:
         ('can I return the jacket to a store?', 'ship it to Canada')
         >>> service_wording("你们几点上班？")
         '你们几点上班？ 服务时间'
+        >>> service_wording("I moved, how do I send it back?", topics=False)
+        'I moved, how do I return it?'
     """
     text = _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
+    if not topics:  # the customer's own words, only reworded: no topic's words added
+        return text
     if _ADDRESS_CHANGE.search(text) and not _EMAIL_WORD.search(text):
         text = f"{text} {'修改 收货地址' if has_cjk(text) else 'change the shipping address'}"
     if _REFUND_WAIT.search(text):
