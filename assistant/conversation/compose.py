@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_codes
+from assistant.conversation.glossary import category_zh
 from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import joined, money, say
 from assistant.conversation.understand import asks_opinion, has_reference
@@ -1263,6 +1264,7 @@ class ExtractiveComposer:
             facts.append(say("overview_brand", language, brand=product.brand))
         if product.category:
             leaf = product.category.replace(">", ",").split(",")[-1].strip()
+            leaf = category_zh(leaf) if language == "zh" else leaf
             facts.append(say("overview_category", language, category=leaf))
         if product.price is not None or any(v[1] is not None for v in product.variants):
             facts.append(self.product_price(product, language))

@@ -577,8 +577,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if cue.is_policy_topic(query) and not wanted:
             # "what's the warranty on printers?" with no section on warranties: not a list of printers
             return self._unanswered(turn)
-        # Nothing in the policy: a product word still makes it a catalog question.
-        sims = self.catalog.similarity(qvec)
+        # Nothing in the policy: a product word still makes it a catalog question (a Chinese one read by its
+        # English shopping words when the encoder reads English only: "背包" is "backpack").
+        reading = self._catalog_reading(body)
+        sims = self.catalog.similarity(self.encoder(reading) if reading and reading != body else qvec)
         if len(sims) and float(sims.max()) >= self.cfg.min_relevance:
             answer = self._shopping(turn, body, qvec, best_policy, forced=True)
             if answer is not None:

@@ -98,6 +98,10 @@ ZH_EN: dict[str, str] = {
     "做饭": "cooking",
     "烹饪": "cooking",
     # home
+    "床上用品": "bedding",
+    "床品": "bedding",
+    "床": "bed",
+    "睡觉": "sleep",
     "被套": "duvet cover",
     "被子": "duvet",
     "床单": "sheet",
@@ -134,15 +138,37 @@ ZH_EN: dict[str, str] = {
     "冬季": "winter",
     "下雨": "rain",
     "雨天": "rain",
+    "雨季": "rain",
+    "暴雨": "storm",
+    "潮湿": "wet",
     "跑步": "running",
     "小孩": "kids",
     "儿童": "kids",
     "孩子": "kids",
     "礼物": "gift",
+    "狗狗": "dog",
+    "狗": "dog",
+    "猫咪": "cat",
+    "猫": "cat",
+    "宠物": "pet",
     "女士": "women's",
     "男士": "men's",
 }
 _LONGEST = sorted(ZH_EN, key=len, reverse=True)
+# The Chinese of an English shopping word (the first entry that glosses to it): "waterproof" -> 防水.
+EN_ZH: dict[str, str] = {}
+for _zh, _en in ZH_EN.items():
+    EN_ZH.setdefault(_en, _zh)
+
+
+def in_chinese(word: str) -> str:
+    """An English shopping word in Chinese where the glossary has it, else as it is.
+
+    Example:
+        >>> in_chinese("waterproof"), in_chinese("防水"), in_chinese("kayak")
+        ('防水', '防水', 'kayak')
+    """
+    return EN_ZH.get(word.lower(), word)
 
 
 def gloss(text: str) -> list[str]:
@@ -233,3 +259,94 @@ def kinds_like(noun: str) -> tuple[str, ...]:
         if word in EN_KINDS:
             return EN_KINDS[word]
     return ()
+
+
+# Chinese for the common words of shops' category names ("Camping Gear" -> 露营装备), for naming a
+# category in a Chinese reply. General retail words only; a name with any other word stays as the
+# shop wrote it (a half-translated name reads worse than the shop's own).
+CATEGORY_ZH: dict[str, str] = {
+    "outdoor": "户外",
+    "outdoors": "户外",
+    "apparel": "服装",
+    "clothing": "服装",
+    "clothes": "服装",
+    "footwear": "鞋类",
+    "shoes": "鞋",
+    "boots": "靴子",
+    "socks": "袜子",
+    "accessories": "配件",
+    "bags": "箱包",
+    "luggage": "行李箱",
+    "travel": "旅行",
+    "camping": "露营",
+    "hiking": "徒步",
+    "climbing": "攀登",
+    "gear": "装备",
+    "equipment": "装备",
+    "sports": "运动",
+    "sport": "运动",
+    "fitness": "健身",
+    "running": "跑步",
+    "kitchen": "厨房",
+    "kitchenware": "厨具",
+    "cookware": "炊具",
+    "dining": "餐具",
+    "tableware": "餐具",
+    "dinnerware": "餐具",
+    "home": "家居",
+    "household": "家居",
+    "bedding": "床上用品",
+    "bath": "卫浴",
+    "bathroom": "卫浴",
+    "decor": "装饰",
+    "furniture": "家具",
+    "lighting": "照明",
+    "garden": "园艺",
+    "tools": "工具",
+    "office": "办公",
+    "supplies": "用品",
+    "stationery": "文具",
+    "paper": "纸张",
+    "printer": "打印机",
+    "ink": "墨水",
+    "toner": "碳粉",
+    "electronics": "电子产品",
+    "computers": "电脑",
+    "audio": "音频设备",
+    "phones": "手机",
+    "toys": "玩具",
+    "games": "游戏",
+    "books": "图书",
+    "beauty": "美妆",
+    "health": "健康",
+    "personal": "个人",
+    "care": "护理",
+    "baby": "婴儿",
+    "kids": "儿童",
+    "pets": "宠物",
+    "pet": "宠物",
+    "food": "食品",
+    "grocery": "食品杂货",
+    "jewelry": "珠宝",
+    "watches": "手表",
+    "men's": "男士",
+    "women's": "女士",
+}
+_CATEGORY_JOINERS = {"&": "与", "and": "与"}
+
+
+def category_zh(name: str) -> str:
+    """A category's name in Chinese when every word of it is a common one (:data:`CATEGORY_ZH`), else as
+    the shop wrote it.
+
+    Example:
+        >>> category_zh("Camping Gear"), category_zh("Home & Bedding"), category_zh("Widgets")
+        ('露营装备', '家居与床上用品', 'Widgets')
+    """
+    words = name.replace(",", " ").split()
+    if not words:
+        return name
+    out = [_CATEGORY_JOINERS.get(w.lower()) or CATEGORY_ZH.get(w.lower()) for w in words]
+    if not all(out) or words[0].lower() in _CATEGORY_JOINERS or words[-1].lower() in _CATEGORY_JOINERS:
+        return name
+    return "".join(w for w in out if w)

@@ -38,7 +38,7 @@ from assistant.conversation.compare import (
     which_two_text,
 )
 from assistant.conversation.compose import Composed, ExtractiveComposer
-from assistant.conversation.glossary import conditions_need, gloss, kinds_like
+from assistant.conversation.glossary import category_zh, conditions_need, gloss, kinds_like
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, money, plural, say
 from assistant.conversation.turn import Turn
@@ -88,6 +88,8 @@ _LIST_WORD = re.compile(
 
 
 # What a product that keeps one cooler (or warmer) says of itself, as stems (see tokenize).
+# Too hot or cold in one's sleep ("I sleep hot", "so hot at night", "睡觉太热"): the thing is the bed.
+_SLEEP = re.compile(r"\b(?:sleep\w*|at night|nights?|bed\w*)\b|睡", re.I)
 _WISH_WORDS = {"cooler": "breathable cool lightweight", "warmer": "warm insulated cozy"}
 _COOL = frozenset(["breathabl", "breath", "breathes", "cool", "cooler", "cooling", "airi", "ventil", "lightweight"])
 _WARM = frozenset(["warm", "warmth", "warmer", "warmest", "insul", "fleec", "flannel", "thermal", "heat"])
@@ -513,8 +515,10 @@ class ShoppingStages:
         something else ("dog walks" of a winter boot) does not make it a product for dogs."""
         if not audience & (product.words | product.extra):
             return False
-        if has_cjk(said):
+        if has_cjk(said) and {w for w in audience if has_cjk(w)} & product.extra:
             return True  # Chinese text is read by its character pairs: the mention is the evidence
+        # "狗" is also read by its English word ("dog"), as an English request's word is: a product's
+        # English text mentioning dogs ("dog walks") does not make it one for dogs.
         own = {stem(w) for w in tokenize(" ".join([product.name, product.category, *product.tags]))}
         if audience & own:
             return True
@@ -603,7 +607,8 @@ class ShoppingStages:
         examples = [items[0] for _kind, items in kinds]
         lines = [say("catalog_kinds", lang)]
         for n, (kind, items) in enumerate(kinds, start=1):
-            line = say("catalog_kind", lang, kind=kind, count=str(len(items)), example=f"**{items[0].name}**")
+            named = category_zh(kind) if lang == "zh" else kind
+            line = say("catalog_kind", lang, kind=named, count=str(len(items)), example=f"**{items[0].name}**")
             lines.append(f"- {line} [{n}]")
         lines.append(say("catalog_kinds_outro", lang))
         st.need = None
@@ -621,8 +626,8 @@ class ShoppingStages:
         kinds = [kind for kind, _items in self.catalog.kinds()]
         if not kinds:
             return ""
-        if language == "zh":
-            return say("we_carry", language, kinds="、".join(kinds))
+        if language == "zh":  # the categories in Chinese where their words have a common translation
+            return say("we_carry", language, kinds="、".join(category_zh(kind) for kind in kinds))
         listed = kinds[0] if len(kinds) == 1 else f"{', '.join(kinds[:-1])} and {kinds[-1]}"
         return say("we_carry", language, kinds=listed)
 
@@ -692,6 +697,8 @@ class ShoppingStages:
             # "anything for kids?": whom it is for limits the products to those that mention them.
             need.audience = next((u for u in phrase.uses if cue.is_audience(u)), "")
             need.uses = [u for u in phrase.uses if u != need.audience]
+            # "下雨天徒步穿什么": the uses said in Chinese, in the catalog's English words ("rain", "hiking")
+            need.uses = [w for u in need.uses for w in (gloss(u) if has_cjk(u) else [u])]
             # "for a rainy day hike": the weather calls for waterproof things, of whatever kind.
             weather = [
                 a for a in conditions_need(need.uses) if a not in need.attributes and self.catalog.vocabulary_form(a)
@@ -707,8 +714,17 @@ class ShoppingStages:
                 missing = " ".join([*phrase.attributes, noun])
             elif noun:
                 typed = self._type_products(noun)
-                if not typed and has_cjk(noun) and self._blind(noun) and (english := gloss(noun)):
-                    typed = self._type_products(english[-1])  # "外套" -> jacket
+                english = gloss(noun) if has_cjk(noun) and self._blind(noun) else []
+                alike: list[ProductFacts] = []
+                if english:
+                    # "背包" -> backpack: the products of its English word, beside those whose Chinese Q&A or
+                    # reviews name it; "外套" -> jacket, a kind the catalog names otherwise ("parka", "shell"):
+                    # read as "a jacket" is (below), those products with them
+                    of_word = self._type_products(english[-1])
+                    alike = [] if of_word else self._kind_products(english[-1])
+                    ids = {p.product_id for p in [*typed, *of_word, *alike]}
+                    typed = [] if alike else [p for p in self.catalog.products if p.product_id in ids]
+                    alike = [p for p in self.catalog.products if p.product_id in ids] if alike else []
                 alternatives = [(a, self._type_products(a.noun or "")) for a in phrase.alternatives]
                 if typed and alternatives and all(products for _a, products in alternatives):
                     # "a tent or a sleeping bag": the products of each type, and each type named.
@@ -723,7 +739,7 @@ class ShoppingStages:
                     need.category = cats.pop() if len(cats) == 1 else None
                 elif self.catalog.category_named([noun]):
                     need.category = self.catalog.category_named([noun])
-                elif alike := self._kind_products(noun):
+                elif alike or (alike := self._kind_products(noun)):
                     # "a warm jacket" when the catalog calls it a parka: the products of the kind's other
                     # names first, then the rest of their category (the other warm layers) after them.
                     need.kind_products = [p.product_id for p in alike]
@@ -882,6 +898,15 @@ class ShoppingStages:
         """The encoder cannot read ``text`` (Chinese for an English-only model)."""
         return has_cjk(text) and self.settings.embedding_model not in MULTILINGUAL_MODELS
 
+    def _catalog_reading(self, body: str) -> str:
+        """The message as the catalog's products are compared to it: a Chinese one by its English shopping
+        words when the encoder reads English only ("背包": backpack, "" without any); too hot or cold in
+        one's sleep ("I sleep cold", "睡觉太热") is about the bed."""
+        words = gloss(body) if self._blind(body) else [body]
+        if words and cue.temperature_wish(body) and _SLEEP.search(body) and not re.search(r"\bbed", " ".join(words)):
+            words.append("bed")
+        return " ".join(words)
+
     def _type_products(self, noun: str) -> list[ProductFacts]:
         if has_cjk(noun):
             grams = cjk_bigrams(noun)
@@ -911,8 +936,12 @@ class ShoppingStages:
         st = turn.state
         if forced and not request and not cue.is_shopping(body) and st.need is None:
             noun = cue.extract_need_phrase(body).noun
+            # "背包" alone: a kind of product said in Chinese, read by its English word ("backpack").
+            english = gloss(noun) if noun and self._blind(noun) and cue.temperature_wish(body) is None else []
             if noun and not cue.is_generic_noun(noun) and not self._type_products(noun) and self._kind_products(noun):
                 request = True  # "a coat for winter": a kind the catalog names otherwise ("parka"), asked for
+            elif english and (self._type_products(english[-1]) or self._kind_products(english[-1])):
+                request = True
             else:
                 st.need = Need(query=body, language=turn.language)
         previous = st.need
@@ -968,9 +997,13 @@ class ShoppingStages:
         k = self.cfg.shopping_results
         # "my bed is too hot": products that keep one cooler, in the kind of the thing named (bedding), never
         # warm ones for the word "hot" ("too cold" the other way round).
-        wish = cue.temperature_wish(body) if missing is None and not has_cjk(body) else None
+        wish = cue.temperature_wish(body) if missing is None else None
         if wish is not None:
-            thing = " ".join(cue.content_words(cue.without_temperature(body)))
+            rest = cue.without_temperature(body)
+            # "我的床太热了": the thing named, in the catalog's English words ("bed"), as "my bed is too hot" names it
+            thing = " ".join(gloss(rest) if has_cjk(rest) else cue.content_words(rest))
+            if _SLEEP.search(body) and "bed" not in thing.split():
+                thing = f"{thing} bed".strip()  # "I sleep hot", "睡觉太热": what one sleeps in
             need_vec = self.encoder(f"{thing} {_WISH_WORDS[wish]}")
             if pool is None and thing:
                 cat, score = self.catalog.infer_category(self.encoder(thing))
@@ -1035,11 +1068,20 @@ class ShoppingStages:
             grams = cjk_bigrams(wanted) | {w for w in tokenize(body) if not has_cjk(w) and not w.isdigit()}
             if typed_gloss:
                 grams |= set(tokenize(" ".join(gloss(wanted))))
-            matches = [m for m in matches if grams & (m.product.words | m.product.extra)]
+            # The need's English words from its glossed Chinese ("下雨天徒步": rain, hiking; so "waterproof").
+            grams |= {w for w in tokenize(" ".join([*need.attributes, *need.uses])) if not has_cjk(w)}
+            if wish is None:  # (a wish's products already state that they keep one cooler or warmer)
+                # (the products of the kind named are evidence themselves: "外套" is the parka too)
+                typed_ids = {*need.type_products, *need.kind_products}
+                matches = [
+                    m
+                    for m in matches
+                    if m.product.product_id in typed_ids or grams & (m.product.words | m.product.extra)
+                ]
             end = self._end_of_range(turn, need, previous, shown, relative, pool) if refining and not matches else None
             if end is not None:
                 return end
-            if not matches and missing is None:
+            if not matches and missing is None and not audience:  # (nothing for dogs: what the shop sells, below)
                 st.need = previous
                 turn.confidence = 0.0
                 return Composed(say("no_match", lang, need=need.describe(lang)), meta={"basis": "none"})

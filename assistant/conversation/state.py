@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from assistant.conversation.glossary import in_chinese
 from assistant.conversation.templates import joined
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,11 @@ class Need(_Model):
 
     def describe(self, language: str = "en") -> str:
         """A short description built from the parsed need, not the message: "warm jacket under $150"."""
-        words = [*self.attributes, self.product_type or ("商品" if language == "zh" else "products")]
+        # (an attribute a Chinese request implied in English, "waterproof" for rain, is said in Chinese: 防水;
+        # English words the customer wrote, "rechargeable headlamp", stay theirs)
+        chinese = language == "zh" and not (self.product_type is not None and self.product_type.isascii())
+        attributes = [in_chinese(a) for a in self.attributes] if chinese else self.attributes
+        words = [*attributes, self.product_type or ("商品" if language == "zh" else "products")]
         head = joined((w for w in words if w), language)
         if self.alternatives:  # "tent or sleeping bag"
             head = ("或" if language == "zh" else " or ").join([*self.alternatives, head])

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from assistant.conversation.glossary import ZH_EN
+from assistant.conversation.glossary import ZH_EN, gloss
 from assistant.retrieval.text import STOPWORDS, has_cjk
 
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
@@ -273,7 +273,19 @@ _NOT_USES = frozenset(
     [*_PEOPLE, "their", "someone", "somebody", "me", "my", "who", "loves", "love", "like", "likes", "enjoys", "into"]
 )
 _CJK_NEED = re.compile(
-    r"(?:买|要|找|推荐|有没有|需要|有(?=适合|给)|^(?:请问|你们|你们店|店里)?有)(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})"
+    r"(?:买|要|找|推荐|有没有|需要|有(?=适合|给)|^(?:请问|你们|你们店|店里)?(?:都)?有(?:什么|哪些|啥|哪种|哪款)?(?:样的)?)"
+    r"(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})"
+)
+# "下雨天徒步穿什么", "冬天露营需要带什么": what to wear or take for an occasion (the words before it).
+_WHAT_TO_GET_ZH = re.compile(
+    r"(?:应该|应当|该|得|要)?(?:穿|带|买|准备|需要带?|要带)(?:些|点)?(?:什么|啥|哪些)(?:东西|装备)?"
+)
+# What is left of a Chinese request that names no kind of product ("有…吗？", "要").
+_ONLY_CUE_ZH = re.compile(r"请问|你们|店里|有没有|有|要|吗|呢|吧|啊|了|的|东西|商品|产品|\W")
+# "有什么外套？", "你们都有哪些背包": what the shop has of a kind.
+_WHAT_HAVE_ZH = re.compile(
+    r"^\s*(?:请问)?(?:你们|你们店|店里|这里)?(?:都)?有(?:什么|哪些|啥|哪种|哪几种|哪款)(?:样的)?"
+    r"([\u4e00-\u9fff]{1,8}?)(?:吗|呢|啊|呀)?\s*[？?]?\s*$"
 )
 
 
@@ -498,6 +510,11 @@ def is_shopping(text: str) -> bool:
     """
     if _SHOPPING.search(text):
         return True
+    if has_cjk(text) and not is_service_topic(text) and not _DEICTIC.search(text):
+        # "有什么外套？" (a kind the glossary knows), "下雨天徒步穿什么" (what to wear or take for an occasion)
+        what = _WHAT_HAVE_ZH.match(text)
+        if (what and gloss(what.group(1))) or _WHAT_TO_GET_ZH.search(text):
+            return True
     # "有便宜一点的吗？" (anything cheaper?) refines what was shown; it is no new request.
     have = _HAVE_ZH.match(text) or _HAVE_ZH.match(_without_budget_zh(text))
     return bool(have) and not is_service_topic(text) and not re.search(r"一点|一些|更|便宜|贵", text)
@@ -795,16 +812,37 @@ def extract_need_phrase(text: str) -> NeedPhrase:
             others = [w for words, _ in runs if words is not heads[0] for w in words]
             return NeedPhrase(heads[0][-1], heads[0][:-1] + others)
         text = re.sub(r"\s+", "", text)  # "买一个 的背包" once the price is cut out
+        if temperature_wish(text):  # "我的床太热了": the thing named, not the heat
+            text = re.sub(r"^(?:我|我们)的", "", without_temperature(text))
+        uses: list[str] = []
+        whom = _FOR_AUDIENCE_ZH.search(text)
+        if whom and not _ONLY_CUE_ZH.sub("", text[: whom.start()] + text[whom.end() :]):
+            # "有适合狗的吗？", "有没有狗用的": whom it is for, as "something for my dog?" says; with a kind
+            # named ("适合小孩的睡袋") the words stay that kind's description
+            uses.append(whom.group(1) or whom.group(2))
+            text = text[: whom.start()] + text[whom.end() :]
+        else:
+            whom = None
+        todo = _WHAT_TO_GET_ZH.search(text)
+        if todo:
+            # "下雨天徒步穿什么": what the products are for comes before, a kind of product may follow ("…需要什么睡袋")
+            before = re.sub(r"^(?:请问)?(?:我们?|你)?(?:想|要|去)?", "", text[: todo.start()])
+            uses = [u for u in [before, *uses] if u]
+            text = f"要{text[todo.end() :]}"
+        if (whom or todo) and not _ONLY_CUE_ZH.sub("", text):
+            return NeedPhrase(None, [], uses)  # "有适合狗的吗？": whom it is for, and no kind of product
         m = _CJK_NEED.search(text)
         phrase = m.group(1) if m else re.sub(r"[^\u4e00-\u9fff]", "", text)
-        phrase = re.sub(r"(吗|呢|吧|啊)$", "", phrase)
+        phrase = re.sub(r"(吗|呢|吧|啊|了)$", "", phrase)
         if "的" in phrase:
             attrs, noun = phrase.rsplit("的", 1)
-            return NeedPhrase(noun or None, [a for a in attrs.split("的") if a])
+            return NeedPhrase(noun or None, [a for a in attrs.split("的") if a], uses)
         # The longest shopping word the phrase ends with ("徒步鞋", not "步鞋"), else its last two characters.
         size = max((len(k) for k in ZH_EN if len(k) > 2 and phrase.endswith(k)), default=2)
         return NeedPhrase(
-            phrase[-size:] if len(phrase) >= size else phrase or None, [phrase[:-size]] if len(phrase) > size else []
+            phrase[-size:] if len(phrase) >= size else phrase or None,
+            [phrase[:-size]] if len(phrase) > size else [],
+            uses,
         )
     low = text.lower()
     m = _SHOPPING.search(low)
@@ -888,10 +926,15 @@ def fee_asked(text: str) -> str | None:
 
 
 # Whom a request is for ("anything for kids?"): people or animals, not a use ("for hiking").
+_ZH_AUDIENCE = r"小孩|孩子|儿童|宝宝|婴儿|宠物|狗狗|小狗|狗|猫咪|小猫|猫"
 _AUDIENCE = re.compile(
     r"(?:kids?|kiddos?|child(?:ren)?|bab(?:y|ies)|infants?|toddlers?|teens?|teenagers?|boys?|girls?|"
-    r"dogs?|puppy|puppies|cats?|kittens?|pets?)|小孩|孩子|儿童|宝宝|婴儿|宠物|狗|猫",
+    rf"dogs?|puppy|puppies|cats?|kittens?|pets?)|{_ZH_AUDIENCE}",
     re.I,
+)
+# "适合狗的", "给小孩用的", "狗用的": whom a Chinese request is for.
+_FOR_AUDIENCE_ZH = re.compile(
+    rf"(?:适合|给)({_ZH_AUDIENCE})(?:用|专用|穿|吃|玩|戴)?的?|({_ZH_AUDIENCE})(?:用|专用|穿|吃|玩|戴)的"
 )
 
 

@@ -160,3 +160,29 @@ def test_order_statuses_read_in_chinese_and_when_it_ships() -> None:
     assert facts.lines_in("zh")[0] == "订单 #A1：状态 **已送达**"
     assert asks_when_ships("when will it ship?") and asks_when_ships("它什么时候发货？")
     assert not asks_when_ships("do you ship to Canada?")
+
+
+def test_chinese_shopping_wordings_read_like_their_english_ones() -> None:
+    from assistant.conversation.glossary import category_zh, gloss
+    from assistant.conversation.state import Need
+
+    # "有什么外套？" (what jackets do you have?), "下雨天徒步穿什么" (what to wear on a rainy hike): requests
+    assert cue.is_shopping("有什么外套？") and cue.is_shopping("下雨天徒步穿什么")
+    assert cue.is_shopping("冬天露营需要什么")
+    # a variant question, a service question, a question about the product shown: no new request
+    assert not cue.is_shopping("有什么颜色？") and not cue.is_shopping("退货需要什么？")
+    assert not cue.is_shopping("这个需要什么电池")
+    assert cue.extract_need_phrase("有什么外套？").noun == "外套"
+    weather = cue.extract_need_phrase("下雨天徒步穿什么")
+    assert weather.noun is None and weather.uses == ["下雨天徒步"] and gloss(weather.uses[0]) == ["rain", "hiking"]
+    # whom it is for, when no kind is named ("something for my dog?"); a kind named keeps its description
+    assert cue.extract_need_phrase("有适合狗的吗？") == cue.NeedPhrase(None, [], ["狗"])
+    assert cue.extract_need_phrase("有没有狗用的").uses == ["狗"]
+    assert cue.extract_need_phrase("有适合小孩的睡袋吗").noun == "睡袋"
+    # "我的床太热了": the bed, not the heat
+    assert cue.extract_need_phrase("我的床太热了").noun == "床" and gloss("床上用品") == ["bedding"]
+    # categories and an implied attribute said in Chinese; the customer's own English words stay
+    assert category_zh("Camping Gear") == "露营装备" and category_zh("Home & Bedding") == "家居与床上用品"
+    assert category_zh("Gizmos & Gadgets") == "Gizmos & Gadgets"
+    assert Need(attributes=["waterproof"]).describe("zh") == "防水商品"
+    assert Need(attributes=["rechargeable"], product_type="headlamp").describe("zh") == "rechargeable headlamp"
