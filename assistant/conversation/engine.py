@@ -443,7 +443,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # The action asked for while the customer's orders were listed ("I need to return something",
         # then who they are): it holds for the next message only ("the towels" names the item).
         carried = st.pending_action
-        if request is None and (unnamed := cue.wanted_item_action(body)) is not None:
+        unnamed = cue.wanted_item_action(body) or cue.wanted_own_item_action(body)
+        if request is None and unnamed is not None:
             # "I need to return something": an order action on an item not yet named; the customer's
             # orders (once verified) say which can be.
             request = OrderRequest("action", unnamed, ())

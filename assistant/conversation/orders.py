@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import func, select
@@ -763,6 +764,25 @@ def message_words(text: str) -> tuple[set[str], set[str]]:
     return words, heads
 
 
+def closed_compounds(text: str, names: Sequence[str]) -> set[str]:
+    """Two words of the message that the names write as one ("the book shelf" for a "Bookshelf", "tooth
+    brush" for "Toothbrush"): those name words, to count as the message's own.
+
+    Example:
+        >>> closed_compounds("change the book shelf I ordered", ["Bookshelf", "Desk Lamp"])
+        {'bookshelf'}
+    """
+    vocabulary = {w for name in names for w in tokenize(name)}
+    raw = _EN_WORD.findall(text)
+    found = set()
+    for first, second in pairwise(raw):
+        if tokenize(first) and tokenize(second):
+            closed = tokenize(first + second)
+            if len(closed) == 1 and closed[0] in vocabulary:
+                found.add(closed[0])
+    return found
+
+
 def best_named(names: Sequence[str], words: set[str], heads: set[str] | None = None) -> list[int]:
     """The positions of the names the message names best: every one named by its whole name or head
     noun, else those sharing the most other words of their name with it (see :func:`item_match`); []
@@ -934,7 +954,8 @@ class OrderDesk:
             orders = list(s.scalars(q).all())
             names = {p.id: p.name for p in s.scalars(select(Product)).all()}
         items = [(o.id, it.name or names.get(it.product_id, "")) for o in orders for it in o.items]
-        best = best_named([name for _, name in items], words, heads)
+        closed = closed_compounds(text, [name for _, name in items])
+        best = best_named([name for _, name in items], words | closed, heads | closed)
         return list(dict.fromkeys(items[i][0] for i in best))
 
     def items_named(self, customer_id: str, order_id: str, text: str) -> list[str]:
@@ -946,7 +967,8 @@ class OrderDesk:
                 return []
             names = {p.id: p.name for p in s.scalars(select(Product)).all()}
             items = [it.name or names.get(it.product_id, "") for it in order.items]
-        return [items[i] for i in best_named(items, words, heads)]
+        closed = closed_compounds(text, items)
+        return [items[i] for i in best_named(items, words | closed, heads | closed)]
 
     def orders_of(self, customer_id: str, order_ids: tuple[str, ...] = ()) -> tuple[list[OrderFacts], list[str]]:
         """(facts of the requested or latest orders, requested ids not on this customer's account)."""

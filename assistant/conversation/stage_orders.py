@@ -85,8 +85,14 @@ class OrderStages:
                     }
                 )
             )
-            resumed = OrderRequest(pending.kind, cast(Any, pending.action), tuple(pending.order_ids))
-            composed = self._order_turn(turn, resumed, turn.text)
+            order_ids = tuple(pending.order_ids)
+            if pending.kind == "action" and not order_ids and pending.request:
+                # "I want to return my luggage set", then who they are: the one order holding the item
+                # (several or none: the orders the policy allows the action for, listed).
+                held = self.orders.orders_with_item(check.customer_id, pending.request)
+                order_ids = tuple(held) if len(held) == 1 else ()
+            resumed = OrderRequest(pending.kind, cast(Any, pending.action), order_ids)
+            composed = self._order_turn(turn, resumed, pending.request if order_ids and pending.request else turn.text)
             prefix = say("verified", turn.language)
             return Composed(prefix + "\n" + composed.text, composed.used, composed.facts, composed.meta)
         name = stated_name(turn.text) if not check.attempted and "name_zip" in self.orders.methods else ""
@@ -144,6 +150,8 @@ class OrderStages:
                 action=request.action,
                 order_ids=list(request.order_ids),
                 claim=self.orders.partial_claim(body) if check.attempted else "",
+                # "I want to return my luggage set": once verified, the order holding it
+                request=body if request.kind == "action" and not request.order_ids else "",
             )
             turn.needs_identity = True
             turn.confidence = max(turn.confidence, 0.9)

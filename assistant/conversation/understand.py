@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 from assistant.conversation.glossary import ZH_EN, gloss
 from assistant.retrieval.text import STOPWORDS, has_cjk
@@ -1023,6 +1023,63 @@ def wanted_item_action(text: str) -> Literal["return", "exchange"] | None:
         return None
     said = next(g for g in m.groups() if g).lower()
     return "exchange" if said in ("exchange", "换货") else "return"
+
+
+# "I want to return my luggage set", "I received a laptop and I want to exchange it", "I want to change
+# the bookshelf I ordered to a 4 foot one": an order action wanted on the customer's own item, named or
+# pointed at but not yet matched to an order (a guest has shown no order yet).
+_WANTS_ON_OWN = re.compile(
+    r"(?<!do )(?<!does )(?<!did )(?<!can )(?<!may )\b(?:I|we)\s*"
+    r"(?:'d like|would like|want|wanna|need|have|'m trying|am trying|hope)\s+to\s+(?:also\s+)?"
+    r"(return|exchange|cancel|change|swap|replace)\s+(?:(?:both|all|one|some)\s+(?:of\s+)?)?"
+    r"(my|our|it|them|this|these|those|the\s+(?:[\w'-]+\s+){1,4}?(?:I|we)\s+(?:just\s+|recently\s+)?"
+    r"(?:ordered|bought|purchased|received|got))\b",
+    re.I,
+)
+_RECEIVED_THING = re.compile(
+    r"\b(?:I|we)\s+(?:just\s+|recently\s+|have\s+|'ve\s+)?(?:received|bought|purchased|ordered|got)\s+"
+    r"(?:a|an|the|my|some|two|these|those|this|that)\b",
+    re.I,
+)
+# What a customer changes on their account, not an item: "I want to change my password".
+_ACCOUNT_THING = re.compile(
+    r"\b(?:password|address|e-?mail|name|phone|payment|card|account|subscription|plan|details|info|"
+    r"information|login|username|order number|mind)\b",
+    re.I,
+)
+_TO_ANOTHER = re.compile(r"\b(?:to|for|with|into)\s+(?:a|an|another|one|the|some)\b|\bin\s+\w+\b", re.I)
+
+
+def wanted_own_item_action(text: str) -> Literal["return", "exchange", "cancel"] | None:
+    """The order action wanted on the customer's own item, said without an order ("I want to return
+    my luggage set", "I received a laptop and I want to exchange it for an i7", "I want to change the
+    bookshelf I ordered to a 4 foot one"), else None. "Change" and "swap" are an exchange only with
+    what to change to; an account detail ("change my password") is never an item.
+
+    Example:
+        >>> wanted_own_item_action("I want to return my luggage set and get the same one in red")
+        'return'
+        >>> wanted_own_item_action("I received a laptop and I want to exchange it for one with an i7")
+        'exchange'
+        >>> wanted_own_item_action("I want to change the book shelf I ordered to a 4 foot one")
+        'exchange'
+        >>> wanted_own_item_action("I want to change my password"), wanted_own_item_action("I want to return it")
+        (None, None)
+        >>> wanted_own_item_action("can I return my jacket?"), wanted_own_item_action("I want to cancel my order")
+        (None, 'cancel')
+    """
+    m = _WANTS_ON_OWN.search(text)
+    if m is None:
+        return None
+    verb, obj = m.group(1).lower(), m.group(2).lower()
+    rest = text[m.end() :]
+    if obj in ("it", "them") and not _RECEIVED_THING.search(text):
+        return None  # "it" of the conversation, not a thing the message says they have
+    if _ACCOUNT_THING.match(rest.strip()) or (obj in ("my", "our") and _ACCOUNT_THING.search(rest[:30])):
+        return None
+    if verb in ("change", "swap", "replace"):
+        return "exchange" if _TO_ANOTHER.search(rest) else None
+    return cast(Literal["return", "exchange", "cancel"], verb)
 
 
 # "is it on sale?", "any discount on it?", "打折吗？": the price of the product, not a policy on sales.
