@@ -52,10 +52,8 @@ from assistant.conversation.orders import (
     OrderDesk,
     OrderRequest,
     action_object,
-    declines_offer,
     detect_order_request,
     find_order_ids,
-    is_question,
     item_order_request,
     listed_order_with_item,
     order_reference,
@@ -348,7 +346,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         st = turn.state
         offered = st.offered_action if st.handoff_offered else None
         kept, st.offered_kept = st.offered_kept, 0
-        if offered is not None and declines_offer(turn.text):
+        if offered is not None and cue.declines_offer(turn.text):
             st.offered_action, st.handoff_offered = None, False
             turn.confidence = 1.0
             return Composed(say("offer_declined", turn.language), meta={"basis": "small_talk"})
@@ -378,7 +376,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             and st.pending is None
             and st.pending_action is None
             and not turn.shopping
-            and is_question(turn.text)
+            and cue.is_question(turn.text)
         )
 
     def _route(self, turn: Turn) -> Composed:
@@ -443,8 +441,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # The action asked for while the customer's orders were listed ("I need to return something",
         # then who they are): it holds for the next message only ("the towels" names the item).
         carried = st.pending_action
-        unnamed = cue.wanted_item_action(body) or cue.wanted_own_item_action(body)
-        if request is None and unnamed is not None:
+        if request is None and (unnamed := cue.wanted_item_action(body) or cue.wanted_own_item_action(body)):
             # "I need to return something": an order action on an item not yet named; the customer's
             # orders (once verified) say which can be.
             request = OrderRequest("action", unnamed, ())

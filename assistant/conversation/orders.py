@@ -107,43 +107,6 @@ def asks_when_ships(text: str) -> bool:
     return bool(_WHEN_SHIPS.search(text))
 
 
-# "No", "no thanks", "never mind", "不用了": the customer turns down what the assistant offered.
-_DECLINES = re.compile(
-    r"^\s*(?:no|nope|nah|no thanks?|no thank you|not now|not yet|never ?mind|don'?t|do not|cancel that|forget it|"
-    r"leave it|i changed my mind|i'?ve changed my mind)\b[^?]{0,40}$"
-    r"|^\s*(?:不用|不要|不了|算了|先不|暂时不|不需要|没事了?)",
-    re.IGNORECASE,
-)
-# A question: a question mark, an English question opening, or a Chinese question word or particle.
-_QUESTION = re.compile(
-    r"[?？]\s*$|^\s*(?:what|when|where|which|who|whom|whose|why|how|is|are|am|was|were|do|does|did|can|could|"
-    r"will|would|should|shall|may|have|has)\b|吗|呢|么|什么|怎么|多少|多久|几|哪|是否|能否|可否",
-    re.IGNORECASE,
-)
-
-
-def declines_offer(text: str) -> bool:
-    """The customer turns down what the assistant offered ("no thanks", "never mind", "不用了").
-
-    Example:
-        >>> declines_offer("no thanks"), declines_offer("不用了，谢谢"), declines_offer("no, I meant the other one?")
-        (True, True, False)
-        >>> declines_offer("nothing else matters"), declines_offer("yes please")
-        (False, False)
-    """
-    return bool(_DECLINES.search(text))
-
-
-def is_question(text: str) -> bool:
-    """The message asks something ("how long do refunds take", "运费多少？").
-
-    Example:
-        >>> is_question("how long do refunds take"), is_question("运费多少？"), is_question("I want boots")
-        (True, True, False)
-    """
-    return bool(_QUESTION.search(text))
-
-
 def find_order_ids(text: str) -> list[str]:
     """Order numbers as written by the customer, normalised to ``#XXX`` upper case."""
     out = []
@@ -783,6 +746,22 @@ def closed_compounds(text: str, names: Sequence[str]) -> set[str]:
     return found
 
 
+def named_in(text: str, names: Sequence[str]) -> list[int]:
+    """The positions of ``names`` the message names best (:func:`best_named` over the message's words,
+    its nouns and the names' words it writes apart: "book shelf")."""
+    words, heads = message_words(text)
+    closed = closed_compounds(text, names)
+    return best_named(names, words | closed, heads | closed)
+
+
+def _product_names(s: Any, product_ids: set[str | None]) -> dict[str, str]:
+    """The catalog names of ``product_ids`` (an order item without a name of its own takes its product's)."""
+    ids = [p for p in product_ids if p]
+    if not ids:
+        return {}
+    return {pid: name for pid, name in s.execute(select(Product.id, Product.name).where(Product.id.in_(ids)))}
+
+
 def best_named(names: Sequence[str], words: set[str], heads: set[str] | None = None) -> list[int]:
     """The positions of the names the message names best: every one named by its whole name or head
     noun, else those sharing the most other words of their name with it (see :func:`item_match`); []
@@ -946,29 +925,25 @@ class OrderDesk:
     def orders_with_item(self, customer_id: str, text: str) -> list[str]:
         """The customer's orders holding the item the message names best ("the tea kettle", "the
         backpack", "the sheets" for a "Flannel Sheet Set", "那套毛巾"; see :func:`best_named`)."""
-        words, heads = message_words(text)
-        if not words:
+        if not tokenize(text) and not has_cjk(text):
             return []
         with self.db.session() as s:
             q = select(Order).where(Order.customer_id == customer_id).options(selectinload(Order.items))
             orders = list(s.scalars(q).all())
-            names = {p.id: p.name for p in s.scalars(select(Product)).all()}
+            names = _product_names(s, {it.product_id for o in orders for it in o.items})
         items = [(o.id, it.name or names.get(it.product_id, "")) for o in orders for it in o.items]
-        closed = closed_compounds(text, [name for _, name in items])
-        best = best_named([name for _, name in items], words | closed, heads | closed)
+        best = named_in(text, [name for _, name in items])
         return list(dict.fromkeys(items[i][0] for i in best))
 
     def items_named(self, customer_id: str, order_id: str, text: str) -> list[str]:
         """The items of the customer's order ``order_id`` that the message names ("the backpack")."""
-        words, heads = message_words(text)
         with self.db.session() as s:
             order = s.get(Order, order_id)
             if order is None or order.customer_id != customer_id:
                 return []
-            names = {p.id: p.name for p in s.scalars(select(Product)).all()}
+            names = _product_names(s, {it.product_id for it in order.items})
             items = [it.name or names.get(it.product_id, "") for it in order.items]
-        closed = closed_compounds(text, items)
-        return [items[i] for i in best_named(items, words | closed, heads | closed)]
+        return [items[i] for i in named_in(text, items)]
 
     def orders_of(self, customer_id: str, order_ids: tuple[str, ...] = ()) -> tuple[list[OrderFacts], list[str]]:
         """(facts of the requested or latest orders, requested ids not on this customer's account)."""
@@ -980,7 +955,7 @@ class OrderDesk:
                 .order_by(Order.created_at.desc())
             )
             orders = list(s.scalars(q).all())
-            names = {p.id: p.name for p in s.scalars(select(Product)).all()}
+            names = _product_names(s, {it.product_id for o in orders for it in o.items})
         wanted = {o.upper() for o in order_ids}
         if wanted:
             chosen = [o for o in orders if o.id.upper() in wanted]

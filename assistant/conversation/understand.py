@@ -365,6 +365,43 @@ def is_bye(text: str) -> bool:
     return bool(_BYE.search(text))
 
 
+# "No", "no thanks", "never mind", "不用了": the customer turns down what the assistant offered.
+_DECLINES = re.compile(
+    r"^\s*(?:no|nope|nah|no thanks?|no thank you|not now|not yet|never ?mind|don'?t|do not|cancel that|forget it|"
+    r"leave it|i changed my mind|i'?ve changed my mind)\b[^?]{0,40}$"
+    r"|^\s*(?:不用|不要|不了|算了|先不|暂时不|不需要|没事了?)",
+    re.IGNORECASE,
+)
+# A question: a question mark, an English question opening, or a Chinese question word or particle.
+_QUESTION = re.compile(
+    r"[?？]\s*$|^\s*(?:what|when|where|which|who|whom|whose|why|how|is|are|am|was|were|do|does|did|can|could|"
+    r"will|would|should|shall|may|have|has)\b|吗|呢|么|什么|怎么|多少|多久|几|哪|是否|能否|可否",
+    re.IGNORECASE,
+)
+
+
+def declines_offer(text: str) -> bool:
+    """The customer turns down what the assistant offered ("no thanks", "never mind", "不用了").
+
+    Example:
+        >>> declines_offer("no thanks"), declines_offer("不用了，谢谢"), declines_offer("no, I meant the other one?")
+        (True, True, False)
+        >>> declines_offer("nothing else matters"), declines_offer("yes please")
+        (False, False)
+    """
+    return bool(_DECLINES.search(text))
+
+
+def is_question(text: str) -> bool:
+    """The message asks something ("how long do refunds take", "运费多少？").
+
+    Example:
+        >>> is_question("how long do refunds take"), is_question("运费多少？"), is_question("I want boots")
+        (True, True, False)
+    """
+    return bool(_QUESTION.search(text))
+
+
 def is_affirmative(text: str) -> bool:
     return bool(_AFFIRM.search(text)) and len(text.split()) <= 4
 
@@ -995,10 +1032,14 @@ _UNNAMED_ITEM = (
     r"(?:something|some(?:thing| items?| things| stuff)|an? (?:item|product|thing|purchase)|stuff|"
     r"a few (?:items|things)|one of (?:my|the|our) (?:items|things|products|purchases))"
 )
-_WANTS_ACTION = re.compile(
+# "I want to", "we'd like to", "I need to": the customer wants something done (not "do I need to…?").
+_WANT_TO = (
     r"(?<!do )(?<!does )(?<!did )(?<!can )(?<!may )\b(?:I|we)\s*"
     r"(?:'d like|would like|want|wanna|need|have|'m trying|am trying|'m looking|am looking|hope)\s+to\s+"
-    rf"(?:(return|exchange)\s+{_UNNAMED_ITEM}|send\s+{_UNNAMED_ITEM}\s+(back)|"
+)
+_WANTS_ACTION = re.compile(
+    _WANT_TO
+    + rf"(?:(return|exchange)\s+{_UNNAMED_ITEM}|send\s+{_UNNAMED_ITEM}\s+(back)|"
     r"(?:make|start|do|open|process|initiate|request|file)\s+an?\s+(return|exchange))\b"
     r"|(?:我|我们)(?:想|要|需要|得|想要)(?:申请|办理|办)?(?:一下)?(?:(退货|退回|退(?=[一个件套双条把只掉])|退掉)|(换货))",
     re.I,
@@ -1029,8 +1070,8 @@ def wanted_item_action(text: str) -> Literal["return", "exchange"] | None:
 # the bookshelf I ordered to a 4 foot one": an order action wanted on the customer's own item, named or
 # pointed at but not yet matched to an order (a guest has shown no order yet).
 _WANTS_ON_OWN = re.compile(
-    r"(?<!do )(?<!does )(?<!did )(?<!can )(?<!may )\b(?:I|we)\s*"
-    r"(?:'d like|would like|want|wanna|need|have|'m trying|am trying|hope)\s+to\s+(?:also\s+)?"
+    _WANT_TO
+    + r"(?:also\s+)?"
     r"(return|exchange|cancel|change|swap|replace)\s+(?:(?:both|all|one|some)\s+(?:of\s+)?)?"
     r"(my|our|it|them|this|these|those|the\s+(?:[\w'-]+\s+){1,4}?(?:I|we)\s+(?:just\s+|recently\s+)?"
     r"(?:ordered|bought|purchased|received|got))\b",

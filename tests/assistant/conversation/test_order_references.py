@@ -5,15 +5,9 @@ no shop, no model."""
 
 from __future__ import annotations
 
-from assistant.conversation.orders import (
-    best_named,
-    declines_offer,
-    is_question,
-    item_order_request,
-    message_words,
-    order_reference,
-)
+from assistant.conversation.orders import best_named, item_order_request, message_words, order_reference
 from assistant.conversation.templates import say
+from assistant.conversation.understand import declines_offer, is_question
 
 ITEMS = [
     "Cabin Flannel Sheet Set",
