@@ -435,9 +435,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         with turn.timed("intent"):
             turn.intent = self.intents.classify(body)
         turn.confidence = turn.intent.confidence
-        request = detect_order_request(body, turn.intent.intent) or order_reference(
-            body, st.shown_orders, st.order_focus
-        )
+        request = detect_order_request(body, turn.intent.intent)
+        if request is None and not (st.topic and cue.asks_process_time(body)):
+            # ("how long does it usually take?" after a question on refunds: the refund, not the order)
+            request = order_reference(body, st.shown_orders, st.order_focus)
         # The action asked for while the customer's orders were listed ("I need to return something",
         # then who they are): it holds for the next message only ("the towels" names the item).
         carried = st.pending_action
@@ -531,7 +532,15 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             query_vec = joined / max(float(np.linalg.norm(joined)), 1e-9)
         with turn.timed("retrieve"):
             policies = self._retrieve(turn, ["policies", "answers"], query, query_vec)
-        best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)
+            best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)
+            if query_vec is not None:
+                # "how about free shipping?" after a question on discount codes says what it is about
+                # by itself: when its own words find the shop's text closer than the two questions
+                # together, it starts a topic of its own ("and to Canada?" does not: it needs the last).
+                alone = self._retrieve(turn, ["policies", "answers"], asked)
+                best_alone = max((p.cosine or 0.0 for p in alone), default=0.0)
+                if best_alone >= best_policy and best_alone >= self.cfg.min_relevance:
+                    policies, best_policy, query, follow_up, st.topic = alone, best_alone, asked, False, ""
         qvec = self.encoder(body)
 
         shopping = (

@@ -15,6 +15,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 ZH_EN: dict[str, str] = {
     # apparel
     "冲锋衣": "jacket",
@@ -234,6 +236,13 @@ CONDITIONS: dict[str, str] = {
     "downpour": "waterproof",
     "storm": "waterproof",
     "stormy": "waterproof",
+    # "something for cold nights": warmth, not the words "wash cold" of a care label ("winter" and
+    # "snow" stay words of their own: "winter camping" is camping gear, a "Winter Boot" a boot)
+    "cold": "warm",
+    "colder": "warm",
+    "chilly": "warm",
+    "freezing": "warm",
+    "frosty": "warm",
 }
 
 
@@ -245,6 +254,18 @@ def conditions_need(words: list[str]) -> list[str]:
         (['waterproof'], [])
     """
     return list(dict.fromkeys(CONDITIONS[w.lower()] for w in words if w.lower() in CONDITIONS))
+
+
+def conditions_read(text: str) -> str:
+    """``text`` with each word of the weather replaced by what it calls for, to pick the sentence of a
+    product that speaks to the need ("warm enough as a midlayer") rather than one that shares the
+    word ("machine wash cold").
+
+    Example:
+        >>> conditions_read("something for cold nights")
+        'something for warm nights'
+    """
+    return re.sub(r"[A-Za-z]+", lambda m: CONDITIONS.get(m.group(0).lower(), m.group(0)), text)
 
 
 def kinds_like(noun: str) -> tuple[str, ...]:

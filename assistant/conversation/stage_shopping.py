@@ -38,7 +38,7 @@ from assistant.conversation.compare import (
     which_two_text,
 )
 from assistant.conversation.compose import Composed, ExtractiveComposer
-from assistant.conversation.glossary import category_zh, conditions_need, gloss, kinds_like
+from assistant.conversation.glossary import category_zh, conditions_need, conditions_read, gloss, kinds_like
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, money, plural, say
 from assistant.conversation.turn import Turn
@@ -570,6 +570,18 @@ class ShoppingStages:
         quoted = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + 1}]", policy.text)
         return Composed(f"{price}\n\n{quoted}", policy.used, policy.facts, {"basis": "policy", "product_cited": True})
 
+    def _kind_from(self, need: Need, pool: list[ProductFacts] | None) -> list[str]:
+        """What the kind asked for starts at when none of it is within the budget ("Our sleeping bags
+        start at $219"): the customer learns the kind exists, the list below stays within the budget."""
+        priced = [p for p in pool or [] if p.price is not None] if need.type_products else []
+        if not priced or (need.price_max is None and need.price_min is None):
+            return []
+        lowest = min(priced, key=lambda p: p.price or 0.0)
+        kind = need.model_copy(update={"price_min": None, "price_max": None, "audience": ""}).describe(need.language)
+        lang = need.language
+        price = money(lowest.price or 0.0, lang)
+        return [say("kind_from", lang, kind=plural(kind, lang), price=price, name=lowest.name)]
+
     def _end_of_range(
         self,
         turn: Turn,
@@ -582,7 +594,10 @@ class ShoppingStages:
         """The answer to "anything cheaper?" when nothing of the kind is: the shown product is the lowest-priced of its
         kind (the highest, for "more expensive?"), or the only one the shop carries; the need stays as it
         was. None when the need names no kind or nothing shown has a price."""
-        priced = [p for p in shown if p.price is not None]
+        # Of the kind asked: "anything cheaper?" after a sleeping bag over the budget and a chair within it
+        # is about sleeping bags (none shown: the kind's own, the lowest-priced of them answers).
+        of_kind = [p for p in shown if pool is None or p in pool] or (pool or [])
+        priced = [p for p in of_kind if p.price is not None]
         if relative is None or relative.relative is None or not priced or not (need.product_type or need.category):
             return None
         lang = turn.language
@@ -767,8 +782,10 @@ class ShoppingStages:
             need.attributes = [*(a for a in added if a not in need.attributes), *need.attributes]
         if instead is not None and instead[0] is None:
             need.audience = instead[1]  # "what about for kids?": the same request, for kids
-        if price is None and old is not None and need is not old and cue.is_follow_up(body):
-            # "what about something for his kitchen?" after "… under $200": the budget still holds.
+        generic = need.product_type is None and not need.type_products and not need.kind_products
+        if price is None and old is not None and need is not old and (cue.is_follow_up(body) or generic):
+            # "what about something for his kitchen?" or "something for cold nights" after "… under $200":
+            # the budget still holds until the customer names a kind of product or another budget.
             need.price_min, need.price_max = old.price_min, old.price_max
         if price is not None:
             if price.relative == "cheaper":
@@ -923,6 +940,16 @@ class ShoppingStages:
         related = {p.product_id for other in kinds_like(noun) for p in self.catalog.type_products(other)}
         return [p for p in self.catalog.products if p.product_id in related]
 
+    def _names_another_kind(self, need: Need | None, body: str) -> bool:
+        """``body`` names a kind of product the catalog has ("a jacket", "tents") other than the one
+        ``need`` is about: a request of its own, not a refinement of what was shown."""
+        noun = cue.extract_need_phrase(body).noun
+        if need is None or not noun or cue.is_generic_noun(noun) or has_cjk(noun):
+            return False
+        if need.product_type and stem(need.product_type) == stem(noun):
+            return False
+        return bool(self._type_products(noun) or self._kind_products(noun))
+
     def _shopping(
         self,
         turn: Turn,
@@ -944,6 +971,8 @@ class ShoppingStages:
                 request = True
             else:
                 st.need = Need(query=body, language=turn.language)
+        elif forced and not request and not cue.is_shopping(body) and self._names_another_kind(st.need, body):
+            request = True  # "a jacket for winter hiking" after a list of other things: a new request
         previous = st.need
         need, missing, relative = self._update_need(turn, body, qvec, request)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45
@@ -1081,7 +1110,9 @@ class ShoppingStages:
             end = self._end_of_range(turn, need, previous, shown, relative, pool) if refining and not matches else None
             if end is not None:
                 return end
-            if not matches and missing is None and not audience:  # (nothing for dogs: what the shop sells, below)
+            # (nothing for dogs: what the shop sells, below; a kind the shop has, but not within the
+            # budget: that kind's closest, below, as in English)
+            if not matches and missing is None and not audience and not need.type_products:
                 st.need = previous
                 turn.confidence = 0.0
                 return Composed(say("no_match", lang, need=need.describe(lang)), meta={"basis": "none"})
@@ -1131,7 +1162,12 @@ class ShoppingStages:
             if audience and not matches and need.product_type is None and need.category is None:
                 # "something for my dog?" in a shop with nothing for dogs: what it does sell instead
                 closest = [self._kinds_sold(lang)]
-            lead = joined([say("no_match", lang, need=need.describe(lang)), *closest], lang)
+            # Within the budget, in the kind's category: say what the kind itself starts at (the list
+            # is of other things); otherwise the list is the kind's closest and says it by itself.
+            kind_from = self._kind_from(need, pool) if matches and within[:k] and matches[0] is within[0] else []
+            if kind_from:
+                closest = [say("closest_within", lang)]
+            lead = joined([say("no_match", lang, need=need.describe(lang)), *kind_from, *closest], lang)
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
@@ -1142,7 +1178,7 @@ class ShoppingStages:
         turn.products = chosen
         turn.cite_products = chosen
         return self.composer.shopping_answer(
-            body,
+            conditions_read(body),
             chosen,
             lang,
             need=need.describe(lang) if missing is None and (not lead or priceless) else "",

@@ -219,8 +219,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "您的账户中没有找到任何订单。",
     },
     "no_match": {
-        "en": "I couldn't find {need} in our catalog.",
+        "en": "I couldn't find any {need} in our catalog.",
         "zh": "目录中没有找到符合条件的商品（{need}）。",
+    },
+    "kind_from": {
+        "en": "Our {kind} start at {price} (the **{name}**).",
+        "zh": "我们的{kind}最低 {price}（**{name}**）。",
+    },
+    "closest_within": {
+        "en": "Within your budget, the closest we have:",
+        "zh": "在您的预算内，最接近的商品：",
     },
     "closest": {
         "en": "The closest we have:",

@@ -142,7 +142,9 @@ _SERVICE_TOPIC = re.compile(
 # product question): a fault word together with the customer's own item ("my", "I bought", 我的).
 _FAULT = re.compile(
     r"\b(broke|broken|breaks|snapped|cracked|ripped|torn|tore|came apart|fell apart|falling apart|fell off|"
-    r"came off|peel(?:ed|ing|s) off|leak(?:s|ed|ing)|faulty|defective|damaged|dead on arrival|"
+    r"came off|peel(?:ed|ing|s) off|leak(?:s|ed|ing)?(?![-\s]?proof)|keeps? (?:breaking|leaking|ripping|tearing)|"
+    r"frayed|fraying|unravel(?:l?ed|l?ing)|(?:is|are) (?:coming|falling) apart|"
+    r"faulty|defective|damaged|dead on arrival|"
     r"stopped (?:working|charging|holding (?:a )?(?:charge|air)|inflating|heating|turning on|closing|zipping)|"
     r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay)|"
     # A wrong or missing item is handled like a damaged one: the shop's section on it, and a person.
@@ -497,6 +499,13 @@ _ADDRESS_CHANGE = re.compile(
 )
 _EMAIL_WORD = re.compile(r"\be-?mail|邮箱|邮件", re.I)
 
+# "can you just send me a new one?", "I'd like a new one instead of a refund": a replacement.
+_NEW_ONE = re.compile(
+    r"\b(?:send|ship|mail|give|get|want|need|like|prefer|have)\s+(?:me\s+|us\s+)?(?:a\s+)?"
+    r"(?:brand[- ]new|new|fresh|working|another)\s+(?:one|item|unit|pair|set)\b",
+    re.I,
+)
+
 
 def service_wording(text: str, *, topics: bool = True) -> str:
     """``text`` with everyday wording of a service in the word a shop's policy uses, for finding and
@@ -511,8 +520,11 @@ def service_wording(text: str, *, topics: bool = True) -> str:
         '你们几点上班？ 服务时间'
         >>> service_wording("I moved, how do I send it back?", topics=False)
         'I moved, how do I return it?'
+        >>> service_wording("can you just send me a new one?")
+        'can you just send a replacement?'
     """
     text = _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
+    text = _NEW_ONE.sub(lambda m: f"{m.group(0).split()[0]} a replacement", text)
     if not topics:  # the customer's own words, only reworded: no topic's words added
         return text
     if _ADDRESS_CHANGE.search(text) and not _EMAIL_WORD.search(text):
@@ -639,6 +651,8 @@ def names_fault(text: str) -> bool:
 
     Example:
         >>> names_fault("I want a refund for the broken cutting board"), names_fault("is it durable?")
+        (True, False)
+        >>> names_fault("my boots leak after two weeks"), names_fault("is the bottle leak-proof?")
         (True, False)
     """
     return bool(_FAULT.search(text))
@@ -771,8 +785,23 @@ def asks_opinion(text: str) -> bool:
     return bool(_OPINION_Q.search(text))
 
 
+# "cool, how do I order it": a word of acknowledgement before the question.
+_LEAD_FILLER = re.compile(r"^\s*(?:(?:ok(?:ay)?|cool|great|nice|so|and|hmm+|um+|alright|all right)[,.!]?\s+)+", re.I)
+
+
 def asks_about_product(text: str) -> bool:
-    return bool(_PRODUCT_QUESTION.search(text)) or asks_opinion(text) or text.rstrip().endswith(("?", "？"))
+    """A question (with or without its question mark) that can be about the product in the conversation.
+
+    Example:
+        >>> asks_about_product("cool, how do I order it"), asks_about_product("I want boots")
+        (True, False)
+    """
+    return (
+        bool(_PRODUCT_QUESTION.search(text))
+        or asks_opinion(text)
+        or text.rstrip().endswith(("?", "？"))
+        or is_question(_LEAD_FILLER.sub("", text))
+    )
 
 
 def asks_price(text: str) -> bool:
@@ -781,6 +810,24 @@ def asks_price(text: str) -> bool:
 
 def asks_stock(text: str) -> bool:
     return bool(_STOCK_QUESTION.search(text))
+
+
+# "how long does it usually take?" after a question on refunds asks how long the process takes, not
+# where the order discussed is ("how long will it take to arrive?" does ask that).
+_PROCESS_TIME = re.compile(
+    r"\bhow (?:long|many (?:business )?days)\b[^?]*\btakes?\b(?![^?]*\b(?:arriv|deliver|ship|get here|reach|come))",
+    re.I,
+)
+
+
+def asks_process_time(text: str) -> bool:
+    """The message asks how long a process takes, not when a parcel arrives.
+
+    Example:
+        >>> asks_process_time("how long does it usually take?"), asks_process_time("how long will it take to arrive?")
+        (True, False)
+    """
+    return bool(_PROCESS_TIME.search(text))
 
 
 def has_reference(text: str) -> bool:
