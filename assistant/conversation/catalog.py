@@ -132,6 +132,30 @@ def _names_kind(name: str, noun: str, s: str) -> bool:
     return False
 
 
+# Where a product name's kind ends: "Hiking Socks, 3-Pack", "Organizer with Drawer", "Bag for Kids".
+_NAME_TAIL = re.compile(r",|;|\||\(|\s[-–]\s|\s(?:with|for|by|featuring|including)\s", re.I)
+# Trailing words of a name that count or package the kind rather than name it ("Sheet Set", "Socks 3-Pack").
+_PACKAGING = frozenset({"pack", "packs", "count", "ct", "pcs", "pc", "pieces", "piece", "pk", "set", "sets", "pair",
+                        "pairs", "bundle", "dozen", "each", "box", "lot"})
+
+
+def head_noun(name: str) -> str:
+    """The word of a product name that says what it is (its last word before any detail), lowercased:
+    "Waxed Cotton Boot Laces" is laces, not a boot.
+
+    Example:
+        >>> head_noun("Waxed Cotton Boot Laces"), head_noun("Alpine Wool Hiking Socks, 3-Pack")
+        ('laces', 'socks')
+        >>> head_noun("Cabin Flannel Sheet Set"), head_noun("Desk Organizer with Drawer"), head_noun("T-Shirt")
+        ('sheet', 'organizer', 't-shirt')
+    """
+    first = _NAME_TAIL.split(name, maxsplit=1)[0]
+    words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", first.lower())
+    while len(words) > 1 and (words[-1] in _PACKAGING or any(c.isdigit() for c in words[-1])):
+        words.pop()
+    return words[-1] if words else ""
+
+
 _NEGATION = re.compile(
     r"\b(?:not|non|isn'?t|aren'?t|never)[\s-]+(?:(?:fully|completely|entirely|truly|very)\s+)?([a-z][a-z'-]*)", re.I
 )
@@ -369,8 +393,12 @@ class CatalogIndex:
         s = stem(noun)
         found = [p for p in self.products if _names_kind(p.name, noun, s) or s == p.kind]
         if not found and len(s) > 3 and s.endswith("s") and not s.endswith("ss"):
-            found = [p for p in self.products if _names_kind(p.name, noun, s[:-1]) or s[:-1] == p.kind]
-        return found
+            s = s[:-1]
+            found = [p for p in self.products if _names_kind(p.name, noun, s) or s == p.kind]
+        # Those the noun names as what they are ("Hiking Boot"), when there are any, not those it only
+        # qualifies ("Boot Laces", "Tent Footprint"): "boots under $100" is not the laces.
+        headed = [p for p in found if s == p.kind or _names_kind(head_noun(p.name), noun, s)]
+        return headed or found
 
     def comes_in(self, product: ProductFacts, word: str) -> bool:
         """Whether the product comes in ``word`` ("green"): when the catalog's variants use the word as

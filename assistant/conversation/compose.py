@@ -666,9 +666,14 @@ def _overlap(question: str, unit: str, context: str = "") -> float:
     return float(len(q & words))
 
 
+# Words the index keeps that say nothing of a question's subject ("I never got it": "Agents never ask for
+# a card number" shares no subject with it).
+_NO_SUBJECT = frozenset({"never", "ever", "got", "say", "said"})
+
+
 def _shared(question: str, unit: str) -> set[str]:
     """The content words (and, in Chinese, the character pairs) of ``question`` that ``unit`` holds."""
-    shared = set(tokenize(question)) & set(tokenize(unit))
+    shared = (set(tokenize(question)) & set(tokenize(unit))) - _NO_SUBJECT
     return shared | (cjk_bigrams(question) & cjk_bigrams(unit)) if has_cjk(question) else shared
 
 

@@ -383,7 +383,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         """Route the message and answer it (extractive)."""
         text, st = turn.text, turn.state
         offered, st.offered_action = st.offered_action if st.handoff_offered else None, None
-        if self.handoffs.requested(text) or (st.handoff_offered and cue.is_affirmative(text)):
+        # The new address in reply to an offered address change ("to 12 Main St, Portland") is a yes that
+        # says where to: the agent's request carries it.
+        new_address = offered is not None and offered.action == "address_change" and cue.gives_address(text)
+        if self.handoffs.requested(text) or (st.handoff_offered and (cue.is_affirmative(text) or new_address)):
             st.handoff_offered = False
             turn.handoff_reason = "customer request"
             turn.confidence = 1.0
@@ -391,7 +394,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 # "yes" to passing an order change on: the request waits for an agent's review as an
                 # order action (as a direct request would), the status checked again; a person follows.
                 passed_on = OrderRequest("action", cast(Any, offered.action), tuple(offered.order_ids))
-                return self._order_turn(turn, passed_on, offered.request or text, confirmed=True)
+                words = f"{offered.request}\n{text}" if new_address and offered.request else offered.request or text
+                return self._order_turn(turn, passed_on, words, confirmed=True)
             turn.handoff_announced = True
             return Composed(say("handoff", turn.language))
         st.handoff_offered = False
@@ -478,11 +482,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 request = OrderRequest("status", None, tuple(named))
         # "The broken cutting board" from a customer whose order holds it is their own item.
         faulty = cue.reports_fault(body) or (bool(with_item) and cue.names_fault(body))
+        lost = cue.reports_lost_parcel(body)
         if request is not None and request.kind == "status" and not request.order_ids and cue.offered_service(body):
             # "can you gift wrap my order?" asks whether the shop offers a service, not about the order
             request = None
-        if request is not None and request.kind == "status" and faulty:
-            # "one of the plates was cracked when it arrived": a fault report, not the order's status.
+        if request is not None and request.kind == "status" and (faulty or lost):
+            # "one of the plates was cracked when it arrived", "it says delivered but I never got it":
+            # a fault or a carrier case, not the order's status again.
             request = None
         if request is not None:
             return self._order_request(turn, request, body)
@@ -498,6 +504,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if faulty and (not cue.is_shopping(body) or cue.asks_remedy(body)):
             # "I want a refund for the broken cutting board" is no shopping request.
             return self._fault_report(turn, body)
+        if lost:  # "it says delivered but I never got it": the shop's rule on lost parcels, and a person
+            return self._fault_report(turn, body, cue.LOST_TOPIC)
         if cue.reports_misfit(body):  # "the boots I got are too small": an exchange or return, not a search
             return self._fault_report(turn, body, cue.MISFIT_TOPIC)
 
@@ -655,6 +663,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # The customer's own words (not the topic's) are what a playbook's quote must speak to.
         own = cue.service_wording(case)
         composed = self.composer.answer(query, policies, turn.language, own=own) if fair else None
+        if topic is cue.LOST_TOPIC and composed is not None and not cue.states_lost_rule(composed.text):
+            # A parcel that never arrived, and no rule of the shop's on it (the return window counted
+            # from delivery is none): the apology and a person, no unrelated quote.
+            turn.confidence = 0.5
+            return Composed(f"{sorry}\n\n{say('offer_handoff', turn.language)}", meta={"basis": "none"})
         if composed is None or composed.meta.get("basis") == "none":
             turn.confidence = 0.0
             # "I'm sorry, I couldn't find an answer…" apologises already: one apology, not two.

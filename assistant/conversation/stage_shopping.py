@@ -965,14 +965,25 @@ class ShoppingStages:
             noun = cue.extract_need_phrase(body).noun
             # "背包" alone: a kind of product said in Chinese, read by its English word ("backpack").
             english = gloss(noun) if noun and self._blind(noun) and cue.temperature_wish(body) is None else []
-            if noun and not cue.is_generic_noun(noun) and not self._type_products(noun) and self._kind_products(noun):
-                request = True  # "a coat for winter": a kind the catalog names otherwise ("parka"), asked for
+            if noun and not cue.is_generic_noun(noun) and (self._type_products(noun) or self._kind_products(noun)):
+                # "boots under $100?": a kind the catalog has, asked for; "a coat for winter": a kind
+                # the catalog names otherwise ("parka")
+                request = True
             elif english and (self._type_products(english[-1]) or self._kind_products(english[-1])):
                 request = True
             else:
                 st.need = Need(query=body, language=turn.language)
         elif forced and not request and not cue.is_shopping(body) and self._names_another_kind(st.need, body):
             request = True  # "a jacket for winter hiking" after a list of other things: a new request
+        elif not forced and not request and not cue.is_shopping(body) and cue.parse_price(body) is not None:
+            # "boots under $100?": a kind the catalog has and a budget, asked for (first, or after
+            # a list of another kind)
+            noun = cue.extract_need_phrase(body).noun
+            if st.need is None:
+                typed = bool(noun and not cue.is_generic_noun(noun) and not has_cjk(noun))
+                request = typed and bool(self._type_products(noun or "") or self._kind_products(noun or ""))
+            else:
+                request = self._names_another_kind(st.need, body)
         previous = st.need
         need, missing, relative = self._update_need(turn, body, qvec, request)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45

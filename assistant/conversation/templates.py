@@ -145,6 +145,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "You're welcome! Is there anything else I can help with?",
         "zh": "不客气！还有什么可以帮您的吗？",
     },
+    "later": {
+        "en": "Of course, take your time. I'm here whenever you'd like to pick this up again.",
+        "zh": "好的，您慢慢考虑，有需要随时找我。",
+    },
     "bye": {
         "en": "Thanks for stopping by. Have a great day!",
         "zh": "感谢您的光临，祝您愉快！",

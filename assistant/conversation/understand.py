@@ -69,6 +69,16 @@ _BYE = re.compile(
     r"|再见|拜拜",
     re.I,
 )
+# "I'll think about it", "maybe later": the customer is deciding later; nothing is asked of the shop.
+_LATER = re.compile(
+    r"\b(?:i'?ll|i will|i'?m going to|i'?m gonna|let me|i need to|i have to|i want to|i'?d like to) "
+    r"(?:think (?:about it|it over|about that)|sleep on it|have a think|mull it over|decide later|"
+    r"come back(?: later| to it)?|check back(?: later)?|get back to you|talk to (?:my|the) \w+ first|"
+    r"look around(?: a bit)?(?: more)?|keep looking|shop around)\b|"
+    r"\b(?:maybe (?:later|another time|next time)|not (?:right )?now|another time|some other time|"
+    r"just (?:browsing|looking))\b|考虑一下|考虑考虑|再看看|再想想|想一想|先看看",
+    re.I,
+)
 # "How are you today?", "nice to meet you": courtesy that asks nothing of the shop.
 _COURTESY = re.compile(
     r"\b(how are (you|u|ya)( doing)?( today)?|how('s| is) it going|how do you do|what'?s up|nice to meet (you|u)|"
@@ -171,6 +181,61 @@ FAULT_TOPIC = {
     "zh": "质量问题 商品损坏 发错 保修 维修 更换",
 }
 # The same for an item of the customer's that does not fit ("the boots I got are too small").
+# A parcel the customer never received though it was sent ("it says delivered but I never got it"): a
+# carrier case for a person, with the shop's section on it; not the order's status again.
+_LOST_PARCEL = re.compile(
+    r"\bnever (?:got|received) (?:it|them|the (?:package|parcel|order|delivery|box|items?)|"
+    r"my (?:order|package|parcel|delivery|box|items?))\b"
+    r"|\b(?:it|they|the (?:package|parcel|order|delivery|box)|my (?:order|package|parcel|delivery|box)) never "
+    r"(?:arrived|came|showed up|turned up|got here)\b"
+    r"|\b(?:says|said|shows|showed|showing|marked|listed|tracking says)(?: (?:it|they))?(?:'s| is| was| were| are)?"
+    r"(?: as)? delivered,? but\b"
+    r"|\b(?:package|parcel|delivery|order) (?:was |got |is |has been )?(?:lost|stolen)\b"
+    r"|\blost in (?:the mail|transit)\b"
+    r"|显示已?(?:签收|送达).{0,8}(?:没|未)(?:有)?(?:收到|拿到)|(?:包裹|快递)(?:丢了|丢失|被偷)|一直没(?:有)?收到",
+    re.I,
+)
+LOST_TOPIC = {
+    "en": "order marked delivered but cannot be found lost parcel trace",
+    "zh": "显示已送达但没有收到 包裹丢失 物流调查",
+}
+
+
+# What a shop's rule on lost parcels says ("cannot be found", "opens a carrier trace", 丢失): a quote
+# without it is about something else (the return window counted from delivery).
+_LOST_RULE = re.compile(
+    r"\b(?:cannot be found|can'?t be found|not (?:be )?found|lost|trace|stolen|missing|not (?:been )?received|"
+    r"never (?:arrived|received))\b|未收到|没有?收到|丢失|丢件|找不到|追踪调查|物流调查",
+    re.I,
+)
+
+
+def states_lost_rule(text: str) -> bool:
+    """The text says what happens to a parcel that did not arrive.
+
+    Example:
+        >>> states_lost_rule("an order marked delivered cannot be found after 48 hours")
+        True
+        >>> states_lost_rule("退货期限：自签收日起 30 天内")
+        False
+    """
+    return bool(_LOST_RULE.search(text))
+
+
+def reports_lost_parcel(text: str) -> bool:
+    """The customer says a parcel sent to them never reached them.
+
+    Example:
+        >>> reports_lost_parcel("it says delivered but I never got it"), reports_lost_parcel("my package was stolen")
+        (True, True)
+        >>> reports_lost_parcel("I never got my refund"), reports_lost_parcel("has my order been delivered?")
+        (False, False)
+        >>> reports_lost_parcel("物流显示已签收但是我没收到")
+        True
+    """
+    return bool(_LOST_PARCEL.search(text))
+
+
 MISFIT_TOPIC = {
     "en": "doesn't fit size exchange return",
     "zh": "尺码 不合适 换货 退货",
@@ -408,6 +473,30 @@ def is_affirmative(text: str) -> bool:
     return bool(_AFFIRM.search(text)) and len(text.split()) <= 4
 
 
+# A postal address given in a message ("to 12 Main St, Portland OR 97201", "北京市朝阳区建国路88号"):
+# a house number and a street word, a PO box, or a Chinese road and number.
+_STREET_ADDRESS = re.compile(
+    r"\b\d{1,6}[a-z]?\s+(?:(?!(?:for|on|of|to|in|at|the|a|an|and|with|my|your|from|by)\b)[\w.'-]+\s+){0,4}?(?:st|street|ave|avenue|rd|road|blvd|boulevard|ln|lane|dr|drive|"
+    r"way|ct|court|pl|place|ter|terrace|pkwy|parkway|hwy|highway|cir|circle|sq|square|trl|trail|loop|row)\b"
+    r"|\bp\.?\s?o\.?\s?box\s+\d+"
+    r"|[\u4e00-\u9fff]{1,16}(?:路|街|大道|巷|弄|道)\s*\d+\s*号",
+    re.I,
+)
+
+
+def gives_address(text: str) -> bool:
+    """The message holds a postal address (a street and house number, a PO box, a Chinese road and
+    number): the new address a customer gives for an address change.
+
+    Example:
+        >>> gives_address("to 12 Main St, Portland OR 97201"), gives_address("新地址是北京市朝阳区建国路88号")
+        (True, True)
+        >>> gives_address("I ordered 2 tents"), gives_address("order 1053 on the main street?")
+        (False, False)
+    """
+    return bool(_STREET_ADDRESS.search(text))
+
+
 _BARE_REPLY = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|fine|got it|no|nope|nah|not now|no need|"
     r"never mind|nevermind|no thanks|no thank you|yes please)\W*)+$"
@@ -428,17 +517,24 @@ def bare_reply(text: str) -> bool:
     return bool(_BARE_REPLY.match(text.strip()))
 
 
-def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "about_me"] | None:
-    """The message is only a greeting, thanks, goodbye, courtesy ("how are you today?") or a question
-    about who the customer is talking to ("what's your name?"): nothing asked of the shop.
+def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "later", "about_me"] | None:
+    """The message is only a greeting, thanks, goodbye, courtesy ("how are you today?"), a decision put
+    off ("ok, I'll think about it") or a question about who the customer is talking to ("what's your
+    name?"): nothing asked of the shop.
 
     Example:
         >>> small_talk_only("hello! how are you today?"), small_talk_only("你好呀")
         ('greeting', 'greeting')
         >>> small_talk_only("what's your name?"), small_talk_only("hi, how are you? where is my order?")
         ('about_me', None)
+        >>> small_talk_only("ok I'll think about it"), small_talk_only("thanks, I'll think about it. bye!")
+        ('later', 'bye')
+        >>> small_talk_only("I'll think about the tent vs the hammock"), small_talk_only("好的，我再考虑一下")
+        (None, 'later')
     """
-    rest = _GREETING.sub(" ", text)
+    later = bool(_LATER.search(text))
+    rest = _LATER.sub(" ", text)
+    rest = _GREETING.sub(" ", rest)
     rest = _THANKS.sub(" ", rest)
     rest = _BYE.sub(" ", rest)
     about = bool(_ABOUT_ME.search(rest))
@@ -452,12 +548,16 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "about_me
         rest,
         flags=re.I,
     )
-    if re.search(r"[^\W\d_]", re.sub(r"[!.,?~:)(\s]+", "", rest)):
+    if later:  # "好的，我再考虑一下": the words around the Chinese phrase
+        rest = re.sub(r"好的|好吧|好|嗯|那|我|先|再|吧|了|一下", " ", rest)
+    if re.search(r"[^\W\d_]", re.sub(r"[!.,?~:)(\s，。！？、]+", "", rest)):
         return None
     if about:
         return "about_me"
     if is_bye(text):  # "thanks, bye": the conversation is ending
         return "bye"
+    if later:
+        return "later"
     if is_thanks(text):
         return "thanks"
     if is_greeting(text) or _COURTESY.search(text):

@@ -103,6 +103,20 @@ def test_yes_to_passing_an_order_change_on_drafts_the_change_for_an_agent(bot: A
         assert order is not None and order.status == "processing"
 
 
+def test_the_new_address_in_reply_to_an_offered_change_is_the_yes_and_reaches_the_agent(bot: Assistant) -> None:
+    """The new address given instead of "yes" passes the change on; the agent's draft carries the customer's
+    request and the address; nothing is said to be changed and the order is untouched."""
+    cid = bot.start_conversation("C001", signed_in=True)
+    offer = bot.send(cid, "can I change the shipping address on order JP1053?")
+    assert "pass this on" in offer.text
+    r = bot.send(cid, "to 12 Main St, Portland OR 97201")
+    assert r.handoff and "nothing has been changed" in r.text and "#JP1053" in r.text
+    actions = [d for d in bot.suggestions() if d.conversation_id == cid and d.kind == "order_action"]
+    assert len(actions) == 1 and actions[0].payload["action"] == "address_change"
+    assert "12 Main St, Portland" in actions[0].payload["request"]
+    assert "shipping address" in actions[0].payload["request"]
+
+
 def test_handoff_on_request_with_summary_and_draft(bot: Assistant) -> None:
     cid = bot.start_conversation("C001")
     bot.send(cid, "Do you ship to Canada?")
