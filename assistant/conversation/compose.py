@@ -24,7 +24,7 @@ from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_co
 from assistant.conversation.glossary import category_zh
 from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import joined, money, say
-from assistant.conversation.understand import asks_opinion, has_reference
+from assistant.conversation.understand import asks_opinion, has_reference, kind_named
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.retrieval.hybrid import Passage
 from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
@@ -64,7 +64,11 @@ _CLOCK_Q = re.compile(
 _HAS_CLOCK = re.compile(r"\b\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d\d\b|\d{1,2}\s*点", re.I)
 _HAS_AMOUNT = re.compile(r"[$€£]\s?\d|\d\s?(美元|元)|\bfree\b|免费", re.I)
 _HAS_DURATION = re.compile(
-    r"\d+\s*(-\s*\d+\s*)?(business )?(days?|hours?|weeks?|months?|years?)|\d+\s*(天|小时|周|个月|年)", re.I
+    r"\d+\s*(-\s*\d+\s*)?(business )?(days?|hours?|weeks?|months?|years?)|\d+\s*(天|小时|周|个月|年)"
+    # "it can take a couple days", "within a week"
+    r"|\b(?:a|one|two|three|a few|a couple(?: of)?|several) (?:business )?(?:days?|hours?|weeks?|months?)\b"
+    r"|[一两二三几]\s*(?:个工作日|天|周|个月)",
+    re.I,
 )
 
 
@@ -777,6 +781,13 @@ def best_sentences(
     return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
 
 
+# Chinese character pairs that only ask or point ("怎么", "可以", "你们"): like English stopwords, they say
+# nothing of what a sentence is about.
+_ZH_FUNCTION_PAIRS = frozenset(
+    {"怎么", "怎样", "如何", "什么", "可以", "能否", "是否", "多少", "多久", "请问", "我们", "你们", "我的", "您的"}
+)
+
+
 def _second_weight(asked: str, unit: str) -> int:
     """How much a sentence of a second section speaks to the customer's words ``asked``: the words it shares
     with them (in Chinese, character pairs), and one more when it states the amount or duration asked for.
@@ -786,11 +797,13 @@ def _second_weight(asked: str, unit: str) -> int:
         1
         >>> _second_weight("how long does shipping to Canada take?", "Canada: flat $19.95, 7-12 business days.")
         2
+        >>> _second_weight("我搬家了，怎么修改地址？", "怎么查询订单？请提供下单时使用的邮箱，或全名加收货地址邮编。")
+        1
     """
     typed = (_DURATION_Q.search(asked) and _HAS_DURATION.search(unit)) or (
         _AMOUNT_Q.search(asked) and _HAS_AMOUNT.search(unit)
     )
-    return len(_shared(asked, unit)) + (1 if typed else 0)
+    return len(_shared(asked, unit) - _ZH_FUNCTION_PAIRS) + (1 if typed else 0)
 
 
 def _title_terms(title: str) -> set[str]:
@@ -809,6 +822,22 @@ def _named_section(question: str, ranked: Sequence[Passage]) -> Passage | None:
         return None
     named = [p for p, terms in titled if terms and terms <= asked]
     return named[0] if len({policy_body(p)[0] for p in named}) == 1 else None
+
+
+def _states_asked(question: str, body: str) -> bool:
+    """Whether a section's text states the duration a "how long…?" question asks for, in a sentence for
+    customers sharing a word of the question: "how long does delivery take?" is answered by "it can often
+    take a couple days for the product to arrive", though another section's heading names delivery.
+
+    Example:
+        >>> _states_asked("how long does delivery take?", "- When shipping, it can take a couple days to arrive")
+        True
+        >>> _states_asked("when is my subscription due?", "- The standard subscription is $99 a year.")
+        False
+    """
+    if not re.search(r"\bhow long\b|多久|多长时间", question, re.I):
+        return False
+    return any(_HAS_DURATION.search(u) and _shared(question, u) for u in customer_units(body))
 
 
 def _case_named(question: str, p: Passage) -> int:
@@ -1022,7 +1051,11 @@ class ExtractiveComposer:
             key=lambda p: _case_named(mine, p),
             default=None,
         )
-        if named_case is not None and _case_named(mine, named_case) > _case_named(mine, best):
+        if (
+            named_case is not None
+            and _case_named(mine, named_case) > _case_named(mine, best)
+            and not _states_asked(mine, policy_body(best)[1])
+        ):
             # A section nearly as close whose heading names the question better than the best one's is the
             # case asked about ("when is my subscription due for renewal?": "Status Due Date", not "Manage Pay
             # Bill", whose "The standard subscription is $99 a year." shares only the topic of both); it holds
@@ -1091,12 +1124,26 @@ class ExtractiveComposer:
                     more = []
                 if more and not _answers_own(asked, more, policy_body(extra)[1]):
                     more = []  # a playbook's sentence sharing no word with the customer's (see above)
-                if more and _second_weight(asked, more[0]) < 2 and not _shared(asked, more[0]) - covered:
+                if (
+                    more
+                    and _second_weight(asked, more[0]) < 2
+                    and not _shared(asked, more[0]) - covered - _ZH_FUNCTION_PAIRS
+                ):
                     # Another section's sentence sharing one word of the customer's, one the quotes above
                     # already speak to, adds nothing asked ("I moved, how do I update my address?": "P.O. boxes
                     # and APO/FPO addresses are served by USPS Standard only" beside the order-changes rule on
                     # changing an address); "can I get it by friday if I order today" keeps the overnight
                     # "order … placed by 12:00 pm" beside the hours on Fridays.
+                    more = []
+                if (
+                    more
+                    and _DURATION_Q.search(mine)
+                    and any(_HAS_DURATION.search(u) for u in chosen)
+                    and not _HAS_DURATION.search(more[0])
+                ):
+                    # "how long does delivery take?" is answered by the duration quoted: another section's
+                    # sentence naming delivery but no duration ("… 'Out for Delivery' … then it is too late")
+                    # adds nothing asked.
                     more = []
                 if more and more[0] not in "\n".join(parts):
                     used.append(extra)
@@ -1104,6 +1151,42 @@ class ExtractiveComposer:
         return Composed("\n".join(parts), tuple(used), meta={"basis": "policy"})
 
     # --- products ------------------------------------------------------------------------------
+    @staticmethod
+    def kinds_answer(thing: str, passages: Sequence[Passage], language: str = "en") -> Composed | None:
+        """The answer to "what membership levels do you have?" from the shop's text: the sentences of the
+        retrieved section that opens the most sentences with distinct kinds of ``thing`` ("Gold members get
+        unlimited returns", "Silver members: …", "Bronze …", "Guest …"), one a kind, cited; None when no
+        section names two kinds (then the question is answered, or not, as any other).
+
+        Example:
+            >>> body = "Returns > Size\\n\\n- Gold members get unlimited returns\\n- Silver members: 6 months"
+            >>> print(ExtractiveComposer.kinds_answer("membership", [Passage("p", "policies", body, {}, 0.0)]).text)
+            Our help center names these kinds of membership: Gold and Silver. What it says about each, under **Size**:
+            - Gold members get unlimited returns [1]
+            - Silver members: 6 months [1]
+        """
+        best: tuple[int, Passage, list[str]] | None = None
+        for p in passages:
+            if p.collection != "policies":
+                continue
+            seen: dict[str, str] = {}
+            for u in customer_units(policy_body(p)[1]):
+                kind = kind_named(thing, u)
+                if kind is not None and kind not in seen:
+                    seen[kind] = u
+            if len(seen) >= 2 and (best is None or len(seen) > best[0]):
+                best = (len(seen), p, list(seen.values()))
+        if best is None:
+            return None
+        _, p, units = best
+        title = policy_body(p)[0]
+        section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
+        names = [kind_named(thing, u) or "" for u in units]
+        listed = "、".join(names) if language == "zh" else ", ".join(names[:-1]) + f" and {names[-1]}"
+        intro = say("kinds_intro", language, thing=thing.lower(), names=listed, section=section)
+        lines = [intro, *(f"- {u} [1]" for u in units)]
+        return Composed("\n".join(lines), (p,), meta={"basis": "policy"})
+
     @staticmethod
     def product_price(product: ProductFacts, language: str) -> str:
         prices = sorted({v[1] for v in product.variants if v[1] is not None})

@@ -34,7 +34,7 @@ import numpy as np
 from assistant.config import Settings
 from assistant.conversation import understand as cue
 from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigrams
-from assistant.conversation.compose import Composed, ExtractiveComposer
+from assistant.conversation.compose import Composed, ExtractiveComposer, customer_units, policy_body
 from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
 from assistant.conversation.handoff import HandoffPolicy, negativity
@@ -414,6 +414,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if resumed is not None:
                 return resumed
 
+        if st.pending_action and st.pending is None and cue.accepts_offer(text):
+            # "yes" to "would you like to change the shipping address of an order?" (after "I moved"): the
+            # action asked about, on an order still to be named (who they are first, for a guest).
+            return self._order_request(turn, OrderRequest("action", cast(Any, st.pending_action), ()), text)
         if cue.bare_reply(text) and st.pending is None:
             # "yes" / "no" / "ok" when nothing was asked (a person offered is answered above, a pending
             # identity step too): acknowledged, not answered from whatever retrieval finds for "yes".
@@ -436,6 +440,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._decline(turn)
 
         body = cue.without_small_talk(text)
+        if cue.moved_only(body):
+            return self._moved(turn)
         with turn.timed("intent"):
             turn.intent = self.intents.classify(body)
         turn.confidence = turn.intent.confidence
@@ -569,7 +575,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 and product is None
             )
         )
-        offer = cue.offered_service(body)
+        # "do you have a discount code?" asks whether the shop offers one, not for products named like it.
+        offer = cue.offered_service(body) or (cue.asks_if_offered(body) if product is None else None)
         if offer is not None and not wanted:
             # "Do you offer gift wrapping?" asks about a service, not for a product: the policy's answer
             # when a retrieved section names the service, else not found and a person offered.
@@ -752,6 +759,47 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         turn.state.topic = body
         return self._unanswered(turn)
 
+    def _moved(self, turn: Turn) -> Composed:
+        """"I moved" (a move stated, nothing asked): the need it implies, changing an address, answered from
+        the shop's policy as "I moved, how do I update my address?" would be, then asked whether an order's
+        shipping address is to be changed ("yes" or an order number starts that action)."""
+        question = say("moved_question", turn.language)
+        with turn.timed("intent"):
+            turn.intent = self.intents.classify(question)
+        turn.confidence = turn.intent.confidence
+        with turn.timed("retrieve"):
+            policies = self._retrieve(turn, ["policies", "answers"], cue.service_wording(question))
+        best_policy = max((p.cosine or 0.0 for p in policies), default=0.0)
+        turn.state.topic = ""
+        composed = self._service_answer(turn, question, policies, best_policy)
+        turn.state.handoff_offered = False
+        turn.state.pending_action = "address_change"
+        ask = say("moved_ask", turn.language)
+        if composed.meta.get("basis") == "none":
+            return Composed(ask, meta={"basis": "none"})
+        return Composed(f"{composed.text}\n\n{ask}", composed.used, composed.facts, composed.meta)
+
+    def _not_stated(self, body: str, policies: Sequence[Passage]) -> list[Passage] | None:
+        """For a question on how to buy ("how do I place an order?") or on whether the shop offers something
+        ("do you have a discount code?"): the retrieved sections of the shop's text that state it (a sentence
+        on how to order; one offering the thing, see :func:`understand.states_offer`), or None when none
+        does, so the question is not answered from a sentence that only shares its words ("Overnight: … if
+        the order is placed by 12:00 pm", "… do not apply to discount codes that were not used"). Other
+        questions: all of ``policies``."""
+        how_to_order, thing = cue.asks_how_to_order(body), cue.asks_if_offered(body)
+        if not how_to_order and thing is None:
+            return list(policies)
+
+        def states(p: Passage) -> bool:
+            title, text = policy_body(p) if p.collection == "policies" else (str(p.metadata.get("title") or ""), p.text)
+            units = customer_units(text)
+            if how_to_order:
+                return any(cue.states_ordering(u) for u in units)
+            return any(cue.states_offer(thing or "", title, u) for u in units)
+
+        stated = [p for p in policies if p.collection in ("policies", "answers") and states(p)]
+        return stated or None
+
     @staticmethod
     def _unanswered(turn: Turn) -> Composed:
         """The shop's knowledge does not answer this question for the shop: say so and offer a person
@@ -763,11 +811,21 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
     def _service_answer(self, turn: Turn, body: str, policies: list[Passage], best_policy: float) -> Composed:
         st = turn.state
         follow_up = self._continues_topic(body, False) and bool(st.topic)
-        if not follow_up and self._policy_off_topic(turn, policies):
+        stated = self._not_stated(body, policies)
+        if stated is None or (not follow_up and self._policy_off_topic(turn, policies)):
             # The shop's policy does not cover this: say so and offer a person ("yes" hands over).
             turn.shopping = False
             st.topic = body
             return self._unanswered(turn)
+        policies = stated
+        kinds = cue.asks_kinds(body)
+        listed = self.composer.kinds_answer(kinds, policies, turn.language) if kinds else None
+        if listed is not None:
+            # "what membership levels do you have?": the sentences naming each kind, not a not-found because
+            # a staff-only section's heading ("Membership FAQ") names the question.
+            st.topic, turn.shopping = body, False
+            turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
+            return listed
         slots = None
         if turn.verified_id and any(p.collection == "answers" for p in policies):
             from assistant.conversation.slots import verified_slot_values

@@ -113,6 +113,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "when do orders ship leave the warehouse business days",
         "zh": "订单 发货 时间 工作日 仓库",
     },
+    "kinds_intro": {
+        "en": "Our help center names these kinds of {thing}: {names}. What it says about each, under **{section}**:",
+        "zh": "帮助中心提到的{thing}类型有：{names}。以下是**{section}**中的说明：",
+    },
+    "moved_question": {"en": "I moved, how do I update my address?", "zh": "我搬家了，怎么修改地址？"},
+    "moved_ask": {
+        "en": "Would you like to change the shipping address of an order you've placed? Say yes, or send the "
+        "order number, and I'll check whether it can still be changed.",
+        "zh": "您需要修改已下订单的收货地址吗？回复“是”或发送订单号，我来查看是否还能修改。",
+    },
     "action_which": {
         "en": "Which order would you like to {action}? Please send the order number (for example {example}).",
         "zh": "请问您要处理哪个订单？请提供订单号（例如 {example}）。",

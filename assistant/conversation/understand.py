@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from assistant.conversation.glossary import ZH_EN, gloss
-from assistant.retrieval.text import STOPWORDS, has_cjk
+from assistant.retrieval.text import STOPWORDS, has_cjk, tokenize
 
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
 _CUR = r"(?:\$|usd\s*|us\$)"
@@ -497,6 +497,24 @@ def gives_address(text: str) -> bool:
     return bool(_STREET_ADDRESS.search(text))
 
 
+_THANKS_WORD = re.compile(r"\bthanks?\b|\bthank you\b|\bthx\b|\bcheers\b|谢", re.I)
+_YES_WORD = re.compile(r"\b(?:yes|yeah|yep|yup|sure|please|definitely|absolutely)\b|是|要|需要|可以|对", re.I)
+
+
+def accepts_offer(text: str) -> bool:
+    """A yes to what the assistant offered; an "ok, thanks" that closes the exchange is none.
+
+    Example:
+        >>> accepts_offer("yes"), accepts_offer("yes thanks"), accepts_offer("是的")
+        (True, True, True)
+        >>> accepts_offer("ok thanks"), accepts_offer("好的，谢谢"), accepts_offer("no thanks")
+        (False, False, False)
+    """
+    if not is_affirmative(text) or declines_offer(text):
+        return False
+    return not _THANKS_WORD.search(text) or bool(_YES_WORD.search(text))
+
+
 _BARE_REPLY = re.compile(
     r"^\W*(?:(?:yes|yeah|yep|yup|sure|ok|okay|alright|all right|fine|got it|no|nope|nah|not now|no need|"
     r"never mind|nevermind|no thanks|no thank you|yes please)\W*)+$"
@@ -632,6 +650,222 @@ def service_wording(text: str, *, topics: bool = True) -> str:
     if _REFUND_WAIT.search(text):
         text = f"{text} {'退款 多久 到账' if has_cjk(text) else 'how long until the refund is issued'}"
     return f"{text} 服务时间" if _ZH_HOURS.search(text) else text
+
+
+# A move stated as a life event ("I moved", "we just moved house", "我搬家了"): the address changed.
+_MOVED = re.compile(
+    r"\b(?:I|we)(?:'ve| have)?\s+(?:just\s+|recently\s+)?moved\b|\bnew (?:home|house|apartment|flat|place)\b"
+    r"|搬家|搬了家|搬到",
+    re.I,
+)
+# Words that ask something of the shop beside the move ("I moved, how do I update my address?").
+_ASKS_BESIDE = re.compile(
+    r"\b(?:how|what|can|could|would|will|should|please|help|want|need|like|update|change|changing|correct|"
+    r"edit|fix|send|ship|deliver\w*|orders?|address(?:es)?|return|refund|cancel\w*)\b"
+    r"|怎么|如何|怎样|能不能|可以|能否|请|帮|想|要|需要|修改|更改|改|更新|订单|地址|发货|寄|退",
+    re.I,
+)
+
+
+def moved_only(text: str) -> bool:
+    """The message only states a move ("I moved", "we just moved last week", "我搬家了"), asking nothing:
+    the need it implies is changing an address.
+
+    Example:
+        >>> moved_only("I moved"), moved_only("we just moved last week!"), moved_only("我搬家了")
+        (True, True, True)
+        >>> moved_only("I moved, how do I update my address?"), moved_only("我搬家了，怎么修改地址？")
+        (False, False)
+        >>> moved_only("I moved the tent to the garage?"), moved_only("I want a new tent")
+        (False, False)
+    """
+    return bool(_MOVED.search(text)) and not is_question(text) and not _ASKS_BESIDE.search(text)
+
+
+# "how do I place an order?", "can I order by phone?", "怎么下单？": how to buy from the shop at all, not
+# about an order placed.
+_HOW_TO_ORDER = re.compile(
+    r"\bhow (?:do|can|could|would|should|might) (?:i|we|one) (?:go about )?(?:(?:place|make|put in|submit) "
+    r"(?:an? |my |the )?orders?|order|buy|purchase)\b(?! (?:a |an |the )?(?:replacement|return|refund|label))"
+    r"|\bhow to (?:place (?:an? )?order|order|buy|purchase)\b"
+    r"|\bwhere (?:do|can|could|should) (?:i|we) (?:place (?:an? )?order|order|buy|purchase)\b"
+    r"|\b(?:can|could|may) (?:i|we) (?:place (?:an? )?orders?|order|buy|purchase)(?: (?:it|this|one|them|\w+))?"
+    r" (?:by|over|via|through|on|with|in) (?:the )?(?:phone|telephone|e-?mail|chat|whatsapp|text|mail|fax|"
+    r"instagram|facebook|app)\b"
+    r"|(?:怎么|如何|怎样|在哪里?|在哪儿)(?:下单|订购|购买|买)|(?:电话|微信|邮件|邮箱)(?:下单|订购|购买)",
+    re.I,
+)
+
+
+def asks_how_to_order(text: str) -> bool:
+    """The customer asks how (or by what means) to buy from the shop.
+
+    Example:
+        >>> asks_how_to_order("how do I place an order?"), asks_how_to_order("cool, how do I order it")
+        (True, True)
+        >>> asks_how_to_order("can I order by phone?"), asks_how_to_order("怎么下单？")
+        (True, True)
+        >>> asks_how_to_order("可以电话订购吗")
+        True
+        >>> asks_how_to_order("how do I order a replacement?"), asks_how_to_order("how do I track my order?")
+        (False, False)
+    """
+    return bool(_HOW_TO_ORDER.search(text))
+
+
+# A sentence of the shop's text that says how to buy: a channel or the steps ("Orders can be placed by
+# phone", "add it to your cart", "可以电话下单"), not an order already placed ("if the order is placed by noon").
+_ORDERING_STATED = re.compile(
+    r"\b(?:(?:to|you can|customers can|you may) (?:place (?:an? |your )?orders?|order|buy|purchase) "
+    r"(?:online|by|over|via|through|on|at|from|in)\b"
+    r"|orders? (?:can|may) (?:be placed|be made|only be placed)|orders? (?:are|is) (?:placed|taken) "
+    r"(?:online|over the phone|via|through)\b"
+    r"|add (?:it|them|items?|products?|\w+) to (?:the |your )?(?:cart|basket|bag)|(?:shopping )?cart page"
+    r"|check ?out (?:page|process)|(?:phone|telephone|e-?mail|online|mail) orders?\b|ordering (?:online|by)\b)"
+    r"|下单方式|下单步骤|如何下单|加入购物车|(?:电话|网站|官网|网上|在线|线上|App|APP|小程序|邮件)(?:下单|订购|购买)",
+    re.I,
+)
+
+
+def states_ordering(text: str) -> bool:
+    """A sentence of the shop's text says how to buy (see :func:`asks_how_to_order`).
+
+    Example:
+        >>> states_ordering("Orders can be placed online or by phone."), states_ordering("加入购物车后结账。")
+        (True, True)
+        >>> states_ordering("Overnight: next business day if the order is placed by 12:00 pm")
+        False
+        >>> states_ordering("Cards are authorized when the order is placed and charged when it ships.")
+        False
+    """
+    return bool(_ORDERING_STATED.search(text))
+
+
+# "do you have a discount code?", "do you offer student discounts?", "is there a loyalty program?", "有折扣码吗？":
+# whether the shop offers something. The thing asked about, up to a "for"/"on"/"to" or the end.
+_OFFERED_Q = re.compile(
+    r"\b(?:do|does) (?:you|y'all|your (?:shop|store|company)|the (?:shop|store)) (?:guys )?(?:have|offer|give|"
+    r"provide|run)(?: out)? (?:any |a |an |some )?(?P<en>[a-z][a-z' -]{1,40}?)\s*(?=[?.!,]|$|\b(?:for|on|to|if|"
+    r"when|at|with|right now|currently|now)\b)"
+    r"|\b(?:is there|are there) (?:any |a |an |some )?(?P<there>[a-z][a-z' -]{1,40}?)\s*(?=[?.!,]|$|\b(?:for|on|"
+    r"to|if|when|at|with|right now|currently|now)\b)"
+    r"|(?:你们|店里|贵店)?有(?:没有)?(?P<zh>[\u4e00-\u9fff]{2,8}?)(?:吗|么|嘛|没有)",
+    re.I,
+)
+# Words that name no particular thing offered ("a return policy": the policy's returns).
+_GENERIC_OFFER = frozenset({"policy", "polici", "program", "programm", "option", "service", "plan", "scheme"})
+
+
+def asks_if_offered(text: str) -> str | None:
+    """The service or benefit the customer asks whether the shop offers ("discount code"), in their own
+    words, else None; a product asked for ("do you have sleeping bags?") is a shopping request, not one.
+
+    Example:
+        >>> asks_if_offered("do you have a discount code?"), asks_if_offered("Do you offer student discounts?")
+        ('discount code', 'student discounts')
+        >>> asks_if_offered("有折扣码吗？"), asks_if_offered("is there a loyalty program?")
+        ('折扣码', 'loyalty program')
+        >>> asks_if_offered("do you have sleeping bags?"), asks_if_offered("do you have a return policy?")
+        (None, None)
+    """
+    m = _OFFERED_Q.search(text)
+    if m is None:
+        return None
+    thing = (m.group("en") or m.group("there") or m.group("zh") or "").strip()
+    if not thing or parse_price(text) is not None or not is_service_topic(thing):
+        return None
+    if re.search(r"\b(?:items?|products?|stock|orders?|prices?|returns?|refunds?|exchanges?)\b", thing, re.I):
+        return None  # "do you have items under $20?", "is there a return window?": not a thing offered
+    if not has_cjk(thing) and not set(tokenize(thing)) - _GENERIC_OFFER:
+        return None
+    return thing
+
+
+# A sentence that says what the shop offers ("we offer…", "… are available", "we do not provide…").
+_OFFER_VERB = re.compile(
+    r"\b(?:offers?|offered|provides?|provided|gives?|given|issues?|issued|accepts?|accepted|available|"
+    r"includ(?:e|es|ed)|runs?|sends?|sent|e-?mails?|e-?mailed|receives?|received|earns?|earned|gets?)\b|提供|可享|享受|发放|接受|可以使用|支持",
+    re.I,
+)
+
+
+def states_offer(thing: str, title: str, unit: str) -> bool:
+    """Whether ``unit`` (a sentence of a section titled ``title``) says whether the shop offers ``thing``:
+    it holds all of the thing's words (with its title), and names it in the title, at its start, or with
+    a verb of offering ("we offer…", "… are not available"); a sentence only mentioning it in passing
+    ("adjustments do not apply to … discount codes that were not used at checkout") does not.
+
+    Example:
+        >>> states_offer("discount code", "Price matching",
+        ...              "Price adjustments do not apply to clearance items or to discount codes not used.")
+        False
+        >>> states_offer("discount code", "Promotions", "Discount codes are emailed to subscribers.")
+        True
+        >>> states_offer("gift wrapping", "Extras", "We offer gift wrapping for $5.")
+        True
+    """
+    if has_cjk(thing):
+        if thing not in unit and thing not in title:
+            return False
+        return thing in title or unit.lstrip().startswith(thing) or bool(_OFFER_VERB.search(unit))
+    words = set(tokenize(thing)) - _GENERIC_OFFER
+    if not words or not words <= set(tokenize(unit)) | set(tokenize(title)):
+        return False
+    if words & set(tokenize(title)) or words & set(tokenize(" ".join(unit.split()[:3]))):
+        return True
+    # The verb of offering must govern the thing: within a few words of it, not a clause away.
+    for m in _OFFER_VERB.finditer(unit):
+        near = set(tokenize(unit[max(0, m.start() - 30) : m.end() + 30]))
+        if words <= near:
+            return True
+    return False
+
+
+# "what membership levels do you have?", "what kinds of subscription are there?", "会员等级有哪些？": the kinds
+# of one thing the shop has.
+_KINDS_Q = re.compile(
+    r"\bwhat (?:kinds?|types?|levels?|tiers?|sorts?|grades?) of (?P<a>[a-z]+)"
+    r"|\b(?:what|which) (?:are (?:the|your) )?(?P<b>[a-z]+) (?:levels|tiers|types|kinds|grades|plans)\b"
+    r"|有(?:哪些|什么|几种|几个)(?P<z>[\u4e00-\u9fff]{2,4}?)(?:等级|级别|类型|种类)"
+    r"|(?P<y>[\u4e00-\u9fff]{2,4}?)(?:等级|级别|类型|种类)有(?:哪些|什么|几种|几个)",
+    re.I,
+)
+
+
+def asks_kinds(text: str) -> str | None:
+    """The thing whose kinds (levels, tiers, types) the customer asks about, else None.
+
+    Example:
+        >>> asks_kinds("what membership levels do you have?"), asks_kinds("What kinds of subscriptions are there?")
+        ('membership', 'subscriptions')
+        >>> asks_kinds("会员等级有哪些？"), asks_kinds("how long does delivery take?")
+        ('会员', None)
+    """
+    m = _KINDS_Q.search(text)
+    if m is None:
+        return None
+    thing = m.group("a") or m.group("b") or m.group("z") or m.group("y")
+    return None if thing.lower() in ("the", "your", "a", "an", "any", "of") else thing
+
+
+def kind_named(thing: str, unit: str) -> str | None:
+    """The kind of ``thing`` a sentence opens with ("Gold members get unlimited returns": "Gold" for
+    "membership"; "If Gold or Silver: …": "Gold"), else None.
+
+    Example:
+        >>> kind_named("membership", "Silver members: return possible within 6 months")
+        'Silver'
+        >>> kind_named("membership", "Typically promotions only last 7 days") is None
+        True
+    """
+    if has_cjk(thing):
+        at = unit.find(thing)
+        return unit[:at].strip() or None if 0 < at <= 6 else None
+    m = re.match(r"\s*(?:If |For )?([A-Z][\w-]+)(?: (?:and|or|,) ?[A-Z][\w-]+)* ([a-z]+)", unit)
+    if m is None or m.group(1).lower() == thing.lower()[: len(m.group(1))]:
+        return None
+    stem = thing.lower()[:5]
+    return m.group(1) if len(stem) >= 4 and m.group(2).lower().startswith(stem) else None
 
 
 def without_small_talk(text: str) -> str:

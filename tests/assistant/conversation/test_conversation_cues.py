@@ -186,3 +186,33 @@ def test_chinese_shopping_wordings_read_like_their_english_ones() -> None:
     assert category_zh("Gizmos & Gadgets") == "Gizmos & Gadgets"
     assert Need(attributes=["waterproof"]).describe("zh") == "防水商品"
     assert Need(attributes=["rechargeable"], product_type="headlamp").describe("zh") == "rechargeable headlamp"
+
+
+def test_a_question_on_buying_or_on_an_offer_is_answered_only_by_text_that_states_it() -> None:
+    # How to buy at all, in English and Chinese; not a question about an order placed.
+    for text in ("how do I place an order?", "can I order it by phone?", "where can I buy them?", "怎么下单？"):
+        assert cue.asks_how_to_order(text), text
+    for text in ("how do I track my order?", "how do I order a replacement?", "can I order more than one?"):
+        assert not cue.asks_how_to_order(text), text
+    assert cue.states_ordering("You can order online or by phone.")
+    assert not cue.states_ordering("Overnight: next business day if the order is placed by 12:00 pm Eastern")
+    # Whether the shop offers something: a sentence naming it only in passing says nothing of it.
+    assert cue.asks_if_offered("do you guys offer student discounts?") == "student discounts"
+    assert cue.asks_if_offered("do you have any tents for two?") is None
+    passing = "Price adjustments do not apply to clearance items or to discount codes that were not used at checkout."
+    assert not cue.states_offer("discount code", "Price matching", passing)
+    assert cue.states_offer("discount code", "Promotions", "We email a discount code to new subscribers.")
+    assert cue.states_offer("free shipping", "Shipping", "Standard: $5.95, free on orders of $75 or more")
+
+
+def test_a_move_alone_is_an_address_change_and_ok_thanks_is_no_yes() -> None:
+    assert cue.moved_only("I moved") and cue.moved_only("we've just moved house") and cue.moved_only("我搬家了")
+    assert not cue.moved_only("I moved, can you update the address on my order?")
+    assert not cue.moved_only("我搬家了，地址要改一下")
+    assert cue.accepts_offer("yes please") and not cue.accepts_offer("ok, thanks")
+
+
+def test_the_kinds_of_a_thing_are_read_from_the_sentences_that_open_with_them() -> None:
+    assert cue.asks_kinds("which subscription plans are there?") == "subscription"
+    assert cue.kind_named("membership", "Gold and Silver members get special treatment") == "Gold"
+    assert cue.kind_named("membership", "Membership levels are listed in the FAQ") is None
