@@ -476,7 +476,8 @@ def is_affirmative(text: str) -> bool:
 # A postal address given in a message ("to 12 Main St, Portland OR 97201", "北京市朝阳区建国路88号"):
 # a house number and a street word, a PO box, or a Chinese road and number.
 _STREET_ADDRESS = re.compile(
-    r"\b\d{1,6}[a-z]?\s+(?:(?!(?:for|on|of|to|in|at|the|a|an|and|with|my|your|from|by)\b)[\w.'-]+\s+){0,4}?(?:st|street|ave|avenue|rd|road|blvd|boulevard|ln|lane|dr|drive|"
+    r"\b\d{1,6}[a-z]?\s+(?:(?!(?:for|on|of|to|in|at|the|a|an|and|with|my|your|from|by)\b)[\w.'-]+\s+){0,4}?"
+    r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|ln|lane|dr|drive|"
     r"way|ct|court|pl|place|ter|terrace|pkwy|parkway|hwy|highway|cir|circle|sq|square|trl|trail|loop|row)\b"
     r"|\bp\.?\s?o\.?\s?box\s+\d+"
     r"|[\u4e00-\u9fff]{1,16}(?:路|街|大道|巷|弄|道)\s*\d+\s*号",
