@@ -521,12 +521,17 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         priced = self._price_with_fee(turn, body, fee) if fee else None
         if priced is not None:
             return priced
-        product = self._referenced_product(turn, body)
-        instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
+        # "and on the tent?" right after "what's the warranty on the stove?": the same question for
+        # another item, answered from the shop's text on it, not a list of tents.
+        item_topic = bool(st.topic) and cue.same_question_for_item(body)
+        product = None if item_topic else self._referenced_product(turn, body)
+        instead = not item_topic and self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
         if instead:
             product = None
-        wanted = self._item_for(body, product)
-        if wanted:
+        wanted = not item_topic and self._item_for(body, product)
+        if item_topic:
+            pass
+        elif wanted:
             product = None  # "toner for a Brother laser printer" asks for toner, not about the printer
         else:
             # "which is lighter?", "how much for both?", "which colours do you have in M?": the products
@@ -534,7 +539,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             about = self._about_products(turn, body, product)
             if about is not None:
                 return about
-        follow_up = self._continues_topic(body, product is not None)
+        follow_up = item_topic or self._continues_topic(body, product is not None)
         # The policy is searched in its own words: "send something back" is a return, not shipping.
         asked = cue.service_wording(body)
         query, query_vec = asked, None

@@ -469,6 +469,27 @@ def is_question(text: str) -> bool:
     return bool(_QUESTION.search(text))
 
 
+# "and on the tent?", "what about for the skillet?", "same for my boots?": the last question again, for
+# another item (a preposition before the item; "what about tents?" asks for tents instead).
+_SAME_FOR_ITEM = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so)\s+)?(?:(?:what|how)\s+about\s+|(?:is\s+it\s+|and\s+)?(?:the\s+)?same\s+)?"
+    r"(?:on|for|with)\s+(?:the|my|a|an|this|that|those|these)\s+[^\W\d_][\w\s'&-]{0,40}?\W*(?:too|as well)?\W*$",
+    re.I,
+)
+
+
+def same_question_for_item(text: str) -> bool:
+    """The message asks the last question again for another item ("and on the tent?").
+
+    Example:
+        >>> same_question_for_item("and on the tent?"), same_question_for_item("what about for the skillet?")
+        (True, True)
+        >>> same_question_for_item("what about tents?"), same_question_for_item("what about for kids?")
+        (False, False)
+    """
+    return bool(_SAME_FOR_ITEM.match(text.strip()))
+
+
 def is_affirmative(text: str) -> bool:
     return bool(_AFFIRM.search(text)) and len(text.split()) <= 4
 
