@@ -52,11 +52,13 @@ from assistant.conversation.orders import (
     OrderDesk,
     OrderRequest,
     action_object,
+    asked_action,
     detect_order_request,
     find_order_ids,
     item_order_request,
     listed_order_with_item,
     order_reference,
+    picks_order,
 )
 from assistant.conversation.panel import Panel
 from assistant.conversation.repository import ConversationNotFound, ConversationRepository
@@ -462,8 +464,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if request is None:
                 # "when will the laptop arrive?" from a customer whose order holds the laptop; "the one
                 # with the boots" after a list of their orders.
-                request = item_order_request(body, with_item) or listed_order_with_item(
-                    body, st.shown_orders, with_item
+                request = (
+                    item_order_request(body, with_item)
+                    or listed_order_with_item(body, st.shown_orders, with_item)
+                    or self._listed_by_status(turn, body)  # "what's in the processing one?"
                 )
                 if request is not None and request.kind == "action" and len(request.order_ids) > 1:
                     # "cancel the charger I just bought, it goes with the tablet": the orders holding
@@ -477,9 +481,25 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                     # "the towels" after "which order would you like to return?": that action on the
                     # order holding the item (or, several holding it, the question which).
                     request = OrderRequest("action", cast(Any, carried), tuple(with_item))
+                pointed = cue.has_reference(body) or cue.means_whole_order(body)
+                if request is None and st.shown_orders and pointed and (action := asked_action(body)):
+                    # "cancel all of it" with several orders listed and none in focus: which order is
+                    # asked (never every listed order at once).
+                    request = OrderRequest("action", action, ())
+                if request is None and not with_item and (carried or (st.shown_orders and picks_order(body))):
+                    # "it's the parka" (or "the parka one" after their orders) when none of them holds one:
+                    # said plainly, with what their orders hold, not the product's information.
+                    unheld = self._unheld_item(turn, body)
+                    if unheld is not None:
+                        return self._item_not_ordered(turn, unheld, carried)
             elif not request.order_ids:
                 # "cancel the backpack from that order": the order in focus, or the one holding the item.
                 request = self._order_in_context(turn, body, request, with_item)
+                if request.kind == "action" and not request.order_ids and not with_item:
+                    # "can I exchange my headphones for another color?" when no order of theirs holds them
+                    unheld = self._unheld_item(turn, body)
+                    if unheld is not None:
+                        return self._item_not_ordered(turn, unheld, request.action)
         elif turn.verified_id and request is not None and request.kind == "status" and not find_order_ids(body):
             # "毛巾那个订单", "where's my order with the sheets?", "and the kettle one, has it shipped?" after
             # another order: the orders holding the item named, unless the order pointed at holds it.
@@ -634,7 +654,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         """An order action named without a number: the order the conversation is about ("that order",
         "it") when it holds the item named, if any; else the one order holding the item; else as asked."""
         focus = turn.state.order_focus
-        if focus and cue.has_reference(body) and (not with_item or focus in with_item):
+        pointed = cue.has_reference(body) or cue.means_whole_order(body)  # "cancel the whole order"
+        if focus and pointed and (not with_item or focus in with_item):
             return OrderRequest(request.kind, request.action, (focus,))
         if len(with_item) == 1:
             return OrderRequest(request.kind, request.action, (with_item[0],))
@@ -817,6 +838,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         st = turn.state
         follow_up = self._continues_topic(body, False) and bool(st.topic)
         stated = self._not_stated(body, policies)
+        # "can you send me a new one?" after "it's broken": the remedy is a case for a person, so the
+        # policy's answer comes with the offer of one again ("yes" hands over), the fault still the topic.
+        remedy = bool(st.topic) and cue.names_fault(st.topic) and cue.asks_remedy(cue.service_wording(body))
         if stated is None or (not follow_up and self._policy_off_topic(turn, policies)):
             # The shop's policy does not cover this: say so and offer a person ("yes" hands over).
             turn.shopping = False
@@ -849,7 +873,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if follow_up and self.retrievers["policies"].reads(body)
             else None,
         )
-        if not follow_up:  # a follow-up keeps the question it continues, so the next one can too
+        if not follow_up and not remedy:  # a follow-up keeps the question it continues, so the next one can too
             st.topic = body
         turn.shopping = False
         if composed.meta.get("basis") == "none":
@@ -859,6 +883,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             text = composed.text if composed.meta.get("topic") else say("unanswered", turn.language)
             return Composed(text, meta={"basis": "none"})
         turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
+        if remedy:
+            st.handoff_offered = True
+            text = f"{composed.text}\n\n{say('offer_handoff', turn.language)}"
+            return Composed(text, composed.used, composed.facts, composed.meta)
         return composed
 
     def _retrieve(

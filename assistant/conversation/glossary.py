@@ -117,6 +117,12 @@ ZH_EN: dict[str, str] = {
     "地垫": "doormat",
     "门垫": "doormat",
     "地毯": "rug",
+    # electronics
+    "耳机": "headphones",
+    "笔记本电脑": "laptop",
+    "相机": "camera",
+    "手表": "watch",
+    "键盘": "keyboard",
     # attributes and people
     "防水": "waterproof",
     "防风": "windproof",

@@ -157,6 +157,13 @@ _EN_FUNCTION_WORDS = frozenset(
 )
 
 
+# Function words no other language the detector names writes the same way: one of them in a message
+# of three words or fewer makes it English.
+_EN_ONLY_WORDS = frozenset(
+    "please thanks thank hello the you your my what where how which with this that there can could would".split()  # noqa: SIM905
+)
+
+
 _IDENTIFIER = re.compile(
     r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+|https?://\S+|#?[A-Za-z0-9_-]*\d[A-Za-z0-9_-]*"
 )
@@ -182,12 +189,16 @@ def _plainly_english(text: str) -> bool:
     Example:
         >>> _plainly_english("hi, I'm Ivan Santos, zip 75277"), _plainly_english("hola, quiero devolver algo")
         (True, False)
+        >>> _plainly_english("please cancel"), _plainly_english("was ist das")
+        (True, False)
     """
     if not text.isascii():
         return False
     # "I'm" is "i" and "m": the contraction's pronoun counts ("hi, I'm Ivan Santos, zip 75277")
     words = re.findall(r"[a-z]+", text.lower())
     hits = sum(1 for w in words if w in _EN_FUNCTION_WORDS)
+    if len(words) <= 3 and any(w in _EN_ONLY_WORDS for w in words):
+        return True  # "please cancel #JP1053", "cancel the order": too short for langdetect
     return hits >= 2 and hits >= 0.25 * len(words)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from assistant.conversation.glossary import gloss
 from assistant.conversation.templates import action_phrase, joined
-from assistant.conversation.understand import has_reference, reference_index, reference_indexes
+from assistant.conversation.understand import has_reference, means_whole_order, reference_index, reference_indexes
 from assistant.retrieval.text import has_cjk, tokenize
 from assistant.security.identity import IdentityThrottle, client_address, identity_throttle_for
 from assistant.store.db import Database
@@ -468,6 +468,38 @@ def mentions_own_order(text: str) -> bool:
     return bool(_ANY_ORDER.search(text)) and bool(_WANTS.search(text))
 
 
+def asked_action(text: str) -> OrderAction | None:
+    """The order action the message's words name ("cancel", "退货"), else None.
+
+    Example:
+        >>> asked_action("then cancel the processing one"), asked_action("我要退货"), asked_action("thanks")
+        ('cancel', 'return', None)
+    """
+    return next((a for a, cue in _ACTION_CUES if cue.search(text)), None)
+
+
+def listed_by_status(text: str, listed: Sequence[tuple[str, str]]) -> OrderRequest | None:
+    """ "What's in the processing one?" after a list of orders: the one listed order (``listed``: order
+    id, status) whose status the message names, with the action it asks for; None otherwise.
+
+    Example:
+        >>> listed_by_status("what's in the processing one?", [("#A", "processing"), ("#B", "delivered")])
+        OrderRequest(kind='status', action=None, order_ids=('#A',))
+        >>> listed_by_status("cancel the pending one", [("#A", "pending"), ("#B", "delivered")]).action
+        'cancel'
+        >>> listed_by_status("the delivered one", [("#A", "delivered"), ("#B", "delivered")]) is None
+        True
+    """
+    if len(listed) < 2 or not picks_order(text):
+        return None
+    words = set(tokenize(text))
+    hit = [oid for oid, status in listed if tokenize(status) and set(tokenize(status)) <= words]
+    if len(hit) != 1:
+        return None
+    action = asked_action(text)
+    return OrderRequest("action" if action else "status", action, (hit[0],))
+
+
 def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -> OrderRequest | None:
     """A message pointing at one of the orders the last reply listed ("what's in the first one?"), or
     with "it" / "that order" at ``focus``, the one order the conversation is about.
@@ -485,13 +517,18 @@ def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -
         ('#W1', '#W3')
         >>> order_reference("第一个和第三个", ["#W1", "#W2", "#W3"]).order_ids
         ('#W1', '#W3')
+        >>> order_reference("then cancel the whole order", ["#W1", "#W2"], focus="#W1").order_ids
+        ('#W1',)
+        >>> order_reference("cancel all of it", ["#W1", "#W2"]) is None  # which one?
+        True
     """
     index = reference_index(text)
-    if index is None and focus and has_reference(text):
+    pointed = has_reference(text) or means_whole_order(text)
+    if index is None and focus and pointed:
         shown = [focus]
     if not shown:
         return None
-    if index is None and len(shown) == 1 and has_reference(text):
+    if index is None and len(shown) == 1 and pointed:
         index = 0
     if index is None or not -len(shown) <= index < len(shown):
         return None
@@ -536,6 +573,16 @@ _PICKS_ONE = re.compile(
     r"|\b(?:the|that)\s+(?:[\w'-]+\s+){1,3}(?:one|order)\b|^\s*(?:the\s+)?one\s+with\b|有[^。？！?]{1,12}的那个",
     re.IGNORECASE,
 )
+
+
+def picks_order(text: str) -> bool:
+    """The message picks one order by what it holds ("the one with the boots", "it's the parka one").
+
+    Example:
+        >>> picks_order("it's the parka one"), picks_order("the order with the mugs"), picks_order("thanks")
+        (True, True, False)
+    """
+    return bool(_PICKS_ONE.search(text))
 
 
 def listed_order_with_item(text: str, shown: Sequence[str], with_item: Sequence[str]) -> OrderRequest | None:

@@ -21,7 +21,9 @@ from assistant.conversation.orders import (
     identity_message,
     identity_name_only,
     identity_request,
+    listed_by_status,
     mentions_account,
+    picks_order,
     stated_name,
     status_in,
 )
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from assistant.config import Settings
+    from assistant.conversation.catalog import CatalogIndex
 
 audit = logging.getLogger("assistant.audit")
 
@@ -57,6 +60,7 @@ class OrderStages:
 
     orders: OrderDesk
     settings: Settings
+    catalog: CatalogIndex
 
     def _retrieve(
         self, turn: Turn, collections: Sequence[str], query: str, query_vec: np.ndarray | None = None
@@ -91,6 +95,12 @@ class OrderStages:
                 # (several or none: the orders the policy allows the action for, listed).
                 held = self.orders.orders_with_item(check.customer_id, pending.request)
                 order_ids = tuple(held) if len(held) == 1 else ()
+                unheld = None if held else self._unheld_item(turn, pending.request)
+                if unheld is not None:
+                    # "can I exchange my headphones…?" from a customer none of whose orders holds them
+                    composed = self._item_not_ordered(turn, unheld, pending.action)
+                    text = say("verified", turn.language) + "\n" + composed.text
+                    return Composed(text, composed.used, composed.facts, composed.meta)
             resumed = OrderRequest(pending.kind, cast(Any, pending.action), order_ids)
             composed = self._order_turn(turn, resumed, pending.request if order_ids and pending.request else turn.text)
             prefix = say("verified", turn.language)
@@ -343,6 +353,46 @@ class OrderStages:
             head = say("action_none_eligible", lang, action=action, statuses=statuses)
         return Composed("\n".join([head, *lines]), (), facts=listed.facts)
 
+    def _listed_by_status(self, turn: Turn, body: str) -> OrderRequest | None:
+        """ "What's in the processing one?" after the verified customer's orders were listed: the one
+        listed order in that status (see :func:`listed_by_status`)."""
+        shown = turn.state.shown_orders
+        if turn.verified_id is None or len(shown) < 2 or not picks_order(body):
+            return None
+        facts, _ = self.orders.orders_of(turn.verified_id, tuple(shown))
+        return listed_by_status(body, [(f.order_id, f.status) for f in facts])
+
+    def _unheld_item(self, turn: Turn, text: str) -> str | None:
+        """The catalog product ``text`` names when none of the verified customer's orders holds it (nor
+        an item of the same kind), else None."""
+        assert turn.verified_id is not None
+        product = self.catalog.named_in(text)
+        if product is None or self.orders.orders_with_item(turn.verified_id, product.name):
+            return None
+        return product.name
+
+    def _item_not_ordered(self, turn: Turn, item: str, action: str | None) -> Composed:
+        """A product named after verification that none of the customer's orders holds ("it's the parka"
+        when they never bought one): said plainly, with what their own orders do hold (cited), and, for
+        an action asked, which item; never a product answer, never another customer's orders. The
+        action waits for the next message naming the item."""
+        assert turn.verified_id is not None
+        lang = turn.language
+        turn.shopping = False
+        turn.confidence = 1.0
+        turn.state.pending_action = action
+        facts, _ = self.orders.orders_of(turn.verified_id)
+        if not facts:
+            return Composed(say("item_not_ordered_none", lang, item=item))
+        turn.state.shown_orders = [f.order_id for f in facts]
+        turn.state.order_focus = facts[0].order_id if len(facts) == 1 else None
+        turn.orders = [f.record for f in facts]  # cited, [1] onwards
+        listed = ExtractiveComposer.order_status(facts, (), lang)
+        lines = [say("item_not_ordered", lang, item=item), *listed.text.split("\n")[1:]]
+        if action is not None:
+            lines.append(say("item_which", lang, action=action_phrase(action, lang)))
+        return Composed("\n".join(lines), (), facts=listed.facts)
+
     def _allowed_statuses(self, action: str) -> set[str] | None:
         """The order statuses in which the shop's policy allows ``action`` (None: no rule configured)."""
         orders = getattr(self.settings, "orders", None)
@@ -367,7 +417,8 @@ class OrderStages:
         phrase = action_phrase(action, turn.language)
         status = status_in(order.status, turn.language)
         head = say("action_possible", turn.language, action=phrase, order_id=order.order_id, status=status)
-        query = f"{phrase} order: {text}"
+        # the English words too: a Chinese request finds the section of a shop whose policy is English only
+        query = f"{phrase} {action} order: {text}" if turn.language == "zh" else f"{phrase} order: {text}"
         composed = self._order_offer(
             turn, head, order, query, {order.status.lower()}, say("offer_pass_on", turn.language)
         )

@@ -127,6 +127,19 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Which order would you like to {action}? Please send the order number (for example {example}).",
         "zh": "请问您要处理哪个订单？请提供订单号（例如 {example}）。",
     },
+    # An item named after verification that none of the customer's own orders holds (nothing else looked up).
+    "item_not_ordered": {
+        "en": "None of your orders holds the **{item}**. Here is what your orders do hold:",
+        "zh": "您的订单中没有**{item}**。以下是您订单中的商品：",
+    },
+    "item_not_ordered_none": {
+        "en": "None of your orders holds the **{item}**, and I don't see any orders on your account.",
+        "zh": "您的订单中没有**{item}**，您的账户上也没有订单记录。",
+    },
+    "item_which": {
+        "en": "Which item would you like to {action}?",
+        "zh": "请问您要处理哪件商品？",
+    },
     "action_which_eligible": {
         "en": "Which order would you like to {action}? These are the ones our policy allows it for:",
         "zh": "请问您要处理哪个订单？以下订单的状态允许这样做：",

@@ -623,7 +623,12 @@ _ZH_HOURS = re.compile(r"几点(?:上班|下班|开门|关门|营业)|(?:上班|
 _REFUND_WAIT = re.compile(
     r"\b(?:still )?no refund|\b(?:haven'?t|have not|didn'?t|did not|never) (?:got(?:ten)?|received|seen) "
     r"(?:my|the|a|any) refund|\bwhere(?:'s| is) (?:my|the) refund|\brefund (?:hasn'?t|has not|didn'?t|did not|never) "
-    r"(?:come|arrived|shown up|appeared|gone through)|还没(?:有)?(?:收到)?退款|退款(?:还没|没)到",
+    r"(?:come|arrived|shown up|appeared|gone through)|还没(?:有)?(?:收到)?退款|退款(?:还没|没)到"
+    # "and when do I get my money back?", "how long until I'm refunded?": when a refund comes (the
+    # Refunds section), not the return window
+    r"|\b(?:when|how (?:long|soon|many days)|what day)\b[^.?!]{0,40}\b(?:money back|refund(?:ed|s)?|"
+    r"reimburs\w*|credited back)\b"
+    r"|什么时候(?:能)?(?:收到)?退款|钱什么时候(?:能)?(?:退|到)|(?:退款|退钱)(?:要|需要)?多久",
     re.I,
 )
 
@@ -662,6 +667,8 @@ def service_wording(text: str, *, topics: bool = True) -> str:
         'I moved, how do I return it?'
         >>> service_wording("can you just send me a new one?")
         'can you just send a replacement?'
+        >>> service_wording("and when do I get my money back?")
+        'and when do I get my money back? how long until the refund is issued'
     """
     text = _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
     text = _NEW_ONE.sub(lambda m: f"{m.group(0).split()[0]} a replacement", text)
@@ -1191,6 +1198,26 @@ def has_reference(text: str) -> bool:
     return bool(_DEICTIC.search(text) or _ORDINAL.search(text))
 
 
+# "Cancel the whole order", "all of it", "整个订单": the order in focus as a whole, not an item of it.
+_WHOLE_ORDER = re.compile(
+    r"\b(?:the|that|this)\s+(?:whole|entire|full|complete)\s+(?:order|thing|lot|purchase|package|parcel)\b"
+    r"|\ball of (?:it|that|this)\b|\b(?:everything|the lot)\b|整个订单|全部取消|都取消|全部退",
+    re.I,
+)
+
+
+def means_whole_order(text: str) -> bool:
+    """The message points at a whole order ("then cancel the whole order", "cancel all of it").
+
+    Example:
+        >>> means_whole_order("then cancel the whole order"), means_whole_order("cancel all of it")
+        (True, True)
+        >>> means_whole_order("cancel the boots"), means_whole_order("把整个订单取消")
+        (False, True)
+    """
+    return bool(_WHOLE_ORDER.search(text))
+
+
 def reference_index(text: str) -> int | None:
     """Position named by an ordinal ("the second one" -> 1, "the last one" -> -1), else None."""
     m = _ORDINAL.search(text)
@@ -1480,6 +1507,31 @@ _WANTS_ON_OWN = re.compile(
     r"(?:ordered|bought|purchased|received|got))\b",
     re.I,
 )
+# "Can I exchange my headphones for another color?", "could I return the grill I bought for a refund?":
+# asked as a question, with what the item is to become (or a refund): a request about their own item,
+# not a question about the product's options or the policy in general ("can I return my jacket?").
+_OWN_OBJECT = (
+    r"(return|exchange|swap|change|replace)\s+(?:(?:both|all|one|some)\s+(?:of\s+)?)?"
+    r"(my|our|the\s+(?:[\w'-]+\s+){1,4}?(?:I|we)\s+(?:just\s+|recently\s+)?(?:ordered|bought|purchased|received|got))\b"
+)
+_ASKED_ON_OWN = re.compile(
+    r"(?:\b(?:can|could|may)\s+(?:I|we)\s+(?:please\s+|just\s+|still\s+)?|\bis it possible to\s+|"
+    r"\bam I able to\s+)" + _OWN_OBJECT,
+    re.I,
+)
+# "我可以把我的耳机换成别的颜色吗？", "能把我买的台灯退了吗": the same, in Chinese (the item is the customer's own).
+_ASKED_ON_OWN_ZH = re.compile(
+    r"(?:可以|能|能不能|可不可以|想|要)把?我(?:买|订)?的[\u4e00-\u9fffA-Za-z0-9 ]{1,12}?"
+    r"(换成|换个|换一个|换货|退货|退掉|退了|退回)"
+)
+# What the item is to become, said as another of it ("for another color", "for a bigger one", "in a size
+# 10") or as money back; "for a jacket" names another product, which the policy answers.
+_FOR_ANOTHER = re.compile(
+    r"\b(?:for|to|into|with)\s+(?:another|a\s+different|different|other|the\s+same|a\s+new|a\s+\w+\s+one|"
+    r"one\s+(?:in|with)|a\s+refund|my\s+money\s+back|store\s+credit|credit|cash)\b"
+    r"|\b(?:for|to|in|into)\s+(?:a\s+|the\s+)?(?:\w+\s+)?(?:size|colou?r|shade|style|model|version|fit)\b",
+    re.I,
+)
 _RECEIVED_THING = re.compile(
     r"\b(?:I|we)\s+(?:just\s+|recently\s+|have\s+|'ve\s+)?(?:received|bought|purchased|ordered|got)\s+"
     r"(?:a|an|the|my|some|two|these|those|this|that)\b",
@@ -1497,8 +1549,10 @@ _TO_ANOTHER = re.compile(r"\b(?:to|for|with|into)\s+(?:a|an|another|one|the|some
 def wanted_own_item_action(text: str) -> Literal["return", "exchange", "cancel"] | None:
     """The order action wanted on the customer's own item, said without an order ("I want to return
     my luggage set", "I received a laptop and I want to exchange it for an i7", "I want to change the
-    bookshelf I ordered to a 4 foot one"), else None. "Change" and "swap" are an exchange only with
-    what to change to; an account detail ("change my password") is never an item.
+    bookshelf I ordered to a 4 foot one", or asked with what it is to become: "can I exchange my
+    headphones for another color?", "can I return my grill for a refund?"), else None. "Change" and
+    "swap" are an exchange only with what to change to; an account detail ("change my password") is
+    never an item.
 
     Example:
         >>> wanted_own_item_action("I want to return my luggage set and get the same one in red")
@@ -1511,8 +1565,28 @@ def wanted_own_item_action(text: str) -> Literal["return", "exchange", "cancel"]
         (None, None)
         >>> wanted_own_item_action("can I return my jacket?"), wanted_own_item_action("I want to cancel my order")
         (None, 'cancel')
+        >>> wanted_own_item_action("can I exchange my headphones for another color?")
+        'exchange'
+        >>> wanted_own_item_action("could I return the grill I bought for a refund?")
+        'return'
+        >>> wanted_own_item_action("我可以把我的耳机换成别的颜色吗？"), wanted_own_item_action("能把我买的台灯退了吗")
+        ('exchange', 'return')
+        >>> wanted_own_item_action("Can I exchange my running shoes for a jacket?")  # the policy's question
+        >>> wanted_own_item_action("can I change my email to a new one?"), wanted_own_item_action(
+        ...     "can I exchange an item for another size?")
+        (None, None)
     """
+    zh = _ASKED_ON_OWN_ZH.search(text)
+    if zh is not None:
+        return "exchange" if zh.group(1).startswith("换") else "return"
     m = _WANTS_ON_OWN.search(text)
+    asked = None if m is not None else _ASKED_ON_OWN.search(text)
+    if asked is not None:
+        rest = text[asked.end() :]
+        if _ACCOUNT_THING.match(rest.strip()) or not _FOR_ANOTHER.search(rest):
+            return None
+        verb = asked.group(1).lower()
+        return "return" if verb == "return" else "exchange"
     if m is None:
         return None
     verb, obj = m.group(1).lower(), m.group(2).lower()
