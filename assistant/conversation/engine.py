@@ -511,7 +511,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
         if instead:
             product = None
-        wanted = self._item_for(body, product)
+        # "toner for a Brother laser printer", "backpacks?", "laptops under $2000": a request for an item
+        wanted = self._item_for(body, product) or (not instead and self._bare_kind(body, product))
         if wanted:
             product = None  # "toner for a Brother laser printer" asks for toner, not about the printer
         else:
