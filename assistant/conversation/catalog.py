@@ -377,6 +377,10 @@ class CatalogIndex:
             return next(iter(own.values()))
         return best[1] if best else None
 
+    def own_name(self, product: ProductFacts) -> str | None:
+        """The first word of the product's name when it names that product alone ("basalt"), else None."""
+        return self._own_name(product)
+
     def _own_name(self, product: ProductFacts) -> str | None:
         """The first word of the product's name when it is the product's alone: in no other product's
         name or text, and not a short word."""

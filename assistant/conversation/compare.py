@@ -25,6 +25,7 @@ from typing import Literal
 from assistant.conversation.catalog import ProductFacts
 from assistant.conversation.templates import money
 from assistant.conversation.variants import is_colour
+from assistant.retrieval.text import split_sentences, tokenize
 
 Comparison = Literal["cheaper", "pricier", "lighter", "heavier"]
 
@@ -128,6 +129,108 @@ def comparison(text: str) -> Comparison | None:
     if _WORDS.get(word) in ("lighter", "heavier") and _of_colour(text, m.end(group)):
         return None
     return _WORDS.get(word)
+
+
+# "which is warmer?", "which one is more waterproof?", "哪个更暖和？": a quality that only the products' own
+# words can speak to (price and weight are compared by :func:`comparison`).
+_QUALITY = re.compile(
+    r"\b(?:which|what)(?:\s+one)?(?:\s+of\s+(?:them|these|those|the\s+(?:two|three)|both))?"
+    r"(?:\s+(?:is|are|would be|will be|keeps? (?:you|me))|['’]s)\s+(?:the\s+)?"
+    r"(?:(?:more|most)\s+([a-z][a-z-]{2,})|([a-z]{2,}?)(?:er|est))\b"
+    r"|哪(?:个|款|一个|一款|件|双|顶)[^？?，,。]{0,4}?(?:更|比较)([\u4e00-\u9fff]{1,3}?)(?:一点|一些|些)?(?:呢|啊)?(?=[\s，,？?。]|$)",
+    re.I,
+)
+# Comparatives that name no quality of their own ("which is better?" asks for a choice).
+_NO_QUALITY = frozenset(["bett", "b", "bigg", "small", "larg", "long", "short", "new", "old", "ord", "oth", "rath"])
+
+
+def compared_quality(text: str) -> str | None:
+    """The quality the customer asks which product has more of, as its plain word ("which is warmer?"
+    -> "warm", "哪个更暖和？" -> "暖和"); None for price or weight (see :func:`comparison`), for a size or
+    "better", and for no such question.
+
+    Example:
+        >>> compared_quality("which is warmer, the parka or the fleece?"), compared_quality("which one is more dry?")
+        ('warm', 'dry')
+        >>> compared_quality("哪个更暖和，大衣还是抓绒衣？"), compared_quality("which one's drier?")
+        ('暖和', 'dry')
+        >>> compared_quality("which is better?"), compared_quality("which is the order?")
+        (None, None)
+        >>> compared_quality("something warmer?"), compared_quality("which is cheaper?")
+        (None, None)
+    """
+    if comparison(text) is not None:
+        return None
+    m = _QUALITY.search(text)
+    if m is None:
+        return None
+    if m.group(1) or m.group(3):
+        return (m.group(1) or m.group(3)).lower()
+    base = m.group(2).lower()
+    if base in _NO_QUALITY:
+        return None
+    if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "aeiouls":
+        base = base[:-1]  # "hotter" -> "hot"
+    elif base.endswith("i"):
+        base = base[:-1] + "y"  # "drier" -> "dry", "comfier" -> "comfy"
+    return base
+
+
+# "Machine wash warm", "wash cold", "dry low": a care instruction's word says nothing of the product.
+_CARE = re.compile(r"\b(?:wash(?:es|ed)?|dry|rinse|iron)\s+(?:it\s+|on\s+)?([a-z]+)", re.I)
+
+
+def care_words(text: str) -> set[str]:
+    """The folded words of ``text`` once its care instructions' words are cut out ("Machine wash warm").
+
+    Example:
+        >>> sorted(care_words("Merino stays warm. Machine wash warm.")), sorted(care_words("A sun hoodie. Wash warm."))
+        (['machin', 'merino', 'stay', 'warm', 'wash'], ['hoodi', 'sun', 'wash'])
+    """
+    return set(tokenize(_CARE.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)], text)))
+
+
+def quality_text(
+    products: Sequence[ProductFacts], quality: str, said: frozenset[str], language: str = "en", own: str = ""
+) -> str:
+    """What each product's own text says of ``quality``: the sentences of its description (else of its
+    Q&A's answers) holding one of the folded words ``said`` (those holding the quality's own word
+    first: ``own``, else ``quality``), at most two; a product whose text says nothing of it is said so.
+    No verdict: the catalog states no measure to rank them by. ``[n]`` cites the n-th product.
+
+    Example:
+        >>> a = ProductFacts("A", "Parka", "", "", "A winter parka with synthetic insulation. Machine wash warm.",
+        ...                  289.0, True, (), (), ())
+        >>> b = ProductFacts("B", "Fleece", "", "", "A fleece pullover. Warm enough as a midlayer.", 64.0, True,
+        ...                  (), (), ())
+        >>> c = ProductFacts("C", "Hoodie", "", "", "A sun hoodie. Machine wash warm.", 48.0, True, (), (), ())
+        >>> print(quality_text([a, b, c], "warm", frozenset({"warm", "insul", "fleec"})))
+        Here is what our catalog says about how warm they are:
+        - **Parka**: A winter parka with synthetic insulation. [1]
+        - **Fleece**: Warm enough as a midlayer. [2]
+        - The catalog doesn't say how warm the **Hoodie** is. [3]
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    own_word = tokenize(own or quality)[:1]
+    lines = []
+    for n, p in enumerate(products, start=1):
+        found = []
+        texts = [p.sentences(), [s for _i, _q, a in p.qa for s in split_sentences(a)]]
+        for sentences in texts:
+            for sentence in sentences:
+                words = care_words(sentence)
+                if words & said:
+                    # the quality's own word ("warm", "warmth") first, then the words that mean it
+                    found.append((not any(w.startswith(own_word[0]) for w in words) if own_word else True, sentence))
+            if found:
+                break
+        # (a Chinese reply quotes one English sentence each: the reply stays mostly the customer's language)
+        best = [s for first, s in found if first == min(f for f, _s in found)][: 1 if language == "zh" else 2]
+        if best:
+            lines.append(t["quality_item"].format(name=p.name, text=" ".join(best), n=n))
+        else:
+            lines.append(t["quality_none"].format(name=p.name, quality=quality, n=n))
+    return "\n".join([t["quality_intro"].format(quality=quality), *lines])
 
 
 _RELATIVE_WEIGHT = re.compile(
@@ -273,6 +376,9 @@ _TEXT = {
         "out_of_stock": "out of stock",
         "which_two": "Which two do you mean? I listed {names}.",
         "listed": "the **{name}** [{n}]",
+        "quality_intro": "Here is what our catalog says about how {quality} they are:",
+        "quality_item": "- **{name}**: {text} [{n}]",
+        "quality_none": "- The catalog doesn't say how {quality} the **{name}** is. [{n}]",
     },
     "zh": {
         "cheaper": "**{first}**（{first_value}）比{others}便宜。",
@@ -306,6 +412,9 @@ _TEXT = {
         "out_of_stock": "缺货",
         "which_two": "您指的是哪两件？我列出了{names}。",
         "listed": "**{name}** [{n}]",
+        "quality_intro": "商品目录中关于{quality}的说明：",
+        "quality_item": "- **{name}**：{text} [{n}]",
+        "quality_none": "- 商品目录没有写明 **{name}** 的{quality}情况。[{n}]",
     },
 }
 

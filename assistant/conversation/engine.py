@@ -548,7 +548,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         instead = not item_topic and self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
         if instead:
             product = None
-        wanted = not item_topic and self._item_for(body, product)
+        # "toner for a Brother laser printer", "backpacks?", "laptops under $2000": a request for an item
+        wanted = not item_topic and (
+            self._item_for(body, product) or (not instead and self._bare_kind(body, product))
+        )
         if item_topic:
             pass
         elif wanted:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+from assistant.retrieval.text import tokenize
+
 ZH_EN: dict[str, str] = {
     # apparel
     "冲锋衣": "jacket",
@@ -149,6 +151,9 @@ ZH_EN: dict[str, str] = {
     "雨季": "rain",
     "暴雨": "storm",
     "潮湿": "wet",
+    "寒冷": "cold",
+    "冷天": "cold",
+    "天冷": "cold",
     "跑步": "running",
     "小孩": "kids",
     "儿童": "kids",
@@ -250,6 +255,27 @@ CONDITIONS: dict[str, str] = {
     "freezing": "warm",
     "frosty": "warm",
 }
+
+
+# What a product made for the need states of itself: the attribute's own word, or words that mean it in a
+# product's own text ("synthetic insulation", "200-weight fleece" keep one warm). Not an option's value:
+# a "warm white" bulb is no product for the cold. General words only.
+CONDITION_WORDS: dict[str, tuple[str, ...]] = {
+    "warm": ("warm", "warmth", "insulated", "insulation", "insulating", "thermal", "fleece", "flannel"),
+    "waterproof": ("waterproof",),
+}
+
+
+def condition_words(attribute: str) -> frozenset[str]:
+    """The folded words (see :func:`~assistant.retrieval.text.tokenize`) by which a product's own text
+    says it meets the need ``attribute`` that weather calls for.
+
+    Example:
+        >>> sorted(condition_words("warm")), sorted(condition_words("waterproof"))
+        (['flannel', 'fleec', 'insul', 'thermal', 'warm', 'warmth'], ['waterproof'])
+    """
+    words = CONDITION_WORDS.get(attribute.lower(), (attribute,))
+    return frozenset(tokenize(" ".join(words)))
 
 
 def conditions_need(words: list[str]) -> list[str]:

@@ -25,10 +25,13 @@ from assistant.conversation.compare import (
     asks_choice,
     asks_difference,
     asks_total,
+    care_words,
     compare_text,
+    compared_quality,
     comparison,
     difference_text,
     named_parts,
+    quality_text,
     relative_text,
     relative_weight,
     stated_grams,
@@ -38,7 +41,15 @@ from assistant.conversation.compare import (
     which_two_text,
 )
 from assistant.conversation.compose import Composed, ExtractiveComposer
-from assistant.conversation.glossary import category_zh, conditions_need, conditions_read, gloss, kinds_like
+from assistant.conversation.glossary import (
+    category_zh,
+    condition_words,
+    conditions_need,
+    conditions_read,
+    gloss,
+    in_chinese,
+    kinds_like,
+)
 from assistant.conversation.state import Need
 from assistant.conversation.templates import joined, money, plural, say
 from assistant.conversation.turn import Turn
@@ -104,6 +115,26 @@ def _suits(product: ProductFacts, wish: str) -> bool:
     return not (_WARM & product.words) and bool(_COOL & (product.words | product.extra))
 
 
+def _states(product: ProductFacts, attribute: str) -> bool:
+    """The product's text (name, category, tags, description) or what its Q&A and reviews say of it
+    states that it meets the need ``attribute`` that weather calls for (see :func:`condition_words`);
+    one of its options' values ("color temperature: warm white", "material: fleece", listed in its
+    description too) is no such claim, nor a care instruction ("Machine wash warm") or a word the
+    description denies ("not waterproof").
+
+    Example:
+        >>> bulb = ProductFacts("1", "LED Light Bulb", "", "", "Options: color temperature: warm white", 47.0, True,
+        ...                     (), (), (), words=frozenset({"warm", "white"}), options=frozenset({"warm", "white"}))
+        >>> fleece = ProductFacts("2", "Fleece Jacket", "", "", "", 141.0, True, (), (), (),
+        ...                       name_words=frozenset({"fleec"}), words=frozenset({"fleec"}))
+        >>> _states(bulb, "warm"), _states(fleece, "warm")
+        (False, True)
+    """
+    said = condition_words(attribute)
+    own = set(tokenize(" ".join([product.name, product.category, *product.tags]))) | care_words(product.description)
+    return bool((said & (own | product.extra)) - product.options - product.negated)
+
+
 def _asks_list_stock(text: str) -> bool:
     """Whether the message asks only which of the listed products are in stock.
 
@@ -138,6 +169,40 @@ def _name_head(name: str) -> str:
     """
     words = [w for w in tokenize(name.split(",")[0]) if not any(c.isdigit() for c in w)]
     return words[-1] if words else ""
+
+
+# Name heads that say how a product is sold, not what it is ("Mug Set of 4", "Sock 3-Pack"): the word
+# before them says the kind.
+_SOLD_AS = frozenset(["set", "pack", "kit", "pair", "bundl", "collect", "combo", "duo", "trio"])
+
+
+def _of_kind(typed: list[ProductFacts], noun: str) -> list[ProductFacts]:
+    """The products of the kind ``noun`` names: when some product's name ends in the word (what it is),
+    not those whose name uses it only right before what they are instead ("Boot Laces" for "boots").
+    All of them when no name ends in the word.
+
+    Example:
+        >>> boot = ProductFacts("1", "Basalt Waterproof Hiking Boot", "", "", "", 165.0, True, (), (), ())
+        >>> laces = ProductFacts("2", "Waxed Cotton Boot Laces", "", "", "", 7.0, True, (), (), ())
+        >>> mugs = ProductFacts("3", "Enamel Camp Mug Set of 4", "", "", "", 36.0, True, (), (), ())
+        >>> [p.name for p in _of_kind([laces, boot], "boots")], [p.name for p in _of_kind([laces], "boots")]
+        (['Basalt Waterproof Hiking Boot'], ['Waxed Cotton Boot Laces'])
+        >>> [p.name for p in _of_kind([mugs, boot], "mug")]
+        ['Enamel Camp Mug Set of 4', 'Basalt Waterproof Hiking Boot']
+    """
+    s = stem(noun)
+    heads = {s, s[:-1] if len(s) > 3 and s.endswith("s") else s}
+
+    def words(p: ProductFacts) -> list[str]:
+        return [w for w in tokenize(p.name.split(",")[0]) if not any(c.isdigit() for c in w)]
+
+    def modifier(p: ProductFacts) -> bool:
+        w = words(p)
+        return len(w) >= 2 and w[-1] not in heads and w[-1] not in _SOLD_AS and w[-2] in heads
+
+    if not any(words(p)[-1:] and words(p)[-1] in heads for p in typed):
+        return typed
+    return [p for p in typed if not modifier(p)]
 
 
 class ShoppingStages:
@@ -234,6 +299,17 @@ class ShoppingStages:
                 return self._side_by_side(turn, products, difference_text(products, turn.language))
             if len(products) == 1 and asks_choice(body):  # "which should I get?" after a list of one
                 return self._only_choice(turn, products[0])
+        quality = compared_quality(body)
+        if quality is not None:
+            # "which is warmer, the parka or the fleece?": what each one's own text says of it
+            compared = self._compared(turn, body, product, total=False)[:3]
+            if len(compared) >= 2:
+                lang = turn.language
+                english = gloss(quality) if has_cjk(quality) else [quality]
+                said = frozenset().union(*(condition_words(w) for w in english)) if english else frozenset()
+                named = in_chinese(english[0]) if lang == "zh" and english else quality
+                if said:
+                    return self._side_by_side(turn, compared, quality_text(compared, named, said, lang, english[0]))
         by = comparison(body)
         if by is not None or asks_total(body):
             products = self._compared(turn, body, product, total=by is None)
@@ -719,6 +795,7 @@ class ShoppingStages:
                 a for a in conditions_need(need.uses) if a not in need.attributes and self.catalog.vocabulary_form(a)
             ]
             need.attributes = [*need.attributes, *weather]
+            need.conditions = conditions_need(need.uses)
             need.type_products, need.category, need.category_inferred = [], None, False
             need.kind_products, need.alternatives = [], []
             noun = need.product_type
@@ -728,7 +805,7 @@ class ShoppingStages:
             if noun and service_word:
                 missing = " ".join([*phrase.attributes, noun])
             elif noun:
-                typed = self._type_products(noun)
+                typed = _of_kind(self._type_products(noun), noun)
                 english = gloss(noun) if has_cjk(noun) and self._blind(noun) else []
                 alike: list[ProductFacts] = []
                 if english:
@@ -870,8 +947,10 @@ class ShoppingStages:
             typed = self._type_products(english[-1])
         if not typed and self.catalog.category_named([noun]) is None and not self._kind_products(noun):
             return None
-        if len(typed) == 1 and tokenize(typed[0].name)[:1] == [stem(noun)]:
-            return None  # "the Basalt": one product's own name, not a kind of product
+        if len(typed) == 1 and tokenize(typed[0].name)[:1] == [stem(noun)] != [_name_head(typed[0].name)]:
+            # "the Basalt": one product's own name, not a kind of product ("tablets" is a kind, though the
+            # only tablet's name is "Tablet": the word is its name's head, what it is)
+            return None
         return cue.NeedPhrase(noun), ""
 
     def _by_weight(
@@ -949,6 +1028,31 @@ class ShoppingStages:
         if need.product_type and stem(need.product_type) == stem(noun):
             return False
         return bool(self._type_products(noun) or self._kind_products(noun))
+
+    def _bare_kind(self, body: str, product: ProductFacts | None) -> bool:
+        """The message only names a kind of product the catalog sells, with words that describe it, whom
+        or what it is for, or a budget ("backpacks?", "sleeping bag for kids", "laptops under $2000"): a
+        request for that kind, as "do you have backpacks?" is. Not a question, nothing pointed at ("the
+        parka?"), no service word, and no product's own name ("Firelight sleeping bag"): a product whose
+        name is only words of the kind ("Laptop", "Sleeping Bag") is not named by them."""
+        if has_cjk(body) or _ASKS.match(body) or cue.has_reference(body) or cue.is_service_topic(body):
+            return False
+        if re.search(r"\b(?:the|this|that|these|those|your|my|it|its)\b", body, re.I):
+            return False
+        phrase = cue.extract_need_phrase(body)
+        noun = phrase.noun
+        if not noun or cue.is_generic_noun(noun) or not (self._type_products(noun) or self._kind_products(noun)):
+            return False
+        said = {*phrase.attributes, noun, *phrase.uses}
+        rest = [w for w in cue.content_words(cue.strip_price(body)) if w not in said and w not in _POLITE]
+        if rest:
+            return False
+        if product is not None:
+            words = set(tokenize(body))
+            own = self.catalog.own_name(product)
+            if (own is not None and own in words) or product.codes & model_codes(body):
+                return False
+        return True
 
     def _shopping(
         self,
@@ -1072,6 +1176,19 @@ class ShoppingStages:
             matches = [m for m in matches if _suits(m.product, wish)]
             said = _COOL if wish == "cooler" else _WARM
             matches.sort(key=lambda m: not (said & m.product.words))
+        if need.conditions and missing is None and wish is None:
+            # "something for cold weather": the products whose own text says they are made for it (warmth,
+            # insulation), not those with an option of the word ("warm white" light); a kind named stays.
+            meeting = [m for m in matches if all(_states(m.product, c) for c in need.conditions)]
+            generic = not (need.type_products or need.kind_products or need.category)
+            if not meeting and generic:
+                # Nothing in the shop is for it: say so, and what the shop does sell.
+                st.need = previous
+                turn.shopping = True
+                turn.confidence = max(turn.confidence, 0.8)
+                text = joined([say("no_match", lang, need=need.describe(lang)), self._kinds_sold(lang)], lang)
+                return Composed(text, meta={"basis": "none"})
+            matches = meeting or matches
         if need.kind_products:  # the products of another name of the kind asked for come first
             matches.sort(key=lambda m: m.product.product_id not in need.kind_products)
         relative_to = relative_weight(body) if shown else None

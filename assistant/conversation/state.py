@@ -40,6 +40,8 @@ class Need(_Model):
     category_inferred: bool = False  # inferred from the request's meaning, not named: a soft limit
     attributes: list[str] = Field(default_factory=list)  # catalog words ("warm", "waterproof")
     alternatives: list[str] = Field(default_factory=list)  # other types asked for ("a tent or a sleeping bag")
+    # What the weather named calls for ("cold nights": warm): products must state it of themselves.
+    conditions: list[str] = Field(default_factory=list)
     uses: list[str] = Field(default_factory=list)  # what it is for ("hiking")
     # Whom (or what) it is for, as a follow-up said it ("what about for kids?"): products must mention it.
     audience: str = ""

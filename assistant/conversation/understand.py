@@ -898,9 +898,14 @@ def kind_named(thing: str, unit: str) -> str | None:
 
 
 def without_small_talk(text: str) -> str:
-    """``"Thanks! Do you ship to Canada?"`` -> ``"Do you ship to Canada?"``."""
-    out = re.sub(r"^\s*(thanks|thank you|thx|cheers)( (so much|a lot|very much))?[!.,]*\s*", "", text, flags=re.I)
-    out = re.sub(r"^\s*(hi|hello|hey)( there)?[!.,]*\s*", "", out, flags=re.I)
+    """``"Thanks! Do you ship to Canada?"`` -> ``"Do you ship to Canada?"``; a word that only starts so stays.
+
+    Example:
+        >>> without_small_talk("Hi! hiking boots under $150"), without_small_talk("thx, thermal socks")
+        ('hiking boots under $150', 'thermal socks')
+    """
+    out = re.sub(r"^\s*(thanks|thank you|thx|cheers)\b( (so much|a lot|very much))?[!.,]*\s*", "", text, flags=re.I)
+    out = re.sub(r"^\s*(hi|hello|hey)\b( there)?[!.,]*\s*", "", out, flags=re.I)
     out = re.sub(r"^\s*(谢谢|你好|您好)[！!，,。]*", "", out)
     return out.strip() or text
 
@@ -1262,6 +1267,8 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         NeedPhrase(noun='gift', attributes=[], uses=['cooking'])
         >>> extract_need_phrase("我想买一双徒步鞋")
         NeedPhrase(noun='徒步鞋', attributes=[], uses=[])
+        >>> extract_need_phrase("有适合小孩的睡袋吗"), extract_need_phrase("儿童睡袋")
+        (NeedPhrase(noun='睡袋', attributes=[], uses=['小孩']), NeedPhrase(noun='睡袋', attributes=[], uses=['儿童']))
         >>> extract_need_phrase("something for cold nights?")
         NeedPhrase(noun='something', attributes=[], uses=['cold', 'nights'])
     """
@@ -1283,13 +1290,11 @@ def extract_need_phrase(text: str) -> NeedPhrase:
             text = re.sub(r"^(?:我|我们)的", "", without_temperature(text))
         uses: list[str] = []
         whom = _FOR_AUDIENCE_ZH.search(text)
-        if whom and not _ONLY_CUE_ZH.sub("", text[: whom.start()] + text[whom.end() :]):
-            # "有适合狗的吗？", "有没有狗用的": whom it is for, as "something for my dog?" says; with a kind
-            # named ("适合小孩的睡袋") the words stay that kind's description
+        if whom:
+            # "有适合狗的吗？", "有没有狗用的", "适合小孩的睡袋": whom it is for, as "something for my dog?" and
+            # "a sleeping bag for kids" say
             uses.append(whom.group(1) or whom.group(2))
             text = text[: whom.start()] + text[whom.end() :]
-        else:
-            whom = None
         todo = _WHAT_TO_GET_ZH.search(text)
         if todo:
             # "下雨天徒步穿什么": what the products are for comes before, a kind of product may follow ("…需要什么睡袋")
@@ -1306,11 +1311,10 @@ def extract_need_phrase(text: str) -> NeedPhrase:
             return NeedPhrase(noun or None, [a for a in attrs.split("的") if a], uses)
         # The longest shopping word the phrase ends with ("徒步鞋", not "步鞋"), else its last two characters.
         size = max((len(k) for k in ZH_EN if len(k) > 2 and phrase.endswith(k)), default=2)
-        return NeedPhrase(
-            phrase[-size:] if len(phrase) >= size else phrase or None,
-            [phrase[:-size]] if len(phrase) > size else [],
-            uses,
-        )
+        before = phrase[:-size] if len(phrase) > size else ""
+        if is_audience(before):  # "儿童睡袋": a sleeping bag for kids, whom it is for
+            uses, before = [*uses, before], ""
+        return NeedPhrase(phrase[-size:] if len(phrase) >= size else phrase or None, [before] if before else [], uses)
     low = text.lower()
     m = _SHOPPING.search(low)
     tail = low[m.end() :] if m else low
