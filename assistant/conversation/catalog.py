@@ -133,10 +133,16 @@ def _names_kind(name: str, noun: str, s: str) -> bool:
 
 
 # Where a product name's kind ends: "Hiking Socks, 3-Pack", "Organizer with Drawer", "Bag for Kids".
-_NAME_TAIL = re.compile(r",|;|\||\(|\s[-–]\s|\s(?:with|for|by|featuring|including)\s", re.I)
+_NAME_TAIL = re.compile(
+    r",|;|\||\(|\s[-–]\s|\s(?:with|for|by|featuring|including)\s|\s(?:set|pack|box|case|pair|bundle)s?\s+of\s+\d", re.I
+)
 # Trailing words of a name that count or package the kind rather than name it ("Sheet Set", "Socks 3-Pack").
 _PACKAGING = frozenset({"pack", "packs", "count", "ct", "pcs", "pc", "pieces", "piece", "pk", "set", "sets", "pair",
-                        "pairs", "bundle", "dozen", "each", "box", "lot"})
+                        "pairs", "bundle", "dozen", "each", "box", "lot",
+                        # units of a size ("Tape, 1.88 Inch"): a measure, never the kind
+                        "inch", "inches", "in", "ft", "feet", "foot", "yard", "yards", "yd", "mm", "cm", "m", "meter",
+                        "meters", "oz", "ounce", "ounces", "lb", "lbs", "pound", "pounds", "ml", "l", "liter", "liters",
+                        "litre", "litres", "gallon", "gallons", "gb", "tb", "mah", "w", "watt", "watts", "v", "volt"})
 
 
 def head_noun(name: str) -> str:
@@ -148,6 +154,8 @@ def head_noun(name: str) -> str:
         ('laces', 'socks')
         >>> head_noun("Cabin Flannel Sheet Set"), head_noun("Desk Organizer with Drawer"), head_noun("T-Shirt")
         ('sheet', 'organizer', 't-shirt')
+        >>> head_noun("Duck Brand 393185 1.88 Inch by 22.2 Yard Tape"), head_noun("Enamel Camp Mug Set of 4")
+        ('brand', 'mug')
     """
     first = _NAME_TAIL.split(name, maxsplit=1)[0]
     words = re.findall(r"[^\W_]+(?:['-][^\W_]+)*", first.lower())

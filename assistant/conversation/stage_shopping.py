@@ -17,6 +17,7 @@ from assistant.conversation.catalog import (
     Match,
     ProductFacts,
     cjk_bigrams,
+    head_noun,
     model_codes,
     requested_codes,
     stem,
@@ -160,49 +161,15 @@ _NO_ATTRIBUTE = re.compile(
 
 
 def _name_head(name: str) -> str:
-    """The folded head word of a product name: its last word before a comma, numbers and measures left
-    out ("Alpine Wool Hiking Socks, 3-Pack" -> "sock", "Glowworm Rechargeable Headlamp" -> "headlamp").
+    """The folded head word of a product name (:func:`~assistant.conversation.catalog.head_noun`): "Alpine
+    Wool Hiking Socks, 3-Pack" -> "sock", "Glowworm Rechargeable Headlamp" -> "headlamp".
 
     Example:
         >>> _name_head("Alpine Wool Hiking Socks, 3-Pack"), _name_head("Collapsible Water Carrier, 10 L")
         ('sock', 'carrier')
     """
-    words = [w for w in tokenize(name.split(",")[0]) if not any(c.isdigit() for c in w)]
-    return words[-1] if words else ""
-
-
-# Name heads that say how a product is sold, not what it is ("Mug Set of 4", "Sock 3-Pack"): the word
-# before them says the kind.
-_SOLD_AS = frozenset(["set", "pack", "kit", "pair", "bundl", "collect", "combo", "duo", "trio"])
-
-
-def _of_kind(typed: list[ProductFacts], noun: str) -> list[ProductFacts]:
-    """The products of the kind ``noun`` names: when some product's name ends in the word (what it is),
-    not those whose name uses it only right before what they are instead ("Boot Laces" for "boots").
-    All of them when no name ends in the word.
-
-    Example:
-        >>> boot = ProductFacts("1", "Basalt Waterproof Hiking Boot", "", "", "", 165.0, True, (), (), ())
-        >>> laces = ProductFacts("2", "Waxed Cotton Boot Laces", "", "", "", 7.0, True, (), (), ())
-        >>> mugs = ProductFacts("3", "Enamel Camp Mug Set of 4", "", "", "", 36.0, True, (), (), ())
-        >>> [p.name for p in _of_kind([laces, boot], "boots")], [p.name for p in _of_kind([laces], "boots")]
-        (['Basalt Waterproof Hiking Boot'], ['Waxed Cotton Boot Laces'])
-        >>> [p.name for p in _of_kind([mugs, boot], "mug")]
-        ['Enamel Camp Mug Set of 4', 'Basalt Waterproof Hiking Boot']
-    """
-    s = stem(noun)
-    heads = {s, s[:-1] if len(s) > 3 and s.endswith("s") else s}
-
-    def words(p: ProductFacts) -> list[str]:
-        return [w for w in tokenize(p.name.split(",")[0]) if not any(c.isdigit() for c in w)]
-
-    def modifier(p: ProductFacts) -> bool:
-        w = words(p)
-        return len(w) >= 2 and w[-1] not in heads and w[-1] not in _SOLD_AS and w[-2] in heads
-
-    if not any(words(p)[-1:] and words(p)[-1] in heads for p in typed):
-        return typed
-    return [p for p in typed if not modifier(p)]
+    head = head_noun(name)
+    return stem(head) if head else ""
 
 
 class ShoppingStages:
@@ -805,7 +772,7 @@ class ShoppingStages:
             if noun and service_word:
                 missing = " ".join([*phrase.attributes, noun])
             elif noun:
-                typed = _of_kind(self._type_products(noun), noun)
+                typed = self._type_products(noun)
                 english = gloss(noun) if has_cjk(noun) and self._blind(noun) else []
                 alike: list[ProductFacts] = []
                 if english:
