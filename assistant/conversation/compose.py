@@ -1370,9 +1370,12 @@ class ExtractiveComposer:
         *,
         need: str = "",
         lead: str = "",
+        before: str = "",
     ) -> Composed:
-        """The matching products, each with its price and one line of its own description."""
-        lines = [lead] if lead else []
+        """The matching products, each with its price and one line of its own description; ``before``: a
+        line ahead of the usual opening ("Got it, I'll leave out tents.")."""
+        lines = [before] if before and not lead else []
+        lines += [lead] if lead else []
         if need:
             lines.append(say("shopping_intro", language, need=need))
         elif not lead:

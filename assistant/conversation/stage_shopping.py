@@ -986,6 +986,21 @@ class ShoppingStages:
         related = {p.product_id for other in kinds_like(noun) for p in self.catalog.type_products(other)}
         return [p for p in self.catalog.products if p.product_id in related]
 
+    def _owned(self, turn: Turn, body: str) -> str:
+        """The words to say when the message tells a kind the customer already has while shopping ("I
+        already have a tent"): its products are left out of every later list (``state.owned``)."""
+        st = turn.state
+        said = cue.already_owned(body)
+        if said is None or st.need is None:
+            return ""
+        noun = cue.extract_need_phrase(said).noun or said
+        word = (gloss(noun) or [noun])[-1] if has_cjk(noun) else noun
+        kind = self._type_products(word) or self._kind_products(word)
+        if not kind:
+            return ""
+        st.owned = list(dict.fromkeys([*st.owned, *(p.product_id for p in kind)]))
+        return say("owned_left_out", turn.language, kind=plural(said if said.isascii() else noun, turn.language))
+
     def _names_another_kind(self, need: Need | None, body: str) -> bool:
         """``body`` names a kind of product the catalog has ("a jacket", "tents") other than the one
         ``need`` is about: a request of its own, not a refinement of what was shown."""
@@ -1032,6 +1047,12 @@ class ShoppingStages:
         policies: Sequence[Passage] = (),
     ) -> Composed | None:
         st = turn.state
+        owned = self._owned(turn, body)
+        if owned:
+            # "I already have a tent" while shopping: the same need again, without that kind.
+            assert st.need is not None
+            body, request, forced = st.need.query or body, False, True
+            qvec = self.encoder(body)
         if forced and not request and not cue.is_shopping(body) and st.need is None:
             noun = cue.extract_need_phrase(body).noun
             # "背包" alone: a kind of product said in Chinese, read by its English word ("backpack").
@@ -1135,6 +1156,7 @@ class ShoppingStages:
                 uses=need.uses,
                 query_text=body if has_cjk(body) else "",
             )
+            found = [m for m in found if m.product.product_id not in st.owned]
             return [m for m in found if self._for_audience(m.product, need.audience, audience)] if audience else found
 
         matches = search(pool)
@@ -1277,5 +1299,6 @@ class ShoppingStages:
             chosen,
             lang,
             need=need.describe(lang) if missing is None and (not lead or priceless) else "",
-            lead=lead,
+            lead=joined([owned, lead], lang) if owned and lead else lead,
+            before=owned,
         )

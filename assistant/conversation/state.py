@@ -92,6 +92,8 @@ class ConversationState(_Model):
     need: Need | None = None
     shown: list[str] = Field(default_factory=list)  # products the last shopping reply listed, in order
     focus: str | None = None  # the product the conversation is about now
+    # Products of the kinds the customer said they already have ("I already have a tent"): never listed again.
+    owned: list[str] = Field(default_factory=list)
     # The last product reply answered a question about the product in focus alone ("are they
     # waterproof?" after a list): "what sizes?" next is about it, not about the list.
     focus_answered: bool = False

@@ -249,6 +249,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "I couldn't find any {need} in our catalog.",
         "zh": "目录中没有找到符合条件的商品（{need}）。",
     },
+    "owned_left_out": {
+        "en": "Got it, I'll leave out {kind}.",
+        "zh": "好的，已为您排除{kind}。",
+    },
     "kind_from": {
         "en": "Our {kind} start at {price} (the **{name}**).",
         "zh": "我们的{kind}最低 {price}（**{name}**）。",

@@ -478,6 +478,32 @@ _SAME_FOR_ITEM = re.compile(
 )
 
 
+# "I already have a tent", "we've already got sleeping bags", "我已经有帐篷了": a kind the customer owns.
+_ALREADY_OWNED = re.compile(
+    r"^\W*(?:(?:ok|okay|well|but|oh|actually|no|and|also|plus)\W+)*(?:i|we)(?:'ve| have)? (?:also )?(?:already )?"
+    r"(?:have|own|got|bought)"
+    r" (?:already )?(?:a |an |the |some |my |our |one |two )?(?P<en>[a-z][a-z -]{1,30}?)(?: already)?\W*$"
+    r"|^\W*(?:我|我们)已经有(?:一[个顶双件套只把]|了)?(?P<zh>[\u4e00-\u9fff]{1,6}?)了?\W*$",
+    re.I,
+)
+
+
+def already_owned(text: str) -> str | None:
+    """The kind of product the customer says they already have, as said ("tent"), else None. A message
+    that only says it, while they shop: that kind is left out of what is listed next.
+
+    Example:
+        >>> already_owned("I already have a tent"), already_owned("we've already got sleeping bags")
+        ('tent', 'sleeping bags')
+        >>> already_owned("我已经有帐篷了"), already_owned("I already have an account, how do I log in?")
+        ('帐篷', None)
+    """
+    m = _ALREADY_OWNED.match(text.strip())
+    if m is None or not re.search(r"\balready\b|已经", text, re.I):
+        return None
+    return (m.group("en") or m.group("zh") or "").strip() or None
+
+
 def same_question_for_item(text: str) -> bool:
     """The message asks the last question again for another item ("and on the tent?").
 
