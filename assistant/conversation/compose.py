@@ -824,6 +824,10 @@ def _named_section(question: str, ranked: Sequence[Passage]) -> Passage | None:
     return named[0] if len({policy_body(p)[0] for p in named}) == 1 else None
 
 
+def _asks_how_long(question: str) -> bool:
+    return bool(re.search(r"\bhow long\b|多久|多长时间", question, re.I))
+
+
 def _states_asked(question: str, body: str) -> bool:
     """Whether a section's text states the duration a "how long…?" question asks for, in a sentence for
     customers sharing a word of the question: "how long does delivery take?" is answered by "it can often
@@ -835,7 +839,7 @@ def _states_asked(question: str, body: str) -> bool:
         >>> _states_asked("when is my subscription due?", "- The standard subscription is $99 a year.")
         False
     """
-    if not re.search(r"\bhow long\b|多久|多长时间", question, re.I):
+    if not _asks_how_long(question):
         return False
     return any(_HAS_DURATION.search(u) and _shared(question, u) for u in customer_units(body))
 
@@ -1042,6 +1046,18 @@ class ExtractiveComposer:
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
         best = self._answering(same or usable, question)
+        if best.collection == "policies" and _asks_how_long(mine) and not _states_asked(mine, policy_body(best)[1]):
+            # "how long will shipping take?": a section nearly as close that states the duration asked
+            # ("it can often take a couple days…") answers, not the closest one that states none ("The item
+            # has already shipped and the date cannot be altered").
+            timed = [
+                p
+                for p in (same or usable)
+                if p.collection == "policies"
+                and (p.cosine or 0.0) >= (best.cosine or 0.0) - STAFF_ONLY_MARGIN / 2
+                and _states_asked(mine, policy_body(p)[1])
+            ]
+            best = timed[0] if timed else best
         named_case = max(
             (
                 p

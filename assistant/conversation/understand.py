@@ -1657,6 +1657,7 @@ _SERVICE_OFFER = re.compile(
     r"\b(?:gift[- ]?wrap\w*|wrapping|engraving|engrave|monogram\w*|personali[sz]ation|personali[sz]ed|"
     r"embroider\w*|customi[sz]ation|installation|assembly|tailoring|alterations?|hemming|repairs?|"
     r"sharpening|financing|layaway|instal?lments?|payment plans?|buy now,? pay later|(?:in-store )?pick-?up|"
+    r"pick (?:it |them )?up in[- ](?:a |the |your )?store|"
     r"click and collect|curbside|gift (?:messages?|notes?|receipts?|boxes?))\b"
     r"|礼品包装|包装服务|礼盒包装|刻字|定制服务|安装服务|上门安装|组装服务|维修服务|分期付款|自提|到店取货|贺卡",
     re.I,
