@@ -1175,7 +1175,8 @@ class ShoppingStages:
                 st.need = previous
                 turn.shopping = True
                 turn.confidence = max(turn.confidence, 0.8)
-                text = joined([say("no_match", lang, need=need.describe(lang)), self._kinds_sold(lang)], lang)
+                none = say("no_match", lang, need=need.describe(lang, many=True))
+                text = joined([none, self._kinds_sold(lang)], lang)
                 return Composed(text, meta={"basis": "none"})
             matches = meeting or matches
         if need.kind_products:  # the products of another name of the kind asked for come first
@@ -1195,7 +1196,7 @@ class ShoppingStages:
                 st.need = previous
                 turn.shopping = True
                 turn.confidence = max(turn.confidence, 0.8)
-                return Composed(say("no_match", lang, need=need.describe(lang)), meta={"basis": "none"})
+                return Composed(say("no_match", lang, need=need.describe(lang, many=True)), meta={"basis": "none"})
             best = max(m.attributes_met for m in matches)
             matches = [m for m in matches if m.attributes_met >= best]
         refining = relative is not None and relative.relative is not None
@@ -1232,7 +1233,7 @@ class ShoppingStages:
             if not matches and missing is None and not audience and not need.type_products:
                 st.need = previous
                 turn.confidence = 0.0
-                return Composed(say("no_match", lang, need=need.describe(lang)), meta={"basis": "none"})
+                return Composed(say("no_match", lang, need=need.describe(lang, many=True)), meta={"basis": "none"})
         turn.shopping = True
         turn.confidence = max(turn.confidence, 0.8)
         lead = ""
@@ -1284,7 +1285,7 @@ class ShoppingStages:
             kind_from = self._kind_from(need, pool) if matches and within[:k] and matches[0] is within[0] else []
             if kind_from:
                 closest = [say("closest_within", lang)]
-            lead = joined([say("no_match", lang, need=need.describe(lang)), *kind_from, *closest], lang)
+            lead = joined([say("no_match", lang, need=need.describe(lang, many=True)), *kind_from, *closest], lang)
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
@@ -1298,7 +1299,7 @@ class ShoppingStages:
             conditions_read(body),
             chosen,
             lang,
-            need=need.describe(lang) if missing is None and (not lead or priceless) else "",
+            need=need.describe(lang, many=True) if missing is None and (not lead or priceless) else "",
             lead=joined([owned, lead], lang) if owned and lead else lead,
             before=owned,
         )

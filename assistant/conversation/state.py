@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.conversation.glossary import in_chinese
-from assistant.conversation.templates import joined
+from assistant.conversation.templates import joined, plural
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,22 @@ class Need(_Model):
     query: str = ""  # the need as one search text (type, attributes, uses), not the raw message
     language: str = "en"
 
-    def describe(self, language: str = "en") -> str:
-        """A short description built from the parsed need, not the message: "warm jacket under $150"."""
+    def describe(self, language: str = "en", many: bool = False) -> str:
+        """A short description built from the parsed need, not the message: "warm jacket under $150";
+        ``many``: the kind in the plural, as a list's heading says it ("Here's what we have for warm jackets").
+
+        Example:
+            >>> Need(product_type="jacket", attributes=["warm"], price_max=150).describe(many=True)
+            'warm jackets under $150'
+        """
         # (an attribute a Chinese request implied in English, "waterproof" for rain, is said in Chinese: 防水;
         # English words the customer wrote, "rechargeable headlamp", stay theirs)
         chinese = language == "zh" and not (self.product_type is not None and self.product_type.isascii())
         attributes = [in_chinese(a) for a in self.attributes] if chinese else self.attributes
-        words = [*attributes, self.product_type or ("商品" if language == "zh" else "products")]
+        kind = self.product_type
+        if kind and many and language != "zh" and not self.alternatives:
+            kind = plural(kind, language)
+        words = [*attributes, kind or ("商品" if language == "zh" else "products")]
         head = joined((w for w in words if w), language)
         if self.alternatives:  # "tent or sleeping bag"
             head = ("或" if language == "zh" else " or ").join([*self.alternatives, head])
