@@ -31,6 +31,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from assistant.money import CURRENCIES
+
 ENV_PREFIX = "SHOPASSIST_"
 CONFIG_FILE_ENV = "SHOPASSIST_CONFIG_FILE"
 DEFAULT_CONFIG_FILE = Path("shopassist.toml")
@@ -136,6 +138,19 @@ class ConversationSettings(BaseModel):
     model_config = {"extra": "forbid"}
 
     shop_name: str = Field("our shop", min_length=1, description="Fills {{Company Name}}-style placeholders.")
+    currency: str = Field(
+        "USD",
+        description="ISO 4217 code of the catalog's prices, one of " + ", ".join(CURRENCIES) + ": how every price and "
+        "budget is written in replies and on the pages ($28.00, €28.00, £28.00 …; in Chinese 28.00 美元 …).",
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"unknown currency {value!r}; use one of {', '.join(CURRENCIES)}")
+        return code
     fusion_weight: float = Field(0.7, ge=0.0, le=1.0, description="Embedding share in hybrid rank fusion.")
     rrf_k: int = Field(10, ge=1, description="Reciprocal-rank-fusion constant.")
     fusion_method: Literal["rrf", "adaptive"] = Field(

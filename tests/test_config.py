@@ -50,6 +50,7 @@ def test_toml_file_is_read_and_env_wins(monkeypatch: pytest.MonkeyPatch, tmp_pat
         ("SHOPASSIST_PORT", "99999", "SHOPASSIST_PORT"),
         ("SHOPASSIST_INTEREST__DROPOUT", "1.5", "SHOPASSIST_INTEREST__DROPOUT"),
         ("SHOPASSIST_ANSWER_BACKEND", "gpt", "SHOPASSIST_ANSWER_BACKEND"),
+        ("SHOPASSIST_CONVERSATION__CURRENCY", "euro", "SHOPASSIST_CONVERSATION__CURRENCY"),
     ],
 )
 def test_invalid_values_fail_naming_the_setting(
@@ -78,4 +79,13 @@ def test_unknown_setting_is_rejected(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 def test_missing_config_file_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SHOPASSIST_CONFIG_FILE", str(tmp_path / "absent.toml"))
     with pytest.raises(ConfigError, match=r"absent\.toml"):
+        load_settings()
+
+
+def test_currency_is_an_iso_code_read_in_any_case(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SHOPASSIST_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SHOPASSIST_CONVERSATION__CURRENCY", "eur")
+    assert load_settings().conversation.currency == "EUR"
+    monkeypatch.setenv("SHOPASSIST_CONVERSATION__CURRENCY", "euro")
+    with pytest.raises(ConfigError, match="unknown currency 'euro'; use one of USD, EUR"):
         load_settings()

@@ -20,6 +20,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.money import money
 from assistant.services import Services
 from assistant.services.support_desk import DeskItem
 from assistant.services.types import ConversationDetail, DraftView, Invalid, ServiceError, SessionUser
@@ -123,13 +124,13 @@ def action_md(draft: DraftView, verdict: str) -> str:
     )
 
 
-def suggestion_choices(drafts: list[DraftView]) -> list[tuple[str, int]]:
+def suggestion_choices(drafts: list[DraftView], currency: str) -> list[tuple[str, int]]:
     out = []
     for d in drafts:
         if d.kind != "recommendation" or d.status != "pending":
             continue
         p = d.payload
-        price = f"${float(p['price']):,.2f}" if isinstance(p.get("price"), int | float) else ""
+        price = money(float(p["price"]), "en", currency) if isinstance(p.get("price"), int | float) else ""
         out.append((f"{p.get('name', '?')} {price} — {p.get('reason', '')}"[:140], d.id))
     return out
 
@@ -138,6 +139,7 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
     """Render the sign-in form and the console into the current Blocks context."""
     signin = signin_panel("agent", hint)
     desk = services.support_desk
+    currency = services.settings.conversation.currency  # how suggested products' prices are written
     current_conv = gr.State(None)
     current_draft = gr.State(None)
     current_action = gr.State(None)
@@ -267,7 +269,7 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
             conversation_id, reply.id if reply else None, act.id if act else None,
             header_md(d, item, name), transcript(d, desk.agent_name), *action_updates,
             reply.content if reply else "", sources_md(reply.sources) if reply else no_draft, "", message,
-            plot, rows, gr.update(choices=suggestion_choices(sugg), value=None), "", "",
+            plot, rows, gr.update(choices=suggestion_choices(sugg, currency), value=None), "", "",
         ]
 
     def load(request: gr.Request, view_value: str = "waiting", selected: str | None = None,
@@ -444,7 +446,7 @@ def build_agent_console(services: Services, hint: str = "") -> AgentConsole:
         except Exception as exc:
             return [plain_error("suggestion decision", exc), gr.skip(), gr.skip(), gr.skip()]
         msg = "Suggestion sent to the customer." if action == "approve" else "Suggestion rejected."
-        return [msg, gr.update(choices=suggestion_choices(remaining), value=None), "", ""]
+        return [msg, gr.update(choices=suggestion_choices(remaining, currency), value=None), "", ""]
 
     def suggestion_decider(action: str) -> Any:
         def handler(d: int | None, n: str, r: str, c: str | None, request: gr.Request) -> list[Any]:

@@ -22,6 +22,7 @@ from typing import Any
 
 import gradio as gr
 
+from assistant.money import money
 from assistant.services import Services
 from assistant.services.types import (
     Caller,
@@ -65,8 +66,8 @@ def _rec_dict(r: Recommendation) -> dict[str, Any]:
             "price": r.price, "reason": r.reason or ""}
 
 
-def _price(value: Any) -> str:
-    return f"${float(value):,.2f}" if isinstance(value, int | float) else "price on request"
+def _price(value: Any, currency: str) -> str:
+    return money(float(value), "en", currency) if isinstance(value, int | float) else "price on request"
 
 
 def image_url(product_id: str) -> str:
@@ -74,14 +75,14 @@ def image_url(product_id: str) -> str:
     return "/media/products/" + html.escape(str(product_id), quote=True)
 
 
-def card_html(rec: dict[str, Any]) -> str:
+def card_html(rec: dict[str, Any], currency: str) -> str:
     category = html.escape(str(rec.get("category") or "").split(">")[-1].strip())
     return (
         "<div class='sa-card'>"
         f"<img src='{image_url(rec['product_id'])}' alt='' loading='lazy'>"
         "<div class='sa-card-body'>"
         f"<div class='sa-card-name'>{html.escape(rec['name'])}</div>"
-        f"<div class='sa-card-meta'><span class='sa-card-price'>{html.escape(_price(rec['price']))}</span>"
+        f"<div class='sa-card-meta'><span class='sa-card-price'>{html.escape(_price(rec['price'], currency))}</span>"
         f"{' · ' + category if category else ''}</div>"
         f"<div class='sa-card-reason'>{html.escape(rec['reason'])}</div>"
         "</div></div>"
@@ -111,7 +112,7 @@ def cite_links(text: str, citations: Sequence[Any]) -> str:
     return re.sub(r"\[(\d{1,2})\]", link, text)
 
 
-def agent_message_html(name: str, text: str, product: dict[str, Any] | None = None) -> str:
+def agent_message_html(name: str, text: str, product: dict[str, Any] | None, currency: str) -> str:
     """An agent's message: its own bubble, headed by the agent's name; a suggested product as a card."""
     body = f"<div class='sa-agent-name'>{html.escape(name)} · our team</div><div>{inline_markdown(text)}</div>"
     if product and product.get("product_id"):
@@ -121,7 +122,8 @@ def agent_message_html(name: str, text: str, product: dict[str, Any] | None = No
             f"<img src='{image_url(str(product['product_id']))}' alt=''>"
             "<div class='sa-card-body'>"
             f"<div class='sa-card-name'>{html.escape(str(product.get('name') or product['product_id']))}</div>"
-            f"<div class='sa-card-meta'><span class='sa-card-price'>{html.escape(_price(product.get('price')))}"
+            f"<div class='sa-card-meta'><span class='sa-card-price'>"
+            f"{html.escape(_price(product.get('price'), currency))}"
             f"</span>{' · ' + category if category else ''}</div>"
             "</div></div>"
         )
@@ -143,13 +145,13 @@ def sources_markdown(citations: Sequence[Any]) -> str:
     return "\n".join(lines)
 
 
-def product_details_markdown(p: ProductDetails) -> str:
+def product_details_markdown(p: ProductDetails, currency: str) -> str:
     """The product's details and a summary of its reviews (average, count, two short quotes)."""
     lines = [
         f"<img src='{image_url(p.product_id)}' alt=''>",
         "",
         f"### {p.name}",
-        f"**{_price(p.price)}** · {p.category} · {'in stock' if p.available else 'currently unavailable'}",
+        f"**{_price(p.price, currency)}** · {p.category} · {'in stock' if p.available else 'currently unavailable'}",
         "",
         p.description or "",
         "",
@@ -185,6 +187,7 @@ def _reset_error(exc: Exception, what: str) -> str:
 def build_customer_area(services: Services, demo_choices: list[tuple[str, str]]) -> None:
     """Render the chat area into the current Blocks context."""
     chat = services.chat
+    currency = services.settings.conversation.currency  # how prices are written on the cards
     conv_id = gr.State(None)
     conv_token = gr.State(None)  # the conversation's secret; never sent to the browser
     customer = gr.State(None)  # demo only: the customer picked (a signed identity token is minted per conversation)
@@ -257,7 +260,7 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         out: list[Any] = [gr.update(visible=not items)]
         for i in range(SLOTS):
             if i < len(items):
-                out += [gr.update(visible=True), card_html(items[i])]
+                out += [gr.update(visible=True), card_html(items[i], currency)]
             else:
                 out += [gr.update(visible=False), ""]
         return out
@@ -395,7 +398,8 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         history = [*history, *(
             {"role": "assistant",
              "content": agent_message_html(services.support_desk.agent_name(str(m.meta.get("agent") or "")), m.text,
-                                           m.meta.get("product") if m.meta.get("kind") == "suggestion" else None)}
+                                           m.meta.get("product") if m.meta.get("kind") == "suggestion" else None,
+                                           currency)}
             for m in fresh
         )]
         return history, fresh[-1].id, "A team member replied."
@@ -422,7 +426,7 @@ def build_customer_area(services: Services, demo_choices: list[tuple[str, str]])
         clicked = items[index]
         others = [_rec_dict(r) for r in result.recommendations if r.product_id != clicked["product_id"]]
         fresh = [*others[:index], clicked, *others[index:]][:SLOTS]
-        shown = [gr.update(value=product_details_markdown(result.product), visible=True) if j == index
+        shown = [gr.update(value=product_details_markdown(result.product, currency), visible=True) if j == index
                  else gr.update(value="", visible=False) for j in range(SLOTS)]
         return [fresh, "", *slot_updates(fresh), *shown]
 

@@ -20,6 +20,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.interest.search import SearchError, SearchResults
+from assistant.money import money
 from assistant.services import Services
 from assistant.services.types import Caller, ServiceError
 
@@ -32,13 +33,13 @@ MODE_NOTE = {
 }
 
 
-def results_html(res: SearchResults) -> str:
+def results_html(res: SearchResults, currency: str) -> str:
     """The results as a list: name, category, price, reason (all text escaped)."""
     if not res.hits:
         return f"<p class='sa-search-empty'>Nothing matches “{html.escape(res.query)}”.</p>"
     rows = []
     for h in res.hits:
-        price = f" · ${h.price:,.2f}" if h.price is not None else ""
+        price = f" · {money(h.price, 'en', currency)}" if h.price is not None else ""
         stock = "" if h.available else " · <em>out of stock</em>"
         rows.append(
             f"<li class='sa-search-hit' data-product='{html.escape(h.product_id)}'>"
@@ -81,7 +82,10 @@ def build_search_box(services: Services, conv_id: Any, conv_token: Any) -> None:
             return ""
         client = request.client.host if request is not None and request.client is not None else ""
         try:  # over security.searches_per_client the message says how long to wait
-            return results_html(run_search(services, q, plain_text, conversation_id, token, client))
+            return results_html(
+                run_search(services, q, plain_text, conversation_id, token, client),
+                services.settings.conversation.currency,
+            )
         except (SearchError, ServiceError) as exc:
             return f"<p class='sa-search-error'>{html.escape(str(exc))}</p>"
         except Exception as exc:  # the page must stay usable

@@ -385,6 +385,18 @@ class CatalogIndex:
             return next(iter(own.values()))
         return best[1] if best else None
 
+    def named_by_word(self, text: str) -> ProductFacts | None:
+        """The one product whose name's first word ``text`` holds, a word of no other name ("darjeeling" for
+        "Darjeeling First Flush", though a sampler's description lists it too): for a phrase already known to name
+        one product, such as each side of "which is cheaper, earl grey or darjeeling?"; None when none or several."""
+        q = set(tokenize(text))
+        hits = {}
+        for p in self.products:
+            first = tokenize(p.name)[:1]  # the name's own word ("Darjeeling"), never "two" of "Two-Burner Stove"
+            if first and len(first[0]) >= 4 and first[0] in q and self.name_freq[first[0]] == 1:
+                hits[p.product_id] = p
+        return next(iter(hits.values())) if len(hits) == 1 else None
+
     def own_name(self, product: ProductFacts) -> str | None:
         """The first word of the product's name when it names that product alone ("basalt"), else None."""
         return self._own_name(product)

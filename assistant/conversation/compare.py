@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from typing import Literal
 
 from assistant.conversation.catalog import ProductFacts
-from assistant.conversation.templates import money
 from assistant.conversation.variants import is_colour
+from assistant.money import money
 from assistant.retrieval.text import split_sentences, tokenize
 
 Comparison = Literal["cheaper", "pricier", "lighter", "heavier"]
@@ -419,14 +419,14 @@ _TEXT = {
 }
 
 
-def compare_text(products: Sequence[ProductFacts], by: Comparison, language: str = "en") -> str:
+def compare_text(products: Sequence[ProductFacts], by: Comparison, language: str, *, currency: str) -> str:
     """The products ranked by ``by`` from the catalog's own facts; ``[n]`` cites the n-th product.
 
     Example:
         >>> from assistant.conversation.catalog import ProductFacts
         >>> a = ProductFacts("A", "Shell", "", "", "It weighs 310 g.", 129.0, True, (), (), ())
         >>> b = ProductFacts("B", "Tent", "", "", "A tent weighing 1.9 kg packed.", 349.0, True, (), (), ())
-        >>> compare_text([b, a], "lighter")
+        >>> compare_text([b, a], "lighter", "en", currency="USD")
         'The **Shell** (310 g) is lighter than the **Tent** (1.9 kg). [1][2]'
     """
     t = _TEXT.get(language, _TEXT["en"])
@@ -439,7 +439,7 @@ def compare_text(products: Sequence[ProductFacts], by: Comparison, language: str
             if p.price is None:
                 missing.append(t["no_price"].format(name=p.name) + f" [{cite[p.product_id]}]")
             else:
-                known.append((p.price, p, money(p.price, language)))
+                known.append((p.price, p, money(p.price, language, currency)))
         else:
             grams = stated_grams(p.description)
             if grams is None:
@@ -462,20 +462,21 @@ def compare_text(products: Sequence[ProductFacts], by: Comparison, language: str
     return " ".join([f"{line} {marks}", *missing])
 
 
-def total_text(products: Sequence[ProductFacts], language: str = "en") -> str | None:
+def total_text(products: Sequence[ProductFacts], language: str, *, currency: str) -> str | None:
     """What the products cost together at their listed prices (None when one has no price)."""
     t = _TEXT.get(language, _TEXT["en"])
     if any(p.price is None for p in products):
         return None
     total = sum(p.price or 0.0 for p in products)
-    lines = [t["total"].format(total=money(total, language))]
+    lines = [t["total"].format(total=money(total, language, currency))]
     lines.extend(
-        t["item"].format(name=p.name, value=money(p.price or 0.0, language), n=n) for n, p in enumerate(products, 1)
+        t["item"].format(name=p.name, value=money(p.price or 0.0, language, currency), n=n)
+        for n, p in enumerate(products, 1)
     )
     return "\n".join(lines)
 
 
-def difference_text(products: Sequence[ProductFacts], language: str = "en") -> str:
+def difference_text(products: Sequence[ProductFacts], language: str, *, currency: str) -> str:
     """The products side by side, from the catalog's own facts only: price, category, the average of
     their reviews' ratings, and the first sentence of each description. No verdict: which is better
     depends on what the customer needs, which the facts let them judge.
@@ -485,7 +486,7 @@ def difference_text(products: Sequence[ProductFacts], language: str = "en") -> s
         >>> a = ProductFacts("A", "Skillet", "Kitchen", "", "Cast iron. Pre-seasoned.", 45.0, True, (), (), ())
         >>> b = ProductFacts("B", "Dutch Oven", "Kitchen", "", "Enameled cast iron.", 139.0, True, (), (), (),
         ...                  ratings=(5.0, 4.0))
-        >>> print(difference_text([a, b]))
+        >>> print(difference_text([a, b], "en", currency="USD"))
         Here is how they compare, from our catalog:
         - **Skillet** ($45.00, Kitchen): Cast iron. [1]
         - **Dutch Oven** ($139.00, Kitchen, rated 4.5/5 by 2): Enameled cast iron. [2]
@@ -493,7 +494,7 @@ def difference_text(products: Sequence[ProductFacts], language: str = "en") -> s
     t = _TEXT.get(language, _TEXT["en"])
     lines = [t["side_by_side"]]
     for n, p in enumerate(products, start=1):
-        details = [money(p.price, language)] if p.price is not None else []
+        details = [money(p.price, language, currency)] if p.price is not None else []
         if p.category:
             details.append(p.category.split(">")[-1].strip())
         if (rated_as := p.rating()) is not None:
@@ -516,13 +517,13 @@ def relative_text(key: str, language: str = "en", **values: str) -> str:
 OptionRow = tuple[str, str, tuple[float | None, bool] | None]
 
 
-def total_in_text(rows: Sequence[OptionRow], language: str = "en") -> str | None:
+def total_in_text(rows: Sequence[OptionRow], language: str, *, currency: str) -> str | None:
     """What the products cost together in the options asked ("how much for both in small?"), each
     with its price and stock in them; a product that doesn't come in them is said so and no total is
     given. None when a product has no price in them.
 
     Example:
-        >>> print(total_in_text([("Shell", "size S", (129.0, True)), ("Parka", "size S", None)]))
+        >>> print(total_in_text([("Shell", "size S", (129.0, True)), ("Parka", "size S", None)], "en", currency="USD"))
         - **Shell** (size S): $129.00, in stock [1]
         - The **Parka** doesn't come in size S. [2]
         So I can't price them together in size S.
@@ -538,14 +539,16 @@ def total_in_text(rows: Sequence[OptionRow], language: str = "en") -> str | None
             continue
         stock = t["in_stock"] if got[1] else t["out_of_stock"]
         if chosen:
-            value = money(got[0] or 0.0, language)
+            value = money(got[0] or 0.0, language, currency)
             lines.append(t["item_in"].format(name=name, choice=chosen, value=value, stock=stock, n=n))
         else:  # a product without the option named (a tent has no sizes): its listed price
-            lines.append(t["item_plain"].format(name=name, value=money(got[0] or 0.0, language), stock=stock, n=n))
+            lines.append(
+                t["item_plain"].format(name=name, value=money(got[0] or 0.0, language, currency), stock=stock, n=n)
+            )
     if any(got is None for _n, _c, got in rows):
         return "\n".join([*lines, t["no_total"].format(choice=choice)])
     total = sum((got[0] or 0.0) for _n, _c, got in rows if got is not None)
-    return "\n".join([t["total_in"].format(total=money(total, language), choice=choice), *lines])
+    return "\n".join([t["total_in"].format(total=money(total, language, currency), choice=choice), *lines])
 
 
 def which_two_text(names: Sequence[str], language: str = "en") -> str:

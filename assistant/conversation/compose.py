@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_codes
 from assistant.conversation.glossary import category_zh
 from assistant.conversation.orders import OrderFacts
-from assistant.conversation.templates import joined, money, say
+from assistant.conversation.templates import joined, say
 from assistant.conversation.understand import asks_opinion, has_reference, kind_named
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
+from assistant.money import money
 from assistant.retrieval.hybrid import Passage
 from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
 
@@ -964,8 +965,10 @@ class ExtractiveComposer:
         min_policy_cosine: float = 0.3,
         meaning_weight: float = 0.0,
         section_margin: float = 1.0,
+        currency: str = "USD",
     ) -> None:
         self.shop_name = shop_name
+        self.currency = currency  # how prices are written (the `conversation.currency` setting)
         self.min_policy_cosine = min_policy_cosine
         self.meaning_weight = meaning_weight
         self.section_margin = section_margin
@@ -1203,21 +1206,20 @@ class ExtractiveComposer:
         lines = [intro, *(f"- {u} [1]" for u in units)]
         return Composed("\n".join(lines), (p,), meta={"basis": "policy"})
 
-    @staticmethod
-    def product_price(product: ProductFacts, language: str) -> str:
+    def product_price(self, product: ProductFacts, language: str) -> str:
         prices = sorted({v[1] for v in product.variants if v[1] is not None})
         if len(prices) > 1:
             return say(
                 "price_range",
                 language,
                 name=product.name,
-                low=money(prices[0], language),
-                high=money(prices[-1], language),
+                low=money(prices[0], language, self.currency),
+                high=money(prices[-1], language, self.currency),
             )
         price = product.price if product.price is not None else (prices[0] if prices else None)
         if price is None:
             return say("no_price", language, name=product.name)
-        return say("price", language, name=product.name, price=money(price, language))
+        return say("price", language, name=product.name, price=money(price, language, self.currency))
 
     @staticmethod
     def product_stock(product: ProductFacts, language: str) -> str:
@@ -1397,7 +1399,7 @@ class ExtractiveComposer:
         elif not lead:
             lines.append(say("shopping_intro_plain", language))
         for n, p in enumerate(products, start=1):
-            price = f" ({money(p.price, language)})" if p.price else ""
+            price = f" ({money(p.price, language, self.currency)})" if p.price else ""
             stock = "" if p.available else (" — 缺货" if language == "zh" else " — currently out of stock")
             if language == "zh":
                 lines.append(f"- **{p.name}**{price}{stock} [{n}]")

@@ -37,6 +37,7 @@ from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigra
 from assistant.conversation.compose import Composed, ExtractiveComposer, customer_units, policy_body
 from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
+from assistant.conversation.glossary import gloss_service
 from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.intent import IntentClassifier
 from assistant.conversation.language import (
@@ -114,7 +115,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
 
             interest = InterestService(settings, db)
         self.interest = interest
-        self.panel = Panel(interest, cfg.recommendations_k)
+        self.panel = Panel(interest, cfg.recommendations_k, cfg.currency)
         self.bm25 = BM25Cache(
             vectors.collection,  # type: ignore[arg-type]
             vectors_max_items=settings.retrieval_memory_max_items,
@@ -156,6 +157,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             min_policy_cosine=cfg.min_relevance,
             meaning_weight=cfg.quote_meaning_weight,
             section_margin=cfg.section_meaning_margin,
+            currency=cfg.currency,
         )
         self.sentences = SentenceVectors(
             functools.partial(vectors.embedder.encode, is_query=False), size=cfg.quote_cache_size
@@ -529,7 +531,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
 
         if faulty and (not cue.is_shopping(body) or cue.asks_remedy(body)):
             # "I want a refund for the broken cutting board" is no shopping request.
-            return self._fault_report(turn, body)
+            # "… chipped after 3 months, is that covered?": the warranty's rule, not the damaged-on-arrival one
+            return self._fault_report(turn, body, cue.WARRANTY_TOPIC if cue.asks_coverage(body) else cue.FAULT_TOPIC)
         if lost:  # "it says delivered but I never got it": the shop's rule on lost parcels, and a person
             return self._fault_report(turn, body, cue.LOST_TOPIC)
         if cue.reports_misfit(body):  # "the boots I got are too small": an exchange or return, not a search
@@ -544,24 +547,27 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # "and on the tent?" right after "what's the warranty on the stove?": the same question for
         # another item, answered from the shop's text on it, not a list of tents.
         item_topic = bool(st.topic) and cue.same_question_for_item(body)
-        product = None if item_topic else self._referenced_product(turn, body)
-        instead = not item_topic and self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
-        if instead:
-            product = None
-        # "toner for a Brother laser printer", "backpacks?", "laptops under $2000": a request for an item
-        wanted = not item_topic and (
-            self._item_for(body, product) or (not instead and self._bare_kind(body, product))
-        )
-        if item_topic:
-            pass
-        elif wanted:
-            product = None  # "toner for a Brother laser printer" asks for toner, not about the printer
-        else:
-            # "which is lighter?", "how much for both?", "which colours do you have in M?": the products
-            # in the conversation, answered from their own facts.
-            about = self._about_products(turn, body, product)
-            if about is not None:
-                return about
+        product: ProductFacts | None = None
+        instead = wanted = False
+        if not item_topic:
+            product = self._referenced_product(turn, body)
+            instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
+            if instead:
+                product = None
+            # "toner for a Brother laser printer", "backpacks?", "laptops under $2000": a request for an item
+            wanted = self._item_for(body, product) or (not instead and self._bare_kind(body, product))
+            if wanted:
+                product = None  # "toner for a Brother laser printer" asks for toner, not about the printer
+            else:
+                # "which is lighter?", "how much for both?", "which colours do you have in M?": the products
+                # in the conversation, answered from their own facts.
+                about = self._about_products(turn, body, product)
+                if about is not None:
+                    return about
+                # "which teapot can go on the stove?": the kind's products that do, not the one in focus
+                wanted = self._which_kind(body)
+                if wanted:
+                    product = None
         follow_up = item_topic or self._continues_topic(body, product is not None)
         # The policy is searched in its own words: "send something back" is a return, not shipping.
         asked = cue.service_wording(body)
@@ -584,6 +590,17 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 if best_alone >= best_policy and best_alone >= self.cfg.min_relevance:
                     policies, best_policy, query, follow_up, st.topic = alone, best_alone, asked, False, ""
         qvec = self.encoder(body)
+        chinese_found = any(has_cjk(p.text) for p in policies)  # a shop with Chinese text answers from it
+        unread = self._blind(body) and not chinese_found and best_policy < self.cfg.min_relevance
+        if unread and not cue.is_shopping(body):
+            # "你们的退货政策是什么？" to a shop whose policy is in English, with an encoder that reads English only:
+            # the question is looked up by the English words of its service words ("return policy") and
+            # answered (in Chinese) from the English text, rather than "not found".
+            reading = " ".join(gloss_service(body))
+            in_english = self._retrieve(turn, ["policies", "answers"], reading) if reading else []
+            best_english = max((p.cosine or 0.0 for p in in_english), default=0.0)
+            if best_english >= self.cfg.min_relevance:
+                return self._service_answer(turn, reading, in_english, best_english)
 
         shopping = (
             wanted
@@ -617,6 +634,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             answer = self._shopping(turn, body, qvec, best_policy, request=wanted, policies=policies)
             if answer is not None:
                 return answer
+        if cue.asks_how_to_order(body):
+            # "I'll take the sencha. how do I order?": how to buy is the shop's to say (or a person's), never a
+            # list of the product named
+            return self._service_answer(turn, body, policies, best_policy)
         # Everyday wording of a service the shop's policy names ("send it back", "几点上班") says what it is
         # about, so a fair passage answers, as for a clear intent.
         worded = asked != body and best_policy >= self.cfg.min_relevance / 2

@@ -89,6 +89,20 @@ ZH_EN: dict[str, str] = {
     "杯子": "mug",
     "马克杯": "mug",
     "咖啡": "coffee",
+    "咖啡因": "caffeine",
+    "无咖啡因": "caffeine-free",
+    "不含咖啡因": "caffeine-free",
+    "茶": "tea",
+    "茶叶": "tea",
+    "绿茶": "green tea",
+    "红茶": "black tea",
+    "花草茶": "herbal tea",
+    "茶壶": "teapot",
+    "茶杯": "cups",
+    "水壶": "kettle",
+    "烧水壶": "kettle",
+    "电水壶": "electric kettle",
+    "礼盒": "gift box",
     "手冲": "pour-over",
     "砧板": "cutting board",
     "菜板": "cutting board",
@@ -167,7 +181,55 @@ ZH_EN: dict[str, str] = {
     "女士": "women's",
     "男士": "men's",
 }
+# Chinese words of a shop's service, in the words an English policy uses: what a Chinese question is looked up
+# by when the encoder reads English only and the shop's policy is in English ("退货政策" -> return policy).
+ZH_EN_SERVICE: dict[str, str] = {
+    "退货": "return",
+    "退回": "return",
+    "退换": "return exchange",
+    "换货": "exchange",
+    "退款": "refund",
+    "退钱": "refund",
+    "运费": "shipping cost",
+    "邮费": "shipping cost",
+    "包邮": "free shipping",
+    "免运费": "free shipping",
+    "发货": "ship",
+    "寄到": "ship to",
+    "配送": "delivery",
+    "送货": "delivery",
+    "快递": "shipping carrier",
+    "多久到": "delivery days",
+    "几天到": "delivery days",
+    "取消": "cancel",
+    "修改": "change",
+    "地址": "address",
+    "保修": "warranty",
+    "质保": "warranty",
+    "维修": "repair",
+    "损坏": "damaged",
+    "坏了": "broken",
+    "发错": "wrong item",
+    "订阅": "subscription",
+    "暂停": "pause",
+    "批发": "wholesale",
+    "付款": "payment",
+    "支付": "payment",
+    "发票": "invoice",
+    "优惠码": "discount code",
+    "会员": "membership",
+    "营业时间": "opening hours",
+    "客服": "customer service",
+    "政策": "policy",
+    "多久": "how long",
+    "几天": "days",
+    "免费": "free",
+    "已拆封": "opened",
+    "拆封": "opened",
+    "打开过": "opened",
+}
 _LONGEST = sorted(ZH_EN, key=len, reverse=True)
+_LONGEST_SERVICE = sorted(ZH_EN_SERVICE, key=len, reverse=True)
 # The Chinese of an English shopping word (the first entry that glosses to it): "waterproof" -> 防水.
 EN_ZH: dict[str, str] = {}
 for _zh, _en in ZH_EN.items():
@@ -186,14 +248,29 @@ def in_chinese(word: str) -> str:
 
 def gloss(text: str) -> list[str]:
     """The English words of the Chinese shopping words in ``text``, in order (longest entries first)."""
+    return _glossed(text, ZH_EN, _LONGEST)
+
+
+def gloss_service(text: str) -> list[str]:
+    """The English words of ``text``'s Chinese words of a shop's service, then of its shopping words.
+
+    Example:
+        >>> gloss_service("你们的退货政策是什么？"), gloss_service("运费多少？"), gloss_service("已拆封的茶可以退货吗")
+        (['return', 'policy'], ['shipping', 'cost'], ['opened', 'return', 'tea'])
+    """
+    service = _glossed(text, ZH_EN_SERVICE, _LONGEST_SERVICE)
+    return [*service, *(w for w in gloss(text) if w not in service)] if service else []
+
+
+def _glossed(text: str, table: dict[str, str], longest: list[str]) -> list[str]:
     out: list[tuple[int, str]] = []
     taken = [False] * len(text)
-    for word in _LONGEST:
+    for word in longest:
         start = text.find(word)
         while start >= 0:
             if not any(taken[start : start + len(word)]):
                 taken[start : start + len(word)] = [True] * len(word)
-                out.append((start, ZH_EN[word]))
+                out.append((start, table[word]))
             start = text.find(word, start + 1)
     return [w for _, phrase in sorted(out) for w in phrase.split()]
 

@@ -478,9 +478,13 @@ def asked_action(text: str) -> OrderAction | None:
     return next((a for a, cue in _ACTION_CUES if cue.search(text)), None)
 
 
-def listed_by_status(text: str, listed: Sequence[tuple[str, str]]) -> OrderRequest | None:
+def listed_by_status(
+    text: str, listed: Sequence[tuple[str, str]], asked: OrderAction | None = None
+) -> OrderRequest | None:
     """ "What's in the processing one?" after a list of orders: the one listed order (``listed``: order
-    id, status) whose status the message names, with the action it asks for; None otherwise.
+    id, status) whose status the message names, with the action it asks for; None otherwise. ``asked``: the
+    action the list was shown for ("which order would you like to change the address of?"): "the processing
+    one" then picks the order for it, even when only one was listed.
 
     Example:
         >>> listed_by_status("what's in the processing one?", [("#A", "processing"), ("#B", "delivered")])
@@ -489,15 +493,26 @@ def listed_by_status(text: str, listed: Sequence[tuple[str, str]]) -> OrderReque
         'cancel'
         >>> listed_by_status("the delivered one", [("#A", "delivered"), ("#B", "delivered")]) is None
         True
+        >>> listed_by_status("the processing one", [("#A", "processing")], asked="address_change")
+        OrderRequest(kind='action', action='address_change', order_ids=('#A',))
     """
-    if len(listed) < 2 or not picks_order(text):
+    if len(listed) < (1 if asked else 2) or not picks_order(text):
         return None
     words = set(tokenize(text))
     hit = [oid for oid, status in listed if tokenize(status) and set(tokenize(status)) <= words]
     if len(hit) != 1:
         return None
-    action = asked_action(text)
+    action = asked_action(text) or asked
     return OrderRequest("action" if action else "status", action, (hit[0],))
+
+
+# A detail of the one order the conversation is about, asked without pointing at it.
+_ORDER_DETAIL = re.compile(
+    r"\b(?:tracking(?:\s+(?:number|code|link|info))?|carrier|courier|delivery date|"
+    r"(?:change|update|correct|fix)\s+the\s+(?:shipping\s+|delivery\s+)?address|"
+    r"still\s+(?:cancel|change|return|exchange))\b|物流单号|快递单号|运单号|改(?:一下)?地址",
+    re.I,
+)
 
 
 def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -> OrderRequest | None:
@@ -521,9 +536,14 @@ def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -
         ('#W1',)
         >>> order_reference("cancel all of it", ["#W1", "#W2"]) is None  # which one?
         True
+        >>> order_reference("what's the tracking number?", ["#W1"]), order_reference("tracking number?", ["#W1", "#W2"])
+        (OrderRequest(kind='status', action=None, order_ids=('#W1',)), None)
+        >>> order_reference("can I still change the address?", [], focus="#W2")
+        OrderRequest(kind='action', action='address_change', order_ids=('#W2',))
     """
     index = reference_index(text)
-    pointed = has_reference(text) or means_whole_order(text)
+    # "what's the tracking number?", "can I still change the address?" right after one order: a detail of it
+    pointed = has_reference(text) or means_whole_order(text) or bool(_ORDER_DETAIL.search(text))
     if index is None and focus and pointed:
         shown = [focus]
     if not shown:
@@ -650,6 +670,10 @@ def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | No
         'cancel'
         >>> item_order_request("how long do I have to return boots?", ["#W5"]) is None
         True
+        >>> item_order_request("can I still cancel the gift box?", ["#W5"]).action
+        'cancel'
+        >>> item_order_request("can I return boots if I wore them?", ["#W5"]) is None
+        True
         >>> item_order_request("and the return policy for boots?", ["#W5"]) is None
         True
     """
@@ -657,7 +681,9 @@ def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | No
         return None
     # "How long do I have to return boots?" asks about the policy: an action only when wanted or
     # asked for ("I want to return the watch", "return the watch please").
-    if _WANTS.search(text) or _IMPERATIVE.search(text):
+    # "can I still cancel the gift box?": whether their own item's order can be: the order's answer (an offer)
+    asked = _CAN_I_ACT.search(text) and _DEFINITE.search(action_object(text))
+    if _WANTS.search(text) or _IMPERATIVE.search(text) or asked:
         for action, cue in _ACTION_CUES:
             if cue.search(text):
                 return OrderRequest("action", action, tuple(order_ids))
@@ -669,6 +695,7 @@ def item_order_request(text: str, order_ids: Sequence[str]) -> OrderRequest | No
     return OrderRequest("status", None, tuple(order_ids)) if definite and status else None
 
 
+_CAN_I_ACT = re.compile(r"\b(?:can|could|may)\s+(?:i|we)\s+(?:still\s+)?(?:cancel|return|exchange)\b", re.I)
 _DEFINITE = re.compile(
     r"\b(?:my|our|the|this|that|these|those)\b|[这那](?:个|套|件|双|条|把|张|只|款|些|台|盒|箱|组|副|顶)|我(?:买|订)?的",
     re.IGNORECASE,
@@ -702,6 +729,8 @@ def item_match(item: str, words: set[str], heads: set[str] | None = None) -> int
         >>> item_match("Cabin Flannel Sheet Set", set(tokenize("return the sheets"))), item_match(
         ...     "Cabin Flannel Sheet Set", set(tokenize("where is the set")))
         (1, 0)
+        >>> item_match("Tea Tasting Gift Box", set(tokenize("please cancel the gift box")))
+        2
     """
     toks = tokenize(item)
     if not toks:
@@ -712,6 +741,8 @@ def item_match(item: str, words: set[str], heads: set[str] | None = None) -> int
     head_of_name = {toks[-1], *(tokenize(_NAME_TAIL.split(item)[0])[-1:])}
     if any(len(h) >= 3 and h in named for h in head_of_name):
         return 2
+    if len(toks) >= 2 and toks[-2].isalpha() and len(toks[-2]) >= 3 and set(toks[-2:]) <= words:
+        return 2  # "the gift box" for "Tea Tasting Gift Box": the name's last two words, though "box" packs too
     return int(any(len(t) >= 4 and t in (words if heads is None else heads) for t in named))
 
 

@@ -54,9 +54,10 @@ def _text(key: str, language: str, **kw: str) -> str:
 class Panel:
     """Builds the panel of one turn from the interest service and the conversation state."""
 
-    def __init__(self, interest: InterestService | None, k: int) -> None:
+    def __init__(self, interest: InterestService | None, k: int, currency: str) -> None:
         self.interest = interest
         self.k = k
+        self.currency = currency
 
     def recommend(
         self,
@@ -97,7 +98,11 @@ class Panel:
             log.error("recommendations failed for %s: %s", conversation_id, exc)
             return []
         out = []
-        fits = _text("fits", language, need=need.describe(language)) if (shopping and need is not None) else ""
+        fits = (
+            _text("fits", language, need=need.describe(language, currency=self.currency))
+            if (shopping and need is not None)
+            else ""
+        )
         for r in recs:
             contrib: dict[str, float] = {}
             for label, weight in list(r.contributions or []):

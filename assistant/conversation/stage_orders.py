@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 from assistant.conversation.compose import Composed, ExtractiveComposer, best_sentences, customer_units, policy_body
 from assistant.conversation.orders import (
     NOT_YET_SHIPPED,
+    OrderAction,
     OrderDesk,
     OrderFacts,
     OrderRequest,
@@ -357,10 +358,11 @@ class OrderStages:
         """ "What's in the processing one?" after the verified customer's orders were listed: the one
         listed order in that status (see :func:`listed_by_status`)."""
         shown = turn.state.shown_orders
-        if turn.verified_id is None or len(shown) < 2 or not picks_order(body):
+        asked = turn.state.pending_action  # the list answered "which order would you like to …?"
+        if turn.verified_id is None or not shown or not picks_order(body):
             return None
         facts, _ = self.orders.orders_of(turn.verified_id, tuple(shown))
-        return listed_by_status(body, [(f.order_id, f.status) for f in facts])
+        return listed_by_status(body, [(f.order_id, f.status) for f in facts], cast(OrderAction | None, asked))
 
     def _unheld_item(self, turn: Turn, text: str) -> str | None:
         """The catalog product ``text`` names when none of the verified customer's orders holds it (nor

@@ -52,7 +52,7 @@ from assistant.conversation.glossary import (
     kinds_like,
 )
 from assistant.conversation.state import Need
-from assistant.conversation.templates import joined, money, plural, say
+from assistant.conversation.templates import joined, plural, say
 from assistant.conversation.turn import Turn
 from assistant.conversation.variants import (
     VariantQuestion,
@@ -65,6 +65,7 @@ from assistant.conversation.variants import (
     variant_answer,
 )
 from assistant.embeddings import MULTILINGUAL_MODELS
+from assistant.money import money
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
 from assistant.retrieval.text import has_cjk, split_sentences, tokenize
 
@@ -198,6 +199,13 @@ class ShoppingStages:
     def _referenced_product(self, turn: Turn, body: str) -> ProductFacts | None:
         """The product the message is about: named, "the second one", "it", or the one being viewed."""
         st = turn.state
+        if cue.asks_suitability(body) and not has_cjk(body):
+            # "is it good for hiking?": what follows "for" is the use ("Hiking Boots" are not asked about); the
+            # product is named or pointed at before it
+            head = re.split(r"\b(?:for|with|on|in|to)\b", body, maxsplit=1, flags=re.I)[0]
+            named = self.catalog.named_in(head)
+            if named is not None or (cue.has_reference(head) and st.focus):
+                return named or self.catalog.get(st.focus)
         # "the pillow I bought is too firm, can I return it?" is about the return, not the pillow's
         # features: one word of a name ("the pillow") names the product only outside service talk.
         named = self.catalog.named_in(body, pointed=not cue.is_service_topic(body))
@@ -263,7 +271,9 @@ class ShoppingStages:
         if asks_difference(body):  # "what's the difference between the X and the Y?": side by side
             products = self._compared(turn, body, product, total=False)[:3]
             if len(products) >= 2:
-                return self._side_by_side(turn, products, difference_text(products, turn.language))
+                return self._side_by_side(
+                    turn, products, difference_text(products, turn.language, currency=self.cfg.currency)
+                )
             if len(products) == 1 and asks_choice(body):  # "which should I get?" after a list of one
                 return self._only_choice(turn, products[0])
         quality = compared_quality(body)
@@ -290,7 +300,11 @@ class ShoppingStages:
                     return self._which_two(turn, listed)
                 products = picked or []
             if len(products) >= 2:
-                text = compare_text(products, by, lang) if by is not None else self._total(products, body, lang)
+                text = (
+                    compare_text(products, by, lang, currency=self.cfg.currency)
+                    if by is not None
+                    else self._total(products, body, lang)
+                )
                 if text is not None:
                     return self._side_by_side(turn, products, text)
             if len(products) == 1 and by is not None:  # "what's the cheapest one?" after a list of one
@@ -321,13 +335,12 @@ class ShoppingStages:
         turn.confidence = 0.6
         return composed
 
-    @staticmethod
-    def _total(products: Sequence[ProductFacts], body: str, language: str) -> str | None:
+    def _total(self, products: Sequence[ProductFacts], body: str, language: str) -> str | None:
         """What the products cost together: in the options the message names when one of them has
         variants ("how much for both in small?"), else at their listed prices."""
         asked = [read_variant_question(body, p.variants) if p.variants else None for p in products]
         if not any(q is not None and q.chosen for q in asked):
-            return total_text(products, language)
+            return total_text(products, language, currency=self.cfg.currency)
         # The values named, for every product with that option: a parka without an S doesn't come in small.
         named: dict[str, str] = {}
         for q in asked:
@@ -338,7 +351,7 @@ class ShoppingStages:
             chosen = {k: v for k, v in named.items() if k.lower() in keys}
             got = chosen_price(p.variants, chosen) if chosen else (p.price, p.available)
             rows.append((p.name, choice_label(chosen), got))
-        return total_in_text(rows, language)
+        return total_in_text(rows, language, currency=self.cfg.currency)
 
     def _listed_options(self, turn: Turn, body: str, product: ProductFacts | None) -> Composed | None:
         """ "What sizes?" right after a list: the options of each listed product, from their variants.
@@ -394,7 +407,7 @@ class ShoppingStages:
         lang, need = turn.language, turn.state.need
         text = self.composer.product_overview(product, lang).text.split("\n", 1)
         lead = (
-            say("only_choice", lang, name=product.name, need=need.describe(lang))
+            say("only_choice", lang, name=product.name, need=need.describe(lang, currency=self.cfg.currency))
             if need is not None and (need.product_type or need.type_products or need.category)
             else say("only_choice_plain", lang, name=product.name)
         )
@@ -409,7 +422,11 @@ class ShoppingStages:
         named: list[ProductFacts] = []
         for part in named_parts(body):
             # "帐篷和睡袋哪个轻": each part names a product by its type in Chinese.
-            found = self._glossed_product(part) if has_cjk(part) else self.catalog.named_in(part)
+            found = (
+                self._glossed_product(part)
+                if has_cjk(part)
+                else self.catalog.named_in(part) or self.catalog.named_by_word(part)
+            )
             if found is not None and found not in named:
                 named.append(found)
         if len(named) >= 2:
@@ -456,7 +473,7 @@ class ShoppingStages:
         turn.products = [target]
         turn.cite_products = [target]
         turn.confidence = max(turn.confidence, 0.9)
-        text = variant_answer(target.name, target.variants, question, turn.language)
+        text = variant_answer(target.name, target.variants, question, turn.language, currency=self.cfg.currency)
         return Composed(text, meta={"basis": "product", "product_cited": True})
 
     def _about_focus(self, body: str, focus: ProductFacts) -> bool:
@@ -521,7 +538,9 @@ class ShoppingStages:
             wants_stock=cue.asks_stock(body),
             overview=cue.wants_overview(body),
         )
-        opinion = cue.asks_opinion(body)  # what buyers say: the reviews answer, never the policy
+        # what buyers say, and whether it suits a use ("is it good for green tea?"): the product's own text and
+        # its reviews answer, never the policy (a section on tea subscriptions shares the word "tea")
+        opinion = cue.asks_opinion(body) or (cue.asks_suitability(body) and not cue.is_policy_topic(body))
         if composed.meta.get("basis") == "none" and not opinion and self._policy_relevant(turn, best_policy):
             # Not about the product's features ("it chipped, is that covered?"): the policy answers.
             return self._service_answer(turn, body, policies, best_policy)
@@ -620,9 +639,11 @@ class ShoppingStages:
         if not priced or (need.price_max is None and need.price_min is None):
             return []
         lowest = min(priced, key=lambda p: p.price or 0.0)
-        kind = need.model_copy(update={"price_min": None, "price_max": None, "audience": ""}).describe(need.language)
+        kind = need.model_copy(update={"price_min": None, "price_max": None, "audience": ""}).describe(
+            need.language, currency=self.cfg.currency
+        )
         lang = need.language
-        price = money(lowest.price or 0.0, lang)
+        price = money(lowest.price or 0.0, lang, self.cfg.currency)
         return [say("kind_from", lang, kind=plural(kind, lang), price=price, name=lowest.name)]
 
     def _end_of_range(
@@ -646,13 +667,17 @@ class ShoppingStages:
         lang = turn.language
         cheaper = relative.relative == "cheaper"
         ref = min(priced, key=lambda p: p.price or 0.0) if cheaper else max(priced, key=lambda p: p.price or 0.0)
-        kind = need.model_copy(update={"price_min": None, "price_max": None, "audience": ""}).describe(lang)
+        kind = need.model_copy(update={"price_min": None, "price_max": None, "audience": ""}).describe(
+            lang, currency=self.cfg.currency
+        )
         key = "only_one" if pool is not None and len(pool) == 1 else "lowest_priced" if cheaper else "highest_priced"
         turn.state.need = previous
         turn.state.focus, turn.state.focus_answered = ref.product_id, True
         turn.products, turn.cite_products = [ref], [ref]
         turn.confidence = max(turn.confidence, 0.8)
-        text = say(key, lang, name=ref.name, price=money(ref.price or 0.0, lang), kind=plural(kind, lang))
+        text = say(
+            key, lang, name=ref.name, price=money(ref.price or 0.0, lang, self.cfg.currency), kind=plural(kind, lang)
+        )
         return Composed(f"{text} [1]", meta={"basis": "product", "product_cited": True})
 
     def _catalog_range(self, turn: Turn) -> Composed:
@@ -948,13 +973,13 @@ class ShoppingStages:
         values = {"name": ref.name, "weight": weight_words(ref.description), "relative": relative}
         if not fit:
             turn.products, turn.cite_products = [ref], [ref]
-            text = relative_text("none_relative", lang, need=need.describe(lang), **values)
+            text = relative_text("none_relative", lang, need=need.describe(lang, currency=self.cfg.currency), **values)
             return Composed(text, meta={"basis": "product", "product_cited": True})
         st.shown, st.focus, st.shown_orders, st.variant_choice = [p.product_id for p in fit], fit[0].product_id, [], {}
         st.focus_answered = False
         st.order_focus = None
         turn.products, turn.cite_products = fit, fit
-        lead = relative_text("relative_intro", lang, need=need.describe(lang), **values)
+        lead = relative_text("relative_intro", lang, need=need.describe(lang, currency=self.cfg.currency), **values)
         return self.composer.shopping_answer(turn.text, fit, lang, lead=lead[:1].upper() + lead[1:])
 
     def _blind(self, text: str) -> bool:
@@ -1010,6 +1035,17 @@ class ShoppingStages:
         if need.product_type and stem(need.product_type) == stem(noun):
             return False
         return bool(self._type_products(noun) or self._kind_products(noun))
+
+    def _which_kind(self, body: str) -> bool:
+        """ "Which teapot can go on the stove?", "what kettles work on induction?": a kind the catalog sells and what
+        it must do or be, a request for the products of that kind that do (not a question on the product in focus,
+        and not the shop's policy). A choice among products already shown is answered before this is asked."""
+        kind = cue.which_kind(body)
+        if kind is None or has_cjk(body):
+            return False
+        noun = kind.split()[-1]
+        # (a kind of one product, "which laptop has the most RAM?" in a shop with one laptop: that product's question)
+        return not cue.is_generic_noun(noun) and len(self._type_products(noun) or self._kind_products(noun)) > 1
 
     def _bare_kind(self, body: str, product: ProductFacts | None) -> bool:
         """The message only names a kind of product the catalog sells, with words that describe it, whom
@@ -1160,6 +1196,16 @@ class ShoppingStages:
             return [m for m in found if self._for_audience(m.product, need.audience, audience)] if audience else found
 
         matches = search(pool)
+        if need.attributes and matches and not need.alternatives and not need.conditions:
+            # (alternatives: "a tent or a sleeping bag" says "sleeping" of the bag only; conditions are met below)
+            # "a green tea": the teas whose own text says green, not the black ones after them as padding under
+            # a heading that says "green tea" (when none says it, the closest are listed as they rank) ...
+            best_met = max(m.attributes_met for m in matches)
+            if best_met > 0:
+                matches = [m for m in matches if m.attributes_met >= best_met]
+            elif relative is not None and relative.relative is not None and shown:
+                # ... but "anything cheaper?" after the green teas wants a cheaper green tea: none is the answer
+                matches = []
         if wish is not None:
             # those whose own text says so first, then those whose Q&A or reviews do
             matches = [m for m in matches if _suits(m.product, wish)]
@@ -1175,7 +1221,7 @@ class ShoppingStages:
                 st.need = previous
                 turn.shopping = True
                 turn.confidence = max(turn.confidence, 0.8)
-                none = say("no_match", lang, need=need.describe(lang, many=True))
+                none = say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True))
                 text = joined([none, self._kinds_sold(lang)], lang)
                 return Composed(text, meta={"basis": "none"})
             matches = meeting or matches
@@ -1196,7 +1242,10 @@ class ShoppingStages:
                 st.need = previous
                 turn.shopping = True
                 turn.confidence = max(turn.confidence, 0.8)
-                return Composed(say("no_match", lang, need=need.describe(lang, many=True)), meta={"basis": "none"})
+                return Composed(
+                    say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
+                    meta={"basis": "none"},
+                )
             best = max(m.attributes_met for m in matches)
             matches = [m for m in matches if m.attributes_met >= best]
         refining = relative is not None and relative.relative is not None
@@ -1233,7 +1282,10 @@ class ShoppingStages:
             if not matches and missing is None and not audience and not need.type_products:
                 st.need = previous
                 turn.confidence = 0.0
-                return Composed(say("no_match", lang, need=need.describe(lang, many=True)), meta={"basis": "none"})
+                return Composed(
+                    say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
+                    meta={"basis": "none"},
+                )
         turn.shopping = True
         turn.confidence = max(turn.confidence, 0.8)
         lead = ""
@@ -1285,7 +1337,14 @@ class ShoppingStages:
             kind_from = self._kind_from(need, pool) if matches and within[:k] and matches[0] is within[0] else []
             if kind_from:
                 closest = [say("closest_within", lang)]
-            lead = joined([say("no_match", lang, need=need.describe(lang, many=True)), *kind_from, *closest], lang)
+            lead = joined(
+                [
+                    say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
+                    *kind_from,
+                    *closest,
+                ],
+                lang,
+            )
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
@@ -1299,7 +1358,9 @@ class ShoppingStages:
             conditions_read(body),
             chosen,
             lang,
-            need=need.describe(lang, many=True) if missing is None and (not lead or priceless) else "",
+            need=need.describe(lang, currency=self.cfg.currency, many=True)
+            if missing is None and (not lead or priceless)
+            else "",
             lead=joined([owned, lead], lang) if owned and lead else lead,
             before=owned,
         )

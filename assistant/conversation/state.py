@@ -6,7 +6,7 @@ and the customer's language. Both the answer and the recommendation panel read i
 
 Example:
     >>> st = ConversationState.load({"need": {"product_type": "jacket", "price_max": 150}})
-    >>> st.need.describe()
+    >>> st.need.describe("en", currency="USD")
     'jacket under $150'
     >>> ConversationState.load({"bogus": 1}).need is None  # unknown or broken state starts afresh
     True
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from assistant.conversation.glossary import in_chinese
 from assistant.conversation.templates import joined, plural
+from assistant.money import amount
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +51,17 @@ class Need(_Model):
     query: str = ""  # the need as one search text (type, attributes, uses), not the raw message
     language: str = "en"
 
-    def describe(self, language: str = "en", many: bool = False) -> str:
+    def describe(self, language: str, *, currency: str, many: bool = False) -> str:
         """A short description built from the parsed need, not the message: "warm jacket under $150";
-        ``many``: the kind in the plural, as a list's heading says it ("Here's what we have for warm jackets").
+        ``many``: the kind in the plural, as a list's heading says it ("Here's what we have for warm jackets");
+        ``currency``: the shop's (``conversation.currency``), how a budget is written.
 
         Example:
-            >>> Need(product_type="jacket", attributes=["warm"], price_max=150).describe(many=True)
+            >>> jacket = Need(product_type="jacket", attributes=["warm"], price_max=150)
+            >>> jacket.describe("en", currency="USD", many=True)
             'warm jackets under $150'
+            >>> Need(product_type="kettle", price_max=50).describe("en", currency="EUR")
+            'kettle under €50'
         """
         # (an attribute a Chinese request implied in English, "waterproof" for rain, is said in Chinese: 防水;
         # English words the customer wrote, "rechargeable headlamp", stay theirs)
@@ -72,15 +77,14 @@ class Need(_Model):
         if self.audience:
             head = f"适合{self.audience}的{head}" if language == "zh" else f"{head} for {self.audience}"
         if self.price_min is not None and self.price_max is not None:
-            head += (
-                f"，{self.price_min:g}-{self.price_max:g}美元"
-                if language == "zh"
-                else f" between ${self.price_min:g} and ${self.price_max:g}"
-            )
+            low, high = amount(self.price_min, language, currency), amount(self.price_max, language, currency)
+            head += f"，{self.price_min:g}-{high}" if language == "zh" else f" between {low} and {high}"
         elif self.price_max is not None:
-            head += f"，不超过{self.price_max:g}美元" if language == "zh" else f" under ${self.price_max:g}"
+            high = amount(self.price_max, language, currency)
+            head += f"，不超过{high}" if language == "zh" else f" under {high}"
         elif self.price_min is not None:
-            head += f"，{self.price_min:g}美元以上" if language == "zh" else f" over ${self.price_min:g}"
+            low = amount(self.price_min, language, currency)
+            head += f"，{low}以上" if language == "zh" else f" over {low}"
         return head
 
 

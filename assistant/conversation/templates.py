@@ -469,8 +469,3 @@ def say(key: str, language: str, **values: str) -> str:
     """The fixed message ``key`` in ``language`` (English when there is no translation)."""
     table = TEMPLATES[key]
     return table.get(language, table["en"]).format(**values)
-
-
-def money(value: float, language: str = "en") -> str:
-    """A price as the catalog states it ("$28.00"; "28.00 美元" in Chinese)."""
-    return f"{value:,.2f} 美元" if language == "zh" else f"${value:,.2f}"

@@ -9,6 +9,8 @@ Example:
     PriceSpec(low=None, high=150.0, relative=None)
     >>> parse_price("不超过100美元的背包")
     PriceSpec(low=None, high=100.0, relative=None)
+    >>> [parse_price(t).high for t in ("a kettle under 50€", "max £30 please", "below 40 euros")]
+    [50.0, 30.0, 40.0]
     >>> parse_price("around $50", around=0.3)
     PriceSpec(low=35.0, high=65.0, relative=None)
     >>> parse_price("something cheaper?").relative
@@ -29,8 +31,11 @@ from assistant.conversation.glossary import ZH_EN, gloss
 from assistant.retrieval.text import STOPWORDS, has_cjk, tokenize
 
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
-_CUR = r"(?:\$|usd\s*|us\$)"
-_UNIT = r"(?:\s*(?:dollars?|bucks|usd|美元|美金|元|块钱?))"
+# A budget in any currency is read in the shop's own (``conversation.currency``): "under 50€", "max £30".
+_CUR = r"(?:\$|usd\s*|us\$|€|eur\s*|£|gbp\s*|¥|chf\s*)"
+_UNIT = (
+    r"(?:\s*(?:dollars?|bucks|usd|euros?|eur|€|pounds?|quid|gbp|£|francs?|chf|yen|美元|美金|欧元|英镑|日元|元|块钱?))"
+)
 _AMOUNT = rf"{_CUR}?\s*{_NUM}{_UNIT}?"
 
 _BETWEEN = re.compile(
@@ -97,7 +102,11 @@ _SHOPPING = re.compile(
     # "the item I want is out of stock": "I want" in a clause naming the subject of a statement asks nothing
     # ("what I need is a stapler" still does).
     r"\b(i('m| am)? (want|need|would like|'d like)(?!\s+(?:is|are|was|were|isn't|aren't|wasn't|weren't|has been|"
-    r"have been|keeps?)\s+(?!(?:a|an|the|some|something|one)\b))|i'd like|looking for|searching for|shopping for|"
+    r"have been|keeps?)\s+(?!(?:a|an|the|some|something|one)\b))"
+    # "what do I need to send you?", "I want to cancel": something to do, not something to buy
+    r"(?!\s+to\s+(?:send|return|cancel|change|update|know|ask|talk|speak|contact|reach|track|exchange|report|reset|"
+    r"check|pay|complain|file|give|provide|sign|log|make (?:a|an) (?:return|complaint|claim|exchange)|"
+    r"show|prove|confirm|verify|email|call|write)\b)|i'd like|looking for|searching for|shopping for|"
     r"do you (have|sell|carry|stock|offer)|have you got|got any|any (good )?\w+ (for|under|below)|"
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
@@ -130,7 +139,8 @@ _REFINE = re.compile(
 # attribute (the words after "in").
 _IN_ATTRIBUTE = re.compile(
     r"^\s*(?:(?:and|so|ok|okay|what about|how about|do you have|have you got|got)\s+)*"
-    r"(?:(?:any|anything|something|some|ones?|them|those|these|it)\s+)?in\s+(?:a\s+|an\s+)?([a-z][a-z -]{0,30}?)"
+    r"(?:(?:any|anything|something|some|ones?|them|those|these|it)\s+)?(?:in|with)\s+(?:a\s+|an\s+)?"
+    r"([a-z][a-z -]{0,30}?)"
     r"\s*(?:ones?|instead|too|please)?\s*[?.!]*\s*$",
     re.I,
 )
@@ -154,7 +164,8 @@ _FAULT = re.compile(
     r"\b(broke|broken|breaks|snapped|cracked|ripped|torn|tore|came apart|fell apart|falling apart|fell off|"
     r"came off|peel(?:ed|ing|s) off|leak(?:s|ed|ing)?(?![-\s]?proof)|keeps? (?:breaking|leaking|ripping|tearing)|"
     r"frayed|fraying|unravel(?:l?ed|l?ing)|(?:is|are) (?:coming|falling) apart|"
-    r"faulty|defective|damaged|dead on arrival|"
+    r"faulty|defective|damaged|dead on arrival|rust(?:ed|ing|y)?(?: spots?)?(?![-\s]?(?:proof|resistant|free))|"
+    r"chipped|dented|scratched|burnt out|"
     r"stopped (?:working|charging|holding (?:a )?(?:charge|air)|inflating|heating|turning on|closing|zipping)|"
     r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay)|"
     # A wrong or missing item is handled like a damaged one: the shop's section on it, and a person.
@@ -195,6 +206,24 @@ _LOST_PARCEL = re.compile(
     r"|显示已?(?:签收|送达).{0,8}(?:没|未)(?:有)?(?:收到|拿到)|(?:包裹|快递)(?:丢了|丢失|被偷)|一直没(?:有)?收到",
     re.I,
 )
+# "my knife chipped after 3 months, is that covered?": the fault asked about under the warranty.
+WARRANTY_TOPIC = {
+    "en": "warranty covered defect repair replacement years",
+    "zh": "保修 质保 维修 更换",
+}
+_COVERAGE = re.compile(r"\b(?:covered|cover (?:it|this|that)|warrant(?:y|ies)|guarantee[ds]?)\b|保修|质保|保不保", re.I)
+
+
+def asks_coverage(text: str) -> bool:
+    """The message asks whether the warranty covers something ("is that covered?", "保修吗？").
+
+    Example:
+        >>> asks_coverage("My chef's knife chipped after 3 months, is that covered?"), asks_coverage("it broke")
+        (True, False)
+    """
+    return bool(_COVERAGE.search(text))
+
+
 LOST_TOPIC = {
     "en": "order marked delivered but cannot be found lost parcel trace",
     "zh": "显示已送达但没有收到 包裹丢失 物流调查",
@@ -240,7 +269,16 @@ MISFIT_TOPIC = {
     "en": "doesn't fit size exchange return",
     "zh": "尺码 不合适 换货 退货",
 }
-_FOLLOW_UP = re.compile(r"^\s*(and|also|what about|how about|what if|plus|or|but|then)\b|^\s*(那|还有|如果)", re.I)
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|also|what about|how about|what if|plus|or|but|then)\b|^\s*(那|还有|如果)"
+    # "what do I need to send you?", "where do I send it?", "do I have to pay for the label?": what the rule just
+    # quoted asks of the customer
+    r"|^\s*(?:(?:so|ok(?:ay)?|and)[,.]?\s+)?(?:(?:what|which|where|how|who)\s+(?:else\s+)?(?:do|should|must|would)"
+    r"\s+i|do\s+i)\s+(?:(?:need|have)\s+to\s+)?(?:send|provide|give|include|attach|show|pay|keep|bring|mail|"
+    r"ship|post)\b"
+    r"|^\s*(?:我)?(?:需要|要)(?:提供|发|寄|附上)什么",
+    re.I,
+)
 _ORDINALS = {
     "first": 0,
     "1st": 0,
@@ -1048,6 +1086,8 @@ def names_fault(text: str) -> bool:
         (True, False)
         >>> names_fault("my boots leak after two weeks"), names_fault("is the bottle leak-proof?")
         (True, False)
+        >>> names_fault("my teapot has a rust spot"), names_fault("is it rust-resistant?"), names_fault("it chipped")
+        (True, False, True)
     """
     return bool(_FAULT.search(text))
 
@@ -1123,6 +1163,8 @@ def refined_attributes(text: str) -> list[str]:
         (['blue'], ['dark', 'green'])
         >>> refined_attributes("is it available in stores?"), refined_attributes("cheaper?")
         ([], [])
+        >>> refined_attributes("what about one with temperature control?")
+        ['temperature', 'control']
     """
     m = _IN_ATTRIBUTE.match(text)
     return content_words(m.group(1)) if m else []
@@ -1144,7 +1186,15 @@ def requested_phrase(text: str) -> str:
 
 
 def is_follow_up(text: str) -> bool:
-    """Elliptical continuations: "and to Canada?", "what if they arrived damaged?"."""
+    """Elliptical continuations: "and to Canada?", "what if they arrived damaged?", and what the rule just quoted
+    asks of the customer ("what do I need to send you?").
+
+    Example:
+        >>> is_follow_up("and to Canada?"), is_follow_up("what do I need to send you?"), is_follow_up("我需要提供什么")
+        (True, True, True)
+        >>> is_follow_up("what do you sell?"), is_follow_up("do I need an account to order?")
+        (False, False)
+    """
     return bool(_FOLLOW_UP.search(text))
 
 
@@ -1179,6 +1229,30 @@ def asks_opinion(text: str) -> bool:
     return bool(_OPINION_Q.search(text))
 
 
+# "is it good for green tea?", "can I use it on induction?", "does it work with a gas stove?", "适合泡绿茶吗？":
+# whether the product suits a use, which only its own description, Q&A and reviews can say.
+_SUITS_Q = re.compile(
+    r"\b(?:is|are|would|will)\s+(?:it|they|this|that|these|those|the\s+\w+(?:\s+\w+)?)\s+(?:be\s+)?"
+    r"(?:good|ok(?:ay)?|fine|suitable|right|safe|any good|great|ideal)\s+(?:for|with|on|in)\b"
+    r"|\bcan\s+(?:i|we|you)\s+use\s+(?:it|them|this|that|the\s+\w+(?:\s+\w+)?)\s+(?:for|with|on|in|to)\b"
+    r"|\b(?:does|do|will|would)\s+(?:it|they|this|that|the\s+\w+(?:\s+\w+)?)\s+(?:work|go)\s+(?:for|with|on|in)\b"
+    r"|适合|适用|能用来|可以用来|能不能用",
+    re.I,
+)
+
+
+def asks_suitability(text: str) -> bool:
+    """The message asks whether a product suits a use: the product's own text answers, never the shop's policy.
+
+    Example:
+        >>> asks_suitability("is it good for green tea?"), asks_suitability("does it work on induction?")
+        (True, True)
+        >>> asks_suitability("can I use the kettle for soup?"), asks_suitability("is it covered by the warranty?")
+        (True, False)
+    """
+    return bool(_SUITS_Q.search(text))
+
+
 # "cool, how do I order it": a word of acknowledgement before the question.
 _LEAD_FILLER = re.compile(r"^\s*(?:(?:ok(?:ay)?|cool|great|nice|so|and|hmm+|um+|alright|all right)[,.!]?\s+)+", re.I)
 
@@ -1189,10 +1263,13 @@ def asks_about_product(text: str) -> bool:
     Example:
         >>> asks_about_product("cool, how do I order it"), asks_about_product("I want boots")
         (True, False)
+        >>> asks_about_product("tell me about the gooseneck kettle")
+        True
     """
     return (
         bool(_PRODUCT_QUESTION.search(text))
         or asks_opinion(text)
+        or wants_overview(text)  # "tell me about the gooseneck kettle"
         or text.rstrip().endswith(("?", "？"))
         or is_question(_LEAD_FILLER.sub("", text))
     )
@@ -1297,6 +1374,12 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         (NeedPhrase(noun='睡袋', attributes=[], uses=['小孩']), NeedPhrase(noun='睡袋', attributes=[], uses=['儿童']))
         >>> extract_need_phrase("something for cold nights?")
         NeedPhrase(noun='something', attributes=[], uses=['cold', 'nights'])
+        >>> extract_need_phrase("I'm looking for a tea I can drink before bed")
+        NeedPhrase(noun='tea', attributes=[], uses=['drink', 'before', 'bed'])
+        >>> extract_need_phrase("do you have a teapot that can go on the stove?")
+        NeedPhrase(noun='teapot', attributes=[], uses=['stove'])
+        >>> extract_need_phrase("I need a kettle with temperature control")
+        NeedPhrase(noun='kettle', attributes=['temperature', 'control'], uses=[])
     """
     text = strip_price(text)
     if has_cjk(text):
@@ -1350,6 +1433,26 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         # "What membership levels do you offer?": the thing asked about comes before the verb.
         tail = asked.group(1)
     item, _, use = tail.partition(" for ")
+    kind = which_kind(item)
+    clause = _RELATIVE.search(item)
+    if kind is not None or clause:
+        # "a teapot that can go on the stove", "which kettle works on induction?": the item is the kind before
+        # the clause; what the clause asks of it says what it is for ("stove", "induction").
+        cut = clause.start() if clause else len(item)
+        if kind is not None:
+            cut = item.lower().index(kind) + len(kind)
+        rest = item[cut:]
+        item = item[:cut] if kind is None else kind
+        stated = re.match(r"\s*(?:(?:that|which)\s+)?(?:is|are)\s+([a-z' -]+)$", rest)
+        kept = re.match(r"\s*(?:(?:that|which)\s+)?(?:keeps?|stays?)\s+(?:[a-z'-]+\s+){0,2}?([a-z'-]+)$", rest)
+        if stated and not re.search(r"\b(?:on|in|for|with|at|to|from|by)\b", stated.group(1)):
+            item = f"{stated.group(1)} {item}"  # "which tea is caffeine-free?": an attribute of the kind
+        elif kept:
+            # "a bottle that keeps drinks cold", "a jacket that stays dry": what it keeps is a quality of it, not
+            # the weather it is for
+            item = f"{kept.group(1)} {item}"
+        else:
+            use = f"{rest} {use}".strip()
     if m and re.fullmatch(r"gift (?:for|idea)", m.group(0)):
         # "a gift for my dad, he loves cooking": the item is a gift; what he loves says what it is for.
         item, use = "gift", tail
@@ -1362,9 +1465,63 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     # though no "or" were there: "warm or waterproof"); whether the others are types the catalog says.
     *others, last = re.split(r",?\s+(?:or|and/or)\s+", item)
     alternatives = [_item_words(other) for other in others] if _item_words(last).noun else []
+    # "a kettle with temperature control", "what about one with a longer cord?": what it must have describes it
+    item, _, having = re.sub(r"^\s*(?:what|how)\s+about\b", "", item).partition(" with ")
     found = _item_words(item)
-    uses = [w for w in content_words(use) if w not in _NOT_USES]
-    return NeedPhrase(found.noun, found.attributes, uses, [a for a in alternatives if a.noun is not None])
+    featured = [w for w in content_words(having) if w not in _NOT_USES and w not in _DETERMINERS]
+    uses = [w for w in content_words(use) if w not in _NOT_USES and w not in _CLAUSE_VERBS]
+    alternatives = [a for a in alternatives if a.noun is not None]
+    return NeedPhrase(found.noun, [*found.attributes, *featured], uses, alternatives)
+
+
+# What a relative clause asks of an item ("that can go on the stove", "which works on induction"): the verbs
+# say nothing of the thing it is for.
+_CLAUSE_VERB = (
+    r"can|could|will|would|is|are|does|do|works?|goes?|fits?|holds?|keeps?|stays?|has|have|"
+    r"won'?t|doesn'?t|isn'?t|can'?t|comes?|handles?"
+)
+_CLAUSE_VERBS = {
+    "can", "could", "will", "would", "does", "do", "work", "works", "go", "goes", "fit", "fits", "hold", "holds",
+    "keep", "keeps", "stay", "stays", "put", "used", "use", "then", "also", "still", "come", "comes", "handle",
+    "handles", "be",
+}
+# "a teapot that can go on the stove", "a tea I can drink before bed": the clause after the item
+_RELATIVE = re.compile(
+    rf"\s+(?:(?:that|which|who)\s+(?:{_CLAUSE_VERB})|(?:i|we|you|they)\s+(?:can|could|will|would|might|'d|'ll))\b",
+    re.I,
+)
+_WHICH_KIND = re.compile(
+    rf"^\s*(?:(?:so|and|ok(?:ay)?|then|hmm)[,!.]?\s+)*(?:which|what)\s+(?:one\s+of\s+(?:your|the)\s+)?"
+    rf"([a-z][a-z' -]*?)\s+(?:{_CLAUSE_VERB})\b",
+    re.I,
+)
+
+
+# "which one is…", "what size is…", "what time do you…": a choice among what was shown, or an aspect asked about.
+_NOT_KINDS = {
+    "one", "ones", "of", "kind", "kinds", "type", "types", "size", "sizes", "colour", "colours", "color", "colors",
+    "time", "times", "price", "prices", "material", "materials", "day", "days", "hours", "model", "version", "way",
+    "brand", "option", "options", "difference", "else", "happens", "information", "info",
+}
+
+
+def which_kind(text: str) -> str | None:
+    """The kind of product a "which <kind> <does something>?" question asks for ("which teapot can go on the
+    stove?": teapot), None for other wording and for "which one/is" (a choice among what was shown).
+
+    Example:
+        >>> which_kind("which teapot can go on the stove then?"), which_kind("What kettles work on induction?")
+        ('teapot', 'kettles')
+        >>> which_kind("which one is lighter?"), which_kind("which is better?"), which_kind("what size is it?")
+        (None, None, None)
+    """
+    m = _WHICH_KIND.match(text)
+    if m is None:
+        return None
+    words = [w for w in m.group(1).lower().split() if w not in _DETERMINERS and w not in STOPWORDS]
+    if not words or words[-1] in _NOT_KINDS or words[-1] in _GENERIC_NOUNS:
+        return None
+    return " ".join(words)
 
 
 def _item_words(item: str) -> NeedPhrase:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from assistant.conversation.templates import money
+from assistant.money import money
 
 Variant = tuple[Mapping[str, str], float | None, bool]
 
@@ -169,9 +169,10 @@ def _value_in(value: str, text: str, low: str, key: str) -> bool:
         )
     if re.fullmatch(r"\d+(?:\.\d+)?", v):
         # "size 10", "in 10", "a 10": a bare number, not money or a quantity of something else.
-        return bool(
-            re.search(rf"(?<![$\d.,]){re.escape(v)}(?![\d.,]*\s*(?:%|dollars?|bucks|\$))(?!\.\d)", low)
-        ) and bool(re.search(rf"(?:\b{re.escape(key.lower())}|\bin|\ba|\bthe)\s+{re.escape(v)}\b", low))
+        money_after = r"(?![\d.,]*\s*(?:%|dollars?|bucks|euros?|pounds?|[$€£¥]))(?!\.\d)"
+        return bool(re.search(rf"(?<![$€£¥\d.,]){re.escape(v)}{money_after}", low)) and bool(
+            re.search(rf"(?:\b{re.escape(key.lower())}|\bin|\ba|\bthe)\s+{re.escape(v)}\b", low)
+        )
     return bool(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", low))
 
 
@@ -269,24 +270,28 @@ _TEXT = {
 }
 
 
-def _prices(prices: Sequence[float], language: str) -> list[str]:
+def _prices(prices: Sequence[float], language: str, currency: str) -> list[str]:
     if not prices:
         return []
     low, high = min(prices), max(prices)
-    return [money(low, language) if low == high else f"{money(low, language)}–{money(high, language)}"]
+    if low == high:
+        return [money(low, language, currency)]
+    return [f"{money(low, language, currency)}–{money(high, language, currency)}"]
 
 
-def variant_answer(name: str, variants: Sequence[Variant], question: VariantQuestion, language: str = "en") -> str:
+def variant_answer(
+    name: str, variants: Sequence[Variant], question: VariantQuestion, language: str, *, currency: str
+) -> str:
     """The variants' facts that answer ``question``, each line cited ``[1]`` (the product): the
     options asked about (else every option the message left open), each with its price and whether
     it is in stock; when no variant has every value named, what each value does come with.
 
     Example:
         >>> v = (({"size": "M", "color": "black"}, 149.0, False), ({"size": "L", "color": "red"}, 153.0, True))
-        >>> print(variant_answer("Fleece", v, VariantQuestion(("color",), {"size": "M"})))
+        >>> print(variant_answer("Fleece", v, VariantQuestion(("color",), {"size": "M"}), "en", currency="USD"))
         The **Fleece** in size M:
         - color black: $149.00, out of stock [1]
-        >>> print(variant_answer("Fleece", v, VariantQuestion((), {"size": "M", "color": "red"})))
+        >>> print(variant_answer("Fleece", v, VariantQuestion((), {"size": "M", "color": "red"}), "en", currency="USD"))
         The **Fleece** doesn't come in size M, color red. In size M it comes in: color black. In color red it \
 comes in: size L. [1]
     """
@@ -321,7 +326,7 @@ comes in: size L. [1]
     lines = [head]
     for label, group in sorted(groups.items(), key=lambda kv: _order(str(kv[1][0][0].get(first, ""))))[:12]:
         in_stock = [v for v in group if v[2]]
-        facts = _prices([v[1] for v in (in_stock or group) if v[1] is not None], language)
+        facts = _prices([v[1] for v in (in_stock or group) if v[1] is not None], language, currency)
         facts.append(t["ok"] if in_stock else t["out"])
         lines.append(f"- {label}: {', '.join(facts)} [1]")
     return "\n".join(lines)

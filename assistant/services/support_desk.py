@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from assistant.config import Settings
 from assistant.conversation.repository import VERIFIED_FOR
 from assistant.conversation.types import Citation
+from assistant.money import money
 from assistant.retrieval.text import snippet
 from assistant.services.types import (
     Conflict,
@@ -277,11 +278,11 @@ class SupportDeskService:
             return [draft_view(d) for d in s.scalars(q).all()]
 
     # --- decisions ----------------------------------------------------------------------------
-    @staticmethod
-    def _recommendation_text(d: Draft) -> str:
+    def _recommendation_text(self, d: Draft) -> str:
         p = d.payload or {}
         price = p.get("price")
-        price_txt = f" ({'$'}{float(price):,.2f})" if isinstance(price, int | float) else ""
+        currency = self.settings.conversation.currency
+        price_txt = f" ({money(float(price), 'en', currency)})" if isinstance(price, int | float) else ""
         reason = p.get("reason") or d.content
         return f"Our team thinks you may like **{p.get('name', 'this product')}**{price_txt}. {reason}".strip()
 

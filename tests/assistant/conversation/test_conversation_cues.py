@@ -57,28 +57,29 @@ def test_a_variant_question_reads_the_options_asked_and_the_values_named() -> No
 
 
 def test_a_variant_answer_states_each_option_with_its_price_and_stock() -> None:
-    text = variant_answer("Fleece Jacket", FLEECE, VariantQuestion(("color",), {"size": "M"}))
+    text = variant_answer("Fleece Jacket", FLEECE, VariantQuestion(("color",), {"size": "M"}), "en", currency="USD")
     assert text == "The **Fleece Jacket** in size M:\n- color black: $149.48, out of stock [1]"
-    boots = variant_answer("Hiking Boots", BOOTS, VariantQuestion((), {"size": "10", "waterproof": "yes"}))
+    boots = variant_answer(
+        "Hiking Boots", BOOTS, VariantQuestion((), {"size": "10", "waterproof": "yes"}), "en", currency="USD"
+    )
     assert "waterproof" in boots.splitlines()[0]
     assert "- material synthetic: $253.89, in stock [1]" in boots
     assert "- material leather: $251.38, out of stock [1]" in boots and "241.90" not in boots
-    sizes = variant_answer("Hiking Boots", BOOTS, VariantQuestion(("size",), {}))
+    sizes = variant_answer("Hiking Boots", BOOTS, VariantQuestion(("size",), {}), "en", currency="USD")
     assert sizes.index("size 7") < sizes.index("size 10")  # numeric order, not the shop's list order
-    letters = variant_answer("Fleece Jacket", FLEECE, VariantQuestion(("size",), {}))
+    letters = variant_answer("Fleece Jacket", FLEECE, VariantQuestion(("size",), {}), "en", currency="USD")
     assert [line.split(":")[0] for line in letters.splitlines()[1:]] == [
         "- size S",
         "- size M",
         "- size L",
         "- size XL",
     ]
-    purple = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"color": "purple"}))
-    assert (
-        purple
-        == "The **Fleece Jacket** doesn't come in color purple. Its color options: navy, black, red. [1]"
-    )
+    purple = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"color": "purple"}), "en", currency="USD")
+    assert purple == "The **Fleece Jacket** doesn't come in color purple. Its color options: navy, black, red. [1]"
     # No variant has both values: what each does come with, never a made-up option.
-    none = variant_answer("Fleece Jacket", FLEECE, VariantQuestion((), {"size": "M", "color": "red"}))
+    none = variant_answer(
+        "Fleece Jacket", FLEECE, VariantQuestion((), {"size": "M", "color": "red"}), "en", currency="USD"
+    )
     assert none.startswith("The **Fleece Jacket** doesn't come in size M, color red.")
     assert "In size M it comes in: color black." in none and "In color red it comes in: size S." in none
 
@@ -93,16 +94,18 @@ def test_comparisons_and_totals_use_only_the_stated_prices_and_weights() -> None
     shell = ProductFacts("A", "Shell", "", "", "It weighs 310 g in size M.", 129.0, True, (), (), ())
     tent = ProductFacts("B", "Tent", "", "", "A tent weighing 1.9 kg packed.", 349.0, True, (), (), ())
     vest = ProductFacts("C", "Vest", "", "", "A light down vest.", 110.0, True, (), (), ())
-    lighter = compare_text([tent, shell], "lighter")
+    lighter = compare_text([tent, shell], "lighter", "en", currency="USD")
     assert lighter == "The **Shell** (310 g) is lighter than the **Tent** (1.9 kg). [1][2]"
-    assert compare_text([tent, shell], "pricier").startswith("The **Tent** ($349.00) costs more than")
+    assert compare_text([tent, shell], "pricier", "en", currency="USD").startswith(
+        "The **Tent** ($349.00) costs more than"
+    )
     # "Light" in a description is no weight: the vest's is unknown, and nothing is guessed.
-    unknown = compare_text([shell, vest], "lighter")
+    unknown = compare_text([shell, vest], "lighter", "en", currency="USD")
     assert "doesn't state the weight of the **Vest**" in unknown and "can't compare" in unknown
     assert relative_weight("something lighter?") == "lighter" and relative_weight("is it light?") is None
     # Equal weights: neither is "lighter" (before: the first listed was said to be).
     pack = ProductFacts("D", "Pack", "", "", "The pack weighs 310 g.", 89.0, True, (), (), ())
-    same = compare_text([shell, pack], "lighter")
+    same = compare_text([shell, pack], "lighter", "en", currency="USD")
     assert same == "The **Shell** (310 g) and the **Pack** (310 g) weigh the same. [1][2]", same
     # 重要 is "important", no weight.
     assert comparison("哪个重要？") is None and comparison("哪个比较重？") == "heavier"
@@ -184,8 +187,9 @@ def test_chinese_shopping_wordings_read_like_their_english_ones() -> None:
     # categories and an implied attribute said in Chinese; the customer's own English words stay
     assert category_zh("Camping Gear") == "露营装备" and category_zh("Home & Bedding") == "家居与床上用品"
     assert category_zh("Gizmos & Gadgets") == "Gizmos & Gadgets"
-    assert Need(attributes=["waterproof"]).describe("zh") == "防水商品"
-    assert Need(attributes=["rechargeable"], product_type="headlamp").describe("zh") == "rechargeable headlamp"
+    assert Need(attributes=["waterproof"]).describe("zh", currency="USD") == "防水商品"
+    headlamp = Need(attributes=["rechargeable"], product_type="headlamp")
+    assert headlamp.describe("zh", currency="USD") == "rechargeable headlamp"
 
 
 def test_a_question_on_buying_or_on_an_offer_is_answered_only_by_text_that_states_it() -> None:

@@ -72,7 +72,7 @@ def test_need_phrase_and_description() -> None:
     assert extract_need_phrase("Do you have wool socks?").noun == "socks"
     assert extract_need_phrase("我想买一顶保暖的帽子").noun == "帽子"
     need = Need(product_type="jacket", attributes=["warm"], uses=["hiking"], price_max=150)
-    assert need.describe() == "warm jacket under $150"  # built from the need, not the message
+    assert need.describe("en", currency="USD") == "warm jacket under $150"  # built from the need, not the message
 
 
 def test_state_round_trip_and_broken_state() -> None:

@@ -77,12 +77,12 @@ def test_chat_page_search_field_shows_the_same_results_with_reasons(tmp_path: Pa
     direct = ProductSearch.of(services.interest).search("waterproof rain jacket", None)
     res = run_search(services, "waterproof rain jacket", False, None, None)
     assert [h.product_id for h in res.hits] == [h.product_id for h in direct.hits] and res.mode == "guest"
-    page = results_html(res)
+    page = results_html(res, "USD")
     assert "data-mode='guest'" in page and page.count("sa-search-hit") == len(res.hits)
     assert all(f"data-product='{h.product_id}'" in page for h in res.hits)
-    plain = results_html(run_search(services, "waterproof rain jacket", True, None, None))
+    plain = results_html(run_search(services, "waterproof rain jacket", True, None, None), "USD")
     assert "data-mode='text'" in plain
-    assert "<script>" not in results_html(run_search(services, "<script>alert(1)</script>", True, None, None))
+    assert "<script>" not in results_html(run_search(services, "<script>alert(1)</script>", True, None, None), "USD")
 
 
 def test_relevance_uses_the_catalog_vectors_exactly(tmp_path: Path) -> None:
