@@ -226,11 +226,26 @@ def quality_text(
                 break
         # (a Chinese reply quotes one English sentence each: the reply stays mostly the customer's language)
         best = [s for first, s in found if first == min(f for f, _s in found)][: 1 if language == "zh" else 2]
+        if best and language == "zh":
+            best = [_clause_of(best[0], said)]
         if best:
             lines.append(t["quality_item"].format(name=p.name, text=" ".join(best), n=n))
         else:
             lines.append(t["quality_none"].format(name=p.name, quality=quality, n=n))
     return "\n".join([t["quality_intro"].format(quality=quality), *lines])
+
+
+def _clause_of(sentence: str, said: frozenset[str]) -> str:
+    """The clause of ``sentence`` that holds one of the folded words ``said`` (a Chinese reply quotes only
+    it), the whole sentence when no shorter clause of three words or more holds one.
+
+    Example:
+        >>> _clause_of("A winter parka with 133 g synthetic insulation and a waterproof shell.", frozenset({"insul"}))
+        '133 g synthetic insulation'
+    """
+    parts = [p.strip(" .;") for p in re.split(r",\s+|;\s+|\s+(?:and|with|but)\s+", sentence)]
+    held = [p for p in parts if len(p.split()) >= 3 and set(tokenize(p)) & said]
+    return min(held, key=len) if held and len(held[0]) < len(sentence) else sentence
 
 
 _RELATIVE_WEIGHT = re.compile(
@@ -412,8 +427,10 @@ _TEXT = {
         "out_of_stock": "缺货",
         "which_two": "您指的是哪两件？我列出了{names}。",
         "listed": "**{name}** [{n}]",
-        "quality_intro": "商品目录中关于{quality}的说明：",
-        "quality_item": "- **{name}**：{text} [{n}]",
+        # (the answer framed in Chinese; the shop's English sentence quoted as data, marked as the original)
+        "quality_intro": "商品目录没有给出可以直接比较{quality}程度的数据，所以我无法断定哪一款更{quality}。"
+        "以下是各商品资料中关于{quality}的原文：",
+        "quality_item": "- **{name}** 的商品资料写道：“{text}” [{n}]",
         "quality_none": "- 商品目录没有写明 **{name}** 的{quality}情况。[{n}]",
     },
 }

@@ -24,7 +24,7 @@ from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_co
 from assistant.conversation.glossary import category_zh
 from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import joined, say
-from assistant.conversation.understand import asks_opinion, has_reference, kind_named
+from assistant.conversation.understand import asks_fit, asks_opinion, has_reference, kind_named, states_fit
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.money import money
 from assistant.retrieval.hybrid import Passage
@@ -592,6 +592,27 @@ class Composed:
     used: tuple[Passage, ...] = ()
     facts: tuple[str, ...] = ()
     meta: Mapping[str, object] = field(default_factory=dict)
+
+
+# "Machine wash warm, tumble dry low.", "Dry it fully before storing": how to care for the product.
+_CARE_SENTENCE = re.compile(
+    r"^\s*(?:(?:machine|hand)[- ])?(?:wash|dry[- ]clean|tumble[- ]dry|dry|iron|rinse|spot[- ]clean|bleach)\b"
+    r"|^\s*(?:do not|don't|never)\s+(?:machine[- ])?(?:wash|iron|bleach|tumble|dry)\b",
+    re.I,
+)
+
+
+def care_instruction(sentence: str) -> bool:
+    """The sentence is a care instruction, which says nothing of the product's qualities ("Machine wash
+    warm" is no warmth).
+
+    Example:
+        >>> care_instruction("Machine wash warm, tumble dry low."), care_instruction("Warm enough for winter.")
+        (True, False)
+        >>> care_instruction("Dries quickly after a rinse.")
+        False
+    """
+    return bool(_CARE_SENTENCE.match(sentence))
 
 
 def policy_body(p: Passage) -> tuple[str, str]:
@@ -1268,9 +1289,13 @@ class ExtractiveComposer:
         # The question's English words ("battery 能用多久？": battery), generic verbs left out.
         latin = {w for w in tokenize(question) if not has_cjk(w) and w not in _GENERIC_VERBS}
 
+        fit = asks_fit(question)
+
         def answers(text: str, review: bool = False) -> bool:
             if opinion:  # "what do people say about it?": what reviewers wrote, whatever the words
                 return review
+            if fit:  # "is it true to size?": a sentence on how the sizes fit ("the L is snug"), whatever its words
+                return states_fit(text)
             if measured:
                 return any(m.search(text) for m in measured)
             words = set(tokenize(text))
@@ -1311,7 +1336,10 @@ class ExtractiveComposer:
                 hits = [s for s in split_sentences(p.text) if answers(s, review=True)]
                 if hits:
                     used.append(p)
-                    quotes.append(f"\u201c{snippet(hits[0], 240)}\u201d [{len(used)}]")
+                    if fit:  # a reviewer's fit in their sentences ("the L is snug"), the title ("Runs slim") else
+                        hits = [h for h in hits if h.rstrip()[-1:] in ".!?"] or hits
+                    said = " ".join(hits[:2]) if fit else hits[0]
+                    quotes.append(f"\u201c{snippet(said, 240)}\u201d [{len(used)}]")
                 if len(used) >= 2:
                     break
             if quotes:  # one label for the quotes of up to two reviews
@@ -1404,7 +1432,8 @@ class ExtractiveComposer:
             if language == "zh":
                 lines.append(f"- **{p.name}**{price}{stock} [{n}]")
                 continue
-            sents = p.sentences()
+            # (a care instruction, "Machine wash warm.", says nothing of what the product is for)
+            sents = [t for t in p.sentences() if not care_instruction(t)] or p.sentences()
             line = " ".join(best_sentences(question, " ".join(sents), limit=1)) if sents else ""
             body = f": {snippet(clean_markdown(line), 200)}" if line else ""
             lines.append(f"- **{p.name}**{price}{stock}{body} [{n}]")

@@ -606,6 +606,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             wanted
             or instead
             or cue.is_shopping(body)
+            or (st.need is not None and bool(st.shown) and cue.asks_more(body))  # "show me more", "any others?"
             # "outdoor apparel under $130": a budget with no word of a service and nothing pointed at asks
             # for products (the policy's "a jacket … doesn't fit" is no answer to it)
             or (
@@ -628,6 +629,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._service_offer(turn, body, offer, policies, best_policy)
         # "is it on sale?" about the product shown asks its price, not the policy's "Final sale" rule.
         asked_product = cue.asks_about_product(body) or (cue.asks_sale(body) and not cue.is_policy_topic(body))
+        # "tell me about the Sawtooth Softshell Pants": the product, not the returns section that names pants.
+        asked_product = asked_product or (cue.wants_overview(body) and not cue.is_policy_topic(body))
         if product is not None and not cue.is_shopping(body) and (asked_product or turn.events):
             return self._product_question(turn, product, body, policies, best_policy)
         if shopping:

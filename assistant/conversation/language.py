@@ -159,8 +159,10 @@ _EN_FUNCTION_WORDS = frozenset(
 
 # Function words no other language the detector names writes the same way: one of them in a message
 # of three words or fewer makes it English.
+# ("more expensive?", "anything cheaper?": a short shopping follow-up; langdetect read the first as French)
 _EN_ONLY_WORDS = frozenset(
-    "please thanks thank hello the you your my what where how which with this that there can could would".split()  # noqa: SIM905
+    "please thanks thank hello the you your my what where how which with this that there can could would more "  # noqa: SIM905
+    "anything something cheaper cheapest".split()
 )
 
 
@@ -191,6 +193,8 @@ def _plainly_english(text: str) -> bool:
         (True, False)
         >>> _plainly_english("please cancel"), _plainly_english("was ist das")
         (True, False)
+        >>> _plainly_english("more expensive?")
+        True
     """
     if not text.isascii():
         return False

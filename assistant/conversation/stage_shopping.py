@@ -43,6 +43,7 @@ from assistant.conversation.compare import (
 )
 from assistant.conversation.compose import Composed, ExtractiveComposer
 from assistant.conversation.glossary import (
+    CONDITION_WORDS,
     category_zh,
     condition_words,
     conditions_need,
@@ -436,6 +437,12 @@ class ShoppingStages:
         if len(named) == 1 and focus is not None and focus is not named[0] and cue.has_reference(body):
             return [focus, named[0]]
         shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
+        positions = cue.reference_indexes(body)
+        if len(positions) >= 2 and all(-len(shown) <= i < len(shown) for i in positions):
+            # "which is better, the first or the second?": those two of the list, not all of it
+            picked = [shown[i] for i in dict.fromkeys(i % len(shown) for i in positions)]
+            if len(picked) >= 2:
+                return picked
         if total and len(shown) != 2 and not _ALL.search(body):
             return []
         return shown
@@ -448,8 +455,8 @@ class ShoppingStages:
         st = turn.state
         focus = self.catalog.get(st.focus)
         target = product or focus
-        if target is None or cue.is_service_topic(_PRODUCT_SERVICE_WORDS.sub(" ", body)):
-            return None
+        if target is None or cue.is_service_topic(_PRODUCT_SERVICE_WORDS.sub(" ", body)) or cue.asks_fit(body):
+            return None  # ("does it run small?" asks how the sizes fit, not for size S)
         listed = len(st.shown) > 1 and (not st.focus_answered or bool(cue.refined_attributes(body)))
         if product is None and (listed or not self._about_focus(body, target)):
             # "any in green?" after a list is about the list, not its first product; "what sizes?" after
@@ -545,8 +552,10 @@ class ShoppingStages:
             # Not about the product's features ("it chipped, is that covered?"): the policy answers.
             return self._service_answer(turn, body, policies, best_policy)
         if composed.meta.get("basis") == "none":
+            # "is it true to size?": the reviews on fit, whatever words they use ("runs slim", "size up")
+            sought = f"{body} fit size runs small large snug" if cue.asks_fit(body) else body
             reviews = [
-                p for p in self.retrievers["reviews"].search(body, where=where, k=6) if p.metadata.get("kind") != "qa"
+                p for p in self.retrievers["reviews"].search(sought, where=where, k=6) if p.metadata.get("kind") != "qa"
             ]
             if opinion and not reviews:
                 # "睡袋的评价怎么样？": the question shares no words with the reviews (another language):
@@ -563,6 +572,14 @@ class ShoppingStages:
             said = self._said_by_meaning(product, body)
             if said is not None:
                 composed = self.composer.product_said(product, *said, language=turn.language)
+        colours = [w for w in cue.content_words(body) if is_colour(w)]
+        if composed.meta.get("basis") == "none" and colours and not opinion:
+            # "purple hiking boots?" of a product with no colour of that name (nor any colour option): say so
+            lacking = [c for c in colours if not self.catalog.comes_in(product, c)]
+            if lacking:
+                named = ("、" if turn.language == "zh" else " or ").join(lacking)
+                text = say("no_colour", turn.language, name=product.name, colour=named)
+                composed = Composed(f"{text} [1]", meta={"basis": "product", "product_cited": True})
         turn.products = [product]
 
         turn.cite_products = [product] if composed.meta.get("product_cited") else []
@@ -775,7 +792,10 @@ class ShoppingStages:
         if asked:
             need.product_type = phrase.noun if not cue.is_generic_noun(phrase.noun) else None
             # "rainy" is a word of no product, "rain" is (Rain Shell): it counts in the catalog's form.
-            need.attributes = [a for a in phrase.attributes if self.catalog.vocabulary_form(a) or has_cjk(a)]
+            # A colour no product comes in ("purple boots?") is kept: the answer says none does.
+            need.attributes = [
+                a for a in phrase.attributes if self.catalog.vocabulary_form(a) or has_cjk(a) or is_colour(a)
+            ]
             need.uses = phrase.uses
             # "anything for kids?": whom it is for limits the products to those that mention them.
             need.audience = next((u for u in phrase.uses if cue.is_audience(u)), "")
@@ -788,6 +808,9 @@ class ShoppingStages:
             ]
             need.attributes = [*need.attributes, *weather]
             need.conditions = conditions_need(need.uses)
+            # "有什么保暖的东西吗？": a need said in Chinese that weather calls for ("保暖" is warm) is one too
+            said_zh = [g for a in need.attributes if has_cjk(a) for g in gloss(a) if g in CONDITION_WORDS]
+            need.conditions = list(dict.fromkeys([*need.conditions, *said_zh]))
             need.type_products, need.category, need.category_inferred = [], None, False
             need.kind_products, need.alternatives = [], []
             noun = need.product_type
@@ -819,6 +842,8 @@ class ShoppingStages:
                     typed = [p for p in self.catalog.products if p.product_id in ids]
                 if typed:
                     need.type_products = [p.product_id for p in typed]
+                    # "I need a tent" after "I already have a tent": asked for again, no longer left out
+                    st.owned = [i for i in st.owned if i not in set(need.type_products)]
                     cats = {p.category for p in typed}
                     need.category = cats.pop() if len(cats) == 1 else None
                 elif self.catalog.category_named([noun]):
@@ -857,24 +882,47 @@ class ShoppingStages:
             # the budget still holds until the customer names a kind of product or another budget.
             need.price_min, need.price_max = old.price_min, old.price_max
         if price is not None:
+            base = self._price_reference(turn, price.relative)
             if price.relative == "cheaper":
-                ref = [p.price for p in (self.catalog.get(i) for i in st.shown) if p and p.price is not None]
-                focus = self.catalog.get(st.focus)
-                if focus is not None and focus.price is not None and st.focus in st.shown[1:]:
-                    ref = [focus.price]  # "tell me about the second one", then "anything cheaper?": than it
-                base = max(ref) if ref else (focus.price if focus and focus.price else None)
-                if base is not None:
-                    need.price_max, need.price_min = round(base - 0.01, 2), None
+                if base is not None and base.price is not None:
+                    need.price_max, need.price_min = round(base.price - 0.01, 2), None
             elif price.relative == "pricier":
-                ref = [p.price for p in (self.catalog.get(i) for i in st.shown) if p and p.price is not None]
-                if ref:
-                    need.price_min, need.price_max = round(min(ref) + 0.01, 2), None
+                if base is not None and base.price is not None:
+                    need.price_min, need.price_max = round(base.price + 0.01, 2), None
             else:
                 need.price_min, need.price_max = price.low, price.high
         words = [*need.attributes, need.product_type or "", *need.uses]
         need.query = " ".join(w for w in words if w) or (old.query if old else body)
         st.need = need
         return need, missing, price
+
+    def _price_reference(self, turn: Turn, relative: str | None) -> ProductFacts | None:
+        """The product "anything cheaper?" ("more expensive?") is measured against: the one asked about
+        after the list ("tell me about the second one", then "cheaper?"), else the highest-priced shown
+        (the lowest-priced, for "more expensive?"), else the product in focus."""
+        st = turn.state
+        if relative not in ("cheaper", "pricier"):
+            return None
+        shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None and p.price is not None]
+        focus = self.catalog.get(st.focus)
+        if relative == "pricier":
+            return min(shown, key=lambda p: p.price or 0.0) if shown else None
+        if focus is not None and focus.price is not None and st.focus in st.shown[1:]:
+            return focus
+        if shown:
+            return max(shown, key=lambda p: p.price or 0.0)
+        return focus if focus is not None and focus.price else None
+
+    def _heading_kind(self, need: Need, chosen: Sequence[ProductFacts], lang: str) -> str:
+        """The need as a heading names the products listed ("jackets under $300"), or "options" when some
+        of them are not of the kind asked for (the rest of its category: a beanie is no jacket) or the need
+        names nothing."""
+        named = need.product_type or need.attributes
+        kind = need.describe(lang, currency=self.cfg.currency, many=True) if named else ""
+        typed_ids = {*need.type_products, *need.kind_products}
+        if typed_ids and any(p.product_id not in typed_ids for p in chosen):
+            kind = ""
+        return kind or ("商品" if lang == "zh" else "options")
 
     def _refined(self, body: str) -> list[str]:
         """The attributes a short follow-up adds to the listed kind ("any in green?" -> ["green"]): words
@@ -973,13 +1021,17 @@ class ShoppingStages:
         values = {"name": ref.name, "weight": weight_words(ref.description), "relative": relative}
         if not fit:
             turn.products, turn.cite_products = [ref], [ref]
-            text = relative_text("none_relative", lang, need=need.describe(lang, currency=self.cfg.currency), **values)
+            text = relative_text(
+                "none_relative", lang, need=need.describe(lang, currency=self.cfg.currency, many=True), **values
+            )
             return Composed(text, meta={"basis": "product", "product_cited": True})
         st.shown, st.focus, st.shown_orders, st.variant_choice = [p.product_id for p in fit], fit[0].product_id, [], {}
         st.focus_answered = False
         st.order_focus = None
         turn.products, turn.cite_products = fit, fit
-        lead = relative_text("relative_intro", lang, need=need.describe(lang, currency=self.cfg.currency), **values)
+        lead = relative_text(
+            "relative_intro", lang, need=need.describe(lang, currency=self.cfg.currency, many=True), **values
+        )
         return self.composer.shopping_answer(turn.text, fit, lang, lead=lead[:1].upper() + lead[1:])
 
     def _blind(self, text: str) -> bool:
@@ -1084,6 +1136,12 @@ class ShoppingStages:
     ) -> Composed | None:
         st = turn.state
         owned = self._owned(turn, body)
+        # "show me more": the next products of the need just listed, read as it was
+        more = not owned and st.need is not None and bool(st.shown) and cue.asks_more(body)
+        if more:
+            assert st.need is not None
+            body, request, forced = st.need.query or body, False, True
+            qvec = self.encoder(body)
         if owned:
             # "I already have a tent" while shopping: the same need again, without that kind.
             assert st.need is not None
@@ -1113,7 +1171,22 @@ class ShoppingStages:
             else:
                 request = self._names_another_kind(st.need, body)
         previous = st.need
-        need, missing, relative = self._update_need(turn, body, qvec, request)
+        if more and previous is not None:
+            need, missing, relative = previous.model_copy(), None, None
+            st.need = need
+        elif owned and previous is not None:
+            # The need as it was, not read anew from its query's words ("camping" is no kind to list in
+            # Chinese as "符合需求（camping）")
+            need, missing, relative = previous.model_copy(), None, None
+            if set(need.type_products) <= set(st.owned):
+                # "I already have a tent" after tents: the rest of their category (or of the catalog), not tents
+                need.product_type, need.type_products, need.kind_products = None, [], []
+                words = [*need.attributes, *need.uses]
+                need.query = " ".join(words) or need.category or need.query
+                qvec = self.encoder(need.query)
+            st.need = need
+        else:
+            need, missing, relative = self._update_need(turn, body, qvec, request)
         vague = need.product_type is None and not need.type_products and best_policy >= 0.45
         if not vague and cue.extract_need_phrase(body).noun is None and self._instead(turn, body) is None:
             # "I need it for my company" names nothing to buy: a service question when the nearest
@@ -1224,7 +1297,9 @@ class ShoppingStages:
                 none = say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True))
                 text = joined([none, self._kinds_sold(lang)], lang)
                 return Composed(text, meta={"basis": "none"})
-            matches = meeting or matches
+            # (never one whose own text denies the need, "It is not waterproof", as a match for it)
+            denied = {w for c in need.conditions for w in condition_words(c)}
+            matches = meeting or [m for m in matches if not denied & m.product.negated]
         if need.kind_products:  # the products of another name of the kind asked for come first
             matches.sort(key=lambda m: m.product.product_id not in need.kind_products)
         relative_to = relative_weight(body) if shown else None
@@ -1248,6 +1323,18 @@ class ShoppingStages:
                 )
             best = max(m.attributes_met for m in matches)
             matches = [m for m in matches if m.attributes_met >= best]
+        colour_lead = ""
+        colours = [a for a in need.attributes if is_colour(a) and a not in added and a in cue.content_words(body)]
+        if colours and matches and need is not previous and missing is None:
+            # "purple boots?": only those of the kind that come in the colour; none: say so, and the kind's own.
+            coming = [m for m in matches if all(self.catalog.comes_in(m.product, c) for c in colours)]
+            if coming:
+                matches = coming
+            else:
+                colour_lead = say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True))
+                need.attributes = [a for a in need.attributes if a not in colours]
+                words = [*need.attributes, need.product_type or "", *need.uses]
+                need.query = " ".join(w for w in words if w) or need.query
         refining = relative is not None and relative.relative is not None
         order = cue.price_order(body)
         if not matches and pool is not None and need.category_inferred and not need.type_products and not refining:
@@ -1261,11 +1348,15 @@ class ShoppingStages:
             # The words of the need, not of the whole message ("一件" of "我想买一件防水外套" is in the
             # fleece's Q&A "再加一件冲锋衣"); English words in it ("我想买一个 headlamp") as they are.
             wanted = " ".join([*need.attributes, need.product_type]) if need.product_type else body
+            if not need.product_type and need.attributes:
+                # "200美元以内的呢？" after "有什么保暖的东西吗？": the need's words, not the budget's
+                wanted = " ".join(need.attributes)
             grams = cjk_bigrams(wanted) | {w for w in tokenize(body) if not has_cjk(w) and not w.isdigit()}
             if typed_gloss:
                 grams |= set(tokenize(" ".join(gloss(wanted))))
             # The need's English words from its glossed Chinese ("下雨天徒步": rain, hiking; so "waterproof").
             grams |= {w for w in tokenize(" ".join([*need.attributes, *need.uses])) if not has_cjk(w)}
+            grams |= {w for c in need.conditions for w in condition_words(c)}  # ("保暖": warm, insulated…)
             if wish is None:  # (a wish's products already state that they keep one cooler or warmer)
                 # (the products of the kind named are evidence themselves: "外套" is the parka too)
                 typed_ids = {*need.type_products, *need.kind_products}
@@ -1284,6 +1375,18 @@ class ShoppingStages:
                 turn.confidence = 0.0
                 return Composed(
                     say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
+                    meta={"basis": "none"},
+                )
+        if more:
+            # After the last of the products shown, in the same ranking; none left: that was all of them.
+            ids = [m.product.product_id for m in matches]
+            last = max((ids.index(i) for i in st.shown if i in ids), default=-1)
+            matches = [m for m in matches[last + 1 :] if m.product.product_id not in st.shown]
+            turn.shopping = True
+            turn.confidence = max(turn.confidence, 0.8)
+            if not matches:
+                return Composed(
+                    say("no_more", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
                     meta={"basis": "none"},
                 )
         turn.shopping = True
@@ -1348,6 +1451,23 @@ class ShoppingStages:
         chosen = [m.product for m in matches[:k]]
         if not chosen:
             return Composed(lead or say("no_answer", lang), meta={"basis": "none"})
+        if more and not lead:
+            lead = say("more_intro", lang, need=self._heading_kind(need, chosen, lang))
+        if colour_lead and not lead:
+            lead = joined(
+                [
+                    colour_lead,
+                    say("shopping_intro", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
+                ],
+                lang,
+            )
+        base = self._price_reference(turn, relative.relative) if relative is not None and shown else None
+        if base is not None and base.price is not None and not lead and missing is None:
+            # "anything cheaper?": cheaper than what, said ("… cheaper than the **Parka** ($289.00)"), never a
+            # bound one cent below it ("under $288.99"); the need's kind without the price, or "options"
+            kind = self._heading_kind(need.model_copy(update={"price_min": None, "price_max": None}), chosen, lang)
+            key = "cheaper_intro" if relative is not None and relative.relative == "cheaper" else "pricier_intro"
+            lead = say(key, lang, need=kind, name=base.name, price=money(base.price, lang, self.cfg.currency))
         st.shown, st.focus_answered = [p.product_id for p in chosen], False
         st.shown_orders, st.order_focus = [], None  # "the first one" now means a product
         st.variant_choice = {}

@@ -62,18 +62,23 @@ class Need(_Model):
             'warm jackets under $150'
             >>> Need(product_type="kettle", price_max=50).describe("en", currency="EUR")
             'kettle under €50'
+            >>> Need(product_type="sleeping bag", alternatives=["tent"]).describe("en", currency="USD", many=True)
+            'tents or sleeping bags'
         """
         # (an attribute a Chinese request implied in English, "waterproof" for rain, is said in Chinese: 防水;
         # English words the customer wrote, "rechargeable headlamp", stay theirs)
         chinese = language == "zh" and not (self.product_type is not None and self.product_type.isascii())
         attributes = [in_chinese(a) for a in self.attributes] if chinese else self.attributes
         kind = self.product_type
-        if kind and many and language != "zh" and not self.alternatives:
+        if kind and many and language != "zh":
             kind = plural(kind, language)
         words = [*attributes, kind or ("商品" if language == "zh" else "products")]
         head = joined((w for w in words if w), language)
-        if self.alternatives:  # "tent or sleeping bag"
-            head = ("或" if language == "zh" else " or ").join([*self.alternatives, head])
+        if self.alternatives:  # "tent or sleeping bag"; a list's heading: "tents or sleeping bags"
+            others = self.alternatives
+            if many and language != "zh":
+                others = [plural(a, language) for a in others]
+            head = ("或" if language == "zh" else " or ").join([*others, head])
         if self.audience:
             head = f"适合{self.audience}的{head}" if language == "zh" else f"{head} for {self.audience}"
         if self.price_min is not None and self.price_max is not None:

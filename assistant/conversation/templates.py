@@ -185,6 +185,26 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Here's what we have for {need}:",
         "zh": "为您找到以下符合需求（{need}）的商品：",
     },
+    "no_colour": {
+        "en": "Our catalog doesn't list the **{name}** in {colour}.",
+        "zh": "目录中的 **{name}** 没有{colour}的款式。",
+    },
+    "more_intro": {
+        "en": "Here are more {need}:",
+        "zh": "更多符合需求的商品（{need}）：",
+    },
+    "no_more": {
+        "en": "That's everything we have for {need}; I've shown you all of them.",
+        "zh": "符合需求（{need}）的商品都已经为您列出了，没有更多了。",
+    },
+    "cheaper_intro": {
+        "en": "Here are {need} cheaper than the **{name}** ({price}):",
+        "zh": "比 **{name}**（{price}）更便宜的{need}：",
+    },
+    "pricier_intro": {
+        "en": "Here are {need} more expensive than the **{name}** ({price}):",
+        "zh": "比 **{name}**（{price}）更贵的{need}：",
+    },
     "shopping_intro_plain": {
         "en": "Here's what we have that matches what you're looking for:",
         "zh": "为您找到以下符合需求的商品：",

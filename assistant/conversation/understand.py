@@ -111,6 +111,8 @@ _SHOPPING = re.compile(
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
     r"gift (for|idea)|(what|how) about (a|an|some|something|anything)|"
+    # "heading out hiking in the cold, what should we bring?": the things to take on an outing.
+    r"what (should|do|would|shall) (i|we) (bring|pack|take|wear)(?= along\b| with\b|\s*[?.!]*$)|"
     # "anything under 20 dollars?", "everything below $30": a budget asks for products of any kind.
     r"(any|some|every)thing (good |nice )?(for|under|below|less than|between|around|within)|"
     # "what's the best tent for two people?": the match stops before the noun, which names the item.
@@ -377,6 +379,18 @@ _PEOPLE += ["grandmother", "uncle", "aunt", "boss", "coworker", "colleague", "he
 _NOT_USES = frozenset(
     [*_PEOPLE, "their", "someone", "somebody", "me", "my", "who", "loves", "love", "like", "likes", "enjoys", "into"]
 )
+# "I'm going camping in the rain, what do I need?", "we're heading out hiking in the cold, what should we
+# bring?": the outing told before the question (the words after going / heading / planning…).
+_OUTING = re.compile(
+    r"\b(?:going|go|heading|headed|planning|plan|off|leaving)\b(?:\s+(?:out|off|on|to go|a|an))*\s+"
+    r"([a-z][a-z' -]*?)[\s,;.!?-]*(?:(?:so|and|but)\s+)?(?:(?:what|which)\b[^,.;!?]*)?$"
+)
+# "something to keep me warm", "anything that keeps you dry": a thing asked for by what it does.
+_GENERIC_CLAUSE = re.compile(
+    r"(?:a |an |some )?(something|anything|stuff|things?|gear)\s+(?:to|that|which)\s+(.+)$"
+)
+_KEEP = re.compile(r"\bkeeps?(\s+(?:me|you|us|him|her|them|my \w+|your \w+|\w+))?\s+(warm|dry)\b")
+_KEEP_FOR = {"warm": "cold", "dry": "wet"}
 _CJK_NEED = re.compile(
     r"(?:买|要|找|推荐|有没有|需要|有(?=适合|给)|^(?:请问|你们|你们店|店里)?(?:都)?有(?:什么|哪些|啥|哪种|哪款)?(?:样的)?)"
     r"(?:一|几)?[个顶件双把套条张只款台]?([\u4e00-\u9fff]{1,12})"
@@ -1219,6 +1233,80 @@ _OPINION_Q = re.compile(
 )
 
 
+# "is it true to size?", "does it run small?", "how do they fit?", "偏小吗？": how the product's sizes fit.
+_FIT_QUESTION = re.compile(
+    r"\btrue to size\b|\b(?:run|runs|running|fit|fits)\s+(?:small|large|big|true|slim|narrow|wide|short|long|"
+    r"tight|loose)\b|\bhow (?:does|do|will|would) (?:it|they|this|these|that|those|the [\w -]+?) fit\b|"
+    r"\b(?:sizing|size up|size down)\b|\bshould i (?:size|go) (?:up|down)\b|\bthe fit\b|"
+    r"偏大|偏小|尺码(?:准|标准|正)|合身|合脚",
+    re.I,
+)
+# A sentence (of a review, or the product's own text) about how its sizes fit.
+_FIT_SENTENCE = re.compile(
+    r"\b(?:were|was|felt|feel|feels)\s+(?:too\s+|a bit\s+|a little\s+)?(?:tight|loose|snug|baggy)\b|"
+    r"\btrue to size\b|\bruns?\b(?:\s+(?:about|a|bit|little|half|size|full|true|to))*\s+(?:small|large|big|slim|narrow|"
+    r"wide|short|long|true)\b|\b(?:noticeably|much|a bit|a little|slightly)\s+(?:shorter|longer|smaller|bigger|"
+    r"larger|tighter|looser)\b|"
+    r"\bsize (?:up|down)\b|\b(?:went|go|gone|going) (?:up|down) (?:a|half a) size\b|\b(?:snug|boxy|fitted)\b|"
+    r"\b(?:too|a bit|a little|noticeably) (?:small|big|large|short|long|tight|loose)\b|"
+    r"\bfit(?:s|ted)?\b(?=.*\b(?:size|sizes|[smlSML]|XL|XS|small|medium|large|\d+)\b)|"
+    r"\b(?:size|sizes|[SML]|XL|XS|\d+)\b(?=.*\bfit(?:s|ted)?\b)",
+    re.I,
+)
+
+
+def asks_fit(text: str) -> bool:
+    """The customer asks how a product's sizes fit (answered by what its text and its reviewers say).
+
+    Example:
+        >>> asks_fit("is it true to size?"), asks_fit("does it run small?"), asks_fit("how do they fit?")
+        (True, True, True)
+        >>> asks_fit("what sizes does it come in?"), asks_fit("does it fit in my car?")
+        (False, False)
+    """
+    return bool(_FIT_QUESTION.search(text))
+
+
+def states_fit(sentence: str) -> bool:
+    """The sentence says how the sizes fit ("They run large; I could have gone down a size").
+
+    Example:
+        >>> states_fit("The L is snug with a fleece underneath."), states_fit("The M fits over a fleece.")
+        (True, True)
+        >>> states_fit("Runs about half a size small; not waterproof."), states_fit("It runs up to 60 hours.")
+        (True, False)
+        >>> states_fit("The chest pocket fits my phone."), states_fit("Warm and soft.")
+        (False, False)
+    """
+    return bool(_FIT_SENTENCE.search(sentence))
+
+
+# "show me more", "any others?", "more options?", "what else do you have?", "还有别的吗？": the next products
+# of the same need.
+_MORE = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|and|so|hmm+|great|thanks|nice|cool)\W+)*(?:(?:can|could) you\s+)?(?:please\s+)?"
+    r"(?:show(?: me)?|do you have|have you got|got|are there|is there|any|anything|list)?\s*(?:some|any)?\s*"
+    r"(?:more|others|other ones|other options|anything else|something else|what else)"
+    r"(?:\s+(?:options|ones|products|choices|results|like (?:that|these|those|this)))?"
+    r"(?:\s+(?:do you have|you have|have you got|you got|please|available))?\W*$"
+    r"|^\W*(?:还有|有没有|再)?(?:别的|其他的?|更多|其它的?)(?:的)?(?:选择|款式|商品|推荐)?(?:吗|呢|吧)?\W*$"
+    r"|^\W*还有(?:吗|呢|没有)\W*$|^\W*再(?:推荐|来)?几(?:个|款)\W*$",
+    re.I,
+)
+
+
+def asks_more(text: str) -> bool:
+    """The customer asks for more products of the need just listed ("show me more").
+
+    Example:
+        >>> asks_more("show me more"), asks_more("any others?"), asks_more("what else do you have?")
+        (True, True, True)
+        >>> asks_more("还有别的吗？"), asks_more("more expensive?"), asks_more("tell me more about it")
+        (True, False, False)
+    """
+    return bool(_MORE.match(text))
+
+
 def asks_opinion(text: str) -> bool:
     """The message asks what buyers say or think of a product (its reviews).
 
@@ -1380,6 +1468,10 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         NeedPhrase(noun='teapot', attributes=[], uses=['stove'])
         >>> extract_need_phrase("I need a kettle with temperature control")
         NeedPhrase(noun='kettle', attributes=['temperature', 'control'], uses=[])
+        >>> extract_need_phrase("I need something to keep me warm in winter")
+        NeedPhrase(noun='something', attributes=[], uses=['cold', 'winter'])
+        >>> extract_need_phrase("I'm going camping in the rain, what do I need?")
+        NeedPhrase(noun=None, attributes=[], uses=['camping', 'rain'])
     """
     text = strip_price(text)
     if has_cjk(text):
@@ -1432,6 +1524,9 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     if asked and not re.search(r"[a-z]", tail):
         # "What membership levels do you offer?": the thing asked about comes before the verb.
         tail = asked.group(1)
+    if m and not re.search(r"[a-z]", tail) and (trip := _OUTING.search(low[: m.start()])):
+        # "I'm going camping in the rain, what do I need?": the outing said first is what it is for.
+        return NeedPhrase(None, [], [w for w in content_words(trip.group(1)) if w not in _NOT_USES])
     item, _, use = tail.partition(" for ")
     kind = which_kind(item)
     clause = _RELATIVE.search(item)
@@ -1461,6 +1556,11 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         item, use = "something", tail
     if not m and not use and " to " in item:
         item = item.split(" to ")[0]
+    clause = _GENERIC_CLAUSE.match(item.strip())
+    if clause and not use:
+        # "something to keep me warm in winter": what it should do is what it is for (keeping warm is for
+        # the cold, keeping dry for the wet), never a kind of product named "winter".
+        item, use = clause.group(1), _KEEP.sub(lambda k: f"{k.group(1) or ''} {_KEEP_FOR[k.group(2)]}", clause.group(2))
     # "a tent or a sleeping bag": the last item is the head, its words before it the attributes (as
     # though no "or" were there: "warm or waterproof"); whether the others are types the catalog says.
     *others, last = re.split(r",?\s+(?:or|and/or)\s+", item)
