@@ -165,7 +165,11 @@ def head_noun(name: str) -> str:
 
 
 _NEGATION = re.compile(
-    r"\b(?:not|non|isn'?t|aren'?t|never)[\s-]+(?:(?:fully|completely|entirely|truly|very)\s+)?([a-z][a-z'-]*)", re.I
+    # "Not for use on a stove", "not suitable for dishwashers", "never in the microwave": what it is not for
+    r"\b(?:not|never)\s+(?:(?:for\s+use|suitable|safe|made|meant|designed|intended)\s+)?(?:for|on|in|with)\s+"
+    r"(?:an?\s+|the\s+)?([a-z][a-z'-]*)"
+    r"|\b(?:not|non|isn'?t|aren'?t|never)[\s-]+(?:(?:fully|completely|entirely|truly|very)\s+)?([a-z][a-z'-]*)",
+    re.I,
 )
 
 
@@ -175,8 +179,12 @@ def negated_words(description: str) -> frozenset[str]:
     Example:
         >>> sorted(negated_words("A 45-liter pack. It is not waterproof; use a pack cover."))
         ['waterproof']
+        >>> sorted(negated_words("Holds 0.8 litres. Not for use on a stove. Hand wash only."))
+        ['stove']
     """
-    return frozenset(w for m in _NEGATION.finditer(description) for w in tokenize(m.group(1)))
+    return frozenset(
+        w for m in _NEGATION.finditer(description) for w in tokenize(m.group(1) or m.group(2) or "")
+    )
 
 
 def cjk_bigrams(text: str) -> set[str]:
@@ -560,7 +568,7 @@ class CatalogIndex:
         out = []
         for p in pool:
             met = sum(1 for a in attr_stems if self._offers(p, a))
-            used = sum(1 for u in use_stems if u in p.words)
+            used = sum(1 for u in use_stems if u in p.words and u not in p.negated)
             score = float(sims[pos[p.product_id]]) if len(sims) else 0.0
             score += attribute_weight * (met + 0.5 * used)
             if grams:

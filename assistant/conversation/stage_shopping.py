@@ -1269,6 +1269,10 @@ class ShoppingStages:
             return [m for m in found if self._for_audience(m.product, need.audience, audience)] if audience else found
 
         matches = search(pool)
+        uses = {stem(u) for u in need.uses}
+        if uses and any(uses & m.product.negated for m in matches):
+            # "which teapot can go on the stove?": not the one whose own text says "Not for use on a stove"
+            matches = [m for m in matches if not uses & m.product.negated] or matches
         if need.attributes and matches and not need.alternatives and not need.conditions:
             # (alternatives: "a tent or a sleeping bag" says "sleeping" of the bag only; conditions are met below)
             # "a green tea": the teas whose own text says green, not the black ones after them as padding under
