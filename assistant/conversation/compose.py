@@ -24,7 +24,14 @@ from assistant.conversation.catalog import ProductFacts, cjk_bigrams, written_co
 from assistant.conversation.glossary import category_zh
 from assistant.conversation.orders import OrderFacts
 from assistant.conversation.templates import joined, say
-from assistant.conversation.understand import asks_fit, asks_opinion, has_reference, kind_named, states_fit
+from assistant.conversation.understand import (
+    asks_fit,
+    asks_opinion,
+    has_reference,
+    kind_named,
+    stated_condition,
+    states_fit,
+)
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.money import money
 from assistant.retrieval.hybrid import Passage
@@ -719,8 +726,13 @@ def best_sentences(
     meaning: Meaning | None = None,
     meaning_weight: float = 0.0,
     focus: str = "",
+    case: Sequence[str] = (),
 ) -> list[str]:
     """The ``limit`` units of ``text`` matching ``question`` best, in text order.
+
+    ``case``: the terms (stems, Chinese words) naming the customer's case ("cancel" after a cancellation):
+    only units naming it are quoted ("Cancelled orders are refunded in full…" for "when will I get my money
+    back?", not the refund timing of returns); none when no unit names it.
 
     Overlap of content words decides (``context``, e.g. the section title, counts for every unit);
     a question about an amount prefers units stating one, a question about time units stating a
@@ -744,13 +756,21 @@ def best_sentences(
 
     Example:
         >>> text = "Labels are emailed. Items must be unused. We ship fast."
-        >>> best_sentences("what if it's been worn?", text, limit=1)  # no shared word: the first unit
+        >>> best_sentences("what if I don't like it?", text, limit=1)  # no shared word: the first unit
         ['Labels are emailed.']
-        >>> best_sentences("what if it's been worn?", text, limit=1, meaning=lambda us: [0.1, 0.6, 0.1],
+        >>> best_sentences("what if I don't like it?", text, limit=1, meaning=lambda us: [0.1, 0.6, 0.1],
         ...                meaning_weight=4.0)
+        ['Items must be unused.']
+        >>> best_sentences("what if it's been worn?", text, limit=1)  # a condition stated: the sentence on it
         ['Items must be unused.']
     """
     units = [u for u in customer_units(text) if len(u) > 3]
+    if case:
+        units = [u for u in units if names_case(u, case)]
+    # A condition the customer states ("if I used it", "without the box") is answered by the sentences on
+    # that condition ("items must be unused…, in their original packaging"), when the text has any.
+    condition = stated_condition(question)
+    units = [u for u in units if speaks_to(u, condition)] or units
     if not units:
         return []
     # The follow-up's own words and cues count whole, the focus's (the question it continues) half.
@@ -798,9 +818,68 @@ def best_sentences(
             # what the customer's own question asks for: "how long does shipping take?" keeps
             # "Standard: … 3-5 business days" beside "Orders leave within 1-2 business days"
             or (own_time and bool(_HAS_DURATION.search(t[3])))
+            # another sentence on the condition stated ("if I opened it": "original packaging" beside the
+            # rule on opened seals)
+            or speaks_to(t[3], condition)
         )
     ]
     return [u for *_rest, u in sorted(chosen, key=lambda t: t[2])]
+
+
+def speaks_to(unit: str, condition: Sequence[str]) -> bool:
+    """Whether ``unit`` states something about the customer's ``condition`` (its words, see
+    :func:`understand.stated_condition`).
+
+    Example:
+        >>> speaks_to("Condition: items must be unused and in their original packaging.", ["box", "packaging"])
+        True
+        >>> speaks_to("Return window: 30 days from delivery.", ["used", "use", "unused"])
+        False
+        >>> speaks_to("商品须未使用、未洗涤。", ["用过", "未使用"])
+        True
+    """
+    if not condition:
+        return False
+    # the word as said, not its stem: "opened" is not the "open Orders" of a how-to
+    words = set(re.findall(r"[a-z]+", unit.lower()))
+    return any(w in unit if has_cjk(w) else w in words for w in condition)
+
+
+# Words that only ask ("how long", "how much"): a label naming the rest of the question names it whole.
+_ASKING_TERMS = frozenset(tokenize("long much many often soon exactly"))
+
+
+def label_names(question: str, unit: str) -> bool:
+    """Whether ``unit`` is a labelled rule whose label names everything the question asks about ("Return
+    window: 30 days…" for "how long is your return window?"): it answers alone.
+
+    Example:
+        >>> label_names("how long is your return window?", "Return window: 30 days from the delivery date.")
+        True
+        >>> label_names("how long do returns take?", "Return window: 30 days from the delivery date.")
+        False
+        >>> label_names("how long is your return window?", "We inspect returns within 2 business days.")
+        False
+    """
+    head, sep, _rest = unit.partition(":")
+    if not sep or len(head.split()) > 5:
+        return False
+    asked = set(tokenize(question)) - _ASKING_TERMS
+    return len(asked) >= 2 and asked <= set(tokenize(head))
+
+
+def names_case(unit: str, case: Sequence[str]) -> bool:
+    """Whether ``unit`` names the case given by its ``case`` terms (stems as :func:`tokenize` folds them, or
+    Chinese words).
+
+    Example:
+        >>> names_case("Cancelled orders are refunded in full right away.", ("cancel", "取消"))
+        True
+        >>> names_case("We inspect returns and issue the refund within 2 business days.", ("cancel", "取消"))
+        False
+    """
+    words = set(tokenize(unit))
+    return any(t in unit if has_cjk(t) else t in words for t in case)
 
 
 # Chinese character pairs that only ask or point ("怎么", "可以", "你们"): like English stopwords, they say
@@ -834,15 +913,21 @@ def _title_terms(title: str) -> set[str]:
     return set(tokenize(title)) | (cjk_bigrams(title) if has_cjk(title) else set())
 
 
-def _named_section(question: str, ranked: Sequence[Passage]) -> Passage | None:
+def _named_section(question: str, ranked: Sequence[Passage], own: str = "") -> Passage | None:
     """The one retrieved policy section whose title the customer names whole ("你们的退货政策是什么？" names
     退货, Returns), when the fused first's title shares nothing with the question: words of the section
-    body can lift another section ("…按退货政策退回" in the one on cancellations)."""
+    body can lift another section ("…按退货政策退回" in the one on cancellations). ``own``: the customer's
+    own words when ``question`` holds words added to find the section (a fault report's "defective faulty
+    damaged wrong item warranty…"): of several sections so named, the one whose title shares a word of
+    theirs ("you sent me the wrong boots": "Damaged or wrong items", not "Warranty")."""
     asked = _title_terms(question)
     titled = [(p, _title_terms(policy_body(p)[0].split(">")[-1])) for p in ranked if p.collection == "policies"]
     if not titled or titled[0][0] is not ranked[0] or titled[0][1] & asked:
         return None
     named = [p for p, terms in titled if terms and terms <= asked]
+    if own and len({policy_body(p)[0] for p in named}) > 1:
+        mine = _title_terms(own)
+        named = [p for p, terms in titled if p in named and terms & mine]
     return named[0] if len({policy_body(p)[0] for p in named}) == 1 else None
 
 
@@ -994,13 +1079,13 @@ class ExtractiveComposer:
         self.meaning_weight = meaning_weight
         self.section_margin = section_margin
 
-    def _answering(self, ranked: Sequence[Passage], question: str = "") -> Passage:
+    def _answering(self, ranked: Sequence[Passage], question: str = "", own: str = "") -> Passage:
         """The passage that answers: the first of the fused order, unless another retrieved one is closer in
         meaning by more than ``section_margin`` (words like "how long … take" can lift an unrelated entry;
         "what time are you open?" shares "time" with the delivery times, not one word with the opening hours).
         """
         first = ranked[0]
-        named = _named_section(question, ranked) if question else None
+        named = _named_section(question, ranked, own) if question else None
         if named is not None:
             return named
         closest = max(ranked, key=lambda p: p.cosine or 0.0)
@@ -1018,6 +1103,7 @@ class ExtractiveComposer:
         slot_values: Mapping[str, str] | None = None,
         meaning: Meaning | None = None,
         own: str | None = None,
+        case: Sequence[str] = (),
     ) -> Composed:
         """Answer a service question from policy passages and approved answers (never past replies).
 
@@ -1029,6 +1115,8 @@ class ExtractiveComposer:
         ``own``: the customer's own words when ``question`` holds words added to find the section (a
         fault report's "defective faulty damaged…"); a quote from a section written for the staff must
         share one of them (or, in a follow-up, of ``focus``).
+        ``case``: the terms naming the customer's case (see :func:`best_sentences`): only sentences naming it
+        are quoted, and when the answering section has none, the reply says it is not found.
         """
         shop_text = [p for p in passages if p.collection in ("policies", "answers")]
         mine = question if own is None else own  # the customer's own words, without a topic's added
@@ -1069,7 +1157,7 @@ class ExtractiveComposer:
             )
         if not usable:
             return Composed(say("no_answer", language), (), meta={"basis": "none"})
-        best = self._answering(same or usable, question)
+        best = self._answering(same or usable, question, "" if own is None else own)
         if best.collection == "policies" and _asks_how_long(mine) and not _states_asked(mine, policy_body(best)[1]):
             # "how long will shipping take?": a section nearly as close that states the duration asked
             # ("it can often take a couple days…") answers, not the closest one that states none ("The item
@@ -1121,8 +1209,19 @@ class ExtractiveComposer:
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
         parts = [say("policy_intro", language, section=section)]
         chosen = best_sentences(
-            question, body, limit=2, context=title, meaning=meaning, meaning_weight=self.meaning_weight, focus=focus
+            question,
+            body,
+            limit=2,
+            context=title,
+            meaning=meaning,
+            meaning_weight=self.meaning_weight,
+            focus=focus,
+            case=case,
         )
+        if case and not chosen:
+            # The section on the question says nothing of the customer's case ("when will I get my money
+            # back?" after a cancellation, and only the refunds of returns are stated): not found.
+            return Composed(say("unanswered", language), (), meta={"basis": "none"})
         # The customer's own words the quotes share: a follow-up naming its own subject ("and can I pay
         # with a gift card?" after "how much is shipping?") is answered about it, not the one before.
         if not _answers_own(asked, chosen, body):
@@ -1130,13 +1229,16 @@ class ExtractiveComposer:
             # ("The total refund is the amount of …" for "I want to exchange an item"): the section
             # was found for its case, which its quotable sentences do not speak to. Not covered.
             return Composed(not_covered(question, best, language, shop_text), (), meta={"basis": "none", "topic": True})
+        # A labelled rule naming everything asked ("Return window: 30 days…") answers alone: nothing beside it.
+        whole = next((u for u in chosen if label_names(mine, u)), None)
+        chosen = [whole] if whole is not None else chosen
         subject = set().union(*(_shared(question, u) for u in chosen))
         asks = question if subject else pick
         parts.extend(f"- {u} [1]" for u in chosen)
         # "How long do refunds take?": when the best section states no duration (no amount for "how
         # much"), the sentence that does may sit in another retrieved section: add it, cited.
         typed = _HAS_DURATION if _DURATION_Q.search(asks) else (_HAS_AMOUNT if _AMOUNT_Q.search(asks) else None)
-        if typed is not None and not any(typed.search(u) for u in chosen):
+        if typed is not None and whole is None and not any(typed.search(u) for u in chosen):
             for extra in rest[:3]:
                 if extra.collection != "policies" or policy_body(extra)[0] == title:
                     continue
@@ -1144,7 +1246,10 @@ class ExtractiveComposer:
                 hits = [
                     u
                     for u in customer_units(ebody)
-                    if typed.search(u) and _overlap(asks, u) >= 1 and _answers_own(asked, [u], ebody)
+                    if typed.search(u)
+                    and _overlap(asks, u) >= 1
+                    and _answers_own(asked, [u], ebody)
+                    and (not case or names_case(u, case))
                 ]
                 if hits:
                     used.append(extra)
@@ -1152,10 +1257,11 @@ class ExtractiveComposer:
                     break
         # A second section when it matches nearly as well and adds something the question asks about.
         covered = set().union(*(_shared(asked, u) for u in chosen))
-        for extra in rest[:1]:
+        condition = stated_condition(question)
+        for extra in rest[:1] if whole is None else ():
             close = (extra.cosine or 0.0) >= (best.cosine or 0.0) - 0.05
             if close and extra.collection == "policies" and policy_body(extra)[0] != title:
-                more = best_sentences(asks, policy_body(extra)[1], limit=1, min_overlap=2)
+                more = best_sentences(asks, policy_body(extra)[1], limit=1, min_overlap=2, case=case)
                 if more and focus and not _shared(question, more[0]):
                     # A follow-up ("can I send it back if it doesn't fit?" after "how many days do I have
                     # to send something back?"): the question it continues picks the best section's
@@ -1164,6 +1270,8 @@ class ExtractiveComposer:
                     more = []
                 if more and not _answers_own(asked, more, policy_body(extra)[1]):
                     more = []  # a playbook's sentence sharing no word with the customer's (see above)
+                if more and any(speaks_to(u, condition) for u in chosen) and not speaks_to(more[0], condition):
+                    more = []  # the condition stated is answered above ("if I used it": "items must be unused")
                 if (
                     more
                     and _second_weight(asked, more[0]) < 2
@@ -1223,7 +1331,16 @@ class ExtractiveComposer:
         section = clean_markdown(title.split(">")[-1].strip()) if title else "our policy"
         names = [kind_named(thing, u) or "" for u in units]
         listed = "、".join(names) if language == "zh" else ", ".join(names[:-1]) + f" and {names[-1]}"
-        intro = say("kinds_intro", language, thing=thing.lower(), names=listed, section=section)
+        # A playbook's heading ("Return Due to Size") is the staff's name for a case, not the customer's topic:
+        # the rules it states are quoted (cited), its heading not said.
+        plain = written_for_staff(policy_body(p)[1])
+        intro = say(
+            "kinds_intro_plain" if plain else "kinds_intro",
+            language,
+            thing=thing.lower(),
+            names=listed,
+            section=section,
+        )
         lines = [intro, *(f"- {u} [1]" for u in units)]
         return Composed("\n".join(lines), (p,), meta={"basis": "policy"})
 
@@ -1364,7 +1481,7 @@ class ExtractiveComposer:
 
     @staticmethod
     def review_summary(product: ProductFacts, reviews: Sequence[Passage], language: str = "en") -> Composed:
-        """"What do other customers say about it?": the average of all its reviews' ratings, then what
+        """ "What do other customers say about it?": the average of all its reviews' ratings, then what
         the best- and the worst-rated of the retrieved reviews say (title and first sentence), so a
         critical review is shown beside a glowing one rather than two glowing ones."""
         lines: list[str] = []

@@ -537,6 +537,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._fault_report(turn, body, cue.LOST_TOPIC)
         if cue.reports_misfit(body):  # "the boots I got are too small": an exchange or return, not a search
             return self._fault_report(turn, body, cue.MISFIT_TOPIC)
+        if st.topic and cue.asks_options(body) and (case := self._reported_case(st.topic)) is not None:
+            # "what are my options?" right after "my stove stopped working": the shop's rule on that case
+            # (the remedies it gives) and a person offered again, read with the case reported, not a
+            # not-found for a question that names nothing.
+            return self._fault_report(turn, st.topic, case, apologise=False)
 
         if cue.asks_range(body):  # "what do you sell?": the kinds of products, not three of them
             return self._catalog_range(turn)
@@ -699,11 +704,26 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         sure = turn.intent.confidence >= self.cfg.low_confidence and turn.intent.intent != "product_question"
         return sure and best_policy >= self.cfg.min_relevance / 2
 
-    def _fault_report(self, turn: Turn, body: str, topic: Mapping[str, str] = cue.FAULT_TOPIC) -> Composed:
+    @staticmethod
+    def _reported_case(text: str) -> Mapping[str, str] | None:
+        """The wording that finds the shop's rule on the case ``text`` reports (a fault, a lost parcel, an
+        item that does not fit), or None when it reports none."""
+        if cue.names_fault(text):
+            return cue.FAULT_TOPIC
+        if cue.reports_lost_parcel(text):
+            return cue.LOST_TOPIC
+        if cue.reports_misfit(text):
+            return cue.MISFIT_TOPIC
+        return None
+
+    def _fault_report(
+        self, turn: Turn, body: str, topic: Mapping[str, str] = cue.FAULT_TOPIC, apologise: bool = True
+    ) -> Composed:
         """"The zipper on my jacket broke": an apology, the shop's policy on faulty goods (cited), and a
         person offered ("yes" hands over). Never a product Q&A that only shares the product's name.
         ``topic``: the wording added to find the section (faulty goods; for an item that does not fit,
-        exchanges and returns)."""
+        exchanges and returns). ``apologise``: False for a follow-up on the case ("what are my options?"),
+        apologised for already."""
         st = turn.state
         # The product's name would pull in its Q&A and reviews' wording: the case is about the fault.
         product = self._referenced_product(turn, body)
@@ -722,18 +742,27 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         fair = best_policy >= self.cfg.min_relevance / 2
         # The customer's own words (not the topic's) are what a playbook's quote must speak to.
         own = cue.service_wording(case)
-        composed = self.composer.answer(query, policies, turn.language, own=own) if fair else None
+        # A follow-up asking what can be done ("what are my options?"): the sentences stating the remedies
+        # ("We offer either a free replacement… or a full refund"), by their meaning, not the rule on reporting.
+        options = (
+            self.sentences.meaning(self.encoder(f"{say('options_query', turn.language)} {own}"))
+            if not apologise
+            else None
+        )
+        composed = self.composer.answer(query, policies, turn.language, own=own, meaning=options) if fair else None
         if topic is cue.LOST_TOPIC and composed is not None and not cue.states_lost_rule(composed.text):
             # A parcel that never arrived, and no rule of the shop's on it (the return window counted
             # from delivery is none): the apology and a person, no unrelated quote.
             turn.confidence = 0.5
-            return Composed(f"{sorry}\n\n{say('offer_handoff', turn.language)}", meta={"basis": "none"})
+            offer = say("offer_handoff", turn.language)
+            return Composed(f"{sorry}\n\n{offer}" if apologise else offer, meta={"basis": "none"})
         if composed is None or composed.meta.get("basis") == "none":
             turn.confidence = 0.0
             # "I'm sorry, I couldn't find an answer…" apologises already: one apology, not two.
             return Composed(say("unanswered", turn.language), meta={"basis": "none"})
         turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
-        text = f"{sorry}\n\n{composed.text}\n\n{say('offer_handoff', turn.language)}"
+        text = f"{composed.text}\n\n{say('offer_handoff', turn.language)}"
+        text = f"{sorry}\n\n{text}" if apologise else text
         return Composed(text, composed.used, composed.facts, composed.meta)
 
     @staticmethod
@@ -829,7 +858,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         turn.state.pending_action = "address_change"
         ask = say("moved_ask", turn.language)
         if composed.meta.get("basis") == "none":
-            return Composed(ask, meta={"basis": "none"})
+            # Nothing for customers on changing an address (an agent playbook's steps only, never quoted):
+            # what can be done, passing the change on with the new address, and the question.
+            return Composed(f"{say('moved_intro', turn.language)} {ask}", meta={"basis": "none"})
         return Composed(f"{composed.text}\n\n{ask}", composed.used, composed.facts, composed.meta)
 
     def _not_stated(self, body: str, policies: Sequence[Passage]) -> list[Passage] | None:
@@ -882,6 +913,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             st.topic, turn.shopping = body, False
             turn.confidence = max(turn.confidence, self._policy_confidence(best_policy))
             return listed
+        case = cue.refund_case(body, st.acted)
+        if case is not None:
+            # "when will I get my money back?" after a cancellation: the refund of a cancelled order, found
+            # with the case's words, and only sentences naming the case quoted (not the refund of returns).
+            wording = cue.CASE_WORDING[case]
+            worded = f"{wording.get(turn.language, wording['en'])} {cue.service_wording(body)}"
+            found = self._retrieve(turn, ["policies", "answers"], worded)
+            policies = [p for p in found if p.collection == "policies"] or policies
         slots = None
         if turn.verified_id and any(p.collection == "answers" for p in policies):
             from assistant.conversation.slots import verified_slot_values
@@ -895,6 +934,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             slot_values=slots,
             # the words added to find the section ("I moved": changing an address) are not the customer's
             own=cue.service_wording(body, topics=False),
+            case=cue.CASE_TERMS[case] if case is not None else (),
             # An elliptical follow-up shares few words with what answers it: its meaning picks the quotes.
             meaning=self.sentences.meaning(self._meaning_vector(body, st.topic))
             if follow_up and self.retrievers["policies"].reads(body)

@@ -38,10 +38,21 @@ IdentityMethod = Literal["name_zip", "email_zip", "email"]
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 ZIP = re.compile(r"(?<![\w#])(\d{5})(?:-\d{4})?(?!\w)|(?<!\w)([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?!\w)")
-ORDER_ID = re.compile(r"#\s?[A-Z]{1,4}\d{3,}|\b[A-Z]{2,4}\d{4,}\b|#\d{4,}", re.IGNORECASE)
+# Bounded by Latin letters and digits only: Chinese characters are word characters to ``\b``, so "订单JP1021到哪了"
+# holds the number too.
+ORDER_ID = re.compile(r"#\s?[A-Z]{1,4}\d{3,}|(?<![A-Z0-9_])[A-Z]{2,4}\d{4,}(?![A-Z0-9_])|#\d{4,}", re.IGNORECASE)
 
 _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
-    ("cancel", re.compile(r"\bcancel", re.I)),
+    # "cancelled" asks for it only as a wish ("I want my order cancelled", "can you get it cancelled?"); "my
+    # cancelled parka order", "I cancelled it" say what was done (the refund of a cancelled order is asked).
+    (
+        "cancel",
+        re.compile(
+            r"\bcancel(?!l?ed\b)|\b(?:want|like|need|get|have)\b[^.?!,]{0,30}\bcancell?ed\b"
+            r"(?=\s*(?:please|now|asap|today|for me)?\s*(?:[.?!,]|$))",
+            re.I,
+        ),
+    ),
     ("address_change", re.compile(r"\b(change|update|correct|wrong|new)\b[^.?!]{0,30}\baddress\b", re.I)),
     ("exchange", re.compile(r"\b(exchange|swap|different size|another size|different colou?r)\b", re.I)),
     ("return", re.compile(r"\b(return|send (it|this|them) back)\b", re.I)),
@@ -108,7 +119,14 @@ def asks_when_ships(text: str) -> bool:
 
 
 def find_order_ids(text: str) -> list[str]:
-    """Order numbers as written by the customer, normalised to ``#XXX`` upper case."""
+    """Order numbers as written by the customer, normalised to ``#XXX`` upper case.
+
+    Example:
+        >>> find_order_ids("我的订单JP1021到哪了？"), find_order_ids("order jp1021 and #W12345?")
+        (['#JP1021'], ['#JP1021', '#W12345'])
+        >>> find_order_ids("my zip is 97214, model ABC12345X")
+        []
+    """
     out = []
     for m in ORDER_ID.finditer(text):
         raw = m.group(0).replace(" ", "").upper()

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from assistant.conversation import understand as cue
 from assistant.conversation.compose import Composed, ExtractiveComposer, best_sentences, customer_units, policy_body
 from assistant.conversation.orders import (
     NOT_YET_SHIPPED,
@@ -243,6 +244,25 @@ class OrderStages:
         composed = ExtractiveComposer.order_status(facts, missing, turn.language)
         if asks_when_ships(text) and len(facts) == 1 and facts[0].status.lower() in NOT_YET_SHIPPED:
             return self._with_shipping_time(turn, composed)
+        if len(facts) == 1 and "cancel" in facts[0].status.lower():
+            # A cancelled order shown: "when will I get my money back?" asks about the refund of a cancelled
+            # order; asked with it ("the refund for my cancelled order?"), the policy's sentence on it follows.
+            turn.state.acted = "cancel"
+            if cue.asks_refund(text):
+                return self._with_case_refund(turn, composed, "cancel")
+        return composed
+
+    def _with_case_refund(self, turn: Turn, composed: Composed, case: str) -> Composed:
+        """The order's facts and, cited, the policy's sentence on refunds in its ``case`` ("Cancelled orders
+        are refunded in full right away…"); the facts alone when the policy states none."""
+        wording = cue.CASE_WORDING[case]
+        query = f"{wording.get(turn.language, wording['en'])} {say('refund_when_query', turn.language)}"
+        for p in self._retrieve(turn, ["policies"], query)[:3]:
+            title, pbody = policy_body(p)
+            sent = best_sentences(query, pbody, limit=1, case=cue.CASE_TERMS[case])
+            if sent and cue.asks_refund(sent[0]):
+                turn.order_first = True  # the order is [1], the policy [2]
+                return Composed(f"{composed.text}\n{_policy_line(title, sent[0])}", (p,), composed.facts, composed.meta)
         return composed
 
     def _several_actions(
@@ -426,6 +446,7 @@ class OrderStages:
         )
         offered = PendingOrder(kind="action", action=action, order_ids=[order.order_id], request=text)
         turn.state.offered_action = offered
+        turn.state.acted = action
         return composed
 
     def _order_offer(
@@ -472,6 +493,9 @@ class OrderStages:
         draft_id = self.orders.prepare_action(
             turn.conversation_id, turn.verified_id, request.action, order, text, sources
         )
+        turn.state.acted = request.action
+        # The action asked for is passed on: a "yes" or "ok" next acknowledges it, never asks for it again.
+        turn.state.pending_action = None
         audit.info(
             json.dumps(
                 {

@@ -127,6 +127,9 @@ class ConversationState(_Model):
     # (at most ``OFFER_KEPT_TURNS``); anything else drops it. Only "yes" passes it on.
     offered_kept: int = 0
     last_order_id: str | None = None
+    # The order action the conversation last asked for, passed on or offered ("cancel"): "when will I get my
+    # money back?" next asks about the refund of that case (a cancelled order's, not a return's).
+    acted: str | None = None
     shown_orders: list[str] = Field(default_factory=list)  # orders the last order reply listed, in order
     # The one order the conversation is about now (the last order reply showed it alone): "it", "that
     # order" next mean it, even while a list of several is still open for "the second one".

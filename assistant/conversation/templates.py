@@ -117,7 +117,23 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Our help center names these kinds of {thing}: {names}. What it says about each, under **{section}**:",
         "zh": "帮助中心提到的{thing}类型有：{names}。以下是**{section}**中的说明：",
     },
+    # a section written for the staff (an agent playbook): its heading is the staff's name for a case, not said
+    "kinds_intro_plain": {
+        "en": "Our help center names these kinds of {thing}: {names}. What it says about each:",
+        "zh": "帮助中心提到的{thing}类型有：{names}。以下是相关说明：",
+    },
+    "options_query": {
+        "en": "what are my options: a replacement, a repair, an exchange or a refund",
+        "zh": "我有哪些选择：更换、维修、换货或退款",
+    },
+    "refund_when_query": {"en": "when is the refund issued", "zh": "退款多久到账"},
     "moved_question": {"en": "I moved, how do I update my address?", "zh": "我搬家了，怎么修改地址？"},
+    # "I moved" when the shop's text has nothing for customers on changing an address (only staff steps)
+    "moved_intro": {
+        "en": "Thanks for letting me know. I can't change an address myself, but I can pass the change on to our "
+        "team together with your new address.",
+        "zh": "感谢告知。我无法直接修改地址，但可以把修改请求连同您的新地址转给我们的团队。",
+    },
     "moved_ask": {
         "en": "Would you like to change the shipping address of an order you've placed? Say yes, or send the "
         "order number, and I'll check whether it can still be changed.",

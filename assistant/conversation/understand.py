@@ -172,6 +172,9 @@ _FAULT = re.compile(
     r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay)|"
     # A wrong or missing item is handled like a damaged one: the shop's section on it, and a person.
     r"wrong (?:item|product|thing|order|one)s?|not what i ordered|"
+    # "you sent me the wrong boots", "it came in the wrong colour"
+    r"(?:sent|shipped|delivered|received|got|came (?:with|in)|arrived (?:with|in))(?: me| us)? (?:the |a |an )?"
+    r"wrong (?!size)[\w-]+|"
     r"missing (?:item|part|piece|product)s?|(?:with|some|visible|got) damage|"
     r"(?:item|part|piece|product)s? (?:is|are|was|were) missing)\b"
     r"|发错|寄错|少发|漏发|缺件|不是我(?:订|买)的|是坏的|坏的|破的|坏了|破了|断了|裂了|裂开|裂痕|裂缝|破损|损坏|漏水|坏掉|质量问题|不能用了?|用不了|出故障|开胶|掉了|"
@@ -181,6 +184,7 @@ _FAULT = re.compile(
 # "stopped charging after a week": a time since it was bought says the item is the customer's own.
 _OWN_ITEM = re.compile(
     r"\b(my|mine|our)\b|\bi (?:bought|got|received|ordered|purchased)\b"
+    r"|\b(?:you|they|y'all) (?:sent|shipped|delivered|gave) (?:me|us)\b"
     r"|\bafter (?:a|an|one|two|three|a few|\d+) (?:days?|weeks?|months?|uses?|trips?|washe?s?)\b"
     # "cracked when it arrived": it reached the customer so.
     r"|\b(?:when|as soon as|once) (?:it|they|the \w+|my \w+) (?:arrived|came|got here|was delivered|were delivered)\b"
@@ -1142,6 +1146,36 @@ def asks_remedy(text: str) -> bool:
     return bool(_REMEDY.search(text))
 
 
+# "What are my options?", "what can you do about it?", "so what now?", "我该怎么办？": what can be done about
+# the case the customer just reported, said without naming it.
+_OPTIONS_Q = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|and|well|then|hmm+|um+)[,.!]?\s+)*(?:"
+    r"what (?:are|r) (?:my|the|our) (?:options|choices|next steps)"
+    r"|what (?:options|choices) do (?:i|we) have"
+    r"|what (?:can|could|should|do) (?:i|we|you) do(?: (?:about|with) (?:it|this|that|them))?(?: now| then| next)?"
+    r"|what (?:now|next|happens (?:now|next))"
+    r"|what (?:is|'s) (?:the )?next step"
+    r"|how (?:can|do) (?:we|you) (?:fix|sort|solve|resolve) (?:it|this|that)(?: out)?"
+    r")\b(?:,?\s+(?:now|then|here|please|next))?\s*[.!?]*\s*$"
+    r"|^\s*(?:那)?(?:我)?(?:该|应该|能|可以)?怎么办[？?！!。]*\s*$|^\s*有(?:什么|哪些)(?:办法|选择|解决办法)[？?吗]*\s*$",
+    re.I,
+)
+
+
+def asks_options(text: str) -> bool:
+    """The message asks what can be done about the case reported before, without naming it.
+
+    Example:
+        >>> asks_options("what are my options?"), asks_options("so what can you do about it?")
+        (True, True)
+        >>> asks_options("我该怎么办？"), asks_options("what are the shipping options?")
+        (True, False)
+        >>> asks_options("what can I do with the tent?"), asks_options("what do you sell?")
+        (False, False)
+    """
+    return bool(_OPTIONS_Q.search(text))
+
+
 def price_order(text: str) -> Literal["low", "high"] | None:
     """ "the cheapest stapler" -> ``"low"``, "your most expensive pen" -> ``"high"``, else None.
 
@@ -1973,3 +2007,122 @@ def without_temperature(text: str) -> str:
         'my bed is'
     """
     return re.sub(r"\s+", " ", _TOO_COLD.sub(" ", _TOO_HOT.sub(" ", text))).strip(" ?!.,，。？！")
+
+
+# A question about getting money back: "when will I get my money back?", "how long for the refund?", "退款什么时候到？".
+_REFUND_Q = re.compile(
+    r"\b(?:refunds?|refunded|refunding|money back|my money|reimburs\w*|credited|credit back|the charge)\b"
+    r"|退款|退钱|钱.{0,4}退",
+    re.I,
+)
+# A question naming an order action itself ("how long do refunds for returns take?") is about that one.
+_ACTION_NAMED = re.compile(r"\b(?:cancel\w*|return\w*|exchang\w*|send (?:it|them) back)\b|取消|退货|换货", re.I)
+# How each order action's case is worded in a shop's text: the stems (as the tokenizer folds them) and the
+# Chinese words a sentence about that case holds, and the words added to find the section on its refund.
+CASE_TERMS = {"cancel": ("cancel", "取消"), "return": ("return", "退货", "退回"), "exchange": ("exchang", "换货")}
+CASE_WORDING = {
+    "cancel": {"en": "cancelled order", "zh": "取消订单"},
+    "return": {"en": "returned item", "zh": "退货"},
+    "exchange": {"en": "exchanged item", "zh": "换货"},
+}
+
+
+def asks_refund(text: str) -> bool:
+    """The message asks about getting money back.
+
+    Example:
+        >>> asks_refund("when will I get my money back?"), asks_refund("退款什么时候到？"), asks_refund("where is it?")
+        (True, True, False)
+    """
+    return bool(_REFUND_Q.search(text))
+
+
+def refund_case(text: str, acted: str | None) -> str | None:
+    """The order action whose refund ``text`` asks about: ``acted`` (the action the conversation last asked
+    for), when the message asks about a refund or money back and names no action of its own.
+
+    Example:
+        >>> refund_case("when will I get my money back?", "cancel"), refund_case("钱什么时候退给我？", "cancel")
+        ('cancel', 'cancel')
+        >>> refund_case("how long do refunds for returns take?", "cancel"), refund_case("where is it?", "cancel")
+        (None, None)
+        >>> refund_case("when will I get my money back?", "address_change") is None
+        True
+    """
+    if acted not in CASE_TERMS or not _REFUND_Q.search(text) or _ACTION_NAMED.search(text):
+        return None
+    return acted
+
+
+# A condition the customer states of their item in a question ("can I return it if I used it?", "without the
+# box?", "once the tags are off", "用过了还能退吗？"): the words of the condition.
+_CONDITION = re.compile(
+    r"\b(?:if|once|after|even though|although|though|when) (?:i|we|it|they|he|she|you|the \w+|my \w+)"
+    r"(?:'ve|'s|'re| have| has| had| is| are| was| were)?(?: already| been| just| only| partly| slightly)*"
+    r"(?: been)? ((?:\w+ed|worn|torn|taken|broken|\w+ing|tried|used|opened|washed)(?: (?:it|them|on|off|out|once|"
+    r"outside|indoors|a few times|twice))*)"
+    r"|\b(?:without|missing|lost|threw away|thrown away|no longer have) (?:the |its |their |a |an |my |any )?"
+    r"((?:original )?(?:\w+)(?: \w+)?)"
+    r"|\b(tags?|labels?|box|packaging|seal|wrapper) (?:is |are |was |were |has been |have been )?"
+    r"(off|removed|gone|missing|opened|broken|damaged|torn)\b"
+    r"|(用过|穿过|洗过|试过|拆封|拆开|打开|开封|没有?(?:了)?(?:原)?(?:包装|盒子|吊牌|标签|发票|小票))",
+    re.I,
+)
+# Words of the same condition a policy may use instead of the customer's ("the box": "original packaging").
+_CONDITION_KIN = {
+    "box": "packaging package packaged",
+    "boxes": "packaging package packaged",
+    "packaging": "box package packaged",
+    "opened": "unopened sealed packaging",
+    "open": "opened unopened sealed packaging",
+    "used": "unused worn wear",
+    "worn": "wear unworn used unused",
+    "wore": "wear unworn worn used unused",
+    "wearing": "wear worn unworn",
+    "washed": "unwashed",
+    "tags": "tag label labels attached",
+    "tag": "tags label labels attached",
+    "off": "attached",
+    "removed": "attached",
+    "receipt": "receipts proof",
+    "用过": "未使用 使用",
+    "穿过": "未使用 试穿 磨损",
+    "洗过": "未洗涤 洗涤",
+    "拆封": "密封 拆开 包装",
+    "拆开": "密封 拆开 包装",
+    "打开": "密封 拆开 包装",
+    "开封": "密封 拆开 包装",
+}
+
+
+def stated_condition(text: str) -> list[str]:
+    """The words of the condition the customer states of their item ("if I used it", "without the box"),
+    with the words a shop's text may say it with ("unused", "packaging"); [] when none is stated.
+
+    Example:
+        >>> stated_condition("can I return the skillet if I used it?")
+        ['used', 'unused', 'worn', 'wear']
+        >>> stated_condition("can I return boots without the box?")
+        ['box', 'packaging', 'package', 'packaged']
+        >>> stated_condition("and if the tags are off?")
+        ['tags', 'tag', 'label', 'labels', 'attached', 'off']
+        >>> stated_condition("用过了还能退吗？")[:2], stated_condition("how long is your return window?")
+        (['用过', '未使用'], [])
+    """
+    out: list[str] = []
+    for m in _CONDITION.finditer(text):
+        said = " ".join(g for g in m.groups() if g)
+        if has_cjk(said):
+            words = [re.sub(r"^没有?了?原?", "", said)]
+        else:
+            words = [w for w in said.lower().split() if w not in _CONDITION_FILLER]
+        for word in words:
+            for w in [word, *_CONDITION_KIN.get(word, "").split()]:
+                if w and w not in out:
+                    out.append(w)
+    return out
+
+
+_CONDITION_FILLER = frozenset(
+    {"it", "them", "on", "out", "once", "original", "a", "few", "times", "twice", "outside", "indoors"}
+)
