@@ -1564,6 +1564,8 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     item, _, use = tail.partition(" for ")
     kind = which_kind(item)
     clause = _RELATIVE.search(item)
+    if clause and kind is None and not _named_kind(item[: clause.start()]):
+        clause = None  # "anything that keeps my feet dry": what it should do, read below as what it is for
     if kind is not None or clause:
         # "a teapot that can go on the stove", "which kettle works on induction?": the item is the kind before
         # the clause; what the clause asks of it says what it is for ("stove", "induction").
@@ -1656,6 +1658,12 @@ def which_kind(text: str) -> str | None:
     if not words or words[-1] in _NOT_KINDS or words[-1] in _GENERIC_NOUNS:
         return None
     return " ".join(words)
+
+
+def _named_kind(item: str) -> bool:
+    """The words name a kind of thing, not "something" / "anything"."""
+    noun = _item_words(item).noun
+    return noun is not None and not is_generic_noun(noun)
 
 
 def _item_words(item: str) -> NeedPhrase:
