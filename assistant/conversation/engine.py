@@ -37,7 +37,7 @@ from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigra
 from assistant.conversation.compose import Composed, ExtractiveComposer, customer_units, policy_body
 from assistant.conversation.generate import Generator as AnswerGenerator
 from assistant.conversation.generate import GroundednessGuard, make_chat_model
-from assistant.conversation.glossary import gloss_service
+from assistant.conversation.glossary import gloss, gloss_service
 from assistant.conversation.handoff import HandoffPolicy, negativity
 from assistant.conversation.intent import IntentClassifier
 from assistant.conversation.language import (
@@ -355,6 +355,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             turn.confidence = 1.0
             return Composed(say("offer_declined", turn.language), meta={"basis": "small_talk"})
         composed = self._route(turn)
+        if turn.shopping and turn.products and not turn.handoff_reason:
+            # Products listed: the service question before is no longer the one a follow-up continues
+            # ("推荐一款背包", then "那帐篷呢？" asks for tents, not the warranty asked before the list).
+            st.topic = ""
         if offered is None or not offered.order_ids or not self._keeps_offer(turn, kept):
             return composed
         st.offered_action, st.handoff_offered, st.offered_kept = offered, True, kept + 1
@@ -418,10 +422,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if resumed is not None:
                 return resumed
 
-        if st.pending_action and st.pending is None and cue.accepts_offer(text):
+        address = st.pending_action == "address_change" and cue.gives_address(text)
+        if st.pending_action and st.pending is None and (cue.accepts_offer(text) or address):
             # "yes" to "would you like to change the shipping address of an order?" (after "I moved"): the
-            # action asked about, on an order still to be named (who they are first, for a guest).
-            return self._order_request(turn, OrderRequest("action", cast(Any, st.pending_action), ()), text)
+            # action asked about, on an order still to be named (who they are first, for a guest). The new
+            # address given instead, when the one order it can be is listed ("Which order…? These are the
+            # ones our policy allows it for: #W1"), is the change for that order.
+            ids = tuple(st.shown_orders) if address and len(st.shown_orders) == 1 else ()
+            return self._order_request(turn, OrderRequest("action", cast(Any, st.pending_action), ids), text)
         if cue.bare_reply(text) and st.pending is None:
             # "yes" / "no" / "ok" when nothing was asked (a person offered is answered above, a pending
             # identity step too): acknowledged, not answered from whatever retrieval finds for "yes".
@@ -463,6 +471,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         with_item: list[str] = []
         if turn.verified_id is not None and (request is None or request.kind == "action" or cue.names_fault(body)):
             with_item = self.orders.orders_with_item(turn.verified_id, body)
+            if request is not None and request.kind == "action" and request.order_ids and not find_order_ids(body):
+                # "cancel the charger I just bought, it goes with the tablet" with the tablet's order in
+                # focus: "it" is the tablet; the verb's object names the order acted on.
+                acted_on = self.orders.orders_with_item(turn.verified_id, action_object(body)) if with_item else []
+                if acted_on and not set(request.order_ids) & set(acted_on):
+                    request = OrderRequest("action", request.action, tuple(acted_on))
             if request is None:
                 # "when will the laptop arrive?" from a customer whose order holds the laptop; "the one
                 # with the boots" after a list of their orders.
@@ -551,7 +565,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return priced
         # "and on the tent?" right after "what's the warranty on the stove?": the same question for
         # another item, answered from the shop's text on it, not a list of tents.
-        item_topic = bool(st.topic) and cue.same_question_for_item(body)
+        # In Chinese ("帐篷呢？") the item must be a kind the shop sells ("那运费呢？" asks about shipping).
+        item_topic = bool(st.topic) and (cue.same_question_for_item(body) or self._sold_kind_again(body))
         product: ProductFacts | None = None
         instead = wanted = False
         if not item_topic:
@@ -653,6 +668,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
+        policy_named = cue.policy_topic_named(query)  # ("帐篷呢？" after "保修期是多久？": the question it continues)
+        if policy_named and not wanted and policies and policies[0].collection == "policies":
+            # "保修期是多久？" with the English-only encoder (cosines of Chinese text say little): the first
+            # section, found by its words, is the policy the message names when its heading names it too.
+            heading = policy_body(policies[0])[0].lower()
+            if policy_named in heading:
+                return self._service_answer(turn, body, policies, best_policy)
         if cue.is_policy_topic(query) and not wanted:
             # "what's the warranty on printers?" with no section on warranties: not a list of printers
             return self._unanswered(turn)
@@ -680,6 +702,17 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # ("battery 能用多久?"), is about it (English ones are read by _referenced_product).
             return self._product_question(turn, focus, body, policies, best_policy)
         return self._decline(turn)
+
+    def _sold_kind_again(self, body: str) -> bool:
+        """ "帐篷呢？", "Tent呢？": a short Chinese follow-up naming a kind of product the shop sells (by a
+        word of its product names, directly or through the glossary), or one product."""
+        item = cue.item_asked_again_zh(body)
+        if item is None:
+            return False
+        if self._type_products(item) or self.catalog.named_in(item) is not None:
+            return True
+        english = gloss(item) if has_cjk(item) else []
+        return bool(english and self._type_products(english[-1]))
 
     @staticmethod
     def _order_in_context(turn: Turn, body: str, request: OrderRequest, with_item: list[str]) -> OrderRequest:

@@ -185,6 +185,12 @@ def without_identifiers(text: str) -> str:
     return _IDENTIFIER.sub(" ", text)
 
 
+# "I'll", "we're", "it's", "don't": contractions no other language the detector names writes.
+_EN_CONTRACTION = re.compile(
+    r"\b(?:i|you|we|they|he|she|it|that|there|what|who)'(?:ll|m|ve|re|d|s)\b|\b[a-z]+n't\b", re.I
+)
+
+
 def _plainly_english(text: str) -> bool:
     """ASCII text whose words are largely English function words ("where is my order?").
 
@@ -195,9 +201,13 @@ def _plainly_english(text: str) -> bool:
         (True, False)
         >>> _plainly_english("more expensive?")
         True
+        >>> _plainly_english("I'll come back later"), _plainly_english("it doesn't fit"), _plainly_english("l'ho visto")
+        (True, True, False)
     """
     if not text.isascii():
         return False
+    if _EN_CONTRACTION.search(text):
+        return True  # "I'll come back later": langdetect reads it as Italian
     # "I'm" is "i" and "m": the contraction's pronoun counts ("hi, I'm Ivan Santos, zip 75277")
     words = re.findall(r"[a-z]+", text.lower())
     hits = sum(1 for w in words if w in _EN_FUNCTION_WORDS)

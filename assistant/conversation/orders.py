@@ -37,10 +37,16 @@ IdentityStatus = Literal["verified", "ambiguous", "failed", "throttled", "incomp
 IdentityMethod = Literal["name_zip", "email_zip", "email"]
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-ZIP = re.compile(r"(?<![\w#])(\d{5})(?:-\d{4})?(?!\w)|(?<!\w)([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?!\w)")
-# Bounded by Latin letters and digits only: Chinese characters are word characters to ``\b``, so "订单JP1021到哪了"
-# holds the number too.
-ORDER_ID = re.compile(r"#\s?[A-Z]{1,4}\d{3,}|(?<![A-Z0-9_])[A-Z]{2,4}\d{4,}(?![A-Z0-9_])|#\d{4,}", re.IGNORECASE)
+# Bounded by ASCII letters and digits, not \w: "邮编92147" holds the zip (CJK characters are word characters).
+ZIP = re.compile(
+    r"(?<![A-Za-z0-9_#])(\d{5})(?:-\d{4})?(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?![A-Za-z0-9_])"
+)
+# Bounded by ASCII letters and digits, not by \b: "JP1053的地址" holds the number (CJK characters are word
+# characters, so there is no word boundary between "3" and "的").
+# One letter and six or more digits is an order number without its "#" too ("W8770097能取消吗？").
+ORDER_ID = re.compile(
+    r"#\s?[A-Z]{1,4}\d{3,}|(?<![A-Za-z0-9_])(?:[A-Z]{2,4}\d{4,}|[A-Z]\d{6,})(?![A-Za-z0-9_])|#\d{4,}", re.IGNORECASE
+)
 
 _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
     # "cancelled" asks for it only as a wish ("I want my order cancelled", "can you get it cancelled?"); "my
@@ -57,7 +63,11 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
     ("exchange", re.compile(r"\b(exchange|swap|different size|another size|different colou?r)\b", re.I)),
     ("return", re.compile(r"\b(return|send (it|this|them) back)\b", re.I)),
     ("cancel", re.compile(r"取消")),
-    ("address_change", re.compile(r"(改|修改|更改|换)[^。？！]{0,6}地址")),
+    # "把地址改成…", "我能改一下JP1053的收货地址吗", "地址填错了"
+    (
+        "address_change",
+        re.compile(r"(改|修改|更改|换|更新)[^。？！?]{0,16}地址|地址[^。？！?]{0,8}(改|修改|更改|换|更新|填错|写错|错了)"),
+    ),
     ("exchange", re.compile(r"换货|换[一个]*(颜色|尺码|尺寸|大小)")),
     # "我要退那套毛巾": 退 after a wish is a return (退款 is a refund, 退订 an unsubscribe).
     ("return", re.compile(r"退货|退回|(?:要|想|帮我|请|麻烦)(?:把)?退(?![款订])")),
@@ -76,6 +86,15 @@ _STATUS_CUES = re.compile(
 _OWN_THINGS = re.compile(
     r"\b(?:my|our)\s+(?:\w+\s+)?(?:stuff|things|items|goods|delivery|deliveries|shipments?|packages?|parcels?)\b"
     r"|我(?:买|订)?的东西",
+    re.IGNORECASE,
+)
+# "where's my skateboard?", "我的Garden Hose到哪了": where a thing of theirs is, on its way to them (not their
+# refund, money or account: the policy answers those).
+_WHERE_IS_MINE = re.compile(
+    r"\bwhere(?:'s|’s| is| are)\s+my\s+(?!(?:refund|money|credit|account|password|email|e-mail|profile|"
+    r"points|balance|cart|basket|invoice|receipt|code|voucher|coupon|gift card)\b)[a-z]"
+    r"|我(?:买|订)?的(?!退款|钱|账户|账号|密码|积分|余额|发票)[\u4e00-\u9fffA-Za-z0-9 ]{1,16}?"
+    r"(?:到哪了|到哪儿了|到哪里了|在哪|什么时候(?:能)?到|还没(?:有)?到|发货了吗)",
     re.IGNORECASE,
 )
 # "I need help with an order", "there's a problem with my order": one of their orders, not yet which.
@@ -126,6 +145,10 @@ def find_order_ids(text: str) -> list[str]:
         (['#JP1021'], ['#JP1021', '#W12345'])
         >>> find_order_ids("my zip is 97214, model ABC12345X")
         []
+        >>> find_order_ids("我能改一下JP1053的收货地址吗？"), find_order_ids("order #W2378156 and jp1041")
+        (['#JP1053'], ['#W2378156', '#JP1041'])
+        >>> find_order_ids("W8770097能取消吗？"), find_order_ids("model X100 please")
+        (['#W8770097'], [])
     """
     out = []
     for m in ORDER_ID.finditer(text):
@@ -340,11 +363,21 @@ def _default_throttle(key: str) -> IdentityThrottle:
 
 
 def _names_in(name: str, low_text: str) -> bool:
-    """Whether the full ``name`` appears in the (lower-cased, punctuation-free) message."""
+    """Whether the full ``name`` appears in the (lower-cased, punctuation-free) message; a Latin name is
+    bounded by Latin letters and digits only ("我叫raj sanchez 邮编92147" names Raj Sanchez).
+
+    Example:
+        >>> _names_in("Raj Sanchez", "我叫raj sanchez 邮编92147"), _names_in("Raj Sanchez", "i am raj sanchezz")
+        (True, False)
+        >>> _names_in("张伟", "我叫张伟")
+        True
+    """
     name = " ".join(name.lower().split())
     if not name:
         return False
-    return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", low_text) is not None
+    before = r"(?<![a-z0-9_])" if name[0].isascii() else ""
+    after = r"(?![a-z0-9_])" if name[-1].isascii() else ""
+    return re.search(before + re.escape(name) + after, low_text) is not None
 
 
 # An order is the customer's own when it is possessed or pointed at ("my order", "the parcel", "I
@@ -531,6 +564,12 @@ _ORDER_DETAIL = re.compile(
     r"still\s+(?:cancel|change|return|exchange))\b|物流单号|快递单号|运单号|改(?:一下)?地址",
     re.I,
 )
+# "能取消吗？", "那帮我取消吧": Chinese leaves the object out where English says "it"; with one order in
+# focus, the action is on it.
+_ZH_BARE_ACTION = re.compile(
+    r"^\W*(?:那|那么|好的?|嗯)?[，,\s]*我?(?:还|现在)?(?:能|可以|能不能|可不可以|帮我|请|麻烦)?把?它?"
+    r"(?:取消|退货|退掉|退了|换货|改(?:一下)?地址|修改地址)(?:掉|了)?(?:吗|吧|呢|一下)?\W*$"
+)
 
 
 def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -> OrderRequest | None:
@@ -558,10 +597,18 @@ def order_reference(text: str, shown: Sequence[str], focus: str | None = None) -
         (OrderRequest(kind='status', action=None, order_ids=('#W1',)), None)
         >>> order_reference("can I still change the address?", [], focus="#W2")
         OrderRequest(kind='action', action='address_change', order_ids=('#W2',))
+        >>> order_reference("能取消吗？", [], focus="#W1"), order_reference("能取消吗？", [])
+        (OrderRequest(kind='action', action='cancel', order_ids=('#W1',)), None)
     """
     index = reference_index(text)
-    # "what's the tracking number?", "can I still change the address?" right after one order: a detail of it
-    pointed = has_reference(text) or means_whole_order(text) or bool(_ORDER_DETAIL.search(text))
+    # "what's the tracking number?", "can I still change the address?" right after one order: a detail of it;
+    # "能取消吗？" with one order in focus
+    pointed = (
+        has_reference(text)
+        or means_whole_order(text)
+        or bool(_ORDER_DETAIL.search(text))
+        or bool(focus and _ZH_BARE_ACTION.match(text))
+    )
     if index is None and focus and pointed:
         shown = [focus]
     if not shown:
@@ -586,6 +633,12 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
 
     A general question about orders ("can I return an item from a delivered order?") is not: the
     policy answers it, and nobody is asked to prove who they are for it.
+
+    Example:
+        >>> detect_order_request("where's my skateboard?", None), detect_order_request("我的Garden Hose到哪了", None)
+        (OrderRequest(kind='status', action=None, order_ids=()), OrderRequest(kind='status', action=None, order_ids=()))
+        >>> detect_order_request("where is my refund?", None), detect_order_request("where are the sizes listed?", None)
+        (None, None)
     """
     ids = tuple(find_order_ids(text))
     mentions_order = bool(ids) or mentions_own_order(text)
@@ -596,8 +649,8 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
         return OrderRequest("action", _ACTION_INTENTS[intent], ids)
     if ids or (mentions_order and _STATUS_CUES.search(text)) or (intent in _STATUS_INTENTS and mentions_order):
         return OrderRequest("status", None, ids)
-    if _OWN_THINGS.search(text) and _STATUS_CUES.search(text):
-        return OrderRequest("status", None, ids)  # "where's my stuff?"
+    if (_OWN_THINGS.search(text) and _STATUS_CUES.search(text)) or _WHERE_IS_MINE.search(text):
+        return OrderRequest("status", None, ids)  # "where's my stuff?", "where's my skateboard?"
     if _HELP_WITH_ORDER.search(text):
         return OrderRequest("status", None, ids)  # their orders first, then what the problem is
     return None
@@ -633,11 +686,14 @@ def listed_order_with_item(text: str, shown: Sequence[str], with_item: Sequence[
         OrderRequest(kind='status', action=None, order_ids=('#W2',))
         >>> listed_order_with_item("do the boots run small?", ["#W1", "#W2"], ["#W2"]) is None
         True
+        >>> listed_order_with_item("can i cancel the boots one?", ["#W1", "#W2"], ["#W2"])
+        OrderRequest(kind='action', action='cancel', order_ids=('#W2',))
     """
     picked = [o for o in with_item if o in shown]
     if len(shown) < 2 or len(picked) != 1 or not _PICKS_ONE.search(text):
         return None
-    return OrderRequest("status", None, (picked[0],))
+    action = asked_action(text)  # "can I cancel the office chair one?": the action, on that order
+    return OrderRequest("action", action, (picked[0],)) if action else OrderRequest("status", None, (picked[0],))
 
 
 # An order verb said as a request: at the start of the message or of a clause, or after a filler

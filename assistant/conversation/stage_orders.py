@@ -103,6 +103,9 @@ class OrderStages:
                     composed = self._item_not_ordered(turn, unheld, pending.action)
                     text = say("verified", turn.language) + "\n" + composed.text
                     return Composed(text, composed.used, composed.facts, composed.meta)
+            elif pending.kind == "status" and not order_ids and pending.request:
+                # "where's my skateboard?", then who they are: the orders holding it, not every order
+                order_ids = tuple(self.orders.orders_with_item(check.customer_id, pending.request))
             resumed = OrderRequest(pending.kind, cast(Any, pending.action), order_ids)
             composed = self._order_turn(turn, resumed, pending.request if order_ids and pending.request else turn.text)
             prefix = say("verified", turn.language)
@@ -153,6 +156,10 @@ class OrderStages:
             check = self.orders.check_identity(body, conversation_id=turn.conversation_id)
             if check.status == "verified" and check.customer_id:
                 turn.verified_id = check.customer_id
+                if request.kind == "status" and not request.order_ids:
+                    # "I'm Ivan Santos zip 75277. where's my skateboard": the orders holding it
+                    held = self.orders.orders_with_item(check.customer_id, body)
+                    request = OrderRequest("status", None, tuple(held)) if held else request
                 composed = self._order_turn(turn, request, body)
                 return Composed(
                     say("verified", turn.language) + "\n" + composed.text, composed.used, composed.facts, composed.meta
@@ -163,7 +170,8 @@ class OrderStages:
                 order_ids=list(request.order_ids),
                 claim=self.orders.partial_claim(body) if check.attempted else "",
                 # "I want to return my luggage set": once verified, the order holding it
-                request=body if request.kind == "action" and not request.order_ids else "",
+                # "where's my skateboard?": the orders holding it
+                request=body if request.kind in ("action", "status") and not request.order_ids else "",
             )
             turn.needs_identity = True
             turn.confidence = max(turn.confidence, 0.9)

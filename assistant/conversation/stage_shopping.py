@@ -212,7 +212,13 @@ class ShoppingStages:
         named = self.catalog.named_in(body, pointed=not cue.is_service_topic(body))
         if named is not None:
             return named
-        if has_cjk(body) and not cue.is_shopping(body) and (cue.asks_opinion(body) or cue.asks_about_product(body)):
+        # ("炉子的保修期是多久？" asks the shop's warranty, as "the warranty on the stove" does)
+        if (
+            has_cjk(body)
+            and not cue.is_shopping(body)
+            and not cue.is_policy_topic(body)
+            and (cue.asks_opinion(body) or cue.asks_about_product(body))
+        ):
             # "睡袋的评价怎么样？": a product named by its type in Chinese, as "the sleeping bag" names it.
             named = self._glossed_product(body)
             if named is not None:

@@ -78,10 +78,18 @@ _BYE = re.compile(
 _LATER = re.compile(
     r"\b(?:i'?ll|i will|i'?m going to|i'?m gonna|let me|i need to|i have to|i want to|i'?d like to) "
     r"(?:think (?:about it|it over|about that)|sleep on it|have a think|mull it over|decide later|"
-    r"come back(?: later| to it)?|check back(?: later)?|get back to you|talk to (?:my|the) \w+ first|"
-    r"look around(?: a bit)?(?: more)?|keep looking|shop around)\b|"
-    r"\b(?:maybe (?:later|another time|next time)|not (?:right )?now|another time|some other time|"
-    r"just (?:browsing|looking))\b|考虑一下|考虑考虑|再看看|再想想|想一想|先看看",
+    r"come back(?: (?:later|to it|tomorrow|another (?:day|time)|next (?:week|time)|in a (?:bit|while)))?|"
+    r"check back(?: later)?|get back to you|(?:talk to|check with|ask) (?:my|the) \w+ first|"
+    r"look around(?: a bit)?(?: more)?|keep looking|shop around|wait(?: a (?:bit|while|few days))?|hold off|"
+    r"pass for now|(?:need|take) (?:some |a (?:bit of |little )?)?time(?: to (?:think|decide))?)\b|"
+    r"\b(?:(?:give me|i need|i'?ll need|i'?d need) (?:some |a (?:bit of |little )?)?(?:more )?time"
+    r"(?: to (?:think|decide))?|"
+    r"not ready to (?:buy|decide)(?: yet)?|come back (?:later|tomorrow|another (?:day|time)|next (?:week|time))|"
+    r"maybe (?:later|another time|next time)|not (?:right )?now|not today|another time|some other time|"
+    r"just (?:browsing|looking))\b|"
+    # 我回头再看看, 改天再来, 过两天再说, 先不买了: later, or not now
+    r"考虑一下|考虑考虑|再看看|再想想|想一想|先看看|(?:回头|改天|下次|晚点|晚些|过几天|过两天|以后)再?(?:看看?|来|买|说|决定|联系|想想?)"
+    r"|(?:先|暂时|今天)不买|不买了|再说吧",
     re.I,
 )
 # "How are you today?", "nice to meet you": courtesy that asks nothing of the shop.
@@ -238,9 +246,14 @@ LOST_TOPIC = {
 
 # What a shop's rule on lost parcels says ("cannot be found", "opens a carrier trace", 丢失): a quote
 # without it is about something else (the return window counted from delivery).
+# Besides those words, any negated arrival: "the customer didn't receive their item", "if your package
+# has not arrived", "failed to arrive", "mistakenly marked as delivered", 没送到, 未送达.
 _LOST_RULE = re.compile(
     r"\b(?:cannot be found|can'?t be found|not (?:be )?found|lost|trace|stolen|missing|not (?:been )?received|"
-    r"never (?:arrived|received))\b|未收到|没有?收到|丢失|丢件|找不到|追踪调查|物流调查",
+    r"never (?:arrived|received|came)|undelivered|non-?delivery|(?:mistakenly|wrongly|incorrectly) marked)\b"
+    r"|\b(?:did ?n[o']t|does ?n[o']t|has ?n[o']t|have ?n[o']t|never|not yet|fail(?:s|ed)? to|yet to)"
+    r"(?: (?:yet|actually|been))? (?:receive|arrive|reach|show up|turn up|been delivered|get delivered)[a-z]*\b"
+    r"|未收到|没有?收到|没收到|丢失|丢件|丢包|找不到|追踪调查|物流调查|未送达|没有?送到|没有?到货|补发|重新发货",
     re.I,
 )
 
@@ -253,6 +266,12 @@ def states_lost_rule(text: str) -> bool:
         True
         >>> states_lost_rule("退货期限：自签收日起 30 天内")
         False
+        >>> states_lost_rule("The customer didn't receive their item and wants to know what happened.")
+        True
+        >>> states_lost_rule("If your parcel has not arrived in 10 days, we reship it"), states_lost_rule("包裹未送达")
+        (True, True)
+        >>> states_lost_rule("Refunds are not issued until the item is received"), states_lost_rule("Delivered orders")
+        (False, False)
     """
     return bool(_LOST_RULE.search(text))
 
@@ -572,8 +591,40 @@ def same_question_for_item(text: str) -> bool:
     return bool(_SAME_FOR_ITEM.match(text.strip()))
 
 
+# "帐篷呢？", "那帐篷的呢？", "Tent呢?", "帐篷也一样吗？": the last question again for the thing named, in
+# Chinese, where "and on the tent?" has no preposition to tell it from "what about tents?" (the engine
+# takes it so only right after a service answer, for a kind of product the shop sells).
+_SAME_FOR_ITEM_ZH = re.compile(
+    r"^\W*(?:那|那么|还有|另外)?(?:这个|那个|这款|那款)?\s*"
+    r"(?P<item>[\u4e00-\u9fffA-Za-z][\u4e00-\u9fffA-Za-z0-9 '-]{0,20}?)\s*的?"
+    r"(?:呢|也一样吗|也是吗|也是这样吗|也适用吗|也可以吗|也有吗|一样吗)\W*$"
+)
+
+
+def item_asked_again_zh(text: str) -> str | None:
+    """The thing a short Chinese follow-up names to ask the last question again for it ("帐篷呢？":
+    "帐篷"), else None.
+
+    Example:
+        >>> item_asked_again_zh("帐篷呢？"), item_asked_again_zh("那Tent的呢?"), item_asked_again_zh("帐篷也一样吗")
+        ('帐篷', 'Tent', '帐篷')
+        >>> item_asked_again_zh("帐篷防水吗？"), item_asked_again_zh("and on the tent?")
+        (None, None)
+    """
+    m = _SAME_FOR_ITEM_ZH.match(text.strip())
+    if m is None or not has_cjk(text):
+        return None
+    return m.group("item").strip() or None
+
+
 def is_affirmative(text: str) -> bool:
-    return bool(_AFFIRM.search(text)) and len(text.split()) <= 4
+    """A yes ("yes", "ok", "好的"); never a decision put off ("好的，我改天再来", "ok, let me think it over").
+
+    Example:
+        >>> is_affirmative("yes please"), is_affirmative("好的"), is_affirmative("好的，我改天再来")
+        (True, True, False)
+    """
+    return bool(_AFFIRM.search(text)) and len(text.split()) <= 4 and not _LATER.search(text)
 
 
 # A postal address given in a message ("to 12 Main St, Portland OR 97201", "北京市朝阳区建国路88号"):
@@ -583,7 +634,10 @@ _STREET_ADDRESS = re.compile(
     r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|ln|lane|dr|drive|"
     r"way|ct|court|pl|place|ter|terrace|pkwy|parkway|hwy|highway|cir|circle|sq|square|trl|trail|loop|row)\b"
     r"|\bp\.?\s?o\.?\s?box\s+\d+"
-    r"|[\u4e00-\u9fff]{1,16}(?:路|街|大道|巷|弄|道)\s*\d+\s*号",
+    r"|[\u4e00-\u9fff]{1,16}(?:路|街|大道|巷|弄|道|胡同)\s*[0-9０-９]+\s*(?:号|弄)"
+    # "3号楼2单元502室", "上海市长宁区愚园…": a building and flat, or a city or province with its district
+    r"|[0-9０-９]+\s*(?:号楼|栋|幢|单元|室)"
+    r"|[\u4e00-\u9fff]{1,8}(?:省|市)[\u4e00-\u9fff]{1,10}(?:区|县)[\u4e00-\u9fff]{2,}",
     re.I,
 )
 
@@ -597,6 +651,10 @@ def gives_address(text: str) -> bool:
         (True, True)
         >>> gives_address("I ordered 2 tents"), gives_address("order 1053 on the main street?")
         (False, False)
+        >>> gives_address("改到上海市浦东新区世纪大道100号"), gives_address("新地址：长宁区愚园路1088弄5号302室")
+        (True, True)
+        >>> gives_address("寄到广东省深圳市南山区科技园"), gives_address("我买了2个帐篷"), gives_address("市区有门店吗")
+        (True, False, False)
     """
     return bool(_STREET_ADDRESS.search(text))
 
@@ -653,6 +711,10 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "later", 
         ('later', 'bye')
         >>> small_talk_only("I'll think about the tent vs the hammock"), small_talk_only("好的，我再考虑一下")
         (None, 'later')
+        >>> [small_talk_only(t) for t in ("let me think it over", "I think I'll wait a bit and come back tomorrow")]
+        ['later', 'later']
+        >>> [small_talk_only(t) for t in ("我回头再看看", "先不买了", "好的，我改天再来", "I'll wait for my refund")]
+        ['later', 'later', 'later', None]
     """
     later = bool(_LATER.search(text))
     rest = _LATER.sub(" ", text)
@@ -670,8 +732,10 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "later", 
         rest,
         flags=re.I,
     )
-    if later:  # "好的，我再考虑一下": the words around the Chinese phrase
-        rest = re.sub(r"好的|好吧|好|嗯|那|我|先|再|吧|了|一下", " ", rest)
+    if later:  # "好的，我再考虑一下", "ok I think I'll wait a bit": the words around the phrase
+        rest = re.sub(r"好的|好吧|好|嗯|那|我|先|再|吧|了|一下|还是|可能|看看|要|想", " ", rest)
+        fillers = r"\b(?:i|we|think|guess|probably|maybe|just|actually|well|hmm+|so|will|and|yeah|no)\b"
+        rest = re.sub(fillers, " ", rest, flags=re.I)
     if re.search(r"[^\W\d_]", re.sub(r"[!.,?~:)(\s，。！？、]+", "", rest)):
         return None
     if about:
@@ -989,7 +1053,25 @@ def without_small_talk(text: str) -> str:
     out = re.sub(r"^\s*(thanks|thank you|thx|cheers)\b( (so much|a lot|very much))?[!.,]*\s*", "", text, flags=re.I)
     out = re.sub(r"^\s*(hi|hello|hey)\b( there)?[!.,]*\s*", "", out, flags=re.I)
     out = re.sub(r"^\s*(谢谢|你好|您好)[！!，,。]*", "", out)
-    return out.strip() or text
+    return spelled_out(out.strip() or text)
+
+
+# Chat shorthand, read as the words it stands for ("do u have hiking boots" is "do you have…"); never
+# inside an email address or a code.
+_SHORTHAND = {"u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please", "wanna": "want to", "teh": "the"}
+_SHORTHAND_WORD = re.compile(r"(?<![\w@.'’#-])(" + "|".join(_SHORTHAND) + r")(?![\w@'’-]|\.\w)", re.I)
+
+
+def spelled_out(text: str) -> str:
+    """``text`` with chat shorthand written out.
+
+    Example:
+        >>> spelled_out("do u have hiking boots? pls"), spelled_out("whats teh return policy")
+        ('do you have hiking boots? please', 'whats the return policy')
+        >>> spelled_out("u.li@example.com, size U"), spelled_out("我要R2的")
+        ('u.li@example.com, size U', '我要R2的')
+    """
+    return _SHORTHAND_WORD.sub(lambda m: m.group(0) if m.group(0).isupper() else _SHORTHAND[m.group(1).lower()], text)
 
 
 # "有睡袋吗？" (do you have sleeping bags?): a shopping request unless it names a service ("有运费吗").
@@ -1050,6 +1132,19 @@ def is_policy_topic(text: str) -> bool:
         (False, False)
     """
     return bool(_POLICY_TOPIC.search(text))
+
+
+def policy_topic_named(text: str) -> str | None:
+    """The policy the message names, as written ("保修" in "保修期是多久？", "warranty"), else None.
+
+    Example:
+        >>> policy_topic_named("保修期是多久？"), policy_topic_named("What's the WARRANTY on it?")
+        ('保修', 'warranty')
+        >>> policy_topic_named("do you have printers?") is None
+        True
+    """
+    m = _POLICY_TOPIC.search(text)
+    return m.group(0).lower() if m else None
 
 
 def is_service_topic(text: str) -> bool:
@@ -1113,7 +1208,10 @@ def names_fault(text: str) -> bool:
 _ASKS_WHETHER = re.compile(
     r"^\s*(?:(?:ok(?:ay)?|so|and|also|hi|hey|um+)[,.!]?\s+)*(?:can|could|may|is it possible|would it be possible|"
     r"am i able|is there (?:a|any) way)\b(?!\s+(?:you|u)\b)[^.!]*\?\s*$"
-    r"|能不能[^。！]*[？?]\s*$|可以[^。！]*吗[？?]?\s*$",
+    r"|能不能[^。！]*[？?]\s*$|可以[^。！]*吗[？?]?\s*$"
+    # "我能改一下JP1053的收货地址吗？", "地址还能改吗": can I (not "你能帮我改吗", can you)
+    r"|^\s*(?:请问)?\s*我(?:还|现在)?(?:能|能否|可否|可不可以)[^。！]*[吗么？?]\s*$"
+    r"|(?<![你您帮])(?:还|现在)?能(?!帮|给|替)[\u4e00-\u9fff]{0,6}吗[？?]?\s*$|能否[^。！]*[？?]\s*$",
     re.I,
 )
 
@@ -1127,6 +1225,10 @@ def asks_whether(text: str) -> bool:
         (True, False)
         >>> asks_whether("can you cancel it?"), asks_whether("I want to cancel order #A1")
         (False, False)
+        >>> asks_whether("我能改一下JP1053的收货地址吗？"), asks_whether("地址还能改吗"), asks_whether("你能帮我取消吗")
+        (True, True, False)
+        >>> asks_whether("W8770097能取消吗？"), asks_whether("能帮我取消吗")
+        (True, False)
     """
     return bool(_ASKS_WHETHER.search(text))
 
@@ -1800,7 +1902,7 @@ _WANTS_ACTION = re.compile(
     _WANT_TO
     + rf"(?:(return|exchange)\s+{_UNNAMED_ITEM}|send\s+{_UNNAMED_ITEM}\s+(back)|"
     r"(?:make|start|do|open|process|initiate|request|file)\s+an?\s+(return|exchange))\b"
-    r"|(?:我|我们)(?:想|要|需要|得|想要)(?:申请|办理|办)?(?:一下)?(?:(退货|退回|退(?=[一个件套双条把只掉])|退掉)|(换货))",
+    r"|(?:我|我们)(?:想|要|需要|得|想要)(?:申请|办理|办)?(?:一下)?(?:(退货|退回|退(?=[一个件套双条把只掉]|\s*[A-Za-z])|退掉)|(换货))",
     re.I,
 )
 
@@ -1815,6 +1917,8 @@ def wanted_item_action(text: str) -> Literal["return", "exchange"] | None:
         ('return', 'return')
         >>> wanted_item_action("I'd like to start an exchange"), wanted_item_action("我想换货")
         ('exchange', 'exchange')
+        >>> wanted_item_action("我想退Garden Hose")  # an English product name in a Chinese request
+        'return'
         >>> wanted_item_action("how long do I have to return something?"), wanted_item_action("我可以退货吗？")
         (None, None)
     """
