@@ -651,13 +651,15 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         asked_product = cue.asks_about_product(body) or (cue.asks_sale(body) and not cue.is_policy_topic(body))
         # "tell me about the Sawtooth Softshell Pants": the product, not the returns section that names pants.
         asked_product = asked_product or (cue.wants_overview(body) and not cue.is_policy_topic(body))
-        if product is not None and not cue.is_shopping(body) and (asked_product or turn.events):
+        # ("I'll take the sencha. how do I order?" asks how to buy: the shop's to say, below)
+        ordering = cue.asks_how_to_order(body)
+        if product is not None and not cue.is_shopping(body) and not ordering and (asked_product or turn.events):
             return self._product_question(turn, product, body, policies, best_policy)
         if shopping:
             answer = self._shopping(turn, body, qvec, best_policy, request=wanted, policies=policies)
             if answer is not None:
                 return answer
-        if cue.asks_how_to_order(body):
+        if ordering:
             # "I'll take the sencha. how do I order?": how to buy is the shop's to say (or a person's), never a
             # list of the product named
             return self._service_answer(turn, body, policies, best_policy)

@@ -243,6 +243,10 @@ class ShoppingStages:
             and any(w in focus.words or stem(w) in focus.words for w in cue.content_words(body))
         ):
             return focus
+        if not has_cjk(body) and not cue.has_reference(body) and not cue.is_shopping(body) and cue.is_question(body):
+            # "is chamomile safe during pregnancy?": a question on a product by its name's own first word
+            # ("Chamomile Blossoms"), though a sampler's description lists chamomile too
+            return self.catalog.named_by_word(body)
         return None
 
     def _glossed_product(self, body: str) -> ProductFacts | None:
@@ -830,6 +834,9 @@ class ShoppingStages:
                 english = gloss(noun) if has_cjk(noun) and self._blind(noun) else []
                 alike: list[ProductFacts] = []
                 if english:
+                    # "绿茶" -> green tea: "green" describes the tea, as in "a green tea"
+                    described = [w for w in english[:-1] if self.catalog.vocabulary_form(w)]
+                    need.attributes = [*need.attributes, *(w for w in described if w not in need.attributes)]
                     # "背包" -> backpack: the products of its English word, beside those whose Chinese Q&A or
                     # reviews name it; "外套" -> jacket, a kind the catalog names otherwise ("parka", "shell"):
                     # read as "a jacket" is (below), those products with them

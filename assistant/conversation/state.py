@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.conversation.glossary import in_chinese
+from assistant.conversation.glossary import gloss, in_chinese
 from assistant.conversation.templates import joined, plural
 from assistant.money import amount
 
@@ -68,7 +68,9 @@ class Need(_Model):
         # (an attribute a Chinese request implied in English, "waterproof" for rain, is said in Chinese: 防水;
         # English words the customer wrote, "rechargeable headlamp", stay theirs)
         chinese = language == "zh" and not (self.product_type is not None and self.product_type.isascii())
-        attributes = [in_chinese(a) for a in self.attributes] if chinese else self.attributes
+        # (an English word the Chinese kind already says, "green" of 绿茶, is not said twice: not "green绿茶")
+        said = set(gloss(self.product_type)) if chinese and self.product_type else set()
+        attributes = [in_chinese(a) for a in self.attributes if a not in said] if chinese else self.attributes
         kind = self.product_type
         if kind and many and language != "zh":
             kind = plural(kind, language)

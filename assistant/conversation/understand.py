@@ -1499,8 +1499,29 @@ def asks_about_product(text: str) -> bool:
     )
 
 
+# "how much caffeine is in the earl grey?", "how much water does it hold?": a quantity of something, not the price
+_HOW_MUCH_OF = re.compile(
+    r"\bhow much\s+(?!(?:is|are|does|do|did|for|would|will|was|to|it|its|this|that|they|these|those|the|a|an|with|"
+    r"shipping|delivery|money|cash|extra|more|less|altogether|total|together|all|both|each|per|in|off|now|"
+    r"right|exactly|roughly|about|approximately)\b)[a-z]+\s+(?:is|are|does|do|in|can|will)\b",
+    re.I,
+)
+
+
 def asks_price(text: str) -> bool:
-    return bool(_PRICE_QUESTION.search(text)) and not re.search(r"\bweigh|\bweight|重", text, re.I)
+    """The message asks what something costs.
+
+    Example:
+        >>> asks_price("how much is the earl grey?"), asks_price("how much for both?"), asks_price("price?")
+        (True, True, True)
+        >>> asks_price("how much caffeine is in the earl grey?"), asks_price("how much water does it hold?")
+        (False, False)
+    """
+    return (
+        bool(_PRICE_QUESTION.search(text))
+        and not re.search(r"\bweigh|\bweight|重", text, re.I)
+        and not _HOW_MUCH_OF.search(text)
+    )
 
 
 def asks_stock(text: str) -> bool:
