@@ -268,6 +268,8 @@ class CatalogIndex:
         self.categories: list[str] = []
         self.doc_freq: Counter[str] = Counter()
         self.name_freq: Counter[str] = Counter()
+        # A name's own first word, in no other name ("darjeel" -> Darjeeling First Flush): see named_by_word
+        self.by_first_word: dict[str, ProductFacts] = {}
         self.brands: frozenset[str] = frozenset()  # one-word brand names, lower-cased ("hp", "epson")
         # Each word of a variant option's value with the option keys that hold it ("green" -> {"color"}).
         self.option_keys: dict[str, frozenset[str]] = {}
@@ -341,6 +343,8 @@ class CatalogIndex:
         self.categories = sorted({p.category for p in products if p.category})
         self.doc_freq = Counter(w for p in products for w in p.words)
         self.name_freq = Counter(w for p in products for w in p.name_words)
+        firsts = ((tokenize(p.name)[:1], p) for p in products)
+        self.by_first_word = {f[0]: p for f, p in firsts if f and len(f[0]) >= 4 and self.name_freq[f[0]] == 1}
         self.brands = frozenset(b.lower() for p in products if len(b := p.brand.strip()) >= 2 and " " not in b)
         keys: dict[str, set[str]] = {}
         for facts in products:
@@ -397,12 +401,8 @@ class CatalogIndex:
         """The one product whose name's first word ``text`` holds, a word of no other name ("darjeeling" for
         "Darjeeling First Flush", though a sampler's description lists it too): for a phrase already known to name
         one product, such as each side of "which is cheaper, earl grey or darjeeling?"; None when none or several."""
-        q = set(tokenize(text))
-        hits = {}
-        for p in self.products:
-            first = tokenize(p.name)[:1]  # the name's own word ("Darjeeling"), never "two" of "Two-Burner Stove"
-            if first and len(first[0]) >= 4 and first[0] in q and self.name_freq[first[0]] == 1:
-                hits[p.product_id] = p
+        # (the name's own first word, "Darjeeling", never "two" of "Two-Burner Stove")
+        hits = {p.product_id: p for w in set(tokenize(text)) if (p := self.by_first_word.get(w)) is not None}
         return next(iter(hits.values())) if len(hits) == 1 else None
 
     def own_name(self, product: ProductFacts) -> str | None:
