@@ -301,6 +301,13 @@ class SecuritySettings(BaseModel):
         "email (the email address alone: one detail that others often know, so only by explicit opt-in where "
         "the shop's policy accepts it). Keep it to what the shop's policy text says.",
     )
+    postal_code_name: str = Field(
+        "zip code",
+        min_length=1,
+        max_length=40,
+        description="What the shop's customers call a postal code, used when the identity check asks for one "
+        '("postcode" in the UK, "postal code" in Canada). Any format is accepted.',
+    )
     shop_domain: str | None = Field(None, description="The shop's own web domain (links and emails there are kept).")
     allowed_link_hosts: list[str] = Field(
         default_factory=list, description="Further hosts whose links in answers stay clickable (subdomains too)."

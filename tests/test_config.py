@@ -89,3 +89,18 @@ def test_currency_is_an_iso_code_read_in_any_case(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("SHOPASSIST_CONVERSATION__CURRENCY", "euro")
     with pytest.raises(ConfigError, match="unknown currency 'euro'; use one of USD, EUR"):
         load_settings()
+
+
+def test_postal_code_name_is_what_the_identity_check_asks_for(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from assistant.conversation.orders import OrderDesk, identity_request
+    from assistant.store.db import Database
+
+    monkeypatch.setenv("SHOPASSIST_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SHOPASSIST_SECURITY__POSTAL_CODE_NAME", "postcode")
+    settings = load_settings()
+    desk = OrderDesk(Database(settings), settings=settings)
+    asked = identity_request(desk.methods, postcode=desk.postcode)
+    assert "plus the postcode" in asked and "zip" not in asked
+    monkeypatch.setenv("SHOPASSIST_SECURITY__POSTAL_CODE_NAME", "")
+    with pytest.raises(ConfigError, match="SHOPASSIST_SECURITY__POSTAL_CODE_NAME"):
+        load_settings()

@@ -38,14 +38,23 @@ IdentityMethod = Literal["name_zip", "email_zip", "email"]
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # Bounded by ASCII letters and digits, not \w: "邮编92147" holds the zip (CJK characters are word characters).
+# US zips (5 digits, "-1234" dropped), Canadian ("K1A 0B1") and UK postcodes ("M1 4BT", "EH8 9YL", "SW1A 1AA");
+# a code in another format is still found by the customer's own (see ``OrderDesk.check_identity``). Not after a
+# hyphen: "NG-20431" is an order number.
 ZIP = re.compile(
-    r"(?<![A-Za-z0-9_#])(\d{5})(?:-\d{4})?(?![A-Za-z0-9_])|(?<![A-Za-z0-9_])([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?![A-Za-z0-9_])"
+    r"(?<![A-Za-z0-9_#-])(\d{5})(?:-\d{4})?(?![A-Za-z0-9_])"
+    r"|(?<![A-Za-z0-9_])([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?![A-Za-z0-9_])"
+    r"|(?<![A-Za-z0-9_])([A-Za-z]{1,2}\d[A-Za-z\d]?\s?\d[A-Za-z]{2})(?![A-Za-z0-9_])"
 )
 # Bounded by ASCII letters and digits, not by \b: "JP1053的地址" holds the number (CJK characters are word
 # characters, so there is no word boundary between "3" and "的").
 # One letter and six or more digits is an order number without its "#" too ("W8770097能取消吗？").
+# With a hyphen too ("NG-20431", "ORD-20240042"), as many shops write them; five digits at least without "#", as
+# model numbers often have four ("GTX-1080").
 ORDER_ID = re.compile(
-    r"#\s?[A-Z]{1,4}\d{3,}|(?<![A-Za-z0-9_])(?:[A-Z]{2,4}\d{4,}|[A-Z]\d{6,})(?![A-Za-z0-9_])|#\d{4,}", re.IGNORECASE
+    r"#\s?[A-Z]{1,4}-?\d{3,}(?:-\d+)?|(?<![A-Za-z0-9_])(?:[A-Z]{2,4}\d{4,}|[A-Z]\d{6,}|[A-Z]{1,4}-\d{5,}(?:-\d+)?)"
+    r"(?![A-Za-z0-9_])|#\d{4,}",
+    re.IGNORECASE,
 )
 
 _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
@@ -137,6 +146,28 @@ def asks_when_ships(text: str) -> bool:
     return bool(_WHEN_SHIPS.search(text))
 
 
+def zip_codes(text: str) -> list[str]:
+    """The zip or postal codes written in ``text``, upper case without spaces.
+
+    Example:
+        >>> zip_codes("aisha.khan@example.co.uk, postcode m1 4bt"), zip_codes("Tom, EH8 9YL"), zip_codes("97214-1234")
+        (['M14BT'], ['EH89YL'], ['97214'])
+        >>> zip_codes("K1A 0B1"), zip_codes("order NG-20431"), zip_codes("size M, 2 pack")
+        (['K1A0B1'], [], [])
+    """
+    return [next(g for g in m.groups() if g).replace(" ", "").upper() for m in ZIP.finditer(text)]
+
+
+def order_key(order_id: str) -> str:
+    """An order number as compared: upper case, without "#" or spaces ("#ng-20431" and "NG-20431" are one).
+
+    Example:
+        >>> order_key("#ng-20431"), order_key("JP1053")
+        ('NG-20431', 'JP1053')
+    """
+    return order_id.replace(" ", "").lstrip("#").upper()
+
+
 def find_order_ids(text: str) -> list[str]:
     """Order numbers as written by the customer, normalised to ``#XXX`` upper case.
 
@@ -149,6 +180,8 @@ def find_order_ids(text: str) -> list[str]:
         (['#JP1053'], ['#W2378156', '#JP1041'])
         >>> find_order_ids("W8770097能取消吗？"), find_order_ids("model X100 please")
         (['#W8770097'], [])
+        >>> find_order_ids("where is NG-20431?"), find_order_ids("ord-202400 please"), find_order_ids("a GTX-1080")
+        (['#NG-20431'], ['#ORD-202400'], [])
     """
     out = []
     for m in ORDER_ID.finditer(text):
@@ -182,7 +215,7 @@ class IdentityCheck:
 IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
     "ambiguous": {
         "en": "I can only check one identity per message, so I haven't verified anyone. Please send just "
-        "**one** email address, or your full name with **one** zip code.",
+        "**one** email address, or your full name with **one** {postcode}.",
         "zh": "每条消息只能核对一个身份，因此未验证任何人。请只提供**一个**邮箱，或全名加**一个**邮编。",
     },
     "throttled": {
@@ -191,7 +224,7 @@ IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
         "zh": "验证失败次数过多，暂时无法核对身份。请在{minutes}分钟后重试，或联系人工客服。",
     },
     "incomplete": {
-        "en": "Thanks. To confirm it's you I need one more detail: please send the **zip code** of the order's "
+        "en": "Thanks. To confirm it's you I need one more detail: please send the **{postcode}** of the order's "
         "address (or your own) as well.",
         "zh": "谢谢。为确认是您本人，还需要一项信息：请再提供订单地址（或您本人地址）的**邮编**。",
     },
@@ -201,39 +234,45 @@ IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
 METHOD_WORDS: dict[str, dict[str, str]] = {
     "email": {"en": "the **email address** on the order", "zh": "订单上的**电子邮箱**"},
     "name_zip": {
-        "en": "your **full name plus the zip code** of the order's address",
+        "en": "your **full name plus the {postcode}** of the order's address",
         "zh": "您的**全名和邮编**",
     },
     "email_zip": {
-        "en": "the **email address** on the order **plus the zip code** of its address",
+        "en": "the **email address** on the order **plus the {postcode}** of its address",
         "zh": "订单上的**电子邮箱和邮编**",
     },
 }
 
 
-def identity_request(methods: Sequence[str], language: str = "en") -> str:
-    """What the assistant asks a guest for before order details: the configured methods, in words."""
+def identity_request(methods: Sequence[str], language: str = "en", *, postcode: str) -> str:
+    """What the assistant asks a guest for before order details: the configured methods, in words, the postal
+    code called as the shop calls it (``security.postal_code_name``: "zip code", "postcode").
+
+    Example:
+        >>> identity_request(["name_zip"], postcode="postcode").split(": ")[1]
+        "your **full name plus the postcode** of the order's address."
+    """
     lang = "zh" if language == "zh" else "en"
-    ways = [METHOD_WORDS[m][lang] for m in methods if m in METHOD_WORDS]
+    ways = [METHOD_WORDS[m][lang].format(postcode=postcode) for m in methods if m in METHOD_WORDS]
     if lang == "zh":
         return f"我可以帮您查询。为保护您的账户，请先确认身份：提供{'，或'.join(ways)}。"
     return f"I can help with that. To protect your account, please confirm who you are first: {', or '.join(ways)}."
 
 
-def identity_failed(methods: Sequence[str], language: str = "en") -> str:
+def identity_failed(methods: Sequence[str], language: str = "en", *, postcode: str) -> str:
     """What the assistant says when the details match no account (the configured methods, in words)."""
     lang = "zh" if language == "zh" else "en"
     if set(methods) == {"email", "name_zip"}:
         from assistant.conversation.templates import say
 
-        return say("identity_failed", lang)  # that pair's own wording
-    ways = [METHOD_WORDS[m][lang] for m in methods if m in METHOD_WORDS]
+        return say("identity_failed", lang, postcode=postcode)  # that pair's own wording
+    ways = [METHOD_WORDS[m][lang].format(postcode=postcode) for m in methods if m in METHOD_WORDS]
     if lang == "zh":
         return f"抱歉，未能匹配到账户。请核对后重新提供{'，或'.join(ways)}。"
     return f"I'm sorry, I couldn't match those details to an account. Please check them and send {', or '.join(ways)}."
 
 
-def identity_name_only(methods: Sequence[str], language: str = "en") -> str:
+def identity_name_only(methods: Sequence[str], language: str = "en", *, postcode: str) -> str:
     """What the assistant asks after a name alone: the zip code that completes it, or the email instead
     where the policy accepts one. The same whether or not a customer has that name."""
     lang = "zh" if language == "zh" else "en"
@@ -242,16 +281,16 @@ def identity_name_only(methods: Sequence[str], language: str = "en") -> str:
         other = "（或改为提供订单上的**电子邮箱**）" if email else ""
         return f"谢谢。为确认是您本人，还需要订单地址的**邮编**{other}。"
     other = " (or send the **email address** on the order instead)" if email else ""
-    return f"Thanks. To confirm it's you I also need the **zip code** of the order's address{other}."
+    return f"Thanks. To confirm it's you I also need the **{postcode}** of the order's address{other}."
 
 
-def identity_message(check: IdentityCheck, language: str = "en") -> str | None:
+def identity_message(check: IdentityCheck, language: str = "en", *, postcode: str) -> str | None:
     """The customer-facing sentence for an ambiguous or throttled check (None for other outcomes)."""
     table = IDENTITY_MESSAGES.get(check.status)
     if table is None:
         return None
     minutes = str(max(1, round(check.retry_after / 60)))
-    return table.get(language, table["en"]).format(minutes=minutes)
+    return table.get(language, table["en"]).format(minutes=minutes, postcode=postcode)
 
 
 @dataclass(frozen=True)
@@ -967,13 +1006,15 @@ class OrderDesk:
         elif throttle is None:
             throttle = _default_throttle(db.url)  # secure by default: the default limits, in this process
         self.throttle = throttle
-        if settings is None:
-            from assistant.config import SecuritySettings
+        from assistant.config import SecuritySettings
 
+        if settings is None:
             configured: list[IdentityMethod] = SecuritySettings().identity_methods
         else:
             configured = settings.security.identity_methods
         self.methods: tuple[IdentityMethod, ...] = tuple(methods or configured)
+        #: What the shop calls a postal code when it asks for one ("zip code", "postcode").
+        self.postcode = (settings.security if settings is not None else SecuritySettings()).postal_code_name
 
     def verify(self, text: str, conversation_id: str | None = None, client: str | None = None) -> str | None:
         """The customer id proven by ``text`` (see :meth:`check_identity`), else None."""
@@ -995,7 +1036,10 @@ class OrderDesk:
         by_mail = "email" in self.methods or "email_zip" in self.methods
         by_zip = "name_zip" in self.methods or "email_zip" in self.methods
         emails = list(dict.fromkeys(e.lower() for e in EMAIL.findall(text))) if by_mail else []
-        zips = list(dict.fromkeys((a or b).replace(" ", "").upper() for a, b in ZIP.findall(text))) if by_zip else []
+        zips = list(dict.fromkeys(zip_codes(text))) if by_zip else []
+        if emails and not zips and by_zip:
+            # A postal code in a format not read above ("1012 AB", "100-0001"): the emailed customer's own.
+            zips = self._own_zips_in(text, emails)
         if not emails and not zips:
             return IdentityCheck("none")
         if emails and not zips and "email" not in self.methods:
@@ -1029,6 +1073,23 @@ class OrderDesk:
             return IdentityCheck("failed")
         self.throttle.succeeded(conversation_id)
         return IdentityCheck("verified", found)
+
+    def _own_zips_in(self, text: str, emails: Sequence[str]) -> list[str]:
+        """The zip of the one customer with one of ``emails`` (their own address's or an order's) where
+        ``text`` writes it, spaces and hyphens aside, upper case without spaces; else []."""
+        with self.db.session() as s:
+            ids = s.scalars(select(Customer.id).where(func.lower(Customer.email).in_(list(emails)))).all()
+            if len(ids) != 1:
+                return []
+            cust = s.get(Customer, ids[0])
+            known = {cust.zip or ""} if cust is not None else set()
+            shipped_to = s.scalars(select(Order.shipping_address).where(Order.customer_id == ids[0]))
+            known |= {str((a or {}).get("zip", "")) for a in shipped_to}
+        for code in sorted(k for k in known if len(k.strip()) >= 3):
+            parts = [re.escape(c) for c in re.sub(r"[\s-]", "", code)]
+            if re.search(r"(?<![A-Za-z0-9])" + r"[\s-]?".join(parts) + r"(?![A-Za-z0-9])", text, re.I):
+                return [code.replace(" ", "").upper()]
+        return []
 
     def partial_claim(self, text: str) -> str:
         """The part of an identity claim kept while the customer sends or corrects the rest: the one customer
@@ -1108,10 +1169,11 @@ class OrderDesk:
             )
             orders = list(s.scalars(q).all())
             names = _product_names(s, {it.product_id for o in orders for it in o.items})
-        wanted = {o.upper() for o in order_ids}
+        # As written ("#NG-20431") or as stored ("NG-20431"): one number.
+        wanted = {order_key(o): o.upper() for o in order_ids}
         if wanted:
-            chosen = [o for o in orders if o.id.upper() in wanted]
-            missing = sorted(wanted - {o.id.upper() for o in chosen})
+            chosen = [o for o in orders if order_key(o.id) in wanted]
+            missing = sorted(w for k, w in wanted.items() if k not in {order_key(o.id) for o in chosen})
         else:
             chosen, missing = orders[: self.max_orders_listed], []
         return [self._facts(o, names) for o in chosen], missing

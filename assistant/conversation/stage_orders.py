@@ -116,14 +116,19 @@ class OrderStages:
             pending.claim = name
             turn.needs_identity = True
             turn.confidence = 1.0
-            return Composed(identity_name_only(self.orders.methods, turn.language), meta={"basis": "identity"})
+            return Composed(
+                identity_name_only(self.orders.methods, turn.language, postcode=self.orders.postcode),
+                meta={"basis": "identity"},
+            )
         if check.attempted:
             pending.claim = self.orders.partial_claim(claim)
             turn.needs_identity = True
             turn.confidence = 1.0
             if check.status == "throttled":
                 turn.handoff_reason = "identity could not be verified"
-            message = identity_message(check, turn.language) or identity_failed(self.orders.methods, turn.language)
+            message = identity_message(check, turn.language, postcode=self.orders.postcode) or identity_failed(
+                self.orders.methods, turn.language, postcode=self.orders.postcode
+            )
             return Composed(message, meta={"basis": "identity"})
         return None
 
@@ -176,9 +181,14 @@ class OrderStages:
             turn.needs_identity = True
             turn.confidence = max(turn.confidence, 0.9)
             if check.attempted:
-                message = identity_message(check, turn.language) or identity_failed(self.orders.methods, turn.language)
+                message = identity_message(check, turn.language, postcode=self.orders.postcode) or identity_failed(
+                    self.orders.methods, turn.language, postcode=self.orders.postcode
+                )
                 return Composed(message, meta={"basis": "identity"})
-            return Composed(identity_request(self.orders.methods, turn.language), meta={"basis": "identity"})
+            return Composed(
+                identity_request(self.orders.methods, turn.language, postcode=self.orders.postcode),
+                meta={"basis": "identity"},
+            )
         return self._order_turn(turn, request, body)
 
     def _profile_request(self, turn: Turn, body: str) -> Composed | None:

@@ -23,14 +23,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "（已隐藏：此消息包含订单状态、物流或地址等个人信息。本对话的身份验证因一段时间未发消息已结束；"
         "请在对话中重新确认身份后查看。）",
     },
-    "identity": {
-        "en": "I can help with that. To protect your account, please confirm who you are first: the "
-        "**email address** on the order, or your **full name plus the zip code** of the order's address.",
-        "zh": "我可以帮您查询。为保护您的账户，请先确认身份：提供订单上的**电子邮箱**，或您的**全名和邮编**。",
-    },
     "identity_failed": {
         "en": "I'm sorry, I couldn't match those details to an account. Please check the email address, "
-        "or send your full name together with the zip code of the order's address.",
+        "or send your full name together with the {postcode} of the order's address.",
         "zh": "抱歉，未能匹配到账户。请核对邮箱，或提供全名和订单地址的邮编。",
     },
     "verified": {"en": "Thank you, that matches our records.", "zh": "谢谢，信息与记录相符。"},

@@ -55,7 +55,7 @@ def test_a_list_of_zips_or_emails_verifies_nobody_and_says_so(db: Database) -> N
     zips = " or ".join(str(z) for z in range(94601, 94650))
     check = desk.check_identity(f"Where is my order? I'm Mei Lin, my zip is {zips}", "c1")
     assert check.status == "ambiguous" and check.customer_id is None
-    assert "one" in (identity_message(check) or "")
+    assert "one" in (identity_message(check, postcode="zip code") or "")
     emails = "mei@example.com, meilin@example.com, mei.lin@example.org, mei.lin@example.com, lin.mei@example.com"
     assert desk.check_identity(f"Check my order: {emails}", "c2").status == "ambiguous"
     assert desk.check_identity("I'm Mei Lin or Maya Okafor, zip 94610", "c3").status == "ambiguous"
@@ -67,7 +67,7 @@ def test_failed_attempts_are_limited_per_conversation(db: Database) -> None:
     assert desk.check_identity("nobody@example.com", "c1").status == "failed"
     check = desk.check_identity("Mei Lin 94610", "c1")  # right this time, but the conversation is spent
     assert check.status == "throttled" and check.retry_after > 0
-    assert "try again" in (identity_message(check) or "")
+    assert "try again" in (identity_message(check, postcode="zip code") or "")
 
 
 def test_limits_persist_across_conversations_per_client_and_per_customer(db: Database) -> None:
@@ -114,15 +114,15 @@ def test_the_default_refuses_the_email_alone(db: Database, settings: Settings) -
     for desk in (OrderDesk(db, settings=settings), OrderDesk(db)):  # the settings' default, and without settings
         check = desk.check_identity("It's maya.okafor@example.com", "d1", client="10.9.9.1")
         assert check.status == "incomplete" and check.customer_id is None
-        assert "zip code" in (identity_message(check) or "")
+        assert "zip code" in (identity_message(check, postcode=desk.postcode) or "")
         # The email with its zip, or the name with it, verifies.
         assert desk.check_identity("maya.okafor@example.com 97214", "d2", client="10.9.9.1").customer_id == "C001"
         assert desk.check_identity("I'm Priya Raman, zip 98103", "d3", client="10.9.9.1").customer_id == "C003"
         # An order's shipping zip counts with the email as with the name; a wrong zip does not.
         assert desk.check_identity("mei.lin@example.com, 94612", "d4", client="10.9.9.1").customer_id == "C025"
         assert desk.check_identity("maya.okafor@example.com 97215", "d5", client="10.9.9.2").status == "failed"
-    assert "full name plus the zip code" in identity_request(["name_zip", "email_zip"])
-    assert "plus the zip code" in identity_request(["name_zip", "email_zip"]).split(", or ")[1]
+    assert "full name plus the zip code" in identity_request(["name_zip", "email_zip"], postcode="zip code")
+    assert "plus the zip code" in identity_request(["name_zip", "email_zip"], postcode="zip code").split(", or ")[1]
 
 
 def test_an_email_alone_is_not_counted_as_a_failed_guess(db: Database) -> None:
@@ -142,3 +142,39 @@ def test_the_email_alone_is_an_explicit_opt_in(
     assert opted.security.identity_methods == ["email", "name_zip"]
     desk = OrderDesk(db, settings=opted)
     assert desk.check_identity("It's maya.okafor@example.com", "o1", client="10.9.7.1").customer_id == "C001"
+
+
+def test_postal_codes_of_other_countries(db: Database) -> None:
+    with db.session() as s:
+        s.add(
+            Customer(
+                id="N1",
+                name="Aisha Khan",
+                email="aisha@example.co.uk",
+                zip="M1 4BT",
+                address={},
+                source="t",
+                content_hash="h",
+            )
+        )
+        s.add(
+            Customer(
+                id="D1",
+                name="Jan de Vries",
+                email="jan@example.nl",
+                zip="1012 AB",
+                address={},
+                source="t",
+                content_hash="h",
+            )
+        )
+    desk = OrderDesk(db, throttle=IdentityThrottle("9/hour", "9/hour", "9/hour", "memory://"))
+    # UK postcodes in any case and spacing, with the name or the email.
+    assert desk.check_identity("Aisha Khan, m1 4bt", "u1", client="10.3.0.1").customer_id == "N1"
+    assert desk.check_identity("aisha@example.co.uk M14BT", "u2", client="10.3.0.1").customer_id == "N1"
+    assert desk.check_identity("aisha@example.co.uk EH8 9YL", "u3", client="10.3.0.1").status == "failed"
+    # A format no pattern reads (Dutch "1012 AB"): the emailed customer's own code, not any other.
+    assert desk.check_identity("jan@example.nl, postcode 1012 ab", "u4", client="10.3.0.1").customer_id == "D1"
+    assert desk.check_identity("jan@example.nl, postcode 1013 AB", "u5", client="10.3.0.1").status == "incomplete"
+    # A hyphenated order number is no zip: no claim at all.
+    assert desk.check_identity("where is NG-20431?", "u6", client="10.3.0.1").status == "none"
