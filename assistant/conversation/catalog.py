@@ -395,7 +395,24 @@ class CatalogIndex:
                 best = (score, p)
         if best is None and len(own) == 1:
             return next(iter(own.values()))
+        if best is None and not own and pointed:
+            return self.named_as_kind(text)
         return best[1] if best else None
+
+    def named_as_kind(self, text: str) -> ProductFacts | None:
+        """The product "the road bike" points at: of the products of the kind named last ("bike"), the one
+        whose name or tags hold the word before it ("Apex Road 105", tagged "road bike"), when only one does;
+        the word may name other kinds too ("Aero Road Helmet")."""
+        m = re.search(r"\b(?:the|this|that|your)\s+([^\W\d_][\w'-]+)\s+([^\W\d_][\w'-]+)\b", text, re.I)
+        if m is None:
+            return None
+        said = tokenize(m.group(1))  # (a stopword: none)
+        if not said:
+            return None
+        qualifier, kind = said[0], m.group(2)
+        typed = self.type_products(kind)
+        own = [p for p in typed if qualifier in p.name_words or qualifier in set(tokenize(" ".join(p.tags)))]
+        return own[0] if len(own) == 1 and len(typed) > 1 else None
 
     def named_by_word(self, text: str) -> ProductFacts | None:
         """The one product whose name's first word ``text`` holds, a word of no other name ("darjeeling" for

@@ -32,6 +32,7 @@ from assistant.conversation.understand import (
     stated_condition,
     states_fit,
 )
+from assistant.conversation.variants import asked_option
 from assistant.knowledge.distill import fill_placeholders as fill_answer_slots
 from assistant.money import money
 from assistant.retrieval.hybrid import Passage
@@ -1364,8 +1365,9 @@ class ExtractiveComposer:
         if not product.available:
             return say("out_of_stock", language, name=product.name)
         opts = [" / ".join(str(v) for v in o.values()) for o, _p, ok in product.variants if ok]
+        opts = [o for o in opts if o]  # a variant without options ({}) is the product itself
         if not opts:
-            return say("stock", language, options=product.name)
+            return say("in_stock", language, name=product.name)
         return say("stock", language, options=", ".join(opts[:12]))
 
     def product_answer(
@@ -1401,6 +1403,10 @@ class ExtractiveComposer:
             lines.append(self.product_price(product, language) + " [1]")
         if wants_stock:
             lines.append(self.product_stock(product, language) + " [1]")
+            option = asked_option(question)
+            if option and not any(o for o, _p, _ok in product.variants):
+                # "what sizes does it come in?" of a product sold in one version: say so, not an empty list
+                lines.append(say("one_version", language, name=product.name, what=option))
         measured = measured_answers(question)
         opinion = asks_opinion(question)
         # The question's English words ("battery 能用多久？": battery), generic verbs left out.

@@ -90,6 +90,8 @@ log = logging.getLogger(__name__)
 OFF_TOPIC_MARGIN = 0.2
 # How many questions an order action offered to be passed on is kept through before it is dropped.
 OFFER_KEPT_TURNS = 2
+# Words of any policy heading that say nothing of what the section is about.
+_GENERIC_HEADING_WORDS = frozenset(tokenize("policy policies customer customers information info faq general other"))
 
 
 class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
@@ -394,7 +396,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # The new address in reply to an offered address change ("to 12 Main St, Portland") is a yes that
         # says where to: the agent's request carries it.
         new_address = offered is not None and offered.action == "address_change" and cue.gives_address(text)
-        if self.handoffs.requested(text) or (st.handoff_offered and (cue.is_affirmative(text) or new_address)):
+        # ("ok thanks, bye" and "ok what about XL?" are no yes to the offer)
+        if self.handoffs.requested(text) or (st.handoff_offered and (cue.accepts_offer(text) or new_address)):
             st.handoff_offered = False
             turn.handoff_reason = "customer request"
             turn.confidence = 1.0
@@ -595,8 +598,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if follow_up and st.topic:
             # "and to Canada?" is read with the previous question: both vectors (the topic's is
             # cached from the last turn) are averaged instead of embedding the joined text anew.
-            query = f"{st.topic} {asked}"
-            joined = self.encoder(st.topic) + self.encoder(asked)
+            # A reported case ("my D-lock broke") is read as it was when its rule was found: with the case's wording.
+            case = self._reported_case(st.topic)
+            topic = f"{st.topic} {case.get(turn.language, case['en'])}" if case is not None else st.topic
+            query = f"{topic} {asked}"
+            joined = self.encoder(topic) + self.encoder(asked)
             query_vec = joined / max(float(np.linalg.norm(joined)), 1e-9)
         with turn.timed("retrieve"):
             policies = self._retrieve(turn, ["policies", "answers"], query, query_vec)
@@ -666,7 +672,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # Everyday wording of a service the shop's policy names ("send it back", "几点上班") says what it is
         # about, so a fair passage answers, as for a clear intent.
         worded = asked != body and best_policy >= self.cfg.min_relevance / 2
-        if worded or self._policy_relevant(turn, best_policy):
+        # "can I book a service?": the nearest section's own heading ("Servicing") names what is asked
+        headed = best_policy >= self.cfg.min_relevance / 2 and self._heading_named(policies, body)
+        if worded or headed or self._policy_relevant(turn, best_policy):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
@@ -727,6 +735,15 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if len(with_item) == 1:
             return OrderRequest(request.kind, request.action, (with_item[0],))
         return request
+
+    @staticmethod
+    def _heading_named(policies: Sequence[Passage], body: str) -> bool:
+        """The first passage is a policy section whose heading shares a word with the message ("Servicing" and
+        "can I book a service?"), a word of the heading's own, not "policy" or "customer"."""
+        if not policies or policies[0].collection != "policies" or has_cjk(body):
+            return False
+        heading = set(tokenize(policy_body(policies[0])[0])) - _GENERIC_HEADING_WORDS
+        return bool(heading & set(tokenize(body)))
 
     def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:
         """The policy answers this: a close passage, or a clear service intent and a fair passage.

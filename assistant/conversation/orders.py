@@ -678,6 +678,8 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
         (OrderRequest(kind='status', action=None, order_ids=()), OrderRequest(kind='status', action=None, order_ids=()))
         >>> detect_order_request("where is my refund?", None), detect_order_request("where are the sizes listed?", None)
         (None, None)
+        >>> detect_order_request("what about my lights order?", None)
+        OrderRequest(kind='status', action=None, order_ids=())
     """
     ids = tuple(find_order_ids(text))
     mentions_order = bool(ids) or mentions_own_order(text)
@@ -692,7 +694,13 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
         return OrderRequest("status", None, ids)  # "where's my stuff?", "where's my skateboard?"
     if _HELP_WITH_ORDER.search(text):
         return OrderRequest("status", None, ids)  # their orders first, then what the problem is
+    if mentions_order and _ASKS_ABOUT_ANOTHER.match(text):
+        return OrderRequest("status", None, ids)  # "what about my lights order?": that order of theirs
     return None
+
+
+# "what about my lights order?", "and my other order?": the same question for another order of theirs.
+_ASKS_ABOUT_ANOTHER = re.compile(r"^\s*(?:(?:ok|okay|so)[,.]?\s+)?(?:and|what about|how about)\b", re.I)
 
 
 # "The one with the boots", "the order with the mugs", "the boots one": one of the listed orders,
@@ -953,6 +961,15 @@ def _product_names(s: Any, product_ids: set[str | None]) -> dict[str, str]:
     return {pid: name for pid, name in s.execute(select(Product.id, Product.name).where(Product.id.in_(ids)))}
 
 
+def _product_kinds(s: Any, product_ids: set[str | None]) -> dict[str, str]:
+    """The last level of each product's category ("Outdoor > Tents" -> "Tents"): what kind of thing it is."""
+    ids = [p for p in product_ids if p]
+    if not ids:
+        return {}
+    rows = s.execute(select(Product.id, Product.category).where(Product.id.in_(ids)))
+    return {pid: re.split(r"\s*(?:>|/|\|)\s*", category or "")[-1] for pid, category in rows}
+
+
 def best_named(names: Sequence[str], words: set[str], heads: set[str] | None = None) -> list[int]:
     """The positions of the names the message names best: every one named by its whole name or head
     noun, else those sharing the most other words of their name with it (see :func:`item_match`); []
@@ -1144,8 +1161,12 @@ class OrderDesk:
             q = select(Order).where(Order.customer_id == customer_id).options(selectinload(Order.items))
             orders = list(s.scalars(q).all())
             names = _product_names(s, {it.product_id for o in orders for it in o.items})
+            kinds = _product_kinds(s, {it.product_id for o in orders for it in o.items})
         items = [(o.id, it.name or names.get(it.product_id, "")) for o in orders for it in o.items]
         best = named_in(text, [name for _, name in items])
+        if not best:
+            # "where's my bike?" of a "Ridgeback Hybrid 7": the item's kind, as its category names it ("Bikes")
+            best = named_in(text, [kinds.get(it.product_id or "", "") for o in orders for it in o.items])
         return list(dict.fromkeys(items[i][0] for i in best))
 
     def items_named(self, customer_id: str, order_id: str, text: str) -> list[str]:

@@ -57,11 +57,13 @@ from assistant.conversation.templates import joined, plural, say
 from assistant.conversation.turn import Turn
 from assistant.conversation.variants import (
     VariantQuestion,
+    asked_option,
     choice_label,
     chosen_price,
     is_colour,
     listed_options,
     matching,
+    option_values,
     read_variant_question,
     variant_answer,
 )
@@ -242,6 +244,22 @@ class ShoppingStages:
             and not cue.is_shopping(body)
             and any(w in focus.words or stem(w) in focus.words for w in cue.content_words(body))
         ):
+            return focus
+        if (
+            focus is not None
+            and (st.focus_answered or len(st.shown) <= 1)
+            and not has_cjk(body)
+            and cue.asks_about_product(body)
+            and not cue.is_shopping(body)
+            and not cue.is_refinement(body)  # ("something lighter?" asks for another product)
+            and not cue.is_service_topic(body)
+            and not cue.is_policy_topic(body)
+            and 0 < len(cue.content_words(body)) <= 3
+            and self._about_focus(body, focus)
+            and self.catalog.named_by_word(body) is None
+        ):
+            # "how many lumens?", "how many gears?" right after a question on one product: that product's
+            # (names no other kind; a list's products are asked side by side elsewhere)
             return focus
         if not has_cjk(body) and not cue.has_reference(body) and not cue.is_shopping(body) and cue.is_question(body):
             # "is chamomile safe during pregnancy?": a question on a product by its name's own first word
@@ -480,7 +498,23 @@ class ShoppingStages:
         if question is None:
             if bare and product is None:  # "price?" about the product just discussed
                 return self._product_question(turn, target, body, [], 0.0)
-            return None
+            option = asked_option(body)
+            if option is None:
+                return None
+            # "what colours?" of a product whose options hold none: say so, and what it does come in.
+            keys = tuple(option_values(target.variants))
+            text = say("no_such_option", turn.language, name=target.name, what=option)
+            if keys:
+                every = VariantQuestion(keys, {})
+                text += "\n" + variant_answer(
+                    target.name, target.variants, every, turn.language, currency=self.cfg.currency
+                )
+            else:
+                text += " " + say("one_version_short", turn.language)
+            st.focus, st.shown, st.variant_choice = target.product_id, [target.product_id], {}
+            turn.products, turn.cite_products = [target], [target]
+            turn.confidence = max(turn.confidence, 0.9)
+            return Composed(text + " [1]" if not keys else text, meta={"basis": "product", "product_cited": True})
         st.focus, st.shown = target.product_id, [target.product_id]
         # "price?" next is about these options, when the product has them ("in purple" it has not).
         st.variant_choice = dict(question.chosen) if matching(target.variants, question.chosen) else {}
@@ -1200,7 +1234,13 @@ class ShoppingStages:
             st.need = need
         else:
             need, missing, relative = self._update_need(turn, body, qvec, request)
-        vague = need.product_type is None and not need.type_products and best_policy >= 0.45
+        # ("I want to commute to work, budget £600": a budget asks for products, whatever policy is close)
+        vague = (
+            need.product_type is None
+            and not need.type_products
+            and best_policy >= 0.45
+            and cue.parse_price(body, around=self.cfg.around_price_tolerance) is None
+        )
         if not vague and cue.extract_need_phrase(body).noun is None and self._instead(turn, body) is None:
             # "I need it for my company" names nothing to buy: a service question when the nearest
             # past conversations agree on a service intent ("can I get an invoice? I need it for…").

@@ -350,6 +350,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
     },
     "stock_intro": {"en": "Here is what is in stock of the products above:", "zh": "以上商品的库存情况："},
     "in_stock": {"en": "The **{name}** is in stock.", "zh": "**{name}** 有货。"},
+    "no_such_option": {
+        "en": "Our catalog lists no {what} for the **{name}**.",
+        "zh": "商品目录中 **{name}** 没有这类可选规格。",
+    },
+    "one_version_short": {"en": "It comes in one version only.", "zh": "它只有一个款式。"},
+    "one_version": {
+        "en": "Our catalog lists the **{name}** in one version only, with no {what} to choose from.",
+        "zh": "商品目录中 **{name}** 只有一个款式，没有可选的规格。",
+    },
     "out_of_stock": {
         "en": "The **{name}** is currently out of stock.",
         "zh": "**{name}** 目前缺货。",

@@ -120,7 +120,7 @@ _SHOPPING = re.compile(
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
     r"gift (for|idea)|(what|how) about (a|an|some|something|anything)|"
     # "heading out hiking in the cold, what should we bring?": the things to take on an outing.
-    r"what (should|do|would|shall) (i|we) (bring|pack|take|wear)(?= along\b| with\b|\s*[?.!]*$)|"
+    r"what (should|do|would|shall) (i|we) (bring|pack|take|wear|get|buy|use)(?= along\b| with\b|\s*[?.!]*$)|"
     # "anything under 20 dollars?", "everything below $30": a budget asks for products of any kind.
     r"(any|some|every)thing (good |nice )?(for|under|below|less than|between|around|within)|"
     # "what's the best tent for two people?": the match stops before the noun, which names the item.
@@ -408,6 +408,28 @@ _OUTING = re.compile(
     r"\b(?:going|go|heading|headed|planning|plan|off|leaving)\b(?:\s+(?:out|off|on|to go|a|an))*\s+"
     r"([a-z][a-z' -]*?)[\s,;.!?-]*(?:(?:so|and|but)\s+)?(?:(?:what|which)\b[^,.;!?]*)?$"
 )
+# "I ride to work in the rain, so what should I get?": a habit told before the question (the words after
+# "I"/"we", an adverb aside).
+_HABIT = re.compile(
+    r"\s*(?:i|we)\s+(?:\w+ly\s+|often\s+|always\s+|usually\s+)?"
+    r"((?!(?:am|'m|have|had|was|want|need|would|'d|will|'ll|can|should|do|did|got|bought|ordered)\b)[a-z][a-z' -]*?)"
+    r"[\s,;.!?-]*(?:(?:so|and|but)\s+)?$"
+)
+# "I want to ride on forest tracks", "I'd like to go camping": something to do, not a product to buy (the
+# buying verbs, and what _SHOPPING already leaves out, are not).
+_TO_DO = re.compile(
+    r"\s*to\s+(?!(?:buy|get|order|purchase|find|see|look|try|have|pick|grab|shop|browse|compare|gift|give|replace|"
+    r"upgrade|renew)\b)"
+    r"(?:go\s+|do\s+some\s+|start\s+)?([a-z][a-z' -]*)$"
+)
+# "a bike to commute to work": a kind (one to three words, no clause) and what it is to do; not "something to
+# keep me warm" (read by _GENERIC_CLAUSE) nor "a tent easy to set up".
+_PURPOSE = re.compile(
+    r"\s*((?:a|an|some|the)\s+(?!(?:something|anything|stuff|things?|gear|way|place|time)\b)"
+    r"(?:(?!(?:that|which|who|easy|hard|able|enough|how|what|where|is|are)\b)[a-z'-]+\s+){0,2}?"
+    r"(?!(?:something|anything|stuff|things?|gear|way|place|time)\b)[a-z'-]+)"
+    r"\s+to\s+((?!(?:the|a|an|my|your|our|his|her|their|me|you|us|them|him)\b)[a-z][a-z' -]*)$"
+)
 # "something to keep me warm", "anything that keeps you dry": a thing asked for by what it does.
 _GENERIC_CLAUSE = re.compile(
     r"(?:a |an |some )?(something|anything|stuff|things?|gear)\s+(?:to|that|which)\s+(.+)$"
@@ -659,6 +681,12 @@ def gives_address(text: str) -> bool:
     return bool(_STREET_ADDRESS.search(text))
 
 
+# "ok, bye" closes the chat; "ok what about XL?" asks something else: neither is a yes to an offer.
+_CLOSING_OR_QUESTION = re.compile(
+    r"\b(?:bye|goodbye|good bye|cya|see you|that's all|that is all)\b|再见|拜拜"
+    r"|\b(?:what|how|which|where|when|why|who)\b|\b(?:is|are|does|do|can)\s+(?:it|they|the|that|this|you)\b.*\?",
+    re.I,
+)
 _THANKS_WORD = re.compile(r"\bthanks?\b|\bthank you\b|\bthx\b|\bcheers\b|谢", re.I)
 _YES_WORD = re.compile(r"\b(?:yes|yeah|yep|yup|sure|please|definitely|absolutely)\b|是|要|需要|可以|对", re.I)
 
@@ -671,8 +699,10 @@ def accepts_offer(text: str) -> bool:
         (True, True, True)
         >>> accepts_offer("ok thanks"), accepts_offer("好的，谢谢"), accepts_offer("no thanks")
         (False, False, False)
+        >>> accepts_offer("ok thanks, bye"), accepts_offer("ok what about XL?"), accepts_offer("ok, is it in stock?")
+        (False, False, False)
     """
-    if not is_affirmative(text) or declines_offer(text):
+    if not is_affirmative(text) or declines_offer(text) or _CLOSING_OR_QUESTION.search(text):
         return False
     return not _THANKS_WORD.search(text) or bool(_YES_WORD.search(text))
 
@@ -1604,6 +1634,20 @@ def content_words(text: str) -> list[str]:
     return [w for w in re.findall(r"[a-z][a-z'-]*", text.lower()) if w not in STOPWORDS and len(w) > 1]
 
 
+# A child's age said of whom a product is for ("my 7 year old", "a 10-year-old daughter", "my 8 yo").
+_CHILD_AGE = re.compile(
+    r"\b(?:my|a|an|our|his|her|their)\s+(\d{1,2})[- ]?(?:years?|yrs?|y)[- ]?(?:old|o)(?:'s)?"
+    r"(?:\s+(?:son|daughter|boy|girl|kid|child|grandson|granddaughter|nephew|niece))?\b"
+)
+
+
+
+def _audience_of_age(age: re.Match[str]) -> str:
+    """A child's age as whom a product is for: kids under 13, teens under 18 (an adult is no audience)."""
+    years = int(age.group(1))
+    return "kids" if years < 13 else "teens" if years < 18 else ""
+
+
 def extract_need_phrase(text: str) -> NeedPhrase:
     """Head noun, attributes and uses of a shopping request (English word order, or Chinese).
 
@@ -1629,6 +1673,14 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         NeedPhrase(noun='something', attributes=[], uses=['cold', 'winter'])
         >>> extract_need_phrase("I'm going camping in the rain, what do I need?")
         NeedPhrase(noun=None, attributes=[], uses=['camping', 'rain'])
+        >>> extract_need_phrase("I want to ride on forest tracks")
+        NeedPhrase(noun=None, attributes=[], uses=['ride', 'forest', 'tracks'])
+        >>> extract_need_phrase("I cycle to work in the rain, what should I get?")
+        NeedPhrase(noun=None, attributes=[], uses=['cycle', 'work', 'rain'])
+        >>> extract_need_phrase("I want a bike to commute to work")
+        NeedPhrase(noun='bike', attributes=[], uses=['commute'])
+        >>> extract_need_phrase("a bike for my 7 year old").uses, extract_need_phrase("a helmet for a 15-year-old").uses
+        (['kids'], ['teens'])
     """
     text = strip_price(text)
     if has_cjk(text):
@@ -1673,7 +1725,8 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         if is_audience(before):  # "儿童睡袋": a sleeping bag for kids, whom it is for
             uses, before = [*uses, before], ""
         return NeedPhrase(phrase[-size:] if len(phrase) >= size else phrase or None, [before] if before else [], uses)
-    low = text.lower()
+    # "a bike for my 7 year old": whom it is for, as "a bike for kids" says it
+    low = _CHILD_AGE.sub(_audience_of_age, text.lower())
     m = _SHOPPING.search(low)
     tail = low[m.end() :] if m else low
     tail = re.split(r"[.?!;]|,\s*(?:but|and|please)\b", tail)[0]
@@ -1684,6 +1737,17 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     if m and not re.search(r"[a-z]", tail) and (trip := _OUTING.search(low[: m.start()])):
         # "I'm going camping in the rain, what do I need?": the outing said first is what it is for.
         return NeedPhrase(None, [], [w for w in content_words(trip.group(1)) if w not in _NOT_USES])
+    if m and not re.search(r"[a-z]", tail) and (habit := _HABIT.match(low[: m.start()])):
+        # "I ride to work in the rain, what should I get?": what they do, said first, is what it is for.
+        return NeedPhrase(None, [], [w for w in content_words(habit.group(1)) if w not in _NOT_USES])
+    todo = _TO_DO.match(tail.rstrip(" ,"))
+    if m and todo:
+        # "I want to ride on forest tracks", "I'd like to go camping": an activity, not a product named "tracks"
+        return NeedPhrase(None, [], [w for w in content_words(todo.group(1)) if w not in _NOT_USES])
+    purpose = _PURPOSE.match(tail)
+    if purpose and " for " not in tail:
+        # "a bike to commute to work", "a lock to leave my bike in town": what follows "to" is what it is for
+        tail = f"{purpose.group(1)} for {purpose.group(2)}"
     item, _, use = tail.partition(" for ")
     kind = which_kind(item)
     clause = _RELATIVE.search(item)

@@ -148,7 +148,8 @@ def _asked_keys(text: str, keys: Sequence[str], yes_no: frozenset[str] = frozens
     for key in keys:
         if key in yes_no:
             continue  # "waterproof" chooses the waterproof ones; it asks for no list
-        last = re.escape(key.lower().split()[-1])
+        # The shop's key as the text was folded: a British shop's "colour" is asked as "colours" too.
+        last = re.escape(_KEY_WORDS.get(key.lower().split()[-1], key.lower().split()[-1]))
         # "what sizes", "which colors", "what size is it", "in other colors", "sizes?"
         plural = rf"\b{last}(?:s|es)\b"
         pointed = rf"\b(?:what|which|other|different|more|all|available|any)\s+(?:\w+\s+)?{last}\b"
@@ -174,6 +175,42 @@ def _value_in(value: str, text: str, low: str, key: str) -> bool:
             re.search(rf"(?:\b{re.escape(key.lower())}|\bin|\ba|\bthe)\s+{re.escape(v)}\b", low)
         )
     return bool(re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", low))
+
+
+# An option a customer asks to choose among ("what sizes does it come in?", "any other colours?", 有什么颜色).
+_OPTION_ASKED = re.compile(
+    r"\b(?:what|which|any|other|different|more|available)\s+(?:\w+\s+)?(sizes?|colou?rs?|styles?|lengths?|versions?)\b"
+    r"|\b(sizes|colou?rs|styles|lengths|versions)\b|(尺码|尺寸|颜色|款式)",
+    re.I,
+)
+_OPTION_SAID = {
+    "size": "sizes",
+    "color": "colors",
+    "colour": "colours",
+    "style": "styles",
+    "length": "lengths",
+    "version": "other versions",
+    "尺码": "sizes",
+    "尺寸": "sizes",
+    "颜色": "colours",
+    "款式": "styles",
+}
+
+
+def asked_option(text: str) -> str | None:
+    """The kind of option ``text`` asks to choose among, as said back ("sizes", "colours"), else None.
+
+    Example:
+        >>> asked_option("what colours?"), asked_option("what sizes does it come in?"), asked_option("有什么颜色？")
+        ('colours', 'sizes', 'colours')
+        >>> asked_option("is it the right size?") is None
+        True
+    """
+    m = _OPTION_ASKED.search(text)
+    if m is None:
+        return None
+    word = next(g for g in m.groups() if g).lower()
+    return _OPTION_SAID.get(word.rstrip("s") if word.isascii() else word, word)
 
 
 def read_variant_question(text: str, variants: Sequence[Variant]) -> VariantQuestion | None:
