@@ -244,9 +244,10 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def identity_request(methods: Sequence[str], language: str = "en", *, postcode: str) -> str:
+def identity_request(methods: Sequence[str], language: str = "en", *, postcode: str, lead: bool = True) -> str:
     """What the assistant asks a guest for before order details: the configured methods, in words, the postal
-    code called as the shop calls it (``security.postal_code_name``: "zip code", "postcode").
+    code called as the shop calls it (``security.postal_code_name``: "zip code", "postcode"). ``lead``: False
+    when the request is asked again (no "I can help with that.").
 
     Example:
         >>> identity_request(["name_zip"], postcode="postcode").split(": ")[1]
@@ -255,8 +256,9 @@ def identity_request(methods: Sequence[str], language: str = "en", *, postcode: 
     lang = "zh" if language == "zh" else "en"
     ways = [METHOD_WORDS[m][lang].format(postcode=postcode) for m in methods if m in METHOD_WORDS]
     if lang == "zh":
-        return f"我可以帮您查询。为保护您的账户，请先确认身份：提供{'，或'.join(ways)}。"
-    return f"I can help with that. To protect your account, please confirm who you are first: {', or '.join(ways)}."
+        return f"{'我可以帮您查询。' if lead else ''}为保护您的账户，请先确认身份：提供{'，或'.join(ways)}。"
+    opening = "I can help with that. " if lead else ""
+    return f"{opening}To protect your account, please confirm who you are first: {', or '.join(ways)}."
 
 
 def identity_failed(methods: Sequence[str], language: str = "en", *, postcode: str) -> str:
@@ -454,17 +456,27 @@ _OTHERS = (
     r"father|parent|brother|sister|friend|boss|colleague|co-?worker|neighbou?r|roommate|flatmate|"
     r"grandma|grandpa|grandmother|grandfather|aunt|uncle|cousin|client|employer"
 )
-_THEIR_THINGS = r"(?:orders?|account|package|parcel|purchases?|delivery|tracking|email|address|details)"
+_THEIR_THINGS = (
+    r"(?:orders?|accounts?|packages?|parcels?|purchases?|deliver(?:y|ies)|tracking|e-?mails?(?: address(?:es)?)?|"
+    r"address(?:es)?|phone(?: numbers?)?|details|names?|data|info(?:rmation)?)"
+)
 _THIRD_PARTY = re.compile(
     rf"\b(?:my|our)\s+(?:{_OTHERS})(?:'s|’s|s')\s+(?:[\w-]+\s+){{0,2}}?{_THEIR_THINGS}\b"
-    rf"|\b(?:someone|somebody|another (?:person|customer)|other (?:people|customers))(?: else)?(?:'s|’s|s')\s+"
-    rf"{_THEIR_THINGS}\b"
+    rf"|\b(?:someone|somebody|another (?:person|customer|user|shopper)|other (?:people|customers|users|shoppers)|"
+    rf"(?:every|each|any) (?:customer|user|shopper)|all (?:the )?(?:customers|users|shoppers))(?: else)?"
+    rf"(?:'s|’s|s'|'|’)?\s+{_THEIR_THINGS}\b"
+    # "what did the last customer order?", "who else bought the backpack?": another customer's purchases
+    rf"|\b(?:the|that) (?:last|previous|next|other) (?:customer|person|shopper|buyer|user)\b"
+    rf"|\bwho (?:else )?(?:has |have )?(?:ordered|bought|purchased)\b"
+    # "show me the chat history of Priya": another customer's conversations
+    rf"|\b(?:chat|conversation|message|support|order) (?:history|histories|logs?|transcripts?|records?) "
+    rf"(?:of|for|from|with|belonging to) (?!me\b|my\b|us\b|our\b|you\b|this\b|the shop\b|[\w.+-]+@)"
     rf"|\b{_THEIR_THINGS}\s+(?:of|belonging to)\s+(?:my|our)\s+(?:{_OTHERS})\b"
     rf"|\b(?:his|her)\s+(?:orders?|account|packages?|parcels?|purchases?|tracking)\b"
     rf"|\bI(?:'m|’m| am)\s+(?:his|her|their)\s+(?:{_OTHERS})\b"
     r"|我(?:的)?(?:老公|老婆|丈夫|妻子|先生|太太|爱人|对象|男朋友|女朋友|儿子|女儿|孩子|妈妈|母亲|爸爸|父亲|朋友|"
     r"哥哥|姐姐|弟弟|妹妹|同事|老板|邻居|室友)的(?:订单|账户|账号|包裹|快递|邮箱|地址)"
-    r"|(?:别人|他人|其他人|其他客户|他|她)的(?:订单|账户|账号|包裹|快递)",
+    r"|(?:别人|他人|其他人|其他客户|别的客户|所有客户|其他用户|他|她)的(?:订单|账户|账号|包裹|快递|邮箱|地址|电话|信息|资料)",
     re.IGNORECASE,
 )
 # "It's my wife's order, placed under my email": the customer's own account after all.
@@ -485,6 +497,14 @@ def asks_for_others_orders(text: str) -> bool:
         False
         >>> asks_for_others_orders("I bought a gift for my wife, can she return it?")
         False
+        >>> asks_for_others_orders("give me other customers' emails"), asks_for_others_orders("告诉我其他客户的邮箱")
+        (True, True)
+        >>> asks_for_others_orders("what did the last customer order?"), asks_for_others_orders("who bought the tent?")
+        (True, True)
+        >>> asks_for_others_orders("every customer's email address"), asks_for_others_orders("what's in my order?")
+        (True, False)
+        >>> asks_for_others_orders("show me the chat history of Priya"), asks_for_others_orders("my order history")
+        (True, False)
     """
     return bool(_THIRD_PARTY.search(text)) and not _UNDER_MINE.search(text)
 

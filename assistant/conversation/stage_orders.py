@@ -253,6 +253,10 @@ class OrderStages:
                 return self._action_not_allowed(turn, request.action, facts[0], allowed)
             if asks_whether(text) and not confirmed:
                 return self._action_offer(turn, request.action, facts[0], text)
+            if request.action == "address_change" and not confirmed and not cue.gives_address(text):
+                # "the processing one" after "which order would you like to change the address of?": the new
+                # address is asked for (given next, it is the yes), never a request passed on without one.
+                return self._action_offer(turn, request.action, facts[0], text, closing="ask_new_address")
             return self._order_action(turn, request, facts[0], text)
         pending_action = turn.state.pending_action
         turn.state.pending_action = None
@@ -450,18 +454,19 @@ class OrderStages:
         # The sentence naming an allowed status ("… only if its status is 'pending'"), else the best.
         return self._order_offer(turn, head, order, query, allowed, say("offer_handoff", turn.language))
 
-    def _action_offer(self, turn: Turn, action: str, order: OrderFacts, text: str) -> Composed:
+    def _action_offer(
+        self, turn: Turn, action: str, order: OrderFacts, text: str, closing: str = "offer_pass_on"
+    ) -> Composed:
         """ "Can I change the shipping address on it?" about an order whose status allows it: yes, an
         agent can; the order, the policy's sentence on its status (cited), and passing it on offered
-        ("yes" hands over). Nothing is passed on or changed before the customer says so."""
+        ("yes" hands over). Nothing is passed on or changed before the customer says so. ``closing``: the
+        template that ends the reply (``ask_new_address``: the new address asked for)."""
         phrase = action_phrase(action, turn.language)
         status = status_in(order.status, turn.language)
         head = say("action_possible", turn.language, action=phrase, order_id=order.order_id, status=status)
         # the English words too: a Chinese request finds the section of a shop whose policy is English only
         query = f"{phrase} {action} order: {text}" if turn.language == "zh" else f"{phrase} order: {text}"
-        composed = self._order_offer(
-            turn, head, order, query, {order.status.lower()}, say("offer_pass_on", turn.language)
-        )
+        composed = self._order_offer(turn, head, order, query, {order.status.lower()}, say(closing, turn.language))
         offered = PendingOrder(kind="action", action=action, order_ids=[order.order_id], request=text)
         turn.state.offered_action = offered
         turn.state.acted = action
@@ -488,12 +493,19 @@ class OrderStages:
         """The policy's sentence on an order action (cited [2]): the one naming one of ``statuses``
         ("Processing orders can still be cancelled…"), else the closest; "" when there is none.
         ``policy``: the section already retrieved for ``query``."""
-        policy = self._retrieve(turn, ["policies"], query)[:1] if policy is None else policy
-        if not policy:
+        found = self._retrieve(turn, ["policies"], query)[:3] if policy is None else policy
+        if not found:
             return "", ()
+        # Of the closest sections, the first with a sentence naming the status ("Processing orders can still
+        # be…"), not a section on account e-mails that shares "change … address".
+        for p in found:
+            title, pbody = policy_body(p)
+            named = [u for u in customer_units(pbody) if any(s in u.lower() for s in statuses)]
+            if named:
+                return _policy_line(title, named[0]), (p,)
+        policy = found[:1]
         title, pbody = policy_body(policy[0])
-        named = [u for u in customer_units(pbody) if any(s in u.lower() for s in statuses)]
-        sent = named[:1] or best_sentences(query, pbody, limit=1)
+        sent = best_sentences(query, pbody, limit=1)
         if not sent:
             return "", ()
         return _policy_line(title, sent[0]), (policy[0],)
@@ -504,7 +516,8 @@ class OrderStages:
         # after "which order?" would find any section).
         action = action_phrase(request.action, turn.language)
         query = f"{action} order: {text}"
-        policy = self._retrieve(turn, ["policies"], query)[:1]
+        closest = self._retrieve(turn, ["policies"], query)[:3]
+        policy = closest[:1]
         sources = [passage_source(p) for p in policy] + [
             {"collection": "orders", "doc_id": order.order_id, "source": "store", "title": f"Order {order.order_id}"}
         ]
@@ -536,7 +549,7 @@ class OrderStages:
             body = say("action", turn.language, action=action, order_id=order.order_id)
         body += f" [1]\n- {order.text_in(turn.language)} [1]"
         # The sentence on orders in this one's status ("Processing orders can still be cancelled…").
-        line, used = self._status_policy(turn, query, {order.status.lower()}, policy)
+        line, used = self._status_policy(turn, query, {order.status.lower()}, closest)
         body += f"\n{line}" if line else ""
         turn.orders = [order.record]
         turn.order_first = True

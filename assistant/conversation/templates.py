@@ -66,6 +66,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "the change myself, and nothing has been changed yet.",
         "zh": "订单{order_id}目前的状态是 **{status}**，客服仍可以为您{action}；我无法直接更改，订单目前没有任何更改。",
     },
+    # An address change asked for with no new address: it is asked for; the address itself is the yes.
+    "ask_new_address": {
+        "en": "What is the new shipping address? Send it and I'll pass the request on to our team with it.",
+        "zh": "请告诉我新的收货地址，我会连同地址一起把请求转交给我们的团队。",
+    },
     "offer_pass_on": {
         "en": "Would you like me to pass this on to a member of our team? Just say yes.",
         "zh": "需要我把这个请求转交给我们的团队吗？回复“是”即可。",
@@ -170,6 +175,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "greeting": {
         "en": "Hello! I can help with orders, returns, shipping and our products. What can I do for you?",
         "zh": "您好！我可以帮您处理订单、退货、配送等问题，也可以帮您挑选商品。请问有什么可以帮您？",
+    },
+    # A reason given for a return while the identity step waits ("it's too heavy"): kept with the request.
+    "reason_noted": {
+        "en": "Thank you, I've noted that with your request.",
+        "zh": "谢谢，我已把这一点记在您的申请里。",
     },
     "ack": {
         "en": "All right. Is there anything else I can help with?",
@@ -413,6 +423,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "pt": "Desculpe, só posso responder em inglês ou em chinês.",
         "nl": "Sorry, ik kan alleen in het Engels of het Chinees antwoorden.",
     },
+    # Words added to find the rule on an item's condition for a return ("what if I washed it?").
+    "condition_query": {"en": "return condition", "zh": "退货 条件"},
     "policy_intro": {
         "en": "Here is what our policy says about **{section}**:",
         "zh": "关于**{section}**，我们的政策如下：",

@@ -176,8 +176,12 @@ _FAULT = re.compile(
     r"frayed|fraying|unravel(?:l?ed|l?ing)|(?:is|are) (?:coming|falling) apart|"
     r"faulty|defective|damaged|dead on arrival|rust(?:ed|ing|y)?(?: spots?)?(?![-\s]?(?:proof|resistant|free))|"
     r"chipped|dented|scratched|burnt out|"
+    r"jam(?:s|med|ming)(?! (?:and|or) (?:jelly|preserves))|keeps? (?:jamming|getting stuck)|"
     r"stopped (?:working|charging|holding (?:a )?(?:charge|air)|inflating|heating|turning on|closing|zipping)|"
     r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay)|"
+    # "it won't staple anymore", "no longer prints": what the item is for has stopped
+    r"(?:it|they|this|that|mine|(?:my|the) [a-z]+) (?:won'?t|doesn'?t|does not|will not|can'?t|cannot) "
+    r"(?!find\b|log\b|sign\b|fit\b)[a-z]+ (?:any ?more|at all|properly)|no longer works?|"
     # A wrong or missing item is handled like a damaged one: the shop's section on it, and a person.
     r"wrong (?:item|product|thing|order|one)s?|not what i ordered|"
     # "you sent me the wrong boots", "it came in the wrong colour"
@@ -288,6 +292,80 @@ def reports_lost_parcel(text: str) -> bool:
         True
     """
     return bool(_LOST_PARCEL.search(text))
+
+
+# What a parcel rule is about: a delivery, not a refund "missing after 10 business days".
+_PARCEL_WORDS = re.compile(
+    r"\b(?:deliver\w*|parcels?|packages?|shipments?|tracking|carriers?|orders?|transit|mail)\b|包裹|快递|送达|签收|物流|订单",
+    re.I,
+)
+
+
+def states_parcel_rule(sentence: str) -> bool:
+    """The sentence is a rule on a parcel that did not arrive (a lost-rule sentence about a delivery).
+
+    Example:
+        >>> states_parcel_rule("If an order marked delivered cannot be found after 48 hours, the agent opens a trace")
+        True
+        >>> states_parcel_rule("Refunds missing after 10 business days are escalated to the payments team.")
+        False
+    """
+    return states_lost_rule(sentence) and bool(_PARCEL_WORDS.search(sentence))
+
+
+# "what happens if my order is lost?", "what if it never arrives?", "如果包裹丢了怎么办？": a question about the
+# rule for a case, not a report that it happened.
+_WHAT_IF = re.compile(
+    r"^\W*(?:(?:and|so|but|ok(?:ay)?|also|hi|hello)\W+)*(?:what (?:happens|would happen|do you do|do i do|should i do|"
+    r"can i do|is the (?:policy|rule))\s+(?:if|when|in case)|what if|in case|suppose|supposing|if ever)\b"
+    r"|如果.{0,20}(?:怎么办|会怎样|怎么处理)|万一",
+    re.I,
+)
+
+
+def asks_what_if(text: str) -> bool:
+    """The message asks what the rule is for a case that may happen, not that it happened.
+
+    Example:
+        >>> asks_what_if("what happens if my order is lost?"), asks_what_if("what if I washed the sheets?")
+        (True, True)
+        >>> asks_what_if("my order is lost"), asks_what_if("如果包裹丢了怎么办？")
+        (False, True)
+    """
+    return bool(_WHAT_IF.search(text))
+
+
+# "… with the same condition rules as returns", "the same terms as returns apply": a rule stated by another
+# section (what of it, and which section).
+_REFERRED_RULE = re.compile(
+    r"\bsame (?:(?P<aspect>[a-z]+) )?(?P<kind>rules?|polic(?:y|ies)|terms|conditions?|requirements?) as "
+    r"(?:for |with |in |under )?(?:the |our |a |an )?(?P<section>[a-z]+)\b",
+    re.I,
+)
+
+
+def referred_rule(sentence: str) -> tuple[str, str] | None:
+    """(what, section) when the sentence says a rule is another section's ("with the same condition rules as
+    returns": the condition, in the section on returns), each as a word to find it by; else None.
+
+    Example:
+        >>> referred_rule("Exchanges are accepted within 30 days, with the same condition rules as returns.")
+        ('condition', 'return')
+        >>> referred_rule("The same conditions as returns apply."), referred_rule("Refunds take 5 days.")
+        (('condition', 'return'), None)
+    """
+    m = _REFERRED_RULE.search(sentence)
+    if m is None:
+        return None
+    aspect = (m.group("aspect") or m.group("kind")).lower()
+    if aspect in ("rule", "rules", "policy", "policies", "terms"):
+        aspect = ""
+    section = m.group("section").lower()
+    return _singular(aspect), _singular(section)
+
+
+def _singular(word: str) -> str:
+    return word[:-3] + "y" if word.endswith("ies") else word[:-1] if word.endswith("s") else word
 
 
 MISFIT_TOPIC = {
@@ -725,6 +803,46 @@ def bare_reply(text: str) -> bool:
         (True, True, True, False)
     """
     return bool(_BARE_REPLY.match(text.strip()))
+
+
+# An email address, an order number or digits (a zip code): identity details or an order, not a reason.
+_DETAILS = re.compile(r"@|#|\d{3,}")
+# "actually I want to exchange it instead": a new request, not a reason for the one asked about.
+_CHANGES_REQUEST = re.compile(r"\b(?:instead|rather|change my mind about)\b|改成|还是(?:换|退)", re.I)
+# "I don't remember my email", "I don't have an account": about the identity step itself, not the request.
+_ABOUT_IDENTITY = re.compile(
+    r"\b(?:accounts?|e-?mails?|zip|zipcode|post ?code|postal|names?|passwords?|log ?in|sign ?in|verif\w*|identity|"
+    r"details|(?:this|it) is taking)\b|邮箱|邮编|账户|账号|名字|密码|验证|身份",
+    re.I,
+)
+
+
+def adds_to_case(text: str) -> bool:
+    """The message tells something more about the customer's request (a reason: "it's too heavy",
+    "the colour is not what I expected", "太重了"): a short statement that asks nothing, wants nothing new
+    and is no yes/no, small talk, identity detail or shopping request. Read while the identity step waits
+    for an order action: the reason is kept with the request and who they are is asked again.
+
+    Example:
+        >>> adds_to_case("it's too heavy"), adds_to_case("I just don't like the colour"), adds_to_case("太重了")
+        (True, True, True)
+        >>> adds_to_case("how long do refunds take?"), adds_to_case("yes"), adds_to_case("thanks")
+        (False, False, False)
+        >>> adds_to_case("maya@example.com"), adds_to_case("actually I want to exchange it instead")
+        (False, False)
+        >>> adds_to_case("I'm looking for a lighter kettle"), adds_to_case("I don't remember my email")
+        (False, False)
+        >>> adds_to_case("forget it")
+        False
+    """
+    words = text.split()
+    if not text.strip() or len(words) > 25 or _DETAILS.search(text) or bare_reply(text) or is_question(text):
+        return False
+    if small_talk_only(text) is not None or is_shopping(text) or _AFFIRM.match(text) or _CHANGES_REQUEST.search(text):
+        return False
+    if declines_offer(text) or _ABOUT_IDENTITY.search(text):
+        return False
+    return wanted_item_action(text) is None and wanted_own_item_action(text) is None
 
 
 def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "later", "about_me"] | None:
@@ -1209,6 +1327,32 @@ def reports_misfit(text: str) -> bool:
     return bool(_MISFIT.search(text)) and bool(_OWN_ITEM.search(text))
 
 
+# Where a message's parts meet: "my kettle leaks, and do you sell a replacement lid?"
+_PART_BREAK = re.compile(
+    r"(?<=[?.!;。？！；])\s*|,\s*(?:and|but|also|plus)?\s*(?=\w)|\s+(?:and|but|also)\s+"
+    r"(?=(?:do|does|can|could|is|are|will|would|have|what|which|how|where)\b)",
+    re.I,
+)
+
+
+def fault_and_other(text: str) -> tuple[str, str] | None:
+    """(the part reporting a fault, the other part) of a message that also asks something else ("my kettle
+    leaks, and do you sell a replacement lid?"); None when it does not have both.
+
+    Example:
+        >>> fault_and_other("my kettle leaks, and do you sell a replacement lid?")
+        ('my kettle leaks', 'do you sell a replacement lid?')
+        >>> fault_and_other("my kettle leaks and the lid is cracked") is None
+        True
+    """
+    parts = [p.strip() for p in _PART_BREAK.split(text) if p and p.strip()]
+    fault = [p for p in parts if names_fault(p)]
+    other = [p for p in parts if not names_fault(p)]
+    if not fault or not other or not is_question(" ".join(other)):
+        return None
+    return " ".join(fault).rstrip(",. "), " ".join(other)
+
+
 def reports_fault(text: str) -> bool:
     """The customer says something they have is broken or faulty.
 
@@ -1217,6 +1361,10 @@ def reports_fault(text: str) -> bool:
         True
         >>> reports_fault("我买的背包拉链坏了"), reports_fault("what if an item arrives damaged?")
         (True, False)
+        >>> reports_fault("my stapler is jammed"), reports_fault("my stapler won't staple anymore")
+        (True, True)
+        >>> reports_fault("I can't log in to my account at all"), reports_fault("my favourite jam is sold out")
+        (False, False)
     """
     return names_fault(text) and bool(_OWN_ITEM.search(text))
 
