@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 import threading
@@ -187,6 +188,43 @@ def negated_words(description: str) -> frozenset[str]:
     )
 
 
+def free_of_stated(product: ProductFacts, thing: str) -> bool | None:
+    """Whether the product's own text (name, description, tags) says it is free of ``thing``: True for
+    "caffeine-free", "free of caffeine", "no caffeine", "without caffeine"; False when it names the thing
+    otherwise ("Contains caffeine", a "caffeine" tag); None when it says nothing of it.
+
+    Example:
+        >>> tea = ProductFacts("A", "Earl Grey", "Tea", "", "Contains caffeine.", 14.0, True, ("caffeine",), (), ())
+        >>> mint = ProductFacts("B", "Mint", "Tea", "", "Cooling and caffeine-free.", 8.0, True, (), (), ())
+        >>> box = ProductFacts("C", "Tray", "Teaware", "", "A bamboo tray.", 45.0, True, (), (), ())
+        >>> free_of_stated(tea, "caffeine"), free_of_stated(mint, "caffeine"), free_of_stated(box, "caffeine")
+        (False, True, None)
+    """
+    text = " ".join([product.name, product.description, *product.tags]).lower()
+    s = stem(thing)
+    said = re.compile(
+        rf"\b(?:{re.escape(thing)}|{re.escape(s)}\w*)[- ]free\b|\bfree (?:of|from) (?:{re.escape(s)}\w*)"
+        rf"|\b(?:no|without|non)[- ](?:{re.escape(s)}\w*)"
+    )
+    if said.search(text):
+        return True
+    return False if s in {stem(w) for w in tokenize(text)} else None
+
+
+def stated_amount(product: ProductFacts, unit: str) -> float | None:
+    """The largest amount of ``unit`` (singular) the product's name or description states ("20 Sheet Capacity",
+    "up to 28 sheets of paper": 28.0 for "sheet"), None when it states none.
+
+    Example:
+        >>> p = ProductFacts("A", "Desk Stapler, 20 Sheets", "", "", "Staples up to 28 sheets.", None, True, (), (), ())
+        >>> stated_amount(p, "sheet"), stated_amount(p, "page")
+        (28.0, None)
+    """
+    pattern = rf"(\d+(?:\.\d+)?)\s*[- ]?\s*{re.escape(unit)}s?\b"
+    found = re.findall(pattern, f"{product.name} {product.description}", re.I)
+    return max(float(v) for v in found) if found else None
+
+
 def cjk_bigrams(text: str) -> set[str]:
     out: set[str] = set()
     for run in _CJK_RUN.findall(text):
@@ -267,6 +305,7 @@ class CatalogIndex:
         self.vectors = np.zeros((0, 1), dtype=np.float32)
         self.categories: list[str] = []
         self.doc_freq: Counter[str] = Counter()
+        self.surface: list[str] = []
         self.name_freq: Counter[str] = Counter()
         # A name's own first word, in no other name ("darjeel" -> Darjeeling First Flush): see named_by_word
         self.by_first_word: dict[str, ProductFacts] = {}
@@ -342,6 +381,11 @@ class CatalogIndex:
         self.by_id = {p.product_id: p for p in products}
         self.categories = sorted({p.category for p in products if p.category})
         self.doc_freq = Counter(w for p in products for w in p.words)
+        # The catalog's words as written (4+ letters), for reading a misspelled request word ("coffe")
+        self.surface = sorted(
+            {w for p in products for w in re.findall(r"[a-z]{4,}", f"{p.name} {p.category} {' '.join(p.tags)}".lower())}
+            | {w for p in products for w in re.findall(r"[a-z]{4,}", p.description.lower())}
+        )
         self.name_freq = Counter(w for p in products for w in p.name_words)
         firsts = ((tokenize(p.name)[:1], p) for p in products)
         self.by_first_word = {f[0]: p for f, p in firsts if f and len(f[0]) >= 4 and self.name_freq[f[0]] == 1}
@@ -535,6 +579,25 @@ class CatalogIndex:
         if len(base) >= 3 and base != word.lower() and self.is_vocabulary(base):
             return base
         return None
+
+    def spelled(self, word: str) -> str | None:
+        """The catalog word a misspelled request word stands for ("coffe" -> "coffee", "hikng" -> "hiking"): a
+        close match (difflib ratio >= 0.85, same first letter, 4+ letters) to a word of the products' text, when
+        the word itself is none; None otherwise (a word of the catalog, or no close one: an ordinary word is
+        never read as another).
+
+        Example:
+            >>> idx = CatalogIndex.__new__(CatalogIndex)
+            >>> idx.doc_freq, idx.option_keys = Counter({"coffe": 0, "hike": 1, "boot": 1}), {}
+            >>> idx.surface = ["boots", "coffee", "hiking", "kettle", "needle"]
+            >>> idx.spelled("coffe"), idx.spelled("hikng"), idx.spelled("boots"), idx.spelled("need")
+            ('coffee', 'hiking', None, None)
+        """
+        w = word.lower()
+        if len(w) < 4 or not w.isalpha() or self.is_vocabulary(w):
+            return None
+        close = difflib.get_close_matches(w, [s for s in self.surface if s[0] == w[0]], n=1, cutoff=0.85)
+        return close[0] if close else None
 
     def infer_category(self, query_vec: np.ndarray, top: int = 2) -> tuple[str | None, float]:
         """The category whose best products match the query best (mean of its top cosines)."""

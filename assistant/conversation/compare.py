@@ -519,7 +519,10 @@ def difference_text(products: Sequence[ProductFacts], language: str, *, currency
             details.append(t["rated"].format(average=average, scale=scale, count=count))
         first = next((s for s in p.sentences()), "")
         sep = "，" if language == "zh" else ", "
-        lines.append(t["facts"].format(name=p.name, details=sep.join(details), text=first, n=n).rstrip(": "))
+        line = t["facts"].format(name=p.name, details=sep.join(details), text=first, n=n).rstrip(": ")
+        if not first:  # (no description: no empty quote after the details)
+            line = re.sub(r"(?:: |：) \[", " [", line)
+        lines.append(line)
     return "\n".join(lines)
 
 

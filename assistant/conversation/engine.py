@@ -617,7 +617,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 if about is not None:
                     return about
                 # "which teapot can go on the stove?": the kind's products that do, not the one in focus
-                wanted = self._which_kind(body)
+                # ("which tea helps with a cold?", "anything for a sore throat?": what the products' own text says)
+                wanted = self._which_kind(body) or (product is None and cue.helps_with(body) is not None)
                 if wanted:
                     product = None
         # "what if I washed the sheets?", "what if I've worn them outside?": the condition of an item for a

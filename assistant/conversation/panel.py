@@ -34,7 +34,33 @@ _REASON_TEXT = {
     "fits": {"en": "Fits your request: {need}", "zh": "符合您的需求：{need}"},
     "popular": {"en": "Popular with other customers", "zh": "其他顾客常买"},
     "similar": {"en": "Similar to what you've looked at", "zh": "与您浏览过的商品相似"},
+    "related": {"en": "Related to what you asked about", "zh": "与您询问的内容相关"},
 }
+
+
+def fits_need(need: Need, product_id: str, category: str | None, listed: Sequence[str] = ()) -> bool:
+    """Whether a panel product is of the kind the need asks for, so that "Fits your request" is true of it: one of
+    the reply itself put forward (``listed``), else one of the need's typed products when it has any (a doormat is
+    no blanket), else of the need's other names of the kind or its category; a need of neither ("something for my
+    dog" answered with "nothing for dogs") fits only what the reply listed.
+
+    Example:
+        >>> blanket = Need(product_type="blanket", type_products=["P1"], category="Bedding")
+        >>> fits_need(blanket, "P1", "Bedding"), fits_need(blanket, "P9", "Home")
+        (True, False)
+        >>> fits_need(Need(category="Bedding"), "P2", "Bedding"), fits_need(Need(audience="dog"), "P3", "Home")
+        (True, False)
+        >>> fits_need(Need(attributes=["warm"]), "P3", "Home", listed=["P3"])
+        True
+    """
+    if product_id in listed:
+        return True
+    if need.type_products:
+        return product_id in need.type_products
+    if product_id in need.kind_products:
+        return True
+    # (a kind the catalog names otherwise, "a warm jacket": its category's other warm layers are listed for it)
+    return bool(need.category) and category == need.category
 
 
 def behavior_part(reason: str) -> str | None:
@@ -67,7 +93,10 @@ class Panel:
         events: Sequence[SessionEvent],
         language: str,
         shopping: bool,
+        listed: Sequence[str] = (),
     ) -> list[Recommendation]:
+        """The panel of one turn; ``listed``: the products the reply put forward (a need naming no kind or
+        category fits only those)."""
         if self.interest is None or self.k == 0:
             return []
         from assistant.interest.online import RecFilters
@@ -109,14 +138,18 @@ class Panel:
                 if str(label).startswith('"'):
                     continue  # a chat phrase: the customer's words stay out of the panel
                 contrib[str(label)] = contrib.get(str(label), 0.0) + float(weight)
-            bits = [fits] if fits else []
+            # ("Fits your request: warm blanket" only under a blanket, not under the doormat ranked beside it)
+            fitting = fits and need is not None and fits_need(need, str(r.product_id), r.category, listed)
+            bits = [fits] if fitting else []
             behavior = behavior_part(r.reason)
             if behavior:
                 bits.append(behavior)
-            if not bits:
-                bits.append(
-                    _text("popular", language) if r.reason.startswith("Popular") else _text("similar", language)
-                )
+            if not bits and r.reason.startswith("Popular"):
+                bits.append(_text("popular", language))
+            elif not bits and fits:
+                bits.append(_text("related", language))  # ranked by the request's text, not of its kind
+            elif not bits:
+                bits.append(_text("similar", language))
             out.append(
                 Recommendation(
                     product_id=str(r.product_id),

@@ -114,7 +114,13 @@ class FinishStage:
         citations = self._citations(turn, composed)
         with turn.timed("panel"):
             recs = self.panel.recommend(
-                turn.conversation_id, turn.customer, st.need, turn.events, turn.language, turn.shopping
+                turn.conversation_id,
+                turn.customer,
+                st.need,
+                turn.events,
+                turn.language,
+                turn.shopping,
+                listed=[p.product_id for p in turn.products],
             )
         if recs:
             with turn.timed("guard"):

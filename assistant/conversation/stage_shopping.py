@@ -6,6 +6,7 @@ catalog's products that honour it: the type first, then attributes; price limits
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
@@ -17,9 +18,11 @@ from assistant.conversation.catalog import (
     Match,
     ProductFacts,
     cjk_bigrams,
+    free_of_stated,
     head_noun,
     model_codes,
     requested_codes,
+    stated_amount,
     stem,
 )
 from assistant.conversation.compare import (
@@ -211,9 +214,14 @@ class ShoppingStages:
                 return named or self.catalog.get(st.focus)
         # "the pillow I bought is too firm, can I return it?" is about the return, not the pillow's
         # features: one word of a name ("the pillow") names the product only outside service talk.
-        named = self.catalog.named_in(body, pointed=not cue.is_service_topic(body))
+        # "how much for the first and the third?" after a list: the listed items, not a name holding "first"
+        naming = cue.without_ordinals(body) if st.shown else body
+        named = self.catalog.named_in(naming, pointed=not cue.is_service_topic(body))
         if named is not None:
             return named
+        kind = cue.extract_need_phrase(body).noun if cue.helps_with(body) and not has_cjk(body) else None
+        if kind and not cue.is_generic_noun(kind) and len(self._type_products(kind) or self._kind_products(kind)) > 1:
+            return None  # "is there a tea that helps me sleep?" asks about the teas, not the product in focus
         # ("炉子的保修期是多久？" asks the shop's warranty, as "the warranty on the stove" does)
         if (
             has_cjk(body)
@@ -317,6 +325,14 @@ class ShoppingStages:
                 if said:
                     return self._side_by_side(turn, compared, quality_text(compared, named, said, lang, english[0]))
         by = comparison(body)
+        if by is None and not asks_total(body) and cue.asks_price(body) and len(cue.reference_indexes(body)) >= 2:
+            # "how much for the first and the third?": each listed item pointed at, priced, and their total
+            shown = [p for p in (self.catalog.get(i) for i in turn.state.shown) if p is not None]
+            at = dict.fromkeys(i % len(shown) for i in cue.reference_indexes(body) if -len(shown) <= i < len(shown))
+            pointed = [shown[i] for i in at]
+            text = total_text(pointed, turn.language, currency=self.cfg.currency) if len(pointed) >= 2 else None
+            if text is not None:
+                return self._side_by_side(turn, pointed, text)
         if by is not None or asks_total(body):
             products = self._compared(turn, body, product, total=by is None)
             lang = turn.language
@@ -471,6 +487,12 @@ class ShoppingStages:
             picked = [shown[i] for i in dict.fromkeys(i % len(shown) for i in positions)]
             if len(picked) >= 2:
                 return picked
+        if not total and len(shown) < 2 and not has_cjk(body) and asks_difference(body):
+            # "compare the two teapots" after one of them was shown: the kind's products, when it has a few
+            for word in reversed(cue.content_words(body)):
+                kind = [] if cue.is_generic_noun(word) else self._type_products(word)
+                if 2 <= len(kind) <= 3:
+                    return kind
         if total and len(shown) != 2 and not _ALL.search(body):
             return []
         return shown
@@ -825,6 +847,7 @@ class ShoppingStages:
         st = turn.state
         asked = request or cue.is_shopping(body)
         phrase = cue.extract_need_phrase(body)
+        phrase = phrase if has_cjk(body) else self._spelled_phrase(phrase)
         instead = self._instead(turn, body)
         if instead is not None and instead[0] is not None:  # "那帐篷呢？": the request for another type
             asked, phrase = True, instead[0]
@@ -838,7 +861,9 @@ class ShoppingStages:
             # "rainy" is a word of no product, "rain" is (Rain Shell): it counts in the catalog's form.
             # A colour no product comes in ("purple boots?") is kept: the answer says none does.
             need.attributes = [
-                a for a in phrase.attributes if self.catalog.vocabulary_form(a) or has_cjk(a) or is_colour(a)
+                a
+                for a in phrase.attributes
+                if self.catalog.vocabulary_form(a) or has_cjk(a) or is_colour(a) or cue.free_of(a)
             ]
             need.uses = phrase.uses
             # "anything for kids?": whom it is for limits the products to those that mention them.
@@ -864,7 +889,8 @@ class ShoppingStages:
             if noun and service_word:
                 missing = " ".join([*phrase.attributes, noun])
             elif noun:
-                typed = self._type_products(noun)
+                # ("a gift set": the gift box the catalog has, not a set of cups)
+                typed = self._bundle_products(noun, need.attributes) or self._type_products(noun)
                 english = gloss(noun) if has_cjk(noun) and self._blind(noun) else []
                 alike: list[ProductFacts] = []
                 if english:
@@ -924,20 +950,26 @@ class ShoppingStages:
         if instead is not None and instead[0] is None:
             need.audience = instead[1]  # "what about for kids?": the same request, for kids
         generic = need.product_type is None and not need.type_products and not need.kind_products
-        if price is None and old is not None and need is not old and (cue.is_follow_up(body) or generic):
+        # ("what about a teapot?" after "anything cheaper?" of a tea: "cheaper than that tea" is no budget for teapots)
+        carried = old is not None and (not old.price_relative or not new_item)
+        if price is None and old is not None and need is not old and (cue.is_follow_up(body) or generic) and carried:
             # "what about something for his kitchen?" or "something for cold nights" after "… under $200":
             # the budget still holds until the customer names a kind of product or another budget.
             need.price_min, need.price_max = old.price_min, old.price_max
+            need.price_relative = old.price_relative
         if price is not None:
             base = self._price_reference(turn, price.relative)
             if price.relative == "cheaper":
                 if base is not None and base.price is not None:
                     need.price_max, need.price_min = round(base.price - 0.01, 2), None
+                    need.price_relative = True
             elif price.relative == "pricier":
                 if base is not None and base.price is not None:
                     need.price_min, need.price_max = round(base.price + 0.01, 2), None
+                    need.price_relative = True
             else:
                 need.price_min, need.price_max = price.low, price.high
+                need.price_relative = False
         words = [*need.attributes, need.product_type or "", *need.uses]
         need.query = " ".join(w for w in words if w) or (old.query if old else body)
         st.need = need
@@ -1104,6 +1136,112 @@ class ShoppingStages:
             typed = [p for p in self.catalog.products if s in {stem(t) for t in p.tags}]
         return typed
 
+    def _spelled_phrase(self, phrase: cue.NeedPhrase) -> cue.NeedPhrase:
+        """The request's words as the catalog spells them when one is misspelled ("a coffe maker", "hikng boots",
+        "a tea pott": "teapot", the two words one of the catalog's); a word of the catalog, or one with no close
+        catalog word, stays as written."""
+        noun, attributes = phrase.noun, list(phrase.attributes)
+        known = noun is None or cue.is_generic_noun(noun)
+        known = known or bool(noun and (self._type_products(noun) or self._kind_products(noun)))
+        if noun is not None and not known and not self.catalog.is_vocabulary(noun):
+            joined_word = f"{attributes[-1]}{noun}" if attributes else ""
+            if joined_word and (self.catalog.is_vocabulary(joined_word) or self.catalog.spelled(joined_word)):
+                noun, attributes = self.catalog.spelled(joined_word) or joined_word, attributes[:-1]
+            else:
+                noun = self.catalog.spelled(noun) or noun
+        attributes = [self.catalog.spelled(a) or a if not cue.free_of(a) else a for a in attributes]
+        if noun == phrase.noun and attributes == phrase.attributes:
+            return phrase
+        return cue.NeedPhrase(noun, attributes, phrase.uses, phrase.alternatives)
+
+    def _over_budget(
+        self, need: Need, pool: list[ProductFacts] | None, need_vec: np.ndarray, wanted: Sequence[str]
+    ) -> list[ProductFacts]:
+        """The products of the need's kind that have every word ``wanted`` ("temperature control") whatever their
+        price, when none within the budget does: above it (the budget's limits lifted, nothing else)."""
+        found = self.catalog.search(need_vec, candidates=pool, attributes=need.attributes, uses=need.uses)
+        over = [
+            m.product
+            for m in found
+            if all(self.catalog.comes_in(m.product, a) for a in wanted)
+            and m.product.price is not None
+            and need.price_max is not None
+            and m.product.price > need.price_max
+        ]
+        return over[: self.cfg.shopping_results]
+
+    def _listed(self, turn: Turn, products: list[ProductFacts], lead: str) -> Composed:
+        """The products put forward under ``lead``, now the list that "the first one" and "it" point at."""
+        st = turn.state
+        st.shown, st.focus, st.focus_answered = [p.product_id for p in products], products[0].product_id, False
+        st.shown_orders, st.order_focus, st.variant_choice = [], None, {}
+        turn.products, turn.cite_products = products, products
+        return self.composer.shopping_answer(turn.text, products, turn.language, lead=lead)
+
+    def _helps(self, turn: Turn, body: str, thing: str) -> Composed:
+        """ "Which tea helps with a cold?": the products of the kind whose own text, Q&A or reviews speak of it,
+        each with the sentence that does (quoted as theirs); none: the catalog does not say, and no product is
+        put forward for it (the shop makes no health claim its text does not make)."""
+        st, lang = turn.state, turn.language
+        noun = cue.extract_need_phrase(body).noun
+        generic = noun is None or cue.is_generic_noun(noun)
+        kind = [] if generic or noun is None else self._type_products(noun) or self._kind_products(noun)
+        pool = kind or list(self.catalog.products)
+        wanted = {stem(w) for w in cue.content_words(thing)}
+        lines: list[str] = []
+        found: list[ProductFacts] = []
+        for p in pool:
+            if not wanted or not wanted <= (p.words | p.extra) or wanted & p.negated:
+                continue
+            said = next((t for t in p.sentences() if wanted <= set(tokenize(t))), "")
+            label = ""
+            if not said:
+                where = {"product_id": p.product_id}
+                for passage in self.retrievers["reviews"].search(thing, where=where, k=6):
+                    text = passage.text
+                    hit = next((t for t in split_sentences(text) if wanted <= set(tokenize(t))), "")
+                    if hit:
+                        said, label = hit, ("顾客评价：" if lang == "zh" else "a customer's review says: ")
+                        break
+            if not said and wanted <= {stem(w) for t in p.tags for w in tokenize(t)}:
+                said = ", ".join(t for t in p.tags if wanted <= set(tokenize(t)))
+                label = "标签：" if lang == "zh" else "tagged "
+            if not said:
+                continue
+            found.append(p)
+            price = f" ({money(p.price, lang, self.cfg.currency)})" if p.price else ""
+            lines.append(f"- **{p.name}**{price}: {label}\"{said.strip()}\" [{len(found)}]")
+        turn.shopping = True
+        turn.confidence = max(turn.confidence, 0.8)
+        many = plural(noun, lang) if kind and noun else ("商品" if lang == "zh" else "products")
+        if not found:
+            turn.products, turn.cite_products = [], []
+            thing_said = thing if lang == "zh" else f"a {thing}"
+            return Composed(say("helps_unstated", lang, kind=many, thing=thing_said), meta={"basis": "none"})
+        st.shown, st.focus, st.focus_answered = [p.product_id for p in found], found[0].product_id, False
+        st.shown_orders, st.order_focus, st.variant_choice = [], None, {}
+        turn.products, turn.cite_products = found, found
+        text = "\n".join([say("helps_stated", lang, thing=thing), *lines])
+        return Composed(text, meta={"basis": "product", "product_cited": True})
+
+    def _bundle_products(self, noun: str, attributes: Sequence[str]) -> list[ProductFacts]:
+        """ "a gift set" when the catalog says "gift box": the products whose name or description puts a word the
+        customer used before the bundle word ("gift") before any bundle word ("box", "set", "kit"); none
+        unless ``noun`` is a bundle word and the request describes it ("a set" alone is every set)."""
+        if not cue.is_bundle_noun(noun) or not attributes:
+            return []
+        said = {stem(a) for a in attributes}
+        bundles = {stem(w) for w in ("set", "kit", "box", "pack", "bundle", "collection", "sampler", "hamper")}
+        bundles |= {stem(w) for w in ("basket", "assortment", "sets", "kits", "boxes", "packs")}
+        found = []
+        for p in self.catalog.products:
+            for part in (p.name, *p.sentences()):
+                words = tokenize(part)
+                if any(a in said and b in bundles for a, b in itertools.pairwise(words)):
+                    found.append(p)
+                    break
+        return found
+
     def _kind_products(self, noun: str) -> list[ProductFacts]:
         """Products whose names carry another name of the kind ``noun`` names ("a warm jacket": the
         "parka" and the rain "shell"), when no product's name or tag carries ``noun`` itself."""
@@ -1161,7 +1299,9 @@ class ShoppingStages:
         if not noun or cue.is_generic_noun(noun) or not (self._type_products(noun) or self._kind_products(noun)):
             return False
         said = {*phrase.attributes, noun, *phrase.uses}
-        rest = [w for w in cue.content_words(cue.strip_price(body)) if w not in said and w not in _POLITE]
+        # ("a tea without caffeine": "caffeine-free" was said)
+        asked = cue.content_words(cue.said_free(cue.strip_price(body)))
+        rest = [w for w in asked if w not in said and w not in _POLITE]
         if rest:
             return False
         if product is not None:
@@ -1182,6 +1322,9 @@ class ShoppingStages:
         policies: Sequence[Passage] = (),
     ) -> Composed | None:
         st = turn.state
+        thing = cue.helps_with(body) if not has_cjk(body) else None
+        if thing is not None:
+            return self._helps(turn, body, thing)
         owned = self._owned(turn, body)
         # "show me more": the next products of the need just listed, read as it was
         more = not owned and st.need is not None and bool(st.shown) and cue.asks_more(body)
@@ -1314,7 +1457,7 @@ class ShoppingStages:
                 candidates=candidates,
                 price_min=need.price_min,
                 price_max=need.price_max,
-                attributes=need.attributes,
+                attributes=[a for a in need.attributes if not cue.free_of(a)],
                 uses=need.uses,
                 query_text=body if has_cjk(body) else "",
             )
@@ -1322,6 +1465,11 @@ class ShoppingStages:
             return [m for m in found if self._for_audience(m.product, need.audience, audience)] if audience else found
 
         matches = search(pool)
+        freed = [f for a in need.attributes if (f := cue.free_of(a))]
+        if freed:
+            # "caffeine-free": the products whose own text says so, never one that "Contains caffeine" (the
+            # word "caffeine" is in both)
+            matches = [m for m in matches if all(free_of_stated(m.product, f) for f in freed)]
         uses = {stem(u) for u in need.uses}
         if uses and any(uses & m.product.negated for m in matches):
             # "which teapot can go on the stove?": not the one whose own text says "Not for use on a stove"
@@ -1331,11 +1479,43 @@ class ShoppingStages:
             # "a green tea": the teas whose own text says green, not the black ones after them as padding under
             # a heading that says "green tea" (when none says it, the closest are listed as they rank) ...
             best_met = max(m.attributes_met for m in matches)
+            featured = [a for a in need.attributes if self.catalog.vocabulary_form(a) and not cue.free_of(a)]
+            stated = relative is not None and relative.relative is None  # a budget said, not "cheaper?"
+            over = (
+                self._over_budget(need, pool, need_vec, featured)
+                if best_met == 0 and featured and need.price_max and stated
+                else []
+            )
+            if over:
+                # "a kettle with temperature control under €50": none within the budget has it (the cheaper kettle
+                # is no such kettle); the one above the budget that has it, with its price, as an option
+                turn.shopping = True
+                turn.confidence = max(turn.confidence, 0.8)
+                none = say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True))
+                return self._listed(turn, over, joined([none, say("over_budget", lang)], lang))
             if best_met > 0:
                 matches = [m for m in matches if m.attributes_met >= best_met]
             elif relative is not None and relative.relative is not None and shown:
                 # ... but "anything cheaper?" after the green teas wants a cheaper green tea: none is the answer
                 matches = []
+        capacity = cue.asked_capacity(cue.strip_price(body)) if not has_cjk(body) and missing is None else None
+        amounts = {m.product.product_id: stated_amount(m.product, capacity[1]) for m in matches} if capacity else {}
+        if capacity and any(a is not None for a in amounts.values()):
+            # "a stapler that can handle 50 sheets": those that state at least 50 sheets, the closest first (never a
+            # 20-sheet one as a match); none: say so, and those stating the most
+            def amount(m: Match) -> float:
+                return amounts.get(m.product.product_id) or 0.0
+
+            meeting = sorted((m for m in matches if amount(m) >= capacity[0]), key=amount)
+            if not meeting:
+                most = sorted((m for m in matches if amount(m) > 0), key=amount, reverse=True)[:k]
+                turn.shopping = True
+                turn.confidence = max(turn.confidence, 0.8)
+                taken = f"{capacity[0]:g} {capacity[1]}{'' if capacity[0] == 1 else 's'}"
+                kinds = need.describe(lang, currency=self.cfg.currency, many=True)
+                lead_text = say("no_capacity", lang, need=kinds, amount=taken)
+                return self._listed(turn, [m.product for m in most], lead_text)
+            matches = meeting
         if wish is not None:
             # those whose own text says so first, then those whose Q&A or reviews do
             matches = [m for m in matches if _suits(m.product, wish)]
@@ -1374,10 +1554,14 @@ class ShoppingStages:
                 st.need = previous
                 turn.shopping = True
                 turn.confidence = max(turn.confidence, 0.8)
-                return Composed(
-                    say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
-                    meta={"basis": "none"},
-                )
+                none = say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True))
+                over = self._over_budget(need, pool, need_vec, added) if need.price_max is not None else []
+                over = [p for p in over if p.product_id not in st.shown]
+                if over:
+                    # "what about one with temperature control?" after "a kettle under €50": none within the
+                    # budget, and the one that has it above the budget, with its price, as an option
+                    return self._listed(turn, over, joined([none, say("over_budget", lang)], lang))
+                return Composed(none, meta={"basis": "none"})
             best = max(m.attributes_met for m in matches)
             matches = [m for m in matches if m.attributes_met >= best]
         colour_lead = ""

@@ -48,6 +48,8 @@ class Need(_Model):
     audience: str = ""
     price_min: float | None = None
     price_max: float | None = None
+    # The limits are "cheaper"/"more expensive" than a product shown, not a budget said: they stay with its kind.
+    price_relative: bool = False
     query: str = ""  # the need as one search text (type, attributes, uses), not the raw message
     language: str = "en"
 

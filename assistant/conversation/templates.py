@@ -286,6 +286,24 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "I couldn't find any orders on your account.",
         "zh": "您的账户中没有找到任何订单。",
     },
+    "no_capacity": {
+        "en": "None of our {need} states that it takes {amount}. These state the most:",
+        "zh": "我们的{need}中没有标明可容纳{amount}的商品。以下是标明容量最大的：",
+    },
+    "over_budget": {
+        "en": "Above your budget, this has it, if you'd like to consider it:",
+        "zh": "以下商品符合该要求，但超出您的预算，供您参考：",
+    },
+    "helps_unstated": {
+        "en": "Nothing in the descriptions or reviews of our {kind} says that it helps with {thing}, so I can't "
+        "tell you which would. For health questions, please ask a doctor or pharmacist.",
+        "zh": "我们的{kind}的商品描述和评价都没有提到对{thing}有帮助，所以无法告诉您哪一款有用。"
+        "健康问题请咨询医生或药剂师。",
+    },
+    "helps_stated": {
+        "en": "Here is what our catalog and customers say about {thing} (their words, not a health claim of ours):",
+        "zh": "以下是商品信息和顾客评价中关于{thing}的内容（仅为原文引述，并非本店的健康声明）：",
+    },
     "no_match": {
         "en": "I couldn't find any {need} in our catalog.",
         "zh": "目录中没有找到符合条件的商品（{need}）。",

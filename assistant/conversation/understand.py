@@ -1774,6 +1774,28 @@ def reference_indexes(text: str) -> list[int]:
     return [_ORDINALS[(m.group(2) or m.group(4) or "").lower()] for m in _ORDINAL.finditer(text)]
 
 
+# An ordinal that points at a listed item ("the first and the third?", "the second one"), not a word of a name
+# ("the Darjeeling First Flush"): followed by its noun, the end, punctuation or a joining word.
+_POINTING_ORDINAL = re.compile(
+    r"\b(?:the\s+)?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)(?:\s+(?:one|option|item|product)s?)?"
+    r"(?=\s*(?:$|[?.!,;:&]|\b(?:and|or|vs|versus|then|in|is|are|cost|costs|please|together)\b))",
+    re.I,
+)
+
+
+def without_ordinals(text: str) -> str:
+    """The message without the ordinals that point at listed items, so that no product is named by them
+    ("first" is a word of "Darjeeling First Flush").
+
+    Example:
+        >>> without_ordinals("how much for the first and the third?")
+        'how much for  and ?'
+        >>> without_ordinals("tell me about the Darjeeling First Flush")
+        'tell me about the Darjeeling First Flush'
+    """
+    return _POINTING_ORDINAL.sub("", text)
+
+
 _FIRST_LAST_TWO = re.compile(r"\b(?:the\s+)?(first|top|last)\s+(?:two|2)\b|(前|后|最后)(?:两|二|2)", re.I)
 
 
@@ -1789,11 +1811,125 @@ _CHILD_AGE = re.compile(
 )
 
 
-
 def _audience_of_age(age: re.Match[str]) -> str:
     """A child's age as whom a product is for: kids under 13, teens under 18 (an adult is no audience)."""
     years = int(age.group(1))
     return "kids" if years < 13 else "teens" if years < 18 else ""
+
+
+# Words that name a bundle of things rather than what is in it: "a gift set" and "a gift box" are one kind.
+_BUNDLE_NOUNS = frozenset(
+    ["set", "sets", "kit", "kits", "box", "boxes", "pack", "packs", "bundle", "bundles", "collection", "collections",
+     "sampler", "samplers", "hamper", "hampers", "basket", "baskets", "assortment", "assortments"]
+)
+
+
+def is_bundle_noun(word: str | None) -> bool:
+    """The word names a bundle ("gift set", "starter kit", "gift box"), not what is in it.
+
+    Example:
+        >>> is_bundle_noun("sets"), is_bundle_noun("Kit"), is_bundle_noun("teapot"), is_bundle_noun(None)
+        (True, True, False, False)
+    """
+    return word is not None and word.lower() in _BUNDLE_NOUNS
+
+
+_HELPS = re.compile(
+    r"\b(?:helps?|helping|good|best|great|works?)\s+(?:me\s+|you\s+|us\s+)?(?:with|against|for)\s+(?:a\s+|an\s+|my\s+|the\s+)?"
+    r"((?:cold|colds|flu|cough|coughs|sore throat|headaches?|migraines?|nausea|digestion|bloating|stomach ache|"
+    r"stress|anxiety|insomnia|sleep|allerg(?:y|ies)|congestion|fever|pain|cramps|immunity|the immune system)\b)"
+    r"|\bhelps?\s+(?:me\s+|you\s+)?(sleep|relax|digest)\b",
+    re.I,
+)
+
+
+def helps_with(text: str) -> str | None:
+    """The complaint of body or mind a product is asked to help with ("which tea helps with a cold?": "cold"),
+    which only the products' own text and reviews can speak to (no health claim of the shop's), else None.
+
+    Example:
+        >>> helps_with("which tea helps with a cold?"), helps_with("is there a tea that helps me sleep?")
+        ('cold', 'sleep')
+        >>> helps_with("anything good for a sore throat?"), helps_with("a jacket for cold weather")
+        ('sore throat', None)
+        >>> helps_with("is it good for green tea?") is None
+        True
+    """
+    m = _HELPS.search(text)
+    return (m.group(1) or m.group(2)).lower() if m else None
+
+
+_CAPACITY = re.compile(
+    r"\b(?:handles?|handling|holds?|takes?|up\s+to|at\s+least|capacity\s+of|staples?|shreds?|binds?|fits?|"
+    r"for|with)\s+(\d+(?:\.\d+)?)\s*[- ]?\s*([a-z]{3,})\b",
+    re.I,
+)
+_NOT_CAPACITY = frozenset(
+    ["dollar", "dollars", "euro", "euros", "pound", "pounds", "bucks", "usd", "eur", "gbp", "year", "years", "month",
+     "months", "week", "weeks", "day", "days", "hour", "hours", "minute", "minutes", "percent", "off"]
+)
+
+
+def asked_capacity(text: str) -> tuple[float, str] | None:
+    """How much the item must take, as a number and its unit in the singular ("a stapler that can handle 50
+    sheets": (50.0, "sheet")), else None (a budget, an age or a time is no capacity).
+
+    Example:
+        >>> asked_capacity("I need a stapler that can handle 50 sheets"), asked_capacity("a shredder for 10 sheets?")
+        ((50.0, 'sheet'), (10.0, 'sheet'))
+        >>> asked_capacity("a kettle for 40 euros"), asked_capacity("a stapler, black") is None
+        (None, True)
+    """
+    m = _CAPACITY.search(text)
+    if m is None or m.group(2).lower() in _NOT_CAPACITY:
+        return None
+    unit = m.group(2).lower()
+    return float(m.group(1)), unit[:-1] if unit.endswith("s") and not unit.endswith("ss") else unit
+
+
+_FREE_WORD = re.compile(r"^([a-z][a-z']+)-free$")
+# "a tea without caffeine", "one with no sugar", "caffeine free": what it must be free of, as "caffeine-free" says it
+_WITHOUT = re.compile(
+    r"\b(?:without(?:\s+any)?|with\s+no|free\s+(?:of|from))\s+([a-z][a-z']+)\b|\b([a-z][a-z']+)\s+free\b"
+)
+
+
+def free_of(word: str) -> str | None:
+    """What an attribute says the product is free of ("caffeine-free" -> "caffeine"), else None.
+
+    Example:
+        >>> free_of("caffeine-free"), free_of("Gluten-Free"), free_of("free"), free_of("waterproof")
+        ('caffeine', 'gluten', None, None)
+    """
+    m = _FREE_WORD.match(word.lower())
+    return m.group(1) if m else None
+
+
+def said_free(text: str) -> str:
+    """The request with "without X" / "with no X" / "X free" written as "X-free", the attribute it states.
+
+    Example:
+        >>> said_free("a tea without caffeine"), said_free("any caffeine free tea?")
+        ('a caffeine-free tea', 'any caffeine-free tea?')
+        >>> said_free("any tea with no sugar?")
+        'any sugar-free tea?'
+        >>> said_free("do you have free shipping?"), said_free("is shipping free?")
+        ('do you have free shipping?', 'is shipping free?')
+    """
+
+    def free(m: re.Match[str]) -> str:
+        word = (m.group(1) or m.group(2)).lower()
+        if word in STOPWORDS or word in ("shipping", "delivery", "returns", "return", "charge", "cost", "tax"):
+            return m.group(0)
+        return f"{word}-free"
+
+    out = _WITHOUT.sub(free, text)
+    if out != text and re.search(r"\b(?:without|with\s+no|free\s+(?:of|from))\b", text, re.I):
+        # "a tea without caffeine": the attribute goes before the kind ("a caffeine-free tea")
+        m = re.match(r"^(.*?\b(?:a|an|some|any)\s+)([a-z][a-z' -]*?)\s+([a-z']+-free)(.*)$", out, re.I)
+        if m and free_of(m.group(3)):
+            out = f"{m.group(1)}{m.group(3)} {m.group(2)}{m.group(4)}"
+    return out
 
 
 def extract_need_phrase(text: str) -> NeedPhrase:
@@ -1831,6 +1967,8 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         (['kids'], ['teens'])
     """
     text = strip_price(text)
+    if not has_cjk(text):
+        text = said_free(text)
     if has_cjk(text):
         # "我想买一个 headlamp，要 rechargeable 的", "有没有 waterproof 的 jacket": English words name the
         # item (the last word of the first run not followed by 的, in English order) and its
@@ -1942,6 +2080,9 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     featured = [w for w in content_words(having) if w not in _NOT_USES and w not in _DETERMINERS]
     uses = [w for w in content_words(use) if w not in _NOT_USES and w not in _CLAUSE_VERBS]
     alternatives = [a for a in alternatives if a.noun is not None]
+    if found.noun is not None and free_of(found.noun):
+        # "something caffeine-free": what it is free of describes it; it names no kind
+        return NeedPhrase("something", [*found.attributes, found.noun, *featured], uses, alternatives)
     return NeedPhrase(found.noun, [*found.attributes, *featured], uses, alternatives)
 
 
@@ -1949,12 +2090,12 @@ def extract_need_phrase(text: str) -> NeedPhrase:
 # say nothing of the thing it is for.
 _CLAUSE_VERB = (
     r"can|could|will|would|is|are|does|do|works?|goes?|fits?|holds?|keeps?|stays?|has|have|"
-    r"won'?t|doesn'?t|isn'?t|can'?t|comes?|handles?"
+    r"won'?t|doesn'?t|isn'?t|can'?t|comes?|handles?|helps?"
 )
 _CLAUSE_VERBS = {
     "can", "could", "will", "would", "does", "do", "work", "works", "go", "goes", "fit", "fits", "hold", "holds",
     "keep", "keeps", "stay", "stays", "put", "used", "use", "then", "also", "still", "come", "comes", "handle",
-    "handles", "be",
+    "handles", "be", "help", "helps",
 }
 # "a teapot that can go on the stove", "a tea I can drink before bed": the clause after the item
 _RELATIVE = re.compile(
