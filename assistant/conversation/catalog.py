@@ -255,6 +255,7 @@ class ProductFacts:
     options: frozenset[str] = field(default_factory=frozenset)  # its variants' option values' words ("green")
     ratings: tuple[float, ...] = ()  # the star ratings its reviews gave (reviews without one are left out)
     negated: frozenset[str] = field(default_factory=frozenset)  # words its description denies ("not waterproof")
+    option_names: frozenset[str] = field(default_factory=frozenset)  # its variants' option names' words ("waterproof")
 
     @property
     def text(self) -> str:
@@ -375,6 +376,7 @@ class CatalogIndex:
                     options=frozenset(w for o, _price, _ok in variants for v in o.values() for w in tokenize(str(v))),
                     ratings=tuple(ratings.get(p.id, [])),
                     negated=negated_words(description),
+                    option_names=frozenset(w for o, _price, _ok in variants for k in o for w in tokenize(str(k))),
                 )
             )
         self.products = products

@@ -480,6 +480,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._decline(turn)
 
         body = cue.without_small_talk(text)
+        back = cue.back_to_kind(body) if st.need is not None else None
+        returning = back is not None
+        if back is not None:
+            # "ok back to the tents — any cheaper?" after a policy question: a request for that kind (with the
+            # need's budget), not a question on the one tent or the policy topic just asked about
+            body = back
         if cue.moved_only(body):
             return self._moved(turn)
         with turn.timed("intent"):
@@ -602,7 +608,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         product: ProductFacts | None = None
         instead = wanted = False
         if not item_topic:
-            product = self._referenced_product(turn, body)
+            product = None if returning else self._referenced_product(turn, body)
             instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
             if instead:
                 product = None
@@ -667,6 +673,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if best_english >= self.cfg.min_relevance:
                 return self._service_answer(turn, reading, in_english, best_english)
 
+        if cue.asks_more(body) and st.need is None and not st.topic and product is None and not wanted:
+            # "show me more" after "what do you sell?" (one example of each kind) or with nothing listed: no need
+            # to list more of; ask what it is for rather than read "more" as a kind ("We don't carry mores.")
+            turn.shopping = True
+            turn.confidence = max(turn.confidence, 0.8)
+            return Composed(say("more_unnamed", turn.language), meta={"basis": "none"})
         shopping = (
             wanted
             or instead

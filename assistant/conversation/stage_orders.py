@@ -492,23 +492,23 @@ class OrderStages:
     ) -> tuple[str, tuple[Passage, ...]]:
         """The policy's sentence on an order action (cited [2]): the one naming one of ``statuses``
         ("Processing orders can still be cancelled…"), else the closest; "" when there is none.
-        ``policy``: the section already retrieved for ``query``."""
+        ``policy``: the section already retrieved for ``query``. Of the closest few sections, the first that
+        names the status (as stored or in the customer's language: "处理中") holds the rule, not an FAQ entry
+        that comes first by its words ("怎么查询订单？" for a Chinese address change)."""
         found = self._retrieve(turn, ["policies"], query)[:3] if policy is None else policy
         if not found:
             return "", ()
-        # Of the closest sections, the first with a sentence naming the status ("Processing orders can still
-        # be…"), not a section on account e-mails that shares "change … address".
-        for p in found:
-            title, pbody = policy_body(p)
-            named = [u for u in customer_units(pbody) if any(s in u.lower() for s in statuses)]
+        said = {*statuses, *(status_in(s, turn.language).lower() for s in statuses)}
+        for passage in found:
+            title, pbody = policy_body(passage)
+            named = [u for u in customer_units(pbody) if any(s in u.lower() for s in said)]
             if named:
-                return _policy_line(title, named[0]), (p,)
-        policy = found[:1]
-        title, pbody = policy_body(policy[0])
+                return _policy_line(title, named[0]), (passage,)
+        title, pbody = policy_body(found[0])
         sent = best_sentences(query, pbody, limit=1)
         if not sent:
             return "", ()
-        return _policy_line(title, sent[0]), (policy[0],)
+        return _policy_line(title, sent[0]), (found[0],)
 
     def _order_action(self, turn: Turn, request: OrderRequest, order: OrderFacts, text: str) -> Composed:
         assert turn.verified_id is not None and request.action is not None

@@ -123,12 +123,13 @@ def _suits(product: ProductFacts, wish: str) -> bool:
     return not (_WARM & product.words) and bool(_COOL & (product.words | product.extra))
 
 
-def _states(product: ProductFacts, attribute: str) -> bool:
+def _states(product: ProductFacts, attribute: str, offered: bool = False) -> bool:
     """The product's text (name, category, tags, description) or what its Q&A and reviews say of it
     states that it meets the need ``attribute`` that weather calls for (see :func:`condition_words`);
     one of its options' values ("color temperature: warm white", "material: fleece", listed in its
     description too) is no such claim, nor a care instruction ("Machine wash warm") or a word the
-    description denies ("not waterproof").
+    description denies ("not waterproof"). An option's name ("waterproof: yes, no") says only that a
+    version of it does: a claim when ``offered``.
 
     Example:
         >>> bulb = ProductFacts("1", "LED Light Bulb", "", "", "Options: color temperature: warm white", 47.0, True,
@@ -137,10 +138,15 @@ def _states(product: ProductFacts, attribute: str) -> bool:
         ...                       name_words=frozenset({"fleec"}), words=frozenset({"fleec"}))
         >>> _states(bulb, "warm"), _states(fleece, "warm")
         (False, True)
+        >>> camera = ProductFacts("3", "Action Camera", "", "", "Options: waterproof: yes, no", 466.0, True, (), (), (),
+        ...                       options=frozenset({"yes", "no"}), option_names=frozenset({"waterproof"}))
+        >>> _states(camera, "waterproof"), _states(camera, "waterproof", offered=True)
+        (False, True)
     """
     said = condition_words(attribute)
     own = set(tokenize(" ".join([product.name, product.category, *product.tags]))) | care_words(product.description)
-    return bool((said & (own | product.extra)) - product.options - product.negated)
+    optional = product.options if offered else product.options | product.option_names
+    return bool((said & (own | product.extra)) - optional - product.negated)
 
 
 def _asks_list_stock(text: str) -> bool:
@@ -228,6 +234,9 @@ class ShoppingStages:
             and not cue.is_shopping(body)
             and not cue.is_policy_topic(body)
             and (cue.asks_opinion(body) or cue.asks_about_product(body))
+            # ("这个防水吗？" about the hoodie in focus asks whether it is waterproof: "防水" names no product,
+            # though it glosses to a word of a boot's name)
+            and not (st.focus and cue.has_reference(body))
         ):
             # "睡袋的评价怎么样？": a product named by its type in Chinese, as "the sleeping bag" names it.
             named = self._glossed_product(body)
@@ -718,16 +727,23 @@ class ShoppingStages:
     def _kind_from(self, need: Need, pool: list[ProductFacts] | None) -> list[str]:
         """What the kind asked for starts at when none of it is within the budget ("Our sleeping bags
         start at $219"): the customer learns the kind exists, the list below stays within the budget."""
-        priced = [p for p in pool or [] if p.price is not None] if need.type_products else []
-        if not priced or (need.price_max is None and need.price_min is None):
+        lowest = self._lowest_of_kind(need, pool)
+        if lowest is None:
             return []
-        lowest = min(priced, key=lambda p: p.price or 0.0)
         kind = need.model_copy(update={"price_min": None, "price_max": None, "audience": ""}).describe(
             need.language, currency=self.cfg.currency
         )
         lang = need.language
         price = money(lowest.price or 0.0, lang, self.cfg.currency)
         return [say("kind_from", lang, kind=plural(kind, lang), price=price, name=lowest.name)]
+
+    @staticmethod
+    def _lowest_of_kind(need: Need, pool: list[ProductFacts] | None) -> ProductFacts | None:
+        """The lowest-priced product of the kind asked for, when the need has a budget (see :meth:`_kind_from`)."""
+        priced = [p for p in pool or [] if p.price is not None] if need.type_products else []
+        if not priced or (need.price_max is None and need.price_min is None):
+            return None
+        return min(priced, key=lambda p: p.price or 0.0)
 
     def _end_of_range(
         self,
@@ -1525,6 +1541,16 @@ class ShoppingStages:
             # "something for cold weather": the products whose own text says they are made for it (warmth,
             # insulation), not those with an option of the word ("warm white" light); a kind named stays.
             meeting = [m for m in matches if all(_states(m.product, c) for c in need.conditions)]
+            offered = [
+                m for m in ([] if meeting else matches) if all(_states(m.product, c, True) for c in need.conditions)
+            ]
+            if offered and need.uses:
+                # None says it meets the need itself, some come in a version that does ("waterproof: yes, no"): for
+                # "hiking in the rain", those made for the outing ("Hiking Boots"), not an action camera that has
+                # a waterproof option and no word of hiking; when none is, all that come in such a version.
+                used = set(tokenize(" ".join(need.uses)))
+                offered = [m for m in offered if used & (m.product.words | m.product.name_words)] or offered
+            meeting = meeting or offered
             generic = not (need.type_products or need.kind_products or need.category)
             if not meeting and generic:
                 # Nothing in the shop is for it: say so, and what the shop does sell.
@@ -1634,6 +1660,7 @@ class ShoppingStages:
         turn.confidence = max(turn.confidence, 0.8)
         lead = ""
         priceless = False  # the lead says the catalog has no prices; the list still follows it
+        kind_focus: ProductFacts | None = None  # the kind's own product the lead names, none within the budget
         if order is not None and missing is None and matches:
             # "the cheapest stapler": the matching products by price (those with one first); the
             # whole pool when it is the requested type, else the closest few.
@@ -1681,6 +1708,7 @@ class ShoppingStages:
             kind_from = self._kind_from(need, pool) if matches and within[:k] and matches[0] is within[0] else []
             if kind_from:
                 closest = [say("closest_within", lang)]
+                kind_focus = self._lowest_of_kind(need, pool)
             lead = joined(
                 [
                     say("no_match", lang, need=need.describe(lang, currency=self.cfg.currency, many=True)),
@@ -1712,7 +1740,9 @@ class ShoppingStages:
         st.shown, st.focus_answered = [p.product_id for p in chosen], False
         st.shown_orders, st.order_focus = [], None  # "the first one" now means a product
         st.variant_choice = {}
-        st.focus = chosen[0].product_id
+        # ("Our sleeping bags start at $219 (the Firelight)", then others within the budget: "is it warm enough?"
+        # is about the sleeping bag named, not the water carrier listed first)
+        st.focus = (kind_focus or chosen[0]).product_id
         turn.products = chosen
         turn.cite_products = chosen
         return self.composer.shopping_answer(

@@ -332,6 +332,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "**{kind}**: {count} products, such as the {example}",
         "zh": "**{kind}**：{count} 件商品，例如 {example}",
     },
+    "more_unnamed": {
+        "en": "To show you more, tell me what you're looking for, what it's for, or a budget, and I'll suggest a few.",
+        "zh": "想看更多商品的话，请告诉我您要找什么、用途或预算，我来为您推荐几款。",
+    },
     "catalog_kinds_outro": {
         "en": "Tell me what you need it for, or a budget, and I'll suggest a few.",
         "zh": "告诉我您的用途或预算，我可以为您推荐几款。",

@@ -75,6 +75,12 @@ _BYE = re.compile(
     re.I,
 )
 # "I'll think about it", "maybe later": the customer is deciding later; nothing is asked of the shop.
+_DECIDED = re.compile(
+    r"\b(?:i'?ll|i will|i'?m going to|i'?m gonna|let me|we'?ll) (?:take|buy|get|order|go with|go for) "
+    r"(?:(?:this|that|the (?:first|second|third|last)) one|it|them|this|that|these|those|both)\b"
+    r"|(?:我|那)?就(?:买|要|选)(?:这个|这款|那个|那款|它)了?",
+    re.I,
+)
 _LATER = re.compile(
     r"\b(?:i'?ll|i will|i'?m going to|i'?m gonna|let me|i need to|i have to|i want to|i'?d like to) "
     r"(?:think (?:about it|it over|about that)|sleep on it|have a think|mull it over|decide later|"
@@ -863,9 +869,17 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "later", 
         ['later', 'later']
         >>> [small_talk_only(t) for t in ("我回头再看看", "先不买了", "好的，我改天再来", "I'll wait for my refund")]
         ['later', 'later', 'later', None]
+        >>> [small_talk_only(t) for t in ("ok I'll take it. thanks, bye", "great, I'll go with that one, thanks!")]
+        ['bye', 'thanks']
+        >>> small_talk_only("I'll take it"), small_talk_only("好的，就买这个了，谢谢")
+        (None, 'thanks')
     """
     later = bool(_LATER.search(text))
     rest = _LATER.sub(" ", text)
+    # "ok I'll take it. thanks, bye": a decision made, said with thanks or a goodbye, asks nothing more (said
+    # alone, "I'll take it" may ask how to buy)
+    decided = bool(_DECIDED.search(rest)) and bool(_THANKS.search(rest) or _BYE.search(rest))
+    rest = _DECIDED.sub(" ", rest) if decided else rest
     rest = _GREETING.sub(" ", rest)
     rest = _THANKS.sub(" ", rest)
     rest = _BYE.sub(" ", rest)
@@ -880,7 +894,7 @@ def small_talk_only(text: str) -> Literal["greeting", "thanks", "bye", "later", 
         rest,
         flags=re.I,
     )
-    if later:  # "好的，我再考虑一下", "ok I think I'll wait a bit": the words around the phrase
+    if later or decided:  # "好的，我再考虑一下", "ok I think I'll wait a bit": the words around the phrase
         rest = re.sub(r"好的|好吧|好|嗯|那|我|先|再|吧|了|一下|还是|可能|看看|要|想", " ", rest)
         fillers = r"\b(?:i|we|think|guess|probably|maybe|just|actually|well|hmm+|so|will|and|yeah|no)\b"
         rest = re.sub(fillers, " ", rest, flags=re.I)
@@ -2612,3 +2626,73 @@ def stated_condition(text: str) -> list[str]:
 _CONDITION_FILLER = frozenset(
     {"it", "them", "on", "out", "once", "original", "a", "few", "times", "twice", "outside", "indoors"}
 )
+
+
+# "ok back to the tents — any cheaper?", "going back to the boots", "回到帐篷，有便宜点的吗？": the customer returns to
+# a kind of product after a detour (a policy or an order question); the kind, and what they ask of it.
+_BACK_TO = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|right|all ?right|anyway|now|and|thanks|thank you|thx|great|cool|perfect|got it|sure)"
+    r"\b[,!.]?\s+)*"
+    r"(?:let'?s\s+)?(?:(?:go|going|get|getting|come|coming)\s+)?back\s+to\s+"
+    r"(?:the\s+|those\s+|these\s+|my\s+|your\s+)?(?P<kind>[a-z][a-z -]{1,40}?)"
+    r"\s*(?:(?:[—–:,;.!?]|\s-\s)+\s*|\s+(?=(?:any|anything|something|do|have|got|show|what|which|how|are|is)\b)|$)"
+    r"(?P<rest>.*)$",
+    re.I,
+)
+_BACK_TO_ZH = re.compile(
+    r"^\s*(?:(?:好的?|那|嗯|好吧|谢谢)[，,。！!\s]*)*(?:再)?(?:回到|说回|回来说|还是说)"
+    r"(?P<kind>[\u4e00-\u9fffA-Za-z ]{1,12}?)"
+    r"(?:上|的事|这边|吧)*(?:[，,。！!；;：:\s]+|$)(?P<rest>.*)$"
+)
+
+
+def back_to_parts(text: str) -> tuple[str, str] | None:
+    """The kind a message returns to and what it asks of it (see :func:`back_to_kind`).
+
+    Example:
+        >>> back_to_parts("ok back to the tents — any cheaper?"), back_to_parts("back to my order") is None
+        (('tents', 'any cheaper?'), True)
+    """
+    m = _BACK_TO.match(text) or _BACK_TO_ZH.match(text)
+    if m is None:
+        return None
+    kind, rest = m.group("kind").strip(), m.group("rest").strip()
+    if is_service_topic(kind) or kind.lower() in {"it", "that", "this", "them", "shopping", "what", "where"}:
+        return None
+    return kind, rest
+
+
+def back_to_kind(text: str) -> str | None:
+    """A message returning to a kind of product after a detour, as a request for that kind: the kind with what
+    is asked of it ("any cheaper?", a budget), or the kind alone; ``None`` when the message does not return
+    to a kind, or asks something else of it ("back to the tents, which is lighter?" is about those shown).
+
+    Example:
+        >>> back_to_kind("ok back to the tents — any cheaper?"), back_to_kind("back to the green teas")
+        ('any cheaper tents?', 'show me green teas')
+        >>> back_to_kind("ok thanks. back to the jackets - anything under $150?")
+        'anything under $150 jackets?'
+        >>> back_to_kind("going back to the boots, anything under $100?")
+        'anything under $100 boots?'
+        >>> back_to_kind("回到帐篷，有便宜点的吗？"), back_to_kind("back to the tents, which is lighter?")
+        ('帐篷有便宜点的吗？', None)
+        >>> back_to_kind("好的。回到睡袋，有更便宜的吗？")
+        '睡袋有更便宜的吗？'
+        >>> back_to_kind("好的，回到帐篷吧")
+        '有帐篷吗？'
+        >>> back_to_kind("can I go back to my order?") is None, back_to_kind("any cheaper?") is None
+        (True, True)
+    """
+    parts = back_to_parts(text)
+    if parts is None:
+        return None
+    kind, rest = parts
+    if not rest:  # the kind alone is asked for again (a bare "teas" could be read as a policy question)
+        return f"有{kind}吗？" if has_cjk(kind) else f"show me {kind}"
+    if not (is_refinement(rest) or parse_price(rest) is not None or asks_more(rest)):
+        return None
+    if re.match(r"(?:which|how|is|are|does|do they)\b", rest, re.I) and not asks_more(rest):
+        return None  # "which is lighter?": a question on the products shown
+    if has_cjk(text):
+        return f"{kind}{rest}"
+    return f"{rest.rstrip(' ?!.')} {kind}?"
