@@ -6,6 +6,8 @@ Example:
     'customer request'
     >>> policy.decide("where is my parcel", confidence=0.9, low_streak=0) is None
     True
+    >>> policy.requested("yes please connect me"), policy.requested("how do I connect my lights?")
+    (True, False)
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from dataclasses import dataclass
 _REQUEST = re.compile(
     r"\b((talk|speak|chat|connect|transfer)\w*\b[^.?!]{0,25}\b(human|person|agent|someone|somebody|"
     r"representative|rep|operator|manager|staff|real)|human (agent|being|please)|real (person|human)|"
-    r"live agent|customer service (agent|rep)|escalate)\b|转人工|人工客服|真人",
+    r"live agent|customer service (agent|rep)|escalate)\b|转人工|人工客服|真人"
+    # "yes please connect me", "can you put me through?": in a support chat, to a person
+    r"|\b(?:connect|transfer)\s+me\b(?!\s+(?:to|with)\s+(?:the|my|your)\s+(?:wi-?fi|internet|network|app|printer|phone))"
+    r"|\bput\s+me\s+through\b",
     re.IGNORECASE,
 )
 
