@@ -718,6 +718,20 @@ _FOCUS_WEIGHT = 0.5
 Meaning = Callable[[Sequence[str]], Sequence[float]]
 
 
+def _subject_in(unit: str, kinds: frozenset[str]) -> bool:
+    """The unit's subject, its first word ("Bikes can only…", "Helmets cannot…"), is one of ``kinds`` (stems).
+
+    Example:
+        >>> _subject_in("Bikes can only be returned unridden.", frozenset(["bike"]))
+        True
+        >>> _subject_in("You can return anything within 30 days.", frozenset(["bike"]))
+        False
+    """
+    first = re.match(r"\W*([A-Za-z][\w'-]*)", unit)
+    words = tokenize(first.group(1)) if first else []
+    return bool(words) and words[0] in kinds
+
+
 def best_sentences(
     question: str,
     text: str,
@@ -728,8 +742,13 @@ def best_sentences(
     meaning_weight: float = 0.0,
     focus: str = "",
     case: Sequence[str] = (),
+    other_kinds: frozenset[str] = frozenset(),
 ) -> list[str]:
     """The ``limit`` units of ``text`` matching ``question`` best, in text order.
+
+    ``other_kinds``: kinds of product (stems) the customer's item is not; a unit whose subject is one of them
+    ("Bikes can only be returned if…" to a customer returning a jacket) states another kind's rule and is
+    left out (when other units remain).
 
     ``case``: the terms (stems, Chinese words) naming the customer's case ("cancel" after a cancellation):
     only units naming it are quoted ("Cancelled orders are refunded in full…" for "when will I get my money
@@ -768,6 +787,8 @@ def best_sentences(
     units = [u for u in customer_units(text) if len(u) > 3]
     if case:
         units = [u for u in units if names_case(u, case)]
+    if other_kinds:
+        units = [u for u in units if not _subject_in(u, other_kinds)] or units
     # A condition the customer states ("if I used it", "without the box") is answered by the sentences on
     # that condition ("items must be unused…, in their original packaging"), when the text has any.
     condition = stated_condition(question)
@@ -1105,6 +1126,7 @@ class ExtractiveComposer:
         meaning: Meaning | None = None,
         own: str | None = None,
         case: Sequence[str] = (),
+        other_kinds: frozenset[str] = frozenset(),
     ) -> Composed:
         """Answer a service question from policy passages and approved answers (never past replies).
 
@@ -1118,6 +1140,7 @@ class ExtractiveComposer:
         share one of them (or, in a follow-up, of ``focus``).
         ``case``: the terms naming the customer's case (see :func:`best_sentences`): only sentences naming it
         are quoted, and when the answering section has none, the reply says it is not found.
+        ``other_kinds``: kinds of product the customer's item is not (see :func:`best_sentences`).
         """
         shop_text = [p for p in passages if p.collection in ("policies", "answers")]
         mine = question if own is None else own  # the customer's own words, without a topic's added
@@ -1218,6 +1241,7 @@ class ExtractiveComposer:
             meaning_weight=self.meaning_weight,
             focus=focus,
             case=case,
+            other_kinds=other_kinds,
         )
         if case and not chosen:
             # The section on the question says nothing of the customer's case ("when will I get my money

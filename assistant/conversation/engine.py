@@ -787,6 +787,18 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return OrderRequest(request.kind, request.action, (with_item[0],))
         return request
 
+    def _other_kinds(self, text: str) -> frozenset[str]:
+        """The catalog's kinds of product (stems of its categories' last levels) that the item ``text`` names is
+        not ("my jacket is too small": bikes, helmets, locks…); none when it names no product."""
+        named = {w for w in cue.content_words(text) if self.catalog.type_products(w)}
+        if not named or has_cjk(text):
+            return frozenset()
+        kinds = {
+            p.product_id: set(tokenize(re.split(r"\s*(?:>|/|\|)\s*", p.category)[-1])) for p in self.catalog.products
+        }
+        own = set().union(*(kinds[p.product_id] for w in named for p in self.catalog.type_products(w)))
+        return frozenset(set().union(*kinds.values()) - own - set(tokenize(" ".join(named))))
+
     @staticmethod
     def _heading_named(policies: Sequence[Passage], body: str) -> bool:
         """The first passage is a policy section whose heading shares a word with the message ("Servicing" and
@@ -852,7 +864,12 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if not apologise
             else None
         )
-        composed = self.composer.answer(query, policies, turn.language, own=own, meaning=options) if fair else None
+        others = self._other_kinds(case)  # "my jacket is too small": not the rule on returning bikes
+        composed = (
+            self.composer.answer(query, policies, turn.language, own=own, meaning=options, other_kinds=others)
+            if fair
+            else None
+        )
         # "what happens if my order is lost?" asks the rule; nothing has happened to apologise for.
         what_if = cue.asks_what_if(body)
         apologise = apologise and not what_if
@@ -1081,6 +1098,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # the words added to find the section ("I moved": changing an address) are not the customer's
             own=cue.service_wording(body, topics=False),
             case=cue.CASE_TERMS[case] if case is not None else (),
+            other_kinds=self._other_kinds(body),  # "can I return the jacket?": not the rule on bikes
             # An elliptical follow-up shares few words with what answers it: its meaning picks the quotes.
             meaning=self.sentences.meaning(self._meaning_vector(body, st.topic))
             if follow_up and self.retrievers["policies"].reads(body)
