@@ -310,6 +310,8 @@ class CatalogIndex:
         self.name_freq: Counter[str] = Counter()
         # A name's own first word, in no other name ("darjeel" -> Darjeeling First Flush): see named_by_word
         self.by_first_word: dict[str, ProductFacts] = {}
+        self.category_words: dict[str, frozenset[str]] = {}
+        self._typed: dict[str, tuple[ProductFacts, ...]] = {}
         self.brands: frozenset[str] = frozenset()  # one-word brand names, lower-cased ("hp", "epson")
         # Each word of a variant option's value with the option keys that hold it ("green" -> {"color"}).
         self.option_keys: dict[str, frozenset[str]] = {}
@@ -391,6 +393,11 @@ class CatalogIndex:
         self.name_freq = Counter(w for p in products for w in p.name_words)
         firsts = ((tokenize(p.name)[:1], p) for p in products)
         self.by_first_word = {f[0]: p for f, p in firsts if f and len(f[0]) >= 4 and self.name_freq[f[0]] == 1}
+        self._typed = {}
+        # What kind of thing each product is, as its category's last level says ("Outdoor > Tents": tent)
+        self.category_words = {
+            p.product_id: frozenset(tokenize(re.split(r"\s*(?:>|/|\|)\s*", p.category)[-1])) for p in products
+        }
         self.brands = frozenset(b.lower() for p in products if len(b := p.brand.strip()) >= 2 and " " not in b)
         keys: dict[str, set[str]] = {}
         for facts in products:
@@ -485,6 +492,9 @@ class CatalogIndex:
         """Products whose name carries the noun ("socks" -> the socks; "tent" -> the tents; "bags" -> the
         sleeping bag: a short plural the tokenizer keeps whole), or whose category's last level is named
         by it ("ink" -> an "Inkjet Cartridge" in "Inkjet Printer Ink")."""
+        cached = self._typed.get(noun)
+        if cached is not None:
+            return list(cached)
         s = stem(noun)
         found = [p for p in self.products if _names_kind(p.name, noun, s) or s == p.kind]
         if not found and len(s) > 3 and s.endswith("s") and not s.endswith("ss"):
@@ -493,6 +503,8 @@ class CatalogIndex:
         # Those the noun names as what they are ("Hiking Boot"), when there are any, not those it only
         # qualifies ("Boot Laces", "Tent Footprint"): "boots under $100" is not the laces.
         headed = [p for p in found if s == p.kind or _names_kind(head_noun(p.name), noun, s)]
+        # Asked of the same words turn after turn (a scan of every name each time): kept until the catalog reloads.
+        self._typed[noun] = tuple(headed or found)
         return headed or found
 
     def comes_in(self, product: ProductFacts, word: str) -> bool:
