@@ -256,6 +256,7 @@ class ProductFacts:
     ratings: tuple[float, ...] = ()  # the star ratings its reviews gave (reviews without one are left out)
     negated: frozenset[str] = field(default_factory=frozenset)  # words its description denies ("not waterproof")
     option_names: frozenset[str] = field(default_factory=frozenset)  # its variants' option names' words ("waterproof")
+    option_codes: frozenset[str] = field(default_factory=frozenset)  # model numbers it comes in ("model: Galaxy S24")
 
     @property
     def text(self) -> str:
@@ -379,6 +380,7 @@ class CatalogIndex:
                     ratings=tuple(ratings.get(p.id, [])),
                     negated=negated_words(description),
                     option_names=frozenset(w for o, _price, _ok in variants for k in o for w in tokenize(str(k))),
+                    option_codes=model_codes(" ".join(str(v) for o, _price, _ok in variants for v in o.values())),
                 )
             )
         self.products = products
@@ -524,11 +526,12 @@ class CatalogIndex:
         return s in product.words or s in product.extra or s in product.options
 
     def with_codes(self, codes: Sequence[str], among: Sequence[ProductFacts] | None = None) -> list[ProductFacts]:
-        """Products whose name carries every model number (exactly, as a word: "61" is not "61XL")."""
+        """Products whose name carries every model number (exactly, as a word: "61" is not "61XL"), or that come
+        in a version made for it (a case sold in "model: Galaxy S24")."""
         wanted = {c.replace("-", "").lower() for c in codes}
         if not wanted:
             return []
-        return [p for p in (self.products if among is None else among) if wanted <= p.codes]
+        return [p for p in (self.products if among is None else among) if wanted <= p.codes | p.option_codes]
 
     def brands_in(self, text: str) -> list[str]:
         """The catalog's (one-word) brands the text names ("ink for an Epson printer" -> ["epson"])."""

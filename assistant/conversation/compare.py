@@ -394,6 +394,11 @@ _TEXT = {
         "quality_intro": "Here is what our catalog says about how {quality} they are:",
         "quality_item": "- **{name}**: {text} [{n}]",
         "quality_none": "- The catalog doesn't say how {quality} the **{name}** is. [{n}]",
+        "use_intro": "Here is what our catalog and reviews say about them for {use}:",
+        "use_item": "- **{name}**: {text} [{n}]",
+        "use_review": '- **{name}**: a customer\'s review says "{text}" [{n}]',
+        "use_none": "- Our catalog and reviews say nothing of the **{name}** for {use}. [{n}]",
+        "quantity": "{count} × **{name}** come to {total} at the listed price of {price} each. [1]",
     },
     "zh": {
         "cheaper": "**{first}**（{first_value}）比{others}便宜。",
@@ -432,8 +437,115 @@ _TEXT = {
         "以下是各商品资料中关于{quality}的原文：",
         "quality_item": "- **{name}** 的商品资料写道：“{text}” [{n}]",
         "quality_none": "- 商品目录没有写明 **{name}** 的{quality}情况。[{n}]",
+        "use_intro": "以下是商品资料和评价中与“{use}”有关的原文：",
+        "use_item": "- **{name}** 的商品资料写道：“{text}” [{n}]",
+        "use_review": "- **{name}** 的一条顾客评价写道：“{text}” [{n}]",
+        "use_none": "- 商品资料没有提到 **{name}** 是否适合“{use}”。[{n}]",
+        "quantity": "{count} 件 **{name}** 按标价每件 {price}，合计 {total}。[1]",
     },
 }
+
+
+# "which one is better for flights?", "which is best for running?": a use to choose for, not a measure.
+_BETTER_FOR = re.compile(
+    r"\b(?:which|what)\b[^?.!]{0,30}?\b(?:better|best|good|suited|ideal|recommended|do i need|should i (?:get|buy|use)"
+    r"|would (?:work|suit))\s+(?:for|on|when|in|with)\s+([^?.!,]+)",
+    re.I,
+)
+# "better for the price", "best for me": no use of the product
+_NO_USE = frozenset(tokenize("me you us him her them it the price money value cost budget"))
+
+
+def compared_use(text: str) -> str | None:
+    """The use the customer asks which of the products in the conversation suits better ("which one is better
+    for flights?" -> "flights"); None for a measure or a use that is no use ("better for the price").
+
+    Example:
+        >>> compared_use("which one is better for flights?"), compared_use("which is best for long runs")
+        ('flights', 'long runs')
+        >>> compared_use("which is better for the money?"), compared_use("which is cheaper?")
+        (None, None)
+        >>> compared_use("which one do I need for a MacBook Air?")
+        'a MacBook Air'
+    """
+    m = _BETTER_FOR.search(text)
+    if m is None:
+        return None
+    use = m.group(1).strip()
+    words = set(tokenize(use))
+    return use if words - _NO_USE else None
+
+
+def quantity_text(product: ProductFacts, count: int, language: str, *, currency: str) -> str | None:
+    """What ``count`` of the product cost at its listed price; None when it has no price.
+
+    Example:
+        >>> p = ProductFacts("A", "Boom Mini", "", "", "", 69.99, True, (), (), ())
+        >>> quantity_text(p, 2, "en", currency="CAD")
+        '2 × **Boom Mini** come to CA$139.98 at the listed price of CA$69.99 each. [1]'
+    """
+    if product.price is None:
+        return None
+    t = _TEXT.get(language, _TEXT["en"])
+    total, each = money(product.price * count, language, currency), money(product.price, language, currency)
+    return t["quantity"].format(count=count, name=product.name, total=total, price=each)
+
+
+def use_text(
+    products: Sequence[ProductFacts], use: str, evidence: Sequence[tuple[str, bool] | None], language: str = "en"
+) -> str:
+    """What each product's own text (or, failing it, a customer's review) says that bears on ``use``:
+    ``evidence[i]`` is (sentence, from a review) for the i-th product, or None when nothing does. No verdict:
+    the customer reads what each one's text says. ``[n]`` cites the n-th product.
+
+    Example:
+        >>> a = ProductFacts("A", "Trail", "", "", "Ear hooks stay put on runs.", 79.0, True, (), (), ())
+        >>> b = ProductFacts("B", "Pulse", "", "", "Noise cancelling.", 129.0, True, (), (), ())
+        >>> c = ProductFacts("C", "Quiet", "", "", "Over-ear.", 249.0, True, (), (), ())
+        >>> ev = [("Ear hooks stay put on runs.", False), ("They fall out when I run.", True), None]
+        >>> print(use_text([a, b, c], "running", ev))
+        Here is what our catalog and reviews say about them for running:
+        - **Trail**: Ear hooks stay put on runs. [1]
+        - **Pulse**: a customer's review says "They fall out when I run." [2]
+        - Our catalog and reviews say nothing of the **Quiet** for running. [3]
+    """
+    t = _TEXT.get(language, _TEXT["en"])
+    lines = [t["use_intro"].format(use=use)]
+    for n, (p, found) in enumerate(zip(products, evidence, strict=True), start=1):
+        if found is None:
+            lines.append(t["use_none"].format(name=p.name, use=use, n=n))
+        else:
+            key = "use_review" if found[1] else "use_item"
+            lines.append(t[key].format(name=p.name, text=found[0], n=n))
+    return "\n".join(lines)
+
+
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "a pair of": 2, "a couple of": 2}
+# "how much for two?", "what would 3 of them cost?", "price for four": a number of the product in focus.
+_HOW_MANY_PRICED = re.compile(
+    r"\b(?:how much|what(?:'s| is| would| will| does| do)?\b[^?.!]{0,12}\b(?:cost|price|total)|price)\b[^?.!]{0,12}?"
+    r"\b(?:for\s+)?(\d{1,3}|two|three|four|five|six|ten|a pair of|a couple of)\b(?:\s+(?:of\s+)?(?:them|these|those|"
+    r"it|units?|pieces?|packs?))?"
+    r"|\b(\d{1,3}|two|three|four|five|six|ten)\s+(?:of\s+)?(?:them|these|those)\b[^?.!]{0,12}\b(?:cost|price)",
+    re.I,
+)
+
+
+def priced_quantity(text: str) -> int | None:
+    """How many of the product the customer asks the price of ("how much for two?" -> 2); None for one or none.
+
+    Example:
+        >>> priced_quantity("how much for two?"), priced_quantity("what would 3 of them cost?")
+        (2, 3)
+        >>> priced_quantity("how much is it?"), priced_quantity("how much for both?"), priced_quantity("price for 1")
+        (None, None, None)
+    """
+    m = _HOW_MANY_PRICED.search(text)
+    if m is None:
+        return None
+    said = (m.group(1) or m.group(2) or "").lower()
+    count = int(said) if said.isdigit() else _COUNT_WORDS.get(said, 0)
+    return count if count > 1 else None
 
 
 def compare_text(products: Sequence[ProductFacts], by: Comparison, language: str, *, currency: str) -> str:

@@ -531,7 +531,9 @@ _MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 
 # Verbs (as the tokenizer folds them) that any product question may use: a passage sharing only one of
 # them with the question answers another question.
-_GENERIC_VERBS = frozenset(tokenize("come comes get gets use uses make makes need needs include includes have has"))
+_GENERIC_VERBS = frozenset(
+    tokenize("come comes get gets use uses make makes need needs include includes have has work works ok okay fine")
+)
 
 
 # "Will it work in my HL-2270DW?", "is it compatible with the WF-3520?": the products named after it.

@@ -80,7 +80,7 @@ from assistant.conversation.turn import Turn, deltas
 from assistant.conversation.types import DraftView, MessageView, SessionEvent, TurnResult
 from assistant.retrieval.bm25 import BM25Cache
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
-from assistant.retrieval.text import has_cjk, tokenize
+from assistant.retrieval.text import has_cjk, split_sentences, tokenize
 from assistant.store.db import Database
 from assistant.vectors import CollectionName, VectorStore
 
@@ -98,6 +98,12 @@ OFF_TOPIC_MARGIN = 0.2
 # How many questions an order action offered to be passed on is kept through before it is dropped.
 OFFER_KEPT_TURNS = 2
 # Words of any policy heading that say nothing of what the section is about.
+# "what about the case order?", "ok, and the other one?": the last question asked of something else.
+_WHAT_ABOUT = re.compile(r"^\s*(?:(?:ok(?:ay)?|so|well|right|hmm)[,.!]?\s+)?(?:(?:what|how)\s+about\b|and\b)", re.I)
+# Words of a follow-up that say nothing of its subject ("do I pay for shipping?" asks about shipping)
+_GENERIC_ASKED = frozenset(
+    {"pay", "need", "get", "have", "much", "long", "cost", "charg", "free", "ok", "okay", "also"}
+)
 _GENERIC_HEADING_WORDS = frozenset(tokenize("policy policies customer customers information info faq general other"))
 
 
@@ -359,6 +365,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         st = turn.state
         offered = st.offered_action if st.handoff_offered else None
         kept, st.offered_kept = st.offered_kept, 0
+        turn.action_before, st.action_asked = st.action_asked, None
         if offered is not None and cue.declines_offer(turn.text):
             st.offered_action, st.handoff_offered = None, False
             turn.confidence = 1.0
@@ -404,7 +411,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # says where to: the agent's request carries it.
         new_address = offered is not None and offered.action == "address_change" and cue.gives_address(text)
         # ("ok thanks, bye" and "ok what about XL?" are no yes to the offer)
-        if self.handoffs.requested(text) or (st.handoff_offered and (cue.accepts_offer(text) or new_address)):
+        # ("can you find out what's going on?" after a person was offered for a question not answered: yes to them,
+        # unless it asks about stock or a product, which is the catalog's to answer)
+        checks = st.handoff_offered and cue.asks_to_check(text) and not re.search(r"\b(?:stock|available|size)", text)
+        accepted = cue.accepts_offer(text) or new_address or checks
+        if self.handoffs.requested(text) or (st.handoff_offered and accepted):
             st.handoff_offered = False
             turn.handoff_reason = "customer request"
             turn.confidence = 1.0
@@ -566,6 +577,23 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # "one of the plates was cracked when it arrived", "it says delivered but I never got it":
             # a fault or a carrier case, not the order's status again.
             request = None
+        if request is not None and request.kind == "action" and cue.asks_how_to(body) and not find_order_ids(body):
+            # "how do I send them back?" after the return was passed on: how it is done, from the policy (never a
+            # second request for the same thing)
+            request = None
+        before = turn.action_before
+        if (
+            before
+            and request is not None
+            and request.kind == "status"
+            and request.order_ids
+            and _WHAT_ABOUT.match(body)
+            and asked_action(body) is None
+        ):
+            # "ok what about the case order then?" right after "can I still cancel it?" was answered: the
+            # same action asked of that order.
+            request = OrderRequest("action", cast(Any, before), request.order_ids)
+            turn.ask_first = True
         if request is not None:
             return self._order_request(turn, request, body)
         st.pending_action = None  # the customer moved on from the order action asked about
@@ -632,9 +660,16 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         condition_asked = cue.asks_what_if(body) and bool(cue.stated_condition(body)) and not cue.is_shopping(body)
         if condition_asked:
             product, wanted = None, False
-        follow_up = item_topic or self._continues_topic(body, product is not None)
         # The policy is searched in its own words: "send something back" is a return, not shipping.
         asked = cue.service_wording(body)
+        follow_up = item_topic or self._continues_topic(body, product is not None)
+        # "do I pay for shipping?" after a question on returns: a sentence of the Returns section holds it
+        held = (
+            self._topic_section(turn, st.topic, asked)
+            if st.topic and product is None and not wanted and not cue.is_shopping(body)
+            else None
+        )
+        follow_up = follow_up or held is not None
         if condition_asked and not cue.is_policy_topic(asked):
             asked = f"{asked} {say('condition_query', turn.language)}"
         query, query_vec = asked, None
@@ -656,7 +691,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 # together, it starts a topic of its own ("and to Canada?" does not: it needs the last).
                 alone = self._retrieve(turn, ["policies", "answers"], asked)
                 best_alone = max((p.cosine or 0.0 for p in alone), default=0.0)
-                if best_alone >= best_policy and best_alone >= self.cfg.min_relevance:
+                # ("do I pay for shipping?" after a question on returns stays with the Returns section when a
+                # sentence of it holds every word asked: "Return shipping is free for faulty items…")
+                if held is not None:
+                    policies, best_policy = [held], max(best_policy, held.cosine or 0.0)
+                elif best_alone >= best_policy and best_alone >= self.cfg.min_relevance:
                     policies, best_policy, query, follow_up, st.topic = alone, best_alone, asked, False, ""
         if condition_asked and best_policy >= self.cfg.min_relevance / 2:
             return self._service_answer(turn, asked, policies, best_policy)
@@ -710,6 +749,13 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         asked_product = asked_product or (cue.wants_overview(body) and not cue.is_policy_topic(body))
         # ("I'll take the sencha. how do I order?" asks how to buy: the shop's to say, below)
         ordering = cue.asks_how_to_order(body)
+        # "Best Buy sells the Quiet Pro for $199, do you price match?": a section heading of two words or more
+        # named whole ("Price match") asks the shop's rule, whatever product the message names.
+        titled = product is not None and best_policy >= self.cfg.min_relevance / 2 and self._heading_named(
+            policies, body, whole=True
+        )
+        if titled:
+            return self._service_answer(turn, body, policies, best_policy)
         if product is not None and not cue.is_shopping(body) and not ordering and (asked_product or turn.events):
             return self._product_question(turn, product, body, policies, best_policy)
         if shopping:
@@ -801,13 +847,41 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         own = set().union(*(kinds[p.product_id] for found in typed.values() for p in found))
         return frozenset(set().union(*kinds.values()) - own - set(tokenize(" ".join(typed))))
 
+    def _topic_section(self, turn: Turn, topic: str, asked: str) -> Passage | None:
+        """The policy section the last question found, when one of its sentences holds every content word of the
+        follow-up, one right after a word of the topic ("do I pay for shipping?" and "Return shipping is free for
+        faulty or wrong items…" after a question on returns): the follow-up is about that section, not the one its
+        words find alone."""
+        if has_cjk(asked) or not topic:
+            return None
+        words = set(tokenize(" ".join(cue.content_words(asked)))) - _GENERIC_ASKED
+        if not words:
+            return None
+        previous = self._retrieve(turn, ["policies"], topic)[:1]
+        if not previous or previous[0].collection != "policies":
+            return None
+        topic_words = set(tokenize(" ".join(cue.content_words(topic))))
+
+        def holds(sentence: str) -> bool:
+            # every word asked, one of them right after a word of the topic: "return shipping" holds "shipping"
+            # after a question on returns; "exchange or return" does not make "what about exchanges?" a return
+            toks = tokenize(sentence)
+            pairs = set(zip(toks, toks[1:], strict=False))
+            return words <= set(toks) and any((t, w) in pairs for t in topic_words for w in words)
+
+        held = any(holds(s) for s in split_sentences(policy_body(previous[0])[1]))
+        return previous[0] if held else None
+
     @staticmethod
-    def _heading_named(policies: Sequence[Passage], body: str) -> bool:
+    def _heading_named(policies: Sequence[Passage], body: str, *, whole: bool = False) -> bool:
         """The first passage is a policy section whose heading shares a word with the message ("Servicing" and
-        "can I book a service?"), a word of the heading's own, not "policy" or "customer"."""
+        "can I book a service?"), a word of the heading's own, not "policy" or "customer". ``whole``: a heading
+        of two such words or more, every one of them in the message ("Price match" and "do you price match?")."""
         if not policies or policies[0].collection != "policies" or has_cjk(body):
             return False
         heading = set(tokenize(policy_body(policies[0])[0])) - _GENERIC_HEADING_WORDS
+        if whole:
+            return len(heading) >= 2 and heading <= set(tokenize(body))
         return bool(heading & set(tokenize(body)))
 
     def _policy_relevant(self, turn: Turn, best_policy: float) -> bool:

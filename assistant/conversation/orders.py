@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -42,7 +43,7 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # a code in another format is still found by the customer's own (see ``OrderDesk.check_identity``). Not after a
 # hyphen: "NG-20431" is an order number.
 ZIP = re.compile(
-    r"(?<![A-Za-z0-9_#-])(\d{5})(?:-\d{4})?(?![A-Za-z0-9_])"
+    r"(?<![A-Za-z0-9_#-])(?<!order )(?<!number )(?<!no\. )(?<!no )(\d{5})(?:-\d{4})?(?![A-Za-z0-9_])"
     r"|(?<![A-Za-z0-9_])([A-Za-z]\d[A-Za-z]\s?\d[A-Za-z]\d)(?![A-Za-z0-9_])"
     r"|(?<![A-Za-z0-9_])([A-Za-z]{1,2}\d[A-Za-z\d]?\s?\d[A-Za-z]{2})(?![A-Za-z0-9_])"
 )
@@ -69,7 +70,15 @@ _ACTION_CUES: list[tuple[OrderAction, re.Pattern[str]]] = [
         ),
     ),
     ("address_change", re.compile(r"\b(change|update|correct|wrong|new)\b[^.?!]{0,30}\baddress\b", re.I)),
-    ("exchange", re.compile(r"\b(exchange|swap|different size|another size|different colou?r)\b", re.I)),
+    (
+        "exchange",
+        re.compile(
+            r"\b(exchange|swap|different size|another size|different colou?r)\b"
+            # "I ordered the wrong case, I need the iPhone 15 Pro one": the customer's own mistake, another one wanted
+            r"|\bI\s+(?:ordered|bought|picked|chose|selected|got)\s+the\s+wrong\b",
+            re.I,
+        ),
+    ),
     ("return", re.compile(r"\b(return|send (it|this|them) back)\b", re.I)),
     ("cancel", re.compile(r"取消")),
     # "把地址改成…", "我能改一下JP1053的收货地址吗", "地址填错了"
@@ -152,8 +161,8 @@ def zip_codes(text: str) -> list[str]:
     Example:
         >>> zip_codes("aisha.khan@example.co.uk, postcode m1 4bt"), zip_codes("Tom, EH8 9YL"), zip_codes("97214-1234")
         (['M14BT'], ['EH89YL'], ['97214'])
-        >>> zip_codes("K1A 0B1"), zip_codes("order NG-20431"), zip_codes("size M, 2 pack")
-        (['K1A0B1'], [], [])
+        >>> zip_codes("K1A 0B1"), zip_codes("order NG-20431"), zip_codes("size M, 2 pack"), zip_codes("order 10423")
+        (['K1A0B1'], [], [], [])
     """
     return [next(g for g in m.groups() if g).replace(" ", "").upper() for m in ZIP.finditer(text)]
 
@@ -166,6 +175,15 @@ def order_key(order_id: str) -> str:
         ('NG-20431', 'JP1053')
     """
     return order_id.replace(" ", "").lstrip("#").upper()
+
+
+# Digits after the word "order" are its number ("order 1042", "order number 10423", "order no. 1042"), as shops
+# whose order numbers are digits only write them; four digits at least, and not a quantity ("order 1000 pens").
+_WORDED_ORDER_ID = re.compile(
+    r"(?<!to )\border\s*(?:number|no\.?|nr\.?|num|id)?\s*[:#]?\s*(\d{4,})(?![\w-])"
+    r"(?!\s+(?:x|pcs|pieces|units|of|more|boxes|packs)\b)",
+    re.IGNORECASE,
+)
 
 
 def find_order_ids(text: str) -> list[str]:
@@ -182,12 +200,20 @@ def find_order_ids(text: str) -> list[str]:
         (['#W8770097'], [])
         >>> find_order_ids("where is NG-20431?"), find_order_ids("ord-202400 please"), find_order_ids("a GTX-1080")
         (['#NG-20431'], ['#ORD-202400'], [])
+        >>> find_order_ids("where's order 1042?"), find_order_ids("order number: 10423"), find_order_ids("order #1042")
+        (['#1042'], ['#10423'], ['#1042'])
+        >>> find_order_ids("I want to order 1000 pens"), find_order_ids("can I order 2 more?")
+        ([], [])
     """
-    out = []
+    found: list[tuple[int, str]] = []
     for m in ORDER_ID.finditer(text):
         raw = m.group(0).replace(" ", "").upper()
-        out.append(raw if raw.startswith("#") else "#" + raw)
-    return out
+        found.append((m.start(), raw if raw.startswith("#") else "#" + raw))
+    for m in _WORDED_ORDER_ID.finditer(text):
+        number = "#" + m.group(1)
+        if number not in (n for _, n in found):
+            found.append((m.start(1), number))
+    return [n for _, n in sorted(found)]
 
 
 @dataclass(frozen=True)
@@ -403,17 +429,28 @@ def _default_throttle(key: str) -> IdentityThrottle:
     return _default_throttles[key]
 
 
+def _unaccented(text: str) -> str:
+    """``text`` without combining accents ("chloé" -> "chloe"); CJK and other scripts unchanged."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def _names_in(name: str, low_text: str) -> bool:
     """Whether the full ``name`` appears in the (lower-cased, punctuation-free) message; a Latin name is
     bounded by Latin letters and digits only ("我叫raj sanchez 邮编92147" names Raj Sanchez).
+
+    Accents are not required either way: customers type "Chloe" for "Chloé" on a keyboard without them.
 
     Example:
         >>> _names_in("Raj Sanchez", "我叫raj sanchez 邮编92147"), _names_in("Raj Sanchez", "i am raj sanchezz")
         (True, False)
         >>> _names_in("张伟", "我叫张伟")
         True
+        >>> _names_in("Chloé Tremblay", "chloe tremblay h2x1y4"), _names_in("Zoe Muller", "i'm zoë müller")
+        (True, True)
     """
-    name = " ".join(name.lower().split())
+    name = _unaccented(" ".join(name.lower().split()))
+    low_text = _unaccented(low_text)
     if not name:
         return False
     before = r"(?<![a-z0-9_])" if name[0].isascii() else ""
@@ -712,11 +749,35 @@ def detect_order_request(text: str, intent: str | None) -> OrderRequest | None:
         return OrderRequest("status", None, ids)
     if (_OWN_THINGS.search(text) and _STATUS_CUES.search(text)) or _WHERE_IS_MINE.search(text):
         return OrderRequest("status", None, ids)  # "where's my stuff?", "where's my skateboard?"
-    if _HELP_WITH_ORDER.search(text):
+    if _HELP_WITH_ORDER.search(text) or _STALLED.search(text):
         return OrderRequest("status", None, ids)  # their orders first, then what the problem is
     if mentions_order and _ASKS_ABOUT_ANOTHER.match(text):
         return OrderRequest("status", None, ids)  # "what about my lights order?": that order of theirs
     return None
+
+
+# A parcel on its way that has stopped moving ("the tracking hasn't updated in a week", "it's been stuck in transit
+# for days"): the customer's order, shown with its tracking, and a person offered to check with the carrier.
+_STALLED = re.compile(
+    r"\btracking\b[^.?!]{0,30}\b(?:hasn'?t|has not|have not|haven'?t|isn'?t|is not|not|no longer|stopped)\s+"
+    r"(?:been\s+)?(?:updat|mov|chang|show)\w*"
+    r"|\b(?:stuck|sitting|stalled|held)\b[^.?!]{0,20}\b(?:in transit|at (?:the )?(?:depot|warehouse|facility|"
+    r"post office|sorting|customs|hub))"
+    r"|\bno (?:tracking )?updates?\b|物流(?:一直)?(?:没有?|不)(?:更新|动)",
+    re.I,
+)
+
+
+def reports_stalled_parcel(text: str) -> bool:
+    """The customer says a parcel's tracking has stopped moving.
+
+    Example:
+        >>> reports_stalled_parcel("the tracking hasn't updated in a week"), reports_stalled_parcel("stuck in transit")
+        (True, True)
+        >>> reports_stalled_parcel("what's the tracking number?"), reports_stalled_parcel("物流一直没更新")
+        (False, True)
+    """
+    return bool(_STALLED.search(text))
 
 
 # "what about my lights order?", "and my other order?": the same question for another order of theirs.
@@ -851,6 +912,8 @@ _NAME_TAIL = re.compile(r",|\(|\s[-\u2013\u2014]\s|\b(?:set|pack|pair|box|bundle
 
 
 # Words of a product's name that say how it is packed or measured, never what it is ("Set of 3").
+# Packing words that can also be the product itself, when they end its name ("Phone Case", "First Aid Kit").
+_CONTAINER_WORDS = frozenset({"case", "box", "kit"})
 _PACKING_WORDS = frozenset(
     "set sets pack pair box bundl kit case piec pcs count size inch qt oz lb ml cm mm".split()  # noqa: SIM905
 )
@@ -872,6 +935,8 @@ def item_match(item: str, words: set[str], heads: set[str] | None = None) -> int
         (1, 0)
         >>> item_match("Tea Tasting Gift Box", set(tokenize("please cancel the gift box")))
         2
+        >>> item_match("Apex Slim Phone Case", *message_words("what about the case order?"))
+        2
     """
     toks = tokenize(item)
     if not toks:
@@ -884,6 +949,8 @@ def item_match(item: str, words: set[str], heads: set[str] | None = None) -> int
         return 2
     if len(toks) >= 2 and toks[-2].isalpha() and len(toks[-2]) >= 3 and set(toks[-2:]) <= words:
         return 2  # "the gift box" for "Tea Tasting Gift Box": the name's last two words, though "box" packs too
+    if heads is not None and toks[-1] in _CONTAINER_WORDS and toks[-1] in heads:
+        return 2  # "the case order" for "Apex Slim Phone Case": a container that is the product itself
     return int(any(len(t) >= 4 and t in (words if heads is None else heads) for t in named))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -26,6 +27,7 @@ from assistant.conversation.orders import (
     listed_by_status,
     mentions_account,
     picks_order,
+    reports_stalled_parcel,
     stated_name,
     status_in,
 )
@@ -245,13 +247,33 @@ class OrderStages:
                 action = action_phrase(request.action, turn.language)
                 allowed = self._allowed_statuses(request.action)
                 if facts and allowed is not None and not request.order_ids:
+                    eligible = [f for f in facts if f.status.lower() in allowed]
+                    # ("cancel all of it" with two orders listed points at them: which one is still asked)
+                    pointed = len(turn.state.shown_orders) > 1 and (
+                        cue.has_reference(text) or cue.means_whole_order(text)
+                    )
+                    if len(eligible) == 1 and not missing and not pointed:
+                        # "can I cancel my order?" when one order can be: that order offered (a "yes" passes
+                        # it on; "no, the other one" names another), not "which order?" over a list of one.
+                        one = eligible[0]
+                        turn.state.shown_orders = [one.order_id]
+                        turn.state.order_focus = turn.state.last_order_id = one.order_id
+                        closing = (
+                            "ask_new_address"
+                            if request.action == "address_change" and not cue.gives_address(text)
+                            else "offer_pass_on"
+                        )
+                        return self._action_offer(turn, request.action, one, text, closing=closing)
                     # "which of my orders can I return?": the orders whose status the policy allows it in
-                    return self._eligible_orders(turn, facts, allowed, action)
+                    listed = self._eligible_orders(turn, facts, allowed, action)
+                    if not eligible and request.action in ("return", "exchange"):
+                        return self._cancel_instead(turn, facts, listed)
+                    return listed
                 return Composed(say("action_which", turn.language, action=action, example=example))
             allowed = self._allowed_statuses(request.action)
             if allowed is not None and facts[0].status.lower() not in allowed:
                 return self._action_not_allowed(turn, request.action, facts[0], allowed)
-            if asks_whether(text) and not confirmed:
+            if (asks_whether(text) or turn.ask_first) and not confirmed:
                 return self._action_offer(turn, request.action, facts[0], text)
             if request.action == "address_change" and not confirmed and not cue.gives_address(text):
                 # "the processing one" after "which order would you like to change the address of?": the new
@@ -262,8 +284,23 @@ class OrderStages:
         turn.state.pending_action = None
         if pending_action and facts and not missing and request.order_ids:
             return self._order_turn(turn, OrderRequest("action", cast(Any, pending_action), request.order_ids), text)
+        stalled = reports_stalled_parcel(text)
+        if stalled and not request.order_ids:
+            # (the orders on their way, not one still being packed or one delivered)
+            moving = [
+                f
+                for f in facts
+                if f.status.lower() not in NOT_YET_SHIPPED and not re.search(r"deliver|cancel|refund", f.status, re.I)
+            ]
+            facts = moving or list(facts)
         turn.orders = [f.record for f in facts]
         composed = ExtractiveComposer.order_status(facts, missing, turn.language)
+        if stalled and facts:
+            # "the tracking hasn't updated in a week": the order and its tracking, and a person to ask the carrier
+            turn.state.handoff_offered = True
+            turn.offer_handoff = True
+            text_out = f"{composed.text}\n{say('stalled_parcel', turn.language)}"
+            return Composed(text_out, composed.used, composed.facts, composed.meta)
         if asks_when_ships(text) and len(facts) == 1 and facts[0].status.lower() in NOT_YET_SHIPPED:
             return self._with_shipping_time(turn, composed)
         if len(facts) == 1 and "cancel" in facts[0].status.lower():
@@ -396,6 +433,22 @@ class OrderStages:
             head = say("action_none_eligible", lang, action=action, statuses=statuses)
         return Composed("\n".join([head, *lines]), (), facts=listed.facts)
 
+    def _cancel_instead(self, turn: Turn, facts: Sequence[OrderFacts], listed: Composed) -> Composed:
+        """A return or exchange asked before any order has arrived ("I ordered the wrong case"): when one of
+        the orders can still be cancelled, that is said and offered ("yes" passes a cancellation on; nothing
+        is changed before); else ``listed`` as it is."""
+        allowed = self._allowed_statuses("cancel")
+        cancellable = [f for f in facts if allowed is not None and f.status.lower() in allowed]
+        if len(cancellable) != 1:
+            return listed
+        one = cancellable[0]
+        status = status_in(one.status, turn.language)
+        offer = say("cancel_instead", turn.language, order_id=one.order_id, status=status)
+        turn.state.offered_action = PendingOrder(kind="action", action="cancel", order_ids=[one.order_id], request="")
+        turn.state.acted = "cancel"
+        turn.state.handoff_offered = True
+        return Composed(f"{listed.text}\n{offer}", listed.used, facts=listed.facts, meta=listed.meta)
+
     def _listed_by_status(self, turn: Turn, body: str) -> OrderRequest | None:
         """ "What's in the processing one?" after the verified customer's orders were listed: the one
         listed order in that status (see :func:`listed_by_status`)."""
@@ -446,11 +499,23 @@ class OrderStages:
     def _action_not_allowed(self, turn: Turn, action: str, order: OrderFacts, allowed: set[str]) -> Composed:
         """ "Cancel #W340…" on a processed order when the policy allows cancelling pending ones only:
         the order's status, the policy's sentence on it (cited), nothing passed on as if it could be
-        done, and a person offered ("yes" hands over). "Why not?" next continues this topic."""
+        done, and a person offered ("yes" hands over). "Why not?" next continues this topic. A return or
+        exchange of an order not yet delivered that can still be cancelled ("I ordered the wrong case"):
+        its cancellation offered instead ("yes" passes it on)."""
         phrase = action_phrase(action, turn.language)
+        turn.state.action_asked = action
         query = f"{phrase} order status {order.status} {' '.join(sorted(allowed))}"
         status = status_in(order.status, turn.language)
         head = say("action_not_allowed", turn.language, action=phrase, order_id=order.order_id, status=status)
+        cancel = self._allowed_statuses("cancel")
+        if action in ("return", "exchange") and cancel is not None and order.status.lower() in cancel:
+            closing = say("cancel_instead", turn.language, order_id=order.order_id, status=status)
+            composed = self._order_offer(turn, head, order, query, allowed, closing)
+            turn.state.offered_action = PendingOrder(
+                kind="action", action="cancel", order_ids=[order.order_id], request=""
+            )
+            turn.state.acted = "cancel"
+            return composed
         # The sentence naming an allowed status ("… only if its status is 'pending'"), else the best.
         return self._order_offer(turn, head, order, query, allowed, say("offer_handoff", turn.language))
 
@@ -469,7 +534,7 @@ class OrderStages:
         composed = self._order_offer(turn, head, order, query, {order.status.lower()}, say(closing, turn.language))
         offered = PendingOrder(kind="action", action=action, order_ids=[order.order_id], request=text)
         turn.state.offered_action = offered
-        turn.state.acted = action
+        turn.state.acted = turn.state.action_asked = action
         return composed
 
     def _order_offer(

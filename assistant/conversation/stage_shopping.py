@@ -32,15 +32,19 @@ from assistant.conversation.compare import (
     care_words,
     compare_text,
     compared_quality,
+    compared_use,
     comparison,
     difference_text,
     named_parts,
+    priced_quantity,
     quality_text,
+    quantity_text,
     relative_text,
     relative_weight,
     stated_grams,
     total_in_text,
     total_text,
+    use_text,
     weight_words,
     which_two_text,
 )
@@ -185,6 +189,9 @@ def _name_head(name: str) -> str:
     return stem(head) if head else ""
 
 
+# "it" / "this one" / "that one": one product pointed at, not the list ("they", "any").
+_SINGULAR_IT = re.compile(r"\b(?:it|this one|that one|this|that)\b", re.I)
+
 class ShoppingStages:
     """Stage mixin of :class:`~assistant.conversation.engine.Assistant` (attributes declared below)."""
 
@@ -314,6 +321,21 @@ class ShoppingStages:
         """A question about the products already in the conversation, answered from their own facts:
         which of them is cheaper or lighter, what they cost together, which options one comes in.
         None when the message is not such a question."""
+        count = priced_quantity(body) if not has_cjk(body) else None
+        one = product or (self.catalog.get(turn.state.focus) if turn.state.focus_answered else None)
+        if count is not None and one is not None:
+            # "how much for two?" about the product in focus: that many at its listed price
+            text = quantity_text(one, count, turn.language, currency=self.cfg.currency)
+            if text is not None:
+                return self._side_by_side(turn, [one], text)
+        use = compared_use(body) if not has_cjk(body) else None
+        if use is not None:
+            # "which one is better for flights?" after two were compared: what each one's text says for that use
+            compared = self._compared(turn, body, product, total=False)[:3]
+            if len(compared) >= 2:
+                evidence = [self._use_evidence(p, use) for p in compared]
+                if any(evidence):
+                    return self._side_by_side(turn, compared, use_text(compared, use, evidence, turn.language))
         if asks_difference(body):  # "what's the difference between the X and the Y?": side by side
             products = self._compared(turn, body, product, total=False)[:3]
             if len(products) >= 2:
@@ -517,6 +539,16 @@ class ShoppingStages:
         if target is None or cue.is_service_topic(_PRODUCT_SERVICE_WORDS.sub(" ", body)) or cue.asks_fit(body):
             return None  # ("does it run small?" asks how the sizes fit, not for size S)
         listed = len(st.shown) > 1 and (not st.focus_answered or bool(cue.refined_attributes(body)))
+        if product is None and listed and (_SINGULAR_IT.search(body) or len(body.split()) <= 4):
+            # "do you have it in clear?" (or just "2 m please") after a list where one listed product comes in a
+            # "Clear" (a "2 m"): that one.
+            holding = [
+                p
+                for p in (self.catalog.get(i) for i in st.shown)
+                if p is not None and p.variants and (q := read_variant_question(body, p.variants)) and q.chosen
+            ]
+            if len(holding) == 1:
+                target, listed = holding[0], False
         if product is None and (listed or not self._about_focus(body, target)):
             # "any in green?" after a list is about the list, not its first product; "what sizes?" after
             # "are they waterproof?" (answered about one of them) is about that one.
@@ -822,6 +854,30 @@ class ShoppingStages:
         head = set(tokenize(phrase)[-1:]) | cjk_bigrams(phrase)
         return any(head & (set(tokenize(p.text)) | cjk_bigrams(p.text)) for p in policies)
 
+    def _use_evidence(self, product: ProductFacts, use: str) -> tuple[str, bool] | None:
+        """The sentence of the product's description, else of one of its reviews, that speaks of ``use``: one
+        holding a word of it ("runs" for "running"), else a word close in meaning (``attribute_word_similarity``:
+        "planes" for "flights"). (sentence, from a review), or None when none does."""
+        asked = [w for w in cue.content_words(use) if len(w) > 2 and not _NO_ATTRIBUTE.fullmatch(w)]
+        if not asked:
+            return None
+        where = {"product_id": product.product_id}
+        searched = self.retrievers["reviews"].search(use, where=where, k=6)
+        reviews = [p for p in searched if p.metadata.get("kind") != "qa"]
+        found = [(s, False) for s in product.sentences()]
+        found += [(s, True) for r in reviews for s in split_sentences(r.text) if len(s.split()) > 2]
+        stems = {stem(w) for w in asked}
+        for sentence, review in found:
+            if stems & {stem(w) for w in cue.content_words(sentence)}:
+                return sentence, review
+        word_min = self.cfg.attribute_word_similarity
+        words = list(dict.fromkeys(w for s, _r in found for w in cue.content_words(s) if len(w) > 2))
+        if not words or word_min >= 1.0:
+            return None
+        close = self.sentences.vectors(asked) @ self.sentences.vectors(words).T
+        near = {w for j, w in enumerate(words) if float(close[:, j].max()) >= word_min}
+        return next(((s, r) for s, r in found if near & set(cue.content_words(s))), None)
+
     def _said_by_meaning(self, product: ProductFacts, body: str) -> tuple[str, str] | None:
         """The sentence of the product's description (question "") or of an answer in its Q&A (that
         entry's question) that states what the customer asks about in other words: it holds a word
@@ -1036,7 +1092,8 @@ class ShoppingStages:
         )
         typed = [p for p in self.catalog.products if p.product_id in set(need.type_products)]
         wanted = set(requested_codes(target, self.catalog.brands)) if target else set()
-        made_for = [p for p in typed if wanted and wanted <= p.codes | model_codes(p.description)]
+        # (a model the product comes in counts too: a case sold "model: Galaxy S24" is made for one)
+        made_for = [p for p in typed if wanted and wanted <= p.codes | p.option_codes | model_codes(p.description)]
         if made_for:
             # "toner for my HL-2270DW": the toner whose name or description lists that printer.
             need.type_products = [p.product_id for p in made_for]

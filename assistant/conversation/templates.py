@@ -166,6 +166,17 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "您的订单目前都无法这样处理：按照我们的政策，只有状态为{statuses}的订单才能申请，"
         "所以我没有提交申请。您的订单：",
     },
+    "stalled_parcel": {
+        "en": "I can't see more than this tracking myself. A member of our team can check with the carrier: would you "
+        "like me to pass this on? Just say yes.",
+        "zh": "我这里只能看到以上物流信息。我们的团队可以向承运商核实：需要我转给他们吗？回复“是”即可。",
+    },
+    "cancel_instead": {
+        "en": "Order {order_id} is still **{status}**, so it can still be **cancelled** before it ships, and you can "
+        "then order the one you want. Would you like me to pass a cancellation on to our team? Just say yes.",
+        "zh": "订单{order_id}目前为**{status}**，发货前仍可申请**取消**，之后您可以重新下单。"
+        "需要我把取消申请转给我们的团队吗？回复“是”即可。",
+    },
     "about_me": {
         "en": "I'm the shop's virtual assistant, not a person. I can help with orders, returns, shipping and "
         "our products, and I can connect you with our team whenever you like. What can I do for you?",

@@ -183,7 +183,16 @@ _FAULT = re.compile(
     r"faulty|defective|damaged|dead on arrival|rust(?:ed|ing|y)?(?: spots?)?(?![-\s]?(?:proof|resistant|free))|"
     r"chipped|dented|scratched|burnt out|"
     r"jam(?:s|med|ming)(?! (?:and|or) (?:jelly|preserves))|keeps? (?:jamming|getting stuck)|"
-    r"stopped (?:working|charging|holding (?:a )?(?:charge|air)|inflating|heating|turning on|closing|zipping)|"
+    r"stopped (?:working|charging|holding (?:a )?(?:charge|air)|inflating|heating|turning on|closing|zipping|"
+    r"pairing|connecting)|"
+    # electronics: "my earbuds keep disconnecting", "it won't pair", "the battery dies in an hour"
+    r"keeps? (?:disconnecting|dropping out|cutting out|crashing|freezing|restarting|rebooting|overheating|"
+    r"turning off|shutting (?:off|down)|losing (?:connection|signal|charge))|"
+    r"(?:won'?t|doesn'?t|does not|will not|can'?t|cannot) (?:pair|sync|power on|hold (?:a )?charge|"
+    r"connect(?! to (?:the |your )?(?:site|website|account|app|chat)))|"
+    r"overheat(?:s|ing|ed)?|(?:battery|it|they) (?:drains?|dies|die) (?:fast|quickly|in (?:an?|one|\d+))|"
+    r"(?:gets|(?<!do )they get) (?:really |very |too |so |super |extremely )?hot|"
+    r"no sound|flicker(?:s|ing)|dead pixels?|"
     r"(?:does|do|did|is|are)(?:n'?t| not) (?:work|working)|not working|won'?t (?:turn on|charge|work|close|zip|stay)|"
     # "it won't staple anymore", "no longer prints": what the item is for has stopped
     r"(?:it|they|this|that|mine|(?:my|the) [a-z]+) (?:won'?t|doesn'?t|does not|will not|can'?t|cannot) "
@@ -407,11 +416,22 @@ _ORDINALS = {
     "第五": 4,
     "最后": -1,
 }
+# "last" points at a listed item as "the last (one)" or "last one", never as a verb ("how long does the battery
+# last?") or of a time ("the last time I ordered").
 _ORDINAL = re.compile(
-    r"\b(the )?(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)( one| option| item| product)?\b|"
-    r"(第一|第二|第三|第四|第五|最后)(个|款|件|种)?",
+    r"\b(?:the )?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th)(?: one| option| item| product)?\b"
+    r"|\bthe last(?! (?:time|times|week|month|year|night|day|days|order|weekend|summer|winter|spring|fall|autumn|"
+    r"minute|moment|few|couple)\b)(?: one| option| item| product)?\b"
+    r"|\blast (?:one|option|item|product)\b"
+    r"|(?:第一|第二|第三|第四|第五|最后)(?:个|款|件|种)?",
     re.I,
 )
+
+
+def _ordinal_of(match: re.Match[str]) -> int:
+    """The position an :data:`_ORDINAL` match names."""
+    said = match.group(0).lower()
+    return next(index for word, index in _ORDINALS.items() if word in said)
 _DEICTIC = re.compile(
     r"\b(it|its|it's|this|that|these|those|this one|that one|them|they)\b|这个|那个|它|这款|那款", re.I
 )
@@ -740,11 +760,25 @@ _STREET_ADDRESS = re.compile(
     r"(?:st|street|ave|avenue|rd|road|blvd|boulevard|ln|lane|dr|drive|"
     r"way|ct|court|pl|place|ter|terrace|pkwy|parkway|hwy|highway|cir|circle|sq|square|trl|trail|loop|row)\b"
     r"|\bp\.?\s?o\.?\s?box\s+\d+"
+    # the street word before the name, as French addresses write it ("4120 rue Saint-Denis") and Spanish, Italian
+    # and Portuguese ones with the number after ("Calle Mayor 5", "Via Roma, 12"), or a street word ending a name
+    # before its number ("Hauptstraße 5", "Keizersgracht 123")
+    r"|\b\d{1,6}[a-z]?,?\s+(?:rue|avenue|av|boulevard|boul|bd|chemin|ch|allée|impasse|quai|rang|montée)\.?\s+[\w'-]+"
+    r"|\b(?:calle|avenida|avda|via|viale|rua|piazza|plaza|carrer|paseo)\s+(?:[\w'.-]+,?\s+){1,4}?\d{1,5}[a-z]?\b"
+    r"|\b[\w-]*(?:straße|strasse|str\.|weg|gasse|platz|allee|laan|straat|gracht|vej|gatan|gata)\s+\d{1,5}[a-z]?\b"
     r"|[\u4e00-\u9fff]{1,16}(?:路|街|大道|巷|弄|道|胡同)\s*[0-9０-９]+\s*(?:号|弄)"
     # "3号楼2单元502室", "上海市长宁区愚园…": a building and flat, or a city or province with its district
     r"|[0-9０-９]+\s*(?:号楼|栋|幢|单元|室)"
     r"|[\u4e00-\u9fff]{1,8}(?:省|市)[\u4e00-\u9fff]{1,10}(?:区|县)[\u4e00-\u9fff]{2,}",
     re.I,
+)
+
+
+# A house number, a capitalised street name, a comma and a town with its postal code: "5 Sherbrooke, Montréal
+# H2X 1Y5", a street written without its street word.
+_TOWN_AND_CODE = re.compile(
+    r"\b\d{1,6}[a-z]?\s+[A-ZÀ-Þ][\w'.-]*(?:\s+[A-ZÀ-Þ][\w'.-]*){0,3},\s*[A-ZÀ-Þ][\w'.-]*(?:\s+[A-ZÀ-Þ][\w'.-]*){0,2}"
+    r",?\s+(?:[A-Z]{2}\s+)?(?:\d{4,5}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b"
 )
 
 
@@ -761,8 +795,16 @@ def gives_address(text: str) -> bool:
         (True, True)
         >>> gives_address("寄到广东省深圳市南山区科技园"), gives_address("我买了2个帐篷"), gives_address("市区有门店吗")
         (True, False, False)
+        >>> gives_address("5 Rue Sherbrooke, Montréal H2X 1Y5"), gives_address("Hauptstraße 5, 10115 Berlin")
+        (True, True)
+        >>> gives_address("5 Sherbrooke, Montréal H2X 1Y5"), gives_address("I ordered 2 tents, zip 97214")
+        (True, False)
+        >>> gives_address("is the rue de la paix store open?"), gives_address("I need 2 cases for my place")
+        (False, False)
+        >>> gives_address("Calle Mayor 5, Madrid"), gives_address("Via Roma, 12")
+        (True, True)
     """
-    return bool(_STREET_ADDRESS.search(text))
+    return bool(_STREET_ADDRESS.search(text) or _TOWN_AND_CODE.search(text))
 
 
 # "ok, bye" closes the chat; "ok what about XL?" asks something else: neither is a yes to an offer.
@@ -789,6 +831,28 @@ def accepts_offer(text: str) -> bool:
     if not is_affirmative(text) or declines_offer(text) or _CLOSING_OR_QUESTION.search(text):
         return False
     return not _THANKS_WORD.search(text) or bool(_YES_WORD.search(text))
+
+
+# "can you find out what's going on?", "could you look into it?" right after a person was offered: asking for the
+# check the person would do, a yes to them (the assistant itself can look nothing further up).
+_ASKS_TO_CHECK = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|well|please)[,.!]?\s+)*(?:can|could|would|will)\s+(?:you|someone|somebody)\s+"
+    r"(?:please\s+)?(?:find out|check|look into|investigate|chase|follow up|sort (?:it|this|that) out|"
+    r"contact|call|ask)\b",
+    re.I,
+)
+
+
+def asks_to_check(text: str) -> bool:
+    """The customer asks the shop to find something out ("can you find out what's going on?").
+
+    Example:
+        >>> asks_to_check("can you find out what's going on?"), asks_to_check("ok could you look into it please")
+        (True, True)
+        >>> asks_to_check("can I return it?"), asks_to_check("can you tell me the price?")
+        (False, False)
+    """
+    return bool(_ASKS_TO_CHECK.search(text))
 
 
 _BARE_REPLY = re.compile(
@@ -952,6 +1016,16 @@ _ADDRESS_CHANGE = re.compile(
 )
 _EMAIL_WORD = re.compile(r"\be-?mail|邮箱|邮件", re.I)
 
+# A lower price seen elsewhere or since buying ("it's now $30 cheaper at Best Buy", "the price dropped after I
+# bought it"): the words of a policy's price-match or price-adjustment rule.
+_PRICE_ELSEWHERE = re.compile(
+    r"\b(?:cheaper|less|lower)\s+(?:at|on|in|from|elsewhere|somewhere|online|now)\b"
+    r"|\b(?:price|it)\s+(?:has\s+|just\s+)?(?:dropped|went down|fell|was reduced|is lower)\b"
+    r"|\bfound (?:it|one|the same)\b[^.?!]{0,20}\b(?:cheaper|for less)\b"
+    r"|(?:别家|别的店|其他店|京东|淘宝)[^。？！?]{0,8}(?:更)?便宜|(?:降价|价格降)了",
+    re.I,
+)
+
 # "can you just send me a new one?", "I'd like a new one instead of a refund": a replacement.
 _NEW_ONE = re.compile(
     r"\b(?:send|ship|mail|give|get|want|need|like|prefer|have)\s+(?:me\s+|us\s+)?(?:a\s+)?"
@@ -977,6 +1051,8 @@ def service_wording(text: str, *, topics: bool = True) -> str:
         'can you just send a replacement?'
         >>> service_wording("and when do I get my money back?")
         'and when do I get my money back? how long until the refund is issued'
+        >>> service_wording("it's now $30 cheaper at Best Buy")
+        "it's now $30 cheaper at Best Buy price match, lower price, the difference"
     """
     text = _SEND_BACK.sub(lambda m: f"return {m.group(1)}".rstrip(), text)
     text = _NEW_ONE.sub(lambda m: f"{m.group(0).split()[0]} a replacement", text)
@@ -986,6 +1062,8 @@ def service_wording(text: str, *, topics: bool = True) -> str:
         text = f"{text} {'修改 收货地址' if has_cjk(text) else 'change the shipping address'}"
     if _REFUND_WAIT.search(text):
         text = f"{text} {'退款 多久 到账' if has_cjk(text) else 'how long until the refund is issued'}"
+    if _PRICE_ELSEWHERE.search(text):
+        text = f"{text} {'价格保护 差价' if has_cjk(text) else 'price match, lower price, the difference'}"
     return f"{text} 服务时间" if _ZH_HOURS.search(text) else text
 
 
@@ -1032,6 +1110,29 @@ _HOW_TO_ORDER = re.compile(
     r"|(?:怎么|如何|怎样|在哪里?|在哪儿)(?:下单|订购|购买|买)|(?:电话|微信|邮件|邮箱)(?:下单|订购|购买)",
     re.I,
 )
+
+
+# "how do I send them back?", "what's the process to return it?": how something is done, asked of the policy.
+_HOW_TO = re.compile(
+    r"^\s*(?:(?:ok(?:ay)?|so|and|great|thanks)[,.!]?\s+)*(?:how\s+(?:do|can|should|would|could)\s+(?:i|we)\b"
+    r"|how\s+to\b|what(?:'s| is)\s+the\s+(?:process|procedure|way)\b|where\s+(?:do|should)\s+(?:i|we)\s+"
+    r"(?:send|ship|mail|post|take|bring)\b)"
+    r"|^\s*(?:请问)?(?:怎么|如何|怎样)(?:寄回|退回|退货|退|换货)",
+    re.I,
+)
+
+
+def asks_how_to(text: str) -> bool:
+    """The customer asks how something is done ("how do I send them back?"), which the policy answers: no
+    request is passed on for it, even about an order in focus.
+
+    Example:
+        >>> asks_how_to("how do I send them back?"), asks_how_to("ok, what's the process to return it?")
+        (True, True)
+        >>> asks_how_to("I want to send them back"), asks_how_to("can I return it?")
+        (False, False)
+    """
+    return bool(_HOW_TO.search(text))
 
 
 def asks_how_to_order(text: str) -> bool:
@@ -1393,6 +1494,12 @@ def names_fault(text: str) -> bool:
         (True, False)
         >>> names_fault("my teapot has a rust spot"), names_fault("is it rust-resistant?"), names_fault("it chipped")
         (True, False, True)
+        >>> names_fault("my earbuds keep disconnecting"), names_fault("it won't pair with my phone")
+        (True, True)
+        >>> names_fault("I can't connect to the website"), names_fault("does it connect to 5 GHz wifi?")
+        (False, False)
+        >>> names_fault("I got my charger but it gets really hot"), names_fault("does it get hot?")
+        (True, False)
     """
     return bool(_FAULT.search(text))
 
@@ -1764,12 +1871,16 @@ def means_whole_order(text: str) -> bool:
 
 
 def reference_index(text: str) -> int | None:
-    """Position named by an ordinal ("the second one" -> 1, "the last one" -> -1), else None."""
+    """Position named by an ordinal ("the second one" -> 1, "the last one" -> -1), else None.
+
+    Example:
+        >>> reference_index("the second one"), reference_index("and the last?"), reference_index("最后一个")
+        (1, -1, -1)
+        >>> reference_index("how long does the battery last?"), reference_index("the last time I ordered")
+        (None, None)
+    """
     m = _ORDINAL.search(text)
-    if not m:
-        return None
-    word = (m.group(2) or m.group(4) or "").lower()
-    return _ORDINALS.get(word)
+    return _ordinal_of(m) if m else None
 
 
 def reference_indexes(text: str) -> list[int]:
@@ -1785,7 +1896,7 @@ def reference_indexes(text: str) -> list[int]:
     pair = _FIRST_LAST_TWO.search(text)
     if pair:
         return [0, 1] if (pair.group(1) or pair.group(2)).lower() in ("first", "top", "前") else [-2, -1]
-    return [_ORDINALS[(m.group(2) or m.group(4) or "").lower()] for m in _ORDINAL.finditer(text)]
+    return [_ordinal_of(m) for m in _ORDINAL.finditer(text)]
 
 
 # An ordinal that points at a listed item ("the first and the third?", "the second one"), not a word of a name
@@ -1979,6 +2090,8 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         NeedPhrase(noun='bike', attributes=[], uses=['commute'])
         >>> extract_need_phrase("a bike for my 7 year old").uses, extract_need_phrase("a helmet for a 15-year-old").uses
         (['kids'], ['teens'])
+        >>> extract_need_phrase("what phone cases do you have for a Galaxy S24?")
+        NeedPhrase(noun='cases', attributes=['phone'], uses=['galaxy'])
     """
     text = strip_price(text)
     if not has_cjk(text):
@@ -2034,6 +2147,9 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     if asked and not re.search(r"[a-z]", tail):
         # "What membership levels do you offer?": the thing asked about comes before the verb.
         tail = asked.group(1)
+    elif asked and re.match(r"\s*(?:for|to)\s", tail):
+        # "what phone cases do you have for a Galaxy S24?": the thing before the verb, what it is for after it
+        tail = f"{asked.group(1)}{tail}"
     if m and not re.search(r"[a-z]", tail) and (trip := _OUTING.search(low[: m.start()])):
         # "I'm going camping in the rain, what do I need?": the outing said first is what it is for.
         return NeedPhrase(None, [], [w for w in content_words(trip.group(1)) if w not in _NOT_USES])
@@ -2249,6 +2365,10 @@ _FOR_WHOM = re.compile(
 _WHAT_ABOUT = re.compile(
     r"^\s*(?:(?:and|ok|okay|so)\s+)?(?:(?:what|how)\s+about\s+)(?:the\s+|a\s+|an\s+|some\s+|any\s+)?"
     r"(?!(?:something|anything|one|ones)\b)(?![^?]*\bfor\b)([a-z][a-z' -]{1,30}?)\s*[?.!]*\s*$"
+    # "ok and a 2 m cable to go with it?", "and a case too?": another kind of product, for what was shown
+    r"|^\s*(?:(?:and|ok|okay|so|also|plus)[,]?\s+)+(?:a|an|some|any)\s+([a-z0-9][a-z0-9' -]{1,30}?)\s*"
+    r"(?:to go with (?:it|them|that|this)|for (?:it|them)|too|as well)?\s*[?.!]*\s*$"
+    r"|^\s*(?:a|an|some)\s+([a-z0-9][a-z0-9' -]{1,30}?)\s+to go with (?:it|them|that|this)\s*[?.!]*\s*$"
     r"|^\s*and\s+(?:the\s+|some\s+|any\s+)?([a-z][a-z' -]{1,30}?)\s*[?]+\s*$"
     r"|^\s*那(?:个|么)?([\u4e00-\u9fffA-Za-z ]{1,10}?)呢\s*[？?]?\s*$",
     re.I,
@@ -2265,6 +2385,8 @@ def what_about(text: str) -> tuple[Literal["audience", "item"], str] | None:
         (('audience', 'kids'), ('audience', '小孩'))
         >>> what_about("what about the tent?"), what_about("那帐篷呢？"), what_about("how are you?")
         (('item', 'tent'), ('item', '帐篷'), None)
+        >>> what_about("ok and a 2 m cable to go with it?"), what_about("a case to go with it")
+        (('item', '2 m cable'), ('item', 'case'))
     """
     m = _FOR_WHOM.match(text)
     if m:

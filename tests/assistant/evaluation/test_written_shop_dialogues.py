@@ -7,6 +7,9 @@ they run everywhere.
 - ``shops/northgate-cycles`` (``suites/bike-shop.jsonl``): a British bike shop, pounds, UK postcodes asked for as
   "postcode" (``security.postal_code_name``), order numbers with a hyphen and no "#" ("NG-20431"), frame sizes and
   a "colour" option.
+- ``shops/maple-circuit`` (``suites/electronics-shop.jsonl``): a Canadian electronics-accessories shop, Canadian
+  dollars, postal codes ("H2X 1Y4"), order numbers of digits only ("#1042", written "order 1042" too), a customer's
+  name with an accent, products sold by phone model and colour, compatibility in the products' own text.
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ SHOPS = [
         "bike-shop.jsonl",
         {"shop_name": "Northgate Cycles", "currency": "GBP"},
         {"postal_code_name": "postcode"},
+    ),
+    (
+        "maple-circuit",
+        "electronics-shop.jsonl",
+        {"shop_name": "Maple Circuit", "currency": "CAD"},
+        {"postal_code_name": "postal code"},
     ),
 ]
 
