@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import time
@@ -97,13 +98,17 @@ log = logging.getLogger(__name__)
 OFF_TOPIC_MARGIN = 0.2
 # How many questions an order action offered to be passed on is kept through before it is dropped.
 OFFER_KEPT_TURNS = 2
-# Words of any policy heading that say nothing of what the section is about.
+# "and headphones?", "and the speakers?": a kind named alone after "and" (the engine asks whether the shop sells it)
+_AND_KIND = re.compile(
+    r"^\s*(?:ok(?:ay)?[,.]?\s+)?and\s+(?:the\s+|for\s+(?:the\s+)?)?([a-z][a-z' -]{1,30}?)\s*\?+\s*$", re.I
+)
 # "what about the case order?", "ok, and the other one?": the last question asked of something else.
 _WHAT_ABOUT = re.compile(r"^\s*(?:(?:ok(?:ay)?|so|well|right|hmm)[,.!]?\s+)?(?:(?:what|how)\s+about\b|and\b)", re.I)
 # Words of a follow-up that say nothing of its subject ("do I pay for shipping?" asks about shipping)
 _GENERIC_ASKED = frozenset(
     {"pay", "need", "get", "have", "much", "long", "cost", "charg", "free", "ok", "okay", "also"}
 )
+# Words of any policy heading that say nothing of what the section is about.
 _GENERIC_HEADING_WORDS = frozenset(tokenize("policy policies customer customers information info faq general other"))
 
 
@@ -632,7 +637,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         # "and on the tent?" right after "what's the warranty on the stove?": the same question for
         # another item, answered from the shop's text on it, not a list of tents.
         # In Chinese ("帐篷呢？") the item must be a kind the shop sells ("那运费呢？" asks about shipping).
-        item_topic = bool(st.topic) and (cue.same_question_for_item(body) or self._sold_kind_again(body))
+        item_topic = bool(st.topic) and (
+            cue.same_question_for_item(body) or self._sold_kind_again(body) or self._kind_again(body)
+        )
         product: ProductFacts | None = None
         instead = wanted = False
         if not item_topic:
@@ -810,6 +817,15 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._product_question(turn, focus, body, policies, best_policy)
         return self._decline(turn)
 
+    def _kind_again(self, body: str) -> bool:
+        """ "and headphones?" right after a service answer ("how long is the warranty on cables?"): the same
+        question for a kind of product the shop sells, as "and on the headphones?" asks it."""
+        m = _AND_KIND.match(body)
+        if m is None:
+            return False
+        words = cue.content_words(m.group(1))
+        return bool(words) and not cue.is_generic_noun(words[-1]) and bool(self._type_products(words[-1]))
+
     def _sold_kind_again(self, body: str) -> bool:
         """ "帐篷呢？", "Tent呢？": a short Chinese follow-up naming a kind of product the shop sells (by a
         word of its product names, directly or through the glossary), or one product."""
@@ -866,7 +882,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # every word asked, one of them right after a word of the topic: "return shipping" holds "shipping"
             # after a question on returns; "exchange or return" does not make "what about exchanges?" a return
             toks = tokenize(sentence)
-            pairs = set(zip(toks, toks[1:], strict=False))
+            pairs = set(itertools.pairwise(toks))
             return words <= set(toks) and any((t, w) in pairs for t in topic_words for w in words)
 
         held = any(holds(s) for s in split_sentences(policy_body(previous[0])[1]))

@@ -189,6 +189,7 @@ def _name_head(name: str) -> str:
     return stem(head) if head else ""
 
 
+_THEY = re.compile(r"\b(?:they|them|these|those)\b", re.I)
 # "it" / "this one" / "that one": one product pointed at, not the list ("they", "any").
 _SINGULAR_IT = re.compile(r"\b(?:it|this one|that one|this|that)\b", re.I)
 
@@ -230,6 +231,16 @@ class ShoppingStages:
         # "how much for the first and the third?" after a list: the listed items, not a name holding "first"
         naming = cue.without_ordinals(body) if st.shown else body
         named = self.catalog.named_in(naming, pointed=not cue.is_service_topic(body))
+        if (
+            named is not None
+            and len(st.shown) > 1
+            and named.product_id not in st.shown
+            and _THEY.search(body)
+            and _name_head(named.name) not in set(tokenize(body))
+        ):
+            # "are they noise cancelling?" after a list of earbuds asks about them, not about the "Noise-Cancelling
+            # Headphones" whose name holds the words: a name's describing words alone name no other product
+            named = None
         if named is not None:
             return named
         kind = cue.extract_need_phrase(body).noun if cue.helps_with(body) and not has_cjk(body) else None
