@@ -26,7 +26,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "identity_failed": {
         "en": "I'm sorry, I couldn't match those details to an account. Please check the email address, "
         "or send your full name together with the {postcode} of the order's address.",
-        "zh": "抱歉，未能匹配到账户。请核对邮箱，或提供全名和订单地址的邮编。",
+        "zh": "抱歉，未能匹配到账户。请核对邮箱，或提供全名和订单地址的{postcode}。",
     },
     "verified": {"en": "Thank you, that matches our records.", "zh": "谢谢，信息与记录相符。"},
     "refusal": {

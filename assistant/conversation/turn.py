@@ -46,6 +46,8 @@ class Turn:
     orders: list[dict[str, Any]] = field(default_factory=list)
     order_first: bool = False
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    # "back to the jackets" after a detour, to the kind the need was for: its budget and what it said of it hold
+    returning_to_need: bool = False
     # The message and what it asks "instead" of the last request (``ShoppingStages._instead``), read once
     instead: tuple[str, tuple[NeedPhrase | None, str] | None] | None = None
 
