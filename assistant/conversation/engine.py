@@ -603,6 +603,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # not-found for a question that names nothing.
             return self._fault_report(turn, st.topic, case, apologise=False)
 
+        chosen = self._choice(turn, body)  # "I'll take the cheaper one": that product, with its price
+        if chosen is not None:
+            return chosen
         if cue.asks_range(body):  # "what do you sell?": the kinds of products, not three of them
             return self._catalog_range(turn)
         fee = cue.fee_asked(body)  # "how much with shipping?": the product's price and the fee's policy
@@ -617,6 +620,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         instead = wanted = False
         if not item_topic:
             product = None if returning else self._referenced_product(turn, body)
+            if product is not None and st.need is not None and cue.restates_budget(body):
+                product = None  # "actually make it under $2500": the request's budget, not a question on "it"
             instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
             if instead:
                 product = None

@@ -459,6 +459,39 @@ class ShoppingStages:
         turn.confidence = max(turn.confidence, 0.9)
         return Composed(text, meta={"basis": "product", "product_cited": True})
 
+    def _choice(self, turn: Turn, body: str) -> Composed | None:
+        """ "I'll take the cheaper one" after two products, "I'll take it", "I'll go with the glass one": the product
+        chosen (the cheaper or pricier of those shown, else the one pointed at or named), confirmed with its price;
+        None when the message states no choice or none can be told."""
+        if not cue.states_choice(body):
+            return None
+        st = turn.state
+        shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
+        spec = cue.parse_price(body)
+        product: ProductFacts | None = None
+        if spec is not None and spec.relative and len(shown) >= 2 and all(p.price is not None for p in shown):
+            pick = min if spec.relative == "cheaper" else max
+            product = pick(shown, key=lambda p: p.price or 0.0)
+        else:
+            product = self._referenced_product(turn, body)
+        unsure = product is None or (product.product_id not in st.shown and not self.catalog.named_in(body))
+        if unsure and 2 <= len(shown) <= 3 and cue.has_reference(body):
+            # "I'll take it" right after two products side by side: which one
+            joiner = "或" if turn.language == "zh" else " or the "
+            names = joiner.join(f"**{p.name}**" for p in shown)
+            names = names if turn.language == "zh" else f"the {names}"
+            turn.confidence = max(turn.confidence, 0.9)
+            return Composed(say("chosen_which", turn.language, names=names), meta={"basis": "product"})
+        if product is None or product.price is None:
+            return None
+        st.focus, st.focus_answered = product.product_id, True
+        turn.products = [product]
+        turn.cite_products = [product]
+        turn.confidence = max(turn.confidence, 0.9)
+        price = money(product.price, turn.language, self.cfg.currency)
+        text = say("chosen", turn.language, name=product.name, price=price)
+        return Composed(text, meta={"basis": "product", "product_cited": True})
+
     def _only_choice(self, turn: Turn, product: ProductFacts) -> Composed:
         """The answer to "which should I get?" when one product is in the conversation: it is the only
         match for the stated need (said so), with what the catalog states about it."""
@@ -491,7 +524,8 @@ class ShoppingStages:
         the one in focus and one named ("is it lighter than the X?"), else the ones just listed
         (for a total: two of them for "both", all for "all of them")."""
         named: list[ProductFacts] = []
-        for part in named_parts(body):
+        # ("compare the first two" names no "Darjeeling First Flush": an ordinal points into the list)
+        for part in named_parts(cue.without_ordinals(body) if turn.state.shown else body):
             # "帐篷和睡袋哪个轻": each part names a product by its type in Chinese.
             found = (
                 self._glossed_product(part)

@@ -418,6 +418,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Our catalog doesn't list prices for these products, so I can't compare them by price.",
         "zh": "我们的商品目录没有列出这些商品的价格，所以无法按价格比较。",
     },
+    "chosen": {
+        "en": "Good choice: the **{name}** ({price}). [1] Is there anything else you'd like to know about it?",
+        "zh": "好的，您选择了 **{name}**（{price}）。[1] 关于它，还有什么想了解的吗？",
+    },
+    "chosen_which": {
+        "en": "Happy to help. Which one would you like: {names}?",
+        "zh": "好的。您想要哪一款：{names}？",
+    },
     "only_choice": {
         "en": "The **{name}** is the only match for “{need}” in our catalog. Here's what it offers:",
         "zh": "{need}我们只有 **{name}** 这一款。它的情况：",

@@ -1506,6 +1506,51 @@ def wants_overview(text: str) -> bool:
     return bool(_OVERVIEW.search(text))
 
 
+# "actually make it under $2500", "let's say 300", "my budget is 300": the budget of the request changed
+_BUDGET_RESTATED = re.compile(
+    r"\b(?:make|keep|change|set|bump|raise|up|increase|lower|drop|put|cap)\s+(?:it|that|this|the budget|my budget)\b"
+    r"|\b(?:my|the|our)\s+(?:budget|limit|max(?:imum)?)\b|\bbudget(?:'s| is| of)\b|\blet'?s say\b|预算|改成|改为",
+    re.I,
+)
+
+
+# "I'll take the cheaper one", "I'll go with the glass one", "I'll take it": a choice among what was discussed
+_CHOSEN = re.compile(
+    r"^\s*(?:(?:ok|okay|great|cool|alright|right|then|so|hmm+)[,!.]?\s+)*(?:i think\s+)?"
+    r"(?:i'?ll|i will|i'?m going to|i'?m gonna|i'?d like|let me|we'?ll)\s+"
+    r"(?:take|buy|get|go with|go for|order|choose|pick)\s+"
+    r"(?:it|this|that|this one|that one|the\s+[a-z0-9' -]+)\s*[.!]*\s*$"
+    r"|^\s*(?:好的?[，,]?\s*)?(?:我|那)?就(?:买|要|选)(?:这个|这款|那个|那款|它|便宜的那个|第[一二三]个)了?\s*[。！!]?\s*$",
+    re.I,
+)
+
+
+def states_choice(text: str) -> bool:
+    """The message only says which product the customer decided on ("I'll take the cheaper one", "I'll go with
+    the glass one", "就买这个了"), asking nothing else.
+
+    Example:
+        >>> states_choice("I'll take the cheaper one"), states_choice("ok I'll take it"), states_choice("就买这个了")
+        (True, True, True)
+        >>> states_choice("I'll take the sencha. how do I order?"), states_choice("I'll take a look")
+        (False, False)
+    """
+    return bool(_CHOSEN.match(text)) and not re.search(r"\b(?:a )?look\b|\blook\b", text, re.I)
+
+
+def restates_budget(text: str) -> bool:
+    """The message gives the request a new budget ("actually make it under $2500", "my budget is 300"), not a
+    question about the product in focus ("it").
+
+    Example:
+        >>> restates_budget("actually make it under $2500"), restates_budget("my budget is £100 now")
+        (True, True)
+        >>> restates_budget("is it under $100?"), restates_budget("make it quick")
+        (False, False)
+    """
+    return parse_price(text) is not None and bool(_BUDGET_RESTATED.search(text))
+
+
 def is_refinement(text: str) -> bool:
     return bool(_REFINE.search(text)) or bool(_IN_ATTRIBUTE.match(text))
 
@@ -1804,7 +1849,8 @@ def reference_indexes(text: str) -> list[int]:
 # An ordinal that points at a listed item ("the first and the third?", "the second one"), not a word of a name
 # ("the Darjeeling First Flush"): followed by its noun, the end, punctuation or a joining word.
 _POINTING_ORDINAL = re.compile(
-    r"\b(?:the\s+)?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)(?:\s+(?:one|option|item|product)s?)?"
+    r"\b(?:the\s+)?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
+    r"(?:\s+(?:two|three|2|3))?(?:\s+(?:one|option|item|product)s?)?"
     r"(?=\s*(?:$|[?.!,;:&]|\b(?:and|or|vs|versus|then|in|is|are|cost|costs|please|together)\b))",
     re.I,
 )
@@ -1817,6 +1863,8 @@ def without_ordinals(text: str) -> str:
     Example:
         >>> without_ordinals("how much for the first and the third?")
         'how much for  and ?'
+        >>> without_ordinals("compare the first two")
+        'compare '
         >>> without_ordinals("tell me about the Darjeeling First Flush")
         'tell me about the Darjeeling First Flush'
     """
@@ -2108,6 +2156,11 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     # "a kettle with temperature control", "what about one with a longer cord?": what it must have describes it
     item, _, having = re.sub(r"^\s*(?:what|how)\s+about\b", "", item).partition(" with ")
     found = _item_words(item)
+    comparative = re.fullmatch(r"\s*(?:(?:something|anything|one|ones|stuff)\s+)?[a-z]+er\s*", item)
+    spec = parse_price(text) if comparative else None
+    if spec is not None and spec.relative is not None:
+        # "how about something cheaper?": a generic thing measured against what was shown, no kind named "cheaper"
+        found = NeedPhrase("something", [])
     featured = [w for w in content_words(having) if w not in _NOT_USES and w not in _DETERMINERS]
     uses = [w for w in content_words(use) if w not in _NOT_USES and w not in _CLAUSE_VERBS]
     alternatives = [a for a in alternatives if a.noun is not None]
