@@ -34,7 +34,7 @@ import numpy as np
 
 from assistant.config import Settings
 from assistant.conversation import understand as cue
-from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigrams
+from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigrams, stem
 from assistant.conversation.compose import (
     Composed,
     ExtractiveComposer,
@@ -76,6 +76,7 @@ from assistant.conversation.stage_finish import FinishStage
 from assistant.conversation.stage_generated import GeneratedReplies
 from assistant.conversation.stage_orders import OrderStages
 from assistant.conversation.stage_shopping import ShoppingStages
+from assistant.conversation.state import Need
 from assistant.conversation.templates import action_phrase, say
 from assistant.conversation.turn import Turn, deltas
 from assistant.conversation.types import DraftView, MessageView, SessionEvent, TurnResult
@@ -496,7 +497,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._decline(turn)
 
         body = cue.without_small_talk(text)
-        back = cue.back_to_kind(body) if st.need is not None else None
+        back_same = self._back_to_need(body, st.need)
+        turn.returning_to_need = back_same is not None
+        back = cue.back_to_kind(body, back_same or None) if st.need is not None else None
         returning = back is not None
         if back is not None:
             # "ok back to the tents — any cheaper?" after a policy question: a request for that kind (with the
@@ -504,6 +507,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             body = back
         if cue.moved_only(body):
             return self._moved(turn)
+        together = self._named_together(body) if not cue.is_shopping(body) else []
+        if len(together) >= 2:
+            # "what's the warranty on the X and the Y?", then "how much for both?" / "the second one": the two
+            # products the customer named are the ones in the conversation (a reply listing others replaces them)
+            st.shown = [p.product_id for p in together]
         with turn.timed("intent"):
             turn.intent = self.intents.classify(body)
         turn.confidence = turn.intent.confidence
@@ -628,6 +636,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # not-found for a question that names nothing.
             return self._fault_report(turn, st.topic, case, apologise=False)
 
+        chosen = self._choice(turn, body)  # "I'll take the cheaper one": that product, with its price
+        if chosen is not None:
+            return chosen
         if cue.asks_range(body):  # "what do you sell?": the kinds of products, not three of them
             return self._catalog_range(turn)
         fee = cue.fee_asked(body)  # "how much with shipping?": the product's price and the fee's policy
@@ -644,6 +655,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         instead = wanted = False
         if not item_topic:
             product = None if returning else self._referenced_product(turn, body)
+            if product is not None and st.need is not None and cue.restates_budget(body):
+                product = None  # "actually make it under $2500": the request's budget, not a question on "it"
             instead = self._instead(turn, body) is not None  # "what about for kids?", "那帐篷呢？"
             if instead:
                 product = None
@@ -825,6 +838,31 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return False
         words = cue.content_words(m.group(1))
         return bool(words) and not cue.is_generic_noun(words[-1]) and bool(self._type_products(words[-1]))
+
+    def _back_to_need(self, body: str, need: Need | None) -> str | None:
+        """The kind "back to the jackets" returns to, as the need on it described it ("warm jackets for winter"),
+        when the need was for that kind ("" when it said nothing more of it); None when the message returns to no
+        kind or to another one."""
+        parts = cue.back_to_parts(body)
+        if parts is None or need is None or not need.product_type:
+            return None
+        kind = parts[0]
+        if has_cjk(kind):
+            same = need.product_type in kind
+        else:
+            same = stem(kind.split()[-1]) == stem(need.product_type.split()[-1])
+        if not same:
+            named = {p.product_id for p in self._type_products(kind)}
+            same = bool(named) and named == set(need.type_products)
+        attributes = [a for a in need.attributes if a not in kind and (has_cjk(a) == has_cjk(kind))]
+        uses = [] if has_cjk(kind) else [u for u in [*need.uses, need.audience] if u]
+        if not same:
+            return None
+        if not (attributes or uses):
+            return ""
+        if has_cjk(kind):
+            return f"{''.join(attributes)}的{kind}"
+        return " ".join([*attributes, kind]) + (f" for {' '.join(uses)}" if uses else "")
 
     def _sold_kind_again(self, body: str) -> bool:
         """ "帐篷呢？", "Tent呢？": a short Chinese follow-up naming a kind of product the shop sells (by a

@@ -242,7 +242,7 @@ IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
     "ambiguous": {
         "en": "I can only check one identity per message, so I haven't verified anyone. Please send just "
         "**one** email address, or your full name with **one** {postcode}.",
-        "zh": "每条消息只能核对一个身份，因此未验证任何人。请只提供**一个**邮箱，或全名加**一个**邮编。",
+        "zh": "每条消息只能核对一个身份，因此未验证任何人。请只提供**一个**邮箱，或全名加**一个**{postcode}。",
     },
     "throttled": {
         "en": "There have been too many unsuccessful verification attempts, so I can't check identity details "
@@ -252,7 +252,7 @@ IDENTITY_MESSAGES: dict[str, dict[str, str]] = {
     "incomplete": {
         "en": "Thanks. To confirm it's you I need one more detail: please send the **{postcode}** of the order's "
         "address (or your own) as well.",
-        "zh": "谢谢。为确认是您本人，还需要一项信息：请再提供订单地址（或您本人地址）的**邮编**。",
+        "zh": "谢谢。为确认是您本人，还需要一项信息：请再提供订单地址（或您本人地址）的**{postcode}**。",
     },
 }
 
@@ -261,13 +261,32 @@ METHOD_WORDS: dict[str, dict[str, str]] = {
     "email": {"en": "the **email address** on the order", "zh": "订单上的**电子邮箱**"},
     "name_zip": {
         "en": "your **full name plus the {postcode}** of the order's address",
-        "zh": "您的**全名和邮编**",
+        "zh": "您的**全名和{postcode}**",
     },
     "email_zip": {
         "en": "the **email address** on the order **plus the {postcode}** of its address",
-        "zh": "订单上的**电子邮箱和邮编**",
+        "zh": "订单上的**电子邮箱和{postcode}**",
     },
 }
+
+
+def postcode_zh(name: str) -> str:
+    """The shop's name for a postal code (``security.postal_code_name``) in Chinese: 邮编 for a US zip code, and for
+    any other name 邮编 with the shop's own word beside it, so a customer knows which code is meant ("postcode":
+    a UK one, "M1 4BT").
+
+    Example:
+        >>> postcode_zh("zip code"), postcode_zh("ZIP"), postcode_zh("postcode"), postcode_zh("Postleitzahl")
+        ('邮编', '邮编', '邮编（postcode）', '邮编（Postleitzahl）')
+        >>> postcode_zh("邮政编码")
+        '邮政编码'
+    """
+    word = name.strip()
+    if re.search(r"[\u4e00-\u9fff]", word):
+        return word  # the shop named it in Chinese itself
+    if re.fullmatch(r"zip(?:\s*code)?|zip-code|zipcode", word, re.I):
+        return "邮编"
+    return f"邮编（{word}）"
 
 
 def identity_request(methods: Sequence[str], language: str = "en", *, postcode: str, lead: bool = True) -> str:
@@ -280,7 +299,8 @@ def identity_request(methods: Sequence[str], language: str = "en", *, postcode: 
         "your **full name plus the postcode** of the order's address."
     """
     lang = "zh" if language == "zh" else "en"
-    ways = [METHOD_WORDS[m][lang].format(postcode=postcode) for m in methods if m in METHOD_WORDS]
+    code = postcode_zh(postcode) if lang == "zh" else postcode
+    ways = [METHOD_WORDS[m][lang].format(postcode=code) for m in methods if m in METHOD_WORDS]
     if lang == "zh":
         return f"{'我可以帮您查询。' if lead else ''}为保护您的账户，请先确认身份：提供{'，或'.join(ways)}。"
     opening = "I can help with that. " if lead else ""
@@ -293,8 +313,10 @@ def identity_failed(methods: Sequence[str], language: str = "en", *, postcode: s
     if set(methods) == {"email", "name_zip"}:
         from assistant.conversation.templates import say
 
-        return say("identity_failed", lang, postcode=postcode)  # that pair's own wording
-    ways = [METHOD_WORDS[m][lang].format(postcode=postcode) for m in methods if m in METHOD_WORDS]
+        # that pair's own wording
+        return say("identity_failed", lang, postcode=postcode_zh(postcode) if lang == "zh" else postcode)
+    code = postcode_zh(postcode) if lang == "zh" else postcode
+    ways = [METHOD_WORDS[m][lang].format(postcode=code) for m in methods if m in METHOD_WORDS]
     if lang == "zh":
         return f"抱歉，未能匹配到账户。请核对后重新提供{'，或'.join(ways)}。"
     return f"I'm sorry, I couldn't match those details to an account. Please check them and send {', or '.join(ways)}."
@@ -307,7 +329,7 @@ def identity_name_only(methods: Sequence[str], language: str = "en", *, postcode
     email = "email" in methods
     if lang == "zh":
         other = "（或改为提供订单上的**电子邮箱**）" if email else ""
-        return f"谢谢。为确认是您本人，还需要订单地址的**邮编**{other}。"
+        return f"谢谢。为确认是您本人，还需要订单地址的**{postcode_zh(postcode)}**{other}。"
     other = " (or send the **email address** on the order instead)" if email else ""
     return f"Thanks. To confirm it's you I also need the **{postcode}** of the order's address{other}."
 
@@ -318,7 +340,8 @@ def identity_message(check: IdentityCheck, language: str = "en", *, postcode: st
     if table is None:
         return None
     minutes = str(max(1, round(check.retry_after / 60)))
-    return table.get(language, table["en"]).format(minutes=minutes, postcode=postcode)
+    code = postcode_zh(postcode) if language == "zh" else postcode
+    return table.get(language, table["en"]).format(minutes=minutes, postcode=code)
 
 
 @dataclass(frozen=True)
@@ -554,7 +577,9 @@ _NAME_INTRO = re.compile(
     r"(?P<any>[^\W\d_][\w'’.-]*(?:\s+[^\W\d_][\w'’.-]*){1,3})"
     r"|(?i:i'm|i am|it's|it is|this is|it's for|it is for|the order is for|it's under|under)?\s*"
     r"(?P<cap>(?:[A-Z][a-z'’-]+|[A-Z]\.)(?:\s+(?:[A-Z][a-z'’-]+|[A-Z]\.)){1,3}))\s*[.!]?\s*$"
-    r"|^\s*(?:我叫|我的名字(?:是|叫)|名字(?:是|叫)|姓名[:：]?\s*)(?P<zh>[\u4e00-\u9fff]{2,4})[。！.!]?\s*$"
+    r"|^\s*(?:我叫|我的名字(?:是|叫)|名字(?:是|叫)|姓名[:：]?\s*)\s*"
+    # ("我叫Aisha Khan": a name in Latin letters inside Chinese)
+    r"(?P<zh>[\u4e00-\u9fff]{2,4}|[A-Za-z][A-Za-z'’.-]*(?:\s+[A-Za-z][A-Za-z'’.-]*){1,3})\s*[。！.!]?\s*$"
 )
 
 
@@ -575,6 +600,8 @@ def stated_name(text: str) -> str:
     Example:
         >>> stated_name("it's for Ivan Santos"), stated_name("my name is ivan santos"), stated_name("我叫张伟")
         ('Ivan Santos', 'ivan santos', '张伟')
+        >>> stated_name("我叫Aisha Khan"), stated_name("我的名字是 Tom Whitaker。")
+        ('Aisha Khan', 'Tom Whitaker')
         >>> stated_name("yes please"), stated_name("Where is it?")
         ('', '')
     """

@@ -91,6 +91,10 @@ _ASKS = re.compile(
     r"when|where|who)\b",
     re.I,
 )
+# "and a lantern for it?", "ok, also a pad to go with it": another item asked for, not a question about the one in focus
+_ANOTHER_ITEM = re.compile(
+    r"\s*(?:(?:ok|okay|and|also|so|then|great|cool)[,!.]?\s+)*(?:(?:what|how)\s+about\s+)?(?:a|an|some)\s+[a-z]", re.I
+)
 _POLITE = frozenset(["please", "pls", "plz", "thanks", "thx", "asap"])
 # Service words that a question about a product's options also uses ("is it in stock?", "price?").
 _PRODUCT_SERVICE_WORDS = re.compile(r"\b(?:prices?|stock|items?|products?)\b|价格|库存|商品", re.I)
@@ -488,6 +492,39 @@ class ShoppingStages:
         turn.confidence = max(turn.confidence, 0.9)
         return Composed(text, meta={"basis": "product", "product_cited": True})
 
+    def _choice(self, turn: Turn, body: str) -> Composed | None:
+        """ "I'll take the cheaper one" after two products, "I'll take it", "I'll go with the glass one": the product
+        chosen (the cheaper or pricier of those shown, else the one pointed at or named), confirmed with its price;
+        None when the message states no choice or none can be told."""
+        if not cue.states_choice(body):
+            return None
+        st = turn.state
+        shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None]
+        spec = cue.parse_price(body)
+        product: ProductFacts | None = None
+        if spec is not None and spec.relative and len(shown) >= 2 and all(p.price is not None for p in shown):
+            pick = min if spec.relative == "cheaper" else max
+            product = pick(shown, key=lambda p: p.price or 0.0)
+        else:
+            product = self._referenced_product(turn, body)
+        unsure = product is None or (product.product_id not in st.shown and not self.catalog.named_in(body))
+        if unsure and 2 <= len(shown) <= 3 and cue.has_reference(body):
+            # "I'll take it" right after two products side by side: which one
+            joiner = "或" if turn.language == "zh" else " or the "
+            names = joiner.join(f"**{p.name}**" for p in shown)
+            names = names if turn.language == "zh" else f"the {names}"
+            turn.confidence = max(turn.confidence, 0.9)
+            return Composed(say("chosen_which", turn.language, names=names), meta={"basis": "product"})
+        if product is None or product.price is None:
+            return None
+        st.focus, st.focus_answered = product.product_id, True
+        turn.products = [product]
+        turn.cite_products = [product]
+        turn.confidence = max(turn.confidence, 0.9)
+        price = money(product.price, turn.language, self.cfg.currency)
+        text = say("chosen", turn.language, name=product.name, price=price)
+        return Composed(text, meta={"basis": "product", "product_cited": True})
+
     def _only_choice(self, turn: Turn, product: ProductFacts) -> Composed:
         """The answer to "which should I get?" when one product is in the conversation: it is the only
         match for the stated need (said so), with what the catalog states about it."""
@@ -502,12 +539,26 @@ class ShoppingStages:
         turn.state.focus = product.product_id
         return composed
 
+    def _named_together(self, body: str) -> list[ProductFacts]:
+        """The products a message names one per part ("the X and the Y", "X和Y"), in its order; fewer than two
+        when it names fewer."""
+        parts = named_parts(body)
+        if len(parts) < 2:
+            return []
+        named: list[ProductFacts] = []
+        for part in parts:
+            found = self._glossed_product(part) if has_cjk(part) else self.catalog.named_in(part)
+            if found is not None and found not in named:
+                named.append(found)
+        return named
+
     def _compared(self, turn: Turn, body: str, product: ProductFacts | None, *, total: bool) -> list[ProductFacts]:
         """The products a comparison or a total is about: those the message names ("the X or the Y"),
         the one in focus and one named ("is it lighter than the X?"), else the ones just listed
         (for a total: two of them for "both", all for "all of them")."""
         named: list[ProductFacts] = []
-        for part in named_parts(body):
+        # ("compare the first two" names no "Darjeeling First Flush": an ordinal points into the list)
+        for part in named_parts(cue.without_ordinals(body) if turn.state.shown else body):
             # "帐篷和睡袋哪个轻": each part names a product by its type in Chinese.
             found = (
                 self._glossed_product(part)
@@ -618,6 +669,25 @@ class ShoppingStages:
         hiking?"), and not when the item itself names the product ("the HP cartridge for my printer")."""
         if has_cjk(body):
             return False
+        asks_of_it = re.match(r"\s*(?:is|are|does|do|did|can|will|would)\s+(?:it|they)\b", body, re.I)
+        if cue.asks_companion(body) and not asks_of_it:
+            # "ok and a lantern for it?", "a sleeping pad to go with it": another kind the catalog sells, for use
+            # with the thing in focus (not a question about that thing)
+            noun = cue.extract_need_phrase(body).noun
+            typed = self._type_products(noun) if noun and not cue.is_generic_noun(noun) else []
+            if typed and (product is None or product not in typed):
+                return True
+            # ("and a lantern for it?" in a shop without lanterns: the request, answered "We don't carry…")
+            if (
+                noun
+                and not typed
+                and not cue.is_generic_noun(noun)
+                and _ANOTHER_ITEM.match(body)
+                and not cue.is_service_topic(body)
+                and not cue.is_policy_topic(body)
+                and (product is None or stem(noun) not in product.name_words)
+            ):
+                return True
         parts = re.split(r"\s+for\s+", body, maxsplit=1, flags=re.I)
         if len(parts) < 2:
             return False
@@ -1030,12 +1100,18 @@ class ShoppingStages:
             # "any in blue?" after a list of pens: the same pens, now blue ("in purple", a colour no
             # product comes in, too: the answer says none does).
             need.attributes = [*(a for a in added if a not in need.attributes), *need.attributes]
-        if instead is not None and instead[0] is None:
+        if instead is not None and instead[0] is None and not cue.is_person(instead[1]):
             need.audience = instead[1]  # "what about for kids?": the same request, for kids
+        # ("actually it's for my wife": the same products; a grown-up is no audience products are made for)
         generic = need.product_type is None and not need.type_products and not need.kind_products
         # ("what about a teapot?" after "anything cheaper?" of a tea: "cheaper than that tea" is no budget for teapots)
         carried = old is not None and (not old.price_relative or not new_item)
-        if price is None and old is not None and need is not old and (cue.is_follow_up(body) or generic) and carried:
+        if carried and old is not None and new_item and cue.asks_companion(body):
+            # "a sleeping bag under $100", then "what about a sleeping pad to go with it?": the budget was the
+            # bag's; the pad to go with it is a purchase of its own (unless a budget is said again for it)
+            carried = need.product_type == old.product_type
+        follow = cue.is_follow_up(body) or generic or turn.returning_to_need
+        if price is None and old is not None and need is not old and follow and carried:
             # "what about something for his kitchen?" or "something for cold nights" after "… under $200":
             # the budget still holds until the customer names a kind of product or another budget.
             need.price_min, need.price_max = old.price_min, old.price_max
@@ -1467,6 +1543,9 @@ class ShoppingStages:
             and not need.type_products
             and best_policy >= 0.45
             and cue.parse_price(body, around=self.cfg.around_price_tolerance) is None
+            # ("I hike in the rain, what should I get?" asks for products, whatever the encoder's cosines: the
+            # multilingual one finds some policy passage above 0.45 for nearly any message)
+            and not cue.asks_what_to_get(body)
         )
         if not vague and cue.extract_need_phrase(body).noun is None and self._instead(turn, body) is None:
             # "I need it for my company" names nothing to buy: a service question when the nearest

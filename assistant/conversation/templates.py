@@ -26,7 +26,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "identity_failed": {
         "en": "I'm sorry, I couldn't match those details to an account. Please check the email address, "
         "or send your full name together with the {postcode} of the order's address.",
-        "zh": "抱歉，未能匹配到账户。请核对邮箱，或提供全名和订单地址的邮编。",
+        "zh": "抱歉，未能匹配到账户。请核对邮箱，或提供全名和订单地址的{postcode}。",
     },
     "verified": {"en": "Thank you, that matches our records.", "zh": "谢谢，信息与记录相符。"},
     "refusal": {
@@ -428,6 +428,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "no_prices": {
         "en": "Our catalog doesn't list prices for these products, so I can't compare them by price.",
         "zh": "我们的商品目录没有列出这些商品的价格，所以无法按价格比较。",
+    },
+    "chosen": {
+        "en": "Good choice: the **{name}** ({price}). [1] Is there anything else you'd like to know about it?",
+        "zh": "好的，您选择了 **{name}**（{price}）。[1] 关于它，还有什么想了解的吗？",
+    },
+    "chosen_which": {
+        "en": "Happy to help. Which one would you like: {names}?",
+        "zh": "好的。您想要哪一款：{names}？",
     },
     "only_choice": {
         "en": "The **{name}** is the only match for “{need}” in our catalog. Here's what it offers:",

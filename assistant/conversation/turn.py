@@ -50,6 +50,8 @@ class Turn:
     action_before: str | None = None
     ask_first: bool = False  # an order action carried over from a question: offered, never passed on unasked
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
+    # "back to the jackets" after a detour, to the kind the need was for: its budget and what it said of it hold
+    returning_to_need: bool = False
     # The message and what it asks "instead" of the last request (``ShoppingStages._instead``), read once
     instead: tuple[str, tuple[NeedPhrase | None, str] | None] | None = None
 

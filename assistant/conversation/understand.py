@@ -534,6 +534,12 @@ _PURPOSE = re.compile(
     r"(?!(?:something|anything|stuff|things?|gear|way|place|time)\b)[a-z'-]+)"
     r"\s+to\s+((?!(?:the|a|an|my|your|our|his|her|their|me|you|us|them|him)\b)[a-z][a-z' -]*)$"
 )
+# "to go with it", "that goes with the tent", "to match them": a companion of what was discussed, said after the kind
+_COMPANION = re.compile(
+    r"\s+(?:to\s+(?:go|pair|use)|that\s+(?:goes?|pairs?|matches|match)|which\s+(?:goes?|matches)|to\s+match)"
+    r"(?:\s+(?:well|nicely))?(?:\s+(?:with|together))?"
+    r"\s*(?:it|them|this|that|those|these|the\s+[a-z' -]+|my\s+[a-z' -]+)?\s*$"
+)
 # "something to keep me warm", "anything that keeps you dry": a thing asked for by what it does.
 _GENERIC_CLAUSE = re.compile(
     r"(?:a |an |some )?(something|anything|stuff|things?|gear)\s+(?:to|that|which)\s+(.+)$"
@@ -553,7 +559,7 @@ _ONLY_CUE_ZH = re.compile(r"请问|你们|店里|有没有|有|要|吗|呢|吧|�
 # "有什么外套？", "你们都有哪些背包": what the shop has of a kind.
 _WHAT_HAVE_ZH = re.compile(
     r"^\s*(?:请问)?(?:你们|你们店|店里|这里)?(?:都)?有(?:什么|哪些|啥|哪种|哪几种|哪款)(?:样的)?"
-    r"([\u4e00-\u9fff]{1,8}?)(?:吗|呢|啊|呀)?\s*[？?]?\s*$"
+    r"([\u4e00-\u9fff]{1,8}?|[A-Za-z][A-Za-z' -]{1,30}?)(?:吗|呢|啊|呀)?\s*[？?]?\s*$"
 )
 
 
@@ -810,7 +816,9 @@ def gives_address(text: str) -> bool:
 # "ok, bye" closes the chat; "ok what about XL?" asks something else: neither is a yes to an offer.
 _CLOSING_OR_QUESTION = re.compile(
     r"\b(?:bye|goodbye|good bye|cya|see you|that's all|that is all)\b|再见|拜拜"
-    r"|\b(?:what|how|which|where|when|why|who)\b|\b(?:is|are|does|do|can)\s+(?:it|they|the|that|this|you)\b.*\?",
+    r"|\b(?:what|how|which|where|when|why|who)\b|\b(?:is|are|does|do|can)\s+(?:it|they|the|that|this|you)\b.*\?"
+    # "ok 回到lights，有便宜点的吗？": a question (or a return to shopping) in Chinese after the "ok"
+    r"|有(?:没有|什么|哪些|便宜|更)|什么|怎么|哪(?:个|些|里|款)|多少|回到|[\u4e00-\u9fff]{3,}吗\s*[？?]?\s*$",
     re.I,
 )
 _THANKS_WORD = re.compile(r"\bthanks?\b|\bthank you\b|\bthx\b|\bcheers\b|谢", re.I)
@@ -827,6 +835,8 @@ def accepts_offer(text: str) -> bool:
         (False, False, False)
         >>> accepts_offer("ok thanks, bye"), accepts_offer("ok what about XL?"), accepts_offer("ok, is it in stock?")
         (False, False, False)
+        >>> accepts_offer("ok 回到lights，有便宜点的吗？"), accepts_offer("好的，需要"), accepts_offer("可以，转人工吧")
+        (False, True, True)
     """
     if not is_affirmative(text) or declines_offer(text) or _CLOSING_OR_QUESTION.search(text):
         return False
@@ -1351,13 +1361,16 @@ def is_shopping(text: str) -> bool:
         (True, False, False)
         >>> is_shopping("有便宜一点的吗？"), is_shopping("有睡袋吗？300美元以内"), is_shopping("有运费吗？100美元以内")
         (False, True, False)
+        >>> is_shopping("有什么lights？")
+        True
     """
     if _SHOPPING.search(text):
         return True
     if has_cjk(text) and not is_service_topic(text) and not _DEICTIC.search(text):
         # "有什么外套？" (a kind the glossary knows), "下雨天徒步穿什么" (what to wear or take for an occasion)
         what = _WHAT_HAVE_ZH.match(text)
-        if (what and gloss(what.group(1))) or _WHAT_TO_GET_ZH.search(text):
+        # ("有什么lights？": the kind in the shop's own English words)
+        if (what and (gloss(what.group(1)) or not has_cjk(what.group(1)))) or _WHAT_TO_GET_ZH.search(text):
             return True
     # "有便宜一点的吗？" (anything cheaper?) refines what was shown; it is no new request.
     have = _HAVE_ZH.match(text) or _HAVE_ZH.match(_without_budget_zh(text))
@@ -1598,6 +1611,51 @@ def wants_overview(text: str) -> bool:
         (True, False)
     """
     return bool(_OVERVIEW.search(text))
+
+
+# "actually make it under $2500", "let's say 300", "my budget is 300": the budget of the request changed
+_BUDGET_RESTATED = re.compile(
+    r"\b(?:make|keep|change|set|bump|raise|up|increase|lower|drop|put|cap)\s+(?:it|that|this|the budget|my budget)\b"
+    r"|\b(?:my|the|our)\s+(?:budget|limit|max(?:imum)?)\b|\bbudget(?:'s| is| of)\b|\blet'?s say\b|预算|改成|改为",
+    re.I,
+)
+
+
+# "I'll take the cheaper one", "I'll go with the glass one", "I'll take it": a choice among what was discussed
+_CHOSEN = re.compile(
+    r"^\s*(?:(?:ok|okay|great|cool|alright|right|then|so|hmm+)[,!.]?\s+)*(?:i think\s+)?"
+    r"(?:i'?ll|i will|i'?m going to|i'?m gonna|i'?d like|let me|we'?ll)\s+"
+    r"(?:take|buy|get|go with|go for|order|choose|pick)\s+"
+    r"(?:it|this|that|this one|that one|the\s+[a-z0-9' -]+)\s*[.!]*\s*$"
+    r"|^\s*(?:好的?[，,]?\s*)?(?:我|那)?就(?:买|要|选)(?:这个|这款|那个|那款|它|便宜的那个|第[一二三]个)了?\s*[。！!]?\s*$",
+    re.I,
+)
+
+
+def states_choice(text: str) -> bool:
+    """The message only says which product the customer decided on ("I'll take the cheaper one", "I'll go with
+    the glass one", "就买这个了"), asking nothing else.
+
+    Example:
+        >>> states_choice("I'll take the cheaper one"), states_choice("ok I'll take it"), states_choice("就买这个了")
+        (True, True, True)
+        >>> states_choice("I'll take the sencha. how do I order?"), states_choice("I'll take a look")
+        (False, False)
+    """
+    return bool(_CHOSEN.match(text)) and not re.search(r"\b(?:a )?look\b|\blook\b", text, re.I)
+
+
+def restates_budget(text: str) -> bool:
+    """The message gives the request a new budget ("actually make it under $2500", "my budget is 300"), not a
+    question about the product in focus ("it").
+
+    Example:
+        >>> restates_budget("actually make it under $2500"), restates_budget("my budget is £100 now")
+        (True, True)
+        >>> restates_budget("is it under $100?"), restates_budget("make it quick")
+        (False, False)
+    """
+    return parse_price(text) is not None and bool(_BUDGET_RESTATED.search(text))
 
 
 def is_refinement(text: str) -> bool:
@@ -1902,7 +1960,8 @@ def reference_indexes(text: str) -> list[int]:
 # An ordinal that points at a listed item ("the first and the third?", "the second one"), not a word of a name
 # ("the Darjeeling First Flush"): followed by its noun, the end, punctuation or a joining word.
 _POINTING_ORDINAL = re.compile(
-    r"\b(?:the\s+)?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)(?:\s+(?:one|option|item|product)s?)?"
+    r"\b(?:the\s+)?(?:first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
+    r"(?:\s+(?:two|three|2|3))?(?:\s+(?:one|option|item|product)s?)?"
     r"(?=\s*(?:$|[?.!,;:&]|\b(?:and|or|vs|versus|then|in|is|are|cost|costs|please|together)\b))",
     re.I,
 )
@@ -1915,6 +1974,8 @@ def without_ordinals(text: str) -> str:
     Example:
         >>> without_ordinals("how much for the first and the third?")
         'how much for  and ?'
+        >>> without_ordinals("compare the first two")
+        'compare '
         >>> without_ordinals("tell me about the Darjeeling First Flush")
         'tell me about the Darjeeling First Flush'
     """
@@ -2140,9 +2201,13 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         return NeedPhrase(phrase[-size:] if len(phrase) >= size else phrase or None, [before] if before else [], uses)
     # "a bike for my 7 year old": whom it is for, as "a bike for kids" says it
     low = _CHILD_AGE.sub(_audience_of_age, text.lower())
+    # ("ok and a lantern for it?": the lead-in words are no attribute of the lantern)
+    low = re.sub(r"^\s*(?:(?:ok|okay|and|also|so|then|great|cool|alright|right)\b[,!.]?\s*)+(?=\S)", "", low)
     m = _SHOPPING.search(low)
     tail = low[m.end() :] if m else low
     tail = re.split(r"[.?!;]|,\s*(?:but|and|please)\b", tail)[0]
+    # "a sleeping pad to go with it": what it goes with is the thing already discussed, no word of the new kind
+    tail = _COMPANION.sub("", tail)
     asked = _WHAT_DO_YOU_HAVE.search(low)
     if asked and not re.search(r"[a-z]", tail):
         # "What membership levels do you offer?": the thing asked about comes before the verb.
@@ -2207,6 +2272,11 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     # "a kettle with temperature control", "what about one with a longer cord?": what it must have describes it
     item, _, having = re.sub(r"^\s*(?:what|how)\s+about\b", "", item).partition(" with ")
     found = _item_words(item)
+    comparative = re.fullmatch(r"\s*(?:(?:something|anything|one|ones|stuff)\s+)?[a-z]+er\s*", item)
+    spec = parse_price(text) if comparative else None
+    if spec is not None and spec.relative is not None:
+        # "how about something cheaper?": a generic thing measured against what was shown, no kind named "cheaper"
+        found = NeedPhrase("something", [])
     featured = [w for w in content_words(having) if w not in _NOT_USES and w not in _DETERMINERS]
     uses = [w for w in content_words(use) if w not in _NOT_USES and w not in _CLAUSE_VERBS]
     alternatives = [a for a in alternatives if a.noun is not None]
@@ -2245,6 +2315,51 @@ _NOT_KINDS = {
     "time", "times", "price", "prices", "material", "materials", "day", "days", "hours", "model", "version", "way",
     "brand", "option", "options", "difference", "else", "happens", "information", "info",
 }
+
+
+# "…, what should I get?", "what do we need?": what to buy for what was just told (an outing, a habit)
+_WHAT_TO_GET = re.compile(
+    r"\bwhat(?:\s+else)?\s+(?:should|shall|do|would|must|could|can)\s+(?:i|we)\s+"
+    r"(?:get|need|buy|bring|take|wear|pack|use)\b(?!\s+to\b)",
+    re.I,
+)
+
+
+_FOR_IT = re.compile(r"\bfor\s+(?:it|them|this|that|this one|that one|those|these)\b", re.I)
+
+
+def asks_companion(text: str) -> bool:
+    """The message asks for another kind to use with the thing discussed ("what about a sleeping pad to go
+    with it?", "and a case for it?", "a pillow that goes with the bag"): a purchase of its own, its budget
+    not the first thing's.
+
+    Example:
+        >>> asks_companion("what about a sleeping pad to go with it?"), asks_companion("a teapot for it?")
+        (True, True)
+        >>> asks_companion("what about tents?"), asks_companion("is it good for hiking?")
+        (False, False)
+    """
+    low = re.split(r"[.?!;]", text.lower())[0] if not has_cjk(text) else text
+    if has_cjk(text):
+        return bool(re.search(r"配套|搭配|配(?:这个|它|一个|个)|和它一起", text))
+    if _COMPANION.search(low):
+        return True
+    return bool(_FOR_IT.search(low)) and extract_need_phrase(low).noun not in (None, "it", "one", "ones")
+
+
+def asks_what_to_get(text: str) -> bool:
+    """The message asks what to buy for something it tells ("I hike in the rain, what should I get?",
+    "我下雨天去徒步，需要什么？"): a shopping question, however close a policy passage is.
+
+    Example:
+        >>> asks_what_to_get("I hike in the rain, what should I get?"), asks_what_to_get("我下雨天去徒步，需要什么？")
+        (True, True)
+        >>> asks_what_to_get("what do I need to send you?"), asks_what_to_get("退货需要什么？")
+        (False, False)
+    """
+    if has_cjk(text):
+        return bool(_WHAT_TO_GET_ZH.search(text)) and not is_service_topic(text)
+    return bool(_WHAT_TO_GET.search(text))
 
 
 def which_kind(text: str) -> str | None:
@@ -2350,6 +2465,25 @@ def is_audience(word: str) -> bool:
     return bool(_AUDIENCE.fullmatch(word.strip()))
 
 
+_PEOPLE_ZH = re.compile(
+    r"老婆|妻子|太太|老公|丈夫|先生|爸爸?|妈妈?|父亲|母亲|爸妈|父母|朋友|男朋友|女朋友|同事|老板|哥哥?|姐姐?|弟弟?|妹妹?|爷爷|奶奶"
+)
+
+
+def is_person(word: str) -> bool:
+    """The word names a grown-up someone is buying for ("wife", "dad", "老婆"): whom it is for, no kind of
+    customer products are made for (children and pets are, :func:`is_audience`).
+
+    Example:
+        >>> is_person("wife"), is_person("my dad"), is_person("老婆"), is_person("kids"), is_person("hiking")
+        (True, True, True, False, False)
+    """
+    words = word.lower().split()
+    if has_cjk(word):
+        return bool(_PEOPLE_ZH.fullmatch(word.strip()))
+    return bool(words) and words[-1] in _PEOPLE and not is_audience(word)
+
+
 def is_generic_noun(word: str | None) -> bool:
     return word is None or word.lower() in _GENERIC_NOUNS
 
@@ -2358,7 +2492,13 @@ def is_generic_noun(word: str | None) -> bool:
 _FOR_WHOM = re.compile(
     r"^\s*(?:(?:and|ok|okay|so|but)\s+)?(?:(?:what|how)\s+about\s+)?(?:(?:one|ones)\s+)?"
     r"for\s+(?:my\s+|a\s+|the\s+|our\s+|his\s+|her\s+)?([a-z][a-z' -]{1,30}?)\s*(?:then|instead|too)?\s*[?.!]*\s*$"
-    r"|^\s*那?(?:有)?(?:适合|给)([\u4e00-\u9fff]{1,6}?)(?:用)?的?呢\s*[？?]?\s*$",
+    # "actually it's for my wife", "they're for my son": whom the request just made is for, said after it
+    r"|^\s*(?:(?:oh|actually|but|and|ok|okay|so|sorry)[,!.]?\s+)*(?:it's|it is|they're|they are|these are|this is|"
+    r"that's|it'll be|it would be|it'd be)\s+(?:actually\s+|really\s+)?for\s+(?:my\s+|our\s+|a\s+)"
+    r"([a-z][a-z' -]{1,30}?)\s*(?:actually|then|instead|too)?\s*[?.!]*\s*$"
+    r"|^\s*那?(?:有)?(?:适合|给)([\u4e00-\u9fff]{1,6}?)(?:用)?的?呢\s*[？?]?\s*$"
+    # "其实是给我老婆买的": whom, said after the request
+    r"|^\s*(?:其实|不过)?(?:是|这是)?(?:给|帮)(?:我)?([\u4e00-\u9fff]{1,4}?)买的?\s*[。！!？?]?\s*$",
     re.I,
 )
 # "what about the tent?", "and tents?", "那帐篷呢？": the same request for another kind of product.
@@ -2383,17 +2523,22 @@ def what_about(text: str) -> tuple[Literal["audience", "item"], str] | None:
     Example:
         >>> what_about("what about for kids?"), what_about("那给小孩的呢？")
         (('audience', 'kids'), ('audience', '小孩'))
+        >>> what_about("actually it's for my wife"), what_about("其实是给我老婆买的")
+        (('audience', 'wife'), ('audience', '老婆'))
         >>> what_about("what about the tent?"), what_about("那帐篷呢？"), what_about("how are you?")
         (('item', 'tent'), ('item', '帐篷'), None)
         >>> what_about("ok and a 2 m cable to go with it?"), what_about("a case to go with it")
         (('item', '2 m cable'), ('item', 'case'))
+        >>> what_about("what about a sleeping pad to go with it?")
+        ('item', 'sleeping pad')
     """
     m = _FOR_WHOM.match(text)
     if m:
         return "audience", next(g for g in m.groups() if g).strip()
     m = _WHAT_ABOUT.match(text)
     if m:
-        return "item", next(g for g in m.groups() if g).strip()
+        # ("what about a sleeping pad to go with it?": the pad)
+        return "item", _COMPANION.sub("", next(g for g in m.groups() if g).strip()).strip()
     return None
 
 
@@ -2784,7 +2929,7 @@ def back_to_parts(text: str) -> tuple[str, str] | None:
     return kind, rest
 
 
-def back_to_kind(text: str) -> str | None:
+def back_to_kind(text: str, described: str | None = None) -> str | None:
     """A message returning to a kind of product after a detour, as a request for that kind: the kind with what
     is asked of it ("any cheaper?", a budget), or the kind alone; ``None`` when the message does not return
     to a kind, or asks something else of it ("back to the tents, which is lighter?" is about those shown).
@@ -2804,11 +2949,17 @@ def back_to_kind(text: str) -> str | None:
         '有帐篷吗？'
         >>> back_to_kind("can I go back to my order?") is None, back_to_kind("any cheaper?") is None
         (True, True)
+
+    ``described``: the kind as the need it returns to described it ("warm jackets for winter"), said in its place.
+
+        >>> back_to_kind("ok back to the jackets", "warm jackets for winter")
+        'show me warm jackets for winter'
     """
     parts = back_to_parts(text)
     if parts is None:
         return None
     kind, rest = parts
+    kind = described or kind
     if not rest:  # the kind alone is asked for again (a bare "teas" could be read as a policy question)
         return f"有{kind}吗？" if has_cjk(kind) else f"show me {kind}"
     if not (is_refinement(rest) or parse_price(rest) is not None or asks_more(rest)):
