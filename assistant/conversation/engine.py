@@ -1184,6 +1184,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         st = turn.state
         follow_up = self._continues_topic(body, False) and bool(st.topic)
         stated = self._not_stated(body, policies)
+        qualifier = cue.remedy_qualifier(body)
+        if stated is not None and qualifier is not None:
+            # "can I get a partial refund if I keep it?": only a sentence naming a partial refund answers it
+            stated = [p for p in stated if qualifier in p.text.lower()] or None
         if stated is not None and cue.asks_bought_elsewhere(body):
             # "do you do repairs on bikes bought elsewhere?": only a sentence on items bought elsewhere answers
             # it; the warranty's "we repair or replace the part" (of the shop's own sales) is another rule
@@ -1244,6 +1248,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if follow_up and self.retrievers["policies"].reads(body)
             else None,
         )
+        if case == "return" and composed.meta.get("basis") == "none":
+            # "how long will the refund take?" after a return, and the shop's refund rule names no case ("Refunds go
+            # back … within 5 working days of the item reaching us"): that rule, unless it is another case's
+            general = self.composer.answer(cue.service_wording(body), policies, turn.language)
+            if general.meta.get("basis") != "none" and not any(
+                t in general.text.lower() for k, terms in cue.CASE_TERMS.items() if k != case for t in terms
+            ):
+                composed = general
         if not follow_up and not remedy:  # a follow-up keeps the question it continues, so the next one can too
             st.topic = body
         turn.shopping = False

@@ -262,6 +262,10 @@ class OrderStages:
         if request.kind == "profile":
             return self._profile_turn(turn)
         facts, missing = self.orders.orders_of(turn.verified_id, request.order_ids)
+        if request.kind == "status" and not request.order_ids and len(facts) > 1 and asks_when_ships(text):
+            # "when will my order arrive?": the orders still to arrive, not the delivered ones too
+            coming = [f for f in facts if f.status.lower() in NOT_YET_SHIPPED | _ON_ITS_WAY]
+            facts = coming or facts
         if facts:
             turn.state.last_order_id = facts[0].order_id
             shown = [f.order_id for f in facts]

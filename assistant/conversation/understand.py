@@ -2873,3 +2873,24 @@ def is_label_only(unit: str) -> bool:
         (True, False)
     """
     return bool(_LABEL.match(unit))
+
+
+# "a partial refund", "a prorated refund": a remedy of a kind the shop's text must name to answer it.
+_QUALIFIED_REMEDY = re.compile(
+    r"\b(partial|partly|half|prorated|pro-rated)\s+(?:refunds?|credit|money back|reimbursement)\b|部分退款", re.I
+)
+
+
+def remedy_qualifier(text: str) -> str | None:
+    """The qualifier of a remedy asked for ("partial" of "a partial refund"), else None: only a sentence of the
+    shop's text naming it answers the question ("send it back for a refund" does not).
+
+    Example:
+        >>> remedy_qualifier("can I get a partial refund if I keep the item?"), remedy_qualifier("可以部分退款吗？")
+        ('partial', '部分')
+        >>> remedy_qualifier("can I get a refund?")
+    """
+    m = _QUALIFIED_REMEDY.search(text)
+    if m is None:
+        return None
+    return (m.group(1) or "部分").lower()
