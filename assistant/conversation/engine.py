@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import logging
 import re
 import time
@@ -38,6 +39,7 @@ from assistant.conversation.catalog import CatalogIndex, ProductFacts, cjk_bigra
 from assistant.conversation.compose import (
     Composed,
     ExtractiveComposer,
+    best_sentences,
     clean_markdown,
     customer_units,
     policy_body,
@@ -61,13 +63,17 @@ from assistant.conversation.orders import (
     OrderRequest,
     action_object,
     asked_action,
+    asks_same_for_order,
     detect_order_request,
     find_order_ids,
+    identity_failed,
+    identity_message,
     identity_request,
     item_order_request,
     listed_order_with_item,
     order_reference,
     picks_order,
+    stated_name,
 )
 from assistant.conversation.panel import Panel
 from assistant.conversation.repository import ConversationNotFound, ConversationRepository
@@ -76,7 +82,7 @@ from assistant.conversation.stage_finish import FinishStage
 from assistant.conversation.stage_generated import GeneratedReplies
 from assistant.conversation.stage_orders import OrderStages
 from assistant.conversation.stage_shopping import ShoppingStages
-from assistant.conversation.state import Need
+from assistant.conversation.state import Need, PendingOrder
 from assistant.conversation.templates import action_phrase, say
 from assistant.conversation.turn import Turn, deltas
 from assistant.conversation.types import DraftView, MessageView, SessionEvent, TurnResult
@@ -92,6 +98,7 @@ if TYPE_CHECKING:
 __all__ = ["Assistant", "ConversationNotFound"]
 
 log = logging.getLogger(__name__)
+audit = logging.getLogger("assistant.audit")
 
 
 # How much closer (cosine) the past conversations of one intent must be than every policy section
@@ -371,12 +378,21 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         st = turn.state
         offered = st.offered_action if st.handoff_offered else None
         kept, st.offered_kept = st.offered_kept, 0
-        turn.action_before, st.action_asked = st.action_asked, None
         if offered is not None and cue.declines_offer(turn.text):
             st.offered_action, st.handoff_offered = None, False
             turn.confidence = 1.0
             return Composed(say("offer_declined", turn.language), meta={"basis": "small_talk"})
+        claimed = self._claim_with_question(turn)
+        if claimed is not None:  # who they are, with a question, and the details match no one (or are throttled)
+            return claimed
+        verified_now = turn.verified_id is not None and turn.verified_id != turn.loaded.verified_id
         composed = self._route(turn)
+        if verified_now and not composed.text.startswith(say("verified", turn.language)):
+            # "I'm Tom Whitaker, EH8 9YL. Can I return my rain jacket?": verified first, then the question
+            # answered as the verified customer's (their order, not the rule alone)
+            composed = Composed(
+                f"{say('verified', turn.language)}\n{composed.text}", composed.used, composed.facts, composed.meta
+            )
         if turn.shopping and turn.products and not turn.handoff_reason:
             # Products listed: the service question before is no longer the one a follow-up continues
             # ("推荐一款背包", then "那帐篷呢？" asks for tents, not the warranty asked before the list).
@@ -391,6 +407,48 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         return Composed(
             f"{composed.text}\n\n{reminder}", composed.used, composed.facts, {**composed.meta, "reminder": reminder}
         )
+
+    def _claim_with_question(self, turn: Turn) -> Composed | None:
+        """A guest says who they are and asks in the same message ("I'm Tom Whitaker, EH8 9YL. Can I return my
+        rain jacket?"): the claim is checked first. Verified, the question is then routed as the verified
+        customer's (None is returned, ``turn.verified_id`` set); not verified, the identity message, the
+        question kept for when they are. None for other messages (no claim, no question, a claim alone, an
+        identity step already waiting)."""
+        text, st = turn.text, turn.state
+        if turn.verified_id is not None or st.pending is not None or not cue.is_question(text):
+            return None
+        if self._claim_only(text) or not self.orders.identity_attempted(text):
+            return None
+        # the claim's form (an email, or a name introduced: "I'm Tom Whitaker"), never whether such a customer exists
+        named = any(stated_name(part.strip()) for part in re.split(r"[,.;:()?!]", text))
+        if not EMAIL.search(text) and not named:
+            return None
+        check = self.orders.check_identity(text, conversation_id=turn.conversation_id)
+        if check.status == "verified" and check.customer_id:
+            turn.verified_id = check.customer_id
+            audit.info(
+                json.dumps(
+                    {
+                        "event": "identity_verified",
+                        "conversation_id": turn.conversation_id,
+                        "customer_id": check.customer_id,
+                    }
+                )
+            )
+            return None
+        if not check.attempted:
+            return None
+        claim = self.orders.partial_claim(text)
+        st.pending = PendingOrder(kind="status", action=None, order_ids=[], claim=claim, request=text)
+        turn.needs_identity = True
+        turn.shopping = False
+        turn.confidence = 1.0
+        if check.status == "throttled":
+            turn.handoff_reason = "identity could not be verified"
+        message = identity_message(check, turn.language, postcode=self.orders.postcode) or identity_failed(
+            self.orders.methods, turn.language, postcode=self.orders.postcode
+        )
+        return Composed(message, meta={"basis": "identity"})
 
     def _keeps_offer(self, turn: Turn, kept: int) -> bool:
         """Whether the order action offered before this message still waits for the customer's yes:
@@ -448,6 +506,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             resumed = self._identity_step(turn)
             if resumed is not None:
                 return resumed
+            forgot = cue.forgot_identifier(text)
+            if forgot is not None and not self.screen.is_suspicious(text):
+                # "I don't remember my email": the other ways the shop accepts, or a person; never which
+                # emails exist, never the policy's account section quoted
+                return self._forgotten_identifier(turn, forgot)
             if st.pending.kind == "action" and cue.adds_to_case(text) and not self.screen.is_suspicious(text):
                 # "I want to return my kettle", asked who they are, then "it's too heavy": the reason for the
                 # request, kept with it for the agent, and who they are asked again (no decline, no search).
@@ -519,6 +582,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if request is None and not (st.topic and cue.asks_process_time(body)):
             # ("how long does it usually take?" after a question on refunds: the refund, not the order)
             request = order_reference(body, st.shown_orders, st.order_focus)
+        asked_before, st.asked_action = st.asked_action, None
+        if request is not None and request.kind == "status" and asked_before and asks_same_for_order(body):
+            # "and #LK5002?" right after "can I change the address for #LK5001?": the same action for that order
+            request = OrderRequest("action", cast(Any, asked_before), request.order_ids)
         # The action asked for while the customer's orders were listed ("I need to return something",
         # then who they are): it holds for the next message only ("the towels" names the item).
         carried = st.pending_action
@@ -586,7 +653,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         if request is not None and request.kind == "status" and not request.order_ids and cue.offered_service(body):
             # "can you gift wrap my order?" asks whether the shop offers a service, not about the order
             request = None
-        if request is not None and request.kind == "status" and (faulty or lost):
+        billing = cue.reports_billing_problem(body)
+        if request is not None and request.kind == "status" and (faulty or lost or billing):
             # "one of the plates was cracked when it arrived", "it says delivered but I never got it":
             # a fault or a carrier case, not the order's status again.
             request = None
@@ -594,7 +662,7 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # "how do I send them back?" after the return was passed on: how it is done, from the policy (never a
             # second request for the same thing)
             request = None
-        before = turn.action_before
+        before = asked_before
         if (
             before
             and request is not None
@@ -628,6 +696,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._fault_report(turn, body, cue.WARRANTY_TOPIC if cue.asks_coverage(body) else cue.FAULT_TOPIC)
         if lost:  # "it says delivered but I never got it": the shop's rule on lost parcels, and a person
             return self._fault_report(turn, body, cue.LOST_TOPIC)
+        if billing:  # "I was charged twice for my order": the shop's rule on charges, if any, and a person
+            return self._fault_report(turn, body, cue.BILLING_TOPIC)
         if cue.reports_misfit(body):  # "the boots I got are too small": an exchange or return, not a search
             return self._fault_report(turn, body, cue.MISFIT_TOPIC)
         if st.topic and cue.asks_options(body) and (case := self._reported_case(st.topic)) is not None:
@@ -795,6 +865,9 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return self._service_answer(turn, body, policies, best_policy)
         if product is not None:
             return self._product_question(turn, product, body, policies, best_policy)
+        if cue.asks_exchange(body) and not wanted and not self._exchange_rule(turn):
+            # "do you do exchanges?" and no section close enough: the shop's policy has no rule on them
+            return self._no_exchange_rule(turn, body)
         policy_named = cue.policy_topic_named(query)  # ("帐篷呢？" after "保修期是多久？": the question it continues)
         if policy_named and not wanted and policies and policies[0].collection == "policies":
             # "保修期是多久？" with the English-only encoder (cosines of Chinese text say little): the first
@@ -959,6 +1032,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return cue.LOST_TOPIC
         if cue.reports_misfit(text):
             return cue.MISFIT_TOPIC
+        if cue.reports_billing_problem(text):
+            return cue.BILLING_TOPIC
         return None
 
     def _fault_report(
@@ -1008,7 +1083,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             # ("… an order marked delivered cannot be found … opens a carrier trace"), when the best quote
             # was about something else.
             composed = self._parcel_rule(turn, policies)
-        if topic is cue.LOST_TOPIC and composed is None:
+        if topic is cue.BILLING_TOPIC:
+            # "I was charged twice": the one sentence on when cards are charged, if the shop states one (a
+            # refund rule, the cards accepted or the delivery fees are no answer), then a person
+            composed = self._charge_rule(turn, query, policies)
+        if topic in (cue.LOST_TOPIC, cue.BILLING_TOPIC) and composed is None:
             # A parcel that never arrived, and no rule of the shop's on it (the return window counted
             # from delivery is none): the apology and a person, no unrelated quote; asked as a "what if",
             # the policy does not say, and a person is offered.
@@ -1017,6 +1096,11 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
                 return Composed(say("unanswered", turn.language), meta={"basis": "none"})
             offer = say("offer_handoff", turn.language)
             return Composed(f"{sorry}\n\n{offer}" if apologise else offer, meta={"basis": "none"})
+        unfound = composed is None or composed.meta.get("basis") == "none"
+        if unfound and topic in (cue.FAULT_TOPIC, cue.WARRANTY_TOPIC):
+            # An agent playbook whose closest sections on the case hold only the staff's steps ("Product Defect >
+            # Initiate Refund"): the sentences for customers of the case's own family of sections, if any.
+            composed = self._family_rule(turn, topic) or composed
         if composed is None or composed.meta.get("basis") == "none":
             turn.confidence = 0.0
             # "I'm sorry, I couldn't find an answer…" apologises already: one apology, not two.
@@ -1054,6 +1138,43 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             title, pbody = policy_body(p)
             rule = next((u for u in customer_units(pbody) if cue.states_parcel_rule(u)), None)
             if rule is not None:
+                intro = say("policy_intro", turn.language, section=clean_markdown(title.split(">")[-1].strip()))
+                return Composed(f"{intro}\n- {clean_markdown(rule)} [1]", (p,), meta={"basis": "policy"})
+        return None
+
+    def _family_rule(self, turn: Turn, topic: Mapping[str, str]) -> Composed | None:
+        """The sentences written for customers (never the staff's steps) of the first section, found by the
+        case's own wording, in a family of sections whose name says the case ("Product Defect > Return Due to
+        Size" for a fault: "Gold members get unlimited returns", "Guest members: return possible within the last
+        30 days"), quoted under the family's name; None when no family names the case or none has such
+        sentences."""
+        wording = topic.get(turn.language, topic["en"])
+        words = set(tokenize(wording))
+        retriever = self.retrievers.get("policies")
+        if retriever is None:
+            return None
+        for p in retriever.search(wording, k=2 * self.settings.retrieval_k):
+            title, pbody = policy_body(p)
+            family = title.split(">")[0].strip() if ">" in title else ""
+            if not family or not set(tokenize(family)) & words:
+                continue
+            units = [u for u in customer_units(pbody) if not cue.is_label_only(u)]
+            if units:
+                intro = say("policy_intro", turn.language, section=clean_markdown(family))
+                lines = "\n".join(f"- {clean_markdown(u)} [1]" for u in units[:4])
+                return Composed(f"{intro}\n{lines}", (p,), meta={"basis": "policy"})
+        return None
+
+    @staticmethod
+    def _charge_rule(turn: Turn, query: str, policies: Sequence[Passage]) -> Composed | None:
+        """The policy sentence, of the closest sections, that states when or how a payment is charged, cited
+        with its section ("Cards are authorized when the order is placed and charged when it ships."), or None."""
+        for p in policies[:3]:
+            if p.collection != "policies":
+                continue
+            title, pbody = policy_body(p)
+            rule = next((u for u in best_sentences(query, pbody, limit=3) if cue.states_charge_rule(u)), None)
+            if rule is not None and not re.search(r"\bno charge\b|\bfree\b", rule, re.I):
                 intro = say("policy_intro", turn.language, section=clean_markdown(title.split(">")[-1].strip()))
                 return Composed(f"{intro}\n- {clean_markdown(rule)} [1]", (p,), meta={"basis": "policy"})
         return None
@@ -1189,6 +1310,21 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
         st = turn.state
         follow_up = self._continues_topic(body, False) and bool(st.topic)
         stated = self._not_stated(body, policies)
+        qualifier = cue.remedy_qualifier(body)
+        if stated is not None and qualifier is not None:
+            # "can I get a partial refund if I keep it?": only a sentence naming a partial refund answers it
+            stated = [p for p in stated if qualifier in p.text.lower()] or None
+        if stated is not None and cue.asks_bought_elsewhere(body):
+            # "do you do repairs on bikes bought elsewhere?": only a sentence on items bought elsewhere answers
+            # it; the warranty's "we repair or replace the part" (of the shop's own sales) is another rule
+            stated = [
+                p
+                for p in stated
+                if any(
+                    cue.states_elsewhere(u)
+                    for u in customer_units(policy_body(p)[1] if p.collection == "policies" else p.text)
+                )
+            ] or None
         # "can you send me a new one?" after "it's broken": the remedy is a case for a person, so the
         # policy's answer comes with the offer of one again ("yes" hands over), the fault still the topic.
         remedy = bool(st.topic) and cue.names_fault(st.topic) and cue.asks_remedy(cue.service_wording(body))
@@ -1198,6 +1334,10 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             st.topic = body
             return self._unanswered(turn)
         policies = stated
+        if cue.asks_exchange(body) and not self._exchange_rule(turn):
+            # "can I exchange my tea for another one?" when the shop's policy has no rule on exchanges: said so
+            # (never a neighbouring section's sentence as the answer), the returns rule, and a person offered.
+            return self._no_exchange_rule(turn, body)
         kinds = cue.asks_kinds(body)
         listed = self.composer.kinds_answer(kinds, policies, turn.language) if kinds else None
         if listed is not None:
@@ -1234,6 +1374,14 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             if follow_up and self.retrievers["policies"].reads(body)
             else None,
         )
+        if case == "return" and composed.meta.get("basis") == "none":
+            # "how long will the refund take?" after a return, and the shop's refund rule names no case ("Refunds go
+            # back … within 5 working days of the item reaching us"): that rule, unless it is another case's
+            general = self.composer.answer(cue.service_wording(body), policies, turn.language)
+            if general.meta.get("basis") != "none" and not any(
+                t in general.text.lower() for k, terms in cue.CASE_TERMS.items() if k != case for t in terms
+            ):
+                composed = general
         if not follow_up and not remedy:  # a follow-up keeps the question it continues, so the next one can too
             st.topic = body
         turn.shopping = False
@@ -1250,6 +1398,23 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             text = f"{composed.text}\n\n{say('offer_handoff', turn.language)}"
             return Composed(text, composed.used, composed.facts, composed.meta)
         return composed
+
+    def _no_exchange_rule(self, turn: Turn, body: str) -> Composed:
+        """An exchange asked about, and the shop's policy has no rule on exchanges: said so, the returns rule
+        quoted (the way to another item: return it and order anew), and a person offered ("yes" hands over)."""
+        st = turn.state
+        st.topic, turn.shopping = body, False
+        st.handoff_offered = True
+        turn.confidence = max(turn.confidence, 0.8)
+        head = say("exchange_no_rule", turn.language)
+        asked = say("return_query", turn.language)
+        found = [p for p in self._retrieve(turn, ["policies", "answers"], asked) if p.collection == "policies"][:1]
+        others = self._other_kinds(body)  # "can I swap a jacket…?": not the rule on returning bikes
+        composed = self.composer.answer(asked, found, turn.language, other_kinds=others) if found else None
+        offer = say("offer_handoff", turn.language)
+        if composed is None or composed.meta.get("basis") == "none":
+            return Composed(f"{head}\n\n{offer}", meta={"basis": "none"})
+        return Composed(f"{head}\n\n{composed.text}\n\n{offer}", composed.used, composed.facts, composed.meta)
 
     def _with_referred_rule(self, turn: Turn, composed: Composed) -> Composed:
         """A quote saying its rule is another section's ("exchanges … with the same condition rules as

@@ -821,6 +821,24 @@ _PICKS_ONE = re.compile(
 )
 
 
+def asks_same_for_order(text: str) -> bool:
+    """ "And #LK5002?", "what about NG-20458?": the last question again, for another order of theirs (the
+    message names an order and asks nothing of its own).
+
+    Example:
+        >>> asks_same_for_order("and LK5002?"), asks_same_for_order("what about order #W8770097?")
+        (True, True)
+        >>> asks_same_for_order("and where is LK5002?"), asks_same_for_order("and LK5002, has it shipped?")
+        (False, False)
+    """
+    if not _ASKS_ABOUT_ANOTHER.match(text) or not find_order_ids(text):
+        return False
+    rest = _ASKS_ABOUT_ANOTHER.sub("", text, count=1)
+    for order_id in find_order_ids(text):
+        rest = rest.replace(order_id, " ").replace(order_id.lstrip("#"), " ")
+    return len(re.sub(r"\b(?:the|my|order|one|for|#)\b|[#?.!,]", " ", rest, flags=re.I).split()) == 0
+
+
 def picks_order(text: str) -> bool:
     """The message picks one order by what it holds ("the one with the boots", "it's the parka one").
 
@@ -1095,10 +1113,14 @@ def best_named(names: Sequence[str], words: set[str], heads: set[str] | None = N
         ([0], [2])
         >>> best_named(names, *message_words("is the camp stove in stock?"))
         []
+        >>> best_named(["Beacon 800 Front Light", "Beacon Rear Light"], *message_words("cancel the rear light"))
+        [1]
     """
     scores = [item_match(n, words, heads) for n in names]
     if 2 in scores:
-        return [i for i, sc in enumerate(scores) if sc == 2]
+        # ("the rear light" of a "Beacon Rear Light" and a "Beacon 800 Front Light": the one sharing more words)
+        whole = {i: len(set(tokenize(n)) & words) for i, n in enumerate(names) if scores[i] == 2}
+        return [i for i, n in whole.items() if n == max(whole.values())]
     if 1 not in scores:
         return []
     shared = [len(set(tokenize(n)) & words) if sc else 0 for n, sc in zip(names, scores, strict=True)]

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any, cast
 from assistant.conversation import understand as cue
 from assistant.conversation.compose import Composed, ExtractiveComposer, best_sentences, customer_units, policy_body
 from assistant.conversation.orders import (
+    METHOD_WORDS,
     NOT_YET_SHIPPED,
     OrderAction,
     OrderDesk,
     OrderFacts,
     OrderRequest,
+    action_object,
     asks_for_others_orders,
     asks_when_ships,
     identity_failed,
@@ -37,6 +39,7 @@ from assistant.conversation.templates import action_phrase, say
 from assistant.conversation.turn import Turn, passage_source
 from assistant.conversation.understand import asks_whether, has_reference
 from assistant.retrieval.hybrid import Passage
+from assistant.retrieval.text import has_cjk, tokenize
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -47,6 +50,17 @@ if TYPE_CHECKING:
     from assistant.conversation.catalog import CatalogIndex
 
 audit = logging.getLogger("assistant.audit")
+# An order on its way to the customer (the store's words, any case).
+_ON_ITS_WAY = frozenset(["shipped", "in transit", "in_transit", "dispatched", "out for delivery", "sent"])
+# A sentence stating a time ("in 3-5 working days", "the same day", "2-4 个工作日").
+_STATES_TIME = re.compile(
+    r"\d+\s*(?:-|–|to)?\s*\d*\s*(?:business\s+|working\s+)?(?:days?|hours?|weeks?)\b"
+    r"|same day|next (?:working |business )?day"
+    r"|\d+\s*(?:-|–|至|到)?\s*\d*\s*(?:个)?(?:工作日|天|小时)",
+    re.I,
+)
+# The stems of the order actions' words ("cancel", "return", "exchange", "change … address").
+_ACTION_STEMS = frozenset(tokenize("cancel cancellation return exchange refund change address"))
 
 
 def _policy_line(title: str, sentence: str) -> str:
@@ -133,6 +147,29 @@ class OrderStages:
             )
             return Composed(message, meta={"basis": "identity"})
         return None
+
+    def _forgotten_identifier(self, turn: Turn, which: str) -> Composed:
+        """ "I don't remember my email" while who they are is asked: the other ways the shop's configuration
+        accepts (never which emails or names exist), or a person offered when there is none ("yes" hands
+        over). The order question keeps waiting."""
+        uses = {"email": {"email", "email_zip"}, "zip": {"name_zip", "email_zip"}, "name": {"name_zip"}}
+        left = [m for m in self.orders.methods if m not in uses.get(which, set()) and m in METHOD_WORDS]
+        lang = "zh" if turn.language == "zh" else "en"
+        turn.needs_identity = True
+        turn.confidence = 1.0
+        turn.state.handoff_offered = True
+        if not left:
+            return Composed(say("identity_no_other_way", turn.language), meta={"basis": "identity"})
+        ways = [METHOD_WORDS[m][lang].format(postcode=self.orders.postcode) for m in left]
+        joined = ("，或" if lang == "zh" else ", or ").join(ways)
+        return Composed(say("identity_other_ways", turn.language, ways=joined), meta={"basis": "identity"})
+
+    def _exchange_rule(self, turn: Turn) -> bool:
+        """The shop's policy says something on exchanges (a sentence of the closest sections names them)."""
+        for p in self._retrieve(turn, ["policies"], "exchange an item for a different size or colour")[:4]:
+            if any(cue.states_exchange(u) for u in customer_units(policy_body(p)[1])):
+                return True
+        return False
 
     def _others_orders(self, turn: Turn, text: str) -> Composed | None:
         """ "Can you check my husband's orders?", or a verified customer naming another account's email
@@ -226,6 +263,10 @@ class OrderStages:
         if request.kind == "profile":
             return self._profile_turn(turn)
         facts, missing = self.orders.orders_of(turn.verified_id, request.order_ids)
+        if request.kind == "status" and not request.order_ids and len(facts) > 1 and asks_when_ships(text):
+            # "when will my order arrive?": the orders still to arrive, not the delivered ones too
+            coming = [f for f in facts if f.status.lower() in NOT_YET_SHIPPED | _ON_ITS_WAY]
+            facts = coming or facts
         if facts:
             turn.state.last_order_id = facts[0].order_id
             shown = [f.order_id for f in facts]
@@ -234,7 +275,15 @@ class OrderStages:
             if not set(shown) <= set(turn.state.shown_orders):
                 turn.state.shown_orders = shown
             turn.state.order_focus = shown[0] if len(shown) == 1 else None
+            if len(facts) == 1:
+                # "my jacket is too small, can I swap it for a large?": the item of theirs named is the product
+                # in focus, so "is the large in stock?" next is about it.
+                named = self.orders.items_named(turn.verified_id, facts[0].order_id, text)
+                item = next((p for p in self.catalog.products if len(named) == 1 and p.name == named[0]), None)
+                if item is not None:
+                    turn.state.focus = item.product_id
         turn.confidence = 1.0
+        turn.state.asked_action = request.action if request.kind == "action" else None
         if request.kind == "action" and request.action is not None:
             if len(facts) > 1 and not missing and len(request.order_ids) == len(facts):
                 # "the first and the third" after "which order would you like to return?"
@@ -271,6 +320,12 @@ class OrderStages:
                     return listed
                 return Composed(say("action_which", turn.language, action=action, example=example))
             allowed = self._allowed_statuses(request.action)
+            if request.action == "exchange" and not self._exchange_rule(turn):
+                # The shop's policy has no rule on exchanges (a status rule configured says nothing then): no
+                # exchange promised or refused; returning it and a new order, or a person (the request passed on).
+                if confirmed:
+                    return self._order_action(turn, request, facts[0], text)
+                return self._action_offer(turn, request.action, facts[0], text)
             if allowed is not None and facts[0].status.lower() not in allowed:
                 return self._action_not_allowed(turn, request.action, facts[0], allowed)
             if (asks_whether(text) or turn.ask_first) and not confirmed:
@@ -303,6 +358,10 @@ class OrderStages:
             return Composed(text_out, composed.used, composed.facts, composed.meta)
         if asks_when_ships(text) and len(facts) == 1 and facts[0].status.lower() in NOT_YET_SHIPPED:
             return self._with_shipping_time(turn, composed)
+        if asks_when_ships(text) and len(facts) == 1 and facts[0].status.lower() in _ON_ITS_WAY:
+            # "when will it arrive?" about a shipped order: its record (carrier, tracking) and the shop's
+            # sentence on delivery times, not the order's status alone
+            return self._with_shipping_time(turn, composed, "delivery_query")
         if len(facts) == 1 and "cancel" in facts[0].status.lower():
             # A cancelled order shown: "when will I get my money back?" asks about the refund of a cancelled
             # order; asked with it ("the refund for my cancelled order?"), the policy's sentence on it follows.
@@ -398,20 +457,20 @@ class OrderStages:
         ids = waiting or [f.order_id for f in facts[:1]]
         return OrderRequest("status", None, tuple(ids)) if ids else None
 
-    def _with_shipping_time(self, turn: Turn, composed: Composed) -> Composed:
+    def _with_shipping_time(self, turn: Turn, composed: Composed, key: str = "ships_when_query") -> Composed:
         """The one order's facts and, cited, the policy's sentence on when orders ship ("Orders leave
-        our warehouse within 1-2 business days.")."""
-        query = say("ships_when_query", turn.language)
-        policy = self._retrieve(turn, ["policies"], query)[:1]
-        if not policy:
-            return composed
-        title, pbody = policy_body(policy[0])
-        sent = best_sentences(query, pbody, limit=1)
-        if not sent:
-            return composed
-        turn.order_first = True  # the order is [1], the policy [2]
-        text = f"{composed.text}\n{_policy_line(title, sent[0])}"
-        return Composed(text, (policy[0],), composed.facts, composed.meta)
+        our warehouse within 1-2 business days."; ``key`` ``delivery_query``: on how long delivery takes, for
+        an order on its way). Of the closest sections, the first sentence stating a time is quoted ("until it
+        has been dispatched" is no time); the facts alone when none does."""
+        query = say(key, turn.language)
+        for passage in self._retrieve(turn, ["policies"], query)[:3]:
+            title, pbody = policy_body(passage)
+            sent = [u for u in best_sentences(query, pbody, limit=3) if _STATES_TIME.search(u)]
+            if sent:
+                turn.order_first = True  # the order is [1], the policy [2]
+                text = f"{composed.text}\n{_policy_line(title, sent[0])}"
+                return Composed(text, (passage,), composed.facts, composed.meta)
+        return composed
 
     @staticmethod
     def _eligible_orders(turn: Turn, facts: Sequence[OrderFacts], allowed: set[str], action: str) -> Composed:
@@ -503,7 +562,6 @@ class OrderStages:
         exchange of an order not yet delivered that can still be cancelled ("I ordered the wrong case"):
         its cancellation offered instead ("yes" passes it on)."""
         phrase = action_phrase(action, turn.language)
-        turn.state.action_asked = action
         query = f"{phrase} order status {order.status} {' '.join(sorted(allowed))}"
         status = status_in(order.status, turn.language)
         head = say("action_not_allowed", turn.language, action=phrase, order_id=order.order_id, status=status)
@@ -529,12 +587,29 @@ class OrderStages:
         phrase = action_phrase(action, turn.language)
         status = status_in(order.status, turn.language)
         head = say("action_possible", turn.language, action=phrase, order_id=order.order_id, status=status)
+        assert turn.verified_id is not None
+        # (what the verb acts on first: "cancel the rear light but keep the front one")
+        acted = action_object(text)
+        named = (self.orders.items_named(turn.verified_id, order.order_id, acted) if acted.strip() else []) or (
+            self.orders.items_named(turn.verified_id, order.order_id, text)
+        )
+        if named and len(named) < len(order.record.get("items") or []) and action in ("cancel", "return", "exchange"):
+            # "can I cancel the rear light but keep the front one?": the item asked about, not the whole order
+            items = ("、" if turn.language == "zh" else ", ").join(named)
+            ids = {"order_id": order.order_id, "status": status, "items": items}
+            head = say("action_possible_items", turn.language, action=phrase, **ids)
         # the English words too: a Chinese request finds the section of a shop whose policy is English only
         query = f"{phrase} {action} order: {text}" if turn.language == "zh" else f"{phrase} order: {text}"
+        if action == "exchange" and not self._exchange_rule(turn):
+            # No rule on exchanges in the shop's policy: no exchange promised; the returns rule and a new
+            # order, or the request passed on to a person ("yes").
+            head = say("exchange_no_rule_order", turn.language, order_id=order.order_id, status=status)
+            returning = action_phrase("return", turn.language)
+            query = f"{returning} return order refund: {text}"
         composed = self._order_offer(turn, head, order, query, {order.status.lower()}, say(closing, turn.language))
         offered = PendingOrder(kind="action", action=action, order_ids=[order.order_id], request=text)
         turn.state.offered_action = offered
-        turn.state.acted = turn.state.action_asked = action
+        turn.state.acted = action
         return composed
 
     def _order_offer(
@@ -564,9 +639,18 @@ class OrderStages:
         if not found:
             return "", ()
         said = {*statuses, *(status_in(s, turn.language).lower() for s in statuses)}
+        # ("delivered" in "Bikes are delivered … in 3-5 working days" is no rule on returning a delivered order:
+        # the sentence, or its section's heading, names the action asked about too)
+        acts = set(tokenize(query)) & _ACTION_STEMS
+
+        def on_action(title: str, unit: str) -> bool:
+            return not acts or bool(acts & set(tokenize(f"{title} {unit}"))) or has_cjk(unit)
+
         for passage in found:
             title, pbody = policy_body(passage)
-            named = [u for u in customer_units(pbody) if any(s in u.lower() for s in said)]
+            named = [
+                u for u in customer_units(pbody) if any(s in u.lower() for s in said) and on_action(title, u)
+            ]
             if named:
                 return _policy_line(title, named[0]), (passage,)
         title, pbody = policy_body(found[0])
@@ -581,6 +665,9 @@ class OrderStages:
         # after "which order?" would find any section).
         action = action_phrase(request.action, turn.language)
         query = f"{action} order: {text}"
+        if request.action == "exchange" and not self._exchange_rule(turn):
+            # no rule on exchanges: the returns rule is the one that applies to the item
+            query = f"{action_phrase('return', turn.language)} return order refund: {text}"
         closest = self._retrieve(turn, ["policies"], query)[:3]
         policy = closest[:1]
         sources = [passage_source(p) for p in policy] + [
@@ -604,7 +691,10 @@ class OrderStages:
                 }
             )
         )
-        named = self.orders.items_named(turn.verified_id, order.order_id, text)
+        acted = action_object(text)
+        named = (self.orders.items_named(turn.verified_id, order.order_id, acted) if acted.strip() else []) or (
+            self.orders.items_named(turn.verified_id, order.order_id, text)
+        )
         total = len(order.record.get("items") or [])
         if named and len(named) < total and request.action in ("cancel", "return", "exchange"):
             # "cancel the backpack from that order": the item asked about, not the whole order.

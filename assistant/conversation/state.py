@@ -134,9 +134,9 @@ class ConversationState(_Model):
     # The order action the conversation last asked for, passed on or offered ("cancel"): "when will I get my
     # money back?" next asks about the refund of that case (a cancelled order's, not a return's).
     acted: str | None = None
-    # The order action the last reply answered (allowed and offered, or not allowed): "what about the case
-    # order then?" next asks the same of another order. Kept one message only.
-    action_asked: str | None = None
+    # The order action the last reply answered about (offered, passed on or refused: "address_change"): "and
+    # #LK5002?" next asks the same for that order. Kept for the next message only.
+    asked_action: str | None = None
     shown_orders: list[str] = Field(default_factory=list)  # orders the last order reply listed, in order
     # The one order the conversation is about now (the last order reply showed it alone): "it", "that
     # order" next mean it, even while a list of several is still open for "the second one".

@@ -61,6 +61,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "review it and confirm with you; nothing has been changed yet.",
         "zh": "已将订单{order_id}中{items}的请求（{action}）转交给我们的团队，客服审核后会与您确认；目前订单尚未更改。",
     },
+    "action_possible_items": {
+        "en": "Order {order_id} is **{status}**, so an agent can still **{action}** the {items} from it for you; "
+        "I can't make the change myself, and nothing has been changed yet.",
+        "zh": "订单{order_id}目前的状态是 **{status}**，客服仍可以为您{action}其中的{items}；"
+        "我无法直接更改，订单目前没有任何更改。",
+    },
     "action_possible": {
         "en": "Order {order_id} is **{status}**, so an agent can still **{action}** it for you; I can't make "
         "the change myself, and nothing has been changed yet.",
@@ -70,6 +76,37 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "ask_new_address": {
         "en": "What is the new shipping address? Send it and I'll pass the request on to our team with it.",
         "zh": "请告诉我新的收货地址，我会连同地址一起把请求转交给我们的团队。",
+    },
+    # An exchange asked for when the shop's policy has no rule on exchanges: never promised, the return offered.
+    "exchange_no_rule": {
+        "en": "Our policy has no rule on exchanges, so I can't promise one. You can return the item under our "
+        "returns rule and place a new order for the one you want, or a member of our team can look at it.",
+        "zh": "我们的政策没有关于换货的规定，所以我无法承诺换货。您可以按退货规定退回商品并重新下单，"
+        "也可以由我们的客服人员为您处理。",
+    },
+    "exchange_no_rule_order": {
+        "en": "Order {order_id} is **{status}**. Our policy has no rule on exchanges, so I can't promise one: you "
+        "can return it under our returns rule and place a new order for the one you want, or I can pass your "
+        "exchange request to our team. Nothing has been changed yet.",
+        "zh": "订单{order_id}目前的状态是 **{status}**。我们的政策没有关于换货的规定，所以我无法承诺换货：您可以按"
+        "退货规定退回并重新下单，或者由我把换货请求转交给我们的团队。订单目前没有任何更改。",
+    },
+    # "I don't remember my email" while who they are is asked: the other ways the shop accepts, or a person.
+    "identity_other_ways": {
+        "en": "No problem. You can confirm who you are with {ways} instead. If that doesn't work either, a member "
+        "of our team can help: just say yes.",
+        "zh": "没关系。您也可以提供{ways}来确认身份。如果仍然不行，可以由我们的客服人员协助：回复“是”即可。",
+    },
+    "identity_no_other_way": {
+        "en": "No problem. A member of our team can help you confirm who you are. Would you like me to connect "
+        "you? Just say yes.",
+        "zh": "没关系，可以由我们的客服人员协助您确认身份。需要为您转接吗？回复“是”即可。",
+    },
+    # An order already on its way, asked when it arrives: the record's tracking, then the shop's delivery times.
+    "return_query": {"en": "returns: items can be returned within days of delivery", "zh": "退货 退回 商品 天内"},
+    "delivery_query": {
+        "en": "how long does delivery take working business days arrive",
+        "zh": "送达 需要 多久 工作日 配送 时间",
     },
     "offer_pass_on": {
         "en": "Would you like me to pass this on to a member of our team? Just say yes.",

@@ -45,9 +45,6 @@ class Turn:
     cite_products: list[ProductFacts] = field(default_factory=list)
     orders: list[dict[str, Any]] = field(default_factory=list)
     order_first: bool = False
-    # The order action the previous reply answered (``ConversationState.action_asked``, moved here as the turn
-    # starts): "what about the case order?" asks the same of another order.
-    action_before: str | None = None
     ask_first: bool = False  # an order action carried over from a question: offered, never passed on unasked
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds per stage
     # "back to the jackets" after a detour, to the kind the need was for: its budget and what it said of it hold

@@ -383,6 +383,46 @@ def _singular(word: str) -> str:
     return word[:-3] + "y" if word.endswith("ies") else word[:-1] if word.endswith("s") else word
 
 
+# Wording added to find the shop's rule on a charge the customer disputes ("I was charged twice").
+BILLING_TOPIC = {
+    "en": "payment card charged authorized charge billing",
+    "zh": "付款 扣款 银行卡 收费",
+}
+_BILLING_PROBLEM = re.compile(
+    r"\b(?:charged|billed|paid)\s+(?:me\s+|us\s+)?(?:twice|two times|double|three times)|double[- ]?(?:charged|billed)|"
+    r"charged (?:the )?wrong amount|overcharged|(?:two|duplicate|double|extra) (?:charges|charge|payments?)\b"
+    r"|扣(?:了)?两次|重复扣款|多扣|扣款两次",
+    re.I,
+)
+_STATES_CHARGE = re.compile(r"\b(?:charg\w*|authori[sz]\w*|bill(?:ed|ing)?)\b|扣款|收费", re.I)
+
+
+def reports_billing_problem(text: str) -> bool:
+    """The customer says they were charged wrongly ("I was charged twice for my order", "double charged").
+
+    Example:
+        >>> reports_billing_problem("I was charged twice for my order"), reports_billing_problem("我被扣了两次钱")
+        (True, True)
+        >>> reports_billing_problem("when will I be charged?"), reports_billing_problem(
+        ...     "is there a charge for returns?")
+        (False, False)
+    """
+    return bool(_BILLING_PROBLEM.search(text))
+
+
+def states_charge_rule(text: str) -> bool:
+    """The text says something on charges ("Cards are authorized when the order is placed and charged when it
+    ships."), not only on refunds.
+
+    Example:
+        >>> states_charge_rule("Cards are authorized when the order is placed and charged when it ships.")
+        True
+        >>> states_charge_rule("Refunds go back to the original payment method within 5 working days.")
+        False
+    """
+    return bool(_STATES_CHARGE.search(text))
+
+
 MISFIT_TOPIC = {
     "en": "doesn't fit size exchange return",
     "zh": "尺码 不合适 换货 退货",
@@ -1518,7 +1558,8 @@ def names_fault(text: str) -> bool:
 
 
 _ASKS_WHETHER = re.compile(
-    r"^\s*(?:(?:ok(?:ay)?|so|and|also|hi|hey|um+)[,.!]?\s+)*(?:can|could|may|is it possible|would it be possible|"
+    r"(?:^|[,;]\s*|[.!]\s+)\s*(?:(?:ok(?:ay)?|so|and|also|hi|hey|um+)[,.!]?\s+)*"
+    r"(?:can|could|may|is it possible|would it be possible|"
     r"am i able|is there (?:a|any) way)\b(?!\s+(?:you|u)\b)[^.!]*\?\s*$"
     r"|能不能[^。！]*[？?]\s*$|可以[^。！]*吗[？?]?\s*$"
     # "我能改一下JP1053的收货地址吗？", "地址还能改吗": can I (not "你能帮我改吗", can you)
@@ -1541,6 +1582,8 @@ def asks_whether(text: str) -> bool:
         (True, True, False)
         >>> asks_whether("W8770097能取消吗？"), asks_whether("能帮我取消吗")
         (True, False)
+        >>> asks_whether("my jacket is too small, can I swap it for a large?")
+        True
     """
     return bool(_ASKS_WHETHER.search(text))
 
@@ -2631,6 +2674,12 @@ _ACCOUNT_THING = re.compile(
     r"information|login|username|order number|mind)\b",
     re.I,
 )
+# "… can I swap it for a large?": the action asked on "it", an item of theirs named before it.
+_ASKED_ON_IT = re.compile(
+    r"\b(?:can|could|may)\s+(?:I|we)\s+(?:please\s+|just\s+|still\s+)?(return|exchange|swap|change|replace)\s+"
+    r"(?:it|them)\b",
+    re.I,
+)
 _TO_ANOTHER = re.compile(r"\b(?:to|for|with|into)\s+(?:a|an|another|one|the|some)\b|\bin\s+\w+\b", re.I)
 
 
@@ -2659,6 +2708,11 @@ def wanted_own_item_action(text: str) -> Literal["return", "exchange", "cancel"]
         'return'
         >>> wanted_own_item_action("我可以把我的耳机换成别的颜色吗？"), wanted_own_item_action("能把我买的台灯退了吗")
         ('exchange', 'return')
+        >>> wanted_own_item_action("my jacket is too small, can I swap it for a large?")
+        'exchange'
+        >>> wanted_own_item_action("the mug I got is chipped, can I return it?"), wanted_own_item_action(
+        ...     "can I swap it for a large?")
+        (None, None)
         >>> wanted_own_item_action("Can I exchange my running shoes for a jacket?")  # the policy's question
         >>> wanted_own_item_action("can I change my email to a new one?"), wanted_own_item_action(
         ...     "can I exchange an item for another size?")
@@ -2667,6 +2721,12 @@ def wanted_own_item_action(text: str) -> Literal["return", "exchange", "cancel"]
     zh = _ASKED_ON_OWN_ZH.search(text)
     if zh is not None:
         return "exchange" if zh.group(1).startswith("换") else "return"
+    on_it = _ASKED_ON_IT.search(text)
+    if on_it is not None and _OWN_ITEM.search(text[: on_it.start()]):
+        # "my jacket is too small, can I swap it for a large?": "it" is the item of their own named before
+        # ("… can I return it?" asks the rule, as "can I return my jacket?" does)
+        verb = on_it.group(1).lower()
+        return "exchange" if verb != "return" and _TO_ANOTHER.search(text[on_it.end() :]) else None
     m = _WANTS_ON_OWN.search(text)
     asked = None if m is not None else _ASKED_ON_OWN.search(text)
     if asked is not None:
@@ -2969,3 +3029,141 @@ def back_to_kind(text: str, described: str | None = None) -> str | None:
     if has_cjk(text):
         return f"{kind}{rest}"
     return f"{rest.rstrip(' ?!.')} {kind}?"
+
+
+# "I don't remember my email", "I forgot the postcode", "忘了邮箱": an identifier the customer cannot give.
+_FORGOT = re.compile(
+    r"\b(?:forg[eo]t(?:ten)?|(?:do\s*n[o']?t|can\s*'?n?o?t|cannot|could\s*n'?t)\s+(?:remember|recall|find|access)|"
+    r"no longer (?:have|use|remember)|lost (?:access to )?|not sure (?:what|which))\b[^.?!]{0,30}?"
+    r"\b(e-?mail|zip|post ?code|postal code|order (?:number|id)|name)\b"
+    r"|(?:忘了|忘记了?|不记得|记不(?:得|清)|想不起来?)[^。？！?]{0,6}?(邮箱|邮件|邮编|订单号)",
+    re.I,
+)
+
+
+def forgot_identifier(text: str) -> str | None:
+    """The identifier the customer says they cannot give ("email", "zip", "order", "name"), else None.
+
+    Example:
+        >>> forgot_identifier("I don't remember my email"), forgot_identifier("I forgot the postcode")
+        ('email', 'zip')
+        >>> forgot_identifier("我忘了邮箱"), forgot_identifier("I forgot my umbrella at the store")
+        ('email', None)
+        >>> forgot_identifier("can't remember which email I used")
+        'email'
+    """
+    m = _FORGOT.search(text)
+    if m is None:
+        return None
+    said = (m.group(1) or m.group(2) or "").lower()
+    if "mail" in said or "邮箱" in said or "邮件" in said:
+        return "email"
+    if "order" in said or "订单" in said:
+        return "order"
+    if said == "name":
+        return "name"
+    return "zip"
+
+
+# "repairs on bikes bought elsewhere", "if I didn't buy it from you": the item was not bought from the shop.
+_BOUGHT_ELSEWHERE = re.compile(
+    r"\b(?:bought|purchased|got|ordered)\s+(?:\w+\s+){0,2}?(?:elsewhere|somewhere else|online elsewhere)\b"
+    r"|\b(?:from|at)\s+(?:an?other|a different|other)\s+(?:shop|store|retailer|seller|site|website|dealer)s?\b"
+    r"|\b(?:not|never|didn'?t|did not)\s+(?:\w+\s+){0,2}?(?:buy|bought|purchase[d]?|get|got)\s+(?:\w+\s+){0,2}?"
+    r"(?:from you|here|from your (?:shop|store))\b",
+    re.I,
+)
+# A sentence of the shop's text on items bought elsewhere ("we service any bike, wherever it was bought").
+_STATES_ELSEWHERE = re.compile(
+    r"\b(?:elsewhere|somewhere else|wherever|any (?:shop|store|retailer)|other (?:shops?|stores?|retailers?)|"
+    r"not bought from us|(?:regardless|no matter) (?:of )?where)\b",
+    re.I,
+)
+
+
+def asks_bought_elsewhere(text: str) -> bool:
+    """The question is about an item not bought from the shop ("do you do repairs on bikes bought elsewhere?").
+
+    Example:
+        >>> asks_bought_elsewhere("do you do repairs on bikes bought elsewhere?")
+        True
+        >>> asks_bought_elsewhere("can you service a bike I didn't buy from you?")
+        True
+        >>> asks_bought_elsewhere("do you do repairs?"), asks_bought_elsewhere("I bought it last week")
+        (False, False)
+    """
+    return bool(_BOUGHT_ELSEWHERE.search(text))
+
+
+def states_elsewhere(text: str) -> bool:
+    """A sentence of the shop's text speaks of items bought elsewhere.
+
+    Example:
+        >>> states_elsewhere("We service any bike, wherever it was bought."), states_elsewhere(
+        ...     "Every bike bought from us gets a free safety check.")
+        (True, False)
+    """
+    return bool(_STATES_ELSEWHERE.search(text))
+
+
+# "can I exchange it?", "swap for a large", "换货": an exchange asked about.
+_EXCHANGE = re.compile(r"\b(?:exchang\w*|swap\w*)\b|换货|换(?:一个|个|成)", re.I)
+# A sentence of the shop's text with a rule on exchanges.
+_STATES_EXCHANGE = re.compile(r"\bexchang\w*|\bswap\w*|换货", re.I)
+
+
+def asks_exchange(text: str) -> bool:
+    """The message asks about exchanging an item.
+
+    Example:
+        >>> asks_exchange("can I exchange my tea for another one?"), asks_exchange("可以换货吗？")
+        (True, True)
+        >>> asks_exchange("can I return it?")
+        False
+    """
+    return bool(_EXCHANGE.search(text))
+
+
+def states_exchange(text: str) -> bool:
+    """The shop's text says something about exchanges.
+
+    Example:
+        >>> states_exchange("Exchanges are free within 30 days."), states_exchange("Returns within 14 days.")
+        (True, False)
+    """
+    return bool(_STATES_EXCHANGE.search(text))
+
+
+# "Flow: refunds and returns.": a label of a playbook's section, stating nothing.
+_LABEL = re.compile(r"^\s*(?:flow|case|category|intent|subflow)\s*:", re.I)
+
+
+def is_label_only(unit: str) -> bool:
+    """A unit of the shop's text that only labels its section ("Flow: refunds and returns.").
+
+    Example:
+        >>> is_label_only("Flow: refunds and returns."), is_label_only("Gold members get unlimited returns")
+        (True, False)
+    """
+    return bool(_LABEL.match(unit))
+
+
+# "a partial refund", "a prorated refund": a remedy of a kind the shop's text must name to answer it.
+_QUALIFIED_REMEDY = re.compile(
+    r"\b(partial|partly|half|prorated|pro-rated)\s+(?:refunds?|credit|money back|reimbursement)\b|部分退款", re.I
+)
+
+
+def remedy_qualifier(text: str) -> str | None:
+    """The qualifier of a remedy asked for ("partial" of "a partial refund"), else None: only a sentence of the
+    shop's text naming it answers the question ("send it back for a refund" does not).
+
+    Example:
+        >>> remedy_qualifier("can I get a partial refund if I keep the item?"), remedy_qualifier("可以部分退款吗？")
+        ('partial', '部分')
+        >>> remedy_qualifier("can I get a refund?")
+    """
+    m = _QUALIFIED_REMEDY.search(text)
+    if m is None:
+        return None
+    return (m.group(1) or "部分").lower()
