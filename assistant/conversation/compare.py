@@ -345,6 +345,27 @@ def stated_grams(description: str) -> float | None:
     return float(value) * factor
 
 
+# What a product holds, as its name or description states it: "0.9 L", "Holds 1 litre", "20 L".
+_VOLUME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)\s*(ml|millilit(?:re|er)s?|l|lit(?:re|er)s?)\b", re.I)
+
+
+def stated_volume(*texts: str) -> tuple[float, str] | None:
+    """(millilitres, as written) of the first capacity the texts state (a name before a description).
+
+    Example:
+        >>> stated_volume("Cast Iron Teapot, 0.8 L", "Holds 0.8 litres.")
+        (800.0, '0.8 L')
+        >>> stated_volume("Stovetop Kettle", "A 2 L stainless steel kettle."), stated_volume("Tea", "100 g tin")
+        ((2000.0, '2 L'), None)
+    """
+    for text in texts:
+        m = _VOLUME.search(text)
+        if m is not None:
+            value, unit = float(m.group(1)), m.group(2).lower()
+            return (value if unit.startswith("m") else value * 1000.0), f"{m.group(1)} {m.group(2)}"
+    return None
+
+
 def weight_words(description: str) -> str:
     """The weight the description states, as written there ("1.9 kg"); empty when it states none."""
     stated = _stated_weight(description)

@@ -42,6 +42,7 @@ from assistant.conversation.compare import (
     relative_text,
     relative_weight,
     stated_grams,
+    stated_volume,
     total_in_text,
     total_text,
     use_text,
@@ -77,7 +78,7 @@ from assistant.conversation.variants import (
 from assistant.embeddings import MULTILINGUAL_MODELS
 from assistant.money import money
 from assistant.retrieval.hybrid import HybridRetriever, Passage, QueryEncoder
-from assistant.retrieval.text import has_cjk, split_sentences, tokenize
+from assistant.retrieval.text import has_cjk, snippet, split_sentences, tokenize
 
 if TYPE_CHECKING:
     import numpy as np
@@ -332,6 +333,75 @@ class ShoppingStages:
         typed = self.catalog.type_products(word)
         return typed if len(typed) == 1 else []
 
+    def _by_measure(
+        self, need: Need, matches: list[Match], measure: str, order: str, lang: str
+    ) -> tuple[list[Match], str]:
+        """The matches ordered by the weight (or capacity) their own text states, those stating none after, and
+        the lead naming the lightest (biggest…) with its value as written; or saying the catalog states none."""
+
+        def value(p: ProductFacts) -> tuple[float, str] | None:
+            if measure == "volume":
+                return stated_volume(p.name, p.description)
+            grams = stated_grams(p.description)
+            return None if grams is None else (grams, weight_words(p.description))
+
+        high = order == "high"
+        words = {
+            "en": {
+                "weight": ("weight", "heaviest" if high else "lightest"),
+                "volume": ("capacity", "biggest" if high else "smallest"),
+            },
+            "zh": {
+                "weight": ("重量", "最重" if high else "最轻"),
+                "volume": ("容量", "容量最大" if high else "容量最小"),
+            },
+        }
+        named, word = words.get(lang, words["en"])[measure]
+        kind = need.describe(lang, currency=self.cfg.currency, many=True)
+        valued = [(m, v) for m in matches if (v := value(m.product)) is not None]
+        if not valued:
+            return matches, say("measure_unknown", lang, measure=named, need=kind, word=word)
+        valued.sort(key=lambda mv: mv[1][0], reverse=high)
+        ordered = [m for m, _v in valued]
+        rest = [m for m in matches if m not in ordered]
+        top, (_amount, as_written) = valued[0]
+        if len(valued) == 1 and rest:  # one weight stated: no lightest of one
+            only = say(
+                "measure_only", lang, need=kind, measure=named, name=top.product.name, value=as_written, word=word
+            )
+            return ordered + rest, only
+        stated = say("measure_stated", lang, measure=named) if rest else ""
+        lead = say("measure_intro", lang, word=word, need=kind, stated=stated, name=top.product.name, value=as_written)
+        return ordered + rest, lead
+
+    def _best_rated(self, turn: Turn, listed: Sequence[ProductFacts]) -> Composed:
+        """The listed products ordered by their reviews' average rating (more reviews first on a tie, unreviewed
+        last), each with its average and count, the best named first when one is."""
+        lang = turn.language
+
+        def key(p: ProductFacts) -> tuple[float, int]:
+            return (sum(p.ratings) / len(p.ratings), len(p.ratings)) if p.ratings else (-1.0, 0)
+
+        ranked = sorted(listed, key=key, reverse=True)
+        lines: list[str] = []
+        for n, p in enumerate(ranked, 1):
+            rated = p.rating()
+            if rated is None:
+                lines.append(f"- {say('no_reviews', lang, name=p.name)} [{n}]")
+            else:
+                average, scale, count = rated
+                line = say("review_average" if count > 1 else "review_single", lang, name=p.name, average=average,
+                           scale=scale, count=str(count))
+                lines.append(f"- {line} [{n}]")
+        best = ranked[0]
+        if best.ratings and (len(ranked) == 1 or key(ranked[1]) < key(best)):
+            lead = say("best_rated" if len(ranked) > 1 else "only_rated", lang, name=best.name)
+        elif not best.ratings:
+            lead = say("none_rated", lang)
+        else:
+            lead = say("rated_intro", lang)
+        return self._side_by_side(turn, ranked, "\n".join([lead, *lines]))
+
     def _about_products(self, turn: Turn, body: str, product: ProductFacts | None) -> Composed | None:
         """A question about the products already in the conversation, answered from their own facts:
         which of them is cheaper or lighter, what they cost together, which options one comes in.
@@ -359,6 +429,11 @@ class ShoppingStages:
                 )
             if len(products) == 1 and asks_choice(body):  # "which should I get?" after a list of one
                 return self._only_choice(turn, products[0])
+        if cue.asks_best_rated(body) and turn.state.shown:
+            # "which one has the best reviews?" after a list: the listed products by their reviews' average rating
+            listed = [p for p in (self.catalog.get(i) for i in turn.state.shown) if p is not None]
+            if listed:
+                return self._best_rated(turn, listed)
         quality = compared_quality(body)
         if quality is not None:
             # "which is warmer, the parka or the fleece?": what each one's own text says of it
@@ -650,7 +725,32 @@ class ShoppingStages:
         turn.cite_products = [target]
         turn.confidence = max(turn.confidence, 0.9)
         text = variant_answer(target.name, target.variants, question, turn.language, currency=self.cfg.currency)
+        if cue.asks_size_choice(body):
+            # "I'm 5'10, which size should I get?": the sizes, then what buyers say of their fit in their own words
+            # (never a size chart the shop doesn't have)
+            return self._with_fit_reviews(turn, target, body, text)
         return Composed(text, meta={"basis": "product", "product_cited": True})
+
+    def _with_fit_reviews(self, turn: Turn, product: ProductFacts, body: str, text: str) -> Composed:
+        """The options' answer, then the sentences of up to two of the product's reviews that say how a size fits
+        ("I'm 5'10 and the M fits me well."), quoted and cited; those naming the customer's own height first."""
+        where = {"product_id": product.product_id}
+        found = self.retrievers["reviews"].search(f"{body} fit size fits me tall", where=where, k=8)
+        reviews = [p for p in found if p.metadata.get("kind") != "qa"]
+        asked = set(re.findall(r"\d+\s*(?:'|’|ft|cm)\s*\d*", body.lower()))
+        said: list[tuple[bool, Passage, str]] = []
+        for p in reviews:
+            hits = [x for x in split_sentences(p.text) if cue.states_fit(x)]
+            if hits:
+                own = bool(asked) and any(a.replace(" ", "") in h.lower().replace(" ", "") for a in asked for h in hits)
+                said.append((own, p, " ".join(hits[:2])))
+        said.sort(key=lambda t: not t[0])
+        if not said:
+            return Composed(text, meta={"basis": "product", "product_cited": True})
+        quotes = [f"\u201c{snippet(x, 240)}\u201d [{i + 2}]" for i, (_own, _p, x) in enumerate(said[:2])]
+        line = f"{say('from_reviews', turn.language, name=product.name)} {' '.join(quotes)}"
+        used = tuple(p for _own, p, _x in said[:2])
+        return Composed(f"{text}\n{line}", used, meta={"basis": "product", "product_cited": True})
 
     def _about_focus(self, body: str, focus: ProductFacts) -> bool:
         """The message names no other kind of product than the one in focus: none of its words is a
@@ -760,6 +860,10 @@ class ShoppingStages:
             said = self._said_by_meaning(product, body)
             if said is not None:
                 composed = self.composer.product_said(product, *said, language=turn.language)
+        if composed.meta.get("basis") == "none" and not opinion and self._only_names(product, body):
+            # "a matcha set", "the earl grey?": the message only names the product (no question on it to find
+            # unanswered): what the catalog states about it
+            composed = self.composer.product_overview(product, turn.language)
         colours = [w for w in cue.content_words(body) if is_colour(w)]
         if composed.meta.get("basis") == "none" and colours and not opinion:
             # "purple hiking boots?" of a product with no colour of that name (nor any colour option): say so
@@ -774,6 +878,16 @@ class ShoppingStages:
         turn.state.topic = ""  # "price?" next is about this product, not the last service question
         turn.confidence = max(turn.confidence, 0.8 if composed.meta.get("basis") != "none" else 0.2)
         return composed
+
+    @staticmethod
+    def _only_names(product: ProductFacts, body: str) -> bool:
+        """The message says nothing but words of the product's own text and words naming a bundle ("a matcha
+        set" of a "Matcha Starter Kit"): it names the product and asks nothing particular of it."""
+        if has_cjk(body) or cue.asks_price(body) or cue.asks_stock(body):
+            return False
+        words = [w for w in cue.content_words(body) if w not in _POLITE]
+        rest = [w for w in words if stem(w) not in product.words and not cue.is_bundle_noun(w)]
+        return bool(words) and not rest
 
     @staticmethod
     def _for_audience(product: ProductFacts, said: str, audience: set[str]) -> bool:
@@ -797,6 +911,8 @@ class ShoppingStages:
         return bool(
             re.search(rf"\bfor\s+(?:(?:your|my|our|a|the|little|small|young|older)\s+)*{aud}\b", text, re.I)
             or re.search(rf"\b{aud}(?:'s|')|\b{aud}[- ](?:sized?|friendly|safe)\b", text, re.I)
+            # ("caffeine-free and naturally sweet; kids like it too")
+            or re.search(rf"\b{aud}\s+(?:really\s+)?(?:like|love|enjoy)s?\s+(?:it|them|this)\b", text, re.I)
         )
 
     def _sale_answer(self, turn: Turn, product: ProductFacts) -> Composed:
@@ -1118,6 +1234,13 @@ class ShoppingStages:
             need.price_relative = old.price_relative
         if price is not None:
             base = self._price_reference(turn, price.relative)
+            if base is not None and price.relative and base.product_id not in st.shown and self._outside(need, base):
+                # "cheaper?" right after a question on the Gooseneck Kettle, while the need was another ("for kids"):
+                # cheaper kettles, the kind of the product asked about
+                head = head_noun(base.name)
+                need = Need(language=turn.language, product_type=head)
+                need.type_products = [p.product_id for p in self._type_products(head)] or [base.product_id]
+                need.category = base.category or None
             if price.relative == "cheaper":
                 if base is not None and base.price is not None:
                     need.price_max, need.price_min = round(base.price - 0.01, 2), None
@@ -1134,15 +1257,27 @@ class ShoppingStages:
         st.need = need
         return need, missing, price
 
+    @staticmethod
+    def _outside(need: Need, product: ProductFacts) -> bool:
+        """The product is none of the need's (not of its kind, its other names or its category)."""
+        if product.product_id in {*need.type_products, *need.kind_products}:
+            return False
+        if need.type_products or need.kind_products:
+            return True
+        return need.category is None or product.category != need.category
+
     def _price_reference(self, turn: Turn, relative: str | None) -> ProductFacts | None:
         """The product "anything cheaper?" ("more expensive?") is measured against: the one asked about
-        after the list ("tell me about the second one", then "cheaper?"), else the highest-priced shown
+        after the list ("tell me about the second one", or one not listed, then "cheaper?"), else the highest-priced
+        shown
         (the lowest-priced, for "more expensive?"), else the product in focus."""
         st = turn.state
         if relative not in ("cheaper", "pricier"):
             return None
         shown = [p for p in (self.catalog.get(i) for i in st.shown) if p is not None and p.price is not None]
         focus = self.catalog.get(st.focus)
+        if focus is not None and focus.price is not None and st.focus not in st.shown and st.focus_answered:
+            return focus  # "tell me about the gooseneck kettle" after a list of other things, then "cheaper?"
         if relative == "pricier":
             return min(shown, key=lambda p: p.price or 0.0) if shown else None
         if focus is not None and focus.price is not None and st.focus in st.shown[1:]:
@@ -1628,6 +1763,12 @@ class ShoppingStages:
             return [m for m in found if self._for_audience(m.product, need.audience, audience)] if audience else found
 
         matches = search(pool)
+        if need.uses and cue.which_kind(body) is not None and not has_cjk(body):
+            # "which kettle works on induction?": those whose own text (or Q&A, reviews) says so, not the others as
+            # padding under the kind
+            asked_uses = {stem(u) for u in need.uses}
+            stating = [m for m in matches if asked_uses <= (m.product.words | m.product.extra) - m.product.negated]
+            matches = stating or matches
         freed = [f for a in need.attributes if (f := cue.free_of(a))]
         if freed:
             # "caffeine-free": the products whose own text says so, never one that "Contains caffeine" (the
@@ -1637,6 +1778,14 @@ class ShoppingStages:
         if uses and any(uses & m.product.negated for m in matches):
             # "which teapot can go on the stove?": not the one whose own text says "Not for use on a stove"
             matches = [m for m in matches if not uses & m.product.negated] or matches
+        situation = re.search(r"\b(?:for|best|which)\b", body, re.I) is not None
+        # (among the products of a kind asked for: "which lock…"; not a need across kinds, "anything for cold feet")
+        kind_asked = bool(need.type_products)
+        if len(matches) > 1 and kind_asked and not has_cjk(body) and situation and not cue.says_limited_use(body):
+            # "which lock is best for leaving my bike in the city centre?": a product whose own text limits it to
+            # a lesser situation ("for short stops in low-risk places") does not lead
+            lesser = [m for m in matches if cue.limited_use(m.product.description)]
+            matches = [m for m in matches if m not in lesser] + lesser
         if need.attributes and matches and not need.alternatives and not need.conditions:
             # (alternatives: "a tent or a sleeping bag" says "sleeping" of the bag only; conditions are met below)
             # "a green tea": the teas whose own text says green, not the black ones after them as padding under
@@ -1817,8 +1966,23 @@ class ShoppingStages:
                 priced.reverse()
             if priced:
                 matches = priced + [m for m in ranked if m.product.price is None]
+                ends = priced[0].product.price, priced[1].product.price if len(priced) > 1 else None
+                if pool is not None and len(priced) > 1 and ends[0] != ends[1]:
+                    # "what's your cheapest teapot?": which one is, said with its price, over the whole kind (of more
+                # than one)
+                    lead = say(
+                        "cheapest_intro" if order == "low" else "priciest_intro",
+                        lang,
+                        need=need.describe(lang, currency=self.cfg.currency, many=True),
+                        name=priced[0].product.name,
+                        price=money(ends[0] or 0.0, lang, self.cfg.currency),
+                    )
             else:
                 lead, priceless = say("no_prices", lang), True
+        measured = cue.measure_order(body) if order is None and missing is None and pool is not None else None
+        if measured is not None and len(matches) > 1:
+            # "which is your lightest kettle?", "your biggest teapot": by the weight (capacity) the catalog states
+            matches, lead = self._by_measure(need, matches, *measured, lang)
         if missing is not None:
             matches = [m for m in self.catalog.search(qvec) if m.score >= self.cfg.min_relevance][:2]
             # "The closest we have:" only when something follows it.

@@ -270,6 +270,36 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "Here are {need} cheaper than the **{name}** ({price}):",
         "zh": "比 **{name}**（{price}）更便宜的{need}：",
     },
+    "cheapest_intro": {
+        "en": "The cheapest of our {need} is the **{name}** ({price}). Here they are by price:",
+        "zh": "我们的{need}中最便宜的是 **{name}**（{price}）。按价格排列如下：",
+    },
+    "priciest_intro": {
+        "en": "The most expensive of our {need} is the **{name}** ({price}). Here they are by price:",
+        "zh": "我们的{need}中最贵的是 **{name}**（{price}）。按价格排列如下：",
+    },
+    "measure_intro": {
+        "en": "The {word} of our {need}{stated} is the **{name}** ({value}).",
+        "zh": "我们的{need}{stated}中{word}的是 **{name}**（{value}）。",
+    },
+    "measure_stated": {
+        "en": " whose {measure} the catalog states",
+        "zh": "（目录注明{measure}的）",
+    },
+    "measure_only": {
+        "en": (
+            "Of our {need}, the catalog states the {measure} of the **{name}** only ({value}), "
+            "so I can't say which is the {word}."
+        ),
+        "zh": "在我们的{need}中，目录只注明了 **{name}** 的{measure}（{value}），所以无法判断哪款{word}。",
+    },
+    "measure_unknown": {
+        "en": (
+            "Our catalog doesn't state the {measure} of our {need}, so I can't say which is the {word}. "
+            "Here they are:"
+        ),
+        "zh": "我们的商品目录没有注明{need}的{measure}，所以无法判断哪款{word}。以下是这些商品：",
+    },
     "pricier_intro": {
         "en": "Here are {need} more expensive than the **{name}** ({price}):",
         "zh": "比 **{name}**（{price}）更贵的{need}：",
@@ -450,6 +480,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "en": "The **{name}** has an average rating of {average} out of {scale} from {count} reviews.",
         "zh": "**{name}** 的平均评分为 {average}（满分 {scale}），共 {count} 条评价。",
     },
+    "no_reviews": {"en": "The **{name}** has no reviews yet.", "zh": "**{name}** 还没有评价。"},
+    "best_rated": {
+        "en": "Of these, the **{name}** has the best average rating from its reviews:",
+        "zh": "其中评价平均分最高的是 **{name}**：",
+    },
+    "only_rated": {"en": "Here is what its reviews give the **{name}**:", "zh": "**{name}** 的评价评分："},
+    "none_rated": {"en": "None of these has reviews yet.", "zh": "这些商品都还没有评价。"},
+    "rated_intro": {"en": "Here is how their reviews rate them:", "zh": "它们的评价评分如下："},
     "review_single": {
         "en": "The **{name}** has one review so far, rated {average} out of {scale}.",
         "zh": "**{name}** 目前有 1 条评价，评分 {average}（满分 {scale}）。",

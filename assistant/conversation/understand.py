@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Literal, cast
 
 from assistant.conversation.glossary import ZH_EN, gloss
+from assistant.conversation.variants import is_colour
 from assistant.retrieval.text import STOPWORDS, has_cjk, tokenize
 
 _NUM = r"(\d[\d,]*(?:\.\d+)?)"
@@ -121,7 +122,9 @@ _SHOPPING = re.compile(
     r"(?!\s+to\s+(?:send|return|cancel|change|update|know|ask|talk|speak|contact|reach|track|exchange|report|reset|"
     r"check|pay|complain|file|give|provide|sign|log|make (?:a|an) (?:return|complaint|claim|exchange)|"
     r"show|prove|confirm|verify|email|call|write)\b)|i'd like|looking for|searching for|shopping for|"
-    r"do you (have|sell|carry|stock|offer)|have you got|got any|any (good )?\w+ (for|under|below)|"
+    # ("do you have it in blue?" asks about the product in the conversation)
+    r"do you (have|sell|carry|stock|offer)(?! (?:it|them|this|that|these|those)\b)|have you got|got any|"
+    r"any (good )?\w+ (for|under|below)|"
     r"(can|could) you (recommend|suggest)|recommend (me )?(a|an|some)?|suggest (a|an|some)|show me|"
     r"help me (choose|pick|find)|what (\w+ )?(do|would) you recommend|i'm after|in the market for|"
     r"gift (for|idea)|(what|how) about (a|an|some|something|anything)|"
@@ -132,7 +135,9 @@ _SHOPPING = re.compile(
     # "what's the best tent for two people?": the match stops before the noun, which names the item.
     r"(what'?s|what is|what are|which is|which are) (a |an |the |some )?(good|best|decent|great) "
     r"(?=(?!(?:way|time|method)\b)\w)|"
-    r"(the|your|a) (cheapest|least expensive|most expensive|priciest|lowest[- ]priced))\b"
+    r"(the|your|a) (cheapest|least expensive|most expensive|priciest|lowest[- ]priced|"
+    # "which is your lightest kettle?", "your biggest teapot" (not "the smallest size" of one product)
+    r"(?:lightest|heaviest|biggest|largest|smallest)(?!\s+(?:sizes?|fit|one|ones)\b)))\b"
     r"|我想买|想买|我要买|有没有|有卖|推荐|我想要|我需要|找一[个顶件双把套条张只款]|有(?:适合|给)[^。？！?]{1,12}的",
     re.I,
 )
@@ -146,7 +151,8 @@ _OVERVIEW = re.compile(
     re.I,
 )
 _REFINE = re.compile(
-    r"\b(cheaper|less expensive|bigger|larger|smaller|lighter|warmer|other (options|ones|colou?rs)|"
+    r"\b(cheaper|less expensive|more expensive|pricier|bigger|larger|smaller|lighter|warmer|"
+    r"other (options|ones|colou?rs)|"
     r"another (one|option|colou?r)|something else|what else|anything else|in (a )?(\w+ )?colou?r|"
     r"more (options|choices)|different (one|colou?r|size))\b|便宜|大一点|小一点|别的|其他",
     re.I,
@@ -1646,6 +1652,27 @@ def price_order(text: str) -> Literal["low", "high"] | None:
     return None
 
 
+_MEASURE_ORDER = re.compile(r"\b(lightest|heaviest|biggest|largest|smallest)\b", re.I)
+
+
+def measure_order(text: str) -> tuple[Literal["weight", "volume"], Literal["low", "high"]] | None:
+    """A superlative over a measure the catalog may state: "the lightest lock" -> ``("weight", "low")``,
+    "your biggest teapot" -> ``("volume", "high")`` (what it holds), else None.
+
+    Example:
+        >>> measure_order("which is your lightest kettle?"), measure_order("what's your biggest teapot?")
+        (('weight', 'low'), ('volume', 'high'))
+        >>> measure_order("a light tent"), measure_order("the heaviest one")
+        (None, ('weight', 'high'))
+    """
+    m = _MEASURE_ORDER.search(text)
+    if m is None:
+        return None
+    word = m.group(1).lower()
+    measure: Literal["weight", "volume"] = "weight" if word in ("lightest", "heaviest") else "volume"
+    return measure, "low" if word in ("lightest", "smallest") else "high"
+
+
 def wants_overview(text: str) -> bool:
     """The customer asks what a product is as a whole ("tell me more about the first one").
 
@@ -1801,6 +1828,79 @@ def asks_fit(text: str) -> bool:
         (False, False)
     """
     return bool(_FIT_QUESTION.search(text))
+
+
+_SIZE_CHOICE = re.compile(
+    r"\b(?:which|what) (?:[a-z]+ )?size(?: (?:of|in) [^?.!]{1,60}?)? (?:should|do|would|shall|will|must|could|can) "
+    r"(?:i|we)\b|"
+    r"\b(?:which|what) (?:[a-z]+ )?size (?:is|would be|will be) (?:right|best|good|ok) for (?:me|us|him|her)\b|"
+    r"\b(?:which|what) (?:[a-z]+ )?size (?:for|fits?|suits?) (?:me|us|him|her|someone)\b|"
+    r"\bwhat size am i\b|选(?:哪个|什么)尺码|穿(?:多大|什么尺码)",
+    re.I,
+)
+
+
+# "which one has the best reviews?", "which of them is the highest rated?": a choice among the listed by rating
+_BEST_RATED = re.compile(
+    r"\b(?:which|what)(?:\s+one|\s+of\s+(?:them|these|those|the\s+(?:two|three)))?"
+    r"(?:\s+(?:has|have|gets?|got|is|are)|['’]s)\s+(?:the\s+)?(?:best|highest|top|better|most)[- ]?"
+    r"(?:rated|reviewed|reviews?|ratings?|stars)\b",
+    re.I,
+)
+
+
+def asks_best_rated(text: str) -> bool:
+    """The customer asks which of the products in the conversation is rated best by its reviewers.
+
+    Example:
+        >>> asks_best_rated("which one has the best reviews?"), asks_best_rated("which of them is the highest rated?")
+        (True, True)
+        >>> asks_best_rated("what do the reviews say?"), asks_best_rated("which tent is best for rain?")
+        (False, False)
+    """
+    return bool(_BEST_RATED.search(text))
+
+
+_LIMIT_WORD = r"(?:short|quick|brief|occasional|light|casual|low[- ]risk|low[- ]security|indoor)"
+# "for short stops in low-risk places", "for light use", "for occasional indoor use": the lesser situation a
+# product's own text limits it to
+_LIMITED_USE = re.compile(rf"\bfor\s+(?:[\w-]+\s+){{0,2}}?{_LIMIT_WORD}\b(?:[ -]+[\w-]+){{0,4}}", re.I)
+
+
+def limited_use(text: str) -> str | None:
+    """The lesser situation a product's text says it is for ("for short stops in low-risk places"), else None.
+
+    Example:
+        >>> limited_use("A light coiled cable lock for short stops in low-risk places or to secure a wheel.")
+        'for short stops in low-risk places'
+        >>> limited_use("A light, floral black tea."), limited_use("A hardened steel D-lock for the city.")
+        (None, None)
+    """
+    m = _LIMITED_USE.search(text)
+    return m.group(0) if m else None
+
+
+def says_limited_use(text: str) -> bool:
+    """The customer's own words ask for the lesser situation ("a lock for a quick stop", "light use").
+
+    Example:
+        >>> says_limited_use("a lock for a quick stop at the shop"), says_limited_use("best lock for the city centre")
+        (True, False)
+    """
+    return bool(re.search(rf"\b{_LIMIT_WORD}\b", text, re.I))
+
+
+def asks_size_choice(text: str) -> bool:
+    """The customer asks which of a product's sizes to choose ("I'm 5'10, which size should I get?"): its sizes,
+    and what its buyers say of how they fit.
+
+    Example:
+        >>> asks_size_choice("I'm 5'10, which size should I get?"), asks_size_choice("what frame size for me?")
+        (True, True)
+        >>> asks_size_choice("what sizes does it come in?"), asks_size_choice("is the M in stock?")
+        (False, False)
+    """
+    return bool(_SIZE_CHOICE.search(text))
 
 
 def states_fit(sentence: str) -> bool:
@@ -2196,6 +2296,8 @@ def extract_need_phrase(text: str) -> NeedPhrase:
         (['kids'], ['teens'])
         >>> extract_need_phrase("what phone cases do you have for a Galaxy S24?")
         NeedPhrase(noun='cases', attributes=['phone'], uses=['galaxy'])
+        >>> extract_need_phrase("do you have the tea cups in blue?")
+        NeedPhrase(noun='cups', attributes=['blue', 'tea'], uses=[])
     """
     text = strip_price(text)
     if not has_cjk(text):
@@ -2312,6 +2414,10 @@ def extract_need_phrase(text: str) -> NeedPhrase:
     # though no "or" were there: "warm or waterproof"); whether the others are types the catalog says.
     *others, last = re.split(r",?\s+(?:or|and/or)\s+", item)
     alternatives = [_item_words(other) for other in others] if _item_words(last).noun else []
+    coloured = re.match(r"^(.*?\S)\s+in\s+(?:a\s+)?([a-z]+(?:\s+[a-z]+)?)\s*$", item.strip())
+    if coloured and is_colour(coloured.group(2).split()[-1]) and content_words(coloured.group(1)):
+        # "the tea cups in blue": a colour of the kind asked for, not a kind named "blue"
+        item = f"{coloured.group(2)} {coloured.group(1)}"
     # "a kettle with temperature control", "what about one with a longer cord?": what it must have describes it
     item, _, having = re.sub(r"^\s*(?:what|how)\s+about\b", "", item).partition(" with ")
     found = _item_words(item)
@@ -2333,7 +2439,9 @@ def extract_need_phrase(text: str) -> NeedPhrase:
 # say nothing of the thing it is for.
 _CLAUSE_VERB = (
     r"can|could|will|would|is|are|does|do|works?|goes?|fits?|holds?|keeps?|stays?|has|have|"
-    r"won'?t|doesn'?t|isn'?t|can'?t|comes?|handles?|helps?"
+    r"won'?t|doesn'?t|isn'?t|can'?t|comes?|handles?|helps?|"
+    # what a product of the kind does: "which printer prints wirelessly?", "which light charges by USB?"
+    r"prints?|supports?|connects?|charges?|runs?|takes?|includes?|offers?|plays?|heats?|boils?|brews?|folds?"
 )
 _CLAUSE_VERBS = {
     "can", "could", "will", "would", "does", "do", "work", "works", "go", "goes", "fit", "fits", "hold", "holds",
