@@ -532,7 +532,7 @@ _MEASURED: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = (
 # Verbs (as the tokenizer folds them) that any product question may use: a passage sharing only one of
 # them with the question answers another question.
 _GENERIC_VERBS = frozenset(
-    tokenize("come comes get gets use uses make makes need needs include includes have has work works ok okay fine")
+    tokenize("come comes get gets use uses make makes need needs include includes have has ok okay fine")
 )
 
 
