@@ -66,8 +66,6 @@ from assistant.conversation.orders import (
     asks_same_for_order,
     detect_order_request,
     find_order_ids,
-    identity_failed,
-    identity_message,
     identity_request,
     item_order_request,
     listed_order_with_item,
@@ -440,15 +438,8 @@ class Assistant(OrderStages, ShoppingStages, FinishStage, GeneratedReplies):
             return None
         claim = self.orders.partial_claim(text)
         st.pending = PendingOrder(kind="status", action=None, order_ids=[], claim=claim, request=text)
-        turn.needs_identity = True
         turn.shopping = False
-        turn.confidence = 1.0
-        if check.status == "throttled":
-            turn.handoff_reason = "identity could not be verified"
-        message = identity_message(check, turn.language, postcode=self.orders.postcode) or identity_failed(
-            self.orders.methods, turn.language, postcode=self.orders.postcode
-        )
-        return Composed(message, meta={"basis": "identity"})
+        return self._identity_not_verified(turn, check)
 
     def _keeps_offer(self, turn: Turn, kept: int) -> bool:
         """Whether the order action offered before this message still waits for the customer's yes:

@@ -15,6 +15,7 @@ from assistant.conversation.compose import Composed, ExtractiveComposer, best_se
 from assistant.conversation.orders import (
     METHOD_WORDS,
     NOT_YET_SHIPPED,
+    IdentityCheck,
     OrderAction,
     OrderDesk,
     OrderFacts,
@@ -138,15 +139,20 @@ class OrderStages:
             )
         if check.attempted:
             pending.claim = self.orders.partial_claim(claim)
-            turn.needs_identity = True
-            turn.confidence = 1.0
-            if check.status == "throttled":
-                turn.handoff_reason = "identity could not be verified"
-            message = identity_message(check, turn.language, postcode=self.orders.postcode) or identity_failed(
-                self.orders.methods, turn.language, postcode=self.orders.postcode
-            )
-            return Composed(message, meta={"basis": "identity"})
+            return self._identity_not_verified(turn, check)
         return None
+
+    def _identity_not_verified(self, turn: Turn, check: IdentityCheck) -> Composed:
+        """The reply to an identity claim that verified nobody (failed, ambiguous, incomplete or throttled): what is
+        still needed, in the shop's words for a postal code; a throttled one is handed to a person."""
+        turn.needs_identity = True
+        turn.confidence = 1.0
+        if check.status == "throttled":
+            turn.handoff_reason = "identity could not be verified"
+        message = identity_message(check, turn.language, postcode=self.orders.postcode) or identity_failed(
+            self.orders.methods, turn.language, postcode=self.orders.postcode
+        )
+        return Composed(message, meta={"basis": "identity"})
 
     def _forgotten_identifier(self, turn: Turn, which: str) -> Composed:
         """ "I don't remember my email" while who they are is asked: the other ways the shop's configuration
